@@ -1,0 +1,68 @@
+/**
+ * The runtime contract of a template (DESIGN.md), shared by containers, local processes and
+ * TypeScript OPs run in-process. Pure types and constants: definitions (`op/`) and runtimes
+ * (`debug/`, `executors/`) both depend on this file and on nothing of each other.
+ *
+ * Layout under a step's root (`/tmp` in a container, the step's directory locally):
+ *
+ * | what                 | where                                   |
+ * | -------------------- | --------------------------------------- |
+ * | input parameter `p`  | env var + `<root>/inputs/parameters/p`  |
+ * | input artifact `a`   | `<root>/inputs/artifacts/a`             |
+ * | output parameter `p` | `<root>/outputs/parameters/p`           |
+ * | output artifact `a`  | `<root>/outputs/artifacts/a`            |
+ * | progress             | `N/M` lines in `$ARGO_PROGRESS_FILE`    |
+ * | failure class        | exit code ({@link ExitCode})            |
+ */
+export { ExitCode } from "./errors.ts";
+
+/** Root of the runtime contract inside a container. */
+export const CONTAINER_ROOT = "/tmp";
+
+/** Environment variable that names the progress file (Argo's). */
+export const PROGRESS_FILE_ENV = "ARGO_PROGRESS_FILE";
+
+/** Environment variable that holds the contract root for an OP runner. */
+export const ROOT_ENV = "OPFLOW_ROOT";
+
+/** Paths of the contract relative to a root. */
+export const contractPaths = {
+  inputParameter: (name: string): string => `inputs/parameters/${name}`,
+  inputArtifact: (name: string): string => `inputs/artifacts/${name}`,
+  outputParameter: (name: string): string => `outputs/parameters/${name}`,
+  outputArtifact: (name: string): string => `outputs/artifacts/${name}`,
+} as const;
+
+/** What an in-process task is given by the engine. */
+export interface InProcessTask {
+  /** Contract root: inputs are laid out under it before the call; outputs are read after. */
+  readonly root: string;
+  /** Input parameter values, as the strings Argo would pass. */
+  readonly parameters: Readonly<Record<string, string>>;
+  /** Template name, for messages. */
+  readonly template: string;
+  /** Reports progress (`N/M`). */
+  progress(done: number, total: number): void;
+  /** Appends text to the step's log (stdout and stderr of a process). */
+  log(text: string): void;
+  /** Aborted when the step times out or the engine stops. */
+  readonly signal: AbortSignal;
+}
+
+/** What an in-process task returns: the exit code it would have had as a process. */
+export interface InProcessResult {
+  readonly exitCode: number;
+  /** Failure message (Argo's node message). */
+  readonly message?: string;
+  /** What the process would have printed on stdout (Argo's `outputs.result` for scripts). */
+  readonly result?: string;
+}
+
+/**
+ * A template that the local engine may run in-process instead of spawning its command
+ * (the "local bindings" of DESIGN.md). Must obey the same contract as the container.
+ */
+export type LocalBinding = (task: InProcessTask) => Promise<InProcessResult>;
+
+/** Template name → in-process implementation. */
+export type LocalBindings = ReadonlyMap<string, LocalBinding>;
