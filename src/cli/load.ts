@@ -1,0 +1,65 @@
+/**
+ * Loads what a command acts on: a TypeScript/JavaScript module that exports a workflow, or a
+ * YAML/JSON Argo manifest.
+ */
+import fs from "node:fs/promises";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import YAML from "yaml";
+import type { Workflow as ArgoWorkflow } from "../argo/model.ts";
+import type { LocalBindings } from "../contract.ts";
+import { OpflowError } from "../errors.ts";
+
+/** Anything that compiles to a manifest (opflow's `Workflow` is one). */
+export interface CompilableWorkflow {
+  compile(): ArgoWorkflow;
+  /** In-process implementations of templates, for the local engine. */
+  localBindings?(): LocalBindings;
+}
+
+/** What a command loaded: the manifest, plus in-process bindings when it came from code. */
+export interface LoadedWorkflow {
+  readonly manifest: ArgoWorkflow;
+  readonly bindings: LocalBindings;
+  /** The file it came from. */
+  readonly source: string;
+}
+
+function isCompilable(value: unknown): value is CompilableWorkflow {
+  return typeof value === "object" && value !== null && typeof (value as { compile?: unknown }).compile === "function";
+}
+
+/**
+ * Loads `file`. A module must export its workflow as `default` or as `workflow` (either the
+ * workflow object or a function returning it). A manifest file must hold one Workflow.
+ */
+export async function loadWorkflow(file: string): Promise<LoadedWorkflow> {
+  const abs = path.resolve(file);
+  try {
+    await fs.access(abs);
+  } catch {
+    throw new OpflowError(`${file}: no such file`);
+  }
+  if (/\.(ya?ml|json)$/i.test(abs)) {
+    const text = await fs.readFile(abs, "utf8");
+    const docs = YAML.parseAllDocuments(text).filter((d) => d.contents !== null);
+    const firstError = docs.flatMap((d) => d.errors)[0];
+    if (firstError) throw new OpflowError(`${file}: not valid YAML: ${firstError.message}`);
+    const workflows = docs.map((d) => d.toJS() as unknown).filter((m): m is ArgoWorkflow => {
+      return typeof m === "object" && m !== null && (m as { kind?: unknown }).kind === "Workflow";
+    });
+    if (workflows.length !== 1) {
+      throw new OpflowError(`${file}: expected exactly one Argo Workflow (kind: Workflow), found ${workflows.length}`);
+    }
+    return { manifest: workflows[0] as ArgoWorkflow, bindings: new Map(), source: abs };
+  }
+  const mod = (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
+  let exported = mod["workflow"] ?? mod["default"];
+  if (typeof exported === "function" && !isCompilable(exported)) exported = await (exported as () => unknown)();
+  if (!isCompilable(exported)) {
+    throw new OpflowError(
+      `${file}: the module must export a workflow as "default" or "workflow" (an object with compile(), or a function returning one)`,
+    );
+  }
+  return { manifest: exported.compile(), bindings: exported.localBindings?.() ?? new Map(), source: abs };
+}
