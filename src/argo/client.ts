@@ -1,0 +1,128 @@
+/**
+ * `ArgoClient`: the one interface opflow uses to create, read, watch and control Workflows on
+ * a cluster. Two implementations: {@link KubernetesArgoClient} (Kubernetes API through
+ * `@kubernetes/client-node`) and {@link ArgoServerClient} (Argo Server's REST API with a bearer
+ * token). {@link createArgoClient} picks one from resolved {@link ClusterOptions}.
+ */
+import type { Workflow, WorkflowPhase } from "./model.ts";
+import { resolveClusterConfig, type ClusterConfig, type ClusterOptions } from "./cluster-config.ts";
+import { KubernetesArgoClient } from "./kube-client.ts";
+import { ArgoServerClient } from "./argo-server-client.ts";
+
+/** Which workflows {@link ArgoClient.list} returns. All conditions must hold. */
+export interface WorkflowListFilter {
+  /**
+   * Label selector, as a string (`app=x,team!=y`) or a map of equalities.
+   * @default no label condition
+   */
+  readonly labels?: string | Readonly<Record<string, string>>;
+  /**
+   * Workflow phases to keep (`Running`, `Failed` …). `Pending` also matches a workflow the
+   * controller has not picked up yet (empty phase).
+   * @default any phase
+   */
+  readonly phases?: readonly WorkflowPhase[];
+  /**
+   * Keep workflows whose name starts with this.
+   * @default any name
+   */
+  readonly namePrefix?: string;
+}
+
+/** Options of {@link ArgoClient.podLogs}. */
+export interface PodLogOptions {
+  /**
+   * Container of the pod.
+   * @default "main"
+   */
+  readonly container?: string;
+  /**
+   * Only the last N lines.
+   * @default all lines
+   */
+  readonly tailLines?: number;
+}
+
+/** Options of {@link ArgoClient.retry}. */
+export interface RetryOptions {
+  /**
+   * Also re-run succeeded nodes matched by {@link nodeFieldSelector}.
+   * @default false
+   */
+  readonly restartSuccessful?: boolean;
+  /**
+   * Argo node field selector (`templateName=train`), used with {@link restartSuccessful}.
+   * @default none
+   */
+  readonly nodeFieldSelector?: string;
+}
+
+/** Options of {@link ArgoClient.resubmit}. */
+export interface ResubmitOptions {
+  /**
+   * Reuse Argo's memoized results of the original run (Argo Server only; Argo requires the
+   * original workflow to have failed).
+   * @default false
+   */
+  readonly memoized?: boolean;
+}
+
+/** A change seen by {@link ArgoClient.watch}. */
+export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED";
+
+/**
+ * What opflow needs from a cluster. Every method throws a `ClusterApiError` (a `SubmitError`)
+ * with a clear message on failure; no message ever holds a token.
+ */
+export interface ArgoClient {
+  /** `kubernetes` or `argo-server`. */
+  readonly backend: "kubernetes" | "argo-server";
+  /** Namespace every call acts in. */
+  readonly namespace: string;
+  /** Server URL, for messages. */
+  readonly endpoint: string;
+  /** Creates a workflow; returns it as stored (with its generated name). */
+  create(manifest: Workflow): Promise<Workflow>;
+  /** Reads a workflow with its status. */
+  get(name: string): Promise<Workflow>;
+  /** Lists workflows, newest first. */
+  list(filter?: WorkflowListFilter): Promise<Workflow[]>;
+  /**
+   * Streams changes of one workflow to `onEvent` until `signal` aborts or the server closes
+   * the stream (then the promise resolves; callers re-watch or poll).
+   */
+  watch(name: string, onEvent: (type: WatchEventType, workflow: Workflow) => void, signal: AbortSignal): Promise<void>;
+  /** Deletes a workflow (its pods go with it). */
+  delete(name: string): Promise<void>;
+  /** Stops a workflow at once, without running exit handlers (`spec.shutdown: Terminate`). */
+  terminate(name: string): Promise<Workflow>;
+  /** Stops a workflow, running its exit handlers (`spec.shutdown: Stop`). */
+  stop(name: string): Promise<Workflow>;
+  /** Suspends a workflow: no new step starts (`spec.suspend: true`). */
+  suspend(name: string): Promise<Workflow>;
+  /** Resumes a suspended workflow and any suspend node waiting for input. */
+  resume(name: string): Promise<Workflow>;
+  /** Re-runs the failed part of a Failed or Error workflow, in place. */
+  retry(name: string, options?: RetryOptions): Promise<Workflow>;
+  /** Submits a copy of a workflow under a new generated name; returns the new workflow. */
+  resubmit(name: string, options?: ResubmitOptions): Promise<Workflow>;
+  /** Logs of one pod of a workflow. */
+  podLogs(workflowName: string, podName: string, options?: PodLogOptions): Promise<string>;
+}
+
+/**
+ * Creates the client that fits `options` (or an already resolved {@link ClusterConfig}).
+ *
+ * @example
+ * ```ts
+ * const client = createArgoClient({ namespace: "argo" });            // kubeconfig
+ * const viaServer = createArgoClient({ argoServer: "https://argo:2746", token: process.env.ARGO_TOKEN });
+ * const wf = await client.get("hello-x7k2p");
+ * ```
+ */
+export function createArgoClient(options: ClusterOptions | ClusterConfig = {}): ArgoClient {
+  const config: ClusterConfig = "kind" in options ? options : resolveClusterConfig(options);
+  return config.kind === "kubernetes" ? new KubernetesArgoClient(config) : new ArgoServerClient(config);
+}
+
+export { KubernetesArgoClient, ArgoServerClient };

@@ -1,0 +1,130 @@
+/**
+ * What Argo's control actions do to a Workflow object, for the Kubernetes back-end (which has
+ * no Argo Server to do it): resume, retry and resubmit as object transformations, and the
+ * list filter. Argo Server performs the same actions itself.
+ */
+import type { NodeStatus, Workflow, WorkflowPhase } from "./model.ts";
+import type { WorkflowListFilter } from "./client.ts";
+import { SubmitError } from "../errors.ts";
+
+/** Label the Argo controller keeps equal to the workflow's phase. */
+export const PHASE_LABEL = "workflows.argoproj.io/phase";
+/** Label the Argo controller sets to "true" once a workflow is done. */
+export const COMPLETED_LABEL = "workflows.argoproj.io/completed";
+/** Label Argo puts on a resubmitted workflow, naming the original. */
+export const RESUBMITTED_FROM_LABEL = "workflows.argoproj.io/resubmitted-from-workflow";
+
+/** Whether a workflow phase is final. */
+export function isCompletedPhase(phase: WorkflowPhase | undefined): boolean {
+  return phase === "Succeeded" || phase === "Failed" || phase === "Error";
+}
+
+function clone<T>(value: T): T {
+  return structuredClone(value);
+}
+
+/** The label selector string for a filter (labels plus phases), or undefined. */
+export function labelSelector(filter: WorkflowListFilter = {}): string | undefined {
+  const parts: string[] = [];
+  if (typeof filter.labels === "string") {
+    if (filter.labels.trim()) parts.push(filter.labels.trim());
+  } else if (filter.labels) {
+    for (const [k, v] of Object.entries(filter.labels)) parts.push(`${k}=${v}`);
+  }
+  return parts.length > 0 ? parts.join(",") : undefined;
+}
+
+/** Applies the parts of a filter a server cannot (name prefix, phase), and sorts newest first. */
+export function filterWorkflows(items: readonly Workflow[], filter: WorkflowListFilter = {}): Workflow[] {
+  const phases = filter.phases && filter.phases.length > 0 ? new Set<string>(filter.phases) : undefined;
+  return items
+    .filter((wf) => !filter.namePrefix || (wf.metadata.name ?? "").startsWith(filter.namePrefix))
+    .filter((wf) => {
+      if (!phases) return true;
+      const phase = wf.status?.phase ?? "";
+      return phases.has(phase) || (phase === "" && phases.has("Pending"));
+    })
+    .sort((a, b) => (b.metadata.creationTimestamp ?? "").localeCompare(a.metadata.creationTimestamp ?? ""));
+}
+
+/** Resume as Argo does: clear `spec.suspend` and mark running suspend nodes Succeeded. */
+export function resumedWorkflow(wf: Workflow, now: string = new Date().toISOString()): Workflow {
+  const out = clone(wf);
+  delete out.spec.suspend;
+  for (const node of Object.values(out.status?.nodes ?? {})) {
+    if (node.type === "Suspend" && (node.phase === "Running" || node.phase === "Pending")) {
+      node.phase = "Succeeded";
+      node.finishedAt = now;
+      node.message = "Resumed by opflow";
+    }
+  }
+  return out;
+}
+
+/**
+ * Retry as Argo does, in outline: a Failed or Error workflow goes back to Running; failed leaf
+ * nodes are removed so the controller runs them again; their failed ancestors are reset to
+ * Running. Succeeded nodes are kept (and reused), unless `restartSuccessful` with a
+ * `templateName=` selector names them.
+ */
+export function retriedWorkflow(wf: Workflow, options: { restartSuccessful?: boolean; nodeFieldSelector?: string } = {}): Workflow {
+  const phase = wf.status?.phase;
+  if (phase !== "Failed" && phase !== "Error") {
+    throw new SubmitError(`workflow "${wf.metadata.name}": only a Failed or Error workflow can be retried; its phase is ${phase || "Pending"}`);
+  }
+  const out = clone(wf);
+  const status = out.status ?? {};
+  const nodes: Record<string, NodeStatus> = status.nodes ?? {};
+  const restart = new Set<string>();
+  const selector = options.restartSuccessful ? /^templateName=(.+)$/.exec(options.nodeFieldSelector ?? "") : null;
+  const parents = new Map<string, string>();
+  for (const n of Object.values(nodes)) for (const c of n.children ?? []) parents.set(c, n.id);
+  for (const n of Object.values(nodes)) {
+    const failed = n.phase === "Failed" || n.phase === "Error";
+    const leaf = !n.children || n.children.length === 0;
+    if ((failed && leaf) || (selector && n.templateName === selector[1] && leaf)) restart.add(n.id);
+  }
+  const reset = new Set<string>();
+  for (const id of restart) {
+    let p = parents.get(id);
+    while (p !== undefined && !reset.has(p)) {
+      reset.add(p);
+      p = parents.get(p);
+    }
+  }
+  for (const id of restart) delete nodes[id];
+  for (const n of Object.values(nodes)) {
+    if (n.children) n.children = n.children.filter((c) => !restart.has(c));
+    if (reset.has(n.id)) {
+      n.phase = "Running";
+      delete n.finishedAt;
+      delete n.message;
+    }
+  }
+  status.phase = "Running";
+  delete status.finishedAt;
+  delete status.message;
+  status.nodes = nodes;
+  out.status = status;
+  delete out.spec.shutdown;
+  out.metadata.labels = { ...(out.metadata.labels ?? {}), [COMPLETED_LABEL]: "false", [PHASE_LABEL]: "Running" };
+  return out;
+}
+
+/** Resubmit as Argo does: a new workflow with the same spec and `generateName: <name>-`. */
+export function resubmittedWorkflow(wf: Workflow): Workflow {
+  const name = wf.metadata.name ?? "workflow";
+  const labels: Record<string, string> = {};
+  for (const [k, v] of Object.entries(wf.metadata.labels ?? {})) if (!k.startsWith("workflows.argoproj.io/")) labels[k] = v;
+  labels[RESUBMITTED_FROM_LABEL] = name;
+  const spec = clone(wf.spec);
+  delete spec.shutdown;
+  delete spec.suspend;
+  const annotations = wf.metadata.annotations ? { ...wf.metadata.annotations } : undefined;
+  return {
+    apiVersion: "argoproj.io/v1alpha1",
+    kind: "Workflow",
+    metadata: { generateName: `${name}-`, labels, ...(annotations ? { annotations } : {}) },
+    spec,
+  };
+}

@@ -1,0 +1,253 @@
+/**
+ * {@link ArgoClient} over the Kubernetes API with `@kubernetes/client-node`: Workflows are
+ * custom objects of `argoproj.io/v1alpha1`; control actions are patches and updates of the
+ * object, as the argo CLI does without Argo Server; logs are pod logs.
+ */
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  Watch,
+  setHeaderOptions,
+  type KubeConfig,
+} from "@kubernetes/client-node";
+import type { Workflow } from "./model.ts";
+import type {
+  ArgoClient,
+  PodLogOptions,
+  ResubmitOptions,
+  RetryOptions,
+  WatchEventType,
+  WorkflowListFilter,
+} from "./client.ts";
+import type { KubernetesClusterConfig } from "./cluster-config.ts";
+import { ClusterApiError, toClusterApiError, type ApiVerb } from "./api-errors.ts";
+import { filterWorkflows, labelSelector, resubmittedWorkflow, resumedWorkflow, retriedWorkflow } from "./control.ts";
+
+const GROUP = "argoproj.io";
+const VERSION = "v1alpha1";
+const PLURAL = "workflows";
+
+function kubeSecrets(kc: KubeConfig): string[] {
+  const user = kc.getCurrentUser();
+  const out: string[] = [];
+  if (user?.token) out.push(user.token);
+  if (user?.password) out.push(user.password);
+  return out;
+}
+
+/**
+ * Talks to the Kubernetes API server named by a kubeconfig context or the in-cluster service
+ * account.
+ *
+ * @example
+ * ```ts
+ * const client = new KubernetesArgoClient(resolveClusterConfig({ context: "kind-argo" }) as KubernetesClusterConfig);
+ * const created = await client.create(manifest);
+ * ```
+ */
+export class KubernetesArgoClient implements ArgoClient {
+  readonly backend = "kubernetes" as const;
+  readonly namespace: string;
+  readonly endpoint: string;
+  readonly #kc: KubeConfig;
+  readonly #custom: CustomObjectsApi;
+  readonly #core: CoreV1Api;
+
+  constructor(config: KubernetesClusterConfig) {
+    this.namespace = config.namespace;
+    this.endpoint = config.server;
+    this.#kc = config.kubeConfig;
+    this.#custom = config.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.#core = config.kubeConfig.makeApiClient(CoreV1Api);
+  }
+
+  async #call<T>(verb: ApiVerb, name: string | undefined, fn: () => Promise<T>, resource = PLURAL, action?: string): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw toClusterApiError(error, {
+        backend: "kubernetes",
+        verb,
+        resource,
+        group: resource === PLURAL ? GROUP : "",
+        namespace: this.namespace,
+        name,
+        endpoint: this.endpoint,
+        secrets: kubeSecrets(this.#kc),
+        action,
+      });
+    }
+  }
+
+  #base() {
+    return { group: GROUP, version: VERSION, namespace: this.namespace, plural: PLURAL };
+  }
+
+  async create(manifest: Workflow): Promise<Workflow> {
+    const body = { ...manifest, metadata: { ...manifest.metadata, namespace: this.namespace } };
+    return this.#call("create", manifest.metadata.name ?? manifest.metadata.generateName, async () => {
+      return (await this.#custom.createNamespacedCustomObject({ ...this.#base(), body, fieldValidation: "Strict" })) as Workflow;
+    });
+  }
+
+  async get(name: string): Promise<Workflow> {
+    return this.#call("get", name, async () => (await this.#custom.getNamespacedCustomObject({ ...this.#base(), name })) as Workflow);
+  }
+
+  async list(filter: WorkflowListFilter = {}): Promise<Workflow[]> {
+    const selector = labelSelector(filter);
+    const items: Workflow[] = [];
+    let token: string | undefined;
+    do {
+      const page = (await this.#call("list", undefined, () =>
+        this.#custom.listNamespacedCustomObject({
+          ...this.#base(),
+          ...(selector ? { labelSelector: selector } : {}),
+          limit: 500,
+          ...(token ? { _continue: token } : {}),
+        }),
+      )) as { items?: Workflow[]; metadata?: { continue?: string } };
+      items.push(...(page.items ?? []));
+      token = page.metadata?.continue || undefined;
+    } while (token);
+    return filterWorkflows(items, filter);
+  }
+
+  async watch(name: string, onEvent: (type: WatchEventType, workflow: Workflow) => void, signal: AbortSignal): Promise<void> {
+    const path = `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(this.namespace)}/${PLURAL}`;
+    const watcher = new Watch(this.#kc);
+    await new Promise<void>((resolve, reject) => {
+      let controller: AbortController | undefined;
+      let settled = false;
+      const finish = (error?: unknown): void => {
+        if (settled) return;
+        settled = true;
+        signal.removeEventListener("abort", onAbort);
+        if (error && !signal.aborted) reject(error);
+        else resolve();
+      };
+      const onAbort = (): void => {
+        controller?.abort();
+        finish();
+      };
+      signal.addEventListener("abort", onAbort);
+      watcher
+        .watch(
+          path,
+          { fieldSelector: `metadata.name=${name}` },
+          (type: string, obj: unknown) => {
+            if (type === "ERROR") {
+              finish(Object.assign(new Error("watch error"), { code: (obj as { code?: number }).code ?? 500, body: obj }));
+              return;
+            }
+            if (type === "ADDED" || type === "MODIFIED" || type === "DELETED") onEvent(type, obj as Workflow);
+          },
+          (error: unknown) => finish(error ?? undefined),
+        )
+        .then(
+          (c) => {
+            controller = c;
+            if (signal.aborted) c.abort();
+          },
+          (error: unknown) => finish(error),
+        );
+    }).catch((error: unknown) => {
+      throw toClusterApiError(error, {
+        backend: "kubernetes",
+        verb: "watch",
+        resource: PLURAL,
+        group: GROUP,
+        namespace: this.namespace,
+        name,
+        endpoint: this.endpoint,
+        secrets: kubeSecrets(this.#kc),
+      });
+    });
+  }
+
+  async delete(name: string): Promise<void> {
+    await this.#call("delete", name, () => this.#custom.deleteNamespacedCustomObject({ ...this.#base(), name }));
+  }
+
+  async #mergePatch(name: string, body: object, action: string): Promise<Workflow> {
+    return this.#call(
+      "patch",
+      name,
+      async () =>
+        (await this.#custom.patchNamespacedCustomObject(
+          { ...this.#base(), name, body },
+          setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+        )) as Workflow,
+      PLURAL,
+      action,
+    );
+  }
+
+  async #update(name: string, action: string, change: (wf: Workflow) => Workflow): Promise<Workflow> {
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.get(name);
+      const next = change(current);
+      try {
+        return await this.#call(
+          "update",
+          name,
+          async () => (await this.#custom.replaceNamespacedCustomObject({ ...this.#base(), name, body: next })) as Workflow,
+          PLURAL,
+          action,
+        );
+      } catch (error) {
+        if (error instanceof ClusterApiError && error.reason === "Conflict" && attempt < 4) continue;
+        throw error;
+      }
+    }
+  }
+
+  terminate(name: string): Promise<Workflow> {
+    return this.#mergePatch(name, { spec: { shutdown: "Terminate" } }, "terminate");
+  }
+
+  stop(name: string): Promise<Workflow> {
+    return this.#mergePatch(name, { spec: { shutdown: "Stop" } }, "stop");
+  }
+
+  suspend(name: string): Promise<Workflow> {
+    return this.#mergePatch(name, { spec: { suspend: true } }, "suspend");
+  }
+
+  resume(name: string): Promise<Workflow> {
+    return this.#update(name, "resume", (wf) => resumedWorkflow(wf));
+  }
+
+  retry(name: string, options: RetryOptions = {}): Promise<Workflow> {
+    return this.#update(name, "retry", (wf) => retriedWorkflow(wf, options));
+  }
+
+  async resubmit(name: string, options: ResubmitOptions = {}): Promise<Workflow> {
+    if (options.memoized) {
+      throw new ClusterApiError(
+        `cannot resubmit workflow "${name}" memoized: memoized resubmission needs Argo Server (set ARGO_SERVER); opflow's step reuse works on both back-ends`,
+        "BadRequest",
+        undefined,
+      );
+    }
+    return this.create(resubmittedWorkflow(await this.get(name)));
+  }
+
+  async podLogs(workflowName: string, podName: string, options: PodLogOptions = {}): Promise<string> {
+    void workflowName;
+    const text = await this.#call(
+      "get",
+      podName,
+      () =>
+        this.#core.readNamespacedPodLog({
+          name: podName,
+          namespace: this.namespace,
+          container: options.container ?? "main",
+          ...(options.tailLines !== undefined ? { tailLines: options.tailLines } : {}),
+        }),
+      "pods/log",
+    );
+    return typeof text === "string" ? text : String(text ?? "");
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * Reading a workflow's state the way dflow's `query_step` does: the steps (Argo status nodes)
+ * filtered by name, key, phase and type, each with its inputs and outputs (parameters, and
+ * artifact references usable as inputs of a new workflow), and the global outputs.
+ * Pure functions over a {@link Workflow} object; the handle fetches it.
+ */
+import type { Artifact, NodePhase, NodeStatus, NodeType, Outputs, Workflow, WorkflowPhase } from "./model.ts";
+import { podNameOf } from "./pod-name.ts";
+
+/**
+ * Input parameter by which a compiled step carries its `key` (the step's stable identity for
+ * queries and reuse). The compiler adds it to keyed steps; `dflow_key` is read too.
+ */
+export const STEP_KEY_PARAMETER = "opflow_key";
+
+/** Parameters (string values, as Argo stores them) and artifact references of a step. */
+export interface StepIO {
+  readonly parameters: Readonly<Record<string, string>>;
+  /**
+   * Artifact references, ready to pass as `arguments.artifacts` (or a step's artifact input)
+   * of another workflow: location only (`s3.key`, …), no `path`.
+   */
+  readonly artifacts: Readonly<Record<string, Artifact>>;
+}
+
+/** A step's outputs: {@link StepIO} plus the script result and exit code. */
+export interface StepOutputs extends StepIO {
+  /** Standard output of a script template (`outputs.result`). */
+  readonly result?: string;
+  readonly exitCode?: string;
+}
+
+/** One step of an Argo workflow run (a status node), as opflow reports it. */
+export interface ArgoStep {
+  /** Node id (`<workflow>-<hash>`). */
+  readonly id: string;
+  /** Full node name (`wf[0].train(1:b)`). */
+  readonly name: string;
+  /** Name of the step or task (`train(1:b)`). */
+  readonly displayName: string;
+  /** The step's key, when it has one. */
+  readonly key?: string;
+  readonly type: NodeType;
+  readonly phase: NodePhase;
+  readonly templateName?: string;
+  /** The pod that ran it (Pod nodes only). */
+  readonly podName?: string;
+  /** Node id of the Steps/DAG node this step belongs to. */
+  readonly boundaryId?: string;
+  readonly children: readonly string[];
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
+  readonly message?: string;
+  /** `N/M` progress. */
+  readonly progress?: string;
+  readonly inputs: StepIO;
+  readonly outputs: StepOutputs;
+}
+
+/** Which steps {@link querySteps} returns. Every given condition must hold. */
+export interface ArgoStepFilter {
+  /**
+   * Display name: exact string, a glob with `*`, a RegExp, or a list of those.
+   * @default any name
+   */
+  readonly name?: string | RegExp | readonly (string | RegExp)[];
+  /**
+   * Step key, or a list of keys.
+   * @default any key (and steps without one)
+   */
+  readonly key?: string | readonly string[];
+  /**
+   * Node phase(s).
+   * @default any phase
+   */
+  readonly phase?: NodePhase | readonly NodePhase[];
+  /**
+   * Node type(s): `Pod`, `Steps`, `DAG`, `Retry`, `Suspend` ….
+   * @default every type except the StepGroup/TaskGroup bookkeeping nodes
+   */
+  readonly type?: NodeType | readonly NodeType[];
+  /**
+   * Node id.
+   * @default any id
+   */
+  readonly id?: string;
+}
+
+/** An artifact as an argument: its location fields, named `name`. */
+export function artifactArgument(artifact: Artifact, name: string = artifact.name): Artifact {
+  const out: Artifact = { name };
+  if (artifact.s3) out.s3 = { ...artifact.s3 };
+  if (artifact.http) out.http = { ...artifact.http };
+  if (artifact.raw) out.raw = { ...artifact.raw };
+  if (artifact.git) out.git = artifact.git;
+  const extra = artifact as unknown as Record<string, unknown>;
+  for (const k of ["gcs", "oss", "hdfs", "azure", "artifactory", "plugin"]) {
+    if (extra[k] !== undefined) (out as unknown as Record<string, unknown>)[k] = extra[k];
+  }
+  return out;
+}
+
+function io(src: { parameters?: { name: string; value?: string }[]; artifacts?: Artifact[] } | undefined): StepIO {
+  const parameters: Record<string, string> = {};
+  const artifacts: Record<string, Artifact> = {};
+  for (const p of src?.parameters ?? []) if (p.value !== undefined) parameters[p.name] = p.value;
+  for (const a of src?.artifacts ?? []) artifacts[a.name] = artifactArgument(a);
+  return { parameters, artifacts };
+}
+
+function outputsOf(src: Outputs | undefined): StepOutputs {
+  const base = io(src);
+  return {
+    ...base,
+    ...(src?.result !== undefined ? { result: src.result } : {}),
+    ...(src?.exitCode !== undefined ? { exitCode: src.exitCode } : {}),
+  };
+}
+
+function keyOf(node: NodeStatus): string | undefined {
+  const params = node.inputs?.parameters ?? [];
+  return (params.find((p) => p.name === STEP_KEY_PARAMETER) ?? params.find((p) => p.name === "dflow_key"))?.value;
+}
+
+function list<T>(v: T | readonly T[] | undefined): readonly T[] | undefined {
+  if (v === undefined) return undefined;
+  return Array.isArray(v) ? (v as readonly T[]) : [v as T];
+}
+
+function globToRegExp(glob: string): RegExp {
+  return new RegExp(`^${glob.split("*").map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+}
+
+function nameMatches(displayName: string, pattern: string | RegExp): boolean {
+  if (pattern instanceof RegExp) return pattern.test(displayName);
+  return pattern.includes("*") ? globToRegExp(pattern).test(displayName) : displayName === pattern;
+}
+
+/** One status node as an {@link ArgoStep}. */
+export function toArgoStep(workflow: Workflow, node: NodeStatus): ArgoStep {
+  const key = keyOf(node);
+  return {
+    id: node.id,
+    name: node.name,
+    displayName: node.displayName,
+    ...(key !== undefined ? { key } : {}),
+    type: node.type,
+    phase: node.phase,
+    ...(node.templateName !== undefined ? { templateName: node.templateName } : {}),
+    ...(node.type === "Pod" ? { podName: podNameOf(workflow, node) } : {}),
+    ...(node.boundaryID !== undefined ? { boundaryId: node.boundaryID } : {}),
+    children: node.children ?? [],
+    ...(node.startedAt !== undefined ? { startedAt: node.startedAt } : {}),
+    ...(node.finishedAt !== undefined ? { finishedAt: node.finishedAt } : {}),
+    ...(node.message !== undefined ? { message: node.message } : {}),
+    ...(node.progress !== undefined ? { progress: node.progress } : {}),
+    inputs: io(node.inputs),
+    outputs: outputsOf(node.outputs),
+  };
+}
+
+/**
+ * The steps of a workflow run that match `filter`, in start order.
+ *
+ * @example
+ * ```ts
+ * const wf = await client.get("hello-x7k2p");
+ * const [train] = querySteps(wf, { name: "train", phase: "Succeeded" });
+ * train?.outputs.parameters["loss"];          // "0.12"
+ * train?.outputs.artifacts["model"];          // { name: "model", s3: { key: "…/model.tgz" } }
+ * ```
+ */
+export function querySteps(workflow: Workflow, filter: ArgoStepFilter = {}): ArgoStep[] {
+  const names = list(filter.name);
+  const keys = list(filter.key);
+  const phases = list(filter.phase);
+  const types = list(filter.type);
+  const nodes = Object.values(workflow.status?.nodes ?? {});
+  return nodes
+    .filter((n) => (types ? types.includes(n.type) : n.type !== "StepGroup" && n.type !== "TaskGroup"))
+    .filter((n) => !phases || phases.includes(n.phase))
+    .filter((n) => !filter.id || n.id === filter.id)
+    .filter((n) => !names || names.some((p) => nameMatches(n.displayName, p)))
+    .filter((n) => {
+      if (!keys) return true;
+      const k = keyOf(n);
+      return k !== undefined && keys.includes(k);
+    })
+    .sort((a, b) => (a.startedAt ?? "\uffff").localeCompare(b.startedAt ?? "\uffff") || a.name.localeCompare(b.name))
+    .map((n) => toArgoStep(workflow, n));
+}
+
+/** The workflow's global outputs (`globalName` parameters and artifacts). */
+export function globalOutputs(workflow: Workflow): StepIO {
+  return io(workflow.status?.outputs);
+}
+
+/** The workflow's phase; `Pending` until the controller sets one. */
+export function workflowPhase(workflow: Workflow): Exclude<WorkflowPhase, ""> {
+  const p = workflow.status?.phase;
+  return p ? p : "Pending";
+}
