@@ -66,3 +66,9 @@ export type LocalBinding = (task: InProcessTask) => Promise<InProcessResult>;
 
 /** Template name → in-process implementation. */
 export type LocalBindings = ReadonlyMap<string, LocalBinding>;
+
+/**
+ * Input parameter that carries a step's `key` (dflow's key): the local engine names the
+ * step's directory after it and reuses keyed steps; on Argo it keys memoization.
+ */
+export const KEY_PARAMETER = "opflow-key";

@@ -1,0 +1,129 @@
+/**
+ * Typed references to Argo variables: template inputs, step/task outputs, `item`, workflow
+ * parameters. A reference knows where it points; the compiler decides how it renders in the
+ * template where it is used (and rejects it where it is out of scope).
+ */
+import { VarRef, type ValueKind, type Variable } from "./tree.ts";
+
+/** Shape of an artifact (see `op/signature.ts`). */
+export type RefArtifactShape = "path" | "list" | "record";
+
+/** Phantom value type of an artifact reference. */
+export interface ArtifactHandle<K extends RefArtifactShape = RefArtifactShape> {
+  readonly __artifact: K;
+}
+
+/** A reference to a parameter-like value of type T. */
+export type ParamRef<T> = VarRef<T>;
+
+/** Something that owns inputs: a template. */
+export interface RefOwner {
+  readonly name: string;
+}
+
+/** Something that produces outputs: a step or a task. */
+export interface RefProducer {
+  readonly name: string;
+  /** `steps` for a Step, `tasks` for a DAG Task. */
+  readonly scope: "steps" | "tasks";
+  /** The template (Steps/DAG) the producer was added to, once added. */
+  readonly parentTemplate: RefOwner | undefined;
+}
+
+/** Where a reference points. */
+export type RefSource =
+  | { readonly type: "input"; readonly owner: RefOwner; readonly io: "parameters" | "artifacts"; readonly name: string }
+  | {
+      readonly type: "output";
+      readonly producer: RefProducer;
+      readonly io: "parameters" | "artifacts" | "result" | "exitCode" | "status" | "id";
+      readonly name?: string;
+    }
+  | { readonly type: "workflow"; readonly path: readonly string[] }
+  | { readonly type: "item"; readonly path: readonly string[] };
+
+/** A variable with a known source. */
+export interface SourcedVariable extends Variable {
+  readonly source: RefSource;
+}
+
+/** The Argo path of a reference source, as written in its own template. */
+export function sourcePath(source: RefSource): string[] {
+  switch (source.type) {
+    case "input":
+      return ["inputs", source.io, source.name];
+    case "output":
+      if (source.io === "status" || source.io === "id") return [source.producer.scope, source.producer.name, source.io];
+      if (source.io === "result" || source.io === "exitCode") return [source.producer.scope, source.producer.name, "outputs", source.io];
+      return [source.producer.scope, source.producer.name, "outputs", source.io, source.name as string];
+    case "workflow":
+      return ["workflow", ...source.path];
+    case "item":
+      return ["item", ...source.path];
+  }
+}
+
+function describeSource(source: RefSource): string {
+  switch (source.type) {
+    case "input":
+      return `input ${source.io === "parameters" ? "parameter" : "artifact"} "${source.name}" of template "${source.owner.name}"`;
+    case "output":
+      return `${source.io === "parameters" || source.io === "artifacts" ? `output ${source.io.slice(0, -1)} "${source.name}"` : source.io} of ${source.producer.scope === "steps" ? "step" : "task"} "${source.producer.name}"`;
+    case "workflow":
+      return `workflow.${source.path.join(".")}`;
+    case "item":
+      return ["item", ...source.path].join(".");
+  }
+}
+
+/** Makes a variable for a source. */
+export function variableOf(source: RefSource, kind: ValueKind): SourcedVariable {
+  return {
+    source,
+    kind,
+    resolve: () => sourcePath(source),
+    describe: () => describeSource(source),
+  };
+}
+
+/** A typed reference to a parameter-like value. */
+export function paramRef<T>(source: RefSource, kind: ValueKind): ParamRef<T> {
+  return new VarRef<T>(variableOf(source, kind));
+}
+
+/** A reference to an artifact of shape K. */
+export class ArtifactRef<K extends RefArtifactShape = RefArtifactShape> extends VarRef<ArtifactHandle<K>> {
+  constructor(
+    readonly source: RefSource,
+    readonly shape: K,
+  ) {
+    super(variableOf(source, "unknown"));
+  }
+}
+
+/** Whether a variable carries its source. */
+export function isSourced(variable: Variable): variable is SourcedVariable {
+  return (variable as SourcedVariable).source !== undefined;
+}
+
+/**
+ * The loop item of a step with `withItems` / `withParam` / `withSequence`, typed by the list.
+ * `.field(name)` reaches into an object item (`{{item.name}}`).
+ */
+export class ItemRef<T> extends VarRef<T> {
+  constructor(
+    readonly itemPath: readonly string[] = [],
+    kind: ValueKind = "unknown",
+  ) {
+    super(variableOf({ type: "item", path: itemPath }, kind));
+  }
+  /** A field of an object item: `{{item.<name>}}`. */
+  field<K extends keyof T & string>(name: K): ItemRef<T[K]> {
+    return new ItemRef<T[K]>([...this.itemPath, name]);
+  }
+}
+
+/** A workflow-level variable (`{{workflow.name}}`, `{{workflow.parameters.x}}`, …). */
+export function workflowVar<T = string>(...path: string[]): ParamRef<T> {
+  return paramRef<T>({ type: "workflow", path }, "string");
+}

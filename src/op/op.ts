@@ -1,0 +1,274 @@
+/**
+ * OPs: typed operations. Two forms, one contract:
+ *
+ * - a class extending {@link OP} with static `inputs` / `outputs` signatures and an async
+ *   `execute`;
+ * - a function form, {@link defineOp}.
+ *
+ * Both give an {@link OPDefinition}: what templates, the runner and the local engine use.
+ */
+import type { z } from "zod";
+import { ValidationError } from "../errors.ts";
+import { type OPInput, type OPOutput, type Signature, splitSignature } from "./signature.ts";
+
+/** What `execute` may use besides its input. */
+export interface OPContext {
+  /** Reports progress (`N/M`), shown live by the engine and by Argo. */
+  progress(done: number, total: number): void;
+  /** Writes a line to the step's log. */
+  log(message: string): void;
+  /** Aborted when the step times out or is cancelled. */
+  readonly signal: AbortSignal;
+  /** A private scratch directory for this execution (the step's working directory). */
+  readonly workdir: string;
+}
+
+/** An OP as templates and runners see it. */
+export interface OPDefinition<I extends Signature = Signature, O extends Signature = Signature> {
+  /** Name (lowercase RFC 1123); becomes the template's name. */
+  readonly name: string;
+  readonly inputs: I;
+  readonly outputs: O;
+  /** A short description, shown in docs and as a template annotation. */
+  readonly description?: string | undefined;
+  /** The module that exports this OP, as recorded when it was defined (for containers). */
+  readonly modulePath?: string | undefined;
+  execute(input: OPInput<I>, context: OPContext): Promise<OPOutput<O>>;
+}
+
+/** A class whose instances are OPs (the class form). */
+export interface OPClass<I extends Signature = Signature, O extends Signature = Signature> {
+  new (): OP<I, O>;
+  readonly inputs: I;
+  readonly outputs: O;
+  readonly opName?: string;
+  readonly description?: string;
+}
+
+const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** `TrainModel` → `train-model`. */
+export function kebabCase(name: string): string {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, "$1-$2")
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1-$2")
+    .replace(/[^A-Za-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .toLowerCase();
+}
+
+/** Checks an OP or template name. */
+export function checkName(what: string, name: string, max = 128): void {
+  if (typeof name !== "string" || !NAME.test(name) || name.length > max) {
+    throw new ValidationError(
+      `${what} name ${JSON.stringify(name)} is invalid: use lowercase letters, digits and "-", starting and ending with a letter or digit, at most ${max} characters`,
+    );
+  }
+}
+
+const IONAME = /^[-a-zA-Z0-9_]+$/;
+
+function checkSignature(owner: string, which: "inputs" | "outputs", sig: Signature): void {
+  if (typeof sig !== "object" || sig === null) throw new ValidationError(`OP "${owner}": ${which} must be an object of param(...)/artifact(...)`);
+  splitSignature(sig);
+  for (const name of Object.keys(sig)) {
+    if (!IONAME.test(name)) {
+      throw new ValidationError(`OP "${owner}": ${which} name ${JSON.stringify(name)} is invalid: use letters, digits, "-" and "_"`);
+    }
+  }
+}
+
+/** Records which module called: the first stack frame outside opflow's own sources. */
+export function callerModule(): string | undefined {
+  const stack = new Error().stack ?? "";
+  const here = new URL("..", import.meta.url).href;
+  for (const line of stack.split("\n").slice(1)) {
+    const m = /(file:\/\/[^\s)]+?):\d+:\d+/.exec(line) ?? /\((\/[^\s)]+?):\d+:\d+\)/.exec(line);
+    if (!m) continue;
+    const url = (m[1] as string).startsWith("file:") ? (m[1] as string) : `file://${m[1]}`;
+    if (!url.startsWith(here)) return url;
+  }
+  return undefined;
+}
+
+/**
+ * Base class of the class form of OPs.
+ *
+ * @example
+ * class Duplicate extends OP<typeof Duplicate.inputs, typeof Duplicate.outputs> {
+ *   static readonly inputs = { msg: param(z.string()), times: param(z.number().int()) };
+ *   static readonly outputs = { msg: param(z.string()) };
+ *   async execute({ msg, times }: OPInput<typeof Duplicate.inputs>) {
+ *     return { msg: msg.repeat(times) };
+ *   }
+ * }
+ */
+export abstract class OP<I extends Signature = Signature, O extends Signature = Signature> implements OPDefinition<I, O> {
+  abstract execute(input: OPInput<I>, context: OPContext): Promise<OPOutput<O>>;
+
+  private get cls(): OPClass<I, O> {
+    return this.constructor as unknown as OPClass<I, O>;
+  }
+  get name(): string {
+    return this.cls.opName ?? kebabCase(this.constructor.name);
+  }
+  get inputs(): I {
+    return this.cls.inputs;
+  }
+  get outputs(): O {
+    return this.cls.outputs;
+  }
+  get description(): string | undefined {
+    return this.cls.description;
+  }
+  get modulePath(): string | undefined {
+    return moduleOfClass.get(this.constructor);
+  }
+}
+
+const moduleOfClass = new WeakMap<object, string | undefined>();
+
+/** Options of {@link defineOp}. */
+export interface DefineOpOptions<I extends Signature, O extends Signature> {
+  /** Name (lowercase RFC 1123, at most 128 characters); becomes the template's name. */
+  readonly name: string;
+  readonly inputs: I;
+  readonly outputs: O;
+  readonly description?: string;
+  execute(input: OPInput<I>, context: OPContext): Promise<OPOutput<O>> | OPOutput<O>;
+}
+
+/**
+ * Defines an OP from a function.
+ *
+ * @example
+ * export const hello = defineOp({
+ *   name: "hello",
+ *   inputs: { name: param(z.string()) },
+ *   outputs: { greeting: param(z.string()) },
+ *   async execute({ name }) {
+ *     return { greeting: `Hello, ${name}!` };
+ *   },
+ * });
+ */
+export function defineOp<I extends Signature, O extends Signature>(options: DefineOpOptions<I, O>): OPDefinition<I, O> {
+  checkName("OP", options.name);
+  checkSignature(options.name, "inputs", options.inputs);
+  checkSignature(options.name, "outputs", options.outputs);
+  const run = options.execute;
+  return Object.freeze({
+    name: options.name,
+    inputs: options.inputs,
+    outputs: options.outputs,
+    description: options.description,
+    modulePath: callerModule(),
+    async execute(input: OPInput<I>, context: OPContext): Promise<OPOutput<O>> {
+      return run(input, context);
+    },
+  });
+}
+
+/** Turns an OP class or instance into its definition, checking its name and signatures. */
+export function toOPDefinition<I extends Signature, O extends Signature>(
+  op: OPDefinition<I, O> | OPClass<I, O>,
+): OPDefinition<I, O> {
+  let def: OPDefinition<I, O>;
+  if (typeof op === "function") {
+    if (!moduleOfClass.has(op)) moduleOfClass.set(op, callerModule());
+    def = new op();
+  } else def = op;
+  if (!def || typeof def.execute !== "function") {
+    throw new ValidationError(`expected an OP (a class extending OP, or defineOp(...)), got ${typeof op}`);
+  }
+  checkName("OP", def.name);
+  if (!def.inputs || !def.outputs) {
+    throw new ValidationError(`OP "${def.name}": static inputs and outputs signatures are required`);
+  }
+  checkSignature(def.name, "inputs", def.inputs);
+  checkSignature(def.name, "outputs", def.outputs);
+  return def;
+}
+
+/** Describes a value for an error message: `"ten" (string)`. */
+export function describeValue(value: unknown): string {
+  const type = value === null ? "null" : Array.isArray(value) ? "array" : typeof value;
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  if (text.length > 80) text = `${text.slice(0, 77)}...`;
+  return `${text} (${type})`;
+}
+
+/** Formats a zod error as `field "x.y": expected number, got "ten" (string)`. */
+export function formatIssues(where: string, field: string, error: z.ZodError, value: unknown): string {
+  return error.issues
+    .map((issue) => {
+      const path = [field, ...issue.path.map(String)].join(".");
+      let got: unknown = value;
+      for (const seg of issue.path) got = (got as Record<PropertyKey, unknown> | undefined)?.[seg as PropertyKey];
+      return `${where}: parameter "${path}" ${issue.message.replace(/^Invalid input: /, "")}, got ${describeValue(got)}`;
+    })
+    .join("; ");
+}
+
+/**
+ * Checks and completes `execute`'s input against the signature: applies defaults, rejects
+ * unknown fields, missing required ones and values that do not match their schema.
+ */
+export function validateInput<I extends Signature>(opName: string, sig: I, input: Record<string, unknown>): OPInput<I> {
+  return validateRecord(`OP "${opName}" input`, sig, input, "input") as OPInput<I>;
+}
+
+/** Checks `execute`'s output against the signature. */
+export function validateOutput<O extends Signature>(opName: string, sig: O, output: unknown): OPOutput<O> {
+  if (typeof output !== "object" || output === null || Array.isArray(output)) {
+    throw new ValidationError(`OP "${opName}" output: execute must return an object, got ${describeValue(output)}`);
+  }
+  return validateRecord(`OP "${opName}" output`, sig, output as Record<string, unknown>, "output") as OPOutput<O>;
+}
+
+function validateRecord(where: string, sig: Signature, value: Record<string, unknown>, side: "input" | "output"): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    if (!(key in sig)) {
+      throw new ValidationError(`${where}: unknown ${side} ${JSON.stringify(key)}; declared: ${Object.keys(sig).join(", ") || "none"}`);
+    }
+  }
+  for (const [name, spec] of Object.entries(sig)) {
+    const v = value[name];
+    if (spec.kind === "parameter") {
+      if (v === undefined && spec.hasDefault) {
+        out[name] = spec.defaultValue;
+        continue;
+      }
+      const r = spec.schema.safeParse(v);
+      if (!r.success) {
+        if (v === undefined) throw new ValidationError(`${where}: parameter "${name}" is required but missing`);
+        throw new ValidationError(formatIssues(where, name, r.error, v));
+      }
+      out[name] = r.data;
+    } else {
+      if (v === undefined || v === null) {
+        if (!spec.optional) throw new ValidationError(`${where}: artifact "${name}" is required but missing`);
+        out[name] = undefined;
+        continue;
+      }
+      const ok =
+        spec.shape === "path"
+          ? typeof v === "string"
+          : spec.shape === "list"
+            ? Array.isArray(v) && v.every((p) => typeof p === "string")
+            : typeof v === "object" && !Array.isArray(v) && Object.values(v as object).every((p) => typeof p === "string");
+      if (!ok) {
+        const expected = spec.shape === "path" ? "a path (string)" : spec.shape === "list" ? "a list of paths" : "a record of paths";
+        throw new ValidationError(`${where}: artifact "${name}" expects ${expected}, got ${describeValue(v)}`);
+      }
+      out[name] = v;
+    }
+  }
+  return out;
+}
+

@@ -1,0 +1,382 @@
+/**
+ * Templates: what steps and tasks call. Every template has a name and typed input/output
+ * signatures, and renders itself to one or more Argo templates when compiled. Subclasses:
+ * container and script templates (`ContainerTemplate`, `ShellOPTemplate`, `ScriptOPTemplate`,
+ * `OPTemplate`) and the graph templates (`Steps`, `DAG`).
+ */
+import type {
+  Artifact,
+  Container,
+  EnvVar,
+  KubeObject,
+  Parameter,
+  RetryStrategy,
+  Template as ArgoTemplate,
+  UserContainer,
+  VolumeMount,
+} from "../argo/model.ts";
+import type { LocalBinding } from "../contract.ts";
+import { ValidationError } from "../errors.ts";
+import { ArtifactRef, type ParamRef, paramRef } from "../expr/refs.ts";
+import type { RenderContext } from "../expr/tree.ts";
+import { type Duration, durationSeconds, renderDuration } from "./duration.ts";
+import { checkName } from "./op.ts";
+import { NONE, encodeParameter } from "./parameter-codec.ts";
+import {
+  type ArtifactKeys,
+  type ArtifactSpec,
+  type ParamKeys,
+  type ParamSpec,
+  type Signature,
+  type SpecValue,
+  splitSignature,
+} from "./signature.ts";
+
+/** What a template needs from the compiler while rendering. */
+export interface TemplateCompiler {
+  /** The name the compiler gave `template` in the manifest (after dedup). */
+  nameOf(template: Template): string;
+  /** The render context for expressions inside `template`. */
+  context(template: Template): RenderContext;
+  /** Records a warning. */
+  warn(message: string): void;
+  /** Whether an output of `template` may be read after its producer was skipped. */
+  outputMayBeSkipped(template: Template, output: string): boolean;
+}
+
+/** When to retry a failed attempt. */
+export type RetryOn =
+  /** Only a `TransientError` of an OP (exit code 75). The default for OP templates. */
+  | "transient-error"
+  /** Any failure of the main container (Argo's `OnFailure`). */
+  | "failure"
+  /** Errors of the system around it (Argo's `OnError`: pod deleted, node lost, …). */
+  | "error"
+  /** Any of these (Argo's `Always`). */
+  | "always";
+
+/** How a template retries. */
+export interface RetryOptions {
+  /** Retries after the first attempt (Argo's `limit`). */
+  readonly limit: number;
+  /** @default "transient-error" for OP templates, "failure" otherwise */
+  readonly on?: RetryOn;
+  /** Wait between attempts: `duration × factor^n`, at most `cap`, in all at most `maxDuration`. */
+  readonly backoff?: {
+    readonly duration: Duration;
+    readonly factor?: number;
+    readonly cap?: Duration;
+    readonly maxDuration?: Duration;
+  };
+  /**
+   * An extra expr-lang condition over `lastRetry.*` that must hold for a retry
+   * (ANDed with the `on` rule).
+   * @default none
+   */
+  readonly expression?: string;
+}
+
+/** Kubernetes resources of the main container. */
+export interface Resources {
+  /** CPU cores, e.g. `2` or `"500m"`. */
+  readonly cpu?: number | string;
+  /** Memory, e.g. `"4Gi"`. */
+  readonly memory?: string;
+  /** GPUs (`nvidia.com/gpu` unless `gpuResource` says otherwise). */
+  readonly gpu?: number;
+  /** Resource name used for `gpu`. @default "nvidia.com/gpu" */
+  readonly gpuResource?: string;
+  /** Further resources by their Kubernetes name (`ephemeral-storage`, `amd.com/gpu`, …). */
+  readonly extra?: Readonly<Record<string, number | string>>;
+}
+
+/** Options every template has. */
+export interface TemplateOptions {
+  /**
+   * The template's name in the manifest (lowercase RFC 1123, at most 128 characters).
+   * @default derived from the OP's name or required, depending on the template kind
+   */
+  readonly name?: string;
+  /** Retries of a failed attempt. A number means that many retries with the default rule. @default no retries */
+  readonly retry?: RetryOptions | number;
+  /** Deadline of one attempt (Argo's `activeDeadlineSeconds`); the node fails when it passes. @default none */
+  readonly timeout?: Duration;
+  /** Annotations on the template's pods. @default none */
+  readonly annotations?: Readonly<Record<string, string>>;
+  /** Labels on the template's pods. @default none */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Node labels the pod must match. @default none */
+  readonly nodeSelector?: Readonly<Record<string, string>>;
+  /** Kubernetes tolerations. @default none */
+  readonly tolerations?: readonly KubeObject[];
+  /** Kubernetes affinity. @default none */
+  readonly affinity?: KubeObject;
+  /** Service account of the pods. @default the workflow's */
+  readonly serviceAccountName?: string;
+}
+
+/** Options of templates that run a container. */
+export interface PodTemplateOptions extends TemplateOptions {
+  /** Container image. */
+  readonly image?: string;
+  /** @default Kubernetes' default (`IfNotPresent` unless the tag is `latest`) */
+  readonly imagePullPolicy?: "Always" | "IfNotPresent" | "Never";
+  /** Extra environment variables (literal values; secrets through `envFrom`-style objects in `extraEnv`). @default none */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Environment entries passed through as written (`valueFrom` secret refs, …). @default none */
+  readonly extraEnv?: readonly EnvVar[];
+  /** Resource requests. @default none */
+  readonly requests?: Resources;
+  /** Resource limits. @default none */
+  readonly limits?: Resources;
+  /** Pod volumes (Kubernetes `Volume` objects). @default none */
+  readonly volumes?: readonly KubeObject[];
+  /** Mounts in the main container. @default none */
+  readonly volumeMounts?: readonly VolumeMount[];
+  /** Init containers. @default none */
+  readonly initContainers?: readonly UserContainer[];
+  /** Sidecar containers. @default none */
+  readonly sidecars?: readonly UserContainer[];
+  /** Working directory of the main container. @default the image's */
+  readonly workingDir?: string;
+  /** A strategic-merge patch of the pod spec (YAML or JSON text). @default none */
+  readonly podSpecPatch?: string;
+}
+
+/** Typed references to a template's inputs, for use inside the template (args, steps). */
+export interface InputRefs<I extends Signature> {
+  readonly parameters: { readonly [K in ParamKeys<I>]: ParamRef<SpecValue<I[K]>> };
+  readonly artifacts: { readonly [K in ArtifactKeys<I>]: ArtifactRef<I[K] extends ArtifactSpec<infer S> ? S : never> };
+}
+
+/** Builds the input references of a template. */
+export function inputRefs<I extends Signature>(owner: { readonly name: string }, sig: I): InputRefs<I> {
+  const { parameters, artifacts } = splitSignature(sig);
+  const p: Record<string, unknown> = {};
+  const a: Record<string, unknown> = {};
+  for (const [name, spec] of parameters) {
+    p[name] = spec.big
+      ? new ArtifactRef({ type: "input", owner, io: "artifacts", name }, "path")
+      : paramRef({ type: "input", owner, io: "parameters", name }, spec.valueKind);
+  }
+  for (const [name, spec] of artifacts) a[name] = new ArtifactRef({ type: "input", owner, io: "artifacts", name }, spec.shape);
+  return { parameters: p, artifacts: a } as unknown as InputRefs<I>;
+}
+
+/**
+ * A template: what a step or task calls. `I` and `O` are its input and output signatures,
+ * which type-check the wiring of every step that calls it.
+ */
+export abstract class Template<I extends Signature = Signature, O extends Signature = Signature> {
+  readonly name: string;
+  readonly inputs: I;
+  readonly outputs: O;
+  protected readonly options: TemplateOptions;
+
+  constructor(name: string, inputs: I, outputs: O, options: TemplateOptions) {
+    checkName("template", name);
+    splitSignature(inputs);
+    splitSignature(outputs);
+    for (const n of Object.keys(inputs)) checkIOName(name, "input", n);
+    for (const n of Object.keys(outputs)) checkIOName(name, "output", n);
+    this.name = name;
+    this.inputs = inputs;
+    this.outputs = outputs;
+    this.options = options;
+    validateTemplateOptions(name, options);
+  }
+
+  /** Renders to Argo templates; the first is the one steps call. */
+  abstract toArgo(compiler: TemplateCompiler): ArgoTemplate[];
+
+  /** Templates this one calls (for collection by the compiler). */
+  references(): Template[] {
+    return [];
+  }
+
+  /** An in-process implementation for the local engine, if this template has one. */
+  localBinding(): LocalBinding | undefined {
+    return undefined;
+  }
+
+  /** Default retry rule of this kind of template. */
+  protected defaultRetryOn(): RetryOn {
+    return "failure";
+  }
+
+  /** Argo's `inputs` for this template. */
+  protected renderInputs(pathOf: (io: "parameters" | "artifacts", name: string) => string | undefined): ArgoTemplate["inputs"] {
+    const { parameters, artifacts } = splitSignature(this.inputs);
+    const params: Parameter[] = [];
+    const arts: Artifact[] = [];
+    for (const [name, spec] of parameters) {
+      if (spec.big) {
+        arts.push(artifactDecl(name, pathOf("artifacts", name), spec.optional, undefined, spec.description));
+        continue;
+      }
+      const p: Parameter = { name };
+      if (spec.hasDefault) p.default = encodeParameter(spec.defaultValue);
+      else if (spec.optional) p.default = NONE;
+      const en = enumOf(spec);
+      if (en) p.enum = en;
+      if (spec.description) p.description = spec.description;
+      params.push(p);
+    }
+    for (const [name, spec] of artifacts) arts.push(artifactDecl(name, pathOf("artifacts", name), spec.optional, undefined, spec.description));
+    return compact({ parameters: params.length ? params : undefined, artifacts: arts.length ? arts : undefined });
+  }
+
+  /** Argo's `outputs` for a template whose outputs are files at `pathOf(...)`. */
+  protected renderFileOutputs(
+    compiler: TemplateCompiler,
+    pathOf: (io: "parameters" | "artifacts", name: string) => string,
+  ): ArgoTemplate["outputs"] {
+    const { parameters, artifacts } = splitSignature(this.outputs);
+    const params: Parameter[] = [];
+    const arts: Artifact[] = [];
+    for (const [name, spec] of parameters) {
+      if (spec.big) {
+        const a = artifactDecl(name, pathOf("artifacts", name), spec.optional);
+        if (spec.globalName) a.globalName = spec.globalName;
+        arts.push(a);
+        continue;
+      }
+      const p: Parameter = { name, valueFrom: { path: pathOf("parameters", name) } };
+      if (spec.hasDefault) (p.valueFrom as { default?: string }).default = encodeParameter(spec.defaultValue);
+      else if (spec.optional || compiler.outputMayBeSkipped(this, name)) (p.valueFrom as { default?: string }).default = spec.optional ? NONE : "";
+      if (spec.globalName) p.globalName = spec.globalName;
+      if (spec.description) p.description = spec.description;
+      params.push(p);
+    }
+    for (const [name, spec] of artifacts) {
+      const a = artifactDecl(name, pathOf("artifacts", name), spec.optional, spec.archive);
+      if (spec.globalName) a.globalName = spec.globalName;
+      arts.push(a);
+    }
+    return compact({ parameters: params.length ? params : undefined, artifacts: arts.length ? arts : undefined });
+  }
+
+  /** Fields every template kind shares. */
+  protected renderCommon(): Partial<ArgoTemplate> {
+    const o = this.options;
+    const out: Partial<ArgoTemplate> = {};
+    if (o.annotations || o.labels) out.metadata = compact({ annotations: o.annotations && { ...o.annotations }, labels: o.labels && { ...o.labels } });
+    if (o.retry !== undefined) out.retryStrategy = renderRetry(this.name, o.retry, this.defaultRetryOn());
+    if (o.timeout !== undefined) out.activeDeadlineSeconds = Math.ceil(durationSeconds(o.timeout, `template "${this.name}": timeout`));
+    if (o.nodeSelector) out.nodeSelector = { ...o.nodeSelector };
+    if (o.tolerations) out.tolerations = [...o.tolerations];
+    if (o.affinity) out.affinity = o.affinity;
+    if (o.serviceAccountName) out.serviceAccountName = o.serviceAccountName;
+    return out;
+  }
+}
+
+function checkIOName(template: string, side: string, name: string): void {
+  if (!/^[-a-zA-Z0-9_]+$/.test(name)) {
+    throw new ValidationError(`template "${template}": ${side} name ${JSON.stringify(name)} is invalid: use letters, digits, "-" and "_"`);
+  }
+}
+
+function enumOf(spec: ParamSpec): string[] | undefined {
+  const def = (spec.schema as unknown as { def?: { type?: string; entries?: Record<string, unknown> } }).def;
+  if (def?.type === "enum" && def.entries) return Object.values(def.entries).map((v) => String(v));
+  return undefined;
+}
+
+/** An artifact declaration. */
+export function artifactDecl(name: string, path: string | undefined, optional: boolean, archive?: "tar" | "none", description?: string): Artifact {
+  const a: Artifact = { name };
+  if (path !== undefined) a.path = path;
+  if (optional) a.optional = true;
+  if (archive === "none") a.archive = { none: {} };
+  void description;
+  return a;
+}
+
+/** Drops undefined fields (manifests never carry `null` for "not set"). */
+export function compact<T extends object>(value: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = v;
+  return out as T;
+}
+
+function validateTemplateOptions(name: string, o: TemplateOptions): void {
+  if (o.retry !== undefined) {
+    const limit = typeof o.retry === "number" ? o.retry : o.retry.limit;
+    if (!Number.isInteger(limit) || limit < 0) {
+      throw new ValidationError(`template "${name}": retry limit must be a non-negative integer, got ${JSON.stringify(limit)}`);
+    }
+  }
+  if (o.timeout !== undefined) durationSeconds(o.timeout, `template "${name}": timeout`);
+}
+
+/** Exit code an OP uses for a `TransientError` (runtime contract). */
+const TRANSIENT_EXIT = 75;
+
+/** Renders retry options to Argo's `retryStrategy`. */
+export function renderRetry(template: string, retry: RetryOptions | number, defaultOn: RetryOn): RetryStrategy {
+  const r: RetryOptions = typeof retry === "number" ? { limit: retry } : retry;
+  const on = r.on ?? defaultOn;
+  const out: RetryStrategy = { limit: r.limit };
+  const expressions: string[] = [];
+  switch (on) {
+    case "transient-error":
+      out.retryPolicy = "Always";
+      expressions.push(`asInt(lastRetry.exitCode) == ${TRANSIENT_EXIT}`);
+      break;
+    case "failure":
+      out.retryPolicy = "OnFailure";
+      break;
+    case "error":
+      out.retryPolicy = "OnError";
+      break;
+    case "always":
+      out.retryPolicy = "Always";
+      break;
+    default:
+      throw new ValidationError(`template "${template}": retry.on must be one of transient-error, failure, error, always; got ${JSON.stringify(on)}`);
+  }
+  if (r.expression) expressions.push(`(${r.expression})`);
+  if (expressions.length) out.expression = expressions.join(" && ");
+  if (r.backoff) {
+    const b = r.backoff;
+    out.backoff = compact({
+      duration: renderDuration(b.duration, `template "${template}": retry.backoff.duration`),
+      factor: b.factor !== undefined ? String(b.factor) : undefined,
+      cap: b.cap !== undefined ? renderDuration(b.cap, `template "${template}": retry.backoff.cap`) : undefined,
+      maxDuration: b.maxDuration !== undefined ? renderDuration(b.maxDuration, `template "${template}": retry.backoff.maxDuration`) : undefined,
+    });
+  }
+  return out;
+}
+
+function resourceMap(r: Resources | undefined): Record<string, string | number> | undefined {
+  if (!r) return undefined;
+  const out: Record<string, string | number> = {};
+  if (r.cpu !== undefined) out["cpu"] = r.cpu;
+  if (r.memory !== undefined) out["memory"] = r.memory;
+  if (r.gpu !== undefined) out[r.gpuResource ?? "nvidia.com/gpu"] = r.gpu;
+  for (const [k, v] of Object.entries(r.extra ?? {})) out[k] = v;
+  return Object.keys(out).length ? out : undefined;
+}
+
+/** The container fields and pod-level fields of a pod template's options. */
+export function renderPod(o: PodTemplateOptions, env: EnvVar[]): { container: Container; pod: Partial<ArgoTemplate> } {
+  const allEnv = [...env, ...Object.entries(o.env ?? {}).map(([name, value]) => ({ name, value })), ...(o.extraEnv ?? [])];
+  const resources = compact({ requests: resourceMap(o.requests), limits: resourceMap(o.limits) });
+  const container: Container = compact({
+    image: o.image,
+    imagePullPolicy: o.imagePullPolicy,
+    workingDir: o.workingDir,
+    env: allEnv.length ? allEnv : undefined,
+    resources: Object.keys(resources).length ? resources : undefined,
+    volumeMounts: o.volumeMounts?.length ? o.volumeMounts.map((m) => ({ ...m })) : undefined,
+  });
+  const pod: Partial<ArgoTemplate> = compact({
+    volumes: o.volumes?.length ? [...o.volumes] : undefined,
+    initContainers: o.initContainers?.length ? o.initContainers.map((c) => ({ ...c })) : undefined,
+    sidecars: o.sidecars?.length ? o.sidecars.map((c) => ({ ...c })) : undefined,
+    podSpecPatch: o.podSpecPatch,
+  });
+  return { container, pod };
+}
