@@ -11,7 +11,20 @@ export interface CommandModule {
   run(argv: readonly string[]): Promise<number>;
 }
 
-const commands: Record<string, () => Promise<CommandModule>> = {};
+const commands: Record<string, () => Promise<CommandModule>> = {
+  submit: async () => (await import("./commands/submit.ts")).default,
+  get: async () => (await import("./commands/get.ts")).default,
+  list: async () => (await import("./commands/list.ts")).default,
+  watch: async () => (await import("./commands/watch.ts")).default,
+  logs: async () => (await import("./commands/logs.ts")).default,
+  terminate: async () => (await import("./commands/terminate.ts")).default,
+  stop: async () => (await import("./commands/stop.ts")).default,
+  suspend: async () => (await import("./commands/suspend.ts")).default,
+  resume: async () => (await import("./commands/resume.ts")).default,
+  retry: async () => (await import("./commands/retry.ts")).default,
+  resubmit: async () => (await import("./commands/resubmit.ts")).default,
+  delete: async () => (await import("./commands/delete.ts")).default,
+};
 
 function help(): string {
   const lines = ["usage: opflow <command> [options]", "", "commands:"];

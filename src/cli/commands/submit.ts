@@ -1,0 +1,87 @@
+/**
+ * `opflow submit FILE`: compiles a workflow module (or reads a manifest) and creates it on the
+ * cluster, like `argo submit`.
+ */
+import type { CommandModule } from "../main.ts";
+import { loadWorkflow } from "../load.ts";
+import { createArgoClient } from "../../argo/client.ts";
+import { submitWorkflow } from "../../argo/workflow-handle.ts";
+import { CLUSTER_USAGE, UsageError, clusterOptionsFrom, out, outJson, parseCommand, runCommand, wantsJson } from "../cluster-options.ts";
+import { workflowSummary } from "../workflow-table.ts";
+import { followWorkflow } from "./watch.ts";
+
+const usage = [
+  "usage: opflow submit FILE.ts|MANIFEST.yaml [options]",
+  "",
+  "      --name NAME              set metadata.name",
+  "      --generate-name PREFIX   set metadata.generateName (drops metadata.name)",
+  "  -l, --label KEY=VALUE        add a label (repeatable)",
+  "  -p, --parameter NAME=VALUE   set a workflow argument parameter (repeatable)",
+  "      --wait                   wait until it finishes; exit 1 unless it Succeeded",
+  "      --watch                  follow it until it finishes, redrawing its status",
+  "",
+  CLUSTER_USAGE,
+].join("\n");
+
+function pairs(value: unknown, flag: string): [string, string][] {
+  const list = Array.isArray(value) ? value : value === undefined ? [] : [value];
+  return list.map((v) => {
+    const s = String(v);
+    const i = s.indexOf("=");
+    if (i <= 0) throw new UsageError(`${flag} expects KEY=VALUE, got ${JSON.stringify(s)}`);
+    return [s.slice(0, i), s.slice(i + 1)];
+  });
+}
+
+const command: CommandModule = {
+  summary: "Submit a workflow (module or manifest) to Argo (like argo submit)",
+  usage,
+  run: (argv) =>
+    runCommand("submit", usage, async () => {
+      const { values, positionals } = parseCommand(argv, {
+        name: { type: "string" },
+        "generate-name": { type: "string" },
+        label: { type: "string", short: "l", multiple: true },
+        parameter: { type: "string", short: "p", multiple: true },
+        wait: { type: "boolean" },
+        watch: { type: "boolean" },
+      });
+      if (values["help"]) return (out(usage), 0);
+      if (positionals.length !== 1) throw new UsageError("expected exactly one FILE");
+      const json = wantsJson(values);
+      const loaded = await loadWorkflow(positionals[0] as string);
+      const manifest = structuredClone(loaded.manifest);
+      if (typeof values["name"] === "string") {
+        manifest.metadata.name = values["name"];
+        delete manifest.metadata.generateName;
+      }
+      if (typeof values["generate-name"] === "string") {
+        manifest.metadata.generateName = values["generate-name"];
+        delete manifest.metadata.name;
+      }
+      const params = pairs(values["parameter"], "--parameter");
+      if (params.length > 0) {
+        const list = manifest.spec.arguments?.parameters ?? [];
+        for (const [k, v] of params) {
+          const existing = list.find((p) => p.name === k);
+          if (existing) existing.value = v;
+          else list.push({ name: k, value: v });
+        }
+        manifest.spec.arguments = { ...(manifest.spec.arguments ?? {}), parameters: list };
+      }
+      const client = createArgoClient(clusterOptionsFrom(values));
+      const handle = await submitWorkflow(manifest, { client, labels: Object.fromEntries(pairs(values["label"], "--label")) });
+      if (values["watch"]) return followWorkflow(client, handle.name, { json, redraw: process.stdout.isTTY === true });
+      if (values["wait"]) {
+        const done = await handle.wait();
+        if (json) outJson({ name: handle.name, namespace: handle.namespace, phase: done.status?.phase, status: done.status });
+        else out(`${workflowSummary(done)}`);
+        return done.status?.phase === "Succeeded" ? 0 : 1;
+      }
+      const wf = await handle.get();
+      if (json) outJson(wf);
+      else out(workflowSummary(wf));
+      return 0;
+    }),
+};
+export default command;

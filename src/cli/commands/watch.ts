@@ -1,0 +1,77 @@
+/**
+ * `opflow watch NAME`: follows a cluster workflow until it finishes, redrawing its status,
+ * like `argo watch`. Exit code 0 when it Succeeded, 1 otherwise.
+ */
+import type { CommandModule } from "../main.ts";
+import type { Workflow } from "../../argo/model.ts";
+import { createArgoClient } from "../../argo/client.ts";
+import { waitForWorkflow, type WaitDuration } from "../../argo/wait.ts";
+import { workflowPhase } from "../../argo/query.ts";
+import { CLUSTER_USAGE, UsageError, clusterOptionsFrom, out, parseCommand, runCommand, wantsJson } from "../cluster-options.ts";
+import { workflowView } from "../workflow-table.ts";
+
+const usage = [
+  "usage: opflow watch NAME [options]",
+  "",
+  "  --timeout DURATION   give up after this long (30s, 10m, 2h)",
+  "  --poll DURATION      polling interval besides the watch stream (default 10s)",
+  "  --no-redraw          print each update below the previous one (default when not a terminal)",
+  "  --json               one JSON status object per line: { name, phase, progress, status }",
+  "",
+  CLUSTER_USAGE,
+].join("\n");
+
+function duration(value: unknown, flag: string): WaitDuration | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || !/^\d+(\.\d+)?(ms|s|m|h)$/.test(value)) {
+    throw new UsageError(`${flag} must be a duration such as 30s, 10m or 2h, got ${JSON.stringify(value)}`);
+  }
+  return value as WaitDuration;
+}
+
+/** Follows `name` and prints each update; returns the exit code (0 when Succeeded). */
+export async function followWorkflow(
+  client: ReturnType<typeof createArgoClient>,
+  name: string,
+  options: { json: boolean; redraw: boolean; timeout?: WaitDuration; poll?: WaitDuration },
+): Promise<number> {
+  const render = (wf: Workflow): void => {
+    if (options.json) {
+      out(JSON.stringify({ name: wf.metadata.name, phase: workflowPhase(wf), progress: wf.status?.progress, status: wf.status ?? {} }));
+    } else if (options.redraw) {
+      process.stdout.write(`\u001b[H\u001b[2J${workflowView(wf)}\n`);
+    } else out(`${workflowView(wf)}\n`);
+  };
+  const done = await waitForWorkflow(client, name, {
+    ...(options.timeout ? { timeout: options.timeout } : {}),
+    ...(options.poll ? { pollInterval: options.poll } : {}),
+    onUpdate: (_status, wf) => render(wf),
+  });
+  return done.status?.phase === "Succeeded" ? 0 : 1;
+}
+
+const command: CommandModule = {
+  summary: "Follow a cluster workflow until it finishes (like argo watch)",
+  usage,
+  run: (argv) =>
+    runCommand("watch", usage, async () => {
+      const { values, positionals } = parseCommand(argv, {
+        timeout: { type: "string" },
+        poll: { type: "string" },
+        "no-redraw": { type: "boolean" },
+      });
+      if (values["help"]) return (out(usage), 0);
+      if (positionals.length !== 1) throw new UsageError("expected exactly one workflow NAME");
+      const json = wantsJson(values);
+      const timeout = duration(values["timeout"], "--timeout");
+      const poll = duration(values["poll"], "--poll");
+      const client = createArgoClient(clusterOptionsFrom(values));
+      return followWorkflow(client, positionals[0] as string, {
+        json,
+        redraw: !values["no-redraw"] && process.stdout.isTTY === true,
+        ...(timeout ? { timeout } : {}),
+        ...(poll ? { poll } : {}),
+      });
+    }),
+};
+export default command;

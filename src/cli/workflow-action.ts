@@ -1,0 +1,65 @@
+/**
+ * The shape shared by `terminate`, `stop`, `suspend`, `resume`, `retry`, `resubmit` and
+ * `delete`: act on one or more workflows by name (or, for delete, by selector), print what
+ * was done, like the argo CLI.
+ */
+import type { CommandModule } from "./main.ts";
+import type { ArgoClient } from "../argo/client.ts";
+import type { Workflow } from "../argo/model.ts";
+import { CLUSTER_USAGE, UsageError, clusterOptionsFrom, out, outJson, parseCommand, runCommand, wantsJson } from "./cluster-options.ts";
+import { createArgoClient } from "../argo/client.ts";
+import type { ParseArgsConfig } from "node:util";
+
+/** What an action command needs to say and do. */
+export interface WorkflowActionSpec {
+  readonly command: string;
+  readonly summary: string;
+  /** Past tense for the message: `workflow NAME terminated`. */
+  readonly done: string;
+  /** Extra flags and their usage lines. */
+  readonly flags?: NonNullable<ParseArgsConfig["options"]>;
+  readonly flagUsage?: readonly string[];
+  /** Runs the action on one workflow; returns the resulting object (if any). */
+  act(client: ArgoClient, name: string, values: Record<string, unknown>): Promise<Workflow | void>;
+  /** Message for one workflow; default `workflow NAME <done>`. */
+  message?(name: string, result: Workflow | void): string;
+}
+
+/** A {@link CommandModule} for an action on named workflows. */
+export function workflowActionCommand(spec: WorkflowActionSpec): CommandModule {
+  const usage = [
+    `usage: opflow ${spec.command} NAME... [options]`,
+    "",
+    ...(spec.flagUsage ?? []),
+    ...(spec.flagUsage?.length ? [""] : []),
+    CLUSTER_USAGE,
+  ].join("\n");
+  return {
+    summary: spec.summary,
+    usage,
+    run: (argv) =>
+      runCommand(spec.command, usage, async () => {
+        const { values, positionals } = parseCommand(argv, spec.flags ?? {});
+        if (values["help"]) return (out(usage), 0);
+        const json = wantsJson(values);
+        if (positionals.length === 0) throw new UsageError("expected at least one workflow NAME");
+        const client = createArgoClient(clusterOptionsFrom(values));
+        const results: { name: string; result?: Workflow }[] = [];
+        for (const name of positionals) {
+          const result = await spec.act(client, name, values);
+          results.push({ name, ...(result ? { result } : {}) });
+          if (!json) out(spec.message ? spec.message(name, result) : `workflow ${name} ${spec.done}`);
+        }
+        if (json) {
+          outJson(
+            results.map((r) => ({
+              name: r.name,
+              action: spec.command,
+              ...(r.result ? { phase: r.result.status?.phase ?? "", resultName: r.result.metadata?.name } : {}),
+            })),
+          );
+        }
+        return 0;
+      }),
+  };
+}
