@@ -602,10 +602,13 @@ export class FakeKubeServer {
     if (method === "GET" && action === "log") {
       const pod = url.searchParams.get("podName");
       const pods = pod ? [pod] : [...this.podLogs.keys()].filter((k) => k.startsWith(`${ns}/${name}-`)).map((k) => k.slice(ns.length + 1));
+      if (pod && !this.podLogs.has(`${ns}/${pod}`)) return this.#grpc(res, 404, 5, `pods "${pod}" not found`);
+      const tail = url.searchParams.get("logOptions.tailLines");
       res.writeHead(200, { "Content-Type": "application/json" });
       for (const p of pods) {
         const text = this.podLogs.get(`${ns}/${p}`) ?? "";
-        for (const line of text.split("\n").filter((l, i, a) => i < a.length - 1 || l !== "")) {
+        const lines = text.split("\n").filter((l, i, a) => i < a.length - 1 || l !== "");
+        for (const line of tail ? lines.slice(-Number(tail)) : lines) {
           res.write(`${JSON.stringify({ result: { content: line, podName: p } })}\n`);
         }
       }
