@@ -24,6 +24,8 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   retry: async () => (await import("./commands/retry.ts")).default,
   resubmit: async () => (await import("./commands/resubmit.ts")).default,
   delete: async () => (await import("./commands/delete.ts")).default,
+  upload: async () => (await import("./commands/upload.ts")).default,
+  download: async () => (await import("./commands/download.ts")).default,
 };
 
 function help(): string {
