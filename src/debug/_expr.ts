@@ -1,0 +1,14 @@
+/**
+ * The one place the engine reaches into `expr/` (Argo's expression semantics), so the engine
+ * depends on a small, named surface.
+ */
+export {
+  dependsTasks,
+  evaluateDepends,
+  evaluateExpression,
+  evaluateWhen,
+  expandScope,
+  substituteTags,
+  type DependsTaskResult,
+  type TaskResultPhase,
+} from "../expr/evaluation.ts";

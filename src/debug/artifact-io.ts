@@ -1,0 +1,118 @@
+/**
+ * Artifacts between steps of a local run: outputs are packed (tar.gz, Argo's default, or as
+ * they are with `archive: {none: {}}`) and stored through a {@link StorageClient} under Argo's
+ * key layout `<workflow-name>/<node-id>/<artifact>.tgz`; inputs are fetched back from there.
+ * When the producer's output is still on this machine (same run, or the state tree of a resumed
+ * one), an input is a reflink-or-copy of it (`COPYFILE_FICLONE`) instead of a download and
+ * unpack: it never shares bytes that one step could change under another.
+ */
+import fs from "node:fs/promises";
+import { constants as fsc } from "node:fs";
+import path from "node:path";
+import type { Artifact } from "../argo/model.ts";
+import { packArtifact, unpackArtifact } from "../artifacts/archive.ts";
+import { EngineError } from "../errors.ts";
+import type { StorageClient } from "../storage/client.ts";
+
+/** An artifact as a scope holds it: Argo's artifact object plus where its bytes live locally. */
+export interface ArtifactRef {
+  /** Argo's artifact (with `s3.key`, or `raw`). */
+  readonly artifact: Artifact;
+  /** The producer's output on this machine, when known. */
+  readonly localPath?: string;
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.lstat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function cloneTree(src: string, dest: string): Promise<void> {
+  const info = await fs.stat(src);
+  if (info.isDirectory()) {
+    await fs.mkdir(dest, { recursive: true });
+    for (const entry of await fs.readdir(src)) await cloneTree(path.join(src, entry), path.join(dest, entry));
+  } else {
+    await fs.copyFile(src, dest, fsc.COPYFILE_FICLONE);
+    await fs.chmod(dest, info.mode & 0o7777);
+  }
+}
+
+/** Stores and fetches the artifacts of one workflow. */
+export class ArtifactIO {
+  constructor(
+    private readonly storage: StorageClient,
+    private readonly workflowName: string,
+    private readonly scratch: string,
+  ) {}
+
+  /**
+   * Stores the output artifact `art` of node `nodeId` found at `hostPath`. Returns the artifact
+   * as Argo records it in `status.nodes[id].outputs.artifacts`, or undefined for a missing
+   * optional artifact.
+   */
+  async saveOutput(nodeName: string, nodeId: string, art: Artifact, hostPath: string): Promise<ArtifactRef | undefined> {
+    if (!(await exists(hostPath))) {
+      if (art.optional) return undefined;
+      throw new EngineError(`node "${nodeName}": output artifact "${art.name}": path ${art.path ?? hostPath} does not exist`);
+    }
+    const archive = art.archive?.none ? "none" : "tar";
+    const key = `${this.workflowName}/${nodeId}/${art.name}${archive === "tar" ? ".tgz" : ""}`;
+    await fs.mkdir(this.scratch, { recursive: true });
+    const tmp = path.join(this.scratch, `${nodeId}-${art.name}-${process.pid}-${Date.now()}${archive === "tar" ? ".tgz" : ""}`);
+    try {
+      await packArtifact(hostPath, tmp, { archive });
+      await this.storage.upload(tmp, key);
+    } finally {
+      await fs.rm(tmp, { force: true });
+    }
+    const recorded: Artifact = { name: art.name, s3: { key } };
+    if (art.path !== undefined) recorded.path = art.path;
+    if (art.archive) recorded.archive = art.archive;
+    if (art.globalName) recorded.globalName = art.globalName;
+    return { artifact: recorded, localPath: hostPath };
+  }
+
+  /**
+   * Places input artifact `ref` at `dest` (a file or directory path on this machine).
+   * `subPath` selects a part of a directory artifact.
+   */
+  async loadInput(nodeName: string, name: string, ref: ArtifactRef, dest: string, subPath?: string): Promise<void> {
+    await fs.rm(dest, { recursive: true, force: true });
+    await fs.mkdir(path.dirname(dest), { recursive: true });
+    const art = ref.artifact;
+    if (art.raw) {
+      await fs.writeFile(dest, art.raw.data);
+      return;
+    }
+    if (ref.localPath && (await exists(ref.localPath))) {
+      await cloneTree(subPath ? path.join(ref.localPath, subPath) : ref.localPath, dest);
+      return;
+    }
+    const key = art.s3?.key;
+    if (!key) {
+      throw new EngineError(
+        `node "${nodeName}": input artifact "${name}": no location the local engine can read (only raw artifacts and artifacts stored by this engine are supported), got ${JSON.stringify(art)}`,
+      );
+    }
+    await fs.mkdir(this.scratch, { recursive: true });
+    const tmp = path.join(this.scratch, `in-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`);
+    try {
+      await this.storage.download(key, tmp);
+      if (subPath) {
+        const unpacked = `${tmp}.d`;
+        await unpackArtifact(tmp, unpacked, { archive: "auto", overwrite: true });
+        await cloneTree(path.join(unpacked, subPath), dest);
+        await fs.rm(unpacked, { recursive: true, force: true });
+      } else {
+        await unpackArtifact(tmp, dest, { archive: "auto", overwrite: true });
+      }
+    } finally {
+      await fs.rm(tmp, { force: true });
+    }
+  }
+}

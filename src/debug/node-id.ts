@@ -1,0 +1,25 @@
+/**
+ * Argo's node identities: a node's id is derived from its name, so a resumed run (or Argo
+ * itself) gives the same node the same id.
+ */
+
+/** 32-bit FNV-1a of the UTF-8 bytes of `text`, as Go's `hash/fnv` computes it. */
+export function fnv32a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(text, "utf8")) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash >>> 0;
+}
+
+/**
+ * The id Argo gives the node named `nodeName` in workflow `workflowName`: the workflow name for
+ * the root node, else `<workflow>-<fnv32a(name)>`.
+ *
+ * @example
+ * nodeId("steps-x2k9q", "steps-x2k9q[0].hello1"); // "steps-x2k9q-<decimal hash>"
+ */
+export function nodeId(workflowName: string, nodeName: string): string {
+  return nodeName === workflowName ? workflowName : `${workflowName}-${fnv32a(nodeName)}`;
+}

@@ -1,0 +1,196 @@
+/**
+ * The entry point of the local engine: `runWorkflow(manifest, options)` interprets an Argo
+ * manifest on this machine and writes its state tree under `<workdir>/<workflow-name>/`.
+ */
+import os from "node:os";
+import path from "node:path";
+import type { Workflow, WorkflowStatus } from "../argo/model.ts";
+import type { LocalBindings } from "../contract.ts";
+import { EngineError } from "../errors.ts";
+import { namespacesAvailable } from "../executors/local-process.ts";
+import { LocalStorageClient } from "../storage/local.ts";
+import type { StorageClient } from "../storage/client.ts";
+import { ArtifactIO } from "./artifact-io.ts";
+import { Scheduler } from "./scheduler.ts";
+import { StateTree } from "./state-tree.ts";
+
+/** Options of {@link runWorkflow}. */
+export interface RunOptions {
+  /**
+   * Folder holding the runs; the run's state tree is `<workdir>/<name>/`.
+   * @default `./opflow-runs` (relative to the current directory)
+   */
+  readonly workdir?: string;
+  /**
+   * The workflow's name. Running again with the name of an earlier run **resumes** it: every
+   * node that run recorded as Succeeded is taken over, the rest runs (again).
+   * @default `metadata.name`, else `metadata.generateName` plus 5 random characters (as Argo)
+   */
+  readonly name?: string;
+  /**
+   * In-process implementations of templates, by template name (from `workflow.localBindings()`).
+   * @default none: every container/script template runs as a local process
+   */
+  readonly bindings?: LocalBindings;
+  /**
+   * Where artifacts go, with Argo's key layout `<workflow-name>/<node-id>/<artifact>.tgz`.
+   * @default a local-directory store at `<workdir>/.storage`
+   */
+  readonly storage?: StorageClient;
+  /**
+   * Values of the workflow's arguments (`spec.arguments.parameters`), by name.
+   * @default the manifest's values
+   */
+  readonly parameters?: Readonly<Record<string, string>>;
+  /**
+   * Most steps (leaf nodes) running at once, as Argo's `spec.parallelism`.
+   * @default the manifest's `spec.parallelism`, else no limit beyond `processes` / `inProcess`
+   */
+  readonly parallelism?: number;
+  /**
+   * Most local processes at once.
+   * @default 64
+   */
+  readonly processes?: number;
+  /**
+   * Most in-process bindings running at once.
+   * @default 256
+   */
+  readonly inProcess?: number;
+  /**
+   * Called with the live status while the run progresses (at most every `updateIntervalMs`)
+   * and once at the end. The object is the engine's own: read it, don't keep or change it.
+   * @default no callback
+   */
+  readonly onUpdate?: (status: WorkflowStatus) => void;
+  /**
+   * Minimum time between two `onUpdate` calls.
+   * @default 200 ms
+   */
+  readonly updateIntervalMs?: number;
+  /**
+   * Stops the run when aborted: running steps are killed (their process group) and end Failed,
+   * the workflow ends Failed with message "Stopped"; run again with the same name to resume.
+   * @default never stopped
+   */
+  readonly signal?: AbortSignal;
+  /**
+   * Run processes in private mount namespaces (`/tmp`, `/mnt` mapped into each step's folder).
+   * @default when available (root, and `unshare` works); `OPFLOW_NO_NAMESPACES=1` disables it
+   */
+  readonly namespaces?: boolean;
+}
+
+/** What {@link runWorkflow} returns. */
+export interface RunResult {
+  /** The workflow's name (pass it as `name` to resume). */
+  readonly name: string;
+  /** The run's state tree, `<workdir>/<name>`. */
+  readonly dir: string;
+  /** Final status in Argo's shape: phase, message, outputs, and `nodes` as `status.nodes`. */
+  readonly status: WorkflowStatus;
+  /** Nodes taken over from an earlier run of the same name. */
+  readonly reusedNodes: number;
+}
+
+const NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789";
+
+function randomSuffix(): string {
+  let s = "";
+  for (let i = 0; i < 5; i++) s += NAME_CHARS[Math.floor(Math.random() * NAME_CHARS.length)];
+  return s;
+}
+
+/** The name a run gets (see {@link RunOptions.name}). */
+export function workflowRunName(manifest: Workflow, name?: string): string {
+  const chosen = name ?? manifest.metadata?.name ?? (manifest.metadata?.generateName ? `${manifest.metadata.generateName}${randomSuffix()}` : undefined);
+  if (!chosen) throw new EngineError(`workflow: metadata.name or metadata.generateName is required (or pass options.name)`);
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(chosen) || chosen.length > 253) {
+    throw new EngineError(`workflow: name must be a DNS subdomain (lowercase letters, digits, '-', '.'), got ${JSON.stringify(chosen)}`);
+  }
+  return chosen;
+}
+
+/**
+ * Runs an Argo workflow manifest with the local engine and resolves when it has ended (whatever
+ * its phase: a failed workflow is a result, not an exception; only a manifest the engine cannot
+ * read at all rejects).
+ *
+ * @example
+ * ```ts
+ * import { runWorkflow } from "opflow/debug";
+ * const { status, dir } = await runWorkflow(manifest, { workdir: "runs", parameters: { n: "3" } });
+ * console.log(status.phase, dir);                 // "Succeeded" "runs/hello-x7k2p"
+ * console.log(status.outputs?.parameters);        // global outputs
+ * // Resume after a crash or Ctrl-C:
+ * await runWorkflow(manifest, { workdir: "runs", name: "hello-x7k2p" });
+ * ```
+ */
+export async function runWorkflow(manifest: Workflow, options: RunOptions = {}): Promise<RunResult> {
+  if (manifest?.kind !== "Workflow" || typeof manifest.spec !== "object" || manifest.spec === null) {
+    throw new EngineError(`runWorkflow: expects an Argo Workflow object (kind: Workflow, spec), got kind ${JSON.stringify((manifest as { kind?: unknown })?.kind)}`);
+  }
+  const name = workflowRunName(manifest, options.name);
+  const workdir = path.resolve(options.workdir ?? "opflow-runs");
+  const running: Workflow = { ...manifest, metadata: { ...manifest.metadata, name } };
+  delete running.metadata.generateName;
+  delete running.status;
+  const tree = new StateTree(workdir, name);
+  const previous = await tree.load();
+  await tree.init(running);
+  const storage = options.storage ?? new LocalStorageClient({ root: path.join(workdir, ".storage") });
+  const artifactIO = new ArtifactIO(storage, name, path.join(tree.dir, ".scratch"));
+
+  const interval = options.updateIntervalMs ?? 200;
+  let lastUpdate = 0;
+  let updateTimer: NodeJS.Timeout | undefined;
+  let lastSnapshot = 0;
+  let snapshotTimer: NodeJS.Timeout | undefined;
+  let snapshotWrite: Promise<void> = Promise.resolve();
+  let scheduler: Scheduler | undefined;
+  const emit = (): void => {
+    updateTimer = undefined;
+    lastUpdate = Date.now();
+    if (scheduler) options.onUpdate?.(scheduler.status);
+  };
+  const snapshot = (): void => {
+    snapshotTimer = undefined;
+    lastSnapshot = Date.now();
+    if (!scheduler) return;
+    const text = scheduler.status;
+    snapshotWrite = snapshotWrite.then(() => tree.writeWorkflowStatus(text)).catch(() => undefined);
+  };
+  const onChange = (): void => {
+    if (options.onUpdate && !updateTimer) updateTimer = setTimeout(emit, Math.max(0, interval - (Date.now() - lastUpdate)));
+    if (!snapshotTimer) snapshotTimer = setTimeout(snapshot, Math.max(0, 1000 - (Date.now() - lastSnapshot)));
+  };
+
+  scheduler = new Scheduler({
+    manifest: running,
+    tree,
+    artifactIO,
+    bindings: options.bindings ?? new Map(),
+    previous,
+    parameters: options.parameters ?? {},
+    ...(options.parallelism !== undefined ? { parallelism: options.parallelism } : {}),
+    processSlots: options.processes ?? 64,
+    bindingSlots: options.inProcess ?? 256,
+    namespaces: options.namespaces ?? namespacesAvailable(),
+    ...(options.signal ? { signal: options.signal } : {}),
+    onChange,
+  });
+  let status: WorkflowStatus;
+  try {
+    status = await scheduler.run();
+  } finally {
+    if (updateTimer) clearTimeout(updateTimer);
+    if (snapshotTimer) clearTimeout(snapshotTimer);
+  }
+  await snapshotWrite;
+  await tree.writeWorkflowStatus(status);
+  await tree.writeStatus(status.phase ?? "Error");
+  await tree.finish();
+  options.onUpdate?.(status);
+  void os;
+  return { name, dir: tree.dir, status, reusedNodes: scheduler.reusedNodes };
+}

@@ -1,0 +1,1115 @@
+/**
+ * The scheduler of the local engine: interprets an Argo manifest with Argo v4's semantics and
+ * keeps `status.nodes` in Argo's shape (ids, names, display names, types, phases, boundaries,
+ * children, inputs, outputs).
+ *
+ * Each template invocation is one async function: a Steps template runs its groups in order
+ * and the steps of a group together; a DAG template starts each task once its dependencies are
+ * fulfilled and its `depends` logic holds; a container/script template runs as a local process
+ * or an in-process binding ({@link runPod}); `retryStrategy` wraps any of them in a Retry node
+ * whose attempts are `name(0)`, `name(1)`, …
+ */
+import type {
+  Arguments,
+  Artifact,
+  DAGTask,
+  Item,
+  NodePhase,
+  NodeStatus,
+  NodeType,
+  Outputs,
+  Parameter,
+  Template,
+  Workflow,
+  WorkflowPhase,
+  WorkflowStatus,
+  WorkflowStep,
+} from "../argo/model.ts";
+import type { LocalBindings } from "../contract.ts";
+import { EngineError, OpflowError } from "../errors.ts";
+import { dependsTasks, evaluateDepends, evaluateExpression, evaluateWhen, expandScope, substituteTags, type DependsTaskResult, type TaskResultPhase } from "./_expr.ts";
+import type { ArtifactIO, ArtifactRef } from "./artifact-io.ts";
+import { formatDuration, parseDuration } from "./duration.ts";
+import { nodeId } from "./node-id.ts";
+import { assertTransition, isFailedOrError, isFulfilled } from "./node-state.ts";
+import { runPod } from "./pod.ts";
+import { aggregateProgress } from "./progress.ts";
+import { decideRetry, type Attempt } from "./retry.ts";
+import { itemVars, loopChildName, Scope, type Vars } from "./scope.ts";
+import { acquireAll, Semaphore } from "./semaphore.ts";
+import type { StateTree, StoredNode } from "./state-tree.ts";
+import path from "node:path";
+
+/** What the scheduler is given by {@link runWorkflow}. */
+export interface EngineConfig {
+  /** The manifest, with `metadata.name` set. */
+  readonly manifest: Workflow;
+  readonly tree: StateTree;
+  readonly artifactIO: ArtifactIO;
+  readonly bindings: LocalBindings;
+  /** Nodes recorded by a previous engine under the same name (resume). */
+  readonly previous: ReadonlyMap<string, StoredNode>;
+  /** Workflow argument overrides. */
+  readonly parameters: Readonly<Record<string, string>>;
+  /** Most leaf nodes running at once (Argo's `spec.parallelism`). */
+  readonly parallelism?: number;
+  /** Most local processes at once. */
+  readonly processSlots: number;
+  /** Most in-process bindings at once. */
+  readonly bindingSlots: number;
+  /** Whether processes may run in private mount namespaces. */
+  readonly namespaces: boolean;
+  /** Stops the run (running steps are killed and end Failed). */
+  readonly signal?: AbortSignal;
+  /** Called after every change of `status` (cheap; callers throttle). */
+  readonly onChange: () => void;
+}
+
+/** Where a node goes in the tree. */
+interface Ctx {
+  readonly name: string;
+  readonly displayName: string;
+  readonly parentId?: string;
+  readonly boundaryID?: string;
+  /** Template-level parallelism of the ancestors. */
+  readonly semaphores: readonly Semaphore[];
+}
+
+/** Arguments of an invocation, already resolved. */
+interface ResolvedArgs {
+  readonly parameters: ReadonlyMap<string, string>;
+  readonly artifacts: ReadonlyMap<string, ArtifactRef>;
+}
+
+/** Inputs of a template invocation after `processArgs`. */
+interface Inputs {
+  readonly parameters: Parameter[];
+  readonly artifacts: Map<string, ArtifactRef>;
+}
+
+const NO_ARGS: ResolvedArgs = { parameters: new Map(), artifacts: new Map() };
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof OpflowError ? err.message : err instanceof Error ? err.message : String(err);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+/** Deep merge for `templateDefaults` (the template's own fields win). */
+function mergeDefaults<T>(defaults: unknown, value: T): T {
+  if (value === undefined) return defaults as T;
+  if (typeof defaults !== "object" || defaults === null || Array.isArray(defaults)) return value;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
+  const out: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = mergeDefaults(out[k], v);
+  return out as T;
+}
+
+/** Applies tags to every string in `value`; `keep` leaves unknown tags for a later pass. */
+function substituteAll<T>(value: T, vars: Vars, onMissing: "error" | "keep", skip: ReadonlySet<string> = new Set()): T {
+  if (typeof value === "string") return substituteTags(value, vars, { onMissing }) as T;
+  if (Array.isArray(value)) return value.map((v) => substituteAll(v, vars, onMissing)) as T;
+  if (typeof value === "object" && value !== null) {
+    const out: Record<string, unknown> = {};
+    // Artifact references (`from`) name artifacts, not strings: resolved by resolveArgs.
+    for (const [k, v] of Object.entries(value)) out[k] = skip.has(k) || (k === "from" && typeof v === "string") ? v : substituteAll(v, vars, onMissing);
+    return out as T;
+  }
+  return value;
+}
+
+const STEP_SKIP = new Set(["inline", "hooks", "onExit"]);
+
+/** The items of a withItems / withParam / withSequence, or undefined when the step does not loop. */
+function expansionItems(step: WorkflowStep, where: string): Item[] | undefined {
+  if (step.withItems !== undefined) return step.withItems;
+  if (step.withParam !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(step.withParam);
+    } catch {
+      throw new EngineError(`${where}: withParam value could not be parsed as a JSON list: ${step.withParam.trim()}`);
+    }
+    if (!Array.isArray(parsed)) throw new EngineError(`${where}: withParam must be a JSON list, got ${step.withParam.trim()}`);
+    return parsed as Item[];
+  }
+  if (step.withSequence) {
+    const s = step.withSequence;
+    const num = (v: string | number | undefined, field: string): number | undefined => {
+      if (v === undefined || v === "") return undefined;
+      const n = Number(v);
+      if (!Number.isInteger(n)) throw new EngineError(`${where}: withSequence.${field} expects an integer, got ${JSON.stringify(v)}`);
+      return n;
+    };
+    const count = num(s.count, "count");
+    const start = num(s.start, "start") ?? 0;
+    let end = num(s.end, "end");
+    if (count !== undefined && end !== undefined) throw new EngineError(`${where}: withSequence takes count or end, not both`);
+    const items: Item[] = [];
+    const fmt = (i: number): string => (s.format ? formatSequence(s.format, i) : String(i));
+    if (count !== undefined) {
+      if (count === 0) return [];
+      end = start + count - 1;
+    }
+    if (end === undefined) throw new EngineError(`${where}: withSequence needs count or end`);
+    if (end >= start) for (let i = start; i <= end; i++) items.push(fmt(i));
+    else for (let i = start; i >= end; i--) items.push(fmt(i));
+    return items;
+  }
+  return undefined;
+}
+
+/** printf-style format of one integer (`%d`, `%02d`, `%x`, `%s` with text around). */
+function formatSequence(format: string, n: number): string {
+  return format.replace(/%(0?)(\d*)([dxXos])/, (_m, zero: string, width: string, verb: string) => {
+    let s = verb === "x" ? n.toString(16) : verb === "X" ? n.toString(16).toUpperCase() : verb === "o" ? n.toString(8) : String(n);
+    const w = Number(width || "0");
+    if (s.length < w) s = (zero ? "0" : " ").repeat(w - s.length) + s;
+    return s;
+  });
+}
+
+/** The local engine's interpreter of one workflow run. */
+export class Scheduler {
+  readonly status: WorkflowStatus;
+  private readonly nodes: Record<string, NodeStatus> = {};
+  private readonly templates = new Map<string, Template>();
+  private readonly globals: Vars = {};
+  private readonly globalArtifacts = new Map<string, ArtifactRef>();
+  private readonly nodeArtifacts = new Map<string, ReadonlyMap<string, ArtifactRef>>();
+  private abort = new AbortController();
+  private readonly leafSlots: Semaphore | undefined;
+  private readonly processSlots: Semaphore;
+  private readonly bindingSlots: Semaphore;
+  private readonly wfName: string;
+  private reused = 0;
+  private stopMessage: string | undefined;
+
+  constructor(private readonly cfg: EngineConfig) {
+    const wf = cfg.manifest;
+    this.wfName = wf.metadata.name as string;
+    const defaults = wf.spec.templateDefaults;
+    for (const t of wf.spec.templates ?? []) this.templates.set(t.name, defaults ? mergeDefaults(defaults, t) : t);
+    const parallelism = cfg.parallelism ?? wf.spec.parallelism;
+    this.leafSlots = parallelism !== undefined && parallelism > 0 ? new Semaphore(parallelism) : undefined;
+    this.processSlots = new Semaphore(cfg.processSlots);
+    this.bindingSlots = new Semaphore(cfg.bindingSlots);
+    this.status = { phase: "Running", startedAt: now(), nodes: this.nodes };
+    if (cfg.signal) {
+      if (cfg.signal.aborted) this.stop("Stopped");
+      else cfg.signal.addEventListener("abort", () => this.stop("Stopped"), { once: true });
+    }
+  }
+
+  /** How many nodes a resumed run took over from the previous engine. */
+  get reusedNodes(): number {
+    return this.reused;
+  }
+
+  /** Stops the run: running steps are killed, nothing new starts. */
+  stop(message: string): void {
+    this.stopMessage ??= message;
+    this.abort.abort(new EngineError(message));
+  }
+
+  /** Runs the workflow to its end and returns its final status. */
+  async run(): Promise<WorkflowStatus> {
+    const spec = this.cfg.manifest.spec;
+    const g = this.globals;
+    g["workflow.name"] = this.wfName;
+    g["workflow.namespace"] = this.cfg.manifest.metadata.namespace ?? "default";
+    g["workflow.uid"] = this.cfg.manifest.metadata.uid ?? this.wfName;
+    g["workflow.serviceAccountName"] = spec.serviceAccountName ?? "default";
+    g["workflow.creationTimestamp"] = this.status.startedAt as string;
+    g["workflow.mainEntrypoint"] = spec.entrypoint ?? "";
+    g["workflow.priority"] = String(spec.priority ?? 0);
+    for (const [k, v] of Object.entries(this.cfg.manifest.metadata.labels ?? {})) g[`workflow.labels.${k}`] = v;
+    for (const [k, v] of Object.entries(this.cfg.manifest.metadata.annotations ?? {})) g[`workflow.annotations.${k}`] = v;
+
+    let deadline: NodeJS.Timeout | undefined;
+    try {
+      // Workflow arguments (overridable).
+      const wfParams: Parameter[] = [];
+      const args = new Map<string, string>();
+      const known = new Set<string>();
+      for (const p of spec.arguments?.parameters ?? []) {
+        known.add(p.name);
+        const value = this.cfg.parameters[p.name] ?? p.value ?? p.default ?? p.valueFrom?.default;
+        if (value === undefined) throw new EngineError(`workflow "${this.wfName}": spec.arguments.parameters "${p.name}" has no value; pass one (parameters: { "${p.name}": … })`);
+        if (p.enum && !p.enum.includes(value)) {
+          throw new EngineError(`workflow "${this.wfName}": parameter "${p.name}" must be one of ${JSON.stringify(p.enum)}, got ${JSON.stringify(value)}`);
+        }
+        wfParams.push({ name: p.name, value });
+      }
+      for (const [k, v] of Object.entries(this.cfg.parameters)) {
+        if (!known.has(k)) throw new EngineError(`workflow "${this.wfName}": parameter "${k}" is not among spec.arguments.parameters (${[...known].join(", ") || "none"})`);
+        void v;
+      }
+      for (const p of wfParams) {
+        const value = substituteTags(p.value ?? "", g, { onMissing: "keep" });
+        g[`workflow.parameters.${p.name}`] = value;
+        args.set(p.name, value);
+      }
+      g["workflow.parameters.json"] = JSON.stringify(wfParams.map((p) => ({ name: p.name, value: g[`workflow.parameters.${p.name}`] })));
+      const wfArtifacts = new Map<string, ArtifactRef>();
+      for (const a of spec.arguments?.artifacts ?? []) wfArtifacts.set(a.name, { artifact: a });
+      this.status.storedTemplates = undefined;
+
+      if (spec.activeDeadlineSeconds !== undefined) {
+        deadline = setTimeout(() => this.stop("Workflow exceeded its deadline"), parseDuration(spec.activeDeadlineSeconds, `workflow "${this.wfName}": spec.activeDeadlineSeconds`));
+        deadline.unref();
+      }
+
+      const entry = spec.entrypoint;
+      if (!entry) throw new EngineError(`workflow "${this.wfName}": spec.entrypoint is required`);
+      const root = await this.invoke({ name: this.wfName, displayName: this.wfName, semaphores: [] }, { template: entry }, { parameters: args, artifacts: wfArtifacts });
+
+      let phase: WorkflowPhase = root.phase === "Skipped" || root.phase === "Omitted" ? "Succeeded" : (root.phase as WorkflowPhase);
+      let message = isFailedOrError(root.phase) ? (this.stopMessage ?? root.message) : undefined;
+
+      // Exit handler and workflow-level hooks, after the main tree.
+      g["workflow.status"] = phase;
+      g["workflow.duration"] = String((Date.now() - Date.parse(this.status.startedAt as string)) / 1000);
+      g["workflow.failures"] = JSON.stringify(
+        Object.values(this.nodes)
+          .filter((n) => isFailedOrError(n.phase) && (n.type === "Pod" || n.type === "Container"))
+          .map((n) => ({ displayName: n.displayName, message: n.message ?? "", templateName: n.templateName ?? "", phase: n.phase, podName: n.id, finishedAt: n.finishedAt ?? "" })),
+      );
+      const exitTemplate = spec.onExit ?? spec.hooks?.["exit"]?.template;
+      if (exitTemplate) {
+        // The exit handler runs even after a stop caused by failure; not after an interrupt.
+        if (!this.abort.signal.aborted || this.stopMessage === "Workflow exceeded its deadline") {
+          const exitAbort = this.abort.signal.aborted;
+          if (exitAbort) this.resetAbortForExit();
+          const exitArgs = spec.hooks?.["exit"]?.arguments ? this.resolveArgs(spec.hooks["exit"].arguments, new Scope(), `workflow "${this.wfName}": hooks.exit`) : NO_ARGS;
+          const onExit = await this.invoke({ name: `${this.wfName}.onExit`, displayName: `${this.wfName}.onExit`, semaphores: [] }, { template: exitTemplate }, exitArgs);
+          if (isFailedOrError(onExit.phase) && phase === "Succeeded") {
+            phase = "Failed";
+            message = onExit.message ?? `exit handler ${onExit.displayName} ${onExit.phase}`;
+          }
+        }
+      }
+      for (const [hookName, hook] of Object.entries(spec.hooks ?? {})) {
+        if (hookName === "exit" || !hook.expression || !hook.template) continue;
+        let fire = false;
+        try {
+          fire = Boolean(evaluateExpression(substituteTags(hook.expression, g, { onMissing: "keep" }), expandScope(g)));
+        } catch {
+          fire = false;
+        }
+        if (fire) await this.invoke({ name: `${this.wfName}.hooks.${hookName}`, displayName: `${this.wfName}.hooks.${hookName}`, semaphores: [] }, { template: hook.template }, NO_ARGS);
+      }
+      if (this.stopMessage && phase === "Succeeded") {
+        phase = "Failed";
+        message = this.stopMessage;
+      }
+      this.finishWorkflow(phase, message, root.outputs);
+    } catch (err) {
+      this.finishWorkflow("Error", messageOf(err), undefined);
+    } finally {
+      if (deadline) clearTimeout(deadline);
+    }
+    await this.cfg.tree.flush();
+    return this.status;
+  }
+
+  private resetAbortForExit(): void {
+    // An exit handler after a workflow deadline gets a fresh signal: Argo runs it regardless.
+    this.abort = new AbortController();
+  }
+
+  private finishWorkflow(phase: WorkflowPhase, message: string | undefined, rootOutputs: Outputs | undefined): void {
+    this.status.phase = phase;
+    this.status.finishedAt = now();
+    if (message) this.status.message = message;
+    this.status.progress = aggregateProgress(this.status);
+    const outParams: Parameter[] = [];
+    const outArtifacts: Artifact[] = [];
+    for (const [k, v] of Object.entries(this.globals)) {
+      const m = /^workflow\.outputs\.parameters\.(.+)$/.exec(k);
+      if (m) outParams.push({ name: m[1] as string, value: v });
+    }
+    for (const [k, ref] of this.globalArtifacts) {
+      const m = /^workflow\.outputs\.artifacts\.(.+)$/.exec(k);
+      if (m) outArtifacts.push({ ...ref.artifact, name: m[1] as string });
+    }
+    void rootOutputs;
+    if (outParams.length > 0 || outArtifacts.length > 0) {
+      this.status.outputs = {};
+      if (outParams.length > 0) this.status.outputs.parameters = outParams;
+      if (outArtifacts.length > 0) this.status.outputs.artifacts = outArtifacts;
+    }
+    this.cfg.onChange();
+  }
+
+  // ───────────────────────────── nodes ─────────────────────────────
+
+  private createNode(ctx: Ctx, type: NodeType, tmpl: Template | undefined, phase: NodePhase, extra: Partial<NodeStatus> = {}): NodeStatus {
+    const id = nodeId(this.wfName, ctx.name);
+    const node: NodeStatus = {
+      id,
+      name: ctx.name,
+      displayName: ctx.displayName,
+      type,
+      ...(tmpl ? { templateName: tmpl.name } : {}),
+      templateScope: `local/${this.wfName}`,
+      phase,
+      ...(ctx.boundaryID ? { boundaryID: ctx.boundaryID } : {}),
+      startedAt: now(),
+      ...extra,
+    };
+    if (isFulfilled(phase)) node.finishedAt = node.startedAt;
+    this.nodes[id] = node;
+    if (ctx.parentId) this.addChild(ctx.parentId, id);
+    void this.cfg.tree.persistNode(node).catch(() => undefined);
+    this.cfg.onChange();
+    return node;
+  }
+
+  private addChild(parentId: string, childId: string): void {
+    const parent = this.nodes[parentId];
+    if (!parent) return;
+    const children = (parent.children ??= []);
+    if (!children.includes(childId)) children.push(childId);
+  }
+
+  private setRunning(node: NodeStatus): void {
+    assertTransition(node.name, node.phase, "Running");
+    node.phase = "Running";
+    void this.cfg.tree.persistNode(node).catch(() => undefined);
+    this.cfg.onChange();
+  }
+
+  /** Moves a node to a final phase and waits until that is on disk. */
+  private async finish(node: NodeStatus, phase: NodePhase, message?: string): Promise<NodeStatus> {
+    assertTransition(node.name, node.phase, phase);
+    node.phase = phase;
+    node.finishedAt = now();
+    if (message) node.message = message;
+    else if (phase === "Succeeded") delete node.message;
+    this.cfg.onChange();
+    await this.cfg.tree.persistNode(node);
+    return node;
+  }
+
+  private async errorNode(ctx: Ctx, type: NodeType, tmpl: Template | undefined, message: string): Promise<NodeStatus> {
+    const node = this.createNode(ctx, type, tmpl, "Pending");
+    return this.finish(node, "Error", message);
+  }
+
+  /** A node a previous engine finished: taken over with its subtree. */
+  private restore(ctx: Ctx): NodeStatus | undefined {
+    const id = nodeId(this.wfName, ctx.name);
+    const prev = this.cfg.previous.get(id);
+    if (!prev || prev.node.phase !== "Succeeded") return undefined;
+    const adopt = (nid: string): void => {
+      const p = this.cfg.previous.get(nid);
+      if (!p || this.nodes[nid]) return;
+      this.nodes[nid] = { ...p.node };
+      this.reused++;
+      const arts = p.node.outputs?.artifacts ?? [];
+      if (arts.length > 0) {
+        const m = new Map<string, ArtifactRef>();
+        for (const a of arts) m.set(a.name, { artifact: a, localPath: path.join(p.dir, "outputs", "artifacts", a.name) });
+        this.nodeArtifacts.set(nid, m);
+      }
+      for (const c of p.node.children ?? []) adopt(c);
+    };
+    adopt(id);
+    if (ctx.parentId) this.addChild(ctx.parentId, id);
+    const node = this.nodes[id] as NodeStatus;
+    this.addGlobalOutputs(node, this.nodeArtifacts.get(id));
+    this.cfg.onChange();
+    return node;
+  }
+
+  private addGlobalOutputs(node: NodeStatus, arts: ReadonlyMap<string, ArtifactRef> | undefined): void {
+    for (const p of node.outputs?.parameters ?? []) {
+      if (p.globalName && p.value !== undefined) this.globals[`workflow.outputs.parameters.${p.globalName}`] = p.value;
+    }
+    for (const a of node.outputs?.artifacts ?? []) {
+      if (a.globalName) this.globalArtifacts.set(`workflow.outputs.artifacts.${a.globalName}`, arts?.get(a.name) ?? { artifact: a });
+    }
+  }
+
+  // ─────────────────────────── invocation ───────────────────────────
+
+  private resolveTemplate(inv: { template?: string; inline?: Template; templateRef?: { name: string; template: string } }, where: string): Template {
+    if (inv.inline) {
+      const d = this.cfg.manifest.spec.templateDefaults;
+      return d ? mergeDefaults(d, inv.inline) : inv.inline;
+    }
+    if (inv.templateRef) {
+      throw new EngineError(`${where}: templateRef ${inv.templateRef.name}/${inv.templateRef.template}: WorkflowTemplates are not available to the local engine; inline the template`);
+    }
+    if (!inv.template) throw new EngineError(`${where}: names no template (template, inline or templateRef)`);
+    const t = this.templates.get(inv.template);
+    if (!t) throw new EngineError(`${where}: template "${inv.template}" not found in spec.templates`);
+    return t;
+  }
+
+  /** Argo's processArgs: binds arguments to the template's declared inputs. */
+  private bindInputs(tmpl: Template, args: ResolvedArgs, where: string): Inputs {
+    const parameters: Parameter[] = [];
+    for (const decl of tmpl.inputs?.parameters ?? []) {
+      let value = decl.value ?? decl.default;
+      const arg = args.parameters.get(decl.name);
+      if (arg !== undefined) value = arg;
+      if (value === undefined && decl.valueFrom?.default !== undefined) value = decl.valueFrom.default;
+      if (value === undefined) {
+        if (decl.valueFrom?.configMapKeyRef) throw new EngineError(`${where}: inputs.parameters.${decl.name}: valueFrom.configMapKeyRef is not supported by the local engine`);
+        throw new EngineError(`${where}: inputs.parameters.${decl.name} was not supplied`);
+      }
+      value = substituteTags(value, this.globals, { onMissing: "keep" });
+      if (decl.enum && decl.enum.length > 0 && !decl.enum.includes(value)) {
+        throw new EngineError(`${where}: inputs.parameters.${decl.name}: value ${JSON.stringify(value)} is not in enum ${JSON.stringify(decl.enum)}`);
+      }
+      parameters.push({ name: decl.name, value });
+    }
+    const artifacts = new Map<string, ArtifactRef>();
+    for (const decl of tmpl.inputs?.artifacts ?? []) {
+      const arg = args.artifacts.get(decl.name);
+      if (arg) artifacts.set(decl.name, arg);
+      else if (decl.raw || decl.s3?.key) artifacts.set(decl.name, { artifact: decl });
+      else if (decl.http || decl.git) throw new EngineError(`${where}: inputs.artifacts.${decl.name}: http and git artifacts are not supported by the local engine`);
+      else if (!decl.optional) throw new EngineError(`${where}: inputs.artifacts.${decl.name} was not supplied`);
+    }
+    return { parameters, artifacts };
+  }
+
+  private recordInputs(inputs: Inputs): Partial<NodeStatus> {
+    if (inputs.parameters.length === 0 && inputs.artifacts.size === 0) return {};
+    const rec: NonNullable<NodeStatus["inputs"]> = {};
+    if (inputs.parameters.length > 0) rec.parameters = inputs.parameters.map((p) => ({ name: p.name, value: p.value ?? "" }));
+    if (inputs.artifacts.size > 0) rec.artifacts = [...inputs.artifacts].map(([name, ref]) => ({ ...ref.artifact, name }));
+    return { inputs: rec };
+  }
+
+  /** Runs a template invocation at `ctx`; never throws for a step's own failure. */
+  private async invoke(ctx: Ctx, inv: { template?: string; inline?: Template; templateRef?: { name: string; template: string } }, args: ResolvedArgs): Promise<NodeStatus> {
+    const restored = this.restore(ctx);
+    if (restored) return restored;
+    const where = `node "${ctx.name}"`;
+    let tmpl: Template;
+    let inputs: Inputs;
+    try {
+      tmpl = this.resolveTemplate(inv, where);
+    } catch (err) {
+      return this.errorNode(ctx, "Skipped", undefined, messageOf(err));
+    }
+    try {
+      inputs = this.bindInputs(tmpl, args, `${where} (template "${tmpl.name}")`);
+    } catch (err) {
+      return this.errorNode(ctx, tmpl.steps ? "Steps" : tmpl.dag ? "DAG" : "Pod", tmpl, messageOf(err));
+    }
+    const strategy = tmpl.retryStrategy ?? this.cfg.manifest.spec.retryStrategy;
+    if (strategy && (tmpl.container || tmpl.script || tmpl.steps || tmpl.dag)) return this.executeRetry(ctx, tmpl, inputs, strategy);
+    return this.executeBody(ctx, tmpl, inputs, 0);
+  }
+
+  private async executeBody(ctx: Ctx, tmpl: Template, inputs: Inputs, retries: number): Promise<NodeStatus> {
+    if (tmpl.steps) return this.executeSteps(ctx, tmpl, inputs);
+    if (tmpl.dag) return this.executeDag(ctx, tmpl, inputs);
+    if (tmpl.suspend) return this.executeSuspend(ctx, tmpl, inputs);
+    const unsupported = (type: NodeType, what: string): Promise<NodeStatus> =>
+      this.errorNode(ctx, type, tmpl, `template "${tmpl.name}": ${what} is not supported by the local engine`);
+    if (tmpl.resource) return unsupported("Pod", "a resource template (it needs a Kubernetes API server)");
+    if (tmpl.http) return unsupported("HTTP", "an HTTP template");
+    if (tmpl.plugin) return unsupported("Plugin", "a plugin template");
+    if (tmpl.data) return unsupported("Pod", "a data template");
+    if (tmpl.containerSet) return unsupported("Pod", "a containerSet template");
+    if (tmpl.daemon) return unsupported("Pod", "a daemon template (daemon: true)");
+    if ((tmpl.sidecars?.length ?? 0) > 0) return unsupported("Pod", "sidecars");
+    if ((tmpl.initContainers?.length ?? 0) > 0) return unsupported("Pod", "initContainers");
+    if (tmpl.container || tmpl.script) return this.executePod(ctx, tmpl, inputs, retries);
+    return this.errorNode(ctx, "Pod", tmpl, `template "${tmpl.name}": has no container, script, steps, dag or suspend`);
+  }
+
+  // ───────────────────────────── retry ─────────────────────────────
+
+  private async executeRetry(ctx: Ctx, tmpl: Template, inputs: Inputs, strategy: NonNullable<Template["retryStrategy"]>): Promise<NodeStatus> {
+    const node = this.createNode(ctx, "Retry", tmpl, "Running", this.recordInputs(inputs));
+    const attempts: Attempt[] = [];
+    const where = `node "${ctx.name}" (template "${tmpl.name}")`;
+    for (let i = 0; ; i++) {
+      const childCtx: Ctx = {
+        name: `${ctx.name}(${i})`,
+        displayName: `${ctx.displayName}(${i})`,
+        parentId: node.id,
+        ...(ctx.boundaryID ? { boundaryID: ctx.boundaryID } : {}),
+        semaphores: ctx.semaphores,
+      };
+      const child = this.restore(childCtx) ?? (await this.executeBody(childCtx, tmpl, inputs, i));
+      if (child.phase === "Succeeded") {
+        if (child.outputs) node.outputs = child.outputs;
+        const arts = this.nodeArtifacts.get(child.id);
+        if (arts) this.nodeArtifacts.set(node.id, arts);
+        return this.finish(node, "Succeeded");
+      }
+      attempts.push({
+        phase: child.phase,
+        ...(child.outputs?.exitCode !== undefined ? { exitCode: Number(child.outputs.exitCode) } : {}),
+        ...(child.message !== undefined ? { message: child.message } : {}),
+        startedAt: Date.parse(child.startedAt ?? now()),
+        finishedAt: Date.parse(child.finishedAt ?? now()),
+      });
+      if (this.abort.signal.aborted) return this.finish(node, isFailedOrError(child.phase) ? child.phase : "Failed", child.message ?? this.stopMessage);
+      let decision;
+      try {
+        decision = decideRetry(strategy, attempts, where, (expr, env) => {
+          const v = evaluateExpression(expr, env);
+          return v === true || v === "true";
+        });
+      } catch (err) {
+        return this.finish(node, "Error", messageOf(err));
+      }
+      if (!decision.retry) {
+        if (child.outputs) node.outputs = child.outputs;
+        return this.finish(node, isFailedOrError(child.phase) ? child.phase : "Failed", decision.message ?? child.message);
+      }
+      if (decision.waitMs > 0) {
+        node.message = `Backoff for ${formatDuration(decision.waitMs)}`;
+        this.cfg.onChange();
+        await sleep(decision.waitMs, this.abort.signal);
+        delete node.message;
+      }
+    }
+  }
+
+  // ────────────────────────────── pods ─────────────────────────────
+
+  private async executePod(ctx: Ctx, tmpl: Template, inputs: Inputs, retries: number): Promise<NodeStatus> {
+    const node = this.createNode(ctx, "Pod", tmpl, "Pending", this.recordInputs(inputs));
+    const binding = this.cfg.bindings.get(tmpl.name);
+    const release = await acquireAll([...ctx.semaphores, this.leafSlots, binding ? this.bindingSlots : this.processSlots]);
+    try {
+      if (this.abort.signal.aborted) return await this.finish(node, "Failed", this.stopMessage ?? "Stopped");
+      this.setRunning(node);
+      const dir = await this.cfg.tree.ensureNodeDir(node);
+      const spec = this.cfg.manifest.spec;
+      const result = await runPod({
+        nodeName: node.name,
+        nodeId: node.id,
+        dir,
+        template: tmpl,
+        parameters: inputs.parameters,
+        artifacts: inputs.artifacts,
+        globals: { ...this.globals, retries: String(retries) },
+        ...(binding ? { binding } : {}),
+        artifactIO: this.cfg.artifactIO,
+        namespaces: this.cfg.namespaces,
+        volumesDir: path.join(this.cfg.tree.dir, ".volumes"),
+        workflowVolumes: [...(spec.volumes ?? []), ...(spec.volumeClaimTemplates ?? []).map((v) => ({ name: (v["metadata"] as { name?: string } | undefined)?.name }))],
+        signal: this.abort.signal,
+        onProgress: (p) => {
+          node.progress = p;
+          this.cfg.onChange();
+        },
+      });
+      if (result.inputs.parameters || result.inputs.artifacts) node.inputs = result.inputs;
+      if (result.outputs) node.outputs = result.outputs;
+      if (result.artifacts.size > 0) this.nodeArtifacts.set(node.id, result.artifacts);
+      if (result.phase === "Succeeded") this.addGlobalOutputs(node, result.artifacts);
+      return await this.finish(node, result.phase, result.message);
+    } finally {
+      release();
+    }
+  }
+
+  private async executeSuspend(ctx: Ctx, tmpl: Template, inputs: Inputs): Promise<NodeStatus> {
+    const node = this.createNode(ctx, "Suspend", tmpl, "Running", this.recordInputs(inputs));
+    const d = tmpl.suspend?.duration;
+    if (d === undefined || d === "") {
+      return this.finish(node, "Error", `template "${tmpl.name}": suspend without a duration waits for \`argo resume\`, which the local engine does not support; give suspend.duration`);
+    }
+    let ms: number;
+    try {
+      ms = parseDuration(substituteTags(d, this.varsWithInputs(inputs), { onMissing: "error" }), `template "${tmpl.name}": suspend.duration`);
+    } catch (err) {
+      return this.finish(node, "Error", messageOf(err));
+    }
+    await sleep(ms, this.abort.signal);
+    if (this.abort.signal.aborted) return this.finish(node, "Failed", this.stopMessage ?? "Stopped");
+    return this.finish(node, "Succeeded");
+  }
+
+  private varsWithInputs(inputs: Inputs): Vars {
+    const v: Vars = { ...this.globals };
+    for (const p of inputs.parameters) v[`inputs.parameters.${p.name}`] = p.value ?? "";
+    return v;
+  }
+
+  private scopeFor(inputs: Inputs): Scope {
+    const scope = new Scope();
+    for (const p of inputs.parameters) scope.vars[`inputs.parameters.${p.name}`] = p.value ?? "";
+    for (const [name, ref] of inputs.artifacts) scope.artifacts.set(`inputs.artifacts.${name}`, ref);
+    return scope;
+  }
+
+  /** Variables visible at a scope: globals, then the scope's own. */
+  private varsOf(scope: Scope, extra?: Vars): Vars {
+    return extra ? { ...this.globals, ...scope.vars, ...extra } : { ...this.globals, ...scope.vars };
+  }
+
+  /** Resolves step/task arguments: parameter values (tags applied) and artifact `from`s. */
+  private resolveArgs(args: Arguments | undefined, scope: Scope, where: string): ResolvedArgs {
+    const parameters = new Map<string, string>();
+    const artifacts = new Map<string, ArtifactRef>();
+    for (const p of args?.parameters ?? []) {
+      if (p.value !== undefined) parameters.set(p.name, p.value);
+      else if (p.valueFrom?.default !== undefined) parameters.set(p.name, p.valueFrom.default);
+      else if (p.valueFrom?.expression) parameters.set(p.name, this.evalExpressionString(p.valueFrom.expression, scope, `${where}: arguments.parameters.${p.name}.valueFrom.expression`));
+    }
+    for (const a of args?.artifacts ?? []) {
+      let ref: ArtifactRef | undefined;
+      if (a.from) {
+        const key = /^\{\{\s*(.+?)\s*\}\}$/.exec(a.from.trim())?.[1];
+        ref = key ? (scope.artifacts.get(key) ?? this.globalArtifacts.get(key)) : undefined;
+        if (!ref && !a.optional) throw new EngineError(`${where}: arguments.artifacts.${a.name}: from ${JSON.stringify(a.from)} does not name an artifact in scope`);
+      } else if (a.fromExpression) {
+        throw new EngineError(`${where}: arguments.artifacts.${a.name}: fromExpression is not supported by the local engine`);
+      } else if (a.raw || a.s3?.key) {
+        ref = { artifact: a };
+      } else if (!a.optional) {
+        throw new EngineError(`${where}: arguments.artifacts.${a.name} has no from, raw or s3 key`);
+      }
+      if (ref) artifacts.set(a.name, a.subPath ? { artifact: { ...ref.artifact, subPath: a.subPath }, ...(ref.localPath ? { localPath: path.join(ref.localPath, a.subPath) } : {}) } : ref);
+    }
+    return { parameters, artifacts };
+  }
+
+  private evalExpressionString(expression: string, scope: Scope, where: string): string {
+    let v: unknown;
+    try {
+      v = evaluateExpression(expression, expandScope(this.varsOf(scope)));
+    } catch (err) {
+      throw new EngineError(`${where}: ${messageOf(err)}`);
+    }
+    return typeof v === "string" ? v : JSON.stringify(v);
+  }
+
+  /** Outputs of a Steps/DAG template from its scope (valueFrom.parameter / expression / default, artifact from). */
+  private templateOutputs(tmpl: Template, scope: Scope, where: string): { outputs?: Outputs; artifacts: Map<string, ArtifactRef> } {
+    const artifacts = new Map<string, ArtifactRef>();
+    const decl = tmpl.outputs;
+    if (!decl || (!decl.parameters?.length && !decl.artifacts?.length)) return { artifacts };
+    const outputs: Outputs = {};
+    const vars = this.varsOf(scope);
+    for (const p of decl.parameters ?? []) {
+      let value: string | undefined;
+      try {
+        if (p.valueFrom?.parameter) value = substituteTags(p.valueFrom.parameter, vars, { onMissing: "error" });
+        else if (p.valueFrom?.expression) value = this.evalExpressionString(p.valueFrom.expression, scope, `${where}: outputs.parameters.${p.name}`);
+        else if (p.value !== undefined) value = substituteTags(p.value, vars, { onMissing: "error" });
+      } catch (err) {
+        if (p.valueFrom?.default === undefined) throw new EngineError(`${where}: outputs.parameters.${p.name}: ${messageOf(err)}`);
+      }
+      value ??= p.valueFrom?.default;
+      if (value === undefined) throw new EngineError(`${where}: outputs.parameters.${p.name}: no value (valueFrom.parameter, expression or default)`);
+      (outputs.parameters ??= []).push({ name: p.name, value, ...(p.globalName ? { globalName: p.globalName } : {}) });
+    }
+    for (const a of decl.artifacts ?? []) {
+      const key = a.from ? /^\{\{\s*(.+?)\s*\}\}$/.exec(a.from.trim())?.[1] : undefined;
+      const ref = key ? (scope.artifacts.get(key) ?? this.globalArtifacts.get(key)) : undefined;
+      if (!ref) {
+        if (a.optional) continue;
+        throw new EngineError(`${where}: outputs.artifacts.${a.name}: from ${JSON.stringify(a.from ?? "")} does not name an artifact in scope`);
+      }
+      const art: Artifact = { ...ref.artifact, name: a.name, ...(a.globalName ? { globalName: a.globalName } : {}) };
+      artifacts.set(a.name, { ...ref, artifact: art });
+      (outputs.artifacts ??= []).push(art);
+    }
+    return { outputs, artifacts };
+  }
+
+  // ───────────────────────────── steps ─────────────────────────────
+
+  private async executeSteps(ctx: Ctx, tmpl: Template, inputs: Inputs): Promise<NodeStatus> {
+    const node = this.createNode(ctx, "Steps", tmpl, "Running", this.recordInputs(inputs));
+    const scope = this.scopeFor(inputs);
+    const semaphores = tmpl.parallelism ? [...ctx.semaphores, new Semaphore(tmpl.parallelism)] : ctx.semaphores;
+    const groups = tmpl.steps ?? [];
+    for (let i = 0; i < groups.length; i++) {
+      const group = groups[i] as WorkflowStep[];
+      const sgCtx: Ctx = { name: `${ctx.name}[${i}]`, displayName: `[${i}]`, parentId: node.id, boundaryID: node.id, semaphores };
+      const sg = this.restore(sgCtx) ?? (await this.executeStepGroup(sgCtx, node, tmpl, group, scope, semaphores));
+      // Steps of the group become visible to the next groups.
+      for (const step of group) this.exposeStep(sg, `${sgCtx.name}.${step.name}`, step, scope);
+      if (isFailedOrError(sg.phase)) return this.finish(node, "Failed", sg.message);
+      if (this.abort.signal.aborted) return this.finish(node, "Failed", this.stopMessage);
+    }
+    try {
+      const { outputs, artifacts } = this.templateOutputs(tmpl, scope, `node "${node.name}" (template "${tmpl.name}")`);
+      if (outputs) node.outputs = outputs;
+      if (artifacts.size > 0) this.nodeArtifacts.set(node.id, artifacts);
+      this.addGlobalOutputs(node, artifacts);
+    } catch (err) {
+      return this.finish(node, "Error", messageOf(err));
+    }
+    return this.finish(node, "Succeeded");
+  }
+
+  /** Adds `steps.<name>.*` for a finished step (or the aggregate of its expansion). */
+  private exposeStep(sg: NodeStatus, childName: string, step: WorkflowStep, scope: Scope): void {
+    const prefix = `steps.${step.name}`;
+    const id = nodeId(this.wfName, childName);
+    const direct = this.nodes[id];
+    if (direct && direct.type !== "Skipped") {
+      scope.addNode(prefix, direct, this.nodeArtifacts.get(id));
+      return;
+    }
+    if (direct) {
+      scope.vars[`${prefix}.status`] = direct.phase;
+      return;
+    }
+    const children = (sg.children ?? [])
+      .map((c) => this.nodes[c] as NodeStatus)
+      .filter((n) => n && n.name.startsWith(`${childName}(`) && n.type !== "Skipped");
+    if (children.length === 0) return;
+    let tmpl: Template | undefined;
+    try {
+      tmpl = this.resolveTemplate(step, `step "${step.name}"`);
+    } catch {
+      tmpl = undefined;
+    }
+    scope.addAggregate(prefix, children, tmpl);
+  }
+
+  private async executeStepGroup(ctx: Ctx, stepsNode: NodeStatus, tmpl: Template, group: readonly WorkflowStep[], scope: Scope, semaphores: readonly Semaphore[]): Promise<NodeStatus> {
+    const sg = this.createNode(ctx, "StepGroup", tmpl, "Running");
+    const runs: Promise<{ node: NodeStatus; step: WorkflowStep } | undefined>[] = [];
+    const stepCtx = (name: string, displayName: string): Ctx => ({ name, displayName, parentId: sg.id, boundaryID: stepsNode.id, semaphores });
+    try {
+      for (const raw of group) {
+        const childName = `${ctx.name}.${raw.name}`;
+        const where = `step "${raw.name}" of node "${stepsNode.name}"`;
+        const resolved = substituteAll(raw, this.varsOf(scope), "keep", STEP_SKIP);
+        const items = expansionItems(resolved, where);
+        if (items === undefined) {
+          runs.push(this.runStep(stepCtx(childName, raw.name), resolved, scope, {}, where).then((node) => ({ node, step: raw })));
+          continue;
+        }
+        if (items.length === 0) {
+          const restored = this.restore(stepCtx(childName, raw.name));
+          if (!restored) {
+            const n = this.createNode(stepCtx(childName, raw.name), "Skipped", undefined, "Pending");
+            runs.push(this.finish(n, "Skipped", "Skipped, empty params").then((node) => ({ node, step: raw })));
+          }
+          continue;
+        }
+        const { withItems: _a, withParam: _b, withSequence: _c, ...base } = resolved;
+        void _a, _b, _c;
+        items.forEach((item, index) => {
+          const label = loopChildName(raw.name, index, item);
+          runs.push(this.runStep(stepCtx(`${ctx.name}.${label}`, label), base, scope, itemVars(item), where).then((node) => ({ node, step: raw })));
+        });
+      }
+    } catch (err) {
+      await Promise.all(runs);
+      return this.finish(sg, "Error", messageOf(err));
+    }
+    const done = (await Promise.all(runs)).filter((r): r is { node: NodeStatus; step: WorkflowStep } => r !== undefined);
+    for (const { node, step } of done) {
+      if (isFailedOrError(node.phase) && !continues(step, node.phase)) return this.finish(sg, "Failed", `child '${node.id}' failed`);
+    }
+    return this.finish(sg, "Succeeded");
+  }
+
+  /** Runs one (possibly expanded) step: item substitution, `when`, arguments, the template, exit hooks. */
+  private async runStep(ctx: Ctx, step: WorkflowStep, scope: Scope, item: Vars, where: string): Promise<NodeStatus> {
+    const restored = this.restore(ctx);
+    if (restored) return restored;
+    let s: WorkflowStep;
+    let args: ResolvedArgs;
+    try {
+      s = substituteAll(step, this.varsOf(scope, item), "error", STEP_SKIP);
+      if (s.when !== undefined && s.when !== "") {
+        let proceed: boolean;
+        try {
+          proceed = evaluateWhen(s.when);
+        } catch (err) {
+          throw new EngineError(`${where}: invalid 'when' expression '${s.when}': ${messageOf(err)}`);
+        }
+        if (!proceed) {
+          const n = this.createNode(ctx, "Skipped", undefined, "Pending");
+          return await this.finish(n, "Skipped", `when '${s.when}' evaluated false`);
+        }
+      }
+      args = this.resolveArgs(s.arguments, scope, where);
+    } catch (err) {
+      return this.errorNode(ctx, "Skipped", undefined, messageOf(err));
+    }
+    const node = await this.invoke(ctx, s, args);
+    await this.runExitHooks(ctx, step, node, scope, item);
+    return node;
+  }
+
+  /** A step's or task's `onExit` / `hooks.exit`, and expression hooks, after it ran. */
+  private async runExitHooks(ctx: Ctx, step: WorkflowStep, node: NodeStatus, scope: Scope, item: Vars): Promise<void> {
+    if (node.type === "Skipped") return;
+    const exitTemplate = step.onExit ?? step.hooks?.["exit"]?.template;
+    const hookScope = scope.child();
+    const prefix = ctx.boundaryID && this.nodes[ctx.boundaryID]?.type === "DAG" ? "tasks" : "steps";
+    hookScope.addNode(`${prefix}.${step.name}`, node, this.nodeArtifacts.get(node.id));
+    if (exitTemplate) {
+      const hookArgs = step.hooks?.["exit"]?.arguments
+        ? this.resolveArgs(substituteAll(step.hooks["exit"].arguments, this.varsOf(hookScope, item), "error"), hookScope, `node "${node.name}": hooks.exit`)
+        : NO_ARGS;
+      await this.invoke({ name: `${node.name}.onExit`, displayName: `${ctx.displayName}.onExit`, parentId: node.id, ...(ctx.boundaryID ? { boundaryID: ctx.boundaryID } : {}), semaphores: ctx.semaphores }, { template: exitTemplate }, hookArgs);
+    }
+    for (const [hookName, hook] of Object.entries(step.hooks ?? {})) {
+      if (hookName === "exit" || !hook.expression || !hook.template) continue;
+      let fire = false;
+      try {
+        const vars = this.varsOf(hookScope, item);
+        fire = Boolean(evaluateExpression(substituteTags(hook.expression, vars, { onMissing: "keep" }), expandScope(vars)));
+      } catch {
+        fire = false;
+      }
+      if (fire) {
+        await this.invoke(
+          { name: `${node.name}.hooks.${hookName}`, displayName: `${ctx.displayName}.hooks.${hookName}`, parentId: node.id, ...(ctx.boundaryID ? { boundaryID: ctx.boundaryID } : {}), semaphores: ctx.semaphores },
+          { template: hook.template },
+          hook.arguments ? this.resolveArgs(substituteAll(hook.arguments, this.varsOf(hookScope, item), "error"), hookScope, `node "${node.name}": hooks.${hookName}`) : NO_ARGS,
+        );
+      }
+    }
+  }
+
+  // ────────────────────────────── DAG ──────────────────────────────
+
+  private async executeDag(ctx: Ctx, tmpl: Template, inputs: Inputs): Promise<NodeStatus> {
+    const node = this.createNode(ctx, "DAG", tmpl, "Running", this.recordInputs(inputs));
+    const dag = tmpl.dag as NonNullable<Template["dag"]>;
+    const where = `node "${node.name}" (template "${tmpl.name}")`;
+    const scope = this.scopeFor(inputs);
+    const semaphores = tmpl.parallelism ? [...ctx.semaphores, new Semaphore(tmpl.parallelism)] : ctx.semaphores;
+    const failFast = dag.failFast ?? tmpl.failFast ?? true;
+    const tasks = new Map<string, DAGTask>();
+    for (const t of dag.tasks) tasks.set(t.name, t);
+
+    // Dependencies and depends logic of each task.
+    const deps = new Map<string, string[]>();
+    const logic = new Map<string, string>();
+    try {
+      for (const t of dag.tasks) {
+        let d: string[];
+        let expr: string;
+        if (t.depends !== undefined && t.depends.trim() !== "") {
+          if (t.dependencies?.length) throw new EngineError(`${where}: task "${t.name}" uses both depends and dependencies; use one`);
+          expr = t.depends;
+          d = [...new Set(dependsTasks(t.depends))];
+        } else {
+          d = [...(t.dependencies ?? [])];
+          expr = d.join(" && ");
+        }
+        for (const dep of d) {
+          if (!tasks.has(dep)) throw new EngineError(`${where}: task "${t.name}" depends on unknown task "${dep}"`);
+        }
+        deps.set(t.name, d);
+        logic.set(t.name, expr);
+      }
+    } catch (err) {
+      return this.finish(node, "Error", messageOf(err));
+    }
+
+    // Targets and everything they need.
+    const targets = dag.target ? dag.target.split(/[\s,]+/).filter(Boolean) : dag.tasks.filter((t) => ![...deps.values()].some((d) => d.includes(t.name))).map((t) => t.name);
+    const needed = new Set<string>();
+    const want = (name: string): void => {
+      if (needed.has(name)) return;
+      needed.add(name);
+      for (const d of deps.get(name) ?? []) want(d);
+    };
+    for (const t of targets) {
+      if (!tasks.has(t)) return this.finish(node, "Error", `${where}: dag.target names unknown task "${t}"`);
+      want(t);
+    }
+
+    const taskNode = new Map<string, NodeStatus>();
+    const started = new Set<string>();
+    let failed = false;
+    const running = new Set<Promise<void>>();
+    const taskName = (name: string): string => `${ctx.name}.${name}`;
+
+    const asResult = (phase: NodePhase): TaskResultPhase | "Pending" | "Running" => (phase === "Error" ? "Errored" : phase);
+    const resultOf = (name: string): DependsTaskResult => {
+      const n = taskNode.get(name) as NodeStatus;
+      const t = tasks.get(name) as DAGTask;
+      const continueOn = t.continueOn ? { continueOn: t.continueOn } : {};
+      if (n.type === "TaskGroup") {
+        const phases = (n.children ?? []).map((c) => asResult((this.nodes[c] as NodeStatus).phase)).filter((p): p is TaskResultPhase => p !== "Pending" && p !== "Running");
+        return { phase: asResult(n.phase), fanOut: { phases }, ...continueOn };
+      }
+      return { phase: asResult(n.phase), ...continueOn };
+    };
+
+    const launch = (t: DAGTask): void => {
+      started.add(t.name);
+      const d = deps.get(t.name) ?? [];
+      const parentIds = d.length === 0 ? [node.id] : d.map((dep) => (taskNode.get(dep) as NodeStatus).id);
+      const tctx: Ctx = { name: taskName(t.name), displayName: t.name, parentId: parentIds[0] as string, boundaryID: node.id, semaphores };
+      const p = this.runTask(tctx, t, scope, logic.get(t.name) ?? "", d, resultOf, where)
+        .then((n) => {
+          for (const extra of parentIds.slice(1)) this.addChild(extra, n.id);
+          taskNode.set(t.name, n);
+          this.exposeTask(n, t, scope);
+          if (isFailedOrError(n.phase) && !continues(t, n.phase)) failed = true;
+        })
+        .finally(() => running.delete(p));
+      running.add(p);
+    };
+
+    for (;;) {
+      let progressed = false;
+      for (const t of dag.tasks) {
+        if (!needed.has(t.name) || started.has(t.name)) continue;
+        if (this.abort.signal.aborted || (failed && failFast)) continue;
+        const d = deps.get(t.name) ?? [];
+        if (!d.every((dep) => taskNode.has(dep) && isFulfilled((taskNode.get(dep) as NodeStatus).phase))) continue;
+        launch(t);
+        progressed = true;
+      }
+      if (running.size === 0 && !progressed) break;
+      if (running.size > 0) await Promise.race(running);
+    }
+
+    // Phase of the DAG from its target tasks (assessDAGPhase).
+    const branch = new Map<string, NodePhase | "">();
+    const branchPhase = (name: string): NodePhase | "" => {
+      const memo = branch.get(name);
+      if (memo !== undefined) return memo;
+      const n = taskNode.get(name);
+      let phase: NodePhase | "" = "";
+      if (n && n.phase !== "Omitted") phase = n.phase;
+      else if (n) {
+        // An omitted task inherits its parents' branch phase, Failed/Error first.
+        const parents = (deps.get(name) ?? []).map(branchPhase);
+        phase = parents.find((p) => p === "Failed" || p === "Error") ?? parents.find((p) => p !== "") ?? "Succeeded";
+      }
+      branch.set(name, phase);
+      return phase;
+    };
+    let phase: NodePhase = "Succeeded";
+    let message: string | undefined;
+    for (const t of targets) {
+      const bp = branchPhase(t);
+      if (bp === "") {
+        if (!this.abort.signal.aborted && !(failed && failFast)) continue;
+        phase = "Failed";
+        message ??= this.stopMessage ?? `task '${taskName(t)}' did not run: an earlier task failed`;
+        continue;
+      }
+      if ((bp === "Failed" || bp === "Error") && !continues(tasks.get(t) as DAGTask, bp)) {
+        if (phase !== "Failed" && phase !== "Error") phase = bp;
+        const n = taskNode.get(t);
+        message ??= n && n.phase !== "Omitted" ? `child '${n.id}' failed` : `task '${taskName(t)}' failed`;
+      }
+    }
+    if (phase === "Succeeded" && failed && failFast) {
+      phase = "Failed";
+      message = [...taskNode.values()].find((n) => isFailedOrError(n.phase))?.id;
+      message = message ? `child '${message}' failed` : undefined;
+    }
+    if (phase !== "Succeeded") return this.finish(node, phase, message);
+    try {
+      const { outputs, artifacts } = this.templateOutputs(tmpl, scope, where);
+      if (outputs) node.outputs = outputs;
+      if (artifacts.size > 0) this.nodeArtifacts.set(node.id, artifacts);
+      this.addGlobalOutputs(node, artifacts);
+    } catch (err) {
+      return this.finish(node, "Error", messageOf(err));
+    }
+    return this.finish(node, "Succeeded");
+  }
+
+  private exposeTask(n: NodeStatus, t: DAGTask, scope: Scope): void {
+    const prefix = `tasks.${t.name}`;
+    if (n.type === "TaskGroup") {
+      const children = (n.children ?? []).map((c) => this.nodes[c] as NodeStatus).filter((c) => c && c.type !== "Skipped");
+      let tmpl: Template | undefined;
+      try {
+        tmpl = this.resolveTemplate(t, `task "${t.name}"`);
+      } catch {
+        tmpl = undefined;
+      }
+      scope.addAggregate(prefix, children, tmpl);
+      return;
+    }
+    if (n.type === "Skipped") {
+      scope.vars[`${prefix}.status`] = n.phase;
+      return;
+    }
+    scope.addNode(prefix, n, this.nodeArtifacts.get(n.id));
+  }
+
+  private async runTask(
+    ctx: Ctx,
+    task: DAGTask,
+    scope: Scope,
+    depends: string,
+    deps: readonly string[],
+    resultOf: (name: string) => DependsTaskResult,
+    where: string,
+  ): Promise<NodeStatus> {
+    const restored = this.restore(ctx);
+    if (restored) return restored;
+    const twhere = `task "${task.name}" of ${where}`;
+    if (deps.length > 0) {
+      let ok: boolean;
+      try {
+        ok = evaluateDepends(depends, resultOf);
+      } catch (err) {
+        return this.errorNode(ctx, "Skipped", undefined, `${twhere}: depends '${depends}': ${messageOf(err)}`);
+      }
+      if (!ok) {
+        const n = this.createNode(ctx, "Skipped", undefined, "Pending");
+        return this.finish(n, "Omitted", "omitted: depends condition not met");
+      }
+    }
+    let resolved: DAGTask;
+    let items: Item[] | undefined;
+    try {
+      resolved = substituteAll(task, this.varsOf(scope), "keep", STEP_SKIP);
+      items = expansionItems(resolved, twhere);
+    } catch (err) {
+      return this.errorNode(ctx, "Skipped", undefined, messageOf(err));
+    }
+    if (items === undefined) return this.runStep(ctx, resolved, scope, {}, twhere);
+    const group = this.createNode(ctx, "TaskGroup", undefined, "Running");
+    if (items.length === 0) return this.finish(group, "Skipped", "Skipped, empty params");
+    const { withItems: _a, withParam: _b, withSequence: _c, ...base } = resolved;
+    void _a, _b, _c;
+    const prefix = ctx.name.slice(0, ctx.name.length - task.name.length);
+    const children = await Promise.all(
+      items.map((item, index) => {
+        const label = loopChildName(task.name, index, item);
+        return this.runStep({ name: `${prefix}${label}`, displayName: label, parentId: group.id, ...(ctx.boundaryID ? { boundaryID: ctx.boundaryID } : {}), semaphores: ctx.semaphores }, base, scope, itemVars(item), twhere);
+      }),
+    );
+    const bad = children.find((c) => isFailedOrError(c.phase));
+    if (bad) return this.finish(group, "Failed", `child '${bad.id}' failed`);
+    return this.finish(group, "Succeeded");
+  }
+}
+
+function continues(step: WorkflowStep, phase: NodePhase): boolean {
+  const c = step.continueOn;
+  if (!c) return false;
+  return (phase === "Failed" && c.failed === true) || (phase === "Error" && c.error === true);
+}

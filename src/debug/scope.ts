@@ -1,0 +1,147 @@
+/**
+ * Variable scopes of the local engine, as Argo resolves `{{…}}` tags: flat dotted names
+ * (`inputs.parameters.x`, `steps.gen.outputs.result`, `workflow.name`) to string values, plus
+ * artifacts by the same kind of names (`steps.gen.outputs.artifacts.out`).
+ */
+import type { Item, NodeStatus, Template } from "../argo/model.ts";
+import type { ArtifactRef } from "./artifact-io.ts";
+
+/** Flat variables: dotted name → string value. */
+export type Vars = Record<string, string>;
+
+/** The variables and artifacts visible to one template invocation. */
+export class Scope {
+  readonly vars: Vars;
+  readonly artifacts: Map<string, ArtifactRef>;
+
+  constructor(vars: Vars = {}, artifacts: Map<string, ArtifactRef> = new Map()) {
+    this.vars = vars;
+    this.artifacts = artifacts;
+  }
+
+  /** A copy to extend without touching this one. */
+  child(): Scope {
+    return new Scope({ ...this.vars }, new Map(this.artifacts));
+  }
+
+  /**
+   * Adds what `prefix` (`steps.X` / `tasks.X`) of a finished node exposes: id, status,
+   * exitCode, startedAt/finishedAt, outputs.result, outputs.parameters.*, outputs.artifacts.*.
+   */
+  addNode(prefix: string, node: NodeStatus, localArtifacts?: ReadonlyMap<string, ArtifactRef>): void {
+    const v = this.vars;
+    v[`${prefix}.id`] = node.id;
+    v[`${prefix}.status`] = node.phase;
+    if (node.startedAt) v[`${prefix}.startedAt`] = node.startedAt;
+    if (node.finishedAt) v[`${prefix}.finishedAt`] = node.finishedAt;
+    v[`${prefix}.ip`] = "127.0.0.1";
+    const out = node.outputs;
+    if (!out) return;
+    if (out.exitCode !== undefined) {
+      v[`${prefix}.exitCode`] = out.exitCode;
+      v[`${prefix}.outputs.exitCode`] = out.exitCode;
+    }
+    if (out.result !== undefined) v[`${prefix}.outputs.result`] = out.result;
+    for (const p of out.parameters ?? []) if (p.value !== undefined) v[`${prefix}.outputs.parameters.${p.name}`] = p.value;
+    for (const a of out.artifacts ?? []) {
+      const ref = localArtifacts?.get(a.name) ?? { artifact: a };
+      this.artifacts.set(`${prefix}.outputs.artifacts.${a.name}`, ref);
+    }
+  }
+
+  /**
+   * Adds the aggregated outputs of an expanded (withItems/withParam/withSequence) step or task:
+   * `prefix.outputs.parameters` (a JSON list of maps), `prefix.outputs.parameters.<p>` (a JSON
+   * list of values) and, for container/script templates, `prefix.outputs.result` (a JSON list).
+   */
+  addAggregate(prefix: string, children: readonly NodeStatus[], tmpl: Template | undefined): void {
+    const maps: Record<string, string>[] = [];
+    const lists = new Map<string, string[]>();
+    const results: unknown[] = [];
+    for (const child of children) {
+      const out = child.outputs;
+      if (!out) continue;
+      if (out.parameters && out.parameters.length > 0) {
+        const m: Record<string, string> = {};
+        for (const p of out.parameters) {
+          m[p.name] = p.value ?? "";
+          let list = lists.get(p.name);
+          if (!list) lists.set(p.name, (list = []));
+          list.push(p.value ?? "");
+        }
+        maps.push(m);
+      }
+      if (out.result !== undefined) {
+        results.push(parseJsonObject(out.result) ?? out.result);
+      }
+    }
+    if (tmpl && (tmpl.container || tmpl.script)) this.vars[`${prefix}.outputs.result`] = JSON.stringify(results);
+    this.vars[`${prefix}.outputs.parameters`] = JSON.stringify(maps);
+    for (const [name, values] of lists) this.vars[`${prefix}.outputs.parameters.${name}`] = aggregatedJsonList(values);
+    this.vars[`${prefix}.status`] = aggregatePhase(children);
+  }
+}
+
+function parseJsonObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const v = JSON.parse(text) as unknown;
+    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Argo's `aggregatedJSONValueList`: values that parse as JSON are embedded as JSON, others as strings. */
+export function aggregatedJsonList(values: readonly string[]): string {
+  const parts = values.map((value) => {
+    try {
+      const parsed = JSON.parse(value) as unknown;
+      if (typeof parsed === "object" && parsed !== null) return JSON.stringify(parsed);
+    } catch {
+      /* a plain string */
+    }
+    return JSON.stringify(value);
+  });
+  return `[${parts.join(",")}]`;
+}
+
+function aggregatePhase(children: readonly NodeStatus[]): string {
+  if (children.some((c) => c.phase === "Error")) return "Error";
+  if (children.some((c) => c.phase === "Failed")) return "Failed";
+  return "Succeeded";
+}
+
+/** How `{{item}}` renders: strings as they are, everything else as JSON. */
+export function itemString(item: Item): string {
+  return typeof item === "string" ? item : JSON.stringify(item);
+}
+
+/** The variables an item brings: `item`, and `item.<key>` for map items. */
+export function itemVars(item: Item): Vars {
+  const vars: Vars = { item: itemString(item) };
+  if (typeof item === "object" && item !== null && !Array.isArray(item)) {
+    for (const [k, v] of Object.entries(item)) vars[`item.${k}`] = itemString(v);
+  }
+  return vars;
+}
+
+/**
+ * The name Argo gives the expanded child `index` of `name`: `name(index:item)`. Maps render as
+ * their `key:value` pairs sorted by key and joined with commas; lists as JSON.
+ *
+ * @example
+ * loopChildName("sleep", 2, "22"); // "sleep(2:22)"
+ * loopChildName("s", 0, { os: "debian", v: 1 }); // "s(0:os:debian,v:1)"
+ */
+export function loopChildName(name: string, index: number, item: Item): string {
+  let text: string;
+  if (typeof item === "object" && item !== null && !Array.isArray(item)) {
+    text = Object.keys(item)
+      .sort()
+      .map((k) => `${k}:${itemString(item[k] as Item)}`)
+      .join(",");
+  } else {
+    text = itemString(item);
+  }
+  return `${name}(${index}:${text})`;
+}
