@@ -265,7 +265,7 @@ export function toClusterApiError(error: unknown, ctx: ApiCallContext): ClusterA
     }
     return new ClusterApiError(clean(`${prefix}: conflict (409), the object changed meanwhile${serverMessage}`), "Conflict", 409);
   }
-  if (status === 422 || (status === 400 && body.causes.length > 0)) {
+  if (status === 422 || (status === 400 && (body.causes.length > 0 || (ctx.backend === "argo-server" && ctx.verb === "create")))) {
     const lines = body.causes.map((c) => `  ${c.field ? `${c.field}: ` : ""}${c.message}`);
     const detail = lines.length > 0 ? `\n${lines.join("\n")}` : serverMessage;
     return new ClusterApiError(clean(`${prefix}: the server rejected the manifest (${status} Invalid)${detail}`), "Invalid", status, body.causes);
