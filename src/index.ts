@@ -1,4 +1,22 @@
 export * from "./errors.ts";
 export * from "./contract.ts";
-export * from "./argo/model.ts";
+/** The typed Argo v4 manifest model (`argo.Workflow`, `argo.Template`, …). */
+export * as argo from "./argo/model.ts";
+export { ArgoLimits } from "./argo/model.ts";
+export { compileTemplates, checkLimits, checkSize, type CompiledTemplates } from "./argo/compile.ts";
+export * from "./expr/tree.ts";
+export * from "./expr/refs.ts";
+export * from "./op/signature.ts";
+export * from "./op/op.ts";
+export * from "./op/duration.ts";
+export * from "./op/parameter-codec.ts";
+export * from "./op/runner.ts";
+export * from "./op/template.ts";
+export * from "./op/container-template.ts";
+export * from "./op/op-template.ts";
+export * from "./steps/step.ts";
+export * from "./steps/steps.ts";
+export * from "./dag/task.ts";
+export * from "./dag/dag.ts";
+export * from "./workflow/workflow.ts";
 export * from "./storage/client.ts";

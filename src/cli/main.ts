@@ -12,6 +12,8 @@ export interface CommandModule {
 }
 
 const commands: Record<string, () => Promise<CommandModule>> = {
+  render: async () => (await import("./commands/render.ts")).default,
+  execute: async () => (await import("./commands/execute.ts")).default,
   submit: async () => (await import("./commands/submit.ts")).default,
   get: async () => (await import("./commands/get.ts")).default,
   list: async () => (await import("./commands/list.ts")).default,

@@ -1,0 +1,218 @@
+/**
+ * The compiler: templates (OP, container, script, Steps, DAG) → the `templates` of an Argo v4
+ * manifest. It collects every template reachable from the roots, names them (deduplicating
+ * identical ones, renaming different ones that share a name), checks that every reference is
+ * in scope, and keeps the result inside Argo's structural limits.
+ *
+ * Departure from DESIGN.md's table: this module imports the `Template` *type* from `op/` (the
+ * interface it compiles). It imports no implementation from there.
+ */
+import type { LocalBinding } from "../contract.ts";
+import { CompileError } from "../errors.ts";
+import { isSourced } from "../expr/refs.ts";
+import type { RenderContext, Variable } from "../expr/tree.ts";
+import type { Template, TemplateCompiler } from "../op/template.ts";
+import { ArgoLimits, type Template as ArgoTemplate } from "./model.ts";
+
+/** What compiling templates gives. */
+export interface CompiledTemplates {
+  /** Argo templates, roots first, then in discovery order. */
+  readonly templates: ArgoTemplate[];
+  /** Manifest name of each template object. */
+  readonly nameOf: (t: Template) => string;
+  /** In-process implementations by manifest template name. */
+  readonly bindings: Map<string, LocalBinding>;
+  readonly warnings: string[];
+}
+
+interface Invocation {
+  readonly template: Template;
+  readonly conditional: boolean;
+}
+
+function describeVar(v: Variable): string {
+  return v.describe();
+}
+
+/** Collects templates reachable from `roots`, depth-first, each once. */
+function collect(roots: readonly Template[]): Template[] {
+  const seen = new Set<Template>();
+  const order: Template[] = [];
+  const stack = [...roots].reverse();
+  while (stack.length) {
+    const t = stack.pop() as Template;
+    if (seen.has(t)) continue;
+    seen.add(t);
+    order.push(t);
+    const refs = t.references();
+    for (let i = refs.length - 1; i >= 0; i--) if (!seen.has(refs[i] as Template)) stack.push(refs[i] as Template);
+  }
+  return order;
+}
+
+/** Invocations of templates by steps/tasks (to know which outputs may be skipped). */
+function invocations(templates: readonly Template[]): Invocation[] {
+  const out: Invocation[] = [];
+  for (const t of templates) {
+    const children = (t as unknown as { stepGroups?: readonly (readonly { template: Template; conditional: boolean }[])[] }).stepGroups;
+    const tasks = (t as unknown as { taskList?: readonly { template: Template; conditional: boolean }[] }).taskList;
+    for (const s of [...(children ?? []).flat(), ...(tasks ?? [])]) out.push({ template: s.template, conditional: s.conditional });
+  }
+  return out;
+}
+
+/**
+ * Compiles the templates reachable from `roots`.
+ *
+ * @example
+ * const { templates } = compileTemplates([main]);
+ */
+export function compileTemplates(roots: readonly Template[], warn: (message: string) => void = () => {}): CompiledTemplates {
+  const all = collect(roots);
+  const warnings: string[] = [];
+  const note = (m: string): void => {
+    warnings.push(m);
+    warn(m);
+  };
+  const skippable = new Set<Template>(invocations(all).filter((i) => i.conditional).map((i) => i.template));
+
+  const names = new Map<Template, string>();
+  for (const t of all) names.set(t, t.name);
+
+  const contexts = new Map<Template, RenderContext>();
+  const contextOf = (t: Template): RenderContext => {
+    let ctx = contexts.get(t);
+    if (!ctx) {
+      ctx = {
+        template: t.name,
+        resolve: (v, path) => {
+          if (!isSourced(v)) return path;
+          const s = v.source;
+          if (s.type === "input" && s.owner !== t) {
+            throw new CompileError(`template "${t.name}": reads ${describeVar(v)}, which is not an input of this template; pass it in as an input`);
+          }
+          if (s.type === "output") {
+            const parent = s.producer.parentTemplate;
+            if (!parent) {
+              throw new CompileError(`template "${t.name}": reads ${describeVar(v)}, but that ${s.producer.scope === "steps" ? "step" : "task"} was never added to a Steps or DAG template`);
+            }
+            if (parent !== t) {
+              throw new CompileError(`template "${t.name}": reads ${describeVar(v)}, which belongs to template "${parent.name}"; pass it through that template's outputs`);
+            }
+          }
+          return path;
+        },
+      };
+      contexts.set(t, ctx);
+    }
+    return ctx;
+  };
+
+  const render = (): Map<Template, ArgoTemplate[]> => {
+    const compiler: TemplateCompiler = {
+      nameOf: (t) => {
+        const n = names.get(t);
+        if (n === undefined) throw new CompileError(`template "${t.name}" is referenced but was not collected`);
+        return n;
+      },
+      context: contextOf,
+      warn: note,
+      outputMayBeSkipped: (t) => skippable.has(t),
+    };
+    const out = new Map<Template, ArgoTemplate[]>();
+    for (const t of all) out.set(t, t.toArgo(compiler));
+    return out;
+  };
+
+  let rendered = render();
+  // Same name, different content: rename the later ones deterministically (name-2, name-3, …).
+  const byName = new Map<string, { t: Template; json: string }[]>();
+  for (const t of all) {
+    const json = JSON.stringify(rendered.get(t));
+    const group = byName.get(t.name) ?? [];
+    group.push({ t, json });
+    byName.set(t.name, group);
+  }
+  let renamed = false;
+  const taken = new Set(all.map((t) => t.name));
+  for (const [name, group] of byName) {
+    const variants: string[] = [];
+    for (const { t, json } of group) {
+      let i = variants.indexOf(json);
+      if (i < 0) {
+        variants.push(json);
+        i = variants.length - 1;
+      }
+      if (i > 0) {
+        let candidate = `${name}-${i + 1}`;
+        while (taken.has(candidate) && ![...names.values()].includes(candidate)) candidate = `${candidate}-x`;
+        if (candidate.length > ArgoLimits.nameLength) {
+          throw new CompileError(`template "${name}": two different templates share this name and a unique name would exceed ${ArgoLimits.nameLength} characters; give them distinct names`);
+        }
+        names.set(t, candidate);
+        taken.add(candidate);
+        renamed = true;
+        note(`template "${name}": ${group.length} different templates share this name; renamed one to "${candidate}" (give distinct names to silence this)`);
+      }
+    }
+  }
+  if (renamed) rendered = render();
+
+  const templates: ArgoTemplate[] = [];
+  const emitted = new Map<string, string>();
+  const bindings = new Map<string, LocalBinding>();
+  for (const t of all) {
+    const list = rendered.get(t) ?? [];
+    for (const at of list) {
+      const json = JSON.stringify(at);
+      const prior = emitted.get(at.name);
+      if (prior !== undefined) {
+        if (prior !== json) throw new CompileError(`template name "${at.name}" is produced twice with different content`);
+        continue;
+      }
+      emitted.set(at.name, json);
+      templates.push(at);
+    }
+    const b = t.localBinding();
+    if (b) bindings.set(names.get(t) as string, b);
+  }
+  checkLimits(templates, note);
+  return { templates, nameOf: (t) => names.get(t) ?? t.name, bindings, warnings };
+}
+
+/** Enforces Argo v4's per-template limits; warns near them. */
+export function checkLimits(templates: readonly ArgoTemplate[], warn: (m: string) => void): void {
+  if (templates.length > ArgoLimits.templatesPerWorkflow) {
+    throw new CompileError(
+      `workflow has ${templates.length} templates; Argo v4 allows at most ${ArgoLimits.templatesPerWorkflow}. Reuse templates across steps (one template per OP and options), or move parts into WorkflowTemplates`,
+    );
+  }
+  if (templates.length > ArgoLimits.templatesPerWorkflow * ArgoLimits.warnFraction) {
+    warn(`workflow has ${templates.length} templates, near Argo v4's limit of ${ArgoLimits.templatesPerWorkflow}`);
+  }
+  for (const t of templates) {
+    const n = t.inputs?.parameters?.length ?? 0;
+    if (n > ArgoLimits.inputParametersPerTemplate) {
+      throw new CompileError(`template "${t.name}" has ${n} input parameters; Argo v4 allows at most ${ArgoLimits.inputParametersPerTemplate}. Pass related values as one JSON parameter or a big parameter`);
+    }
+    const tasks = t.dag?.tasks.length ?? 0;
+    if (tasks > ArgoLimits.tasksPerDag) {
+      throw new CompileError(`template "${t.name}" has ${tasks} DAG tasks; Argo v4 allows at most ${ArgoLimits.tasksPerDag}`);
+    }
+    if (t.name.length > ArgoLimits.nameLength) {
+      throw new CompileError(`template name "${t.name}" has ${t.name.length} characters; Argo allows at most ${ArgoLimits.nameLength}`);
+    }
+  }
+}
+
+/** Checks the serialised size of a manifest against etcd's ~1 MB object limit. */
+export function checkSize(bytes: number, what: string, warn: (m: string) => void): void {
+  if (bytes > ArgoLimits.objectBytes) {
+    throw new CompileError(
+      `${what} is ${bytes} bytes of JSON; Argo stores workflows in etcd, which holds about ${ArgoLimits.objectBytes} bytes. Fan out with withParam over data instead of literal withItems, pass large values as artifacts (bigParameter), or reuse templates`,
+    );
+  }
+  if (bytes > ArgoLimits.objectBytes * ArgoLimits.warnFraction) {
+    warn(`${what} is ${bytes} bytes of JSON, near the ~${ArgoLimits.objectBytes} bytes etcd holds per object`);
+  }
+}

@@ -1,0 +1,400 @@
+/**
+ * `Step`: one call of a template inside a `Steps` template (and the base of DAG `Task`s).
+ * Its arguments are type-checked against the template's input signature; its outputs are
+ * typed references other steps can read.
+ */
+import type { Arguments, Artifact, ContinueOn, Item as ArgoItem, Parameter, Sequence, WorkflowStep } from "../argo/model.ts";
+import { KEY_PARAMETER } from "../contract.ts";
+import { CompileError, ValidationError } from "../errors.ts";
+import {
+  ArtifactRef,
+  type ArtifactHandle,
+  ItemRef,
+  type ParamRef,
+  type RefArtifactShape,
+  type RefOwner,
+  type RefProducer,
+  paramRef,
+} from "../expr/refs.ts";
+import { Expr, type Operand, RawTag, type RenderContext, VarRef, renderCondition, renderExpression, renderValue, toExpr } from "../expr/tree.ts";
+import { encodeParameter } from "../op/parameter-codec.ts";
+import type {
+  ArtifactKeys,
+  ArtifactSpec,
+  OptionalKeys,
+  ParamKeys,
+  RequiredKeys,
+  Signature,
+  SpecValue,
+} from "../op/signature.ts";
+import { splitSignature } from "../op/signature.ts";
+import type { Template, TemplateCompiler } from "../op/template.ts";
+import { compact } from "../op/template.ts";
+
+type ShapeOf<S> = S extends ArtifactSpec<infer K> ? K : never;
+
+/** What may be passed to a parameter of type T: a literal or an expression of type T. */
+export type ParamArg<T> = Operand<Exclude<T, undefined>>;
+
+/** A source for an artifact argument. */
+export type ArtifactArg<K extends RefArtifactShape> = Expr<ArtifactHandle<K>> | ArtifactSource;
+
+/** An artifact that lives outside the workflow (uploaded, inline text, URL). */
+export interface ArtifactSource {
+  /** Renders the Argo artifact fields (without `name`). */
+  readonly toArgoArtifact: () => Omit<Artifact, "name">;
+}
+
+/** Inline text as an artifact (Argo's `raw` artifact). */
+export function rawArtifact(data: string): ArtifactSource {
+  return { toArgoArtifact: () => ({ raw: { data } }) };
+}
+
+/** A file fetched over HTTP(S) (Argo's `http` artifact). */
+export function httpArtifact(url: string): ArtifactSource {
+  if (!/^https?:\/\//.test(url)) throw new ValidationError(`httpArtifact(): ${JSON.stringify(url)} is not an http(s) URL`);
+  return { toArgoArtifact: () => ({ http: { url } }) };
+}
+
+/** An object in the workflow's artifact repository, by key (Argo's `s3.key`). */
+export function s3Artifact(key: string): ArtifactSource {
+  if (!key || key.startsWith("/")) throw new ValidationError(`s3Artifact(): key must be relative and non-empty, got ${JSON.stringify(key)}`);
+  return { toArgoArtifact: () => ({ s3: { key } }) };
+}
+
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+
+/** Parameter arguments for a template with inputs I. */
+export type ParamArgs<I extends Signature> = Simplify<
+  { readonly [K in ParamKeys<I> & RequiredKeys<I>]: ParamArg<SpecValue<I[K]>> } & {
+    readonly [K in ParamKeys<I> & OptionalKeys<I>]?: ParamArg<SpecValue<I[K]>>;
+  }
+>;
+
+/** Artifact arguments for a template with inputs I. */
+export type ArtifactArgs<I extends Signature> = Simplify<
+  { readonly [K in ArtifactKeys<I> & RequiredKeys<I>]: ArtifactArg<ShapeOf<I[K]>> } & {
+    readonly [K in ArtifactKeys<I> & OptionalKeys<I>]?: ArtifactArg<ShapeOf<I[K]>>;
+  }
+>;
+
+type HasRequired<I extends Signature, Keys> = [Keys & RequiredKeys<I>] extends [never] ? false : true;
+
+/** The `parameters` / `artifacts` options, required exactly when the template has required inputs. */
+export type StepArguments<I extends Signature, Item> = (HasRequired<I, ParamKeys<I>> extends true
+  ? { readonly parameters: ParamArgs<I> | ((item: ItemRef<Item>) => ParamArgs<I>) }
+  : { readonly parameters?: ParamArgs<I> | ((item: ItemRef<Item>) => ParamArgs<I>) }) &
+  (HasRequired<I, ArtifactKeys<I>> extends true
+    ? { readonly artifacts: ArtifactArgs<I> | ((item: ItemRef<Item>) => ArtifactArgs<I>) }
+    : { readonly artifacts?: ArtifactArgs<I> | ((item: ItemRef<Item>) => ArtifactArgs<I>) });
+
+/** A `withSequence` loop (dflow's `argo_sequence`). Items are the formatted numbers. */
+export interface SequenceLoop {
+  readonly __sequence: true;
+  readonly count?: Operand<number>;
+  readonly start?: Operand<number>;
+  readonly end?: Operand<number>;
+  /** printf-style format of each item, e.g. `"%02d"`. */
+  readonly format?: string;
+}
+
+/**
+ * A sequence of numbers to loop over: `count` items from `start`, or `start` to `end`
+ * inclusive (Argo's `withSequence`).
+ *
+ * @example
+ * new Step("shard", work, { withSequence: argoSequence({ count: 8 }), parameters: (i) => ({ index: i }) })
+ */
+export function argoSequence(options: Omit<SequenceLoop, "__sequence">): SequenceLoop {
+  if ((options.count === undefined) === (options.end === undefined)) {
+    throw new ValidationError("argoSequence(): give exactly one of count or end");
+  }
+  return { __sequence: true, ...options };
+}
+
+/** Options of a step beyond its arguments. */
+export interface StepControl<Item> {
+  /** Run only when this holds (Argo's `when`); a string is passed through as Argo syntax. @default always */
+  readonly when?: Operand<boolean> | string;
+  /** Fan out over a JSON list produced at run time (Argo's `withParam`). @default no loop */
+  readonly withParam?: Expr<readonly Item[]> | Expr<Item[]>;
+  /** Fan out over literal items (Argo's `withItems`). @default no loop */
+  readonly withItems?: readonly Item[];
+  /** Fan out over a sequence of numbers (Argo's `withSequence`). @default no loop */
+  readonly withSequence?: SequenceLoop;
+  /** Keep going when the step fails or errors (Argo's `continueOn`). @default stop on failure */
+  readonly continueOn?: { readonly failed?: boolean; readonly error?: boolean };
+  /**
+   * A key identifying this step across runs (dflow's key): names the step's directory in the
+   * local engine, finds it with `querySteps({ key })`, and reuses it when resubmitted.
+   * May embed `{{item}}` through an expression for loops. @default none
+   */
+  readonly key?: Operand<string>;
+  /** Template to run when this step ends, whatever its phase (Argo's step `onExit`). @default none */
+  readonly onExit?: Template;
+}
+
+/** All options of a step. */
+export type StepOptions<I extends Signature, Item> = StepArguments<I, Item> & StepControl<Item>;
+
+/** Typed references to a step's outputs. */
+export interface StepOutputs<O extends Signature, Looped extends boolean> {
+  readonly parameters: {
+    readonly [K in ParamKeys<O>]: ParamRef<Looped extends true ? SpecValue<O[K]>[] : SpecValue<O[K]>>;
+  };
+  readonly artifacts: { readonly [K in ArtifactKeys<O>]: ArtifactRef<ShapeOf<O[K]>> };
+  /** Standard output of a script or container (Argo's `outputs.result`). */
+  readonly result: ParamRef<Looped extends true ? string[] : string>;
+  /** Exit code of the main container. */
+  readonly exitCode: ParamRef<string>;
+}
+
+const STEP_NAME = /^[a-zA-Z0-9][-a-zA-Z0-9]*$/;
+
+/** Checks a step or task name against Argo's rule. */
+export function checkStepName(kind: string, name: string): void {
+  if (typeof name !== "string" || !STEP_NAME.test(name) || name.length > 128) {
+    throw new ValidationError(
+      `${kind} name ${JSON.stringify(name)} is invalid: use letters, digits and "-", starting with a letter or digit, at most 128 characters`,
+    );
+  }
+}
+
+/** What Steps templates need of a step, whatever its types. */
+export interface StepLike {
+  readonly name: string;
+  readonly template: Template;
+  readonly conditional: boolean;
+  readonly looped: boolean;
+  readonly scope: "steps" | "tasks";
+  attach(parent: RefOwner): void;
+  references(): Template[];
+  toArgoStep(compiler: TemplateCompiler, owner: Template): WorkflowStep;
+}
+
+type AnyOptions = {
+  parameters?: Record<string, unknown> | ((item: ItemRef<unknown>) => Record<string, unknown>);
+  artifacts?: Record<string, unknown> | ((item: ItemRef<unknown>) => Record<string, unknown>);
+} & StepControl<unknown>;
+
+/**
+ * A call of a template in a `Steps` template.
+ *
+ * @example
+ * const gen = new Step("gen", genTemplate, { parameters: { n: 10 } });
+ * const use = new Step("use", useTemplate, { parameters: { value: gen.outputs.parameters.value } });
+ */
+export class Step<I extends Signature = Signature, O extends Signature = Signature, Item = never> implements RefProducer {
+  readonly name: string;
+  readonly template: Template<I, O>;
+  /** Typed references to this step's outputs. */
+  readonly outputs: StepOutputs<O, [Item] extends [never] ? false : true>;
+  protected readonly options: AnyOptions;
+  private parent: RefOwner | undefined;
+
+  constructor(name: string, template: Template<I, O>, ...options: {} extends StepOptions<I, Item> ? [StepOptions<I, Item>?] : [StepOptions<I, Item>]) {
+    checkStepName(this.kindName(), name);
+    if (!template || typeof (template as { toArgo?: unknown }).toArgo !== "function") {
+      throw new ValidationError(`${this.kindName()} "${name}": template must be a template (OPTemplate, ContainerTemplate, Steps, DAG, …)`);
+    }
+    this.name = name;
+    this.template = template;
+    this.options = (options[0] ?? {}) as AnyOptions;
+    const loops = [this.options.withParam, this.options.withItems, this.options.withSequence].filter((x) => x !== undefined);
+    if (loops.length > 1) throw new ValidationError(`${this.kindName()} "${name}": use only one of withParam, withItems, withSequence`);
+    this.checkArguments();
+    this.outputs = this.makeOutputs();
+  }
+
+  /** `steps` for a Step, `tasks` for a Task. */
+  get scope(): "steps" | "tasks" {
+    return "steps";
+  }
+
+  /** The Steps/DAG template this was added to. */
+  get parentTemplate(): RefOwner | undefined {
+    return this.parent;
+  }
+
+  /** Called by Steps/DAG when the step is added. */
+  attach(parent: RefOwner): void {
+    if (this.parent) {
+      throw new ValidationError(`${this.kindName()} "${this.name}" is already part of template "${this.parent.name}"; create another for "${parent.name}"`);
+    }
+    this.parent = parent;
+  }
+
+  protected kindName(): string {
+    return "Step";
+  }
+
+  /** Whether the step fans out. */
+  get looped(): boolean {
+    return this.options.withParam !== undefined || this.options.withItems !== undefined || this.options.withSequence !== undefined;
+  }
+
+  /** Whether the step may be skipped at run time. */
+  get conditional(): boolean {
+    return this.options.when !== undefined;
+  }
+
+  /** The phase of this step at run time (`Succeeded`, `Failed`, `Skipped`, …), as `{{steps.x.status}}`. */
+  get status(): ParamRef<string> {
+    return paramRef({ type: "output", producer: this, io: "status" }, "string");
+  }
+
+  private makeOutputs(): StepOutputs<O, [Item] extends [never] ? false : true> {
+    const { parameters, artifacts } = splitSignature(this.template.outputs);
+    const p: Record<string, unknown> = {};
+    const a: Record<string, unknown> = {};
+    for (const [name, spec] of parameters) {
+      p[name] = spec.big
+        ? new ArtifactRef({ type: "output", producer: this, io: "artifacts", name }, "path")
+        : paramRef({ type: "output", producer: this, io: "parameters", name }, this.looped ? "json" : spec.valueKind);
+    }
+    for (const [name, spec] of artifacts) a[name] = new ArtifactRef({ type: "output", producer: this, io: "artifacts", name }, spec.shape);
+    return {
+      parameters: p,
+      artifacts: a,
+      result: paramRef({ type: "output", producer: this, io: "result" }, this.looped ? "json" : "string"),
+      exitCode: paramRef({ type: "output", producer: this, io: "exitCode" }, "string"),
+    } as unknown as StepOutputs<O, [Item] extends [never] ? false : true>;
+  }
+
+  private itemRef(): ItemRef<unknown> {
+    return new ItemRef<unknown>([], this.options.withSequence ? "string" : "unknown");
+  }
+
+  private args(kind: "parameters" | "artifacts"): Record<string, unknown> {
+    const given = this.options[kind];
+    if (given === undefined) return {};
+    if (typeof given === "function") {
+      if (!this.looped) throw new ValidationError(`${this.kindName()} "${this.name}": ${kind} given as a function of the item, but the step has no loop`);
+      return given(this.itemRef());
+    }
+    if (typeof given !== "object" || given === null) {
+      throw new ValidationError(`${this.kindName()} "${this.name}": ${kind} must be an object, got ${typeof given}`);
+    }
+    return given;
+  }
+
+  private checkArguments(): void {
+    const sig = this.template.inputs;
+    const { parameters, artifacts } = splitSignature(sig);
+    const where = `${this.kindName()} "${this.name}" (template "${this.template.name}")`;
+    const params = this.args("parameters");
+    const arts = this.args("artifacts");
+    const pnames = new Set(parameters.map(([n]) => n));
+    const anames = new Set(artifacts.map(([n]) => n));
+    for (const [name, spec] of parameters) if (spec.big) (anames.add(name), pnames.delete(name));
+    for (const name of Object.keys(params)) {
+      if (!pnames.has(name)) {
+        throw new ValidationError(
+          `${where}: unknown parameter ${JSON.stringify(name)}${anames.has(name) ? " (it is an artifact: pass it under artifacts)" : ""}; parameters: ${[...pnames].join(", ") || "none"}`,
+        );
+      }
+    }
+    for (const name of Object.keys(arts)) {
+      const spec = sig[name];
+      if (!anames.has(name)) {
+        throw new ValidationError(
+          `${where}: unknown artifact ${JSON.stringify(name)}${pnames.has(name) ? " (it is a parameter: pass it under parameters)" : ""}; artifacts: ${[...anames].join(", ") || "none"}`,
+        );
+      }
+      if (spec?.kind === "parameter") continue;
+    }
+    for (const [name, spec] of parameters) {
+      const given = spec.big ? arts[name] ?? params[name] : params[name];
+      if (given === undefined && !spec.optional) throw new ValidationError(`${where}: parameter "${name}" is required`);
+      if (given !== undefined && !(given instanceof Expr) && !spec.big) {
+        const r = spec.schema.safeParse(given);
+        if (!r.success) {
+          throw new ValidationError(`${where}: parameter "${name}" expects ${r.error.issues[0]?.message.replace(/^Invalid input: /, "") ?? "a valid value"}, got ${JSON.stringify(given)} (${typeof given})`);
+        }
+      }
+      if (given instanceof ArtifactRef && !spec.big) {
+        throw new ValidationError(`${where}: parameter "${name}" was given an artifact reference; pass artifacts under artifacts`);
+      }
+    }
+    for (const [name, spec] of artifacts) {
+      const given = arts[name];
+      if (given === undefined && !spec.optional) throw new ValidationError(`${where}: artifact "${name}" is required`);
+      if (given instanceof VarRef && !(given instanceof ArtifactRef)) {
+        throw new ValidationError(`${where}: artifact "${name}" was given a parameter reference; pass an artifact`);
+      }
+      if (given instanceof ArtifactRef && given.shape !== spec.shape) {
+        throw new ValidationError(`${where}: artifact "${name}" expects a ${spec.shape} artifact, got a ${given.shape} artifact`);
+      }
+    }
+  }
+
+  /** Renders this call as an Argo step in the template being compiled. */
+  toArgoStep(compiler: TemplateCompiler, owner: Template): WorkflowStep {
+    const ctx = compiler.context(owner);
+    const where = `${this.kindName()} "${this.name}"`;
+    const sig = this.template.inputs;
+    const params = this.args("parameters");
+    const arts = this.args("artifacts");
+    const parameters: Parameter[] = [];
+    const artifacts: Artifact[] = [];
+    for (const [name, spec] of Object.entries(sig)) {
+      if (spec.kind === "parameter" && !spec.big) {
+        const v = params[name];
+        if (v === undefined) continue;
+        parameters.push({ name, value: v instanceof Expr ? renderValue(v, ctx) : encodeParameter(v) });
+        continue;
+      }
+      const v = spec.kind === "parameter" ? (arts[name] ?? params[name]) : arts[name];
+      if (v === undefined) continue;
+      artifacts.push(renderArtifactArg(name, v, ctx, where));
+    }
+    if (this.options.key !== undefined) {
+      parameters.push({ name: KEY_PARAMETER, value: renderValue(this.options.key, ctx) });
+    }
+    const args: Arguments = compact({
+      parameters: parameters.length ? parameters : undefined,
+      artifacts: artifacts.length ? artifacts : undefined,
+    });
+    const step: WorkflowStep = { name: this.name, template: compiler.nameOf(this.template) };
+    if (Object.keys(args).length) step.arguments = args;
+    if (this.options.when !== undefined) step.when = renderCondition(this.options.when, ctx);
+    if (this.options.withParam !== undefined) step.withParam = renderValue(this.options.withParam as Operand<unknown>, ctx);
+    if (this.options.withItems !== undefined) step.withItems = this.options.withItems.map((i) => i as unknown as ArgoItem);
+    if (this.options.withSequence !== undefined) step.withSequence = renderSequence(this.options.withSequence, ctx);
+    if (this.options.continueOn) step.continueOn = compact({ ...this.options.continueOn }) as ContinueOn;
+    if (this.options.onExit) step.onExit = compiler.nameOf(this.options.onExit);
+    return step;
+  }
+
+  /** The key expression, if any. */
+  get key(): Operand<string> | undefined {
+    return this.options.key;
+  }
+
+  /** Templates this step calls. */
+  references(): Template[] {
+    return [this.template, ...(this.options.onExit ? [this.options.onExit] : [])];
+  }
+}
+
+function renderSequence(seq: SequenceLoop, ctx: RenderContext): Sequence {
+  const num = (v: Operand<number> | undefined): string | undefined => (v === undefined ? undefined : renderValue(v, ctx));
+  return compact({ count: num(seq.count), start: num(seq.start), end: num(seq.end), format: seq.format });
+}
+
+function renderArtifactArg(name: string, value: unknown, ctx: RenderContext, where: string): Artifact {
+  if (value instanceof VarRef) return { name, from: value.renderTag(ctx) };
+  if (value instanceof RawTag) return { name, from: value.text };
+  if (value instanceof Expr) return { name, fromExpression: renderExpression(value, ctx) };
+  if (value && typeof (value as ArtifactSource).toArgoArtifact === "function") {
+    return { name, ...(value as ArtifactSource).toArgoArtifact() };
+  }
+  throw new CompileError(`${where}: artifact "${name}" must be an artifact reference or source, got ${typeof value}`);
+}
+
+/** Whether an operand is an expression (not a literal). */
+export function isExpr(value: unknown): value is Expr<unknown> {
+  return value instanceof Expr;
+}
+
+export { toExpr };

@@ -1,0 +1,231 @@
+/**
+ * `Workflow`: the entrypoint template plus workflow-level settings. `compile()` gives the
+ * typed Argo v4 manifest — the single intermediate representation (DESIGN.md) — which is
+ * submitted to Argo or interpreted by the local engine.
+ */
+import YAML from "yaml";
+import { compileTemplates, checkSize } from "../argo/compile.ts";
+import type {
+  Artifact,
+  ArtifactRepositoryRef,
+  KubeObject,
+  Parameter,
+  PodGC,
+  Template as ArgoTemplate,
+  Workflow as ArgoWorkflow,
+  WorkflowSpec,
+} from "../argo/model.ts";
+import type { LocalBindings } from "../contract.ts";
+import { ValidationError } from "../errors.ts";
+import { type Duration, durationSeconds } from "../op/duration.ts";
+import { encodeParameter } from "../op/parameter-codec.ts";
+import type { Signature } from "../op/signature.ts";
+import { splitSignature } from "../op/signature.ts";
+import type { Template } from "../op/template.ts";
+import { compact } from "../op/template.ts";
+import type { ArtifactArgs, ParamArgs, StepLike, StepOptions } from "../steps/step.ts";
+import { Steps } from "../steps/steps.ts";
+import { VarRef } from "../expr/tree.ts";
+import { ArtifactRef } from "../expr/refs.ts";
+
+const RFC1123 = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** How long finished workflows are kept (Argo's `ttlStrategy`). */
+export interface TTLOptions {
+  readonly afterCompletion?: Duration;
+  readonly afterSuccess?: Duration;
+  readonly afterFailure?: Duration;
+}
+
+/** Options of a workflow. */
+export interface WorkflowOptions<I extends Signature = Signature> {
+  /**
+   * Fixed name (lowercase RFC 1123, at most 63 characters). Resubmitting with the same name
+   * resumes it in the local engine.
+   * @default none: `generateName` is used
+   */
+  readonly name?: string;
+  /** Prefix of generated names. @default the entrypoint's name followed by "-" */
+  readonly generateName?: string;
+  /** The template the workflow runs. @default a Steps template built with `add()` */
+  readonly entrypoint?: Template<I, Signature>;
+  /** Values of the entrypoint's input parameters (Argo's `spec.arguments`). */
+  readonly parameters?: ParamArgs<I>;
+  /** Input artifacts of the entrypoint (Argo's `spec.arguments.artifacts`). */
+  readonly artifacts?: ArtifactArgs<I>;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly annotations?: Readonly<Record<string, string>>;
+  /** Most pods running at once. @default unlimited */
+  readonly parallelism?: number;
+  /** Deadline of the whole workflow. @default none */
+  readonly timeout?: Duration;
+  /** How long to keep finished workflows. @default kept */
+  readonly ttl?: TTLOptions;
+  /** When to delete pods. @default Argo's default (keep) */
+  readonly podGC?: PodGC["strategy"];
+  /** Runs when the workflow ends, whatever its phase (Argo's `onExit`). @default none */
+  readonly onExit?: Template;
+  /** Service account of the pods. @default the namespace's default */
+  readonly serviceAccountName?: string;
+  /** Artifact repository by ConfigMap reference (Argo's `artifactRepositoryRef`). @default the namespace's default repository */
+  readonly artifactRepositoryRef?: ArtifactRepositoryRef;
+  /** Pod volumes shared by all templates. @default none */
+  readonly volumes?: readonly KubeObject[];
+  /** Secrets used to pull images. @default none */
+  readonly imagePullSecrets?: readonly string[];
+  /** Defaults merged into every template (Argo's `templateDefaults`). @default none */
+  readonly templateDefaults?: Partial<ArgoTemplate>;
+}
+
+/** Options of {@link Workflow.compile}. */
+export interface CompileOptions {
+  /** Receives compiler warnings. @default printed to stderr */
+  readonly warn?: (message: string) => void;
+}
+
+/**
+ * A workflow.
+ *
+ * @example
+ * const wf = new Workflow({ name: "hello", entrypoint: main, parameters: { who: "world" } });
+ * console.log(wf.toYaml());
+ */
+export class Workflow<I extends Signature = Signature> {
+  private readonly options: WorkflowOptions<I>;
+  private implicit: Steps | undefined;
+
+  constructor(options: WorkflowOptions<I> = {}) {
+    this.options = options;
+    if (options.name !== undefined && (!RFC1123.test(options.name) || options.name.length > 63)) {
+      throw new ValidationError(`Workflow name ${JSON.stringify(options.name)} is invalid: use at most 63 lowercase letters, digits and "-", starting and ending with a letter or digit`);
+    }
+    if (options.generateName !== undefined && (!RFC1123.test(options.generateName.replace(/-$/, "x")) || options.generateName.length > 58)) {
+      throw new ValidationError(`Workflow generateName ${JSON.stringify(options.generateName)} is invalid: use at most 58 lowercase letters, digits and "-"`);
+    }
+    if (options.parallelism !== undefined && (!Number.isInteger(options.parallelism) || options.parallelism < 1)) {
+      throw new ValidationError(`Workflow: parallelism must be a positive integer, got ${options.parallelism}`);
+    }
+    if (options.timeout !== undefined) durationSeconds(options.timeout, "Workflow: timeout");
+    if (options.entrypoint) this.checkArguments(options.entrypoint);
+  }
+
+  private checkArguments(entry: Template<I, Signature>): void {
+    const { parameters, artifacts } = splitSignature(entry.inputs);
+    const given = (this.options.parameters ?? {}) as Record<string, unknown>;
+    const givenArts = (this.options.artifacts ?? {}) as Record<string, unknown>;
+    const pnames = new Set(parameters.map(([n]) => n));
+    for (const name of Object.keys(given)) {
+      if (!pnames.has(name)) throw new ValidationError(`Workflow: unknown parameter ${JSON.stringify(name)}; the entrypoint "${entry.name}" takes: ${[...pnames].join(", ") || "none"}`);
+    }
+    for (const [name, spec] of parameters) {
+      const v = given[name];
+      if (v === undefined) {
+        if (!spec.optional) throw new ValidationError(`Workflow: parameter "${name}" of entrypoint "${entry.name}" is required`);
+        continue;
+      }
+      if (v instanceof VarRef) throw new ValidationError(`Workflow: parameter "${name}" must be a literal value, not a reference`);
+      const r = spec.schema.safeParse(v);
+      if (!r.success) throw new ValidationError(`Workflow: parameter "${name}" expects ${r.error.issues[0]?.message.replace(/^Invalid input: /, "")}, got ${JSON.stringify(v)} (${typeof v})`);
+    }
+    const anames = new Set(artifacts.map(([n]) => n));
+    for (const name of Object.keys(givenArts)) {
+      if (!anames.has(name)) throw new ValidationError(`Workflow: unknown artifact ${JSON.stringify(name)}; the entrypoint "${entry.name}" takes: ${[...anames].join(", ") || "none"}`);
+    }
+  }
+
+  /**
+   * Adds a step (or a parallel group) to the workflow's implicit Steps entrypoint, as in
+   * dflow's `wf.add(step)`. Not available when an `entrypoint` was given.
+   */
+  add<S extends StepLike | readonly StepLike[]>(steps: S): S {
+    if (this.options.entrypoint) throw new ValidationError(`Workflow: add() builds an implicit entrypoint; this workflow already has entrypoint "${this.options.entrypoint.name}"`);
+    this.implicit ??= new Steps({ name: "main" });
+    return this.implicit.add(steps);
+  }
+
+  /** The entrypoint template. */
+  get entrypoint(): Template {
+    const e = (this.options.entrypoint as Template | undefined) ?? this.implicit;
+    if (!e) throw new ValidationError("Workflow: no entrypoint: pass `entrypoint` or add steps with add()");
+    return e;
+  }
+
+  private compileAll(options: CompileOptions = {}): { manifest: ArgoWorkflow; bindings: LocalBindings } {
+    const warn = options.warn ?? ((m: string) => process.stderr.write(`opflow: warning: ${m}\n`));
+    const o = this.options;
+    const entry = this.entrypoint;
+    const roots = [entry, ...(o.onExit ? [o.onExit] : [])];
+    const { templates, nameOf, bindings } = compileTemplates(roots, warn);
+    const params: Parameter[] = [];
+    const arts: Artifact[] = [];
+    const { parameters, artifacts } = splitSignature(entry.inputs);
+    const given = (o.parameters ?? {}) as Record<string, unknown>;
+    for (const [name, spec] of parameters) {
+      const v = given[name];
+      if (v !== undefined) params.push({ name, value: encodeParameter(v) });
+      else if (spec.hasDefault) params.push({ name, value: encodeParameter(spec.defaultValue) });
+    }
+    const givenArts = (o.artifacts ?? {}) as Record<string, unknown>;
+    for (const [name] of artifacts) {
+      const v = givenArts[name] as { toArgoArtifact?: () => Omit<Artifact, "name"> } | undefined;
+      if (v === undefined) continue;
+      if (v instanceof ArtifactRef || typeof v.toArgoArtifact !== "function") {
+        throw new ValidationError(`Workflow: artifact "${name}" must be an artifact source (rawArtifact, s3Artifact, httpArtifact, or an uploaded artifact)`);
+      }
+      arts.push({ name, ...v.toArgoArtifact() });
+    }
+    const ttl = o.ttl
+      ? compact({
+          secondsAfterCompletion: o.ttl.afterCompletion !== undefined ? durationSeconds(o.ttl.afterCompletion, "Workflow: ttl.afterCompletion") : undefined,
+          secondsAfterSuccess: o.ttl.afterSuccess !== undefined ? durationSeconds(o.ttl.afterSuccess, "Workflow: ttl.afterSuccess") : undefined,
+          secondsAfterFailure: o.ttl.afterFailure !== undefined ? durationSeconds(o.ttl.afterFailure, "Workflow: ttl.afterFailure") : undefined,
+        })
+      : undefined;
+    const spec: WorkflowSpec = compact({
+      entrypoint: nameOf(entry),
+      arguments: params.length || arts.length ? compact({ parameters: params.length ? params : undefined, artifacts: arts.length ? arts : undefined }) : undefined,
+      onExit: o.onExit ? nameOf(o.onExit) : undefined,
+      parallelism: o.parallelism,
+      activeDeadlineSeconds: o.timeout !== undefined ? Math.ceil(durationSeconds(o.timeout, "Workflow: timeout")) : undefined,
+      serviceAccountName: o.serviceAccountName,
+      artifactRepositoryRef: o.artifactRepositoryRef,
+      ttlStrategy: ttl,
+      podGC: o.podGC ? { strategy: o.podGC } : undefined,
+      volumes: o.volumes?.length ? [...o.volumes] : undefined,
+      imagePullSecrets: o.imagePullSecrets?.length ? o.imagePullSecrets.map((name) => ({ name })) : undefined,
+      templateDefaults: o.templateDefaults,
+      templates,
+    });
+    const metadata = compact({
+      name: o.name,
+      generateName: o.name ? undefined : (o.generateName ?? `${nameOf(entry).slice(0, 57)}-`),
+      labels: o.labels && { ...o.labels },
+      annotations: o.annotations && { ...o.annotations },
+    });
+    const manifest: ArgoWorkflow = { apiVersion: "argoproj.io/v1alpha1", kind: "Workflow", metadata, spec };
+    checkSize(Buffer.byteLength(JSON.stringify(manifest)), `workflow "${o.name ?? metadata.generateName}"`, warn);
+    return { manifest, bindings };
+  }
+
+  /** Compiles to a typed Argo v4 Workflow object. The same workflow always gives the same object. */
+  compile(options?: CompileOptions): ArgoWorkflow {
+    return this.compileAll(options).manifest;
+  }
+
+  /** In-process implementations of OP templates, for the local engine. */
+  localBindings(): LocalBindings {
+    return this.compileAll({ warn: () => {} }).bindings;
+  }
+
+  /** The manifest as YAML. */
+  toYaml(options?: CompileOptions): string {
+    return YAML.stringify(this.compile(options), { lineWidth: 0, aliasDuplicateObjects: false });
+  }
+
+  /** The manifest as JSON text. */
+  toJson(options?: CompileOptions & { readonly indent?: number }): string {
+    return JSON.stringify(this.compile(options), null, options?.indent ?? 2);
+  }
+}
+
+export type { StepOptions };
