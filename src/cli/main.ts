@@ -28,6 +28,8 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   delete: async () => (await import("./commands/delete.ts")).default,
   upload: async () => (await import("./commands/upload.ts")).default,
   download: async () => (await import("./commands/download.ts")).default,
+  run: async () => (await import("./commands/run.ts")).default,
+  status: async () => (await import("./commands/status.ts")).default,
 };
 
 function help(): string {

@@ -38,6 +38,7 @@ import { decideRetry, type Attempt } from "./retry.ts";
 import { itemVars, loopChildName, Scope, type Vars } from "./scope.ts";
 import { acquireAll, Semaphore } from "./semaphore.ts";
 import type { StateTree, StoredNode } from "./state-tree.ts";
+import { setMaxListeners } from "node:events";
 import path from "node:path";
 
 /** What the scheduler is given by {@link runWorkflow}. */
@@ -192,7 +193,7 @@ export class Scheduler {
   private readonly globals: Vars = {};
   private readonly globalArtifacts = new Map<string, ArtifactRef>();
   private readonly nodeArtifacts = new Map<string, ReadonlyMap<string, ArtifactRef>>();
-  private abort = new AbortController();
+  private abort = Scheduler.controller();
   private readonly leafSlots: Semaphore | undefined;
   private readonly processSlots: Semaphore;
   private readonly bindingSlots: Semaphore;
@@ -330,7 +331,14 @@ export class Scheduler {
 
   private resetAbortForExit(): void {
     // An exit handler after a workflow deadline gets a fresh signal: Argo runs it regardless.
-    this.abort = new AbortController();
+    this.abort = Scheduler.controller();
+  }
+
+  /** An abort controller whose signal many running steps may listen to. */
+  private static controller(): AbortController {
+    const c = new AbortController();
+    setMaxListeners(0, c.signal);
+    return c;
   }
 
   private finishWorkflow(phase: WorkflowPhase, message: string | undefined, rootOutputs: Outputs | undefined): void {
