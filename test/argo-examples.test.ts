@@ -49,7 +49,7 @@ function drive(name: string, phase: DrivePhase): void {
   server.setStatus("examples", name, status);
 }
 
-describe.skipIf(files.length === 0)("examples on a fake cluster", () => {
+describe.skipIf(files.length === 0)("examples on a fake cluster", { timeout: 120_000 }, () => {
   it.each(files.map((f) => [path.basename(f), f]))("%s: submit, drive, wait, querySteps, opflow get", async (base, file) => {
     const submitted = await opflow("submit", file, "--kubeconfig", kubeconfig, "--json");
     expect(submitted.stderr).toBe("");
