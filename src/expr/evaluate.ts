@@ -339,7 +339,9 @@ class Evaluator {
       if (isNil(fn) && node.optional) return null;
       return this.fail(`${name} is not a function (it is ${typeName(fn)})`, callee);
     }
-    const args = node.args.map((a) => this.eval(a, frame));
+    // A predicate-shaped argument given to a non-predicate function (an environment function
+    // shadowing `map`, say) is an ordinary expression.
+    const args = node.args.map((a) => this.eval(a.kind === "closure" ? a.body : a, frame));
     return this.guard(node, () => (fn as ExprFunction)(...args));
   }
 

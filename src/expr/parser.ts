@@ -365,7 +365,8 @@ class Parser {
         node = { kind: "member", object: node, property: { kind: "string", value: name.value, pos: name.pos }, optional, pos: name.pos };
         if (this.is("bracket", "(")) {
           this.next();
-          node = { kind: "call", callee: node, args: this.parseArguments(name.value, 0), optional, pos: name.pos };
+          // Only top-level builtins take predicates: `sprig.all(…)` is a plain call.
+          node = { kind: "call", callee: node, args: this.parseArguments("", 0), optional, pos: name.pos };
         }
         continue;
       }
