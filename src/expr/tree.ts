@@ -440,7 +440,7 @@ export function rawArgo<T = string>(text: string): Expr<T> {
 export function renderCondition(cond: Operand<boolean> | string, ctx: RenderContext): string {
   if (typeof cond === "string") return cond;
   const e = toExpr(cond);
-  if (e instanceof RawTag) return e.text;
+  if (e instanceof RawTag || e instanceof Interpolation) return e.renderTag(ctx);
   return `{{=${e.renderExpr(ctx)}}}`;
 }
 

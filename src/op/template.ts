@@ -325,7 +325,7 @@ export function renderRetry(template: string, retry: RetryOptions | number, defa
       expressions.push(`asInt(lastRetry.exitCode) == ${TRANSIENT_EXIT}`);
       break;
     case "failure":
-      out.retryPolicy = "OnFailure";
+      // Argo's default retryPolicy is OnFailure: left implicit.
       break;
     case "error":
       out.retryPolicy = "OnError";

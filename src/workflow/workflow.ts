@@ -160,10 +160,9 @@ export class Workflow<I extends Signature = Signature> {
     const arts: Artifact[] = [];
     const { parameters, artifacts } = splitSignature(entry.inputs);
     const given = (o.parameters ?? {}) as Record<string, unknown>;
-    for (const [name, spec] of parameters) {
+    for (const [name] of parameters) {
       const v = given[name];
       if (v !== undefined) params.push({ name, value: encodeParameter(v) });
-      else if (spec.hasDefault) params.push({ name, value: encodeParameter(spec.defaultValue) });
     }
     const givenArts = (o.artifacts ?? {}) as Record<string, unknown>;
     for (const [name] of artifacts) {
