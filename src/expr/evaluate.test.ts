@@ -122,6 +122,7 @@ describe("evaluateExpression: membership and string operators", () => {
     ["'a' in {a: 1}", true],
     ["'b' in {a: 1}", false],
     ["'a' in ['a', 'b']", true],
+    ["1 in nil", false],
     ["'hello' contains 'ell'", true],
     ["'hello' not contains 'x'", true],
     ["'hello' startsWith 'he'", true],
@@ -243,7 +244,11 @@ describe("evaluateExpression: predicates", () => {
     ["map(filter(people, .age > 25), #.name)", ["a", "c"]],
     ["map(sortBy(people, .age), .name)", ["b", "a", "c"]],
     ["map(sortBy(people, .age, 'desc'), .name)", ["c", "a", "b"]],
+    ["map(sortBy(people, 'age'), .name)", ["b", "a", "c"]],
     ["reduce(xs, #acc + #, 0)", 10],
+    ["reduce(1..9, #acc + #)", 45],
+    ["filter(0..9, {# % 2 == 0})", [0, 2, 4, 6, 8]],
+    ["map(xs, #index)", [0, 1, 2, 3]],
     ["reduce(xs, #acc * #)", 24],
     ["sum(xs)", 10],
     ["sum(people, .age)", 90],
@@ -270,6 +275,12 @@ describe("evaluateExpression: calls", () => {
   it("calls functions from the environment", () => {
     expect(ev("twice(21)", { twice: (x: unknown) => (x as number) * 2 })).toBe(42);
     expect(ev("lib.hello('x')", { lib: { hello: (s: unknown) => `hello ${String(s)}` } })).toBe("hello x");
+  });
+
+  it("exposes the whole environment as $env", () => {
+    expect(ev("$env['var with spaces']", { "var with spaces": 1 })).toBe(1);
+    expect(ev("'foo' in $env", { foo: 1 })).toBe(true);
+    expect(ev("'bar' in $env", { foo: 1 })).toBe(false);
   });
 
   it("names unknown functions", () => {
@@ -319,7 +330,7 @@ describe("evaluateExpression: Argo environment", () => {
   });
 
   it("fails like expr-lang's int() on a non-integer string", () => {
-    expect(() => ev("asInt('3.5')")).toThrow('asInt: invalid operation: int("3.5")');
+    expect(() => ev("asInt('3.5')")).toThrow("asInt: invalid operation: int(3.5)");
     expect(() => ev("asInt('x')")).toThrow(ExpressionError);
   });
 

@@ -95,6 +95,7 @@ class Evaluator {
       if (f.name === name) return { found: true, value: f.value };
     }
     if (Object.hasOwn(ARGO_GLOBALS, name)) return { found: true, value: ARGO_GLOBALS[name] };
+    if (name === "$env") return { found: true, value: this.env };
     if (Object.hasOwn(this.env, name)) return { found: true, value: this.env[name] };
     return { found: false, value: undefined };
   }
@@ -279,6 +280,7 @@ class Evaluator {
         return out;
       }
       case "in":
+        if (isNil(b)) return false;
         if (Array.isArray(b)) return b.some((e) => equal(e, a));
         if (isMap(b)) {
           if (typeof a !== "string") return this.mismatch(op, a, b, node);
@@ -415,7 +417,9 @@ class Evaluator {
         needBody();
         const order = rest[0] === undefined ? "asc" : this.eval(rest[0], frame);
         if (order !== "asc" && order !== "desc") return this.fail(`sortBy: unknown order ${describe(order)}, use "asc" or "desc"`, node);
-        const keyed = items.map((it, i) => ({ it, k: apply(it, i) }));
+        // Older expr-lang spells the key as a field name: sortBy(users, "Age").
+        const field = body?.kind === "string" ? body.value : undefined;
+        const keyed = items.map((it, i) => ({ it, k: field !== undefined && isMap(it) ? it[field] : apply(it, i) }));
         const kinds = new Set(keyed.map((x) => typeof x.k));
         if (keyed.length > 0 && !(kinds.size === 1 && (kinds.has("number") || kinds.has("string")))) {
           return this.fail("sortBy: the keys must all be numbers or all strings", node);

@@ -5,7 +5,8 @@ const ev = (src: string, env: Record<string, unknown> = {}): unknown => evaluate
 
 describe("expr-lang builtins", () => {
   it.each<[string, unknown]>([
-    ["len('héllo')", 5],
+    ["len('hello')", 5],
+    ["len('héllo')", 6],
     ["len([1, 2])", 2],
     ["len({a: 1})", 1],
     ["abs(-3)", 3],
@@ -90,8 +91,8 @@ describe("expr-lang builtins", () => {
   it("fails with the function's name on bad arguments", () => {
     expect(() => ev("len(1)")).toThrow("len: invalid argument for len (type int)");
     expect(() => ev("upper(1)")).toThrow("upper: argument 1 must be a string, got int 1");
-    expect(() => ev("int('x')")).toThrow('int: invalid operation: int("x")');
-    expect(() => ev("float('x')")).toThrow('float: invalid operation: float("x")');
+    expect(() => ev("int('x')")).toThrow("int: invalid operation: int(x)");
+    expect(() => ev("float('x')")).toThrow("float: invalid operation: float(x)");
     expect(() => ev("len()")).toThrow("len: expects 1 argument, got 0");
     expect(() => ev("max()")).toThrow("max: not enough arguments");
     expect(() => ev("fromJSON('{')")).toThrow("fromJSON: invalid JSON");

@@ -68,7 +68,7 @@ const GO_FLOAT = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 export function toIntStrict(fn: string, v: unknown): number {
   if (typeof v === "number") return Math.trunc(v);
   if (typeof v === "string") {
-    if (!GO_INT.test(v)) fail(`${fn}: invalid operation: int(${JSON.stringify(v)})`);
+    if (!GO_INT.test(v)) fail(`${fn}: invalid operation: int(${v})`);
     return Number(v);
   }
   if (typeof v === "boolean") fail(`${fn}: invalid operation: int(bool)`);
@@ -83,14 +83,15 @@ export function toFloatStrict(fn: string, v: unknown): number {
     if (t === "inf" || t === "+inf" || t === "infinity" || t === "+infinity") return Infinity;
     if (t === "-inf" || t === "-infinity") return -Infinity;
     if (t === "nan") return NaN;
-    if (!GO_FLOAT.test(v.replace(/_/g, ""))) fail(`${fn}: invalid operation: float(${JSON.stringify(v)})`);
+    if (!GO_FLOAT.test(v.replace(/_/g, ""))) fail(`${fn}: invalid operation: float(${v})`);
     return Number(v.replace(/_/g, ""));
   }
   return fail(`${fn}: invalid operation: float(${typeName(v)})`);
 }
 
 function len(v: unknown): number {
-  if (typeof v === "string") return [...v].length;
+  // Go's len of a string counts UTF-8 bytes.
+  if (typeof v === "string") return Buffer.byteLength(v, "utf8");
   if (Array.isArray(v)) return v.length;
   if (isMap(v)) return Object.keys(v).length;
   return fail(`len: invalid argument for len (type ${typeName(v)})`);
