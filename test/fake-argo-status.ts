@@ -58,8 +58,25 @@ export function buildNodes(wf: Workflow): Built {
     parent.children = [...(parent.children ?? []), c.id];
   };
 
+  const stack: string[] = [];
   const visit = (name: string, displayName: string, t: Template | undefined, boundary: string | undefined, step?: WorkflowStep): NodeStatus => {
     if (!t) return add(name, displayName, "Skipped", undefined, boundary);
+    // Recursion (a template calling itself, guarded by `when`): expand one level, then skip.
+    if (stack.filter((n) => n === t.name).length >= 2) {
+      const skipped = add(name, displayName, "Skipped", t.name, boundary);
+      skipped.phase = "Skipped";
+      skipped.message = "when evaluated false";
+      return skipped;
+    }
+    stack.push(t.name);
+    try {
+      return visitTemplate(name, displayName, t, boundary, step);
+    } finally {
+      stack.pop();
+    }
+  };
+
+  const visitTemplate = (name: string, displayName: string, t: Template, boundary: string | undefined, step?: WorkflowStep): NodeStatus => {
     if (t.steps) {
       const node = add(name, displayName, "Steps", t.name, boundary);
       t.steps.forEach((group, i) => {

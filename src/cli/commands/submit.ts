@@ -9,6 +9,7 @@ import { submitWorkflow } from "../../argo/workflow-handle.ts";
 import { CLUSTER_USAGE, UsageError, clusterOptionsFrom, out, outJson, parseCommand, runCommand, wantsJson } from "../cluster-options.ts";
 import { workflowSummary } from "../workflow-table.ts";
 import { followWorkflow } from "./watch.ts";
+import { LiveStatusView } from "../status-view.ts";
 
 const usage = [
   "usage: opflow submit FILE.ts|MANIFEST.yaml [options]",
@@ -17,7 +18,7 @@ const usage = [
   "      --generate-name PREFIX   set metadata.generateName (drops metadata.name)",
   "  -l, --label KEY=VALUE        add a label (repeatable)",
   "  -p, --parameter NAME=VALUE   set a workflow argument parameter (repeatable)",
-  "      --wait                   wait until it finishes; exit 1 unless it Succeeded",
+  "      --wait                   wait until it finishes (live step tree on a terminal); exit 1 unless it Succeeded",
   "      --watch                  follow it until it finishes, redrawing its status",
   "",
   CLUSTER_USAGE,
@@ -73,7 +74,9 @@ const command: CommandModule = {
       const handle = await submitWorkflow(manifest, { client, labels: Object.fromEntries(pairs(values["label"], "--label")) });
       if (values["watch"]) return followWorkflow(client, handle.name, { json, redraw: process.stdout.isTTY === true });
       if (values["wait"]) {
-        const done = await handle.wait();
+        const live = !json && process.stdout.isTTY === true ? new LiveStatusView(process.stdout, handle.name) : undefined;
+        const done = await handle.wait({ onUpdate: (status) => live?.update(status) });
+        live?.close(done.status ?? {});
         if (json) outJson({ name: handle.name, namespace: handle.namespace, phase: done.status?.phase, status: done.status });
         else out(`${workflowSummary(done)}`);
         return done.status?.phase === "Succeeded" ? 0 : 1;

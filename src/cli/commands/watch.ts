@@ -1,6 +1,6 @@
 /**
- * `opflow watch NAME`: follows a cluster workflow until it finishes, redrawing its status,
- * like `argo watch`. Exit code 0 when it Succeeded, 1 otherwise.
+ * `opflow watch NAME`: follows a cluster workflow until it finishes, redrawing its step tree
+ * (the shared status view of local runs), like `argo watch`. Exit code 0 when it Succeeded, 1 otherwise.
  */
 import type { CommandModule } from "../main.ts";
 import type { Workflow } from "../../argo/model.ts";
@@ -8,7 +8,7 @@ import { createArgoClient } from "../../argo/client.ts";
 import { waitForWorkflow, type WaitDuration } from "../../argo/wait.ts";
 import { workflowPhase } from "../../argo/query.ts";
 import { CLUSTER_USAGE, UsageError, clusterOptionsFrom, out, parseCommand, runCommand, wantsJson } from "../cluster-options.ts";
-import { workflowView } from "../workflow-table.ts";
+import { LiveStatusView, renderStatus } from "../status-view.ts";
 
 const usage = [
   "usage: opflow watch NAME [options]",
@@ -29,25 +29,35 @@ function duration(value: unknown, flag: string): WaitDuration | undefined {
   return value as WaitDuration;
 }
 
-/** Follows `name` and prints each update; returns the exit code (0 when Succeeded). */
+/**
+ * Follows `name` and shows each update with the shared status view (the same tree as a local
+ * run): redrawn in place on a terminal, one tree per update otherwise, or one JSON line per
+ * update. Returns the exit code (0 when Succeeded).
+ */
 export async function followWorkflow(
   client: ReturnType<typeof createArgoClient>,
   name: string,
   options: { json: boolean; redraw: boolean; timeout?: WaitDuration; poll?: WaitDuration },
 ): Promise<number> {
+  const live = options.redraw && !options.json ? new LiveStatusView(process.stdout, name) : undefined;
   const render = (wf: Workflow): void => {
     if (options.json) {
       out(JSON.stringify({ name: wf.metadata.name, phase: workflowPhase(wf), progress: wf.status?.progress, status: wf.status ?? {} }));
-    } else if (options.redraw) {
-      process.stdout.write(`\u001b[H\u001b[2J${workflowView(wf)}\n`);
-    } else out(`${workflowView(wf)}\n`);
+    } else if (live) {
+      live.update(wf.status ?? {});
+    } else out(`${renderStatus(wf.status ?? {}, { name })}\n`);
   };
-  const done = await waitForWorkflow(client, name, {
-    ...(options.timeout ? { timeout: options.timeout } : {}),
-    ...(options.poll ? { pollInterval: options.poll } : {}),
-    onUpdate: (_status, wf) => render(wf),
-  });
-  return done.status?.phase === "Succeeded" ? 0 : 1;
+  try {
+    const done = await waitForWorkflow(client, name, {
+      ...(options.timeout ? { timeout: options.timeout } : {}),
+      ...(options.poll ? { pollInterval: options.poll } : {}),
+      onUpdate: (_status, wf) => render(wf),
+    });
+    live?.close(done.status ?? {});
+    return done.status?.phase === "Succeeded" ? 0 : 1;
+  } finally {
+    live?.close();
+  }
 }
 
 const command: CommandModule = {
