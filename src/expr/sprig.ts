@@ -5,6 +5,7 @@
  * conversions are lenient: `sprig.int("x")` is 0, not an error.
  */
 import { createHash, randomUUID } from "node:crypto";
+import { formatGoDuration, formatGoTime, parseGoDuration, parseGoTime } from "./go-time.ts";
 import {
   EvaluationFailure,
   type ExprFunction,
@@ -456,6 +457,46 @@ function goTypeOf(v: unknown): string {
       return typeName(v);
   }
 }
+
+/** sprig's date argument: a time, or unix seconds; anything else means now (as sprig does). */
+function toTime(v: unknown): Date {
+  if (v instanceof Date) return v;
+  if (typeof v === "number" && Number.isInteger(v)) return new Date(v * 1000);
+  return new Date();
+}
+
+Object.assign(fns, {
+  now: (...a: readonly unknown[]) => (arity("now", a, 0), new Date()),
+  date: (...a: readonly unknown[]) => (arity("date", a, 2), formatGoTime(toTime(a[1]), str("date", a, 0), "Local")),
+  dateInZone: (...a: readonly unknown[]) => (arity("dateInZone", a, 3), formatGoTime(toTime(a[1]), str("dateInZone", a, 0), str("dateInZone", a, 2))),
+  htmlDate: (...a: readonly unknown[]) => (arity("htmlDate", a, 1), formatGoTime(toTime(a[0]), "2006-01-02", "Local")),
+  htmlDateInZone: (...a: readonly unknown[]) => (arity("htmlDateInZone", a, 2), formatGoTime(toTime(a[0]), "2006-01-02", str("htmlDateInZone", a, 1))),
+  unixEpoch: (...a: readonly unknown[]) => {
+    arity("unixEpoch", a, 1);
+    if (!(a[0] instanceof Date)) fail(`sprig.unixEpoch: argument 1 must be a time, got ${typeName(a[0])}`);
+    return String(Math.floor(a[0].getTime() / 1000));
+  },
+  toDate: (...a: readonly unknown[]) => {
+    arity("toDate", a, 2);
+    try {
+      return parseGoTime(str("toDate", a, 0), str("toDate", a, 1));
+    } catch {
+      return new Date(-62135596800000); // Go's zero time, 0001-01-01T00:00:00Z
+    }
+  },
+  mustToDate: (...a: readonly unknown[]) => (arity("mustToDate", a, 2), parseGoTime(str("mustToDate", a, 0), str("mustToDate", a, 1))),
+  dateModify: (...a: readonly unknown[]) => {
+    arity("dateModify", a, 2);
+    const t = toTime(a[1]);
+    try {
+      return new Date(t.getTime() + parseGoDuration(str("dateModify", a, 0)));
+    } catch {
+      return t;
+    }
+  },
+  ago: (...a: readonly unknown[]) => (arity("ago", a, 1), formatGoDuration(Math.round((Date.now() - toTime(a[0]).getTime()) / 1000) * 1000)),
+  duration: (...a: readonly unknown[]) => (arity("duration", a, 1), formatGoDuration(toInt64(a[0]) * 1000)),
+});
 
 /** `sprig` in the expression environment: a map from function name to function. */
 export const SPRIG: Readonly<Record<string, ExprFunction>> = Object.freeze(fns);

@@ -7,9 +7,10 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { dependsTasks, evaluateDepends } from "./depends.ts";
+import { evaluateExpression } from "./evaluate.ts";
 import { evaluateWhen } from "./govaluate.ts";
 import { parseExpression } from "./parser.ts";
-import { substituteTags } from "./tags.ts";
+import { expandScope, substituteTags } from "./tags.ts";
 
 const ROOT = new URL("../../../shared/argo/", import.meta.url).pathname;
 const FILES = [
@@ -111,5 +112,64 @@ describe("examples/dag-diamond.yaml", () => {
     expect(depends).toEqual(["A", "A", "B && C"]);
     expect(evaluateDepends("B && C", (t) => ({ phase: t === "B" ? "Succeeded" : "Running" }))).toBe(false);
     expect(evaluateDepends("B && C", () => ({ phase: "Succeeded" }))).toBe(true);
+  });
+});
+
+describe("expressions quoted from upstream docs and examples", () => {
+  it("expression-tag-template-workflow.yaml: withParam and item", () => {
+    expect(substituteTags("{{=toJson(filter([1, 3], {# > 1}))}}", {})).toBe("[3]");
+    expect(substituteTags("{{=item}}", { item: "3" })).toBe("3");
+  });
+
+  it("conditional-parameters.yaml: the output parameter expression picks the branch that ran", () => {
+    const expression = "steps.flipcoin.outputs.result == 'heads'? steps.heads.outputs.result : steps.tails.outputs.result";
+    const heads = { "steps.flipcoin.outputs.result": "heads", "steps.heads.outputs.result": "heads" };
+    const tails = { "steps.flipcoin.outputs.result": "tails", "steps.tails.outputs.result": "tails" };
+    expect(evaluateExpression(expression, expandScope(heads))).toBe("heads");
+    expect(evaluateExpression(expression, expandScope(tails))).toBe("tails");
+  });
+
+  it("conditional-artifacts: fromExpression over a dashed step name", () => {
+    const env = expandScope({ "steps.flip-coin.outputs.result": "heads", "steps.heads.outputs.artifacts.result": "art-h" });
+    expect(evaluateExpression("steps['flip-coin'].outputs.result == 'heads' ? steps.heads.outputs.artifacts.result : steps.tails.outputs.artifacts.result", env)).toBe("art-h");
+  });
+
+  it("retries.md / variables.md: retryStrategy expressions over lastRetry.*", () => {
+    const last = (exitCode: string, status = "Failed") =>
+      expandScope({ "lastRetry.exitCode": exitCode, "lastRetry.status": status, "lastRetry.duration": "3", "lastRetry.message": "" });
+    expect(evaluateExpression("asInt(lastRetry.exitCode) >= 2", last("2"))).toBe(true);
+    expect(evaluateExpression("asInt(lastRetry.exitCode) >= 2", last("1"))).toBe(false);
+    expect(evaluateExpression("lastRetry.exitCode != '2'", last("2"))).toBe(false);
+    expect(evaluateExpression("lastRetry.status == 'Error' or asInt(lastRetry.exitCode) == 75", last("75"))).toBe(true);
+    expect(evaluateExpression("{{=asInt(lastRetry.exitCode) >= 2}}".slice(3, -2), last("3"))).toBe(true);
+  });
+
+  it("lifecycle hooks: an expression over a step's status", () => {
+    const env = expandScope({ "steps.step1.status": "Running", "workflow.status": "Running" });
+    expect(evaluateExpression('steps["step1"].status == "Running"', env)).toBe(true);
+    expect(evaluateExpression('workflow.status == "Succeeded"', env)).toBe(false);
+  });
+
+  it("variables.md: the documented core functions", () => {
+    const env = expandScope({
+      "inputs.parameters.my-int-param": "4",
+      "inputs.parameters.my-float-param": "0.5",
+      "inputs.parameters.my-string-param": "  s ",
+      "inputs.parameters.json": '{"some": {"path": "v"}}',
+    });
+    expect(evaluateExpression("[1, 2]", env)).toEqual([1, 2]);
+    expect(evaluateExpression("filter([1, 2], { # > 1})", env)).toEqual([2]);
+    expect(evaluateExpression("map([1, 2], { # * 2 })", env)).toEqual([2, 4]);
+    expect(evaluateExpression("asInt(inputs.parameters['my-int-param'])", env)).toBe(4);
+    expect(evaluateExpression("asFloat(inputs.parameters['my-float-param'])", env)).toBe(0.5);
+    expect(evaluateExpression("string(1)", env)).toBe("1");
+    expect(evaluateExpression("toJson([1, 2])", env)).toBe("[1,2]");
+    expect(evaluateExpression("jsonpath(inputs.parameters.json, '$.some.path')", env)).toBe("v");
+    expect(evaluateExpression("sprig.trim(inputs.parameters['my-string-param'])", env)).toBe("s");
+  });
+
+  it("blacha/argo-expr README: asInt arithmetic and sha256sum", () => {
+    expect(substituteTags("{{=asInt(input.parameters.name) + 1}}", { "input.parameters.name": "1" })).toBe("2");
+    expect(substituteTags('{{=sprig.sha256sum("hello world")}}', {})).toBe("b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9");
   });
 });

@@ -6,6 +6,7 @@
  * integral number as an int and any other as a float, except where an operator always yields a
  * float (`/`, `**`), which only matters for errors such as `%` on floats.
  */
+import { formatGoTime } from "./go-time.ts";
 
 /** A failure inside an operator or function; the evaluator turns it into an ExpressionError with a position. */
 export class EvaluationFailure extends Error {
@@ -35,6 +36,7 @@ export function isInt(v: unknown): v is number {
 /** expr-lang's name for the type of a value, used in error messages and `type()`. */
 export function typeName(v: unknown): string {
   if (isNil(v)) return "nil";
+  if (v instanceof Date) return "time.Time";
   switch (typeof v) {
     case "boolean":
       return "bool";
@@ -58,6 +60,7 @@ export function equal(a: unknown, b: unknown): boolean {
   if (isNil(a) || isNil(b)) return isNil(a) && isNil(b);
   if (typeof a === "number" && typeof b === "number") return a === b;
   if (typeof a !== typeof b) return false;
+  if (a instanceof Date || b instanceof Date) return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
   if (Array.isArray(a)) {
     if (!Array.isArray(b) || a.length !== b.length) return false;
     for (let i = 0; i < a.length; i++) if (!equal(a[i], b[i])) return false;
@@ -126,6 +129,7 @@ export function formatGoValue(v: unknown): string {
     case "function":
       return "<func>";
   }
+  if (v instanceof Date) return formatGoTime(v, "2006-01-02 15:04:05.999999999 -0700 MST");
   if (Array.isArray(v)) return `[${v.map(formatGoValue).join(" ")}]`;
   if (isMap(v)) {
     const keys = Object.keys(v).sort();
@@ -157,6 +161,7 @@ function marshal(v: unknown, indent: string, prefix: string): string {
     case "function":
       throw new EvaluationFailure("json: unsupported type: func");
   }
+  if (v instanceof Date) return quoteJson(formatGoTime(v, "2006-01-02T15:04:05.999999999Z07:00"));
   const inner = prefix + indent;
   const sep = indent === "" ? "," : ",\n" + inner;
   const open = indent === "" ? "" : "\n" + inner;
