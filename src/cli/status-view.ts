@@ -110,7 +110,9 @@ class TreeIndex {
     } else {
       r = [0, 0];
       memo.set(n.id, r);
-      for (const c of this.children(n)) {
+      const kids = this.children(n);
+      // Attempts a retry superseded do not count.
+      for (const c of n.type === "Retry" ? kids.slice(-1) : kids) {
         const [d, t] = this.progress(c, memo);
         r = [r[0] + d, r[1] + t];
       }

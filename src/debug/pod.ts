@@ -233,6 +233,7 @@ export async function runPod(ctx: PodContext): Promise<PodResult> {
           .catch(() => undefined);
       }, 1000);
       poll.unref();
+      let pidWrite: Promise<void> | undefined;
       try {
         result = await runProcess({
           argv,
@@ -242,9 +243,15 @@ export async function runPod(ctx: PodContext): Promise<PodResult> {
           ...(timeoutMs !== undefined ? { timeoutMs } : {}),
           signal: ctx.signal,
           ...(mounts.length > 0 ? { mounts } : {}),
+          // Recorded so that a resumed run can end what a killed engine left running.
+          onSpawn: (pid) => {
+            pidWrite = atomicWrite(path.join(dir, "pid"), String(pid)).catch(() => undefined);
+          },
         });
       } finally {
         clearInterval(poll);
+        await pidWrite;
+        await fs.rm(path.join(dir, "pid"), { force: true });
       }
       const finalProgress = await fs.readFile(progressFile, "utf8").catch(() => "");
       const p = parseProgress(finalProgress);
@@ -354,6 +361,8 @@ async function runBinding(ctx: PodContext, dir: string, timeoutMs: number | unde
       abort.signal.addEventListener("abort", () => reject(abort.signal.reason), { once: true });
     });
     const r = await Promise.race([call, aborted]);
+    if (timedOut) return { exitCode: 137, stdout: "", timedOut: true, aborted: false };
+    if (ctx.signal.aborted) return { exitCode: 143, stdout: "", timedOut: false, aborted: true };
     const out = r.result ?? "";
     return { exitCode: r.exitCode, stdout: out, timedOut: false, aborted: false, ...(r.message !== undefined && r.exitCode !== 0 ? { message: r.message } : {}) };
   } catch (err) {

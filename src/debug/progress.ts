@@ -43,8 +43,11 @@ export function aggregateProgress(status: WorkflowStatus, rootId?: string): stri
   let done = 0;
   let total = 0;
   if (rootId === undefined) {
+    // Attempts a retry superseded do not count: only each Retry node's last attempt does.
+    const superseded = new Set<string>();
+    for (const n of Object.values(nodes)) if (n.type === "Retry") for (const c of (n.children ?? []).slice(0, -1)) superseded.add(c);
     for (const n of Object.values(nodes)) {
-      if (!isLeaf(n)) continue;
+      if (!isLeaf(n) || superseded.has(n.id)) continue;
       const [d, t] = leafProgress(n);
       done += d;
       total += t;
@@ -64,7 +67,8 @@ export function aggregateProgress(status: WorkflowStatus, rootId?: string): stri
       done += d;
       total += t;
     }
-    for (const c of n.children ?? []) stack.push(c);
+    const kids = n.children ?? [];
+    for (const c of n.type === "Retry" ? kids.slice(-1) : kids) stack.push(c);
   }
   return `${done}/${total}`;
 }

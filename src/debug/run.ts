@@ -2,12 +2,12 @@
  * The entry point of the local engine: `runWorkflow(manifest, options)` interprets an Argo
  * manifest on this machine and writes its state tree under `<workdir>/<workflow-name>/`.
  */
-import os from "node:os";
 import path from "node:path";
 import type { Workflow, WorkflowStatus } from "../argo/model.ts";
 import type { LocalBindings } from "../contract.ts";
 import { EngineError } from "../errors.ts";
-import { namespacesAvailable } from "../executors/local-process.ts";
+import fs from "node:fs/promises";
+import { killProcessGroup, namespacesAvailable } from "../executors/local-process.ts";
 import { LocalStorageClient } from "../storage/local.ts";
 import type { StorageClient } from "../storage/client.ts";
 import { ArtifactIO } from "./artifact-io.ts";
@@ -137,6 +137,15 @@ export async function runWorkflow(manifest: Workflow, options: RunOptions = {}):
   delete running.status;
   const tree = new StateTree(workdir, name);
   const previous = await tree.load();
+  // Steps a killed engine left running are ended before they run again.
+  await Promise.all(
+    [...previous.values()]
+      .filter((p) => p.node.phase !== "Succeeded")
+      .map(async (p) => {
+        const pid = Number(await fs.readFile(path.join(p.dir, "pid"), "utf8").catch(() => ""));
+        if (Number.isInteger(pid) && pid > 1) killProcessGroup(pid);
+      }),
+  );
   await tree.init(running);
   const storage = options.storage ?? new LocalStorageClient({ root: path.join(workdir, ".storage") });
   const artifactIO = new ArtifactIO(storage, name, path.join(tree.dir, ".scratch"));
@@ -190,7 +199,7 @@ export async function runWorkflow(manifest: Workflow, options: RunOptions = {}):
   await tree.writeWorkflowStatus(status);
   await tree.writeStatus(status.phase ?? "Error");
   await tree.finish();
+  await fs.rm(path.join(tree.dir, ".scratch"), { recursive: true, force: true });
   options.onUpdate?.(status);
-  void os;
   return { name, dir: tree.dir, status, reusedNodes: scheduler.reusedNodes };
 }

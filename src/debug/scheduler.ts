@@ -952,6 +952,7 @@ export class Scheduler {
     const taskNode = new Map<string, NodeStatus>();
     const started = new Set<string>();
     let failed = false;
+    let anyFailure = false;
     const running = new Set<Promise<void>>();
     const taskName = (name: string): string => `${ctx.name}.${name}`;
 
@@ -967,6 +968,30 @@ export class Scheduler {
       return { phase: asResult(n.phase), ...continueOn };
     };
 
+    // Branch phases of tasks (assessDAGPhase): a task's own phase once it completed; an omitted
+    // task inherits its parents' branch phase, Failed/Error first; "" when it has no node yet.
+    const branchPhases = (): ((name: string) => NodePhase | "") => {
+      const memo = new Map<string, NodePhase | "">();
+      const branchPhase = (name: string): NodePhase | "" => {
+        const known = memo.get(name);
+        if (known !== undefined) return known;
+        const n = taskNode.get(name);
+        let phase: NodePhase | "" = "";
+        if (n && n.phase !== "Omitted") phase = n.phase;
+        else if (n) {
+          const parents = (deps.get(name) ?? []).map(branchPhase);
+          phase = parents.find((p) => p === "Failed" || p === "Error") ?? parents.find((p) => p !== "") ?? "Succeeded";
+        }
+        memo.set(name, phase);
+        return phase;
+      };
+      return branchPhase;
+    };
+    const targetFailed = (name: string, branch: (name: string) => NodePhase | ""): boolean => {
+      const bp = branch(name);
+      return (bp === "Failed" || bp === "Error") && !continues(tasks.get(name) as DAGTask, bp);
+    };
+
     const launch = (t: DAGTask): void => {
       started.add(t.name);
       const d = deps.get(t.name) ?? [];
@@ -977,7 +1002,9 @@ export class Scheduler {
           for (const extra of parentIds.slice(1)) this.addChild(extra, n.id);
           taskNode.set(t.name, n);
           this.exposeTask(n, t, scope);
-          if (isFailedOrError(n.phase) && !continues(t, n.phase)) failed = true;
+          if (isFailedOrError(n.phase)) anyFailure = true;
+          // failFast: the DAG fails as soon as a target's branch is known to have failed.
+          if (anyFailure && failFast && !failed) failed = targets.some((tn) => targetFailed(tn, branchPhases()));
         })
         .finally(() => running.delete(p));
       running.add(p);
@@ -997,26 +1024,11 @@ export class Scheduler {
       if (running.size > 0) await Promise.race(running);
     }
 
-    // Phase of the DAG from its target tasks (assessDAGPhase).
-    const branch = new Map<string, NodePhase | "">();
-    const branchPhase = (name: string): NodePhase | "" => {
-      const memo = branch.get(name);
-      if (memo !== undefined) return memo;
-      const n = taskNode.get(name);
-      let phase: NodePhase | "" = "";
-      if (n && n.phase !== "Omitted") phase = n.phase;
-      else if (n) {
-        // An omitted task inherits its parents' branch phase, Failed/Error first.
-        const parents = (deps.get(name) ?? []).map(branchPhase);
-        phase = parents.find((p) => p === "Failed" || p === "Error") ?? parents.find((p) => p !== "") ?? "Succeeded";
-      }
-      branch.set(name, phase);
-      return phase;
-    };
+    const branch = branchPhases();
     let phase: NodePhase = "Succeeded";
     let message: string | undefined;
     for (const t of targets) {
-      const bp = branchPhase(t);
+      const bp = branch(t);
       if (bp === "") {
         if (!this.abort.signal.aborted && !(failed && failFast)) continue;
         phase = "Failed";
@@ -1028,11 +1040,6 @@ export class Scheduler {
         const n = taskNode.get(t);
         message ??= n && n.phase !== "Omitted" ? `child '${n.id}' failed` : `task '${taskName(t)}' failed`;
       }
-    }
-    if (phase === "Succeeded" && failed && failFast) {
-      phase = "Failed";
-      message = [...taskNode.values()].find((n) => isFailedOrError(n.phase))?.id;
-      message = message ? `child '${message}' failed` : undefined;
     }
     if (phase !== "Succeeded") return this.finish(node, phase, message);
     try {

@@ -91,18 +91,28 @@ function parseJsonObject(text: string): Record<string, unknown> | undefined {
   }
 }
 
-/** Argo's `aggregatedJSONValueList`: values that parse as JSON are embedded as JSON, others as strings. */
+/**
+ * Argo's `aggregatedJSONValueList`: when every value parses as a JSON object or list, the
+ * result is the list of those values; otherwise it is the list of the values as strings
+ * (scalars included: `["1","2"]`).
+ *
+ * @example
+ * aggregatedJsonList(["1", "2"]);             // '["1","2"]'
+ * aggregatedJsonList(['{"a":1}', '{"a":2}']); // '[{"a":1},{"a":2}]'
+ */
 export function aggregatedJsonList(values: readonly string[]): string {
-  const parts = values.map((value) => {
+  const parsed: unknown[] = [];
+  for (const value of values) {
+    let v: unknown;
     try {
-      const parsed = JSON.parse(value) as unknown;
-      if (typeof parsed === "object" && parsed !== null) return JSON.stringify(parsed);
+      v = JSON.parse(value);
     } catch {
-      /* a plain string */
+      return JSON.stringify(values);
     }
-    return JSON.stringify(value);
-  });
-  return `[${parts.join(",")}]`;
+    if (typeof v !== "object" || v === null) return JSON.stringify(values);
+    parsed.push(v);
+  }
+  return JSON.stringify(parsed);
 }
 
 function aggregatePhase(children: readonly NodeStatus[]): string {

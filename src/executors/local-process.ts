@@ -47,6 +47,8 @@ export interface ProcessSpec {
   readonly mounts?: readonly Mount[];
   /** Time between SIGTERM and SIGKILL. @default 2000 ms */
   readonly graceMs?: number;
+  /** Called with the pid (also the process group id) once the process started. */
+  readonly onSpawn?: (pid: number) => void;
 }
 
 /** How a process ended. */
@@ -89,6 +91,19 @@ const MOUNT_SCRIPT =
   'while [ "$1" != "--" ]; do mount --bind "$1" "$2" || exit 125; shift 2; done; shift; cd "$OPFLOW_CWD" || exit 125; unset OPFLOW_CWD; exec "$@"';
 
 /**
+ * Kills the process group `pgid` if it still exists (a step left running by an engine that was
+ * killed). Returns whether there was one.
+ */
+export function killProcessGroup(pgid: number): boolean {
+  try {
+    process.kill(-pgid, "SIGKILL");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Runs one process to completion.
  *
  * @example
@@ -126,6 +141,7 @@ export function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
       stdio: [spec.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     });
 
+    if (child.pid !== undefined) spec.onSpawn?.(child.pid);
     const killGroup = (sig: NodeJS.Signals): void => {
       if (child.pid === undefined) return;
       try {

@@ -1,0 +1,44 @@
+/** Helpers for the engine's tests: hand-written Argo manifests and throwaway workdirs. */
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import type { NodeStatus, Template, Workflow, WorkflowSpec, WorkflowStatus } from "../argo/model.ts";
+
+/** A manifest with `templates`, entrypoint the first one. */
+export function manifest(name: string, templates: Template[], spec: Partial<WorkflowSpec> = {}): Workflow {
+  return {
+    apiVersion: "argoproj.io/v1alpha1",
+    kind: "Workflow",
+    metadata: { name },
+    spec: { entrypoint: templates[0]?.name ?? "main", templates, ...spec },
+  };
+}
+
+/** A container template running `sh -c script`. */
+export function sh(name: string, script: string, extra: Partial<Template> = {}): Template {
+  return { name, container: { image: "busybox", command: ["sh", "-c"], args: [script] }, ...extra };
+}
+
+/** A fresh workdir. */
+export async function workdir(): Promise<string> {
+  return fs.mkdtemp(path.join(os.tmpdir(), "opflow-engine-"));
+}
+
+/** The node whose display name is `displayName` (throws when there is none or several). */
+export function node(status: WorkflowStatus, displayName: string): NodeStatus {
+  const found = Object.values(status.nodes ?? {}).filter((n) => n.displayName === displayName);
+  if (found.length !== 1) throw new Error(`expected one node "${displayName}", found ${found.length}: ${Object.values(status.nodes ?? {}).map((n) => n.displayName).join(", ")}`);
+  return found[0] as NodeStatus;
+}
+
+/** Every node's display name → phase. */
+export function phases(status: WorkflowStatus): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const n of Object.values(status.nodes ?? {})) out[n.displayName] = n.phase;
+  return out;
+}
+
+/** An output parameter's value. */
+export function outParam(n: NodeStatus, name: string): string | undefined {
+  return n.outputs?.parameters?.find((p) => p.name === name)?.value;
+}
