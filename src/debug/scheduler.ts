@@ -436,12 +436,12 @@ export class Scheduler {
         for (const a of arts) m.set(a.name, { artifact: a, localPath: path.join(p.dir, "outputs", "artifacts", a.name) });
         this.nodeArtifacts.set(nid, m);
       }
+      if (p.node.phase === "Succeeded") this.addGlobalOutputs(p.node, this.nodeArtifacts.get(nid));
       for (const c of p.node.children ?? []) adopt(c);
     };
     adopt(id);
     if (ctx.parentId) this.addChild(ctx.parentId, id);
     const node = this.nodes[id] as NodeStatus;
-    this.addGlobalOutputs(node, this.nodeArtifacts.get(id));
     this.cfg.onChange();
     return node;
   }
