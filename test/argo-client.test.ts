@@ -253,6 +253,8 @@ describe.each(backends())("ArgoClient over %s", (backend, make) => {
     expect(retried.status?.phase).toBe("Running");
     expect(retried.status?.finishedAt).toBeUndefined();
     if (backend === "kubernetes") {
+      expect(server.deletedPods).toEqual([expect.stringMatching(new RegExp(`^argo/${handle.name}-train-\\d+$`))]);
+      server.deletedPods.length = 0;
       const phases = Object.values(retried.status?.nodes ?? {}).map((n) => `${n.displayName}:${n.phase}`);
       expect(phases).not.toContain("train(0):Failed");
       expect(phases).toContain("gen:Succeeded");

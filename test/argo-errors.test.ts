@@ -11,6 +11,7 @@ import { ClusterApiError, redact, toClusterApiError } from "../src/argo/api-erro
 import { submitWorkflow } from "../src/argo/workflow-handle.ts";
 import { SubmitError } from "../src/errors.ts";
 import { FakeKubeServer, crdValidation } from "./fake-kube-server.ts";
+import { argoStatus } from "./fake-argo-status.ts";
 
 const TOKEN = "fake-sa-token-0c9d8e7f6a";
 let server: FakeKubeServer;
@@ -188,6 +189,33 @@ describe.each([
     expect(e.message).toMatch(/Argo Workflows is not installed on .*: the API does not serve workflows\.argoproj\.io\/v1alpha1 \(install Argo's CRDs/);
     const l = await failure(() => make().list());
     expect(l.reason).toBe("CrdMissing");
+  });
+});
+
+describe("errors of control actions", () => {
+  it("retry names the pods RBAC must let it delete (Kubernetes back-end)", async () => {
+    const handle = await submitWorkflow(manifest(), { client: kube() });
+    const wf = server.workflow("argo", handle.name) as Workflow;
+    const { status, logs } = argoStatus(wf, "Failed");
+    for (const [pod, text] of logs) server.setPodLog("argo", pod, text);
+    server.setStatus("argo", handle.name, status);
+    server.deny = [{ verb: "delete", resource: "pods" }];
+    const e = await failure(() => handle.retry());
+    expect(e.message).toMatch(/^cannot delete pod of retried step "err-[a-z0-9]+" in namespace "argo": forbidden \(403\); RBAC must allow verb "delete" on resource "pods" \(the core API group\) in namespace "argo"/);
+  });
+
+  it("maps a strict-decoding 400 to the unknown fields", () => {
+    const body = {
+      kind: "Status",
+      apiVersion: "v1",
+      status: "Failure",
+      message: 'Workflow in version "v1alpha1" cannot be handled as a Workflow: strict decoding error: unknown field "spec.templates[0].contianer", unknown field "spec.foo"',
+      reason: "BadRequest",
+      code: 400,
+    };
+    const e = toClusterApiError({ code: 400, body: JSON.stringify(body) }, { backend: "kubernetes", verb: "create", resource: "workflows", group: "argoproj.io", namespace: "argo", name: "x-", endpoint: "https://k8s" });
+    expect(e.reason).toBe("Invalid");
+    expect(e.message).toBe('cannot create workflow "x-" in namespace "argo": the server rejected the manifest (400 Invalid)\n  spec.templates[0].contianer: field not declared in schema\n  spec.foo: field not declared in schema');
   });
 });
 

@@ -6,7 +6,7 @@
  * - workflows of argoproj.io/v1alpha1: create / get / list (label and field selectors) /
  *   watch / patch (merge) / update (with resourceVersion conflicts) / delete, under
  *   `/apis/argoproj.io/v1alpha1/namespaces/{ns}/workflows[/{name}]`
- * - pod logs `/api/v1/namespaces/{ns}/pods/{pod}/log`, configmaps `/api/v1/namespaces/{ns}/configmaps`
+ * - pod logs `/api/v1/namespaces/{ns}/pods/{pod}/log`, pod deletion, configmaps `/api/v1/namespaces/{ns}/configmaps`
  * - errors shaped like a real API server (`Status` bodies): 401, 403 (RBAC message), 404,
  *   409, 422 with `details.causes`, and a 404 for every workflow path when Argo's CRD is "not
  *   installed".
@@ -172,6 +172,8 @@ export class FakeKubeServer {
   /** Pod logs by `${ns}/${pod}`. */
   readonly podLogs = new Map<string, string>();
   readonly configMaps = new Map<string, Json>();
+  /** Pods deleted through the API (`${ns}/${pod}`); a pod exists while it has a log. */
+  readonly deletedPods: string[] = [];
   readonly #workflows = new Map<string, Workflow>();
   readonly #watchers = new Set<Watcher>();
   readonly #server: http.Server;
@@ -376,6 +378,22 @@ export class FakeKubeServer {
       const out = tail ? text.split("\n").filter((l, i, a) => i < a.length - 1 || l !== "").slice(-Number(tail)).join("\n") + "\n" : text;
       res.writeHead(200, { "Content-Type": "text/plain" });
       res.end(out);
+      return;
+    }
+    if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)$/.exec(url.pathname)) && method === "DELETE") {
+      const ns = decodeURIComponent(m[1] as string);
+      const pod = decodeURIComponent(m[2] as string);
+      if (this.#denied("delete", "pods")) {
+        this.#status(res, 403, "Forbidden", this.#forbiddenMessage("delete", "pods", ns), { name: pod, kind: "pods" });
+        return;
+      }
+      if (!this.podLogs.has(`${ns}/${pod}`)) {
+        this.#status(res, 404, "NotFound", `pods "${pod}" not found`, { name: pod, kind: "pods" });
+        return;
+      }
+      this.podLogs.delete(`${ns}/${pod}`);
+      this.deletedPods.push(`${ns}/${pod}`);
+      this.#json(res, 200, { apiVersion: "v1", kind: "Pod", metadata: { name: pod, namespace: ns } });
       return;
     }
     if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/configmaps(?:\/([^/]+))?$/.exec(url.pathname))) {

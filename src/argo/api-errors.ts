@@ -173,6 +173,7 @@ function rbacTarget(ctx: ApiCallContext): string {
 function what(ctx: ApiCallContext): string {
   const kind = ctx.resource === "workflows" ? "workflow" : ctx.resource === "pods/log" ? "pod" : ctx.resource.replace(/s$/, "");
   const obj = ctx.name ? `${kind} "${ctx.name}"` : ctx.resource;
+  if (ctx.action && ctx.action.includes(" ")) return `${ctx.action} "${ctx.name ?? ""}" in namespace "${ctx.namespace}"`;
   const action = ctx.action ?? (ctx.resource === "pods/log" ? "read the logs of" : ctx.verb);
   return `${action} ${obj} in namespace "${ctx.namespace}"`;
 }
@@ -264,6 +265,12 @@ export function toClusterApiError(error: unknown, ctx: ApiCallContext): ClusterA
       );
     }
     return new ClusterApiError(clean(`${prefix}: conflict (409), the object changed meanwhile${serverMessage}`), "Conflict", 409);
+  }
+  if (status === 400 && body.causes.length === 0 && /strict decoding error/i.test(body.message ?? "")) {
+    // fieldValidation=Strict: the API server lists unknown (or duplicate) fields in the message.
+    for (const m of (body.message ?? "").matchAll(/(unknown|duplicate) field "([^"]+)"/g)) {
+      body.causes.push({ field: m[2], message: m[1] === "unknown" ? "field not declared in schema" : "duplicate field", reason: "FieldValueInvalid" });
+    }
   }
   if (status === 422 || (status === 400 && (body.causes.length > 0 || (ctx.backend === "argo-server" && ctx.verb === "create")))) {
     const lines = body.causes.map((c) => `  ${c.field ? `${c.field}: ` : ""}${c.message}`);

@@ -68,6 +68,18 @@ export function resumedWorkflow(wf: Workflow, now: string = new Date().toISOStri
  * `templateName=` selector names them.
  */
 export function retriedWorkflow(wf: Workflow, options: { restartSuccessful?: boolean; nodeFieldSelector?: string } = {}): Workflow {
+  return retryPlan(wf, options).workflow;
+}
+
+/** What a retry changes: the new object, and the Pod nodes whose pods must be deleted first. */
+export interface RetryPlan {
+  readonly workflow: Workflow;
+  /** Removed Pod nodes: their pods must go, or the controller would adopt the failed pods again. */
+  readonly removedPods: readonly NodeStatus[];
+}
+
+/** The {@link RetryPlan} of {@link retriedWorkflow}. */
+export function retryPlan(wf: Workflow, options: { restartSuccessful?: boolean; nodeFieldSelector?: string } = {}): RetryPlan {
   const phase = wf.status?.phase;
   if (phase !== "Failed" && phase !== "Error") {
     throw new SubmitError(`workflow "${wf.metadata.name}": only a Failed or Error workflow can be retried; its phase is ${phase || "Pending"}`);
@@ -92,6 +104,7 @@ export function retriedWorkflow(wf: Workflow, options: { restartSuccessful?: boo
       p = parents.get(p);
     }
   }
+  const removedPods = [...restart].map((id) => nodes[id]).filter((n): n is NodeStatus => n !== undefined && n.type === "Pod");
   for (const id of restart) delete nodes[id];
   for (const n of Object.values(nodes)) {
     if (n.children) n.children = n.children.filter((c) => !restart.has(c));
@@ -108,7 +121,7 @@ export function retriedWorkflow(wf: Workflow, options: { restartSuccessful?: boo
   out.status = status;
   delete out.spec.shutdown;
   out.metadata.labels = { ...(out.metadata.labels ?? {}), [COMPLETED_LABEL]: "false", [PHASE_LABEL]: "Running" };
-  return out;
+  return { workflow: out, removedPods };
 }
 
 /** Resubmit as Argo does: a new workflow with the same spec and `generateName: <name>-`. */

@@ -22,7 +22,8 @@ import type {
 } from "./client.ts";
 import type { KubernetesClusterConfig } from "./cluster-config.ts";
 import { ClusterApiError, toClusterApiError, type ApiVerb } from "./api-errors.ts";
-import { filterWorkflows, labelSelector, resubmittedWorkflow, resumedWorkflow, retriedWorkflow } from "./control.ts";
+import { filterWorkflows, labelSelector, resubmittedWorkflow, resumedWorkflow, retriedWorkflow, retryPlan } from "./control.ts";
+import { podNameOf } from "./pod-name.ts";
 
 const GROUP = "argoproj.io";
 const VERSION = "v1alpha1";
@@ -219,7 +220,18 @@ export class KubernetesArgoClient implements ArgoClient {
     return this.#update(name, "resume", (wf) => resumedWorkflow(wf));
   }
 
-  retry(name: string, options: RetryOptions = {}): Promise<Workflow> {
+  async retry(name: string, options: RetryOptions = {}): Promise<Workflow> {
+    // As the argo CLI does without Argo Server: delete the pods of the nodes to re-run (the
+    // controller would otherwise adopt the failed pods again), then update the workflow.
+    const plan = retryPlan(await this.get(name), options);
+    for (const node of plan.removedPods) {
+      const pod = podNameOf(plan.workflow, node);
+      try {
+        await this.#call("delete", pod, () => this.#core.deleteNamespacedPod({ name: pod, namespace: this.namespace }), "pods", "delete pod of retried step");
+      } catch (error) {
+        if (!(error instanceof ClusterApiError && error.reason === "NotFound")) throw error;
+      }
+    }
     return this.#update(name, "retry", (wf) => retriedWorkflow(wf, options));
   }
 
