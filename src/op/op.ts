@@ -202,6 +202,14 @@ export function describeValue(value: unknown): string {
   return `${text} (${type})`;
 }
 
+/** The rule a zod issue states, as "expects number", "expects one of a, b", "must be >= 1". */
+export function describeIssue(issue: z.core.$ZodIssue): string {
+  const i = issue as { code: string; expected?: string; values?: unknown[]; message: string };
+  if (i.code === "invalid_type" && i.expected) return `expects ${i.expected}`;
+  if (i.code === "invalid_value" && i.values) return `expects one of ${i.values.map((v) => JSON.stringify(v)).join(", ")}`;
+  return `is invalid (${i.message.replace(/^Invalid input: /, "").replace(/^Too (small|big): /, "")})`;
+}
+
 /** Formats a zod error as `field "x.y": expected number, got "ten" (string)`. */
 export function formatIssues(where: string, field: string, error: z.ZodError, value: unknown): string {
   return error.issues
@@ -209,7 +217,7 @@ export function formatIssues(where: string, field: string, error: z.ZodError, va
       const path = [field, ...issue.path.map(String)].join(".");
       let got: unknown = value;
       for (const seg of issue.path) got = (got as Record<PropertyKey, unknown> | undefined)?.[seg as PropertyKey];
-      return `${where}: parameter "${path}" ${issue.message.replace(/^Invalid input: /, "")}, got ${describeValue(got)}`;
+      return `${where}: parameter "${path}" ${describeIssue(issue)}, got ${describeValue(got)}`;
     })
     .join("; ");
 }

@@ -18,6 +18,7 @@ import type {
 import type { LocalBindings } from "../contract.ts";
 import { ValidationError } from "../errors.ts";
 import { type Duration, durationSeconds } from "../op/duration.ts";
+import { formatIssues } from "../op/op.ts";
 import { encodeParameter } from "../op/parameter-codec.ts";
 import type { Signature } from "../op/signature.ts";
 import { splitSignature } from "../op/signature.ts";
@@ -125,7 +126,7 @@ export class Workflow<I extends Signature = Signature> {
       }
       if (v instanceof VarRef) throw new ValidationError(`Workflow: parameter "${name}" must be a literal value, not a reference`);
       const r = spec.schema.safeParse(v);
-      if (!r.success) throw new ValidationError(`Workflow: parameter "${name}" expects ${r.error.issues[0]?.message.replace(/^Invalid input: /, "")}, got ${JSON.stringify(v)} (${typeof v})`);
+      if (!r.success) throw new ValidationError(formatIssues("Workflow", name, r.error, v));
     }
     const anames = new Set(artifacts.map(([n]) => n));
     for (const name of Object.keys(givenArts)) {
