@@ -97,6 +97,16 @@ describe.each(backends)("uploadArtifact / downloadArtifact on %s storage", (name
     expect(await readFile(path.join(named.byName.data as string, "a.txt"), "utf8")).toBe("A");
   });
 
+  it("round-trips an empty directory with archive none", async () => {
+    const storage = make();
+    const empty = path.join(work, `empty-${name}`);
+    await mkdir(empty, { recursive: true });
+    const ref = await uploadArtifact(storage, empty, { archive: "none" });
+    expect(ref.items[0]?.objects).toEqual([]);
+    const got = await downloadArtifact(storage, ref, out("empty"));
+    expect(got.paths).toEqual([out("empty")]);
+  });
+
   it("reports progress and finishes at the totals", async () => {
     const storage = make();
     const seen: TransferProgress[] = [];

@@ -349,7 +349,8 @@ function checkRef(ref: ArtifactRef): ArtifactRef {
   if (!Array.isArray(ref.items)) fail("'items' must be an array");
   for (const item of ref.items) {
     if (ref.kind !== "single") checkRelative(item.path, `item path ${JSON.stringify(item.path)}`);
-    if (!Array.isArray(item.objects) || item.objects.length === 0) fail(`item ${JSON.stringify(item.path)} has no objects`);
+    const mayBeEmpty = ref.archive === "none" && item.type === "directory";
+    if (!Array.isArray(item.objects) || (item.objects.length === 0 && !mayBeEmpty)) fail(`item ${JSON.stringify(item.path)} has no objects`);
     if (ref.archive === "tar" && item.objects.length !== 1) fail(`item ${JSON.stringify(item.path)} must have one object with archive tar`);
     for (const object of item.objects) {
       if (item.type === "directory" && ref.archive === "none") {

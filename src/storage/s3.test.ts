@@ -74,6 +74,28 @@ describe("S3StorageClient against s3rver", () => {
     expect(md5(await readFile(out))).toBe(md5(data));
   });
 
+  it("uploads files over the copy limit straight to their key in parts, with their MD5", async () => {
+    const storage = client({ copyLimit: 6 * MiB });
+    const data = randomBytes(11 * 1000 * 1000);
+    const file = path.join(work, "direct.bin");
+    await writeFile(file, data);
+    const keys: string[] = [];
+    const unsubscribe = s3.onRequest((r) => {
+      if (r.method === "PUT") keys.push(r.url.split("?")[0] as string);
+    });
+    try {
+      expect(await storage.upload(file, "direct/data.bin")).toEqual({ key: "direct/data.bin", size: data.length, md5: md5(data) });
+    } finally {
+      unsubscribe();
+    }
+    expect(new Set(keys)).toEqual(new Set(["/opflow-test/direct/data.bin"]));
+    expect(await storage.md5("direct/data.bin")).toBe(md5(data));
+    await writeFile(path.join(work, "empty"), "");
+    expect(await storage.upload(path.join(work, "empty"), "direct/empty")).toMatchObject({ size: 0, md5: md5("") });
+    await storage.download("direct/empty", path.join(work, "empty-out"));
+    expect(await readFile(path.join(work, "empty-out"), "utf8")).toBe("");
+  });
+
   it("copies server-side and lists recursively, hiding nothing but temporary keys", async () => {
     const storage = client();
     const file = path.join(work, "c.txt");

@@ -14,7 +14,7 @@ import {
   type StoredObject,
   type TransferOptions,
 } from "./client.ts";
-import { withRetry, type RetryOptions, type StorageTarget } from "./retry.ts";
+import { toStorageError, withRetry, type RetryOptions, type StorageTarget } from "./retry.ts";
 
 /** User-metadata field holding the MD5 of an object's content (S3 etags are not MD5s for multipart objects). */
 export const MD5_METADATA = "opflow-md5";
@@ -65,6 +65,13 @@ export interface S3StorageOptions {
    */
   readonly pathStyle?: boolean;
   /**
+   * Largest object published by a server-side copy from a temporary key (S3's `CopyObject`
+   * limit). Larger files are uploaded straight to their key in parts: S3 shows a multipart
+   * object only once complete, so this is atomic too; their MD5 is computed in a first pass.
+   * @default 5 GiB
+   */
+  readonly copyLimit?: number;
+  /**
    * How transient failures are retried.
    * @default 4 attempts, 200 ms doubling backoff
    */
@@ -109,7 +116,9 @@ export function parseEndpoint(endpoint: string, insecure = false): ParsedEndpoin
  * - Downloads go to a temporary file, are checked against the object's MD5, then renamed.
  * - Transient errors (dropped connections, 5xx, SlowDown) are retried with backoff; the rest
  *   become a `StorageError` naming endpoint, bucket and key.
- * - Server-side copy is a single `CopyObject`, limited by S3 to objects of 5 GB.
+ * - Files over `copyLimit` (5 GiB, S3's `CopyObject` limit) are uploaded straight to their key
+ *   in parts instead: S3 shows a multipart object only once it is completed, so they are
+ *   atomic as well. `copy()` is a single `CopyObject`, so it is limited to 5 GiB objects.
  *
  * @example
  * ```ts
@@ -131,6 +140,7 @@ export class S3StorageClient implements StorageClient {
   readonly client: Minio.Client;
   private readonly retry: RetryOptions;
   private readonly region: string;
+  private readonly copyLimit: number;
 
   constructor(options: S3StorageOptions) {
     if (!options || typeof options.bucket !== "string" || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(options.bucket)) {
@@ -151,6 +161,7 @@ export class S3StorageClient implements StorageClient {
     this.endpoint = parsed.port === undefined ? parsed.host : `${parsed.host}:${parsed.port}`;
     this.location = `s3://${this.endpoint}/${this.bucket}`;
     this.retry = options.retry ?? {};
+    this.copyLimit = options.copyLimit ?? 5 * 1024 ** 3;
     const clientOptions: Minio.ClientOptions = {
       endPoint: parsed.host,
       useSSL: parsed.useSSL,
@@ -182,6 +193,7 @@ export class S3StorageClient implements StorageClient {
       return info.size;
     }, target, { attempts: 1 });
     const partSize = this.client.calculatePartSize(size);
+    if (size > this.copyLimit) return this.uploadDirect(localPath, key, size, partSize, options);
     const temporaries: string[] = [];
     try {
       const { md5, tmp } = await withRetry(async () => {
@@ -196,13 +208,7 @@ export class S3StorageClient implements StorageClient {
             "Content-Type": "application/octet-stream",
           });
           const md5 = meter.md5();
-          // A single PUT's etag is the content MD5; a multipart one is MD5(part MD5s)-N (some
-          // servers give the content MD5 for both). An empty etag cannot be checked.
-          const etag = result.etag.toLowerCase();
-          const expectedEtag = size > partSize ? meter.multipartEtag() : md5;
-          if (etag !== "" && etag !== md5 && etag !== expectedEtag) {
-            throw Object.assign(new Error(`etag mismatch: server stored ${etag}, sent data has ${expectedEtag}`), { code: "BadDigest" });
-          }
+          checkEtag(result.etag, meter, size > partSize);
           return { md5, tmp };
         } finally {
           source.destroy();
@@ -218,6 +224,37 @@ export class S3StorageClient implements StorageClient {
     } finally {
       if (temporaries.length > 0) await this.removeQuietly(temporaries);
     }
+  }
+
+  /** Uploads a file too large for a server-side copy straight to its key, in parts. */
+  private async uploadDirect(localPath: string, key: string, size: number, partSize: number, options: TransferOptions): Promise<StoredObject> {
+    const target = this.target("upload", key);
+    const md5 = await withRetry(async () => {
+      const hash = createHash("md5");
+      await pipeline(createReadStream(localPath), hash);
+      return hash.digest("hex");
+    }, target, { attempts: 1 });
+    if (options.expectedMd5 !== undefined && options.expectedMd5.toLowerCase() !== md5) {
+      throw toStorageError(Object.assign(new Error(`MD5 mismatch: expected ${options.expectedMd5}, the file has ${md5}`), { code: "BadDigest" }), target);
+    }
+    await withRetry(async () => {
+      const meter = new DigestMeter(partSize, size, options.onProgress);
+      const source = createReadStream(localPath);
+      source.on("error", (err) => meter.destroy(err));
+      try {
+        const result = await this.client.putObject(this.bucket, key, source.pipe(meter), size, {
+          "Content-Type": "application/octet-stream",
+          [MD5_METADATA]: md5,
+        });
+        checkEtag(result.etag, meter, size > partSize);
+      } catch (err) {
+        await this.abortUploads(err, [key]);
+        throw err;
+      } finally {
+        source.destroy();
+      }
+    }, target, this.retry);
+    return { key, size, md5 };
   }
 
   async download(key: string, localPath: string, options: TransferOptions = {}): Promise<void> {
@@ -342,6 +379,20 @@ export class S3StorageClient implements StorageClient {
         }
       }),
     );
+  }
+}
+
+/**
+ * Checks the etag the server returned for an upload: a single PUT's etag is the content MD5, a
+ * multipart one is MD5(part MD5s)-N (some servers give the content MD5 for both). An empty
+ * etag cannot be checked.
+ */
+function checkEtag(returned: string, meter: DigestMeter, multipart: boolean): void {
+  const etag = returned.replace(/"/g, "").toLowerCase();
+  const md5 = meter.md5();
+  const expected = multipart ? meter.multipartEtag() : md5;
+  if (etag !== "" && etag !== md5 && etag !== expected) {
+    throw Object.assign(new Error(`etag mismatch: server stored ${etag}, sent data has ${expected}`), { code: "BadDigest" });
   }
 }
 
