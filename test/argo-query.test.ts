@@ -1,0 +1,184 @@
+import { describe, expect, expectTypeOf, it } from "vitest";
+import type { Artifact, NodeStatus, Workflow } from "../src/argo/model.ts";
+import { argoNodeId, fnv32a, podName, podNameOf } from "../src/argo/pod-name.ts";
+import { artifactArgument, globalOutputs, querySteps, workflowPhase, type ArgoStep } from "../src/argo/query.ts";
+import { filterWorkflows, labelSelector, resubmittedWorkflow, resumedWorkflow, retryPlan } from "../src/argo/control.ts";
+import { waitDurationMs } from "../src/argo/wait.ts";
+
+function node(partial: Partial<NodeStatus> & Pick<NodeStatus, "name" | "displayName" | "type" | "phase">): NodeStatus {
+  return { id: argoNodeId("wf", partial.name), ...partial };
+}
+
+const wf: Workflow = {
+  apiVersion: "argoproj.io/v1alpha1",
+  kind: "Workflow",
+  metadata: { name: "wf", namespace: "argo" },
+  spec: { entrypoint: "main", templates: [] },
+};
+
+describe("Argo names", () => {
+  it("hashes node names with 32-bit FNV-1a as Argo does", () => {
+    expect(fnv32a("hello")).toBe(1335831723);
+    expect(fnv32a("world")).toBe(933488787);
+    expect(argoNodeId("wf", "wf")).toBe("wf");
+    expect(argoNodeId("wf", "wf[0].a")).toBe(`wf-${fnv32a("wf[0].a")}`);
+  });
+
+  it("names pods <workflow>-<template>-<hash> (v2) or by node id (v1)", () => {
+    const n = { name: "wf[0].a", id: "wf-123", templateName: "say" };
+    expect(podName("wf", n)).toBe(`wf-say-${fnv32a("wf[0].a")}`);
+    expect(podName("wf", n, "v1")).toBe("wf-123");
+    expect(podName("wf", { name: "wf", id: "wf", templateName: "main" })).toBe("wf");
+    expect(podName("w".repeat(250), n)).toHaveLength(242 + 1 + String(fnv32a("wf[0].a")).length);
+    const v1: Workflow = { ...wf, metadata: { ...wf.metadata, annotations: { "workflows.argoproj.io/pod-name-format": "v1" } } };
+    expect(podNameOf(v1, node({ name: "wf[0].a", displayName: "a", type: "Pod", phase: "Running", templateName: "say" }))).toBe(argoNodeId("wf", "wf[0].a"));
+  });
+});
+
+describe("querySteps", () => {
+  const artifact: Artifact = { name: "model", path: "/tmp/outputs/artifacts/model", s3: { key: "wf/model.tgz" }, archive: { none: {} }, globalName: "m" };
+  const status: NonNullable<Workflow["status"]> = {
+    phase: "Succeeded",
+    nodes: Object.fromEntries(
+      [
+        node({ name: "wf", displayName: "wf", type: "Steps", phase: "Succeeded", startedAt: "2026-01-01T00:00:00Z", children: [argoNodeId("wf", "wf[0]")] }),
+        node({ name: "wf[0]", displayName: "[0]", type: "StepGroup", phase: "Succeeded", startedAt: "2026-01-01T00:00:01Z", boundaryID: "wf" }),
+        node({
+          name: "wf[0].train(0:a)",
+          displayName: "train(0:a)",
+          type: "Pod",
+          phase: "Succeeded",
+          templateName: "train",
+          startedAt: "2026-01-01T00:00:02Z",
+          inputs: { parameters: [{ name: "opflow_key", value: "train-a" }, { name: "lr", value: "0.1" }] },
+          outputs: { parameters: [{ name: "loss", value: "0.5" }], artifacts: [artifact], exitCode: "0" },
+        }),
+        node({
+          name: "wf[0].train(1:b)",
+          displayName: "train(1:b)",
+          type: "Pod",
+          phase: "Failed",
+          templateName: "train",
+          startedAt: "2026-01-01T00:00:03Z",
+          inputs: { parameters: [{ name: "dflow_key", value: "train-b" }] },
+          message: "Error (exit code 1)",
+        }),
+      ].map((n) => [n.id, n]),
+    ),
+    outputs: { parameters: [{ name: "best", value: "0.5" }], artifacts: [{ name: "m", s3: { key: "wf/model.tgz" } }] },
+  };
+  const run: Workflow = { ...wf, status };
+
+  it("returns typed steps in start order, without StepGroup bookkeeping nodes", () => {
+    const steps = querySteps(run);
+    expectTypeOf(steps).toEqualTypeOf<ArgoStep[]>();
+    expect(steps.map((s) => s.displayName)).toEqual(["wf", "train(0:a)", "train(1:b)"]);
+  });
+
+  it("filters by name (exact, glob, RegExp, list), key, phase, type and id", () => {
+    const names = (f: Parameters<typeof querySteps>[1]): string[] => querySteps(run, f).map((s) => s.displayName);
+    expect(names({ name: "train(0:a)" })).toEqual(["train(0:a)"]);
+    expect(names({ name: "train*" })).toEqual(["train(0:a)", "train(1:b)"]);
+    expect(names({ name: /\(1:/ })).toEqual(["train(1:b)"]);
+    expect(names({ name: ["wf", "train(1:b)"] })).toEqual(["wf", "train(1:b)"]);
+    expect(names({ key: "train-a" })).toEqual(["train(0:a)"]);
+    expect(names({ key: ["train-a", "train-b"] })).toEqual(["train(0:a)", "train(1:b)"]);
+    expect(names({ phase: "Failed" })).toEqual(["train(1:b)"]);
+    expect(names({ type: "Steps" })).toEqual(["wf"]);
+    expect(names({ type: "StepGroup" })).toEqual(["[0]"]);
+    expect(names({ id: argoNodeId("wf", "wf[0].train(0:a)") })).toEqual(["train(0:a)"]);
+    expect(names({ name: "train*", phase: "Succeeded", type: "Pod" })).toEqual(["train(0:a)"]);
+  });
+
+  it("gives parameters as strings and artifacts as references without paths", () => {
+    const [a] = querySteps(run, { key: "train-a" });
+    expect(a?.key).toBe("train-a");
+    expect(a?.podName).toBe(`wf-train-${fnv32a("wf[0].train(0:a)")}`);
+    expect(a?.inputs.parameters).toEqual({ opflow_key: "train-a", lr: "0.1" });
+    expect(a?.outputs.parameters).toEqual({ loss: "0.5" });
+    expect(a?.outputs.exitCode).toBe("0");
+    expect(a?.outputs.artifacts["model"]).toEqual({ name: "model", s3: { key: "wf/model.tgz" } });
+    expect(artifactArgument(artifact, "weights")).toEqual({ name: "weights", s3: { key: "wf/model.tgz" } });
+    expect(globalOutputs(run)).toEqual({ parameters: { best: "0.5" }, artifacts: { m: { name: "m", s3: { key: "wf/model.tgz" } } } });
+    expect(JSON.parse(JSON.stringify(a))).toEqual(a);
+  });
+
+  it("reports Pending before the controller sets a phase", () => {
+    expect(workflowPhase(wf)).toBe("Pending");
+    expect(workflowPhase(run)).toBe("Succeeded");
+    expect(querySteps(wf)).toEqual([]);
+  });
+});
+
+describe("control transformations", () => {
+  const failed: Workflow = {
+    ...wf,
+    spec: { ...wf.spec, shutdown: "Stop", suspend: true },
+    metadata: { ...wf.metadata, labels: { team: "x", "workflows.argoproj.io/phase": "Failed" } },
+    status: {
+      phase: "Failed",
+      finishedAt: "2026-01-01T00:01:00Z",
+      message: "child failed",
+      nodes: Object.fromEntries(
+        [
+          node({ name: "wf", displayName: "wf", type: "DAG", phase: "Failed", children: [argoNodeId("wf", "wf.a"), argoNodeId("wf", "wf.b")], finishedAt: "x" }),
+          node({ name: "wf.a", displayName: "a", type: "Pod", phase: "Succeeded", templateName: "t" }),
+          node({ name: "wf.b", displayName: "b", type: "Pod", phase: "Failed", templateName: "t" }),
+          node({ name: "wf.s", displayName: "s", type: "Suspend", phase: "Running" }),
+        ].map((n) => [n.id, n]),
+      ),
+    },
+  };
+
+  it("retry removes failed leaves, resets their ancestors and lists the pods to delete", () => {
+    const plan = retryPlan(failed);
+    const nodes = Object.values(plan.workflow.status?.nodes ?? {});
+    expect(nodes.map((n) => `${n.displayName}:${n.phase}`).sort()).toEqual(["a:Succeeded", "s:Running", "wf:Running"]);
+    expect(plan.removedPods.map((n) => n.displayName)).toEqual(["b"]);
+    expect(plan.workflow.status?.phase).toBe("Running");
+    expect(plan.workflow.status?.finishedAt).toBeUndefined();
+    expect(plan.workflow.spec.shutdown).toBeUndefined();
+    expect(plan.workflow.metadata.labels?.["workflows.argoproj.io/completed"]).toBe("false");
+    expect(failed.status?.phase).toBe("Failed"); // the input is not modified
+    expect(() => retryPlan({ ...failed, status: { phase: "Running" } })).toThrow(/only a Failed or Error workflow can be retried; its phase is Running/);
+    const again = retryPlan(failed, { restartSuccessful: true, nodeFieldSelector: "templateName=t" });
+    expect(again.removedPods.map((n) => n.displayName).sort()).toEqual(["a", "b"]);
+  });
+
+  it("resume clears spec.suspend and completes waiting suspend nodes", () => {
+    const r = resumedWorkflow(failed, "2026-01-01T00:02:00Z");
+    expect(r.spec.suspend).toBeUndefined();
+    const s = Object.values(r.status?.nodes ?? {}).find((n) => n.type === "Suspend");
+    expect(s?.phase).toBe("Succeeded");
+    expect(s?.finishedAt).toBe("2026-01-01T00:02:00Z");
+  });
+
+  it("resubmit copies the spec under generateName, keeping user labels only", () => {
+    const r = resubmittedWorkflow(failed);
+    expect(r.metadata).toEqual({ generateName: "wf-", labels: { team: "x", "workflows.argoproj.io/resubmitted-from-workflow": "wf" } });
+    expect(r.spec.shutdown).toBeUndefined();
+    expect(r.spec.suspend).toBeUndefined();
+    expect(r.status).toBeUndefined();
+  });
+
+  it("builds label selectors and filters by phase and prefix, newest first", () => {
+    expect(labelSelector({ labels: { a: "1", b: "2" } })).toBe("a=1,b=2");
+    expect(labelSelector({ labels: " a in (x,y) " })).toBe("a in (x,y)");
+    expect(labelSelector({})).toBeUndefined();
+    const mk = (name: string, phase: "" | "Running", ts: string): Workflow => ({ ...wf, metadata: { name, creationTimestamp: ts }, status: { phase } });
+    const items = [mk("a-1", "", "2026-01-01T00:00:00Z"), mk("a-2", "Running", "2026-01-02T00:00:00Z"), mk("b-1", "Running", "2026-01-03T00:00:00Z")];
+    expect(filterWorkflows(items, { namePrefix: "a-" }).map((w) => w.metadata.name)).toEqual(["a-2", "a-1"]);
+    expect(filterWorkflows(items, { phases: ["Pending"] }).map((w) => w.metadata.name)).toEqual(["a-1"]);
+  });
+});
+
+describe("durations", () => {
+  it("reads durations with units", () => {
+    expect(waitDurationMs("250ms")).toBe(250);
+    expect(waitDurationMs("1.5s")).toBe(1500);
+    expect(waitDurationMs("2m")).toBe(120_000);
+    expect(waitDurationMs("1h")).toBe(3_600_000);
+    // @ts-expect-error a bare number has no unit
+    expect(() => waitDurationMs(30)).toThrow(/must be a number followed by ms, s, m or h/);
+  });
+});
