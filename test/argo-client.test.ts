@@ -139,6 +139,20 @@ describe.each(backends())("ArgoClient over %s", (backend, make) => {
     expect(failed[0]?.message).toBe("Error (exit code 1)");
   });
 
+  it("falls back to polling when RBAC forbids watching", async () => {
+    server.deny = [{ verb: "watch", resource: "workflows" }];
+    const handle = await submitWorkflow(manifest(), { client: make() });
+    setTimeout(() => drive("argo", handle.name, "Succeeded"), 80);
+    const done = await handle.wait({ timeout: "10s", pollInterval: "30ms" });
+    expect(done.status?.phase).toBe("Succeeded");
+  });
+
+  it("rejects when the workflow is deleted while waiting", async () => {
+    const handle = await submitWorkflow(manifest(), { client: make() });
+    setTimeout(() => void make().delete(handle.name), 80);
+    await expect(handle.wait({ timeout: "10s", pollInterval: "5s" })).rejects.toThrow(new RegExp(`workflow "${handle.name}" was deleted while waiting for it`));
+  });
+
   it("times out with the phase and progress in the message", async () => {
     const handle = await submitWorkflow(manifest(), { client: make() });
     drive("argo", handle.name, "Running");
