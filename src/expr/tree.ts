@@ -429,6 +429,16 @@ export function argoString(strings: TemplateStringsArray, ...values: Operand<unk
 }
 
 /**
+ * A `when` condition in Argo's govaluate syntax with embedded references, e.g.
+ * `` argoCondition`${inputs.parameters.flag} == true` ``. References are substituted as
+ * text before govaluate runs, so prefer the typed builders (`ref.eq(…)`, `and`, …) for
+ * strings that may contain quotes.
+ */
+export function argoCondition(strings: TemplateStringsArray, ...values: Operand<unknown>[]): Expr<boolean> {
+  return new Interpolation([...strings], values) as unknown as Expr<boolean>;
+}
+
+/**
  * Verbatim Argo text, for conditions or values written in Argo's own syntax (govaluate
  * `when`, hand-written `{{=…}}`). Prefer the typed builders: they quote correctly.
  */

@@ -78,15 +78,16 @@ function checkSignature(owner: string, which: "inputs" | "outputs", sig: Signatu
   }
 }
 
-/** Records which module called: the first stack frame outside opflow's own sources. */
+/** Records which module called: the first stack frame outside opflow's `op/` folder and dependencies. */
 export function callerModule(): string | undefined {
   const stack = new Error().stack ?? "";
-  const here = new URL("..", import.meta.url).href;
+  const here = new URL(".", import.meta.url).href;
   for (const line of stack.split("\n").slice(1)) {
-    const m = /(file:\/\/[^\s)]+?):\d+:\d+/.exec(line) ?? /\((\/[^\s)]+?):\d+:\d+\)/.exec(line);
+    const m = /(file:\/\/[^\s)]+?):\d+:\d+/.exec(line) ?? /[(\s](\/[^\s)]+?):\d+:\d+\)?$/.exec(line);
     if (!m) continue;
     const url = (m[1] as string).startsWith("file:") ? (m[1] as string) : `file://${m[1]}`;
-    if (!url.startsWith(here)) return url;
+    if (url.startsWith(here) || url.includes("/node_modules/")) continue;
+    return url;
   }
   return undefined;
 }

@@ -11,6 +11,7 @@ import {
   Steps,
   Task,
   Workflow,
+  argoCondition,
   argoString,
   artifact,
   param,
@@ -94,7 +95,7 @@ export function conditionals(): Workflow {
   const main = new Steps({ name: "conditional-example", inputs: { "should-print": param(z.string()) } });
   const shouldPrint = main.io.parameters["should-print"];
   main.add([
-    new Step("print-hello-govaluate", argosay, { when: argoString`${shouldPrint} == true` }),
+    new Step("print-hello-govaluate", argosay, { when: argoCondition`${shouldPrint} == true` }),
     new Step("print-hello-expr", argosay, { when: shouldPrint.eq("true") }),
     new Step("print-hello-expr-json", argosay, { when: rawArgo("{{=jsonpath(workflow.parameters.json, '$[0].value') == 'true'}}") }),
   ]);

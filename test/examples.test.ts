@@ -1,0 +1,34 @@
+/**
+ * Examples are tests: every file in examples/ loads, compiles reproducibly and (where
+ * ../shared/argo is present) passes the upstream CRD check.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { loadWorkflow } from "../src/cli/load.ts";
+import { argoCheck, haveArgoCheck } from "./argo-check.ts";
+
+const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../examples");
+const files = fs.readdirSync(dir).filter((f) => f.endsWith(".ts")).sort();
+
+describe("examples", () => {
+  it("has the examples the README promises", () => {
+    expect(files).toEqual(expect.arrayContaining(["hello.ts", "steps.ts", "dag.ts", "conditional.ts", "loop.ts", "fan-out.ts"]));
+  });
+
+  for (const f of files) {
+    it(`${f} compiles to the same manifest twice`, async () => {
+      const a = await loadWorkflow(path.join(dir, f));
+      const b = await loadWorkflow(path.join(dir, f));
+      expect(JSON.stringify(a.manifest)).toBe(JSON.stringify(b.manifest));
+      expect(a.manifest.kind).toBe("Workflow");
+    });
+  }
+
+  it.skipIf(!haveArgoCheck)("every example passes the upstream CRD check (needs ../shared/argo)", async () => {
+    const manifests = await Promise.all(files.map(async (f) => (await loadWorkflow(path.join(dir, f))).manifest));
+    const r = await argoCheck(manifests);
+    expect(r.output).toMatch(new RegExp(`${files.length} passed, 0 failed`));
+  });
+});
