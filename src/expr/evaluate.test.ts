@@ -94,6 +94,8 @@ describe("evaluateExpression: comparison and logic", () => {
     ["!true", false],
     ["not false", true],
     ["not (1 > 2)", true],
+    ["1 < 2 < 3", true],
+    ["1 < 3 < 2", false],
   ])("%s", (src, want) => {
     expect(ev(src, { x: null })).toBe(want);
   });

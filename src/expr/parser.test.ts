@@ -120,6 +120,18 @@ describe("parseExpression", () => {
     expect(p("(1 + 2) * 3")).toBe("((1 + 2) * 3)");
   });
 
+  it("chains comparisons with &&, as expr-lang does", () => {
+    expect(p("1 < x < 3")).toBe("((1 < x) && (x < 3))");
+    expect(p("a == b == c")).toBe("((a == b) && (b == c))");
+    expect(p("1 < x <= 3 < y")).toBe("(((1 < x) && (x <= 3)) && (3 < y))");
+  });
+
+  it("refuses to mix ?? with other operators without parentheses", () => {
+    expect(() => parseExpression("a ?? b + 1")).toThrow("operator + and coalesce expressions (??) cannot be mixed");
+    expect(p("(a ?? b) + 1")).toBe("((a ?? b) + 1)");
+    expect(p("a ?? b ?? c")).toBe("((a ?? b) ?? c)");
+  });
+
   it("caches ASTs by source", () => {
     expect(parseExpression("a + b")).toBe(parseExpression("a + b"));
   });

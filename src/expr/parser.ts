@@ -68,6 +68,8 @@ export const PREDICATE_BUILTINS: ReadonlySet<string> = new Set([
   "findLastIndex", "groupBy", "sortBy", "reduce", "sum", "mean", "median",
 ]);
 
+const COMPARISONS: ReadonlySet<string> = new Set(["==", "!=", "<", ">", "<=", ">=", "in", "matches", "contains", "startsWith", "endsWith"]);
+
 const NEGATABLE = new Set(["in", "matches", "contains", "startsWith", "endsWith"]);
 
 class Parser {
@@ -135,6 +137,7 @@ class Parser {
     if (++this.depth > 500) this.fail("expression nested too deeply");
     try {
       let left = this.parsePrimary();
+      let previous: string | undefined;
       for (;;) {
         const t = this.current;
         if (t.kind !== "operator") break;
@@ -152,16 +155,36 @@ class Parser {
         for (let k = 0; k < width; k++) this.next();
         if (op === "|") {
           left = this.parsePipe(left, t);
+          previous = op;
           continue;
         }
+        if (previous === "??" && op !== "??") {
+          this.fail(`operator ${op} and coalesce expressions (??) cannot be mixed; wrap either in parentheses`, t);
+        }
+        previous = op;
         const right = this.parseExpression(info.right ? info.precedence : info.precedence + 1);
         const bin: ExprAst = { kind: "binary", op, left, right, pos: t.pos };
         left = negate ? { kind: "unary", op: "not", operand: bin, pos: t.pos } : bin;
+        if (COMPARISONS.has(op) && !negate) left = this.parseChainedComparison(left, bin);
       }
       if (precedence === 0 && this.is("operator", "?")) left = this.parseConditional(left);
       return left;
     } finally {
       this.depth--;
+    }
+  }
+
+  /** `a < b < c` means `a < b && b < c`, as in expr-lang. */
+  private parseChainedComparison(root: ExprAst, last: Extract<ExprAst, { kind: "binary" }>): ExprAst {
+    let previous = last;
+    for (;;) {
+      const t = this.current;
+      if (t.kind !== "operator" || !COMPARISONS.has(t.value)) return root;
+      this.next();
+      const right = this.parseExpression(21);
+      const cmp: Extract<ExprAst, { kind: "binary" }> = { kind: "binary", op: t.value, left: previous.right, right, pos: t.pos };
+      root = { kind: "binary", op: "&&", left: root, right: cmp, pos: t.pos };
+      previous = cmp;
     }
   }
 

@@ -109,6 +109,21 @@ describe("substituteTags: expression tags", () => {
   });
 });
 
+describe("substituteTags: the scope an expression sees", () => {
+  it("gives the same answers as expanding the whole scope", () => {
+    const v = { a: "leaf", "a.x": "1", "b.c": "2", b: "shadowed", item: "k", "steps.k.out": "K", "steps.j.out": "J" };
+    expect(substituteTags("{{=a.b ?? 'd'}}", v)).toBe("d");
+    expect(substituteTags("{{=a}}", v)).toBe('{"x":"1"}');
+    expect(substituteTags("{{=b.c}}", v)).toBe("2");
+    expect(substituteTags("{{=steps[item].out}}", v)).toBe("K");
+    expect(substituteTags("{{=keys(steps)}}", v)).toBe('["j","k"]');
+    expect(substituteTags("{{=len(keys($env))}}", v)).toBe("4");
+    expect(substituteTags("{{=$env['item']}}", v)).toBe("k");
+    expect(substituteTags("{{=let s = steps; s.j.out}}", v)).toBe("J");
+    expect(substituteTags("{{=map(['j', 'k'], steps[#].out)}}", v)).toBe('["J","K"]');
+  });
+});
+
 describe("expandScope", () => {
   it("nests dotted names", () => {
     expect(expandScope({ "a.b.c": "1", "a.d": "2", e: "3" })).toEqual({ a: { b: { c: "1" }, d: "2" }, e: "3" });

@@ -6,8 +6,8 @@
 import { ExpressionError } from "../errors.ts";
 import { evaluateAst } from "./evaluate.ts";
 import { expressionError, lex, type Token } from "./lexer.ts";
-import { parseExpression } from "./parser.ts";
-import { goJson, isMap } from "./values.ts";
+import { type ExprAst, parseExpression } from "./parser.ts";
+import { goJson } from "./values.ts";
 
 /** Options of {@link substituteTags}. */
 export interface TagOptions {
@@ -30,32 +30,30 @@ export interface TagOptions {
  * // { steps: { a: { outputs: { result: "7" } } }, item: "x" }
  */
 export function expandScope(vars: Readonly<Record<string, string>>): Record<string, unknown> {
-  const keys = Object.keys(vars).sort();
   const result: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]!;
-    // Sorted order puts "a.b…" right after "a" (and after "a-…", "a+…", which sort before ".").
-    let shadowed = false;
-    for (let j = i + 1; j < keys.length && keys[j]!.startsWith(key); j++) {
-      if (keys[j]!.startsWith(key + ".")) {
-        shadowed = true;
-        break;
-      }
-    }
-    if (shadowed) continue;
-    const parts = key.split(".");
+  // Maps created here, so that a leaf never overwrites one and a map always replaces a leaf:
+  // the most specific name wins whatever the key order.
+  const created = new WeakSet<object>();
+  for (const key in vars) {
+    const value = vars[key];
     let current = result;
-    for (let p = 0; p < parts.length - 1; p++) {
-      const part = parts[p]!;
+    let start = 0;
+    for (let dot = key.indexOf("."); dot >= 0; dot = key.indexOf(".", start)) {
+      const part = key.slice(start, dot);
       const next = current[part];
-      if (isMap(next)) current = next as Record<string, unknown>;
-      else {
-        const created: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-        current[part] = created;
-        current = created;
+      if (typeof next === "object" && next !== null && created.has(next)) {
+        current = next as Record<string, unknown>;
+      } else {
+        const map = Object.create(null) as Record<string, unknown>;
+        created.add(map);
+        current[part] = map;
+        current = map;
       }
+      start = dot + 1;
     }
-    current[parts[parts.length - 1]!] = vars[key];
+    const last = key.slice(start);
+    const existing = current[last];
+    if (!(typeof existing === "object" && existing !== null && created.has(existing))) current[last] = value;
   }
   return result;
 }
@@ -116,7 +114,6 @@ export function substituteTags(text: string, vars: Readonly<Record<string, strin
   if (start < 0) return text;
   let out = "";
   let last = 0;
-  let env: Record<string, unknown> | undefined;
   while (start >= 0) {
     const end = text.indexOf("}}", start + 2);
     if (end < 0) throw new ExpressionError(`template ${JSON.stringify(text.length > 120 ? text.slice(0, 120) + "…" : text)}: unterminated tag "{{" at ${start}`);
@@ -128,8 +125,7 @@ export function substituteTags(text: string, vars: Readonly<Record<string, strin
       if (keep && LATE_VARIABLES.some((v) => vars[v] === undefined && mentions(expression, v))) {
         out += verbatim;
       } else {
-        env ??= expandScope(vars);
-        out += expressionTag(expression, verbatim, env, keep);
+        out += expressionTag(expression, verbatim, vars, keep);
       }
     } else {
       const value = vars[tag.trim()];
@@ -143,10 +139,122 @@ export function substituteTags(text: string, vars: Readonly<Record<string, strin
   return out + text.slice(last);
 }
 
-function expressionTag(expression: string, verbatim: string, env: Record<string, unknown>, keep: boolean): string {
+/** The dotted paths an expression reads from its scope, or "all" when it reads `$env`. */
+function readPaths(ast: ExprAst): readonly string[] | "all" {
+  const cached = pathCache.get(ast);
+  if (cached !== undefined) return cached;
+  const paths = new Set<string>();
+  let all = false;
+  /** The static dotted path of a member chain rooted at an identifier, if any. */
+  const chain = (node: ExprAst): string | undefined => {
+    if (node.kind === "identifier") return node.name;
+    if (node.kind === "member" && node.property.kind === "string") {
+      const base = chain(node.object);
+      return base === undefined ? undefined : `${base}.${node.property.value}`;
+    }
+    return undefined;
+  };
+  const visit = (node: ExprAst): void => {
+    if (all) return;
+    const path = chain(node);
+    if (path !== undefined) {
+      if (path === "$env" || path.startsWith("$env.")) all = true;
+      paths.add(path);
+      return;
+    }
+    switch (node.kind) {
+      case "array":
+        node.elements.forEach(visit);
+        return;
+      case "map":
+        node.entries.forEach((e) => (visit(e.key), visit(e.value)));
+        return;
+      case "member":
+        visit(node.object);
+        visit(node.property);
+        return;
+      case "slice":
+        visit(node.object);
+        if (node.from) visit(node.from);
+        if (node.to) visit(node.to);
+        return;
+      case "call":
+        visit(node.callee);
+        node.args.forEach(visit);
+        return;
+      case "closure":
+        visit(node.body);
+        return;
+      case "unary":
+        visit(node.operand);
+        return;
+      case "binary":
+        visit(node.left);
+        visit(node.right);
+        return;
+      case "conditional":
+        visit(node.test);
+        visit(node.consequent);
+        visit(node.alternate);
+        return;
+      case "let":
+        visit(node.value);
+        visit(node.body);
+        return;
+      default:
+        return;
+    }
+  };
+  visit(ast);
+  const result = all ? "all" : [...paths];
+  pathCache.set(ast, result);
+  return result;
+}
+const pathCache = new WeakMap<ExprAst, readonly string[] | "all">();
+
+/**
+ * The nested environment an expression sees: {@link expandScope} of only the names it can
+ * reach, which gives the same values as expanding the whole scope (large scopes of step
+ * outputs make a full expansion per tag costly).
+ */
+function envFor(ast: ExprAst, vars: Readonly<Record<string, string>>): Record<string, unknown> {
+  const paths = readPaths(ast);
+  if (paths === "all") return expandScope(vars);
+  if (paths.length === 0) return {};
+  const subset: Record<string, string> = {};
+  const n = paths.length;
+  for (const key in vars) {
+    for (let i = 0; i < n; i++) {
+      const path = paths[i]!;
+      // key is the path, below it, or above it (then it may still lose to a more specific name).
+      const shorter = key.length <= path.length ? key : path;
+      const longer = shorter === key ? path : key;
+      if (longer.startsWith(shorter) && (longer.length === shorter.length || longer.charCodeAt(shorter.length) === 46)) {
+        subset[key] = vars[key]!;
+        break;
+      }
+    }
+  }
+  // A name that is only a prefix of a read path loses against any more specific name, as in
+  // the full expansion, even when that name is not reached by the expression.
+  for (const key in subset) {
+    if (paths.some((p) => p.startsWith(key + ".")) && !paths.some((p) => p === key || key.startsWith(p + "."))) {
+      for (const other in vars) {
+        if (other.startsWith(key + ".")) {
+          subset[other] = vars[other]!;
+          break;
+        }
+      }
+    }
+  }
+  return expandScope(subset);
+}
+
+function expressionTag(expression: string, verbatim: string, vars: Readonly<Record<string, string>>, keep: boolean): string {
   let value: unknown;
   try {
-    value = evaluateAst(parseExpression(expression), expression, env);
+    const ast = parseExpression(expression);
+    value = evaluateAst(ast, expression, envFor(ast, vars));
   } catch (e) {
     if (keep) return verbatim;
     if (e instanceof ExpressionError) throw new ExpressionError(`failed to evaluate ${verbatim}: ${e.message}`);
