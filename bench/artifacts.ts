@@ -9,6 +9,8 @@
  *   OPFLOW_BENCH_SMALL_FILES  number of small files                            default 10000
  *   OPFLOW_BENCH_SMALL_BYTES  size of each small file in bytes                 default 1024
  *   OPFLOW_BENCH_BACKENDS     comma-separated: local, s3                       default local,s3
+ *   OPFLOW_BENCH_S3_COPY_LIMIT  S3StorageClient copyLimit in bytes: objects above it skip the
+ *                             temporary key + server-side copy (0: every upload goes direct)   default 5 GiB
  * Temporary files are removed at the end, also on failure.
  */
 import { randomBytes } from "node:crypto";
@@ -125,6 +127,7 @@ async function main(): Promise<void> {
             bucket: "bench",
             accessKey: server.clientOptions.accessKey,
             secretKey: server.clientOptions.secretKey,
+            ...(process.env.OPFLOW_BENCH_S3_COPY_LIMIT && { copyLimit: envNumber("OPFLOW_BENCH_S3_COPY_LIMIT", 0) }),
           });
         }
       } else throw new Error(`OPFLOW_BENCH_BACKENDS: unknown backend ${JSON.stringify(backend)} (local, s3)`);

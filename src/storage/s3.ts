@@ -1,6 +1,7 @@
 import { createHash, type Hash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, rename, rm, stat } from "node:fs/promises";
+import type { IncomingHttpHeaders } from "node:http";
 import path from "node:path";
 import { Transform, type Readable, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -260,18 +261,22 @@ export class S3StorageClient implements StorageClient {
   async download(key: string, localPath: string, options: TransferOptions = {}): Promise<void> {
     validateStorageKey(key);
     const target = this.target("download", key);
-    const info = await withRetry(() => this.client.statObject(this.bucket, key), target, this.retry);
-    const expected = options.expectedMd5?.toLowerCase() ?? md5Of(info.metaData, info.etag);
     const file = path.resolve(localPath);
     await withRetry(async () => {
       await mkdir(path.dirname(file), { recursive: true });
       const tmp = temporaryKey(file);
       try {
-        const stream: Readable = await this.client.getObject(this.bucket, key);
-        const meter = new DigestMeter(Number.MAX_SAFE_INTEGER, info.size, options.onProgress);
+        // One GET: size, etag and metadata come from the response headers.
+        const stream = (await this.client.getObject(this.bucket, key)) as Readable & { headers?: IncomingHttpHeaders };
+        const headers = stream.headers ?? {};
+        const size = Number(headers["content-length"] ?? Number.NaN);
+        const meta = headers[`x-amz-meta-${MD5_METADATA}`];
+        const etag = typeof headers.etag === "string" ? headers.etag : "";
+        const expected = options.expectedMd5?.toLowerCase() ?? md5Of({ [MD5_METADATA]: meta }, etag);
+        const meter = new DigestMeter(Number.MAX_SAFE_INTEGER, Number.isFinite(size) ? size : 0, options.onProgress);
         await pipeline(stream, meter, createWriteStream(tmp));
-        if (meter.bytes !== info.size) {
-          throw Object.assign(new Error(`short read: got ${meter.bytes} of ${info.size} bytes`), { code: "ECONNRESET" });
+        if (Number.isFinite(size) && meter.bytes !== size) {
+          throw Object.assign(new Error(`short read: got ${meter.bytes} of ${size} bytes`), { code: "ECONNRESET" });
         }
         const md5 = meter.md5();
         if (expected !== undefined && md5 !== expected) {
