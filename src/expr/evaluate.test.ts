@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ExpressionError } from "../errors.ts";
-import { evaluateExpression } from "./evaluate.ts";
+import { evaluateBool, evaluateExpression } from "./evaluate.ts";
 
 const ev = (src: string, env: Record<string, unknown> = {}): unknown => evaluateExpression(src, env);
 
@@ -338,5 +338,18 @@ describe("evaluateExpression: Argo environment", () => {
 
   it("lets Argo's functions win over variables of the same name, as Argo's env does", () => {
     expect(ev("sprig.upper('a')", { sprig: "shadow" })).toBe("A");
+  });
+});
+
+describe("evaluateBool", () => {
+  it("returns booleans", () => {
+    expect(evaluateBool("asInt(lastRetry.exitCode) > 1", { lastRetry: { exitCode: "2" } })).toBe(true);
+    expect(evaluateBool("1 > 2", {})).toBe(false);
+  });
+
+  it("fails on a non-boolean result, as Argo's EvalBool", () => {
+    expect(() => evaluateBool("1 + 1", {})).toThrow(ExpressionError);
+    expect(() => evaluateBool("1 + 1", {})).toThrow('expression "1 + 1": the result must be a bool, got int 2');
+    expect(() => evaluateBool("x", { x: null })).toThrow("got nil");
   });
 });

@@ -470,7 +470,13 @@ function calleeName(node: ExprAst): string {
 }
 
 /**
- * Evaluates an already parsed expression against an environment. See {@link evaluateExpression}.
+ * Evaluates an already parsed expression against an environment (the AST of
+ * {@link parseExpression}; `source` is its text, for error messages). See
+ * {@link evaluateExpression}.
+ *
+ * @example
+ * const src = "a * 2";
+ * evaluateAst(parseExpression(src), src, { a: 21 }); // 42
  */
 export function evaluateAst(ast: ExprAst, source: string, env: Readonly<Record<string, unknown>>, options: EvaluateOptions = {}): unknown {
   const disabled = new Set(options.disableBuiltins ?? []);
@@ -496,4 +502,21 @@ export function evaluateAst(ast: ExprAst, source: string, env: Readonly<Record<s
  */
 export function evaluateExpression(src: string, env: Readonly<Record<string, unknown>>, options: EvaluateOptions = {}): unknown {
   return evaluateAst(parseExpression(src), src, env, options);
+}
+
+/**
+ * Evaluates an expression that must yield a boolean, as Argo's `EvalBool` does for
+ * `retryStrategy.expression`, lifecycle hook `expression`s and `depends` (over an environment
+ * built with {@link expandScope}).
+ *
+ * @throws ExpressionError when evaluation fails or the result is not a boolean.
+ * @example
+ * evaluateBool("asInt(lastRetry.exitCode) > 1", { lastRetry: { exitCode: "2" } }); // true
+ */
+export function evaluateBool(src: string, env: Readonly<Record<string, unknown>>, options: EvaluateOptions = {}): boolean {
+  const value = evaluateExpression(src, env, options);
+  if (typeof value !== "boolean") {
+    throw expressionError(src, `the result must be a bool, got ${typeName(value)} ${describe(value)}`);
+  }
+  return value;
 }

@@ -4,7 +4,7 @@
  */
 export { ExpressionError } from "../errors.ts";
 export { parseExpression, type ExprAst } from "./parser.ts";
-export { evaluateExpression, evaluateAst, type EvaluateOptions } from "./evaluate.ts";
+export { evaluateExpression, evaluateAst, evaluateBool, type EvaluateOptions } from "./evaluate.ts";
 export { evaluateWhen } from "./govaluate.ts";
 export { substituteTags, expandScope, renderTagValue, type TagOptions } from "./tags.ts";
 export { queryJsonPath } from "./jsonpath.ts";

@@ -31,6 +31,11 @@ describe("substituteTags: simple tags", () => {
     expect(substituteTags(text, vars)).toBe(want);
   });
 
+  it("resolves a nested tag as Argo does: {{a {{b}} keeps the outer braces", () => {
+    expect(substituteTags("{{x {{item}}", vars)).toBe("{{x x");
+    expect(() => substituteTags("{{x {{nope}}", vars)).toThrow("failed to resolve {{x {{nope}}");
+  });
+
   it("does not re-substitute values that contain tags", () => {
     expect(substituteTags("{{a}}", { a: "{{b}}", b: "no" })).toBe("{{b}}");
   });

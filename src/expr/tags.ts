@@ -90,6 +90,10 @@ function mentions(expression: string, variable: string): boolean {
 /**
  * Renders the value of an expression tag as Argo writes it: strings as they are, anything else
  * as Go's `json.Marshal` (`3`, `2.5`, `true`, `[1,2]`, `{"a":"b"}`).
+ *
+ * @example
+ * renderTagValue([1, "a"]); // '[1,"a"]'
+ * renderTagValue("plain"); // "plain"
  */
 export function renderTagValue(value: unknown): string {
   return typeof value === "string" ? value : goJson(value);
@@ -129,7 +133,9 @@ export function substituteTags(text: string, vars: Readonly<Record<string, strin
       }
     } else {
       const value = vars[tag.trim()];
+      const nested = value === undefined ? nestedTag(tag, vars) : undefined;
       if (value !== undefined) out += value;
+      else if (nested !== undefined) out += nested;
       else if (keep) out += verbatim;
       else throw new ExpressionError(`failed to resolve ${verbatim}: no variable named ${JSON.stringify(tag.trim())}`);
     }
@@ -248,6 +254,17 @@ function envFor(ast: ExprAst, vars: Readonly<Record<string, string>>): Record<st
     }
   }
   return expandScope(subset);
+}
+
+/**
+ * `{{a {{b}}`: the tag ends at the first `}}`, so it reads `a {{b`; Argo then resolves the inner
+ * `b` and writes `{{a ` followed by its value (upstream simpleReplace).
+ */
+function nestedTag(tag: string, vars: Readonly<Record<string, string>>): string | undefined {
+  const index = tag.lastIndexOf("{{");
+  if (index <= 0) return undefined;
+  const inner = vars[tag.slice(index + 2)];
+  return inner === undefined ? undefined : `{{${tag.slice(0, index)}${inner}`;
 }
 
 function expressionTag(expression: string, verbatim: string, vars: Readonly<Record<string, string>>, keep: boolean): string {

@@ -112,8 +112,13 @@ export function formatGoNumber(v: number): string {
 }
 
 /**
- * `fmt.Sprintf("%v", v)` in Go: what Argo writes for the result of a `{{=…}}` tag. Strings as
- * they are, numbers as above, `[a b]` for lists, `map[k:v]` (sorted keys) for maps, `<nil>`.
+ * `fmt.Sprintf("%v", v)` in Go, as expr-lang's `string()` and sprig's `toString` print values:
+ * strings as they are, numbers as above, `[a b]` for lists, `map[k:v]` (sorted keys) for maps,
+ * `<nil>`.
+ *
+ * @example
+ * formatGoValue([1, "a", { k: true }]); // "[1 a map[k:true]]"
+ * formatGoValue(1e6 + 0.5); // "1.0000005e+06"
  */
 export function formatGoValue(v: unknown): string {
   if (isNil(v)) return "<nil>";
@@ -141,6 +146,9 @@ export function formatGoValue(v: unknown): string {
 /**
  * Go's `json.Marshal(v)` (compact, map keys sorted, `<`, `>`, `&` escaped as `\u003c` …), as
  * Argo's `toJson` and sprig's `toJson` produce. `indent` gives `json.MarshalIndent(v, "", indent)`.
+ *
+ * @example
+ * goJson({ b: 1, a: "<" }); // '{"a":"\u003c","b":1}'
  */
 export function goJson(v: unknown, indent = ""): string {
   return marshal(v, indent, "");
