@@ -176,6 +176,69 @@ describe("S3StorageClient when the server dies mid-transfer", () => {
     }
   });
 
+  it("leaves no object when a direct (over the copy limit) multipart upload is cut", async () => {
+    const server = await startS3Server({ buckets: ["opflow-test"] });
+    const directory = server.directory;
+    const storage = new S3StorageClient({
+      endpoint: server.endpoint,
+      bucket: "opflow-test",
+      accessKey: server.clientOptions.accessKey,
+      secretKey: server.clientOptions.secretKey,
+      partSize: 5 * MiB,
+      copyLimit: 0,
+      retry: { attempts: 2, baseDelayMs: 20 },
+    });
+    const file = path.join(work, "cut-direct.bin");
+    await writeFile(file, randomBytes(11 * 1000 * 1000));
+    let stopping: Promise<void> | undefined;
+    server.onRequest((r) => {
+      if (r.method === "PUT" && r.url.includes("partNumber=2")) stopping ??= server.stop({ keepData: true });
+    });
+    const err = await storage.upload(file, "cut-direct/data.bin").catch((e: unknown) => e);
+    await stopping;
+    expect(err).toBeInstanceOf(StorageError);
+    const again = await startS3Server({ buckets: ["opflow-test"], directory, port: server.port });
+    try {
+      expect(await storage.exists("cut-direct/data.bin")).toBe(false);
+    } finally {
+      await again.stop();
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+
+  it("retries with backoff while the server restarts, then succeeds", async () => {
+    const server = await startS3Server({ buckets: ["opflow-test"] });
+    const directory = server.directory;
+    const port = server.port;
+    await server.stop({ keepData: true });
+    const storage = new S3StorageClient({
+      endpoint: server.endpoint,
+      bucket: "opflow-test",
+      accessKey: server.clientOptions.accessKey,
+      secretKey: server.clientOptions.secretKey,
+      retry: { attempts: 6, baseDelayMs: 100, maxDelayMs: 400 },
+    });
+    const file = path.join(work, "retry.txt");
+    await writeFile(file, "eventually");
+    let again: S3TestServer | undefined;
+    const restart = new Promise<void>((resolve) =>
+      setTimeout(async () => {
+        again = await startS3Server({ buckets: ["opflow-test"], directory, port });
+        resolve();
+      }, 250),
+    );
+    try {
+      const stored = await storage.upload(file, "retry/ok.txt");
+      await restart;
+      expect(stored.md5).toBe(md5("eventually"));
+      expect(await storage.exists("retry/ok.txt")).toBe(true);
+    } finally {
+      await restart;
+      await again?.stop();
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+
   it("gives a StorageError and writes no file when a download is cut", async () => {
     const server = await startS3Server({ buckets: ["opflow-test"] });
     const storage = new S3StorageClient({
@@ -189,13 +252,18 @@ describe("S3StorageClient when the server dies mid-transfer", () => {
     await writeFile(file, randomBytes(20 * MiB));
     await storage.upload(file, "dl/data.bin");
     let stopping: Promise<void> | undefined;
-    server.onRequest((r) => {
-      if (r.method === "GET" && r.url.startsWith("/opflow-test/dl/data.bin")) {
-        setTimeout(() => (stopping ??= server.stop()), 5);
-      }
-    });
+    let received = 0;
     const dest = path.join(work, "dl-out", "data.bin");
-    const err = await storage.download("dl/data.bin", dest).catch((e: unknown) => e);
+    // Stop the server once the first bytes have arrived: the cut happens mid-stream.
+    const err = await storage
+      .download("dl/data.bin", dest, {
+        onProgress: (done) => {
+          received = done;
+          stopping ??= server.stop();
+        },
+      })
+      .catch((e: unknown) => e);
+    expect(received).toBeGreaterThan(0);
     await stopping;
     expect(err).toBeInstanceOf(StorageError);
     expect((err as Error).message).toContain("opflow-test/dl/data.bin");
