@@ -27,13 +27,13 @@ function manifest(name = "hello-"): Workflow {
         {
           name: "main",
           steps: [
-            [{ name: "gen", template: "gen", arguments: { parameters: [{ name: "opflow_key", value: "gen-1" }] } }],
+            [{ name: "gen", template: "gen", arguments: { parameters: [{ name: "opflow-key", value: "gen-1" }] } }],
             [{ name: "train", template: "train", arguments: { artifacts: [{ name: "data", from: "{{steps.gen.outputs.artifacts.data}}" }] } }],
           ],
         },
         {
           name: "gen",
-          inputs: { parameters: [{ name: "opflow_key" }] },
+          inputs: { parameters: [{ name: "opflow-key" }] },
           outputs: {
             parameters: [{ name: "count", valueFrom: { path: "/tmp/outputs/parameters/count" }, globalName: "count" }],
             artifacts: [{ name: "data", path: "/tmp/outputs/artifacts/data" }],
@@ -55,7 +55,7 @@ function manifest(name = "hello-"): Workflow {
 /** Gives the node inputs that Argo records (the key parameter) to the gen node. */
 function withKeys(wf: Workflow, status: WorkflowStatus): WorkflowStatus {
   for (const n of Object.values(status.nodes ?? {})) {
-    if (n.templateName === "gen" && n.type === "Pod") n.inputs = { parameters: [{ name: "opflow_key", value: "gen-1" }] };
+    if (n.templateName === "gen" && n.type === "Pod") n.inputs = { parameters: [{ name: "opflow-key", value: "gen-1" }] };
   }
   void wf;
   return status;

@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Workflow } from "../src/argo/model.ts";
 import { workflowHandle } from "../src/argo/workflow-handle.ts";
+import { KEY_PARAMETER } from "../src/contract.ts";
 import { FakeKubeServer, SHARED_ARGO_DIR, crdValidation } from "./fake-kube-server.ts";
 import { argoStatus, buildNodes, type DrivePhase } from "./fake-argo-status.ts";
 import { opflow } from "./cli-capture.ts";
@@ -66,7 +67,7 @@ describe.skipIf(files.length === 0)("examples on a fake cluster", { timeout: 120
     const done = await handle.wait({ timeout: "20s", pollInterval: "30ms", onUpdate: (s) => phases.push(s.phase ?? "") });
     timers.forEach(clearTimeout);
     expect(done.status?.phase).toBe(final);
-    expect(phases.filter((p, i) => p !== phases[i - 1])).toEqual(["", "Pending", "Running", final]);
+    expect(phases.filter((p, i) => p !== phases[i - 1]), phases.join(",")).toEqual(["", "Pending", "Running", final]);
 
     const leaves = buildNodes(done).leaves.filter((n) => n.type === "Pod");
     const pods = await handle.querySteps({ type: "Pod" });
@@ -82,6 +83,13 @@ describe.skipIf(files.length === 0)("examples on a fake cluster", { timeout: 120
       if (step.phase !== "Succeeded") continue;
       for (const p of template?.outputs?.parameters ?? []) expect(step.outputs.parameters[p.name]).toBeDefined();
       for (const a of template?.outputs?.artifacts ?? []) expect(step.outputs.artifacts[a.name]?.s3?.key).toMatch(new RegExp(`^${name}/`));
+    }
+
+    // Keyed steps (the compiler passes the key as an input parameter) are found by key.
+    for (const step of await handle.querySteps({ type: ["Pod", "Retry"] })) {
+      const key = step.inputs.parameters[KEY_PARAMETER];
+      if (key === undefined || key.includes("{{")) continue;
+      expect((await handle.querySteps({ key })).map((s) => s.id)).toContain(step.id);
     }
 
     const get = await opflow("get", name, "--kubeconfig", kubeconfig, "--json");

@@ -50,7 +50,7 @@ describe("querySteps", () => {
           phase: "Succeeded",
           templateName: "train",
           startedAt: "2026-01-01T00:00:02Z",
-          inputs: { parameters: [{ name: "opflow_key", value: "train-a" }, { name: "lr", value: "0.1" }] },
+          inputs: { parameters: [{ name: "opflow-key", value: "train-a" }, { name: "lr", value: "0.1" }] },
           outputs: { parameters: [{ name: "loss", value: "0.5" }], artifacts: [artifact], exitCode: "0" },
         }),
         node({
@@ -94,7 +94,7 @@ describe("querySteps", () => {
     const [a] = querySteps(run, { key: "train-a" });
     expect(a?.key).toBe("train-a");
     expect(a?.podName).toBe(`wf-train-${fnv32a("wf[0].train(0:a)")}`);
-    expect(a?.inputs.parameters).toEqual({ opflow_key: "train-a", lr: "0.1" });
+    expect(a?.inputs.parameters).toEqual({ "opflow-key": "train-a", lr: "0.1" });
     expect(a?.outputs.parameters).toEqual({ loss: "0.5" });
     expect(a?.outputs.exitCode).toBe("0");
     expect(a?.outputs.artifacts["model"]).toEqual({ name: "model", s3: { key: "wf/model.tgz" } });

@@ -59,7 +59,7 @@ export function buildNodes(wf: Workflow): Built {
   };
 
   const stack: string[] = [];
-  const visit = (name: string, displayName: string, t: Template | undefined, boundary: string | undefined, step?: WorkflowStep): NodeStatus => {
+  const visit = (name: string, displayName: string, t: Template | undefined, boundary: string | undefined, step?: WorkflowStep, item?: unknown): NodeStatus => {
     if (!t) return add(name, displayName, "Skipped", undefined, boundary);
     // Recursion (a template calling itself, guarded by `when`): expand one level, then skip.
     if (stack.filter((n) => n === t.name).length >= 2) {
@@ -70,13 +70,13 @@ export function buildNodes(wf: Workflow): Built {
     }
     stack.push(t.name);
     try {
-      return visitTemplate(name, displayName, t, boundary, step);
+      return visitTemplate(name, displayName, t, boundary, step, item);
     } finally {
       stack.pop();
     }
   };
 
-  const visitTemplate = (name: string, displayName: string, t: Template, boundary: string | undefined, step?: WorkflowStep): NodeStatus => {
+  const visitTemplate = (name: string, displayName: string, t: Template, boundary: string | undefined, step?: WorkflowStep, item?: unknown): NodeStatus => {
     if (t.steps) {
       const node = add(name, displayName, "Steps", t.name, boundary);
       t.steps.forEach((group, i) => {
@@ -84,7 +84,7 @@ export function buildNodes(wf: Workflow): Built {
         child(node, g);
         for (const s of group) {
           for (const e of expand(s)) {
-            const c = visit(`${name}[${i}].${e.displayName}`, e.displayName, templates.get(s.template ?? ""), node.id, s);
+            const c = visit(`${name}[${i}].${e.displayName}`, e.displayName, templates.get(s.template ?? ""), node.id, s, e.item);
             child(g, c);
           }
         }
@@ -100,7 +100,7 @@ export function buildNodes(wf: Workflow): Built {
         } else {
           const group = add(`${name}.${task.name}`, task.name, "TaskGroup", task.template, node.id);
           child(node, group);
-          for (const e of items) child(group, visit(`${name}.${e.displayName}`, e.displayName, templates.get(task.template ?? ""), node.id, task));
+          for (const e of items) child(group, visit(`${name}.${e.displayName}`, e.displayName, templates.get(task.template ?? ""), node.id, task, e.item));
         }
       }
       return node;
@@ -110,15 +110,28 @@ export function buildNodes(wf: Workflow): Built {
       leaves.push(node);
       return node;
     }
+    // Inputs as Argo records them: the step's arguments over the template's defaults (tags
+    // are left unresolved; `{{item}}` becomes the loop item).
+    const inputs = (): NodeStatus["inputs"] => {
+      const params: Parameter[] = (t.inputs?.parameters ?? []).map((p) => {
+        const arg = step?.arguments?.parameters?.find((a) => a.name === p.name);
+        const value = arg?.value ?? p.value ?? p.default;
+        return { name: p.name, ...(value !== undefined ? { value: item !== undefined ? value.replace(/\{\{item\}\}/g, itemLabel(item)) : value } : {}) };
+      });
+      return params.length > 0 ? { parameters: params } : undefined;
+    };
     if (t.retryStrategy) {
       const retry = add(name, displayName, "Retry", t.name, boundary);
       const attempt = add(`${name}(0)`, `${displayName}(0)`, "Pod", t.name, boundary);
+      const recorded = inputs();
+      if (recorded) retry.inputs = attempt.inputs = recorded;
       child(retry, attempt);
       leaves.push(attempt);
-      void step;
       return retry;
     }
     const pod = add(name, displayName, "Pod", t.name, boundary);
+    const recorded = inputs();
+    if (recorded) pod.inputs = recorded;
     leaves.push(pod);
     return pod;
   };

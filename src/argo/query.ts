@@ -6,12 +6,7 @@
  */
 import type { Artifact, NodePhase, NodeStatus, NodeType, Outputs, Workflow, WorkflowPhase } from "./model.ts";
 import { podNameOf } from "./pod-name.ts";
-
-/**
- * Input parameter by which a compiled step carries its `key` (the step's stable identity for
- * queries and reuse). The compiler adds it to keyed steps; `dflow_key` is read too.
- */
-export const STEP_KEY_PARAMETER = "opflow_key";
+import { KEY_PARAMETER } from "../contract.ts";
 
 /** Parameters (string values, as Argo stores them) and artifact references of a step. */
 export interface StepIO {
@@ -119,7 +114,8 @@ function outputsOf(src: Outputs | undefined): StepOutputs {
 
 function keyOf(node: NodeStatus): string | undefined {
   const params = node.inputs?.parameters ?? [];
-  return (params.find((p) => p.name === STEP_KEY_PARAMETER) ?? params.find((p) => p.name === "dflow_key"))?.value;
+  // The compiler passes a step's key as the input parameter KEY_PARAMETER; dflow's is read too.
+  return (params.find((p) => p.name === KEY_PARAMETER) ?? params.find((p) => p.name === "dflow_key"))?.value;
 }
 
 function list<T>(v: T | readonly T[] | undefined): readonly T[] | undefined {

@@ -88,10 +88,19 @@ export async function waitForWorkflow(client: ArgoClient, name: string, options:
     }
     outer?.addEventListener("abort", onAbort);
 
+    const seenVersions = new Set<string>();
+    // The watch and the poll may deliver versions out of order: report only newer ones.
+    // resourceVersion is opaque, but etcd's are integers; compare them as such when they are.
+    const isNewer = (version: string): boolean => {
+      if (seenVersions.has(version)) return false;
+      if (lastVersion !== undefined && /^\d+$/.test(version) && /^\d+$/.test(lastVersion)) return BigInt(version) > BigInt(lastVersion);
+      return version !== lastVersion;
+    };
     const seen = (wf: Workflow): void => {
       if (done) return;
       const version = wf.metadata.resourceVersion ?? JSON.stringify(wf.status ?? {});
-      if (version !== lastVersion) {
+      if (isNewer(version)) {
+        seenVersions.add(version);
         lastVersion = version;
         last = wf;
         try {
