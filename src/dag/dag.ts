@@ -28,6 +28,10 @@ interface RenderedTask {
   readonly argo: DAGTask;
   /** Tasks of this DAG it depends on (names). */
   readonly deps: string[];
+  /** Tasks of this DAG whose outputs it reads. */
+  readonly reads?: ReadonlySet<string>;
+  /** Whether it reads an input of this DAG. */
+  readonly readsInputs?: boolean;
 }
 
 /**
@@ -41,6 +45,7 @@ interface RenderedTask {
 export class DAG<I extends Signature = {}, O extends Signature = {}> extends GraphTemplate<I, O> {
   private readonly tasks: TaskLike[] = [];
   private readonly byName = new Map<string, TaskLike>();
+  private readonly indexOf = new Map<string, number>();
   private readonly maxTasks: number;
 
   constructor(options: DAGOptions<I, O>) {
@@ -59,6 +64,7 @@ export class DAG<I extends Signature = {}, O extends Signature = {}> extends Gra
       if (this.byName.has(t.name)) throw new ValidationError(`DAG "${this.name}": task name "${t.name}" is used twice`);
       t.attach(this);
       this.byName.set(t.name, t);
+      this.indexOf.set(t.name, this.tasks.length);
       this.tasks.push(t);
     }
     return tasks;
@@ -77,10 +83,12 @@ export class DAG<I extends Signature = {}, O extends Signature = {}> extends Gra
   private renderTasks(compiler: TemplateCompiler, ctxFor: (visit: (v: Variable) => void) => RenderContext): RenderedTask[] {
     return this.tasks.map((task) => {
       const read = new Set<string>();
+      let readsInputs = false;
       const visit = (v: Variable): void => {
         if (!isSourced(v)) return;
         const s = v.source;
         if (s.type === "output" && s.producer.parentTemplate === this && s.producer.name !== task.name) read.add(s.producer.name);
+        else if (s.type === "input" && s.owner === this) readsInputs = true;
       };
       const ctx = ctxFor(visit);
       const argo = task.toArgoStep({ ...compiler, context: () => ctx }, this) as DAGTask;
@@ -99,8 +107,7 @@ export class DAG<I extends Signature = {}, O extends Signature = {}> extends Gra
         }
       }
       if (deps.has(task.name)) throw new CompileError(`DAG "${this.name}": task "${task.name}" depends on itself`);
-      const order = (n: string): number => this.tasks.findIndex((t) => t.name === n);
-      const sorted = [...deps].sort((a, b) => order(a) - order(b));
+      const sorted = [...deps].sort((a, b) => (this.indexOf.get(a) as number) - (this.indexOf.get(b) as number));
       if (logic !== undefined) {
         const text = logic instanceof Depends ? logic.render() : logic;
         const missing = sorted.filter((d) => !logicNames.includes(d));
@@ -108,7 +115,7 @@ export class DAG<I extends Signature = {}, O extends Signature = {}> extends Gra
       } else if (sorted.length) {
         argo.depends = sorted.join(" && ");
       }
-      return { task, argo: reorderTask(argo), deps: sorted };
+      return { task, argo: reorderTask(argo), deps: sorted, reads: read, readsInputs };
     });
   }
 
@@ -213,7 +220,10 @@ export class DAG<I extends Signature = {}, O extends Signature = {}> extends Gra
     for (const r of order) {
       const k = chunkOf.get(r.task.name) as number;
       const ctx = contexts[k] as RenderContext;
-      const argo = r.task.toArgoStep({ ...compiler, context: () => ctx }, this) as DAGTask;
+      // Re-render only what reads across parts or the DAG's inputs; the rest is unchanged.
+      const local_ = !r.readsInputs && [...(r.reads ?? [])].every((d) => chunkOf.get(d) === k);
+      const argo = local_ ? { ...r.argo } : (r.task.toArgoStep({ ...compiler, context: () => ctx }, this) as DAGTask);
+      delete argo.depends;
       const local = r.deps.filter((d) => chunkOf.get(d) === k);
       const foreign = r.deps.filter((d) => chunkOf.get(d) !== k);
       for (const d of foreign) chunkDeps[k]?.add(chunkOf.get(d) as number);

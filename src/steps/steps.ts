@@ -177,6 +177,7 @@ function artifactFrom(value: unknown, compiler: TemplateCompiler, owner: Templat
  */
 export class Steps<I extends Signature = {}, O extends Signature = {}> extends GraphTemplate<I, O> {
   private readonly groups: StepLike[][] = [];
+  private readonly names = new Set<string>();
 
   constructor(options: GraphTemplateOptions<I, O>) {
     super(options);
@@ -186,11 +187,12 @@ export class Steps<I extends Signature = {}, O extends Signature = {}> extends G
   add<S extends StepLike | readonly StepLike[]>(steps: S): S {
     const group = (Array.isArray(steps) ? [...steps] : [steps]) as StepLike[];
     if (group.length === 0) throw new ValidationError(`Steps "${this.name}": add() needs at least one step`);
-    const names = new Set(this.groups.flat().map((s) => s.name));
+    const fresh = new Set<string>();
     for (const s of group) {
-      if (names.has(s.name)) throw new ValidationError(`Steps "${this.name}": step name "${s.name}" is used twice`);
-      names.add(s.name);
+      if (this.names.has(s.name) || fresh.has(s.name)) throw new ValidationError(`Steps "${this.name}": step name "${s.name}" is used twice`);
+      fresh.add(s.name);
     }
+    for (const n of fresh) this.names.add(n);
     for (const s of group) s.attach(this);
     this.groups.push(group);
     return steps;

@@ -3,8 +3,8 @@
  * typed Argo v4 manifest — the single intermediate representation (DESIGN.md) — which is
  * submitted to Argo or interpreted by the local engine.
  */
-import YAML from "yaml";
 import { compileTemplates, checkSize } from "../argo/compile.ts";
+import { toYaml } from "../argo/yaml.ts";
 import type {
   Artifact,
   ArtifactRepositoryRef,
@@ -219,7 +219,7 @@ export class Workflow<I extends Signature = Signature> {
 
   /** The manifest as YAML. */
   toYaml(options?: CompileOptions): string {
-    return YAML.stringify(this.compile(options), { lineWidth: 0, aliasDuplicateObjects: false });
+    return toYaml(this.compile(options));
   }
 
   /** The manifest as JSON text. */

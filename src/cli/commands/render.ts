@@ -1,5 +1,5 @@
 /** `opflow render <file>`: prints the manifest of the workflow a module exports. */
-import YAML from "yaml";
+import { toYaml } from "../../argo/yaml.ts";
 import { OpflowError } from "../../errors.ts";
 import { loadWorkflow } from "../load.ts";
 import type { CommandModule } from "../main.ts";
@@ -17,7 +17,7 @@ const command: CommandModule = {
     }
     try {
       const { manifest } = await loadWorkflow(files[0] as string);
-      process.stdout.write(json ? `${JSON.stringify(manifest, null, 2)}\n` : YAML.stringify(manifest, { lineWidth: 0, aliasDuplicateObjects: false }));
+      process.stdout.write(json ? `${JSON.stringify(manifest, null, 2)}\n` : toYaml(manifest));
       return 0;
     } catch (e) {
       if (e instanceof OpflowError) {
