@@ -178,6 +178,19 @@ describe("tar-slip corpus", () => {
       ],
       rule: /escapes the destination/,
     },
+    {
+      title: "a link that stays in the archive but leaves its single top-level folder (promoted to the destination)",
+      entries: () => [
+        { name: "art/", type: "dir" },
+        { name: "art/x", type: "symlink", linkname: "../secret.txt" },
+      ],
+      rule: /escapes the destination/,
+    },
+    {
+      title: "a single top-level entry that is a symbolic link",
+      entries: () => [{ name: "art", type: "symlink", linkname: "elsewhere" }],
+      rule: /escapes the destination|single top-level entry is a symbolic link/,
+    },
     { title: "a character device", entries: () => [{ name: "tty", type: "chardev" }], rule: /CharacterDevice is not allowed/ },
   ];
 

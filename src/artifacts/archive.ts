@@ -235,13 +235,19 @@ export async function checkArchive(file: string): Promise<void> {
     if (entry.type === "SymbolicLink") links.set(rel, entry.linkpath ?? "");
     return { entry, rel };
   });
+  // unpackArtifact promotes a single top-level entry to the destination itself: links must
+  // then stay inside that entry, since what is beside it in the staging folder is not kept.
+  const tops = new Set(normalised.map(({ rel }) => rel.split("/")[0] as string).filter((t) => t !== "."));
+  const only = tops.size === 1 ? ([...tops][0] as string) : undefined;
+  const confined = (resolved: string): boolean => only === undefined || resolved === only || resolved.startsWith(`${only}/`);
   for (const { entry, rel } of normalised) {
     if (!ALLOWED_TYPES.has(entry.type)) {
       throw new UnsafeArchiveError(file, entry.path, `entry type ${entry.type} is not allowed in an artifact`);
     }
     // The folder the entry is written in must resolve inside, through any link in the archive.
     const parent = path.posix.dirname(rel);
-    if (parent !== "." && resolveInside(parent, links) === undefined) {
+    const folder = parent === "." ? "." : resolveInside(parent, links);
+    if (folder === undefined || (parent !== "." && !confined(folder))) {
       throw new UnsafeArchiveError(file, entry.path, "its folder resolves, through a symbolic link, outside the destination");
     }
     if (entry.type === "SymbolicLink" || entry.type === "Link") {
@@ -254,10 +260,14 @@ export async function checkArchive(file: string): Promise<void> {
       // A symbolic link is relative to its own folder; a hard link names an archive path.
       // (Joined as text: path.join would fold `a/..` lexically, hiding an escape through `a`.)
       const joined = entry.type === "SymbolicLink" && parent !== "." ? `${parent}/${link}` : link;
-      if (resolveInside(joined, links) === undefined) {
+      const resolved = resolveInside(joined, links);
+      if (resolved === undefined || !confined(resolved)) {
         throw new UnsafeArchiveError(file, entry.path, `link target ${JSON.stringify(link)} escapes the destination`);
       }
     }
+  }
+  if (only !== undefined && links.has(only)) {
+    throw new UnsafeArchiveError(file, only, "the artifact's single top-level entry is a symbolic link");
   }
 }
 
