@@ -1,6 +1,6 @@
 import { describe, expect, expectTypeOf, it } from "vitest";
 import type { Artifact, NodeStatus, Workflow } from "../src/argo/model.ts";
-import { argoNodeId, fnv32a, podName, podNameOf } from "../src/argo/pod-name.ts";
+import { argoNodeId, argoNameHash, podName, podNameOf } from "../src/argo/pod-name.ts";
 import { artifactArgument, globalOutputs, querySteps, workflowPhase, type ArgoStep } from "../src/argo/query.ts";
 import { filterWorkflows, labelSelector, resubmittedWorkflow, resumedWorkflow, retryPlan } from "../src/argo/control.ts";
 import { waitDurationMs } from "../src/argo/wait.ts";
@@ -18,18 +18,18 @@ const wf: Workflow = {
 
 describe("Argo names", () => {
   it("hashes node names with 32-bit FNV-1a as Argo does", () => {
-    expect(fnv32a("hello")).toBe(1335831723);
-    expect(fnv32a("world")).toBe(933488787);
+    expect(argoNameHash("hello")).toBe(1335831723);
+    expect(argoNameHash("world")).toBe(933488787);
     expect(argoNodeId("wf", "wf")).toBe("wf");
-    expect(argoNodeId("wf", "wf[0].a")).toBe(`wf-${fnv32a("wf[0].a")}`);
+    expect(argoNodeId("wf", "wf[0].a")).toBe(`wf-${argoNameHash("wf[0].a")}`);
   });
 
   it("names pods <workflow>-<template>-<hash> (v2) or by node id (v1)", () => {
     const n = { name: "wf[0].a", id: "wf-123", templateName: "say" };
-    expect(podName("wf", n)).toBe(`wf-say-${fnv32a("wf[0].a")}`);
+    expect(podName("wf", n)).toBe(`wf-say-${argoNameHash("wf[0].a")}`);
     expect(podName("wf", n, "v1")).toBe("wf-123");
     expect(podName("wf", { name: "wf", id: "wf", templateName: "main" })).toBe("wf");
-    expect(podName("w".repeat(250), n)).toHaveLength(242 + 1 + String(fnv32a("wf[0].a")).length);
+    expect(podName("w".repeat(250), n)).toHaveLength(242 + 1 + String(argoNameHash("wf[0].a")).length);
     const v1: Workflow = { ...wf, metadata: { ...wf.metadata, annotations: { "workflows.argoproj.io/pod-name-format": "v1" } } };
     expect(podNameOf(v1, node({ name: "wf[0].a", displayName: "a", type: "Pod", phase: "Running", templateName: "say" }))).toBe(argoNodeId("wf", "wf[0].a"));
   });
@@ -93,7 +93,7 @@ describe("querySteps", () => {
   it("gives parameters as strings and artifacts as references without paths", () => {
     const [a] = querySteps(run, { key: "train-a" });
     expect(a?.key).toBe("train-a");
-    expect(a?.podName).toBe(`wf-train-${fnv32a("wf[0].train(0:a)")}`);
+    expect(a?.podName).toBe(`wf-train-${argoNameHash("wf[0].train(0:a)")}`);
     expect(a?.inputs.parameters).toEqual({ "opflow-key": "train-a", lr: "0.1" });
     expect(a?.outputs.parameters).toEqual({ loss: "0.5" });
     expect(a?.outputs.exitCode).toBe("0");

@@ -6,7 +6,7 @@
  * steps template has StepGroup children `<parent>[i]` whose children are `<parent>[i].<step>`;
  * a DAG template's tasks are `<parent>.<task>`; loop items are `<step>(i:item)`; a step with a
  * retryStrategy is a Retry node with an attempt `<step>(0)`. Node ids are
- * `<workflow>-<fnv32a(node name)>`; Pod nodes get outputs from their template's declared
+ * `<workflow>-<argoNameHash(node name)>`; Pod nodes get outputs from their template's declared
  * outputs, and a log line per pod.
  */
 import type { Artifact, NodePhase, NodeStatus, NodeType, Parameter, Template, Workflow, WorkflowStatus, WorkflowStep } from "../src/argo/model.ts";

@@ -9,8 +9,8 @@ import type { Workflow } from "./model.ts";
 import type {
   ArgoClient,
   PodLogOptions,
-  ResubmitOptions,
-  RetryOptions,
+  WorkflowResubmitOptions,
+  WorkflowRetryOptions,
   WatchEventType,
   WorkflowListFilter,
 } from "./client.ts";
@@ -215,14 +215,14 @@ export class ArgoServerClient implements ArgoClient {
     return this.#action(name, "resume");
   }
 
-  retry(name: string, options: RetryOptions = {}): Promise<Workflow> {
+  retry(name: string, options: WorkflowRetryOptions = {}): Promise<Workflow> {
     return this.#action(name, "retry", {
       ...(options.restartSuccessful ? { restartSuccessful: true } : {}),
       ...(options.nodeFieldSelector ? { nodeFieldSelector: options.nodeFieldSelector } : {}),
     });
   }
 
-  resubmit(name: string, options: ResubmitOptions = {}): Promise<Workflow> {
+  resubmit(name: string, options: WorkflowResubmitOptions = {}): Promise<Workflow> {
     return this.#action(name, "resubmit", options.memoized ? { memoized: true } : {});
   }
 

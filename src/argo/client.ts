@@ -44,7 +44,7 @@ export interface PodLogOptions {
 }
 
 /** Options of {@link ArgoClient.retry}. */
-export interface RetryOptions {
+export interface WorkflowRetryOptions {
   /**
    * Also re-run succeeded nodes matched by {@link nodeFieldSelector}.
    * @default false
@@ -58,7 +58,7 @@ export interface RetryOptions {
 }
 
 /** Options of {@link ArgoClient.resubmit}. */
-export interface ResubmitOptions {
+export interface WorkflowResubmitOptions {
   /**
    * Reuse Argo's memoized results of the original run (Argo Server only; Argo requires the
    * original workflow to have failed).
@@ -103,9 +103,9 @@ export interface ArgoClient {
   /** Resumes a suspended workflow and any suspend node waiting for input. */
   resume(name: string): Promise<Workflow>;
   /** Re-runs the failed part of a Failed or Error workflow, in place. */
-  retry(name: string, options?: RetryOptions): Promise<Workflow>;
+  retry(name: string, options?: WorkflowRetryOptions): Promise<Workflow>;
   /** Submits a copy of a workflow under a new generated name; returns the new workflow. */
-  resubmit(name: string, options?: ResubmitOptions): Promise<Workflow>;
+  resubmit(name: string, options?: WorkflowResubmitOptions): Promise<Workflow>;
   /** Logs of one pod of a workflow. */
   podLogs(workflowName: string, podName: string, options?: PodLogOptions): Promise<string>;
 }

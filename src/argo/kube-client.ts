@@ -15,8 +15,8 @@ import type { Workflow } from "./model.ts";
 import type {
   ArgoClient,
   PodLogOptions,
-  ResubmitOptions,
-  RetryOptions,
+  WorkflowResubmitOptions,
+  WorkflowRetryOptions,
   WatchEventType,
   WorkflowListFilter,
 } from "./client.ts";
@@ -220,7 +220,7 @@ export class KubernetesArgoClient implements ArgoClient {
     return this.#update(name, "resume", (wf) => resumedWorkflow(wf));
   }
 
-  async retry(name: string, options: RetryOptions = {}): Promise<Workflow> {
+  async retry(name: string, options: WorkflowRetryOptions = {}): Promise<Workflow> {
     // As the argo CLI does without Argo Server: delete the pods of the nodes to re-run (the
     // controller would otherwise adopt the failed pods again), then update the workflow.
     const plan = retryPlan(await this.get(name), options);
@@ -235,7 +235,7 @@ export class KubernetesArgoClient implements ArgoClient {
     return this.#update(name, "retry", (wf) => retriedWorkflow(wf, options));
   }
 
-  async resubmit(name: string, options: ResubmitOptions = {}): Promise<Workflow> {
+  async resubmit(name: string, options: WorkflowResubmitOptions = {}): Promise<Workflow> {
     if (options.memoized) {
       throw new ClusterApiError(
         `cannot resubmit workflow "${name}" memoized: memoized resubmission needs Argo Server (set ARGO_SERVER); opflow's step reuse works on both back-ends`,

@@ -26,7 +26,7 @@ export interface WorkflowLogOptions {
 }
 
 /** The log of one step. */
-export interface StepLog {
+export interface ArgoStepLog {
   /** The step's display name. */
   readonly step: string;
   readonly nodeId: string;
@@ -46,9 +46,9 @@ export interface StepLog {
  * for (const log of await workflowLogs(client, wf, { step: { name: "train" } })) console.log(log.text);
  * ```
  */
-export async function workflowLogs(client: ArgoClient, workflow: Workflow, options: WorkflowLogOptions = {}): Promise<StepLog[]> {
+export async function workflowLogs(client: ArgoClient, workflow: Workflow, options: WorkflowLogOptions = {}): Promise<ArgoStepLog[]> {
   const steps = querySteps(workflow, { ...options.step, type: "Pod" });
-  const out: StepLog[] = [];
+  const out: ArgoStepLog[] = [];
   for (const step of steps) {
     const podName = step.podName as string;
     const base = { step: step.displayName, nodeId: step.id, podName };

@@ -1,6 +1,6 @@
 /**
  * Names Argo gives to nodes and pods, reproduced so opflow can find a step's pod (for logs)
- * from the workflow status. Argo v3.4+ names pods `<workflow>-<template>-<fnv32a(node name)>`
+ * from the workflow status. Argo v3.4+ names pods `<workflow>-<template>-<argoNameHash(node name)>`
  * ("v2"); the annotation `workflows.argoproj.io/pod-name-format: v1` selects the node id.
  */
 import type { NodeStatus, Workflow } from "./model.ts";
@@ -12,7 +12,7 @@ const MAX_NAME = 253;
 const HASH_LENGTH = 10;
 
 /** 32-bit FNV-1a of the UTF-8 bytes of `text`, as Argo hashes node names. */
-export function fnv32a(text: string): number {
+export function argoNameHash(text: string): number {
   let hash = 0x811c9dc5;
   for (const byte of Buffer.from(text, "utf8")) {
     hash ^= byte;
@@ -23,7 +23,7 @@ export function fnv32a(text: string): number {
 
 /** The id Argo gives the node named `nodeName` (the workflow's root node has the workflow name). */
 export function argoNodeId(workflowName: string, nodeName: string): string {
-  return nodeName === workflowName ? workflowName : `${workflowName}-${fnv32a(nodeName)}`;
+  return nodeName === workflowName ? workflowName : `${workflowName}-${argoNameHash(nodeName)}`;
 }
 
 /** The template a node ran (for pod names): its template name, or that of its templateRef. */
@@ -50,7 +50,7 @@ export function podName(
   let prefix = `${workflowName}-${template}`;
   const maxPrefix = MAX_NAME - HASH_LENGTH - 1;
   if (prefix.length > maxPrefix) prefix = prefix.slice(0, maxPrefix);
-  return `${prefix}-${fnv32a(node.name)}`;
+  return `${prefix}-${argoNameHash(node.name)}`;
 }
 
 /** The pod name of a Pod node of `workflow`, honouring its pod-name-format annotation. */

@@ -9,7 +9,7 @@ import { podNameOf } from "./pod-name.ts";
 import { KEY_PARAMETER } from "../contract.ts";
 
 /** Parameters (string values, as Argo stores them) and artifact references of a step. */
-export interface StepIO {
+export interface ArgoStepIO {
   readonly parameters: Readonly<Record<string, string>>;
   /**
    * Artifact references, ready to pass as `arguments.artifacts` (or a step's artifact input)
@@ -18,8 +18,8 @@ export interface StepIO {
   readonly artifacts: Readonly<Record<string, Artifact>>;
 }
 
-/** A step's outputs: {@link StepIO} plus the script result and exit code. */
-export interface StepOutputs extends StepIO {
+/** A step's outputs: {@link ArgoStepIO} plus the script result and exit code. */
+export interface ArgoStepOutputs extends ArgoStepIO {
   /** Standard output of a script template (`outputs.result`). */
   readonly result?: string;
   readonly exitCode?: string;
@@ -48,8 +48,8 @@ export interface ArgoStep {
   readonly message?: string;
   /** `N/M` progress. */
   readonly progress?: string;
-  readonly inputs: StepIO;
-  readonly outputs: StepOutputs;
+  readonly inputs: ArgoStepIO;
+  readonly outputs: ArgoStepOutputs;
 }
 
 /** Which steps {@link querySteps} returns. Every given condition must hold. */
@@ -95,7 +95,7 @@ export function artifactArgument(artifact: Artifact, name: string = artifact.nam
   return out;
 }
 
-function io(src: { parameters?: { name: string; value?: string }[]; artifacts?: Artifact[] } | undefined): StepIO {
+function io(src: { parameters?: { name: string; value?: string }[]; artifacts?: Artifact[] } | undefined): ArgoStepIO {
   const parameters: Record<string, string> = {};
   const artifacts: Record<string, Artifact> = {};
   for (const p of src?.parameters ?? []) if (p.value !== undefined) parameters[p.name] = p.value;
@@ -103,7 +103,7 @@ function io(src: { parameters?: { name: string; value?: string }[]; artifacts?: 
   return { parameters, artifacts };
 }
 
-function outputsOf(src: Outputs | undefined): StepOutputs {
+function outputsOf(src: Outputs | undefined): ArgoStepOutputs {
   const base = io(src);
   return {
     ...base,
@@ -187,7 +187,7 @@ export function querySteps(workflow: Workflow, filter: ArgoStepFilter = {}): Arg
 }
 
 /** The workflow's global outputs (`globalName` parameters and artifacts). */
-export function globalOutputs(workflow: Workflow): StepIO {
+export function globalOutputs(workflow: Workflow): ArgoStepIO {
   return io(workflow.status?.outputs);
 }
 

@@ -3,11 +3,11 @@
  * controls the run afterwards (what `workflow.submit()` returns).
  */
 import type { Workflow, WorkflowPhase, WorkflowStatus } from "./model.ts";
-import { createArgoClient, type ArgoClient, type ResubmitOptions, type RetryOptions } from "./client.ts";
+import { createArgoClient, type ArgoClient, type WorkflowResubmitOptions, type WorkflowRetryOptions } from "./client.ts";
 import { resolveClusterConfig, type ClusterOptions } from "./cluster-config.ts";
-import { globalOutputs, querySteps, workflowPhase, type ArgoStep, type ArgoStepFilter, type StepIO } from "./query.ts";
+import { globalOutputs, querySteps, workflowPhase, type ArgoStep, type ArgoStepFilter, type ArgoStepIO } from "./query.ts";
 import { waitForWorkflow, type WaitOptions } from "./wait.ts";
-import { workflowLogs, type StepLog, type WorkflowLogOptions } from "./logs.ts";
+import { workflowLogs, type ArgoStepLog, type WorkflowLogOptions } from "./logs.ts";
 import { SubmitError } from "../errors.ts";
 
 /** Label opflow puts on the workflows it submits. */
@@ -124,12 +124,12 @@ export class WorkflowHandle {
   }
 
   /** The global outputs of the workflow. */
-  async outputs(): Promise<StepIO> {
+  async outputs(): Promise<ArgoStepIO> {
     return globalOutputs(await this.get());
   }
 
   /** Logs of the workflow's steps (or those matching `options.step`). */
-  async logs(options: WorkflowLogOptions = {}): Promise<StepLog[]> {
+  async logs(options: WorkflowLogOptions = {}): Promise<ArgoStepLog[]> {
     return workflowLogs(this.client, await this.get(), options);
   }
 
@@ -154,12 +154,12 @@ export class WorkflowHandle {
   }
 
   /** Re-runs the failed part of a Failed or Error workflow. */
-  async retry(options: RetryOptions = {}): Promise<void> {
+  async retry(options: WorkflowRetryOptions = {}): Promise<void> {
     await this.client.retry(this.name, options);
   }
 
   /** Submits a copy under a new name; returns its handle. */
-  async resubmit(options: ResubmitOptions = {}): Promise<WorkflowHandle> {
+  async resubmit(options: WorkflowResubmitOptions = {}): Promise<WorkflowHandle> {
     const created = await this.client.resubmit(this.name, options);
     return new WorkflowHandle(created.metadata.name as string, this.client);
   }
