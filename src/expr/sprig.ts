@@ -4,7 +4,8 @@
  * the subject comes last (`sprig.replace(old, new, s)`, `sprig.contains(sub, s)`). Like sprig,
  * conversions are lenient: `sprig.int("x")` is 0, not an error.
  */
-import { createHash, randomUUID } from "node:crypto";
+import { createHash, randomInt, randomUUID } from "node:crypto";
+import { posix } from "node:path";
 import { formatGoDuration, formatGoTime, parseGoDuration, parseGoTime } from "./go-time.ts";
 import {
   EvaluationFailure,
@@ -497,6 +498,99 @@ Object.assign(fns, {
   ago: (...a: readonly unknown[]) => (arity("ago", a, 1), formatGoDuration(Math.round((Date.now() - toTime(a[0]).getTime()) / 1000) * 1000)),
   duration: (...a: readonly unknown[]) => (arity("duration", a, 1), formatGoDuration(toInt64(a[0]) * 1000)),
 });
+
+function words(s: string): string[] {
+  return s
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .split(/[^A-Za-z0-9]+/)
+    .filter((w) => w !== "");
+}
+
+function randomFrom(alphabet: string, n: number): string {
+  let out = "";
+  for (let i = 0; i < n; i++) out += alphabet[randomInt(alphabet.length)];
+  return out;
+}
+
+function adler32(s: string): number {
+  let a = 1;
+  let b = 0;
+  for (const byte of Buffer.from(s, "utf8")) {
+    a = (a + byte) % 65521;
+    b = (b + a) % 65521;
+  }
+  return ((b << 16) | a) >>> 0;
+}
+
+const LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const DIGITS = "0123456789";
+
+Object.assign(fns, {
+  // paths (sprig's base, dir … use Go's path package: forward slashes)
+  base: (...a: readonly unknown[]) => (arity("base", a, 1), str("base", a, 0) === "" ? "." : posix.basename(str("base", a, 0)) || "/"),
+  dir: (...a: readonly unknown[]) => (arity("dir", a, 1), posix.dirname(str("dir", a, 0))),
+  ext: (...a: readonly unknown[]) => (arity("ext", a, 1), posix.extname(str("ext", a, 0))),
+  clean: (...a: readonly unknown[]) => {
+    arity("clean", a, 1);
+    const p = str("clean", a, 0);
+    if (p === "") return ".";
+    const n = posix.normalize(p);
+    return n.length > 1 && n.endsWith("/") ? n.slice(0, -1) : n;
+  },
+  isAbs: (...a: readonly unknown[]) => (arity("isAbs", a, 1), str("isAbs", a, 0).startsWith("/")),
+  // case
+  camelcase: (...a: readonly unknown[]) => (arity("camelcase", a, 1), str("camelcase", a, 0).split("_").map((w) => (w === "" ? "" : w[0]!.toUpperCase() + w.slice(1))).join("")),
+  snakecase: (...a: readonly unknown[]) => (arity("snakecase", a, 1), words(str("snakecase", a, 0)).map((w) => w.toLowerCase()).join("_")),
+  kebabcase: (...a: readonly unknown[]) => (arity("kebabcase", a, 1), words(str("kebabcase", a, 0)).map((w) => w.toLowerCase()).join("-")),
+  swapcase: (...a: readonly unknown[]) => (arity("swapcase", a, 1), [...str("swapcase", a, 0)].map((c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())).join("")),
+  initials: (...a: readonly unknown[]) => (arity("initials", a, 1), str("initials", a, 0).split(/\s+/).filter((w) => w !== "").map((w) => [...w][0]).join("")),
+  // lists
+  chunk: (...a: readonly unknown[]) => {
+    arity("chunk", a, 2);
+    const size = toInt64(a[0]);
+    const l = list("chunk", a[1]);
+    if (size <= 0) return [];
+    const out: unknown[][] = [];
+    for (let i = 0; i < l.length; i += size) out.push(l.slice(i, i + size));
+    return out;
+  },
+  biggest: (...a: readonly unknown[]) => (arity("biggest", a, 1, Infinity), Math.max(...a.map(toInt64))),
+  toDecimal: (...a: readonly unknown[]) => {
+    arity("toDecimal", a, 1);
+    const s = strval(a[0]);
+    return /^[0-7]+$/.test(s) ? Number.parseInt(s, 8) : 0;
+  },
+  // random
+  randAlphaNum: (...a: readonly unknown[]) => (arity("randAlphaNum", a, 1), randomFrom(LETTERS + DIGITS, toInt64(a[0]))),
+  randAlpha: (...a: readonly unknown[]) => (arity("randAlpha", a, 1), randomFrom(LETTERS, toInt64(a[0]))),
+  randNumeric: (...a: readonly unknown[]) => (arity("randNumeric", a, 1), randomFrom(DIGITS, toInt64(a[0]))),
+  randAscii: (...a: readonly unknown[]) => {
+    arity("randAscii", a, 1);
+    let printable = "";
+    for (let c = 32; c < 127; c++) printable += String.fromCharCode(c);
+    return randomFrom(printable, toInt64(a[0]));
+  },
+  randInt: (...a: readonly unknown[]) => (arity("randInt", a, 2), randomInt(toInt64(a[0]), toInt64(a[1]))),
+  shuffle: (...a: readonly unknown[]) => {
+    arity("shuffle", a, 1);
+    const chars = [...str("shuffle", a, 0)];
+    for (let i = chars.length - 1; i > 0; i--) {
+      const j = randomInt(i + 1);
+      [chars[i], chars[j]] = [chars[j]!, chars[i]!];
+    }
+    return chars.join("");
+  },
+  // hashes and regexps
+  adler32sum: (...a: readonly unknown[]) => (arity("adler32sum", a, 1), String(adler32(str("adler32sum", a, 0)))),
+  regexQuoteMeta: (...a: readonly unknown[]) => (arity("regexQuoteMeta", a, 1), str("regexQuoteMeta", a, 0).replace(/[\\.+*?()|[\]{}^$]/g, "\\$&")),
+});
+
+// sprig's must* variants fail where the plain ones return a zero value; ours already fail.
+for (const name of ["first", "last", "rest", "initial", "append", "push", "prepend", "uniq", "without", "has", "compact", "slice", "reverse", "chunk", "regexMatch", "regexFind", "regexFindAll", "regexReplaceAll", "regexReplaceAllLiteral", "regexSplit", "dateModify", "merge"]) {
+  const fn = fns[name];
+  const must = `must${name[0]!.toUpperCase()}${name.slice(1)}`;
+  if (fn !== undefined && fns[must] === undefined) fns[must] = fn;
+}
 
 /** `sprig` in the expression environment: a map from function name to function. */
 export const SPRIG: Readonly<Record<string, ExprFunction>> = Object.freeze(fns);
