@@ -85,6 +85,11 @@ export function joinKey(...parts: readonly string[]): string {
 /**
  * Checks and normalises a repository key prefix: no `..`/`.`/empty segments, no leading or
  * trailing `/` in the result ("" for none).
+ *
+ * @example
+ * ```ts
+ * normaliseKeyPrefix("/team/runs/"); // "team/runs"
+ * ```
  */
 export function normaliseKeyPrefix(prefix: string | undefined, what = "keyPrefix"): string {
   if (prefix === undefined) return "";

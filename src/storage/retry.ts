@@ -85,14 +85,14 @@ export function isTransientStorageError(err: unknown): boolean {
   return false;
 }
 
-/** Formats a target as `upload of s3://endpoint/bucket/key`. */
-export function describeTarget(target: StorageTarget): string {
+/** Formats a target as `upload of endpoint/bucket/key`. */
+function describeTarget(target: StorageTarget): string {
   const where = [target.endpoint, target.bucket, target.key].filter((p) => p !== undefined && p !== "");
   return `${target.operation} of ${where.join("/")}`;
 }
 
 /** A short human reason for a low-level error: its S3 or Node code and message. */
-export function describeCause(err: unknown): string {
+function describeCause(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const code = (err as Error & { code?: unknown }).code;
   const prefix = typeof code === "string" && !err.message.includes(code) ? `${code}: ` : "";
@@ -102,6 +102,12 @@ export function describeCause(err: unknown): string {
 /**
  * Wraps a low-level error into a {@link StorageError} naming endpoint, bucket and key.
  * A `StorageError` passes through unchanged.
+ *
+ * @example
+ * ```ts
+ * toStorageError(err, { operation: "download", endpoint: "minio:9000", bucket: "art", key: "wf/a.tgz" });
+ * // StorageError: Storage: download of minio:9000/art/wf/a.tgz failed: NoSuchKey: … (no object has this key)
+ * ```
  */
 export function toStorageError(err: unknown, target: StorageTarget, attempts = 1): StorageError {
   if (err instanceof StorageError) return err;

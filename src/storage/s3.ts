@@ -85,7 +85,15 @@ interface ParsedEndpoint {
   readonly useSSL: boolean;
 }
 
-/** Splits an endpoint string into host, port and TLS. */
+/**
+ * Splits an endpoint string into host, port and TLS.
+ *
+ * @example
+ * ```ts
+ * parseEndpoint("http://127.0.0.1:9000"); // { host: "127.0.0.1", port: 9000, useSSL: false }
+ * parseEndpoint("minio:9000", true);      // { host: "minio", port: 9000, useSSL: false }
+ * ```
+ */
 export function parseEndpoint(endpoint: string, insecure = false): ParsedEndpoint {
   if (typeof endpoint !== "string" || endpoint.trim() === "") {
     throw new ValidationError(`S3 storage: 'endpoint' must be a non-empty host[:port] or URL, got ${JSON.stringify(endpoint)}`);

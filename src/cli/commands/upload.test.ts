@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { startS3Server } from "../../../test/s3-server.ts";
 import download from "./download.ts";
 import upload from "./upload.ts";
 
@@ -53,5 +54,31 @@ describe("opflow upload / download", () => {
     } finally {
       io.restore();
     }
+  });
+
+  it("uses the S3 repository named by OPFLOW_S3_* variables", async () => {
+    const s3 = await startS3Server({ buckets: ["cli-art"] });
+    const vars: Record<string, string> = {
+      OPFLOW_S3_ENDPOINT: s3.endpoint,
+      OPFLOW_S3_BUCKET: "cli-art",
+      OPFLOW_S3_ACCESS_KEY: s3.clientOptions.accessKey,
+      OPFLOW_S3_SECRET_KEY: s3.clientOptions.secretKey,
+    };
+    const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, vars);
+    const io = capture();
+    try {
+      expect(await upload.run([path.join(work, "data", "sub", "f.txt"), "--key", "cli/f.txt", "--archive", "none"])).toBe(0);
+      expect(JSON.parse(io.out())).toMatchObject({ kind: "single", archive: "none", location: `s3://127.0.0.1:${s3.port}/cli-art` });
+      expect(await download.run(["--key", "cli/f.txt", path.join(work, "from-s3.txt")])).toBe(0);
+    } finally {
+      io.restore();
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      await s3.stop();
+    }
+    expect(await readFile(path.join(work, "from-s3.txt"), "utf8")).toBe("payload");
   });
 });
