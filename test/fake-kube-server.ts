@@ -620,7 +620,12 @@ export class FakeKubeServer {
     if (method === "GET" && action === "log") {
       const pod = url.searchParams.get("podName");
       const pods = pod ? [pod] : [...this.podLogs.keys()].filter((k) => k.startsWith(`${ns}/${name}-`)).map((k) => k.slice(ns.length + 1));
-      if (pod && !this.podLogs.has(`${ns}/${pod}`)) return this.#grpc(res, 404, 5, `pods "${pod}" not found`);
+      if (pod && !this.podLogs.has(`${ns}/${pod}`)) {
+        // Argo Server has already answered 200 when the pod lookup fails: the error comes in the stream.
+        res.writeHead(200, { "Content-Type": "application/json" });
+        res.end(`${JSON.stringify({ error: { grpc_code: 5, http_code: 404, message: `pods "${pod}" not found`, http_status: "Not Found" } })}\n`);
+        return;
+      }
       const tail = url.searchParams.get("logOptions.tailLines");
       res.writeHead(200, { "Content-Type": "application/json" });
       for (const p of pods) {

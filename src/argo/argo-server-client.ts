@@ -124,8 +124,15 @@ export class ArgoServerClient implements ArgoClient {
     const flush = (line: string): void => {
       const trimmed = line.trim();
       if (!trimmed) return;
-      const parsed = JSON.parse(trimmed) as { result?: unknown; error?: { message?: string; code?: number } };
-      if (parsed.error) throw httpFailure(500, JSON.stringify(parsed.error));
+      const parsed = JSON.parse(trimmed) as {
+        result?: unknown;
+        error?: { message?: string; code?: number; grpc_code?: number; http_code?: number };
+      };
+      if (parsed.error) {
+        // grpc-gateway reports a failure inside a stream as {"error": {grpc_code, http_code, message}}.
+        const e = parsed.error;
+        throw httpFailure(e.http_code ?? 500, JSON.stringify({ code: e.grpc_code ?? e.code, message: e.message }));
+      }
       if (parsed.result !== undefined) onResult(parsed.result);
     };
     try {
