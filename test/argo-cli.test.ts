@@ -167,6 +167,17 @@ describe("opflow cluster commands", { timeout: 120_000 }, () => {
     expect((await opflow("delete", ...k)).code).toBe(2);
   });
 
+  it("submit refuses a manifest that carries the token", async () => {
+    const leaky = path.join(dir, "leaky.yaml");
+    fs.writeFileSync(leaky, YAML.stringify({ ...manifest, metadata: { ...manifest.metadata, annotations: { auth: TOKEN } } }));
+    for (const flags of [k, viaServer]) {
+      const r = await opflow("submit", leaky, ...flags);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/the manifest contains the cluster token; refusing to submit it/);
+      expect(r.stderr).not.toContain(TOKEN);
+    }
+  });
+
   it("prints clear errors on stderr with exit code 1, never the token", async () => {
     const missing = await opflow("get", "nope", ...k);
     expect(missing.code).toBe(1);

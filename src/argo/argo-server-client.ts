@@ -48,6 +48,10 @@ export class ArgoServerClient implements ArgoClient {
     this.endpoint = config.url;
   }
 
+  containsSecret(text: string): boolean {
+    return this.#config.secrets().some((secret) => secret.length >= 4 && text.includes(secret));
+  }
+
   #ns(): string {
     return encodeURIComponent(this.namespace);
   }

@@ -81,6 +81,11 @@ export interface ArgoClient {
   readonly namespace: string;
   /** Server URL, for messages. */
   readonly endpoint: string;
+  /**
+   * Whether `text` contains one of the credentials this client sends (its bearer token or
+   * kubeconfig password), without revealing them: used to refuse manifests that carry one.
+   */
+  containsSecret(text: string): boolean;
   /** Creates a workflow; returns it as stored (with its generated name). */
   create(manifest: Workflow): Promise<Workflow>;
   /** Reads a workflow with its status. */

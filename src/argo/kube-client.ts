@@ -81,6 +81,10 @@ export class KubernetesArgoClient implements ArgoClient {
     }
   }
 
+  containsSecret(text: string): boolean {
+    return kubeSecrets(this.#kc).some((secret) => secret.length >= 4 && text.includes(secret));
+  }
+
   #base() {
     return { group: GROUP, version: VERSION, namespace: this.namespace, plural: PLURAL };
   }

@@ -4,7 +4,7 @@
  */
 import type { Workflow, WorkflowPhase, WorkflowStatus } from "./model.ts";
 import { createArgoClient, type ArgoClient, type WorkflowResubmitOptions, type WorkflowRetryOptions } from "./client.ts";
-import { resolveClusterConfig, type ClusterOptions } from "./cluster-config.ts";
+import type { ClusterOptions } from "./cluster-config.ts";
 import { globalOutputs, querySteps, workflowPhase, type ArgoStep, type ArgoStepFilter, type ArgoStepIO } from "./query.ts";
 import { waitForWorkflow, type WaitOptions } from "./wait.ts";
 import { workflowLogs, type ArgoStepLog, type WorkflowLogOptions } from "./logs.ts";
@@ -38,15 +38,17 @@ const SECRET_ENV = /(PASSWORD|PASSWD|SECRET|TOKEN|ACCESS_KEY|SECRET_KEY|API_KEY|
 
 /**
  * Throws when a manifest carries credentials in clear: a literal value for an environment
- * variable named like a secret, or a known token. Credentials belong in Kubernetes Secrets
- * (`valueFrom.secretKeyRef`, `accessKeySecret`).
+ * variable named like a secret, or a credential of the client (`containsSecret`).
+ * Credentials belong in Kubernetes Secrets (`valueFrom.secretKeyRef`, `accessKeySecret`).
+ *
+ * @example
+ * ```ts
+ * assertNoCredentials(manifest, (text) => client.containsSecret(text));
+ * ```
  */
-export function assertNoCredentials(manifest: Workflow, secrets: readonly string[] = []): void {
-  const text = JSON.stringify(manifest);
-  for (const s of secrets) {
-    if (s.length >= 4 && text.includes(s)) {
-      throw new SubmitError(`workflow "${manifest.metadata.name ?? manifest.metadata.generateName}": the manifest contains the cluster token; refusing to submit it`);
-    }
+export function assertNoCredentials(manifest: Workflow, containsSecret: (text: string) => boolean = () => false): void {
+  if (containsSecret(JSON.stringify(manifest))) {
+    throw new SubmitError(`workflow "${manifest.metadata.name ?? manifest.metadata.generateName}": the manifest contains the cluster token; refusing to submit it`);
   }
   const templates = manifest.spec.templates ?? [];
   for (const t of templates) {
@@ -60,17 +62,6 @@ export function assertNoCredentials(manifest: Workflow, secrets: readonly string
         }
       }
     }
-  }
-}
-
-function clusterSecrets(options: ClusterOptions): string[] {
-  try {
-    const config = resolveClusterConfig(options);
-    if (config.kind === "argo-server") return [...config.secrets()];
-    const user = config.kubeConfig.getCurrentUser();
-    return [user?.token, user?.password].filter((s): s is string => typeof s === "string" && s.length > 0);
-  } catch {
-    return [];
   }
 }
 
@@ -192,7 +183,7 @@ export async function submitWorkflow(manifest: Workflow, options: SubmitOptions 
   const labels = { [MANAGED_BY_LABEL]: "opflow", ...(prepared.metadata.labels ?? {}), ...(options.labels ?? {}) };
   const toSend: Workflow = { ...prepared, metadata: { ...prepared.metadata, labels } };
   delete toSend.status;
-  assertNoCredentials(toSend, options.client ? [] : clusterSecrets(options));
+  assertNoCredentials(toSend, (text) => client.containsSecret(text));
   const created = await client.create(toSend);
   const name = created.metadata?.name;
   if (!name) throw new SubmitError(`the server accepted workflow ${JSON.stringify(manifest.metadata.generateName)} but returned no name`);
