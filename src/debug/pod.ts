@@ -16,6 +16,7 @@
  * `{{inputs.artifacts.a.path}}` resolve to the mapped paths.
  */
 import fs from "node:fs/promises";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Artifact, NodePhase, Outputs, Parameter, Template } from "../argo/model.ts";
 import { contractPaths, PROGRESS_FILE_ENV, ROOT_ENV, type LocalBinding } from "../contract.ts";
@@ -26,7 +27,7 @@ import type { ArtifactIO, ArtifactRef } from "./artifact-io.ts";
 import { parseDuration } from "./duration.ts";
 import { parseProgress } from "./progress.ts";
 import type { Vars } from "./scope.ts";
-import { atomicWrite } from "./state-tree.ts";
+import { atomicWrite, atomicWriteSync } from "./state-tree.ts";
 
 /** What a pod run needs from the engine. */
 export interface PodContext {
@@ -110,6 +111,11 @@ function substituteDeep<T>(value: T, vars: Vars, where: string): T {
   return value;
 }
 
+/** Reads a small text file (directly: cheaper than a round trip through the thread pool). */
+function readText(file: string): string {
+  return readFileSync(file, "utf8");
+}
+
 function trimOneNewline(text: string): string {
   return text.endsWith("\n") ? text.slice(0, -1) : text;
 }
@@ -153,16 +159,15 @@ export async function runPod(ctx: PodContext): Promise<PodResult> {
     const outParams = substituteDeep(t.outputs?.parameters ?? [], vars, where);
 
     // Lay out inputs.
-    await Promise.all([
-      fs.mkdir(path.join(dir, "workdir"), { recursive: true }),
-      fs.mkdir(path.join(dir, "outputs", "parameters"), { recursive: true }),
-      fs.mkdir(path.join(dir, "outputs", "artifacts"), { recursive: true }),
-      ...(mode !== "fallback" && mentionsMappedPaths(t) ? [fs.mkdir(path.join(dir, "mnt"), { recursive: true })] : []),
-    ]);
-    if (ctx.parameters.length > 0) {
-      await fs.mkdir(path.join(dir, "inputs", "parameters"), { recursive: true });
-      await Promise.all(ctx.parameters.map((p) => atomicWrite(path.join(dir, contractPaths.inputParameter(p.name)), p.value ?? "")));
-    }
+    // The engine created <dir>/outputs/parameters and <dir>/inputs/parameters.
+    const dirs: string[] = [];
+    if (!ctx.binding) dirs.push(path.join(dir, "workdir"));
+    if (!ctx.binding || outArtifacts.length > 0) dirs.push(path.join(dir, "outputs", "artifacts"));
+    if (mode === "namespace") dirs.push(path.join(dir, "mnt"));
+    if (dirs.length > 0) await Promise.all(dirs.map((d) => fs.mkdir(d, { recursive: true })));
+    // Inputs of a step that has not started: nothing reads them yet, and a run that dies here
+    // lays them out again when it re-runs the step.
+    for (const p of ctx.parameters) writeFileSync(path.join(dir, contractPaths.inputParameter(p.name)), p.value ?? "");
     const inputArtifacts: Artifact[] = [];
     for (const a of t.inputs?.artifacts ?? []) {
       const ref = ctx.artifacts.get(a.name);
@@ -287,7 +292,7 @@ export async function runPod(ctx: PodContext): Promise<PodResult> {
         if (p.valueFrom?.path) {
           const file = hostPath(p.valueFrom.path, dir, mode === "namespace" ? "binding" : mode);
           try {
-            value = trimOneNewline(await fs.readFile(file, "utf8"));
+            value = trimOneNewline(readText(file));
           } catch {
             value = p.valueFrom.default;
             if (value === undefined && phase === "Succeeded") {
@@ -307,7 +312,7 @@ export async function runPod(ctx: PodContext): Promise<PodResult> {
         params.push(recorded);
         const contractFile = path.join(dir, contractPaths.outputParameter(p.name));
         if (!p.valueFrom?.path || path.resolve(hostPath(p.valueFrom.path, dir, mode === "namespace" ? "binding" : mode)) !== contractFile) {
-          await atomicWrite(contractFile, value);
+          atomicWriteSync(contractFile, value);
         }
       }
       for (const a of outArtifacts) {

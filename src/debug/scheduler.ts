@@ -199,6 +199,8 @@ export class Scheduler {
   private readonly bindingSlots: Semaphore;
   private readonly wfName: string;
   private reused = 0;
+  /** Bumped whenever `globals` changes (invalidates cached scopes). */
+  private globalsVersion = 0;
   private stopMessage: string | undefined;
 
   constructor(private readonly cfg: EngineConfig) {
@@ -266,6 +268,7 @@ export class Scheduler {
         g[`workflow.parameters.${p.name}`] = value;
         args.set(p.name, value);
       }
+      this.globalsVersion++;
       g["workflow.parameters.json"] = JSON.stringify(wfParams.map((p) => ({ name: p.name, value: g[`workflow.parameters.${p.name}`] })));
       const wfArtifacts = new Map<string, ArtifactRef>();
       for (const a of spec.arguments?.artifacts ?? []) wfArtifacts.set(a.name, { artifact: a });
@@ -291,13 +294,14 @@ export class Scheduler {
           .filter((n) => isFailedOrError(n.phase) && (n.type === "Pod" || n.type === "Container"))
           .map((n) => ({ displayName: n.displayName, message: n.message ?? "", templateName: n.templateName ?? "", phase: n.phase, podName: n.id, finishedAt: n.finishedAt ?? "" })),
       );
+      this.globalsVersion++;
       const exitTemplate = spec.onExit ?? spec.hooks?.["exit"]?.template;
       if (exitTemplate) {
         // The exit handler runs even after a stop caused by failure; not after an interrupt.
         if (!this.abort.signal.aborted || this.stopMessage === "Workflow exceeded its deadline") {
           const exitAbort = this.abort.signal.aborted;
           if (exitAbort) this.resetAbortForExit();
-          const exitArgs = spec.hooks?.["exit"]?.arguments ? this.resolveArgs(spec.hooks["exit"].arguments, new Scope(), `workflow "${this.wfName}": hooks.exit`) : NO_ARGS;
+          const exitArgs = spec.hooks?.["exit"]?.arguments ? this.resolveArgs(spec.hooks["exit"].arguments, new Scope(this.globals), `workflow "${this.wfName}": hooks.exit`) : NO_ARGS;
           const onExit = await this.invoke({ name: `${this.wfName}.onExit`, displayName: `${this.wfName}.onExit`, semaphores: [] }, { template: exitTemplate }, exitArgs);
           if (isFailedOrError(onExit.phase) && phase === "Succeeded") {
             phase = "Failed";
@@ -325,7 +329,7 @@ export class Scheduler {
     } finally {
       if (deadline) clearTimeout(deadline);
     }
-    await this.cfg.tree.flush();
+    this.cfg.tree.flush();
     return this.status;
   }
 
@@ -384,9 +388,18 @@ export class Scheduler {
     if (isFulfilled(phase)) node.finishedAt = node.startedAt;
     this.nodes[id] = node;
     if (ctx.parentId) this.addChild(ctx.parentId, id);
-    void this.cfg.tree.persistNode(node).catch(() => undefined);
+    this.persist(node);
     this.cfg.onChange();
     return node;
+  }
+
+  /** Records a node in the state tree; a failing disk fails the run, not the process. */
+  private persist(node: NodeStatus): void {
+    try {
+      this.cfg.tree.persistNode(node);
+    } catch (err) {
+      this.stop(`cannot write the state tree (${this.cfg.tree.dir}): ${messageOf(err)}`);
+    }
   }
 
   private addChild(parentId: string, childId: string): void {
@@ -399,11 +412,14 @@ export class Scheduler {
   private setRunning(node: NodeStatus): void {
     assertTransition(node.name, node.phase, "Running");
     node.phase = "Running";
-    void this.cfg.tree.persistNode(node).catch(() => undefined);
+    this.persist(node);
     this.cfg.onChange();
   }
 
-  /** Moves a node to a final phase and waits until that is on disk. */
+  /**
+   * Moves a node to a final phase; its record is on disk when this returns (so that a resumed
+   * run never runs a succeeded step again).
+   */
   private async finish(node: NodeStatus, phase: NodePhase, message?: string): Promise<NodeStatus> {
     assertTransition(node.name, node.phase, phase);
     node.phase = phase;
@@ -411,7 +427,7 @@ export class Scheduler {
     if (message) node.message = message;
     else if (phase === "Succeeded") delete node.message;
     this.cfg.onChange();
-    await this.cfg.tree.persistNode(node);
+    this.persist(node);
     return node;
   }
 
@@ -448,7 +464,10 @@ export class Scheduler {
 
   private addGlobalOutputs(node: NodeStatus, arts: ReadonlyMap<string, ArtifactRef> | undefined): void {
     for (const p of node.outputs?.parameters ?? []) {
-      if (p.globalName && p.value !== undefined) this.globals[`workflow.outputs.parameters.${p.globalName}`] = p.value;
+      if (p.globalName && p.value !== undefined) {
+        this.globals[`workflow.outputs.parameters.${p.globalName}`] = p.value;
+        this.globalsVersion++;
+      }
     }
     for (const a of node.outputs?.artifacts ?? []) {
       if (a.globalName) this.globalArtifacts.set(`workflow.outputs.artifacts.${a.globalName}`, arts?.get(a.name) ?? { artifact: a });
@@ -608,7 +627,9 @@ export class Scheduler {
     try {
       if (this.abort.signal.aborted) return await this.finish(node, "Failed", this.stopMessage ?? "Stopped");
       this.setRunning(node);
-      const dir = await this.cfg.tree.ensureNodeDir(node);
+      const subdirs = [path.join("outputs", "parameters")];
+      if (inputs.parameters.length > 0) subdirs.push(path.join("inputs", "parameters"));
+      const dir = this.cfg.tree.ensureNodeDir(node, ...subdirs);
       const spec = this.cfg.manifest.spec;
       const result = await runPod({
         nodeName: node.name,
@@ -663,15 +684,20 @@ export class Scheduler {
   }
 
   private scopeFor(inputs: Inputs): Scope {
-    const scope = new Scope();
-    for (const p of inputs.parameters) scope.vars[`inputs.parameters.${p.name}`] = p.value ?? "";
+    const scope = new Scope(this.globals);
+    for (const p of inputs.parameters) scope.set(`inputs.parameters.${p.name}`, p.value ?? "");
     for (const [name, ref] of inputs.artifacts) scope.artifacts.set(`inputs.artifacts.${name}`, ref);
     return scope;
   }
 
   /** Variables visible at a scope: globals, then the scope's own. */
   private varsOf(scope: Scope, extra?: Vars): Vars {
-    return extra ? { ...this.globals, ...scope.vars, ...extra } : { ...this.globals, ...scope.vars };
+    const base = scope.vars;
+    if (!extra) return base;
+    // Item variables on top of the shared scope, without copying it (lookups follow the prototype).
+    const v = Object.create(base) as Vars;
+    for (const k in extra) v[k] = extra[k] as string;
+    return v;
   }
 
   /** Resolves step/task arguments: parameter values (tags applied) and artifact `from`s. */
@@ -782,7 +808,7 @@ export class Scheduler {
       return;
     }
     if (direct) {
-      scope.vars[`${prefix}.status`] = direct.phase;
+      scope.set(`${prefix}.status`, direct.phase);
       return;
     }
     const children = (sg.children ?? [])
@@ -871,6 +897,7 @@ export class Scheduler {
   private async runExitHooks(ctx: Ctx, step: WorkflowStep, node: NodeStatus, scope: Scope, item: Vars): Promise<void> {
     if (node.type === "Skipped") return;
     const exitTemplate = step.onExit ?? step.hooks?.["exit"]?.template;
+    if (!exitTemplate && !Object.values(step.hooks ?? {}).some((h) => h.expression)) return;
     const hookScope = scope.child();
     const prefix = ctx.boundaryID && this.nodes[ctx.boundaryID]?.type === "DAG" ? "tasks" : "steps";
     hookScope.addNode(`${prefix}.${step.name}`, node, this.nodeArtifacts.get(node.id));
@@ -1067,7 +1094,7 @@ export class Scheduler {
       return;
     }
     if (n.type === "Skipped") {
-      scope.vars[`${prefix}.status`] = n.phase;
+      scope.set(`${prefix}.status`, n.phase);
       return;
     }
     scope.addNode(prefix, n, this.nodeArtifacts.get(n.id));

@@ -11,17 +11,28 @@ export type Vars = Record<string, string>;
 
 /** The variables and artifacts visible to one template invocation. */
 export class Scope {
+  /**
+   * This scope's variables. Its prototype is the parent scope's (normally the live workflow
+   * globals), so lookups (`vars[name]`, `for…in`) see both without copying either.
+   */
   readonly vars: Vars;
   readonly artifacts: Map<string, ArtifactRef>;
 
-  constructor(vars: Vars = {}, artifacts: Map<string, ArtifactRef> = new Map()) {
-    this.vars = vars;
+  constructor(parent: Vars | null = null, artifacts: Map<string, ArtifactRef> = new Map()) {
+    this.vars = Object.create(parent) as Vars;
     this.artifacts = artifacts;
   }
 
-  /** A copy to extend without touching this one. */
+  /** Sets one variable. */
+  set(name: string, value: string): void {
+    this.vars[name] = value;
+  }
+
+  /** A copy to extend without touching this one (same parent). */
   child(): Scope {
-    return new Scope({ ...this.vars }, new Map(this.artifacts));
+    const c = new Scope(Object.getPrototypeOf(this.vars) as Vars | null, new Map(this.artifacts));
+    Object.assign(c.vars, this.vars);
+    return c;
   }
 
   /**

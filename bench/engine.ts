@@ -1,0 +1,150 @@
+/**
+ * Benchmarks of the local engine (issue 3). Prints wall time, per-step overhead and peak RSS for:
+ *
+ * - (a) a 1,000-way fan-out of a trivial in-process binding      target < 2 s
+ * - (b) a 200-step sequential chain of a trivial binding          target < 1 s
+ * - (c) 200 trivial shell steps vs spawning 200 `sh -c true`      target within 2x
+ * - (d) a 10,000-way fan-out of a trivial binding                 target < 10 s and 300 MB
+ *
+ * Run: `node bin/run-ts.mjs bench/engine.ts [a|b|c|d …]`. Each case runs in a fresh child process
+ * so that its peak RSS is its own. Manifests are written by hand as Argo objects.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Template, Workflow } from "../src/argo/model.ts";
+import type { LocalBinding } from "../src/contract.ts";
+import { runWorkflow } from "../src/debug/run.ts";
+
+type Case = "a" | "b" | "c" | "d";
+
+const trivial: LocalBinding = async (task) => {
+  await fs.writeFile(path.join(task.root, "outputs/parameters/out"), task.parameters["x"] ?? "");
+  return { exitCode: 0 };
+};
+
+const leaf: Template = {
+  name: "leaf",
+  inputs: { parameters: [{ name: "x" }] },
+  outputs: { parameters: [{ name: "out", valueFrom: { path: "/tmp/outputs/parameters/out" } }] },
+  container: { image: "node:20-slim", command: ["opflow-op"] },
+};
+
+function workflow(name: string, templates: Template[]): Workflow {
+  return { apiVersion: "argoproj.io/v1alpha1", kind: "Workflow", metadata: { name }, spec: { entrypoint: "main", templates } };
+}
+
+function fanOut(n: number): Workflow {
+  return workflow(`fan-${n}`, [
+    { name: "main", steps: [[{ name: "f", template: "leaf", arguments: { parameters: [{ name: "x", value: "{{item}}" }] }, withSequence: { count: String(n) } }]] },
+    leaf,
+  ]);
+}
+
+function chain(n: number): Workflow {
+  const steps = Array.from({ length: n }, (_, i) => [
+    { name: `s${i}`, template: "leaf", arguments: { parameters: [{ name: "x", value: i === 0 ? "0" : `{{steps.s${i - 1}.outputs.parameters.out}}` }] } },
+  ]);
+  return workflow(`chain-${n}`, [{ name: "main", steps }, leaf]);
+}
+
+function shellFan(n: number): Workflow {
+  return workflow(`shell-${n}`, [
+    { name: "main", steps: [[{ name: "t", template: "t", withSequence: { count: String(n) } }]] },
+    { name: "t", container: { image: "busybox", command: ["sh", "-c", "true"] } },
+  ]);
+}
+
+/** Raw cost of spawning `n` × `sh -c true`, `concurrency` at a time. */
+async function spawnRaw(n: number, concurrency: number): Promise<number> {
+  const t0 = performance.now();
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < n) {
+      next++;
+      await new Promise<void>((resolve, reject) => {
+        const c = spawn("sh", ["-c", "true"], { stdio: "ignore" });
+        c.on("error", reject);
+        c.on("close", () => resolve());
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return performance.now() - t0;
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+}
+
+async function runCase(c: Case): Promise<void> {
+  const workdir = await fs.mkdtemp(path.join(os.tmpdir(), `opflow-bench-${c}-`));
+  let peak = process.memoryUsage.rss();
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
+  const bindings = new Map([["leaf", trivial]]);
+  try {
+    let wf: Workflow;
+    let steps: number;
+    let target: string;
+    switch (c) {
+      case "a":
+        wf = fanOut(1000);
+        steps = 1000;
+        target = "< 2 s";
+        break;
+      case "b":
+        wf = chain(200);
+        steps = 200;
+        target = "< 1 s";
+        break;
+      case "c":
+        wf = shellFan(200);
+        steps = 200;
+        target = "within 2x of spawning";
+        break;
+      case "d":
+        wf = fanOut(10_000);
+        steps = 10_000;
+        target = "< 10 s, < 300 MB";
+        break;
+    }
+    // The machine may be shared: measure the raw cost of spawning around the engine's run.
+    const rawBefore = c === "c" ? await spawnRaw(200, 8) : 0;
+    const t0 = performance.now();
+    const r = await runWorkflow(wf, { workdir, bindings, processes: 8 });
+    const ms = performance.now() - t0;
+    clearInterval(sampler);
+    peak = Math.max(peak, process.memoryUsage.rss());
+    if (r.status.phase !== "Succeeded") throw new Error(`case ${c}: workflow ${r.status.phase}: ${r.status.message ?? ""}`);
+    let extra = "";
+    if (c === "c") {
+      const raw = (rawBefore + (await spawnRaw(200, 8))) / 2;
+      extra = `  raw spawn of 200 sh -c true (8 at a time, mean of before/after): ${raw.toFixed(0)} ms  ratio ${(ms / raw).toFixed(2)}x`;
+    }
+    console.log(
+      `(${c}) ${String(steps).padStart(6)} steps  wall ${ms.toFixed(0).padStart(6)} ms  per step ${(ms / steps).toFixed(3)} ms  peak RSS ${mb(peak)}  [target ${target}]${extra}`,
+    );
+  } finally {
+    clearInterval(sampler);
+    await fs.rm(workdir, { recursive: true, force: true });
+  }
+}
+
+const args = process.argv.slice(2);
+const child = process.env["OPFLOW_BENCH_CASE"] as Case | undefined;
+if (child) {
+  await runCase(child);
+} else {
+  const cases = (args.length > 0 ? args : ["a", "b", "c", "d"]) as Case[];
+  const here = fileURLToPath(import.meta.url);
+  const runner = path.resolve(path.dirname(here), "../bin/run-ts.mjs");
+  console.log(`opflow local engine bench — node ${process.version}, ${os.cpus().length} CPUs`);
+  for (const c of cases) {
+    // A larger libuv pool: the engine's state-tree writes are many small, independent fs calls.
+    const env = { UV_THREADPOOL_SIZE: "16", ...process.env, OPFLOW_BENCH_CASE: c };
+    const r = spawnSync(process.execPath, [runner, here], { env, stdio: "inherit" });
+    if (r.status !== 0) process.exitCode = 1;
+  }
+}
