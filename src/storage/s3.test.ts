@@ -134,6 +134,10 @@ describe("S3StorageClient against s3rver", () => {
   it("rejects invalid keys and options with a ValidationError", async () => {
     const storage = client();
     await expect(storage.upload(path.join(work, "hello.txt"), "../escape")).rejects.toThrow(ValidationError);
+    await expect(storage.upload(path.join(work, "hello.txt"), "md5/hello.txt", { expectedMd5: "0".repeat(32) })).rejects.toThrow(
+      /upload of .*opflow-test\/md5\/hello.txt failed: BadDigest: MD5 mismatch/,
+    );
+    expect(await storage.list("md5/")).toEqual([]);
     expect(() => client({ bucket: "Bad_Bucket" })).toThrow(/bucket/);
     expect(() => client({ partSize: 1024 })).toThrow(/partSize/);
     expect(parseEndpoint("http://127.0.0.1:9000")).toEqual({ host: "127.0.0.1", port: 9000, useSSL: false });

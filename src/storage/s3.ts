@@ -229,7 +229,7 @@ export class S3StorageClient implements StorageClient {
       await withRetry(() => this.copyWithMd5(tmp, key, md5), target, this.retry);
       return { key, size, md5 };
     } catch (err) {
-      throw await this.abortUploads(err, temporaries);
+      throw toStorageError(await this.abortUploads(err, temporaries), target);
     } finally {
       if (temporaries.length > 0) await this.removeQuietly(temporaries);
     }
@@ -256,6 +256,10 @@ export class S3StorageClient implements StorageClient {
           [MD5_METADATA]: md5,
         });
         checkEtag(result.etag, meter, size > partSize);
+        if (meter.md5() !== md5) {
+          await this.removeQuietly([key]);
+          throw Object.assign(new Error(`${localPath} changed while it was uploaded (MD5 ${md5}, then ${meter.md5()})`), { code: "BadDigest" });
+        }
       } catch (err) {
         await this.abortUploads(err, [key]);
         throw err;
