@@ -165,6 +165,8 @@ describe("control transformations", () => {
     expect(labelSelector({ labels: { a: "1", b: "2" } })).toBe("a=1,b=2");
     expect(labelSelector({ labels: " a in (x,y) " })).toBe("a in (x,y)");
     expect(labelSelector({})).toBeUndefined();
+    expect(labelSelector({ labels: { a: "1" }, phases: ["Running", "Failed"] })).toBe("a=1,workflows.argoproj.io/phase in (Running,Failed)");
+    expect(labelSelector({ phases: ["Pending", "Running"] })).toBeUndefined();
     const mk = (name: string, phase: "" | "Running", ts: string): Workflow => ({ ...wf, metadata: { name, creationTimestamp: ts }, status: { phase } });
     const items = [mk("a-1", "", "2026-01-01T00:00:00Z"), mk("a-2", "Running", "2026-01-02T00:00:00Z"), mk("b-1", "Running", "2026-01-03T00:00:00Z")];
     expect(filterWorkflows(items, { namePrefix: "a-" }).map((w) => w.metadata.name)).toEqual(["a-2", "a-1"]);

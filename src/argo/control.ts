@@ -23,13 +23,21 @@ function clone<T>(value: T): T {
   return structuredClone(value);
 }
 
-/** The label selector string for a filter (labels plus phases), or undefined. */
+/**
+ * The label selector string for a filter, or undefined: the labels, plus the controller's
+ * phase label when only started phases are asked for (a workflow the controller has not
+ * picked up yet has no phase label, so `Pending` is filtered on the client only).
+ */
 export function labelSelector(filter: WorkflowListFilter = {}): string | undefined {
   const parts: string[] = [];
   if (typeof filter.labels === "string") {
     if (filter.labels.trim()) parts.push(filter.labels.trim());
   } else if (filter.labels) {
     for (const [k, v] of Object.entries(filter.labels)) parts.push(`${k}=${v}`);
+  }
+  const phases = filter.phases ?? [];
+  if (phases.length > 0 && !phases.includes("Pending") && !phases.includes("")) {
+    parts.push(`${PHASE_LABEL} in (${[...new Set(phases)].join(",")})`);
   }
   return parts.length > 0 ? parts.join(",") : undefined;
 }
