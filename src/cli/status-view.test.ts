@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import type { NodeStatus, WorkflowStatus } from "../argo/model.ts";
+import { renderStatus } from "./status-view.ts";
+
+const t = (s: number): string => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
+
+function n(id: string, name: string, displayName: string, type: NodeStatus["type"], phase: NodeStatus["phase"], extra: Partial<NodeStatus> = {}): NodeStatus {
+  return { id, name, displayName, type, phase, startedAt: t(0), finishedAt: t(2), ...extra };
+}
+
+describe("renderStatus", () => {
+  it("renders Argo's status as a tree with phases, durations, retries and progress", () => {
+    const status: WorkflowStatus = {
+      phase: "Failed",
+      startedAt: t(0),
+      finishedAt: t(3),
+      message: "child 'wf-3' failed",
+      nodes: {
+        wf: n("wf", "wf", "wf", "Steps", "Failed", { children: ["wf-1"] }),
+        "wf-1": n("wf-1", "wf[0]", "[0]", "StepGroup", "Failed", { boundaryID: "wf", children: ["wf-2", "wf-3"] }),
+        "wf-2": n("wf-2", "wf[0].ok", "ok", "Pod", "Succeeded", { boundaryID: "wf" }),
+        "wf-3": n("wf-3", "wf[0].flaky", "flaky", "Retry", "Failed", { boundaryID: "wf", children: ["wf-4", "wf-5"], message: "No more retries left" }),
+        "wf-4": n("wf-4", "wf[0].flaky(0)", "flaky(0)", "Pod", "Failed", { boundaryID: "wf", message: "Error (exit code 1)" }),
+        "wf-5": n("wf-5", "wf[0].flaky(1)", "flaky(1)", "Pod", "Failed", { boundaryID: "wf", message: "Error (exit code 1)" }),
+      },
+    };
+    const text = renderStatus(status, { name: "wf" });
+    expect(text.split("\n")).toEqual([
+      "wf  Failed  3.0s  1/2",
+      "message: child 'wf-3' failed",
+      "✖ wf  Failed  2.0s  1/2",
+      "└─ [0]  2.0s  1/2",
+      "   ├─ ✔ ok  Succeeded  2.0s",
+      "   └─ ✖ flaky  Failed  2.0s  1 retry  No more retries left",
+      "      ├─ ✖ flaky(0)  Failed  2.0s  Error (exit code 1)",
+      "      └─ ✖ flaky(1)  Failed  2.0s  Error (exit code 1)",
+    ]);
+  });
+
+  it("summarises wide fan-outs and shows a leaf's own progress while it runs", () => {
+    const nodes: Record<string, NodeStatus> = { wf: n("wf", "wf", "wf", "DAG", "Running", { finishedAt: undefined }) };
+    for (let i = 0; i < 50; i++) nodes[`wf-${i}`] = n(`wf-${i}`, `wf.t${i}`, `t${i}`, "Pod", "Succeeded", { boundaryID: "wf" });
+    nodes["wf-r"] = n("wf-r", "wf.run", "run", "Pod", "Running", { boundaryID: "wf", progress: "3/10", finishedAt: undefined });
+    const text = renderStatus({ phase: "Running", nodes }, { now: Date.parse(t(5)), maxChildren: 5 });
+    expect(text).toContain("◷ run  Running  5.0s  3/10");
+    expect(text).toContain("… 47 more (47 Succeeded)");
+  });
+});
