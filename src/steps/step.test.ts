@@ -5,6 +5,7 @@ import { OPTemplate } from "../op/op-template.ts";
 import { defineOp } from "../op/op.ts";
 import { artifact, param } from "../op/signature.ts";
 import { Workflow } from "../workflow/workflow.ts";
+import { argoString, rawArgo } from "../expr/tree.ts";
 import { Step, argoSequence, rawArtifact } from "./step.ts";
 import { Steps } from "./steps.ts";
 
@@ -134,5 +135,60 @@ describe("Step wiring", () => {
         artifacts: [{ name: "model", from: "{{steps.p.outputs.artifacts.model}}" }],
       },
     });
+  });
+});
+
+describe("Step parallelism", () => {
+  it("runs a bounded loop inside a Steps template of its own and keeps output references", () => {
+    const main = new Steps({ name: "main", outputs: { counts: param(z.array(z.number())) } });
+    const gen = main.add(new Step("gen", P, { parameters: { seed: 1 } }));
+    const fan = main.add(
+      new Step("fan", P, {
+        withParam: gen.outputs.parameters.count.eq(1) as unknown as ParamRef<number[]>,
+        parameters: (item) => ({ seed: item }),
+        parallelism: 3,
+        when: gen.outputs.parameters.count.gt(0),
+        key: argoString`fan-${gen.outputs.parameters.text}`,
+      }),
+    );
+    main.setOutputs({ parameters: { counts: fan.outputs.parameters.count } });
+    const m = new Workflow({ entrypoint: main }).compile();
+    const loop = m.spec.templates?.find((t) => t.name === "produce-loop");
+    expect(loop).toMatchObject({
+      name: "produce-loop",
+      inputs: { parameters: [{ name: "steps-gen-outputs-parameters-text" }, { name: "steps-gen-outputs-parameters-count" }] },
+      parallelism: 3,
+      steps: [[{ name: "fan", template: "produce", withParam: "{{=(asFloat(inputs.parameters[\"steps-gen-outputs-parameters-count\"]) == 1)}}" }]],
+    });
+    expect(loop?.outputs?.parameters?.[0]).toEqual({ name: "text", valueFrom: { parameter: "{{steps.fan.outputs.parameters.text}}" } });
+    expect(loop?.steps?.[0]?.[0]?.arguments?.parameters).toEqual([
+      { name: "seed", value: "{{item}}" },
+      { name: "opflow-key", value: "fan-{{inputs.parameters.steps-gen-outputs-parameters-text}}" },
+    ]);
+    const outer = m.spec.templates?.[0]?.steps?.[1]?.[0];
+    expect(outer).toEqual({
+      name: "fan",
+      template: "produce-loop",
+      arguments: {
+        parameters: [
+          { name: "steps-gen-outputs-parameters-text", value: "{{steps.gen.outputs.parameters.text}}" },
+          { name: "steps-gen-outputs-parameters-count", value: "{{steps.gen.outputs.parameters.count}}" },
+        ],
+      },
+      when: "{{=(asFloat(steps.gen.outputs.parameters.count) > 0)}}",
+    });
+    expect(m.spec.templates?.[0]?.outputs?.parameters?.[0]?.valueFrom?.parameter).toBe("{{steps.fan.outputs.parameters.count}}");
+  });
+
+  it("rejects raw Argo text that would reach outside the loop's template", () => {
+    const main = new Steps({ name: "main" });
+    main.add(new Step("gen", P, { parameters: { seed: 1 } }));
+    main.add(new Step("fan", P, { withParam: rawArgo<number[]>("{{steps.gen.outputs.result}}"), parameters: (i) => ({ seed: i }), parallelism: 2 }));
+    expect(() => new Workflow({ entrypoint: main }).compile()).toThrow(/cannot reach other steps; pass typed references/);
+  });
+
+  it("rejects parallelism without a loop", () => {
+    expect(() => new Step("p", P, { parameters: { seed: 1 }, parallelism: 2 })).toThrow(/parallelism bounds a loop/);
+    expect(() => new Step("p", P, { parameters: { seed: 1 }, withItems: [1], parallelism: 0 })).toThrow(/positive integer/);
   });
 });

@@ -31,6 +31,7 @@ import type {
 import { splitSignature } from "../op/signature.ts";
 import type { Template, TemplateCompiler } from "../op/template.ts";
 import { compact } from "../op/template.ts";
+import { ParallelLoop } from "./parallel-loop.ts";
 
 type ShapeOf<S> = S extends ArtifactSpec<infer K> ? K : never;
 
@@ -133,6 +134,12 @@ export interface StepControl<Item> {
   readonly key?: Operand<string>;
   /** Template to run when this step ends, whatever its phase (Argo's step `onExit`). @default none */
   readonly onExit?: Template;
+  /**
+   * Most items of this step's loop running at once. Argo bounds concurrency per template, so
+   * the loop runs inside a small Steps template of its own (`<template>-loop`).
+   * @default unbounded (the enclosing template's and the workflow's parallelism apply)
+   */
+  readonly parallelism?: number;
 }
 
 /** All options of a step. */
@@ -192,6 +199,7 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
   readonly outputs: StepOutputs<O, [Item] extends [never] ? false : true>;
   protected readonly options: AnyOptions;
   private parent: RefOwner | undefined;
+  private readonly loop: ParallelLoop | undefined;
 
   constructor(name: string, template: Template<I, O>, ...options: {} extends StepOptions<I, Item> ? [StepOptions<I, Item>?] : [StepOptions<I, Item>]) {
     checkStepName(this.kindName(), name);
@@ -205,6 +213,12 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
     if (loops.length > 1) throw new ValidationError(`${this.kindName()} "${name}": use only one of withParam, withItems, withSequence`);
     this.checkArguments();
     this.outputs = this.makeOutputs();
+    const par = this.options.parallelism;
+    if (par !== undefined) {
+      if (!Number.isInteger(par) || par < 1) throw new ValidationError(`${this.kindName()} "${name}": parallelism must be a positive integer, got ${JSON.stringify(par)}`);
+      if (!this.looped) throw new ValidationError(`${this.kindName()} "${name}": parallelism bounds a loop; add withParam, withItems or withSequence, or set parallelism on the template`);
+      this.loop = new ParallelLoop({ name, template, renderLoop: (c, owner) => this.render(c, owner, false) }, par);
+    }
   }
 
   /** `steps` for a Step, `tasks` for a Task. */
@@ -331,6 +345,18 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
 
   /** Renders this call as an Argo step in the template being compiled. */
   toArgoStep(compiler: TemplateCompiler, owner: Template): WorkflowStep {
+    if (!this.loop) return this.render(compiler, owner, true);
+    const ctx = compiler.context(owner);
+    const step: WorkflowStep = { name: this.name, template: compiler.nameOf(this.loop) };
+    const args = this.loop.outerArguments(compiler, ctx);
+    if (args && Object.keys(args).length) step.arguments = args;
+    if (this.options.when !== undefined) step.when = renderCondition(this.options.when, ctx);
+    if (this.options.continueOn) step.continueOn = compact({ ...this.options.continueOn }) as ContinueOn;
+    if (this.options.onExit) step.onExit = compiler.nameOf(this.options.onExit);
+    return step;
+  }
+
+  private render(compiler: TemplateCompiler, owner: Template, outer: boolean): WorkflowStep {
     const ctx = compiler.context(owner);
     const where = `${this.kindName()} "${this.name}"`;
     const sig = this.template.inputs;
@@ -358,12 +384,12 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
     });
     const step: WorkflowStep = { name: this.name, template: compiler.nameOf(this.template) };
     if (Object.keys(args).length) step.arguments = args;
-    if (this.options.when !== undefined) step.when = renderCondition(this.options.when, ctx);
+    if (outer && this.options.when !== undefined) step.when = renderCondition(this.options.when, ctx);
     if (this.options.withParam !== undefined) step.withParam = renderValue(this.options.withParam as Operand<unknown>, ctx);
     if (this.options.withItems !== undefined) step.withItems = this.options.withItems.map((i) => i as unknown as ArgoItem);
     if (this.options.withSequence !== undefined) step.withSequence = renderSequence(this.options.withSequence, ctx);
     if (this.options.continueOn) step.continueOn = compact({ ...this.options.continueOn }) as ContinueOn;
-    if (this.options.onExit) step.onExit = compiler.nameOf(this.options.onExit);
+    if (outer && this.options.onExit) step.onExit = compiler.nameOf(this.options.onExit);
     return step;
   }
 
@@ -374,7 +400,7 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
 
   /** Templates this step calls. */
   references(): Template[] {
-    return [this.template, ...(this.options.onExit ? [this.options.onExit] : [])];
+    return [this.loop ?? this.template, ...(this.options.onExit ? [this.options.onExit] : [])];
   }
 }
 
