@@ -12,7 +12,7 @@ import { LocalStorageClient } from "../storage/local.ts";
 import type { StorageClient } from "../storage/client.ts";
 import { ArtifactIO } from "./artifact-io.ts";
 import { Scheduler } from "./scheduler.ts";
-import { StateTree } from "./state-tree.ts";
+import { StateTree, type StoredNode } from "./state-tree.ts";
 
 /** Options of {@link runWorkflow}. */
 export interface RunOptions {
@@ -74,6 +74,13 @@ export interface RunOptions {
    * @default never stopped
    */
   readonly signal?: AbortSignal;
+  /**
+   * Earlier runs whose Succeeded **keyed** steps (the `opflow-key` argument) this run reuses:
+   * a step with the same key and template is not run again; its outputs are taken over. Each
+   * entry is a run's folder, or a workflow name under `workdir`.
+   * @default none (a run with the same `name` resumes itself without this)
+   */
+  readonly reuse?: readonly string[];
   /**
    * Run processes in private mount namespaces (`/tmp`, `/mnt` mapped into each step's folder).
    * @default when available (root, and `unshare` works); `OPFLOW_NO_NAMESPACES=1` disables it
@@ -147,6 +154,12 @@ export async function runWorkflow(manifest: Workflow, options: RunOptions = {}):
       }),
   );
   await tree.init(running);
+  const reuse = new Map<string, StoredNode>();
+  for (const r of options.reuse ?? []) {
+    const dir = path.isAbsolute(r) || r.includes("/") ? path.resolve(r) : path.join(workdir, r);
+    const stored = await new StateTree(path.dirname(dir), path.basename(dir)).load();
+    for (const s of stored.values()) if (s.node.phase === "Succeeded") reuse.set(path.basename(s.dir), s);
+  }
   const storage = options.storage ?? new LocalStorageClient({ root: path.join(workdir, ".storage") });
   const artifactIO = new ArtifactIO(storage, name, path.join(tree.dir, ".scratch"));
 
@@ -180,6 +193,7 @@ export async function runWorkflow(manifest: Workflow, options: RunOptions = {}):
     artifactIO,
     bindings: options.bindings ?? new Map(),
     previous,
+    reuse,
     parameters: options.parameters ?? {},
     ...(options.parallelism !== undefined ? { parallelism: options.parallelism } : {}),
     processSlots: options.processes ?? 64,

@@ -405,3 +405,35 @@ describe("exit handlers, outputs, parallelism", () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
   });
 });
+
+describe("keys", () => {
+  it("names a keyed step's folder after its key and reuses it from another run", async () => {
+    let calls = 0;
+    const gen: LocalBinding = async (task) => {
+      calls++;
+      await fs.writeFile(path.join(task.root, "outputs/parameters/v"), `v-${task.parameters["x"]}`);
+      return { exitCode: 0 };
+    };
+    const wf = manifest("keyed", [
+      {
+        name: "main",
+        steps: [[{ name: "g", template: "gen", arguments: { parameters: [{ name: "x", value: "{{item}}" }, { name: "opflow-key", value: "gen-{{item}}" }] }, withItems: ["a", "b"] }]],
+      },
+      {
+        name: "gen",
+        inputs: { parameters: [{ name: "x" }, { name: "opflow-key" }] },
+        outputs: { parameters: [{ name: "v", valueFrom: { path: "/tmp/outputs/parameters/v" } }] },
+        container: { image: "x", command: ["x"] },
+      },
+    ]);
+    const dir = await workdir();
+    const first = await runWorkflow(wf, { workdir: dir, bindings: new Map([["gen", gen]]) });
+    expect(first.status.phase).toBe("Succeeded");
+    expect(await fs.readFile(path.join(first.dir, "gen-a", "outputs/parameters/v"), "utf8")).toBe("v-a");
+    const second = await runWorkflow({ ...wf, metadata: { name: "keyed-2" } }, { workdir: dir, bindings: new Map([["gen", gen]]), reuse: ["keyed"] });
+    expect(second.status.phase).toBe("Succeeded");
+    expect(calls).toBe(2);
+    expect(outParam(node(second.status, "g(1:b)"), "v")).toBe("v-b");
+    expect(node(second.status, "g(1:b)").message).toBe("reused from keyed (key gen-b)");
+  });
+});

@@ -25,7 +25,7 @@ import type {
   WorkflowStatus,
   WorkflowStep,
 } from "../argo/model.ts";
-import type { LocalBindings } from "../contract.ts";
+import { KEY_PARAMETER, type LocalBindings } from "../contract.ts";
 import { EngineError, OpflowError } from "../errors.ts";
 import { dependsTasks, evaluateDepends, evaluateExpression, evaluateWhen, expandScope, substituteTags, type DependsTaskResult, type TaskResultPhase } from "./_expr.ts";
 import type { ArtifactIO, ArtifactRef } from "./artifact-io.ts";
@@ -37,7 +37,7 @@ import { aggregateProgress } from "./progress.ts";
 import { decideRetry, type Attempt } from "./retry.ts";
 import { itemVars, loopChildName, Scope, type Vars } from "./scope.ts";
 import { acquireAll, Semaphore } from "./semaphore.ts";
-import type { StateTree, StoredNode } from "./state-tree.ts";
+import { safeSegment, type StateTree, type StoredNode } from "./state-tree.ts";
 import { setMaxListeners } from "node:events";
 import path from "node:path";
 
@@ -50,6 +50,8 @@ export interface EngineConfig {
   readonly bindings: LocalBindings;
   /** Nodes recorded by a previous engine under the same name (resume). */
   readonly previous: ReadonlyMap<string, StoredNode>;
+  /** Succeeded keyed steps of other runs, by key (their folder name): reused by key. */
+  readonly reuse?: ReadonlyMap<string, StoredNode>;
   /** Workflow argument overrides. */
   readonly parameters: Readonly<Record<string, string>>;
   /** Most leaf nodes running at once (Argo's `spec.parallelism`). */
@@ -74,6 +76,8 @@ interface Ctx {
   readonly boundaryID?: string;
   /** Template-level parallelism of the ancestors. */
   readonly semaphores: readonly Semaphore[];
+  /** The step's key (the `opflow-key` argument): names its folder in the state tree. */
+  readonly key?: string;
 }
 
 /** Arguments of an invocation, already resolved. */
@@ -387,6 +391,7 @@ export class Scheduler {
     };
     if (isFulfilled(phase)) node.finishedAt = node.startedAt;
     this.nodes[id] = node;
+    if (ctx.key) this.cfg.tree.nodeDir(node, ctx.key);
     if (ctx.parentId) this.addChild(ctx.parentId, id);
     this.persist(node);
     this.cfg.onChange();
@@ -462,6 +467,33 @@ export class Scheduler {
     return node;
   }
 
+  /** A keyed step another run finished (`reuse`): taken over with its outputs. */
+  private reuseKeyed(ctx: Ctx, templateName: string | undefined): NodeStatus | undefined {
+    if (!ctx.key || !this.cfg.reuse) return undefined;
+    const prev = this.cfg.reuse.get(safeSegment(ctx.key));
+    if (!prev || prev.node.phase !== "Succeeded" || (templateName && prev.node.templateName !== templateName)) return undefined;
+    const p = prev.node;
+    const node = this.createNode(ctx, p.type === "Retry" ? "Retry" : p.type, undefined, "Pending", {
+      ...(p.templateName ? { templateName: p.templateName } : {}),
+      ...(p.inputs ? { inputs: p.inputs } : {}),
+      ...(p.outputs ? { outputs: p.outputs } : {}),
+    });
+    node.phase = "Succeeded";
+    node.finishedAt = node.startedAt;
+    node.message = `reused from ${path.basename(path.dirname(prev.dir))} (key ${ctx.key})`;
+    const arts = p.outputs?.artifacts ?? [];
+    if (arts.length > 0) {
+      const m = new Map<string, ArtifactRef>();
+      for (const a of arts) m.set(a.name, { artifact: a, localPath: path.join(prev.dir, "outputs", "artifacts", a.name) });
+      this.nodeArtifacts.set(node.id, m);
+    }
+    this.addGlobalOutputs(node, this.nodeArtifacts.get(node.id));
+    this.reused++;
+    this.persist(node);
+    this.cfg.onChange();
+    return node;
+  }
+
   private addGlobalOutputs(node: NodeStatus, arts: ReadonlyMap<string, ArtifactRef> | undefined): void {
     for (const p of node.outputs?.parameters ?? []) {
       if (p.globalName && p.value !== undefined) {
@@ -528,8 +560,10 @@ export class Scheduler {
   }
 
   /** Runs a template invocation at `ctx`; never throws for a step's own failure. */
-  private async invoke(ctx: Ctx, inv: { template?: string; inline?: Template; templateRef?: { name: string; template: string } }, args: ResolvedArgs): Promise<NodeStatus> {
-    const restored = this.restore(ctx);
+  private async invoke(ctx0: Ctx, inv: { template?: string; inline?: Template; templateRef?: { name: string; template: string } }, args: ResolvedArgs): Promise<NodeStatus> {
+    const key = args.parameters.get(KEY_PARAMETER);
+    const ctx: Ctx = key ? { ...ctx0, key } : ctx0;
+    const restored = this.restore(ctx) ?? this.reuseKeyed(ctx, inv.template);
     if (restored) return restored;
     const where = `node "${ctx.name}"`;
     let tmpl: Template;
@@ -580,6 +614,7 @@ export class Scheduler {
         parentId: node.id,
         ...(ctx.boundaryID ? { boundaryID: ctx.boundaryID } : {}),
         semaphores: ctx.semaphores,
+        ...(ctx.key ? { key: `${ctx.key}(${i})` } : {}),
       };
       const child = this.restore(childCtx) ?? (await this.executeBody(childCtx, tmpl, inputs, i));
       if (child.phase === "Succeeded") {

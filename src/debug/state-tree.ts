@@ -103,6 +103,7 @@ export class StateTree {
   /** `<workdir>/<workflow-name>`. */
   readonly dir: string;
   private readonly dirs = new Map<string, string>();
+  private readonly keyed = new Set<string>();
   private readonly created = new Set<string>();
   private readonly pending = new Map<string, PendingWrite>();
 
@@ -146,6 +147,9 @@ export class StateTree {
     let dir = this.dirs.get(node.id);
     if (!dir) {
       dir = path.join(this.dir, nodeDirName(this.workflowName, node.name, key));
+      // Two steps with one key: the second gets its node name, so neither overwrites the other.
+      if (key && this.keyed.has(dir)) dir = path.join(this.dir, nodeDirName(this.workflowName, node.name));
+      if (key) this.keyed.add(dir);
       this.dirs.set(node.id, dir);
     }
     return dir;
