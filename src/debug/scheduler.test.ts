@@ -437,3 +437,40 @@ describe("keys", () => {
     expect(node(second.status, "g(1:b)").message).toBe("reused from keyed (key gen-b)");
   });
 });
+
+describe("workflow-level settings", () => {
+  it("applies templateDefaults, and a skipped producer's output falls back to its default", async () => {
+    const wf = manifest(
+      "defaults-test",
+      [
+        { name: "main", steps: [[{ name: "p", template: "p", when: "false" }], [{ name: "c", template: "c", arguments: { parameters: [{ name: "x", value: "{{steps.p.outputs.parameters.v}}" }] } }]] },
+        { name: "p", outputs: { parameters: [{ name: "v", valueFrom: { path: "/tmp/v", default: "fallback" } }] }, container: { image: "x", command: ["true"] } },
+        { name: "c", inputs: { parameters: [{ name: "x" }] }, container: { image: "x", command: ["sh", "-c", 'echo "{{inputs.parameters.x}} $SHARED"'] } },
+      ],
+      { templateDefaults: { container: { image: "x", env: [{ name: "SHARED", value: "from-defaults" }] } } },
+    );
+    const { status } = await runWorkflow(wf, { workdir: await workdir() });
+    expect(status.phase).toBe("Succeeded");
+    expect(node(status, "c").outputs?.result).toBe("fallback from-defaults");
+  });
+
+  it("stops the workflow at spec.activeDeadlineSeconds and still runs the exit handler", async () => {
+    const wf = manifest("deadline-test", [sh("main", "sleep 30"), sh("exit", "echo {{workflow.status}}")], { activeDeadlineSeconds: 1, onExit: "exit" });
+    const t0 = Date.now();
+    const { status } = await runWorkflow(wf, { workdir: await workdir() });
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(status).toMatchObject({ phase: "Failed", message: "Workflow exceeded its deadline" });
+    expect(node(status, "deadline-test.onExit").outputs?.result).toBe("Failed");
+  });
+
+  it("runs a step's lifecycle hook whose expression holds once the step ended", async () => {
+    const wf = manifest("hooks-test", [
+      { name: "main", steps: [[{ name: "a", template: "bad", continueOn: { failed: true }, hooks: { failed: { expression: "steps.a.status == 'Failed'", template: "notify" }, ok: { expression: "steps.a.status == 'Succeeded'", template: "notify" } } }]] },
+      sh("bad", "exit 1"),
+      sh("notify", "echo notified"),
+    ]);
+    const { status } = await runWorkflow(wf, { workdir: await workdir() });
+    expect(node(status, "a.hooks.failed").outputs?.result).toBe("notified");
+    expect(Object.values(status.nodes ?? {}).some((n) => n.displayName === "a.hooks.ok")).toBe(false);
+  });
+});

@@ -844,6 +844,7 @@ export class Scheduler {
     }
     if (direct) {
       scope.set(`${prefix}.status`, direct.phase);
+      this.exposeSkippedDefaults(prefix, step, scope);
       return;
     }
     const children = (sg.children ?? [])
@@ -1115,6 +1116,19 @@ export class Scheduler {
     return this.finish(node, "Succeeded");
   }
 
+  /** A skipped or omitted producer's outputs resolve to their `valueFrom.default` (Argo 4.0.7). */
+  private exposeSkippedDefaults(prefix: string, step: WorkflowStep, scope: Scope): void {
+    let tmpl: Template;
+    try {
+      tmpl = this.resolveTemplate(step, `step "${step.name}"`);
+    } catch {
+      return;
+    }
+    for (const p of tmpl.outputs?.parameters ?? []) {
+      if (p.valueFrom?.default !== undefined) scope.set(`${prefix}.outputs.parameters.${p.name}`, p.valueFrom.default);
+    }
+  }
+
   private exposeTask(n: NodeStatus, t: DAGTask, scope: Scope): void {
     const prefix = `tasks.${t.name}`;
     if (n.type === "TaskGroup") {
@@ -1130,6 +1144,7 @@ export class Scheduler {
     }
     if (n.type === "Skipped") {
       scope.set(`${prefix}.status`, n.phase);
+      this.exposeSkippedDefaults(prefix, t, scope);
       return;
     }
     scope.addNode(prefix, n, this.nodeArtifacts.get(n.id));
