@@ -20,3 +20,14 @@ export * from "./dag/task.ts";
 export * from "./dag/dag.ts";
 export * from "./workflow/workflow.ts";
 export * from "./storage/client.ts";
+export * from "./argo/yaml.ts";
+// Running on Argo Workflows: connect, submit, query, control.
+export * from "./argo/cluster-config.ts";
+export * from "./argo/client.ts";
+export { ClusterApiError, type ApiErrorReason, type FieldCause } from "./argo/api-errors.ts";
+export * from "./argo/query.ts";
+export * from "./argo/wait.ts";
+export * from "./argo/logs.ts";
+export * from "./argo/workflow-handle.ts";
+// The local engine.
+export { runWorkflow, workflowRunName, type RunOptions, type RunResult } from "./debug/run.ts";

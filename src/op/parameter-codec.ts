@@ -27,9 +27,24 @@ export function encodeParameter(value: unknown): string {
 export function decodeParameter(schema: z.ZodType, text: string): unknown {
   if (text === NONE && schema.safeParse(undefined).success) return undefined;
   if (schema.safeParse(text).success) return text;
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch {
     return text;
   }
+  if (Array.isArray(value) && !schema.safeParse(value).success) {
+    // Aggregated outputs of a fanned-out step arrive as a JSON list of the strings each child
+    // produced (Argo's rule): decode the elements as the child's values were encoded.
+    const decoded = value.map((el) => {
+      if (typeof el !== "string") return el;
+      try {
+        return JSON.parse(el) as unknown;
+      } catch {
+        return el;
+      }
+    });
+    if (schema.safeParse(decoded).success) return decoded;
+  }
+  return value;
 }

@@ -29,6 +29,10 @@ describe("parameter codec", () => {
     expect(decodeParameter(z.number(), "123")).toBe(123);
     expect(decodeParameter(z.array(z.number()), "[1,2]")).toEqual([1, 2]);
     expect(decodeParameter(z.string().optional(), "null")).toBeUndefined();
+    // the aggregated outputs of a fan-out: a JSON list of each child's string
+    expect(decodeParameter(z.array(z.number()), '["1","4"]')).toEqual([1, 4]);
+    expect(decodeParameter(z.array(z.object({ a: z.number() })), '["{\\"a\\":1}"]')).toEqual([{ a: 1 }]);
+    expect(decodeParameter(z.array(z.string()), '["1","4"]')).toEqual(["1", "4"]);
   });
 });
 

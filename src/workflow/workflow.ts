@@ -15,7 +15,9 @@ import type {
   Workflow as ArgoWorkflow,
   WorkflowSpec,
 } from "../argo/model.ts";
+import type { SubmitOptions, WorkflowHandle } from "../argo/workflow-handle.ts";
 import type { LocalBindings } from "../contract.ts";
+import type { RunOptions, RunResult } from "../debug/run.ts";
 import { ValidationError } from "../errors.ts";
 import { type Duration, durationSeconds } from "../op/duration.ts";
 import { formatIssues } from "../op/op.ts";
@@ -215,6 +217,36 @@ export class Workflow<I extends Signature = Signature> {
   /** In-process implementations of OP templates, for the local engine. */
   localBindings(): LocalBindings {
     return this.compileAll({ warn: () => {} }).bindings;
+  }
+
+  /**
+   * Runs the workflow on this machine with the local engine (dflow's debug mode) and
+   * resolves when it has ended, whatever its phase. OP templates run in-process; other
+   * templates run as local processes. Run again with the same `name` to resume.
+   *
+   * @example
+   * const { status, dir } = await wf.run({ workdir: "runs" });
+   * console.log(status.phase, status.nodes);
+   */
+  async run(options: Omit<RunOptions, "bindings"> & CompileOptions = {}): Promise<RunResult> {
+    const { manifest, bindings } = this.compileAll(options);
+    const { runWorkflow } = await import("../debug/run.ts");
+    return runWorkflow(manifest, { ...options, bindings });
+  }
+
+  /**
+   * Submits the workflow to Argo Workflows (Kubernetes API or Argo Server) and returns a
+   * handle to query, wait for and control it.
+   *
+   * @example
+   * const handle = await wf.submit({ namespace: "argo" });
+   * await handle.wait({ onUpdate: (s) => console.log(s.phase, s.progress) });
+   * const [train] = await handle.querySteps({ key: "train" });
+   */
+  async submit(options: SubmitOptions & CompileOptions = {}): Promise<WorkflowHandle> {
+    const manifest = this.compile(options);
+    const { submitWorkflow } = await import("../argo/workflow-handle.ts");
+    return submitWorkflow(manifest, options);
   }
 
   /** The manifest as YAML. */

@@ -1,0 +1,73 @@
+/**
+ * The examples run offline through `workflow.run()` (the local engine, OPs in-process) and
+ * end with the results their comments promise.
+ */
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { NodeStatus } from "../src/argo/model.ts";
+import type { Workflow } from "../src/workflow/workflow.ts";
+
+let workdir: string;
+beforeAll(async () => {
+  workdir = await fs.mkdtemp(path.join(os.tmpdir(), "opflow-examples-"));
+});
+afterAll(async () => {
+  await fs.rm(workdir, { recursive: true, force: true });
+});
+
+async function run(example: string) {
+  const mod = (await import(`../examples/${example}.ts`)) as { default: Workflow };
+  const result = await mod.default.run({ workdir, warn: () => {} });
+  const nodes = Object.values(result.status.nodes ?? {});
+  const root = nodes.find((n) => n.name === result.name) as NodeStatus;
+  const out = (n: NodeStatus | undefined, p: string) => n?.outputs?.parameters?.find((x) => x.name === p)?.value;
+  const byName = (displayName: string) => nodes.filter((n) => n.displayName === displayName);
+  return { result, root, out, byName };
+}
+
+describe("examples run on the local engine", () => {
+  it("hello greets and writes its report", async () => {
+    const { result, byName, out } = await run("hello");
+    expect(result.status.phase).toBe("Succeeded");
+    const [hello] = byName("hello");
+    expect(out(hello, "greeting")).toBe("Hello, opflow! Hello, opflow!");
+    expect(out(hello, "length")).toBe("29");
+  });
+
+  it("steps passes outputs between sequential and parallel steps", async () => {
+    const { result, root, out } = await run("steps");
+    expect(result.status.phase).toBe("Succeeded");
+    // "xy" ×2 = 4 chars; left ×2 = 8 chars; right ×3 = 12 chars; last = left × 12 = 96 chars
+    expect(out(root, "total")).toBe("96");
+  });
+
+  it("dag computes the diamond", async () => {
+    const { result, root, out } = await run("dag");
+    expect(result.status.phase).toBe("Succeeded");
+    expect(out(root, "result")).toBe("114");
+  });
+
+  it("conditional runs one branch, skips the other, and returns the branch's result", async () => {
+    const { result, root, out, byName } = await run("conditional");
+    expect(result.status.phase).toBe("Succeeded");
+    expect(byName("heads")[0]?.phase).toBe("Succeeded");
+    expect(byName("tails")[0]?.phase).toBe("Skipped");
+    expect(out(root, "said")).toBe("HEADS!");
+  });
+
+  it("loop counts up to its limit by recursion", async () => {
+    const { result, byName, out } = await run("loop");
+    expect(result.status.phase).toBe("Succeeded");
+    const increments = byName("increment").map((n) => Number(out(n, "value"))).sort((a, b) => a - b);
+    expect(increments).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it("fan-out squares every item and sums the aggregated list", async () => {
+    const { result, root, out, byName } = await run("fan-out");
+    expect(result.status.phase).toBe("Succeeded");
+    expect(byName("square(0:1)")).toHaveLength(1);
+    expect(out(root, "total")).toBe("385");
+  });
+});
