@@ -31,3 +31,11 @@ export * from "./argo/logs.ts";
 export * from "./argo/workflow-handle.ts";
 // The local engine.
 export { runWorkflow, workflowRunName, type RunOptions, type RunResult } from "./debug/run.ts";
+// Artifact storage: local directory and S3, archives, transfers.
+export * from "./storage/local.ts";
+export * from "./storage/s3.ts";
+export * from "./storage/retry.ts";
+export * from "./storage/config.ts";
+export * from "./artifacts/archive.ts";
+export * from "./artifacts/keys.ts";
+export * from "./artifacts/transfer.ts";

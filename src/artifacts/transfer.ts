@@ -8,7 +8,7 @@ import { packArtifact, unpackArtifact, type ArchiveFormat } from "./archive.ts";
 import { joinKey } from "./keys.ts";
 
 /** What {@link uploadArtifact} accepts: one path, a list of paths, or a record of named paths. */
-export type ArtifactSource = string | readonly string[] | Readonly<Record<string, string>>;
+export type LocalPaths = string | readonly string[] | Readonly<Record<string, string>>;
 
 /** One stored object of an artifact. */
 export interface ArtifactObject {
@@ -37,7 +37,7 @@ export interface ArtifactItem {
 }
 
 /** A reference to an uploaded artifact: enough to download and check it. Plain JSON. */
-export interface ArtifactRef {
+export interface StoredArtifact {
   /** `single` (one path), `list` (paths in order) or `record` (named paths). */
   readonly kind: "single" | "list" | "record";
   /** How items are stored. */
@@ -153,15 +153,15 @@ const LARGE_FILES = 1000;
  */
 export async function uploadArtifact(
   storage: StorageClient,
-  source: ArtifactSource,
+  source: LocalPaths,
   options: UploadArtifactOptions = {},
-): Promise<ArtifactRef> {
+): Promise<StoredArtifact> {
   const archive = options.archive ?? "tar";
   if (archive !== "tar" && archive !== "none") {
     throw new ValidationError(`uploadArtifact: 'archive' must be "tar" or "none", got ${JSON.stringify(archive)}`);
   }
   const concurrency = checkConcurrency(options.concurrency);
-  const kind: ArtifactRef["kind"] = typeof source === "string" ? "single" : Array.isArray(source) ? "list" : "record";
+  const kind: StoredArtifact["kind"] = typeof source === "string" ? "single" : Array.isArray(source) ? "list" : "record";
   const entries = await describeSources(source, kind, options.cwd ?? process.cwd());
   const ext = (name: string): string => (archive === "tar" ? `${name}.tgz` : name);
   let base: string;
@@ -235,7 +235,7 @@ export async function uploadArtifact(
  */
 export async function downloadArtifact(
   storage: StorageClient,
-  ref: ArtifactRef | string,
+  ref: StoredArtifact | string,
   dest: string,
   options: DownloadArtifactOptions = {},
 ): Promise<DownloadedArtifact> {
@@ -315,8 +315,8 @@ export async function downloadArtifact(
 }
 
 /** Builds a ref for a bare key by looking at the store. */
-async function refFromKey(storage: StorageClient, key: string): Promise<ArtifactRef> {
-  const one = (archive: ArchiveFormat, type: "file" | "directory", objects: ArtifactObject[]): ArtifactRef => ({
+async function refFromKey(storage: StorageClient, key: string): Promise<StoredArtifact> {
+  const one = (archive: ArchiveFormat, type: "file" | "directory", objects: ArtifactObject[]): StoredArtifact => ({
     kind: "single",
     archive,
     location: storage.location,
@@ -339,11 +339,11 @@ async function requireMd5(storage: StorageClient, key: string): Promise<string> 
   return md5;
 }
 
-function checkRef(ref: ArtifactRef): ArtifactRef {
+function checkRef(ref: StoredArtifact): StoredArtifact {
   const fail = (rule: string): never => {
     throw new ValidationError(`downloadArtifact: ref ${JSON.stringify(ref?.key)}: ${rule}`);
   };
-  if (ref === null || typeof ref !== "object") fail("must be an ArtifactRef object");
+  if (ref === null || typeof ref !== "object") fail("must be an StoredArtifact object");
   if (!["single", "list", "record"].includes(ref.kind)) fail(`'kind' must be single, list or record, got ${JSON.stringify(ref.kind)}`);
   if (ref.archive !== "tar" && ref.archive !== "none") fail(`'archive' must be tar or none, got ${JSON.stringify(ref.archive)}`);
   if (!Array.isArray(ref.items)) fail("'items' must be an array");
@@ -370,8 +370,8 @@ function checkRelative(rel: string, what: string): void {
 }
 
 async function describeSources(
-  source: ArtifactSource,
-  kind: ArtifactRef["kind"],
+  source: LocalPaths,
+  kind: StoredArtifact["kind"],
   cwd: string,
 ): Promise<{ localPath: string; path: string; type: "file" | "directory" }[]> {
   const pairs: [string, string][] = [];

@@ -5,7 +5,7 @@ import type { ArtifactRepositoryRef, KubeObject, S3Artifact, SecretKeySelector }
 import { ValidationError } from "../errors.ts";
 import type { StorageClient } from "./client.ts";
 import { LocalStorageClient } from "./local.ts";
-import type { RetryOptions } from "./retry.ts";
+import type { StorageRetryOptions } from "./retry.ts";
 import { S3StorageClient } from "./s3.ts";
 
 /** A Kubernetes secret key reference (`{ name, key }`). */
@@ -91,7 +91,7 @@ export interface S3RepositoryConfig {
    * How transient S3 errors are retried.
    * @default 4 attempts with 200 ms doubling backoff
    */
-  readonly retry?: RetryOptions;
+  readonly retry?: StorageRetryOptions;
 }
 
 /** Where artifacts are stored. */
@@ -300,7 +300,7 @@ export function parseArtifactRepositoryConfig(value: unknown, source = "value"):
     const r = v.retry as Record<string, unknown> | null;
     const ok = r !== null && typeof r === "object" && Object.entries(r).every(([k, x]) => ["attempts", "baseDelayMs", "maxDelayMs"].includes(k) && typeof x === "number" && x >= 0);
     if (!ok) throw new ValidationError(`${where}: 'retry' must be { attempts?, baseDelayMs?, maxDelayMs? } of non-negative numbers, got ${describe(r)}`);
-    out.retry = { ...(r as RetryOptions) };
+    out.retry = { ...(r as StorageRetryOptions) };
   }
   return out;
 }

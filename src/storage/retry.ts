@@ -1,7 +1,7 @@
 import { StorageError } from "../errors.ts";
 
 /** How transient storage failures are retried. */
-export interface RetryOptions {
+export interface StorageRetryOptions {
   /**
    * Total number of attempts, the first included.
    * @default 4
@@ -155,7 +155,7 @@ function hintFor(err: unknown): string {
 export async function withRetry<T>(
   operation: (attempt: number) => Promise<T>,
   target: StorageTarget,
-  options: RetryOptions = {},
+  options: StorageRetryOptions = {},
 ): Promise<T> {
   const attempts = Math.max(1, options.attempts ?? 4);
   const base = options.baseDelayMs ?? 200;

@@ -15,7 +15,7 @@ import {
   type StoredObject,
   type TransferOptions,
 } from "./client.ts";
-import { toStorageError, withRetry, type RetryOptions, type StorageTarget } from "./retry.ts";
+import { toStorageError, withRetry, type StorageRetryOptions, type StorageTarget } from "./retry.ts";
 
 /** User-metadata field holding the MD5 of an object's content (S3 etags are not MD5s for multipart objects). */
 export const MD5_METADATA = "opflow-md5";
@@ -76,7 +76,7 @@ export interface S3StorageOptions {
    * How transient failures are retried.
    * @default 4 attempts, 200 ms doubling backoff
    */
-  readonly retry?: RetryOptions;
+  readonly retry?: StorageRetryOptions;
 }
 
 interface ParsedEndpoint {
@@ -147,7 +147,7 @@ export class S3StorageClient implements StorageClient {
   readonly endpoint: string;
   /** The underlying minio client (for operations outside {@link StorageClient}). */
   readonly client: Minio.Client;
-  private readonly retry: RetryOptions;
+  private readonly retry: StorageRetryOptions;
   private readonly region: string;
   private readonly copyLimit: number;
 

@@ -3,7 +3,7 @@
  * or by key) and checks every object's MD5.
  */
 import { readFile } from "node:fs/promises";
-import { downloadArtifact, type ArtifactRef } from "../../artifacts/transfer.ts";
+import { downloadArtifact, type StoredArtifact } from "../../artifacts/transfer.ts";
 import type { CommandModule } from "../main.ts";
 import { STORAGE_USAGE, UsageError, parseStorageArgs, runStorageCommand, storageFrom } from "./_storage-options.ts";
 
@@ -33,7 +33,7 @@ const command: CommandModule = {
         process.stdout.write(`${usage}\n`);
         return 0;
       }
-      let ref: ArtifactRef | string;
+      let ref: StoredArtifact | string;
       let dest: string;
       if (typeof values.key === "string") {
         if (positionals.length !== 1) throw new UsageError("with --key, expected exactly one DEST");
@@ -44,7 +44,7 @@ const command: CommandModule = {
         const refPath = positionals[0] as string;
         const text = refPath === "-" ? await readStdin() : await readFile(refPath, "utf8");
         try {
-          ref = JSON.parse(text) as ArtifactRef;
+          ref = JSON.parse(text) as StoredArtifact;
         } catch (err) {
           throw new UsageError(`REF ${JSON.stringify(refPath)} is not a JSON artifact reference: ${(err as Error).message}`);
         }

@@ -3,7 +3,7 @@
  * artifact and prints its reference (JSON), which `opflow download` takes back.
  */
 import { writeFile } from "node:fs/promises";
-import { uploadArtifact, type ArtifactSource } from "../../artifacts/transfer.ts";
+import { uploadArtifact, type LocalPaths } from "../../artifacts/transfer.ts";
 import type { ArchiveFormat } from "../../artifacts/archive.ts";
 import type { CommandModule } from "../main.ts";
 import { STORAGE_USAGE, UsageError, parseStorageArgs, runStorageCommand, storageFrom } from "./_storage-options.ts";
@@ -41,7 +41,7 @@ const command: CommandModule = {
       const archive = (values.archive ?? "tar") as string;
       if (archive !== "tar" && archive !== "none") throw new UsageError(`--archive must be tar or none, got ${JSON.stringify(archive)}`);
       const names = (values.name ?? []) as string[];
-      let source: ArtifactSource;
+      let source: LocalPaths;
       if (names.length > 0) {
         if (positionals.length > 0) throw new UsageError("give either PATH... or --name NAME=PATH, not both");
         const record: Record<string, string> = {};
