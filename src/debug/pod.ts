@@ -16,7 +16,7 @@
  * `{{inputs.artifacts.a.path}}` resolve to the mapped paths.
  */
 import fs from "node:fs/promises";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Artifact, NodePhase, Outputs, Parameter, Template } from "../argo/model.ts";
 import { contractPaths, PROGRESS_FILE_ENV, ROOT_ENV, type LocalBinding } from "../contract.ts";
@@ -55,6 +55,8 @@ export interface PodContext {
   readonly signal: AbortSignal;
   /** Called when the step reports progress (`N/M`). */
   onProgress(progress: string): void;
+  /** Called with the process group id once the step's process started. */
+  onSpawn?(pid: number): void;
 }
 
 /** How a pod ended. */
@@ -160,11 +162,8 @@ export async function runPod(ctx: PodContext): Promise<PodResult> {
 
     // Lay out inputs.
     // The engine created <dir>/outputs/parameters and <dir>/inputs/parameters.
-    const dirs: string[] = [];
-    if (!ctx.binding) dirs.push(path.join(dir, "workdir"));
-    if (!ctx.binding || outArtifacts.length > 0) dirs.push(path.join(dir, "outputs", "artifacts"));
-    if (mode === "namespace") dirs.push(path.join(dir, "mnt"));
-    if (dirs.length > 0) await Promise.all(dirs.map((d) => fs.mkdir(d, { recursive: true })));
+    // The engine created workdir/ (processes) and outputs/artifacts/ (declared artifacts).
+    if (mode === "namespace") mkdirSync(path.join(dir, "mnt"), { recursive: true });
     // Inputs of a step that has not started: nothing reads them yet, and a run that dies here
     // lays them out again when it re-runs the step.
     for (const p of ctx.parameters) writeFileSync(path.join(dir, contractPaths.inputParameter(p.name)), p.value ?? "");
@@ -203,11 +202,12 @@ export async function runPod(ctx: PodContext): Promise<PodResult> {
       const argv = [...(container.command ?? [])];
       if (t.script) {
         const scriptFile = path.join(dir, "script");
-        await atomicWrite(scriptFile, (container as { source?: string }).source ?? "");
+        // Written before the process starts; a run that dies here writes it again.
+        writeFileSync(scriptFile, (container as { source?: string }).source ?? "");
         argv.push(mode === "namespace" ? "/tmp/script" : scriptFile);
       } else {
         argv.push(...(container.args ?? []));
-        await atomicWrite(path.join(dir, "script"), `${shellQuote(argv)}\n`);
+        writeFileSync(path.join(dir, "script"), `${shellQuote(argv)}\n`);
       }
       if (argv.length === 0) {
         throw new EngineError(`${where}: container has no command; the local engine ignores images, so it needs command (or args) to know what to run`);
@@ -238,7 +238,6 @@ export async function runPod(ctx: PodContext): Promise<PodResult> {
           .catch(() => undefined);
       }, 1000);
       poll.unref();
-      let pidWrite: Promise<void> | undefined;
       try {
         result = await runProcess({
           argv,
@@ -249,16 +248,17 @@ export async function runPod(ctx: PodContext): Promise<PodResult> {
           signal: ctx.signal,
           ...(mounts.length > 0 ? { mounts } : {}),
           // Recorded so that a resumed run can end what a killed engine left running.
-          onSpawn: (pid) => {
-            pidWrite = atomicWrite(path.join(dir, "pid"), String(pid)).catch(() => undefined);
-          },
+          onSpawn: (pid) => ctx.onSpawn?.(pid),
         });
       } finally {
         clearInterval(poll);
-        await pidWrite;
-        await fs.rm(path.join(dir, "pid"), { force: true });
       }
-      const finalProgress = await fs.readFile(progressFile, "utf8").catch(() => "");
+      let finalProgress = "";
+      try {
+        finalProgress = readFileSync(progressFile, "utf8");
+      } catch {
+        /* no progress reported */
+      }
       const p = parseProgress(finalProgress);
       if (p) ctx.onProgress(p);
     }

@@ -5,8 +5,8 @@
 import path from "node:path";
 import type { Workflow, WorkflowStatus } from "../argo/model.ts";
 import type { LocalBindings } from "../contract.ts";
-import { EngineError } from "../errors.ts";
 import fs from "node:fs/promises";
+import { EngineError } from "../errors.ts";
 import { killProcessGroup, namespacesAvailable } from "../executors/local-process.ts";
 import { LocalStorageClient } from "../storage/local.ts";
 import type { StorageClient } from "../storage/client.ts";
@@ -145,14 +145,7 @@ export async function runWorkflow(manifest: Workflow, options: RunOptions = {}):
   const tree = new StateTree(workdir, name);
   const previous = await tree.load();
   // Steps a killed engine left running are ended before they run again.
-  await Promise.all(
-    [...previous.values()]
-      .filter((p) => p.node.phase !== "Succeeded")
-      .map(async (p) => {
-        const pid = Number(await fs.readFile(path.join(p.dir, "pid"), "utf8").catch(() => ""));
-        if (Number.isInteger(pid) && pid > 1) killProcessGroup(pid);
-      }),
-  );
+  for (const pid of tree.unfinishedProcesses().values()) if (pid > 1) killProcessGroup(pid);
   await tree.init(running);
   const reuse = new Map<string, StoredNode>();
   for (const r of options.reuse ?? []) {
@@ -182,9 +175,15 @@ export async function runWorkflow(manifest: Workflow, options: RunOptions = {}):
     const text = scheduler.status;
     snapshotWrite = snapshotWrite.then(() => tree.writeWorkflowStatus(text)).catch(() => undefined);
   };
+  let nodeCount = 0;
+  const snapshotEvery = (): number => {
+    if (scheduler && (nodeCount = Object.keys(scheduler.status.nodes ?? {}).length) > 0) return 1000 + nodeCount / 5;
+    return 1000;
+  };
   const onChange = (): void => {
     if (options.onUpdate && !updateTimer) updateTimer = setTimeout(emit, Math.max(0, interval - (Date.now() - lastUpdate)));
-    if (!snapshotTimer) snapshotTimer = setTimeout(snapshot, Math.max(0, 1000 - (Date.now() - lastSnapshot)));
+    // workflow.json: at most every second, less often for very large runs (it holds every node).
+    if (!snapshotTimer) snapshotTimer = setTimeout(snapshot, Math.max(0, snapshotEvery() - (Date.now() - lastSnapshot)));
   };
 
   scheduler = new Scheduler({

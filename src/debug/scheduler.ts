@@ -92,6 +92,13 @@ interface Inputs {
   readonly artifacts: Map<string, ArtifactRef>;
 }
 
+/**
+ * Most children of one withItems/withParam/withSequence expansion started at once (the rest
+ * wait, without nodes yet): bounds the memory of very wide fan-outs; the leaf slots bound how
+ * many actually run.
+ */
+const EXPANSION_WINDOW = 512;
+
 const NO_ARGS: ResolvedArgs = { parameters: new Map(), artifacts: new Map() };
 
 function now(): string {
@@ -203,6 +210,7 @@ export class Scheduler {
   private readonly bindingSlots: Semaphore;
   private readonly wfName: string;
   private reused = 0;
+  private readonly childSets = new WeakMap<NodeStatus, Set<string>>();
   /** Bumped whenever `globals` changes (invalidates cached scopes). */
   private globalsVersion = 0;
   private stopMessage: string | undefined;
@@ -411,7 +419,12 @@ export class Scheduler {
     const parent = this.nodes[parentId];
     if (!parent) return;
     const children = (parent.children ??= []);
-    if (!children.includes(childId)) children.push(childId);
+    // A set beside the list: a 10,000-way fan-out must not cost 10,000² comparisons.
+    let known = this.childSets.get(parent);
+    if (!known) this.childSets.set(parent, (known = new Set(children)));
+    if (known.has(childId)) return;
+    known.add(childId);
+    children.push(childId);
   }
 
   private setRunning(node: NodeStatus): void {
@@ -664,6 +677,8 @@ export class Scheduler {
       this.setRunning(node);
       const subdirs = [path.join("outputs", "parameters")];
       if (inputs.parameters.length > 0) subdirs.push(path.join("inputs", "parameters"));
+      if (!binding) subdirs.push("workdir");
+      if (tmpl.outputs?.artifacts?.length) subdirs.push(path.join("outputs", "artifacts"));
       const dir = this.cfg.tree.ensureNodeDir(node, ...subdirs);
       const spec = this.cfg.manifest.spec;
       const result = await runPod({
@@ -680,6 +695,7 @@ export class Scheduler {
         volumesDir: path.join(this.cfg.tree.dir, ".volumes"),
         workflowVolumes: [...(spec.volumes ?? []), ...(spec.volumeClaimTemplates ?? []).map((v) => ({ name: (v["metadata"] as { name?: string } | undefined)?.name }))],
         signal: this.abort.signal,
+        onSpawn: (pid) => this.cfg.tree.recordPid(node, pid),
         onProgress: (p) => {
           node.progress = p;
           this.cfg.onChange();
@@ -884,9 +900,10 @@ export class Scheduler {
         }
         const { withItems: _a, withParam: _b, withSequence: _c, ...base } = resolved;
         void _a, _b, _c;
+        const gate = new Semaphore(EXPANSION_WINDOW);
         items.forEach((item, index) => {
           const label = loopChildName(raw.name, index, item);
-          runs.push(this.runStep(stepCtx(`${ctx.name}.${label}`, label), base, scope, itemVars(item), where).then((node) => ({ node, step: raw })));
+          runs.push(gate.run(() => this.runStep(stepCtx(`${ctx.name}.${label}`, label), base, scope, itemVars(item), where)).then((node) => ({ node, step: raw })));
         });
       }
     } catch (err) {
@@ -1188,10 +1205,11 @@ export class Scheduler {
     const { withItems: _a, withParam: _b, withSequence: _c, ...base } = resolved;
     void _a, _b, _c;
     const prefix = ctx.name.slice(0, ctx.name.length - task.name.length);
+    const gate = new Semaphore(EXPANSION_WINDOW);
     const children = await Promise.all(
       items.map((item, index) => {
         const label = loopChildName(task.name, index, item);
-        return this.runStep({ name: `${prefix}${label}`, displayName: label, parentId: group.id, ...(ctx.boundaryID ? { boundaryID: ctx.boundaryID } : {}), semaphores: ctx.semaphores }, base, scope, itemVars(item), twhere);
+        return gate.run(() => this.runStep({ name: `${prefix}${label}`, displayName: label, parentId: group.id, ...(ctx.boundaryID ? { boundaryID: ctx.boundaryID } : {}), semaphores: ctx.semaphores }, base, scope, itemVars(item), twhere));
       }),
     );
     const bad = children.find((c) => isFailedOrError(c.phase));

@@ -6,16 +6,18 @@
  *   status          Pending | Running | Succeeded | Failed | Error
  *   manifest.yaml   the manifest that ran
  *   workflow.json   the last WorkflowStatus snapshot (Argo's shape)
+ *   nodes.jsonl     the node journal: one JSON line per recorded node state (the newest wins)
  *   engine.pid      pid of the engine while it runs
- *   <step>/         type, phase, node.json, inputs/, outputs/, script, log.txt, workdir/
+ *   <step>/         type, phase, inputs/, outputs/, script, log.txt, workdir/
  * ```
  *
- * Every file is written atomically (temporary file, then rename), so a killed engine leaves a
- * tree it can resume from. `node.json` is the record a resumed run trusts: it is written after a
- * node's outputs, and `phase` after it.
+ * Files are written atomically (temporary file, then rename) or created whole, and the journal
+ * only ever grows by whole lines (a torn last line is ignored), so a killed engine leaves a tree
+ * it can resume from. The journal is the record a resumed run trusts: a node's line is appended
+ * after its outputs are in place.
  */
 import fs from "node:fs/promises";
-import { mkdirSync, renameSync, rmSync, writeFileSync, rename as renameCb, unlink as unlinkCb, writeFile as writeFileCb } from "node:fs";
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync, rename as renameCb, unlink as unlinkCb, writeFile as writeFileCb } from "node:fs";
 import path from "node:path";
 import YAML from "yaml";
 import type { NodeStatus, Workflow, WorkflowPhase, WorkflowStatus } from "../argo/model.ts";
@@ -50,8 +52,8 @@ export async function atomicWrite(file: string, data: string | Uint8Array, mkdir
 }
 
 /**
- * {@link atomicWrite} without the thread pool: for the engine's small records (`node.json`,
- * `phase`, `type`, input parameters), where a couple of direct system calls cost far less than
+ * {@link atomicWrite} without the thread pool: for the engine's small records (`phase`, output
+ * parameters), where a couple of direct system calls cost far less than
  * queueing them behind other file operations.
  */
 export function atomicWriteSync(file: string, data: string | Uint8Array): void {
@@ -105,7 +107,11 @@ export class StateTree {
   private readonly dirs = new Map<string, string>();
   private readonly keyed = new Set<string>();
   private readonly created = new Set<string>();
+  /** Nodes whose `phase` file exists (later writes replace it atomically). */
+  private readonly phaseWritten = new Set<string>();
   private readonly pending = new Map<string, PendingWrite>();
+  private journal: number | undefined;
+  private readonly unfinished = new Map<string, number>();
 
   /**
    * @param delayMs - how long a node must stay Pending/Running before that state is written
@@ -125,6 +131,7 @@ export class StateTree {
     await atomicWrite(path.join(this.dir, "manifest.yaml"), YAML.stringify(manifest, { aliasDuplicateObjects: false }));
     await atomicWrite(path.join(this.dir, "engine.pid"), String(process.pid));
     await this.writeStatus("Running");
+    this.journal = openSync(path.join(this.dir, "nodes.jsonl"), "a");
   }
 
   /** Writes the workflow's `status` file. */
@@ -134,11 +141,14 @@ export class StateTree {
 
   /** Writes `workflow.json` (the Argo `WorkflowStatus`). */
   async writeWorkflowStatus(status: WorkflowStatus): Promise<void> {
-    await atomicWrite(path.join(this.dir, "workflow.json"), JSON.stringify(status, null, 1));
+    await atomicWrite(path.join(this.dir, "workflow.json"), JSON.stringify(status));
   }
 
-  /** Removes `engine.pid` at the end of a run. */
+  /** Closes the journal and removes `engine.pid` at the end of a run. */
   async finish(): Promise<void> {
+    this.flush();
+    if (this.journal !== undefined) closeSync(this.journal);
+    this.journal = undefined;
     await fs.rm(path.join(this.dir, "engine.pid"), { force: true });
   }
 
@@ -159,7 +169,23 @@ export class StateTree {
   ensureNodeDir(node: Pick<NodeStatus, "id" | "name">, ...subdirs: string[]): string {
     const dir = this.nodeDir(node);
     if (subdirs.length > 0) {
-      for (const sub of subdirs) mkdirSync(path.join(dir, sub), { recursive: true });
+      // One mkdir per level (a recursive mkdir first fails on each missing level).
+      const made = new Set<string>();
+      const mk = (p: string): void => {
+        if (made.has(p)) return;
+        try {
+          mkdirSync(p);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === "ENOENT") mkdirSync(p, { recursive: true });
+          else if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+        }
+        made.add(p);
+      };
+      mk(dir);
+      for (const sub of subdirs) {
+        let p = dir;
+        for (const part of sub.split(path.sep)) mk((p = path.join(p, part)));
+      }
       this.created.add(dir);
     } else if (!this.created.has(dir)) {
       mkdirSync(dir, { recursive: true });
@@ -169,7 +195,7 @@ export class StateTree {
   }
 
   /**
-   * Persists a node's `type`, `phase` and `node.json`. A final phase is written at once; a
+   * Persists a node: its `type` and `phase` files and a journal line. A final phase is written at once; a
    * Running state only if the node is still running a moment later, and Pending never (short
    * steps cost one write; a resumed run re-runs unfinished steps either way). Writes of one node never reorder:
    * the newest state wins.
@@ -198,15 +224,37 @@ export class StateTree {
   }
 
   private writeNode(node: NodeStatus): void {
+    if (node.type === "StepGroup" || node.type === "TaskGroup") {
+      // Structure, not steps: recorded in the journal only, no folder.
+      if (this.journal !== undefined) writeSync(this.journal, `${JSON.stringify({ dir: path.basename(this.nodeDir(node)), node })}\n`);
+      return;
+    }
     const dir = this.ensureNodeDir(node);
     const typeFile = path.join(dir, "type");
     if (!this.created.has(typeFile)) {
-      // Written once, before node.json exists; a resumed run trusts node.json only.
+      // Written once, whole; a resumed run trusts the journal, not this file.
       writeFileSync(typeFile, node.type);
       this.created.add(typeFile);
     }
-    atomicWriteSync(path.join(dir, "node.json"), JSON.stringify(node));
-    atomicWriteSync(path.join(dir, "phase"), node.phase);
+    if (this.phaseWritten.has(node.id)) atomicWriteSync(path.join(dir, "phase"), node.phase);
+    else {
+      writeFileSync(path.join(dir, "phase"), node.phase);
+      this.phaseWritten.add(node.id);
+    }
+    if (this.journal !== undefined) writeSync(this.journal, `${JSON.stringify({ dir: path.basename(dir), node })}\n`);
+  }
+
+  /**
+   * After {@link load}: process groups of steps that were running when the previous engine
+   * stopped (their node never reached a final phase), by node id.
+   */
+  unfinishedProcesses(): ReadonlyMap<string, number> {
+    return this.unfinished;
+  }
+
+  /** Records the process group a step runs in (journal only), so that a resumed run can end it. */
+  recordPid(node: Pick<NodeStatus, "id" | "name">, pid: number): void {
+    if (this.journal !== undefined) writeSync(this.journal, `${JSON.stringify({ pid, id: node.id })}\n`);
   }
 
   /** Writes every delayed node state now. */
@@ -224,29 +272,36 @@ export class StateTree {
    */
   async load(): Promise<Map<string, StoredNode>> {
     const out = new Map<string, StoredNode>();
-    let entries: import("node:fs").Dirent[];
+    let text: string;
     try {
-      entries = await fs.readdir(this.dir, { withFileTypes: true });
+      text = await fs.readFile(path.join(this.dir, "nodes.jsonl"), "utf8");
     } catch {
       return out;
     }
-    await Promise.all(
-      entries
-        .filter((e) => e.isDirectory())
-        .map(async (e) => {
-          const dir = path.join(this.dir, e.name);
-          try {
-            const node = JSON.parse(await fs.readFile(path.join(dir, "node.json"), "utf8")) as NodeStatus;
-            if (typeof node.id === "string" && typeof node.name === "string") {
-              out.set(node.id, { dir, node });
-              this.dirs.set(node.id, dir);
-              this.created.add(dir);
-            }
-          } catch {
-            /* no record: the step never got far enough; it runs again */
-          }
-        }),
-    );
+    const pids = this.unfinished;
+    pids.clear();
+    for (const line of text.split("\n")) {
+      if (!line) continue;
+      let rec: { dir?: unknown; node?: Partial<NodeStatus>; pid?: unknown; id?: unknown };
+      try {
+        rec = JSON.parse(line) as typeof rec;
+      } catch {
+        continue; // a line torn by a crash: that state is simply not recorded
+      }
+      if (typeof rec.pid === "number" && typeof rec.id === "string") {
+        pids.set(rec.id, rec.pid);
+        continue;
+      }
+      const node = rec.node;
+      if (typeof rec.dir !== "string" || !node || typeof node.id !== "string" || typeof node.name !== "string") continue;
+      const dir = path.join(this.dir, rec.dir);
+      if (isFinal(node.phase ?? "Running")) pids.delete(node.id);
+      out.set(node.id, { dir, node: node as NodeStatus });
+      this.dirs.set(node.id, dir);
+      this.created.add(dir);
+      this.created.add(path.join(dir, "type"));
+      this.phaseWritten.add(node.id);
+    }
     return out;
   }
 
