@@ -675,7 +675,10 @@ export class Scheduler {
     try {
       if (this.abort.signal.aborted) return await this.finish(node, "Failed", this.stopMessage ?? "Stopped");
       this.setRunning(node);
-      const subdirs = [path.join("outputs", "parameters")];
+      // The contract's folders: an in-process OP always gets outputs/parameters; a process only
+      // what its template declares (an Argo container sees none of them either).
+      const subdirs: string[] = [];
+      if (binding || tmpl.outputs?.parameters?.length) subdirs.push(path.join("outputs", "parameters"));
       if (inputs.parameters.length > 0) subdirs.push(path.join("inputs", "parameters"));
       if (!binding) subdirs.push("workdir");
       if (tmpl.outputs?.artifacts?.length) subdirs.push(path.join("outputs", "artifacts"));

@@ -168,7 +168,7 @@ export class StateTree {
   /** Creates a node's directory (once), and `subdirs` inside it. */
   ensureNodeDir(node: Pick<NodeStatus, "id" | "name">, ...subdirs: string[]): string {
     const dir = this.nodeDir(node);
-    if (subdirs.length > 0) {
+    if (subdirs.length > 0 || !this.created.has(dir)) {
       // One mkdir per level (a recursive mkdir first fails on each missing level).
       const made = new Set<string>();
       const mk = (p: string): void => {
@@ -181,14 +181,12 @@ export class StateTree {
         }
         made.add(p);
       };
-      mk(dir);
+      if (this.created.has(dir)) made.add(dir);
+      else mk(dir);
       for (const sub of subdirs) {
         let p = dir;
         for (const part of sub.split(path.sep)) mk((p = path.join(p, part)));
       }
-      this.created.add(dir);
-    } else if (!this.created.has(dir)) {
-      mkdirSync(dir, { recursive: true });
       this.created.add(dir);
     }
     return dir;
