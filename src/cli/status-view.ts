@@ -251,15 +251,16 @@ export class LiveStatusView {
     if (status) this.pending = status;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.active && this.pending) this.draw();
+    // The last drawing stays in the scrollback: not cut to the screen's height.
+    if (this.active && this.pending) this.draw(true);
   }
 
-  private draw(): void {
+  private draw(final = false): void {
     this.timer = undefined;
     this.lastDraw = Date.now();
     if (!this.pending) return;
     const rows = (this.stream.rows ?? 40) - 2;
-    const text = renderStatus(this.pending, { color: true, name: this.name, maxLines: Math.max(5, rows) });
+    const text = renderStatus(this.pending, { color: true, name: this.name, ...(final ? {} : { maxLines: Math.max(5, rows) }) });
     const lines = text.split("\n");
     const clear = this.lastLines > 0 ? `\x1b[${this.lastLines}A\x1b[0J` : "";
     this.stream.write(`${clear}${text}\n`);

@@ -87,6 +87,7 @@ function mentionsMappedPaths(t: Template): boolean {
 export function hostPath(declared: string, dir: string, mode: Mode): string {
   const p = path.posix.normalize(declared);
   if (!path.posix.isAbsolute(p)) return path.join(dir, "workdir", p);
+  // A private namespace and an in-process binding map the same way; the fallback only the contract.
   if (p === "/tmp" || p.startsWith("/tmp/")) {
     const rest = p.slice(4);
     if (mode !== "fallback" || /^\/(inputs|outputs)(\/|$)/.test(rest)) return path.join(dir, rest);
@@ -172,7 +173,7 @@ export async function runPod(ctx: PodContext): Promise<PodResult> {
       const ref = ctx.artifacts.get(a.name);
       if (!ref) continue;
       const contractPath = path.join(dir, contractPaths.inputArtifact(a.name));
-      const dest = a.path ? hostPath(a.path, dir, mode === "namespace" ? "binding" : mode) : contractPath;
+      const dest = a.path ? hostPath(a.path, dir, mode) : contractPath;
       await ctx.artifactIO.loadInput(ctx.nodeName, a.name, ref, dest, a.subPath);
       if (a.mode !== undefined) await fs.chmod(dest, a.mode).catch(() => undefined);
       await symlinkIfElsewhere(contractPath, dest);
@@ -222,7 +223,7 @@ export async function runPod(ctx: PodContext): Promise<PodResult> {
       env[PROGRESS_FILE_ENV] = mode === "namespace" ? "/tmp/progress" : path.join(dir, "progress");
       env[ROOT_ENV] = mode === "namespace" ? "/tmp" : dir;
       const cwd = container.workingDir ? seen(container.workingDir) : mode === "namespace" ? "/tmp/workdir" : path.join(dir, "workdir");
-      if (container.workingDir) await fs.mkdir(hostPath(container.workingDir, dir, mode === "namespace" ? "binding" : mode), { recursive: true });
+      if (container.workingDir) await fs.mkdir(hostPath(container.workingDir, dir, mode), { recursive: true });
       const mounts: Mount[] = [];
       if (mode === "namespace") {
         mounts.push({ source: dir, target: "/tmp" }, { source: path.join(dir, "mnt"), target: "/mnt" });
@@ -290,7 +291,7 @@ export async function runPod(ctx: PodContext): Promise<PodResult> {
       for (const p of outParams) {
         let value: string | undefined;
         if (p.valueFrom?.path) {
-          const file = hostPath(p.valueFrom.path, dir, mode === "namespace" ? "binding" : mode);
+          const file = hostPath(p.valueFrom.path, dir, mode);
           try {
             value = trimOneNewline(readText(file));
           } catch {
@@ -311,12 +312,12 @@ export async function runPod(ctx: PodContext): Promise<PodResult> {
         if (p.globalName) recorded.globalName = p.globalName;
         params.push(recorded);
         const contractFile = path.join(dir, contractPaths.outputParameter(p.name));
-        if (!p.valueFrom?.path || path.resolve(hostPath(p.valueFrom.path, dir, mode === "namespace" ? "binding" : mode)) !== contractFile) {
+        if (!p.valueFrom?.path || path.resolve(hostPath(p.valueFrom.path, dir, mode)) !== contractFile) {
           atomicWriteSync(contractFile, value);
         }
       }
       for (const a of outArtifacts) {
-        const src = a.path ? hostPath(a.path, dir, mode === "namespace" ? "binding" : mode) : path.join(dir, contractPaths.outputArtifact(a.name));
+        const src = a.path ? hostPath(a.path, dir, mode) : path.join(dir, contractPaths.outputArtifact(a.name));
         try {
           const ref = await ctx.artifactIO.saveOutput(ctx.nodeName, ctx.nodeId, a, src);
           if (!ref) continue;
@@ -400,7 +401,7 @@ async function volumeMounts(
     if (target !== "/tmp" && !target.startsWith("/tmp/") && target !== "/mnt" && !target.startsWith("/mnt/")) {
       throw new EngineError(`${where}: volumeMount "${m.name}" at ${m.mountPath}: the local engine maps volumes only under /tmp or /mnt`);
     }
-    await fs.mkdir(hostPath(target, ctx.dir, "binding"), { recursive: true });
+    await fs.mkdir(hostPath(target, ctx.dir, "namespace"), { recursive: true });
     out.push({ source, target });
   }
   return out;

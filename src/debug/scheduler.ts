@@ -284,13 +284,15 @@ export class Scheduler {
       g["workflow.parameters.json"] = JSON.stringify(wfParams.map((p) => ({ name: p.name, value: g[`workflow.parameters.${p.name}`] })));
       const wfArtifacts = new Map<string, ArtifactRef>();
       for (const a of spec.arguments?.artifacts ?? []) wfArtifacts.set(a.name, { artifact: a });
-      this.status.storedTemplates = undefined;
 
       if (spec.activeDeadlineSeconds !== undefined) {
         deadline = setTimeout(() => this.stop("Workflow exceeded its deadline"), parseDuration(spec.activeDeadlineSeconds, `workflow "${this.wfName}": spec.activeDeadlineSeconds`));
         deadline.unref();
       }
 
+      if (spec.workflowTemplateRef) {
+        throw new EngineError(`workflow "${this.wfName}": spec.workflowTemplateRef (${spec.workflowTemplateRef.name}) is not supported by the local engine; run the WorkflowTemplate's manifest itself`);
+      }
       const entry = spec.entrypoint;
       if (!entry) throw new EngineError(`workflow "${this.wfName}": spec.entrypoint is required`);
       const root = await this.invoke({ name: this.wfName, displayName: this.wfName, semaphores: [] }, { template: entry }, { parameters: args, artifacts: wfArtifacts });

@@ -4,7 +4,7 @@
  */
 import path from "node:path";
 import type { WorkflowStatus } from "../../argo/model.ts";
-import { runWorkflow } from "../../debug/run.ts";
+import { runWorkflow, workflowRunName } from "../../debug/run.ts";
 import { OpflowError } from "../../errors.ts";
 import { loadWorkflow } from "../load.ts";
 import type { CommandModule } from "../main.ts";
@@ -126,17 +126,18 @@ const command: CommandModule = {
     let view: LiveStatusView | undefined;
     const started = Date.now();
     try {
+      const name = workflowRunName(loaded.manifest, args.name);
       const result = await runWorkflow(loaded.manifest, {
         bindings: loaded.bindings,
         parameters: args.parameters,
         signal: stop.signal,
-        ...(args.name ? { name: args.name } : {}),
+        name,
         ...(args.workdir ? { workdir: args.workdir } : {}),
         ...(args.parallelism ? { parallelism: args.parallelism } : {}),
         ...(live
           ? {
               onUpdate: (status: WorkflowStatus) => {
-                view ??= new LiveStatusView(process.stdout, status.nodes ? (Object.values(status.nodes)[0]?.name ?? "") : "");
+                view ??= new LiveStatusView(process.stdout, name);
                 view.update(status);
               },
             }
