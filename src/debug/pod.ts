@@ -350,6 +350,8 @@ async function runBinding(ctx: PodContext, dir: string, timeoutMs: number | unde
   ctx.signal.addEventListener("abort", onAbort, { once: true });
   const timer = timeoutMs !== undefined ? setTimeout(() => ((timedOut = true), abort.abort(new Error("timeout"))), timeoutMs) : undefined;
   const logs: string[] = [];
+  // An in-process OP shares the engine's process: a chdir must not outlive it.
+  const cwd = process.cwd();
   const parameters: Record<string, string> = {};
   for (const p of ctx.parameters) parameters[p.name] = p.value ?? "";
   try {
@@ -377,6 +379,10 @@ async function runBinding(ctx: PodContext, dir: string, timeoutMs: number | unde
     logs.push(`${(err as Error).stack ?? String(err)}\n`);
     return { exitCode: 1, stdout: "", timedOut: false, aborted: false, message: `${(err as Error).message}` } as ProcessResult & { message?: string };
   } finally {
+    if (process.cwd() !== cwd) {
+      process.chdir(cwd);
+      logs.push(`opflow: template "${ctx.template.name}" changed the working directory of the engine; restored to ${cwd}\n`);
+    }
     if (timer) clearTimeout(timer);
     ctx.signal.removeEventListener("abort", onAbort);
     if (logs.length > 0) await atomicWrite(path.join(dir, "log.txt"), logs.join(""));
