@@ -44,7 +44,7 @@ describe("expression trees", () => {
 
   it("renders helpers in the spirit of dflow's argo_len, argo_range and if_expression", () => {
     expect(renderValue(argoLen(list), ctx)).toBe("{{=len(fromJSON(inputs.parameters.list))}}");
-    expect(renderValue(argoRange(n), ctx)).toBe("{{=toJSON(sprig.untilStep(0, int(asInt(inputs.parameters.n)), 1))}}");
+    expect(renderValue(argoRange(n), ctx)).toBe("{{=toJson(sprig.untilStep(0, int(asInt(inputs.parameters.n)), 1))}}");
     expect(renderValue(ifExpression(flag, "yes", s), ctx)).toBe('{{=((inputs.parameters.flag == "true") ? "yes" : inputs.parameters["my-word"])}}');
     expect(renderValue(argoString`echo ${s} ${n}`, ctx)).toBe("echo {{inputs.parameters.my-word}} {{inputs.parameters.n}}");
     expect(renderValue(toExpr([1, "a"]), ctx)).toBe('[1,"a"]');

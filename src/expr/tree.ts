@@ -92,7 +92,7 @@ export abstract class Expr<T> {
    */
   renderTag(ctx: RenderContext): string {
     const src = this.renderExpr(ctx);
-    return `{{=${this.kind === "json" ? `toJSON(${src})` : src}}}`;
+    return `{{=${this.kind === "json" ? `toJson(${src})` : src}}}`;
   }
 
   eq(other: Operand<T>): Expr<boolean> {
@@ -395,9 +395,9 @@ export function argoEnumerate<T>(list: Expr<readonly T[]>): Expr<{ order: number
   );
 }
 
-/** JSON text of a value (Argo's `toJSON`). */
+/** Compact JSON text of a value (Argo's `toJson`). */
 export function toJson(value: Expr<unknown>): Expr<string> {
-  return new Call<string>("toJSON", [value], "string");
+  return new Call<string>("toJson", [value], "string");
 }
 
 /** Converts any value to its string form. */

@@ -12,7 +12,9 @@ import { ValidationError } from "../errors.ts";
 import { PodTemplate, orderTemplate } from "./container-template.ts";
 import { type OPClass, type OPDefinition, toOPDefinition } from "./op.ts";
 import { runOp } from "./runner.ts";
-import type { Signature } from "./signature.ts";
+import { z } from "zod";
+import { type IOSpec, type Signature, artifact, param } from "./signature.ts";
+import { SLICES_ENV, SLICE_INDICES_PARAMETER, STACK_KEY_PARAMETER, type SliceSpec } from "./slices.ts";
 import type { PodTemplateOptions, RetryOn, TemplateCompiler } from "./template.ts";
 import { compact } from "./template.ts";
 
@@ -99,6 +101,14 @@ export class OPTemplate<I extends Signature = Signature, O extends Signature = S
     return [orderTemplate(tmpl)];
   }
 
+  /**
+   * The variant of this template that runs slices of a fan-out (see `Step.sliced`): sliced
+   * inputs arrive as whole lists, outputs leave stacked.
+   */
+  sliced(spec: SliceSpec): SlicedOPTemplate {
+    return new SlicedOPTemplate(this.op as unknown as OPDefinition, spec, this.pod, this.module, this.command);
+  }
+
   override localBinding(): LocalBinding {
     const op = this.op as unknown as OPDefinition;
     return (task) =>
@@ -106,6 +116,87 @@ export class OPTemplate<I extends Signature = Signature, O extends Signature = S
         root: task.root,
         parameters: task.parameters,
         env: {},
+        workdir: path.join(task.root, "workdir"),
+        progress: (done, total) => task.progress(done, total),
+        log: (text) => task.log(text),
+        signal: task.signal,
+      });
+  }
+}
+
+function slicedSignatures(op: OPDefinition, spec: SliceSpec): { inputs: Signature; outputs: Signature; stacksArtifacts: boolean } {
+  const inputs: Record<string, IOSpec> = {};
+  for (const [name, io] of Object.entries(op.inputs as Signature)) {
+    if (spec.parameters.includes(name)) {
+      if (io.kind !== "parameter" || io.big) throw new ValidationError(`OP "${op.name}": only parameters can be sliced as parameters; "${name}" is not one`);
+      inputs[name] = param(z.array(io.schema));
+    } else if (spec.artifacts.includes(name)) {
+      if (io.kind !== "artifact" || io.shape !== "path") throw new ValidationError(`OP "${op.name}": only single-path artifacts can be sliced; "${name}" is not one`);
+      inputs[name] = artifact.list();
+    } else inputs[name] = io;
+  }
+  inputs[SLICE_INDICES_PARAMETER] = param(z.string());
+  const outputs: Record<string, IOSpec> = {};
+  let stacksArtifacts = false;
+  for (const [name, io] of Object.entries(op.outputs as Signature)) {
+    if (io.kind === "parameter") {
+      if (io.big) throw new ValidationError(`OP "${op.name}": big parameter output "${name}" cannot be stacked by slices`);
+      outputs[name] = param(z.array(io.schema.optional()));
+    } else {
+      if (io.shape !== "path") throw new ValidationError(`OP "${op.name}": only single-path output artifacts can be stacked; "${name}" is a ${io.shape}`);
+      outputs[name] = artifact.list({ optional: io.optional });
+      stacksArtifacts = true;
+    }
+  }
+  if (stacksArtifacts) inputs[STACK_KEY_PARAMETER] = param(z.string());
+  return { inputs, outputs, stacksArtifacts };
+}
+
+/**
+ * An OP template running slices of a fan-out: the runner picks each child's items out of the
+ * sliced lists and writes stacked outputs; output artifacts are saved under a key shared by
+ * all children (`opflow-stack-key`), each item under its index, so that together they form
+ * one list artifact.
+ */
+export class SlicedOPTemplate extends PodTemplate<Signature, Signature> {
+  /** Whether it stacks output artifacts (and so takes the stack key). */
+  readonly stacksArtifacts: boolean;
+
+  constructor(
+    readonly op: OPDefinition,
+    readonly spec: SliceSpec,
+    podOptions: PodTemplateOptions,
+    private readonly module: string,
+    private readonly command: readonly string[],
+  ) {
+    const sig = slicedSignatures(op, spec);
+    super(`${(podOptions.name ?? op.name).slice(0, 120)}-sliced`, sig.inputs, sig.outputs, { ...podOptions, name: undefined });
+    this.stacksArtifacts = sig.stacksArtifacts;
+  }
+
+  protected override defaultRetryOn(): RetryOn {
+    return "transient-error";
+  }
+
+  toArgo(compiler: TemplateCompiler): ArgoTemplate[] {
+    const { tmpl, container } = this.renderBase(compiler, [...this.contractEnv(), { name: SLICES_ENV, value: JSON.stringify(this.spec) }]);
+    tmpl.container = compact({ ...container, command: [...this.command], args: ["--module", this.module, "--op", this.op.name] });
+    for (const a of tmpl.outputs?.artifacts ?? []) {
+      a.archive = { none: {} };
+      a.s3 = { key: `{{inputs.parameters.${STACK_KEY_PARAMETER}}}/${a.name}` };
+    }
+    return [orderTemplate(tmpl)];
+  }
+
+  override localBinding(): LocalBinding {
+    const op = this.op;
+    const slices = this.spec;
+    return (task) =>
+      runOp(op, {
+        root: task.root,
+        parameters: task.parameters,
+        env: {},
+        slices,
         workdir: path.join(task.root, "workdir"),
         progress: (done, total) => task.progress(done, total),
         log: (text) => task.log(text),

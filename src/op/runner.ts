@@ -16,6 +16,8 @@ import type { OPContext, OPDefinition } from "./op.ts";
 import { validateInput, validateOutput } from "./op.ts";
 import { decodeParameter, encodeParameter } from "./parameter-codec.ts";
 import type { ArtifactSpec, Signature } from "./signature.ts";
+import { SLICES_ENV, SLICE_INDICES_PARAMETER, type SliceSpec, parseSliceIndices, parseSliceSpec } from "./slices.ts";
+import { z } from "zod";
 
 /** Options of {@link runOp}. */
 export interface RunOpOptions {
@@ -34,6 +36,12 @@ export interface RunOpOptions {
   readonly progress?: (done: number, total: number) => void;
   readonly log?: (text: string) => void;
   readonly signal?: AbortSignal;
+  /**
+   * Run as a slice of a fan-out: sliced inputs arrive as whole lists, the items to process
+   * are named by the `opflow-slice-indices` input, and outputs are written stacked.
+   * @default read from `$OPFLOW_SLICES`; none when unset
+   */
+  readonly slices?: SliceSpec;
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -105,11 +113,24 @@ async function writeArtifact(workdir: string, dest: string, spec: ArtifactSpec, 
   await fs.rename(tmp, dest);
 }
 
-/** Reads the inputs of `op` from the contract root, decoded and validated. */
+/** Reads the inputs of `op` from the contract root, decoded (sliced inputs as whole lists). */
 export async function readInputs(op: OPDefinition, options: RunOpOptions): Promise<Record<string, unknown>> {
   const env = options.env ?? process.env;
   const raw: Record<string, unknown> = {};
+  const sliced = options.slices;
   for (const [name, spec] of Object.entries(op.inputs as Signature)) {
+    if (sliced?.parameters.includes(name) && spec.kind === "parameter") {
+      const text = await readParameterText(name, options, env);
+      if (text === undefined) throw new ValidationError(`OP "${op.name}" input: sliced parameter "${name}" is missing`);
+      const list = decodeParameter(z.array(spec.schema), text);
+      if (!Array.isArray(list)) throw new ValidationError(`OP "${op.name}" input: sliced parameter "${name}" expects a JSON list, got ${JSON.stringify(text.slice(0, 80))}`);
+      raw[name] = list;
+      continue;
+    }
+    if (sliced?.artifacts.includes(name)) {
+      raw[name] = path.join(options.root, contractPaths.inputArtifact(name));
+      continue;
+    }
     if (spec.kind === "parameter") {
       let text: string | undefined = options.parameters?.[name];
       const file = path.join(options.root, spec.big ? contractPaths.inputArtifact(name) : contractPaths.inputParameter(name));
@@ -125,6 +146,14 @@ export async function readInputs(op: OPDefinition, options: RunOpOptions): Promi
     }
   }
   return raw;
+}
+
+async function readParameterText(name: string, options: RunOpOptions, env: Readonly<Record<string, string | undefined>>): Promise<string | undefined> {
+  const given = options.parameters?.[name];
+  if (given !== undefined) return given;
+  const file = path.join(options.root, contractPaths.inputParameter(name));
+  if (await exists(file)) return fs.readFile(file, "utf8");
+  return env[name];
 }
 
 /** Writes `output` to the contract root. */
@@ -176,6 +205,9 @@ export async function runOp(op: OPDefinition, options: RunOpOptions): Promise<In
   };
   try {
     await fs.mkdir(workdir, { recursive: true });
+    const envSlices = (options.env ?? process.env)[SLICES_ENV];
+    const slices = options.slices ?? (envSlices ? parseSliceSpec(envSlices) : undefined);
+    if (slices) return await runSlices(op, { ...options, slices }, context, log);
     const raw = await readInputs(op, options);
     const input = validateInput(op.name, op.inputs, raw);
     const output = validateOutput(op.name, op.outputs, await op.execute(input, context));
@@ -186,4 +218,87 @@ export async function runOp(op: OPDefinition, options: RunOpOptions): Promise<In
     log(`${message}\n`);
     return { exitCode: exitCodeOf(error), message };
   }
+}
+
+/** The item at `index` of a list artifact laid out as `<dir>/<index>/<entry>`. */
+async function listItem(dir: string, index: number, subPath: boolean): Promise<string> {
+  const itemDir = subPath ? dir : path.join(dir, String(index));
+  let entries: string[];
+  try {
+    entries = (await fs.readdir(itemDir)).filter((e) => !e.startsWith(".opflow"));
+  } catch {
+    throw new ValidationError(`sliced artifact: item ${index} is missing (${itemDir})`);
+  }
+  if (entries.length !== 1) throw new ValidationError(`sliced artifact: item ${index} must hold exactly one entry, has ${entries.length} (${itemDir})`);
+  return path.join(itemDir, entries[0] as string);
+}
+
+/** Runs the items of one slice (a group of indices), `poolSize` at a time, and stacks the outputs. */
+async function runSlices(op: OPDefinition, options: RunOpOptions & { slices: SliceSpec }, context: OPContext, log: (text: string) => void): Promise<InProcessResult> {
+  const { slices } = options;
+  const env = options.env ?? process.env;
+  const indexText = await readParameterText(SLICE_INDICES_PARAMETER, options, env);
+  if (indexText === undefined) throw new ValidationError(`OP "${op.name}": sliced, but input "${SLICE_INDICES_PARAMETER}" is missing`);
+  const indices = parseSliceIndices(indexText);
+  const base = await readInputs(op, options);
+  const outputs = new Map<number, Record<string, unknown>>();
+  const workdirOf = (i: number): string => (slices.createDir ? path.join(context.workdir, String(i)) : context.workdir);
+  let next = 0;
+  let failure: { index: number; error: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (next < indices.length && !failure) {
+      const index = indices[next++] as number;
+      try {
+        const raw: Record<string, unknown> = { ...base };
+        for (const p of slices.parameters) {
+          const list = base[p] as unknown[];
+          if (index >= list.length) throw new ValidationError(`sliced parameter "${p}" has ${list.length} items; item ${index} does not exist`);
+          raw[p] = list[index];
+        }
+        for (const a of slices.artifacts) raw[a] = await listItem(base[a] as string, index, slices.subPath);
+        const workdir = workdirOf(index);
+        await fs.mkdir(workdir, { recursive: true });
+        const input = validateInput(op.name, op.inputs, raw);
+        const out = validateOutput(op.name, op.outputs, await op.execute(input, { ...context, workdir }));
+        const resolved: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(out as Record<string, unknown>)) {
+          const spec = (op.outputs as Signature)[k];
+          resolved[k] = spec?.kind === "artifact" && v !== undefined ? resolveArtifactPaths(workdir, v) : v;
+        }
+        outputs.set(index, resolved);
+        context.progress(outputs.size, indices.length);
+      } catch (error) {
+        failure ??= { index, error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(slices.poolSize, indices.length) }, worker));
+  if (failure) {
+    const message = `item ${failure.index}: ${errorText(failure.error)}`;
+    log(`${message}\n`);
+    return { exitCode: exitCodeOf(failure.error), message };
+  }
+  for (const [name, spec] of Object.entries(op.outputs as Signature)) {
+    if (spec.kind === "parameter") {
+      const values = indices.map((i) => outputs.get(i)?.[name]);
+      if (values.every((v) => v === undefined)) continue;
+      await writeAtomic(path.join(options.root, spec.big ? contractPaths.outputArtifact(name) : contractPaths.outputParameter(name)), JSON.stringify(values.map((v) => v ?? null)));
+    } else {
+      const items: Record<string, unknown> = {};
+      for (const i of indices) {
+        const v = outputs.get(i)?.[name];
+        if (v !== undefined) items[String(i)] = v;
+      }
+      if (!Object.keys(items).length) continue;
+      if (spec.shape !== "path") throw new ValidationError(`OP "${op.name}": only single-path output artifacts can be stacked; "${name}" is a ${spec.shape}`);
+      await writeArtifact("/", path.join(options.root, contractPaths.outputArtifact(name)), { ...spec, shape: "record" }, items);
+    }
+  }
+  return { exitCode: ExitCode.Success };
+}
+
+function resolveArtifactPaths(workdir: string, v: unknown): unknown {
+  if (typeof v === "string") return path.resolve(workdir, v);
+  if (Array.isArray(v)) return v.map((p) => path.resolve(workdir, p as string));
+  return Object.fromEntries(Object.entries(v as Record<string, string>).map(([k, p]) => [k, path.resolve(workdir, p)]));
 }

@@ -32,6 +32,7 @@ import { splitSignature } from "../op/signature.ts";
 import type { Template, TemplateCompiler } from "../op/template.ts";
 import { compact } from "../op/template.ts";
 import { ParallelLoop } from "./parallel-loop.ts";
+import { StackedArtifactRef, StackedParam } from "./stacked.ts";
 
 type ShapeOf<S> = S extends ArtifactSpec<infer K> ? K : never;
 
@@ -181,6 +182,8 @@ export interface StepLike {
 }
 
 type AnyOptions = {
+  /** Internal: outputs are stacked slices (set by `slicedStep`). */
+  stacked?: boolean;
   parameters?: Record<string, unknown> | ((item: ItemRef<unknown>) => Record<string, unknown>);
   artifacts?: Record<string, unknown> | ((item: ItemRef<unknown>) => Record<string, unknown>);
 } & StepControl<unknown>;
@@ -262,12 +265,16 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
     const { parameters, artifacts } = splitSignature(this.template.outputs);
     const p: Record<string, unknown> = {};
     const a: Record<string, unknown> = {};
+    const stacked = this.options.stacked === true;
     for (const [name, spec] of parameters) {
-      p[name] = spec.big
+      const ref = spec.big
         ? new ArtifactRef({ type: "output", producer: this, io: "artifacts", name }, "path")
         : paramRef({ type: "output", producer: this, io: "parameters", name }, this.looped ? "json" : spec.valueKind);
+      p[name] = stacked && !spec.big ? new StackedParam(ref) : ref;
     }
-    for (const [name, spec] of artifacts) a[name] = new ArtifactRef({ type: "output", producer: this, io: "artifacts", name }, spec.shape);
+    for (const [name, spec] of artifacts) {
+      a[name] = stacked ? new StackedArtifactRef(this, name) : new ArtifactRef({ type: "output", producer: this, io: "artifacts", name }, spec.shape);
+    }
     return {
       parameters: p,
       artifacts: a,
@@ -410,6 +417,11 @@ function renderSequence(seq: SequenceLoop, ctx: RenderContext): Sequence {
 }
 
 function renderArtifactArg(name: string, value: unknown, ctx: RenderContext, where: string): Artifact {
+  if (value instanceof SubPathArtifact) return { ...renderArtifactArg(name, value.artifact, ctx, where), subPath: value.subPath };
+  if (value instanceof StackedArtifactRef) {
+    value.path(ctx); // scope check, and dependency inference in DAGs
+    return { name, s3: { key: value.key() } };
+  }
   if (value instanceof VarRef) return { name, from: value.renderTag(ctx) };
   if (value instanceof RawTag) return { name, from: value.text };
   if (value instanceof Expr) return { name, fromExpression: renderExpression(value, ctx) };
@@ -417,6 +429,14 @@ function renderArtifactArg(name: string, value: unknown, ctx: RenderContext, whe
     return { name, ...(value as ArtifactSource).toArgoArtifact() };
   }
   throw new CompileError(`${where}: artifact "${name}" must be an artifact reference or source, got ${typeof value}`);
+}
+
+/** An artifact argument of which only a part is handed over (Argo's `subPath`). */
+export class SubPathArtifact {
+  constructor(
+    readonly artifact: unknown,
+    readonly subPath: string,
+  ) {}
 }
 
 /** Whether an operand is an expression (not a literal). */

@@ -111,6 +111,7 @@ export abstract class GraphTemplate<I extends Signature, O extends Signature> ex
       const vf = p.valueFrom as NonNullable<Parameter["valueFrom"]>;
       if (value instanceof VarRef) vf.parameter = value.renderTag(ctx);
       else if (value instanceof RawTag) vf.parameter = value.text;
+      else if (value instanceof Expr && value.kind === "json") vf.expression = `toJson(${renderExpression(value, ctx)})`;
       else vf.expression = renderExpression(value instanceof Expr ? value : encodeParameter(value), ctx);
       if (spec.hasDefault) vf.default = encodeParameter(spec.defaultValue);
       else if (spec.optional) vf.default = NONE;

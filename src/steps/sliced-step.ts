@@ -1,0 +1,143 @@
+/**
+ * Sliced steps (dflow's `Slices`): fan an OP out over the items of list inputs and stack its
+ * outputs back into lists, in item order. The width is data (`withParam` over indices), so
+ * the manifest does not grow with the number of items.
+ */
+import { ValidationError } from "../errors.ts";
+import { type ArtifactHandle, ItemRef, type RefProducer } from "../expr/refs.ts";
+import { Call, type Expr, Literal, type Operand, toExpr } from "../expr/tree.ts";
+import { OPTemplate } from "../op/op-template.ts";
+import type { ArtifactKeys, ArtifactSpec, ParamKeys, ParamSpec, Signature, SpecValue } from "../op/signature.ts";
+import { SLICE_INDICES_PARAMETER, STACK_KEY_PARAMETER, type SliceOptions, type SliceSpec, checkSliceOptions } from "../op/slices.ts";
+import { StackKey } from "./stacked.ts";
+import { Step, type StepArguments, type StepControl, SubPathArtifact } from "./step.ts";
+
+/** Sliced inputs: a list for each parameter, a list artifact for each single-path artifact. */
+export type SliceSources<I extends Signature> = {
+  readonly [K in ParamKeys<I>]?: I[K] extends ParamSpec ? Operand<Exclude<SpecValue<I[K]>, undefined>[]> : never;
+} & {
+  readonly [K in ArtifactKeys<I>]?: I[K] extends ArtifactSpec<"path"> ? Expr<ArtifactHandle<"list">> : never;
+};
+
+/** What stacking makes of an output signature: single-path artifacts become lists. */
+export type StackedSignature<O extends Signature> = {
+  readonly [K in keyof O]: O[K] extends ArtifactSpec<"path", infer Opt> ? ArtifactSpec<"list", Opt> : O[K];
+};
+
+/** Options of {@link slicedStep}. */
+export type SlicedStepOptions<I extends Signature, S extends SliceSources<I>> = { readonly slices: S } & StepArguments<
+  Omit<I, keyof S & string>,
+  number
+> &
+  SliceOptions &
+  Omit<StepControl<number>, "withParam" | "withItems" | "withSequence"> & {
+    /**
+     * Number of items, when only artifacts are sliced (their length is not known to Argo).
+     * @default the length of the first sliced parameter's list
+     */
+    readonly count?: Operand<number>;
+  };
+
+/** Builds the loop, the arguments and the sliced template of a sliced step or task. */
+export function sliceCall<I extends Signature, O extends Signature>(
+  kind: "Step" | "Task",
+  name: string,
+  template: OPTemplate<I, O>,
+  options: SlicedStepOptions<I, SliceSources<I>>,
+  producer: () => RefProducer,
+): { template: OPTemplate<Signature, Signature> | ReturnType<OPTemplate["sliced"]>; options: Record<string, unknown> } {
+  const where = `${kind} "${name}"`;
+  if (!(template instanceof OPTemplate)) {
+    throw new ValidationError(`${where}: slices need an OP template (OPTemplate.fromOp); the runner picks each item`);
+  }
+  checkSliceOptions(where, options);
+  const sources = (options.slices ?? {}) as Record<string, unknown>;
+  const params: string[] = [];
+  const arts: string[] = [];
+  for (const [key, value] of Object.entries(sources)) {
+    const spec = template.inputs[key];
+    if (!spec) throw new ValidationError(`${where}: slices: unknown input ${JSON.stringify(key)} of template "${template.name}"`);
+    if (value === undefined) continue;
+    (spec.kind === "parameter" ? params : arts).push(key);
+  }
+  if (!params.length && !arts.length) throw new ValidationError(`${where}: slices must name at least one input`);
+  const given = (options as { parameters?: Record<string, unknown> }).parameters ?? {};
+  const givenArts = (options as { artifacts?: Record<string, unknown> }).artifacts ?? {};
+  for (const key of [...params, ...arts]) {
+    if (key in given || key in givenArts) throw new ValidationError(`${where}: input "${key}" is sliced; do not also pass it under parameters or artifacts`);
+  }
+  const spec: SliceSpec = {
+    parameters: params,
+    artifacts: arts,
+    poolSize: options.poolSize ?? 1,
+    createDir: options.createDir ?? false,
+    subPath: options.subPath ?? false,
+  };
+  const sliced = template.sliced(spec);
+  const first = params[0];
+  let length: Expr<number>;
+  if (options.count !== undefined) length = toExpr(options.count);
+  else if (first !== undefined) length = new Call<number>("len", [sliceList(sources[first])], "integer");
+  else throw new ValidationError(`${where}: only artifacts are sliced; give count (the number of items)`);
+  const g = options.groupSize ?? 1;
+  const withParam =
+    g === 1 ? new Call<number[]>("sprig.until", [new Call<number>("int", [length as Expr<unknown>], "integer")], "json") : groupsOf(length, g);
+  const item = new ItemRef<unknown>();
+  const parameters: Record<string, unknown> = { ...given, [SLICE_INDICES_PARAMETER]: item };
+  for (const p of params) parameters[p] = sources[p];
+  if (sliced.stacksArtifacts) parameters[STACK_KEY_PARAMETER] = new StackKey(producer);
+  const artifacts: Record<string, unknown> = { ...givenArts };
+  for (const a of arts) artifacts[a] = spec.subPath ? new SubPathArtifact(sources[a], "{{item}}") : sources[a];
+  const control: Record<string, unknown> = {};
+  for (const k of ["when", "continueOn", "key", "onExit", "parallelism", "dependencies", "depends"]) {
+    const v = (options as unknown as Record<string, unknown>)[k];
+    if (v !== undefined) control[k] = v;
+  }
+  return { template: sliced, options: { ...control, parameters, artifacts, withParam, stacked: true } };
+}
+
+function sliceList(value: unknown): Expr<unknown> {
+  const e = toExpr(value as Operand<unknown>);
+  // A list parameter arrives as JSON text: read it as a list.
+  return e.kind === "json" ? e : new Call<unknown[]>("fromJSON", [e as Expr<unknown>], "json");
+}
+
+/** `[[0..g-1], [g..2g-1], …]` for `length` items in groups of `g`, as an expression. */
+function groupsOf(length: Expr<number>, g: number): Expr<number[][]> {
+  return new GroupIndices(length, g);
+}
+
+class GroupIndices extends Call<number[][]> {
+  constructor(
+    readonly length: Expr<number>,
+    readonly g: number,
+  ) {
+    super("groups", [], "json");
+  }
+  override renderExpr(ctx: Parameters<Call<number[][]>["renderExpr"]>[0]): string {
+    const n = `int(${this.length.renderExpr(ctx)})`;
+    const g = new Literal(this.g).renderExpr();
+    return `map(sprig.until((${n} + ${g} - 1) / ${g}), sprig.untilStep(# * ${g}, sprig.min(# * ${g} + ${g}, ${n}), 1))`;
+  }
+}
+
+/**
+ * A step that slices list inputs over a fan-out (dflow's `Slices`): each child gets one item
+ * (or `groupSize` items) of every sliced input, the OP runs per item (`poolSize` at once), and
+ * the step's outputs are the stacked lists, in item order.
+ *
+ * @example
+ * const sq = main.add(slicedStep("square", squareT, { slices: { x: gen.outputs.parameters.items }, groupSize: 2 }));
+ * sq.outputs.parameters.y      // ParamRef<number[]>: every item's y, in order
+ */
+export function slicedStep<I extends Signature, O extends Signature, S extends SliceSources<I>>(
+  name: string,
+  template: OPTemplate<I, O>,
+  options: SlicedStepOptions<I, S>,
+): Step<Signature, StackedSignature<O>, number> {
+  let step: Step<Signature, StackedSignature<O>, number> | undefined;
+  const built = sliceCall("Step", name, template, options as unknown as SlicedStepOptions<I, SliceSources<I>>, () => step as unknown as RefProducer);
+  step = new Step<Signature, StackedSignature<O>, number>(name, built.template as never, built.options as never);
+  return step;
+}
+
