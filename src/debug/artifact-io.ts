@@ -11,6 +11,7 @@ import { constants as fsc } from "node:fs";
 import path from "node:path";
 import type { Artifact } from "../argo/model.ts";
 import { packArtifact, unpackArtifact } from "../artifacts/archive.ts";
+import { downloadArtifact, uploadArtifact } from "../artifacts/transfer.ts";
 import { EngineError } from "../errors.ts";
 import type { StorageClient } from "../storage/client.ts";
 
@@ -61,14 +62,20 @@ export class ArtifactIO {
       throw new EngineError(`node "${nodeName}": output artifact "${art.name}": path ${art.path ?? hostPath} does not exist`);
     }
     const archive = art.archive?.none ? "none" : "tar";
-    const key = `${this.workflowName}/${nodeId}/${art.name}${archive === "tar" ? ".tgz" : ""}`;
-    await fs.mkdir(this.scratch, { recursive: true });
-    const tmp = path.join(this.scratch, `${nodeId}-${art.name}-${process.pid}-${Date.now()}${archive === "tar" ? ".tgz" : ""}`);
-    try {
-      await packArtifact(hostPath, tmp, { archive });
-      await this.storage.upload(tmp, key);
-    } finally {
-      await fs.rm(tmp, { force: true });
+    // A key the template names (Argo's `s3.key`, tags substituted) wins over the default layout.
+    const key = art.s3?.key ?? `${this.workflowName}/${nodeId}/${art.name}${archive === "tar" ? ".tgz" : ""}`;
+    if (archive === "none" && (await fs.stat(hostPath)).isDirectory()) {
+      // A directory stored as it is: one object per file under `key/`.
+      await uploadArtifact(this.storage, hostPath, { key, archive: "none", progressBar: false });
+    } else {
+      await fs.mkdir(this.scratch, { recursive: true });
+      const tmp = path.join(this.scratch, `${nodeId}-${art.name}-${process.pid}-${Date.now()}${archive === "tar" ? ".tgz" : ""}`);
+      try {
+        await packArtifact(hostPath, tmp, { archive });
+        await this.storage.upload(tmp, key);
+      } finally {
+        await fs.rm(tmp, { force: true });
+      }
     }
     const recorded: Artifact = { name: art.name, s3: { key } };
     if (art.path !== undefined) recorded.path = art.path;
@@ -101,6 +108,20 @@ export class ArtifactIO {
     }
     await fs.mkdir(this.scratch, { recursive: true });
     const tmp = path.join(this.scratch, `in-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`);
+    if (!(await this.storage.exists(key))) {
+      // Not one object: a directory stored as it is (objects under `key/`), e.g. stacked slices.
+      const whole = subPath ? `${tmp}.d` : dest;
+      try {
+        await downloadArtifact(this.storage, key, whole, { overwrite: true, progressBar: false });
+      } catch (err) {
+        throw new EngineError(`node "${nodeName}": input artifact "${name}": ${(err as Error).message}`);
+      }
+      if (subPath) {
+        await cloneTree(path.join(whole, subPath), dest);
+        await fs.rm(whole, { recursive: true, force: true });
+      }
+      return;
+    }
     try {
       await this.storage.download(key, tmp);
       if (subPath) {

@@ -27,7 +27,7 @@ import type { ArtifactIO, ArtifactRef } from "./artifact-io.ts";
 import { parseDuration } from "./duration.ts";
 import { parseProgress } from "./progress.ts";
 import type { Vars } from "./scope.ts";
-import { atomicWrite, atomicWriteSync } from "./state-tree.ts";
+import { atomicWrite, atomicWriteSync, writeText } from "./state-tree.ts";
 
 /** What a pod run needs from the engine. */
 export interface PodContext {
@@ -46,6 +46,8 @@ export interface PodContext {
   readonly globals: Vars;
   readonly binding?: LocalBinding;
   readonly artifactIO: ArtifactIO;
+  /** Write small files with direct calls (few steps in flight) rather than through the pool. */
+  readonly directIO?: boolean;
   /** Run in a private mount namespace when the template uses mapped paths. */
   readonly namespaces: boolean;
   /** Shared volume folders of the workflow. */
@@ -167,7 +169,8 @@ export async function runPod(ctx: PodContext): Promise<PodResult> {
     if (mode === "namespace") mkdirSync(path.join(dir, "mnt"), { recursive: true });
     // Inputs of a step that has not started: nothing reads them yet, and a run that dies here
     // lays them out again when it re-runs the step.
-    for (const p of ctx.parameters) writeFileSync(path.join(dir, contractPaths.inputParameter(p.name)), p.value ?? "");
+    if (ctx.directIO) for (const p of ctx.parameters) writeFileSync(path.join(dir, contractPaths.inputParameter(p.name)), p.value ?? "");
+    else await Promise.all(ctx.parameters.map((p) => writeText(path.join(dir, contractPaths.inputParameter(p.name)), p.value ?? "")));
     const inputArtifacts: Artifact[] = [];
     for (const a of t.inputs?.artifacts ?? []) {
       const ref = ctx.artifacts.get(a.name);

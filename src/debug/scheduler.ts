@@ -210,6 +210,7 @@ export class Scheduler {
   private readonly bindingSlots: Semaphore;
   private readonly wfName: string;
   private reused = 0;
+  private activeLeaves = 0;
   private readonly childSets = new WeakMap<NodeStatus, Set<string>>();
   /** Bumped whenever `globals` changes (invalidates cached scopes). */
   private globalsVersion = 0;
@@ -343,7 +344,7 @@ export class Scheduler {
     } finally {
       if (deadline) clearTimeout(deadline);
     }
-    this.cfg.tree.flush();
+    await this.cfg.tree.flush();
     return this.status;
   }
 
@@ -674,6 +675,7 @@ export class Scheduler {
     const node = this.createNode(ctx, "Pod", tmpl, "Pending", this.recordInputs(inputs));
     const binding = this.cfg.bindings.get(tmpl.name);
     const release = await acquireAll([...ctx.semaphores, this.leafSlots, binding ? this.bindingSlots : this.processSlots]);
+    this.activeLeaves++;
     try {
       if (this.abort.signal.aborted) return await this.finish(node, "Failed", this.stopMessage ?? "Stopped");
       this.setRunning(node);
@@ -684,7 +686,10 @@ export class Scheduler {
       if (inputs.parameters.length > 0) subdirs.push(path.join("inputs", "parameters"));
       if (!binding) subdirs.push("workdir");
       if (tmpl.outputs?.artifacts?.length) subdirs.push(path.join("outputs", "artifacts"));
-      const dir = this.cfg.tree.ensureNodeDir(node, ...subdirs);
+      // Few steps in flight (a chain): direct file calls have the lowest latency. Many (a fan-out):
+      // the thread pool lets the disk work overlap with the engine's.
+      const direct = this.activeLeaves <= 2;
+      const dir = direct ? this.cfg.tree.ensureNodeDir(node, ...subdirs) : await this.cfg.tree.ensureNodeDirAsync(node, ...subdirs);
       const spec = this.cfg.manifest.spec;
       const result = await runPod({
         nodeName: node.name,
@@ -696,6 +701,7 @@ export class Scheduler {
         globals: { ...this.globals, retries: String(retries) },
         ...(binding ? { binding } : {}),
         artifactIO: this.cfg.artifactIO,
+        directIO: direct,
         namespaces: this.cfg.namespaces,
         volumesDir: path.join(this.cfg.tree.dir, ".volumes"),
         workflowVolumes: [...(spec.volumes ?? []), ...(spec.volumeClaimTemplates ?? []).map((v) => ({ name: (v["metadata"] as { name?: string } | undefined)?.name }))],
@@ -712,6 +718,7 @@ export class Scheduler {
       if (result.phase === "Succeeded") this.addGlobalOutputs(node, result.artifacts);
       return await this.finish(node, result.phase, result.message);
     } finally {
+      this.activeLeaves--;
       release();
     }
   }

@@ -25,6 +25,7 @@ describe("state tree", () => {
   });
 
   it("records final phases at once, Running ones only when they last, and reads them back from the journal", async () => {
+    // (type and phase files follow in the background; flush() waits for them)
     const dir = await workdir();
     const tree = new StateTree(dir, "wf", 50);
     await tree.init({ apiVersion: "argoproj.io/v1alpha1", kind: "Workflow", metadata: { name: "wf" }, spec: {} });
@@ -32,8 +33,10 @@ describe("state tree", () => {
     await expect(fs.access(path.join(dir, "wf", "[0].a"))).rejects.toThrow();
     tree.persistNode(pod("Running"));
     await new Promise((r) => setTimeout(r, 120));
+    await tree.flush();
     expect(await fs.readFile(path.join(dir, "wf", "[0].a", "phase"), "utf8")).toBe("Running");
     tree.persistNode({ ...pod("Succeeded"), outputs: { result: "ok" } });
+    await tree.flush();
     expect(await fs.readFile(path.join(dir, "wf", "[0].a", "phase"), "utf8")).toBe("Succeeded");
     expect(await fs.readFile(path.join(dir, "wf", "[0].a", "type"), "utf8")).toBe("Pod");
     const loaded = await new StateTree(dir, "wf").load();

@@ -17,7 +17,7 @@
  * after its outputs are in place.
  */
 import fs from "node:fs/promises";
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync, rename as renameCb, unlink as unlinkCb, writeFile as writeFileCb } from "node:fs";
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync, mkdir as mkdirCb, rename as renameCb, unlink as unlinkCb, writeFile as writeFileCb } from "node:fs";
 import path from "node:path";
 import YAML from "yaml";
 import type { NodeStatus, Workflow, WorkflowPhase, WorkflowStatus } from "../argo/model.ts";
@@ -49,6 +49,11 @@ export async function atomicWrite(file: string, data: string | Uint8Array, mkdir
       });
     });
   });
+}
+
+/** Creates or replaces a small file in one call (callback fs: no FileHandle round trips). */
+export function writeText(file: string, data: string): Promise<void> {
+  return new Promise((resolve, reject) => writeFileCb(file, data, (err) => (err ? reject(err) : resolve())));
 }
 
 /**
@@ -111,6 +116,7 @@ export class StateTree {
   private readonly phaseWritten = new Set<string>();
   private readonly pending = new Map<string, PendingWrite>();
   private journal: number | undefined;
+  private readonly fileWrites = new Map<string, Promise<void>>();
   private readonly unfinished = new Map<string, number>();
 
   /**
@@ -146,7 +152,7 @@ export class StateTree {
 
   /** Closes the journal and removes `engine.pid` at the end of a run. */
   async finish(): Promise<void> {
-    this.flush();
+    await this.flush();
     if (this.journal !== undefined) closeSync(this.journal);
     this.journal = undefined;
     await fs.rm(path.join(this.dir, "engine.pid"), { force: true });
@@ -222,24 +228,59 @@ export class StateTree {
   }
 
   private writeNode(node: NodeStatus): void {
-    if (node.type === "StepGroup" || node.type === "TaskGroup") {
-      // Structure, not steps: recorded in the journal only, no folder.
-      if (this.journal !== undefined) writeSync(this.journal, `${JSON.stringify({ dir: path.basename(this.nodeDir(node)), node })}\n`);
-      return;
-    }
-    const dir = this.ensureNodeDir(node);
-    const typeFile = path.join(dir, "type");
-    if (!this.created.has(typeFile)) {
-      // Written once, whole; a resumed run trusts the journal, not this file.
-      writeFileSync(typeFile, node.type);
-      this.created.add(typeFile);
-    }
-    if (this.phaseWritten.has(node.id)) atomicWriteSync(path.join(dir, "phase"), node.phase);
-    else {
-      writeFileSync(path.join(dir, "phase"), node.phase);
-      this.phaseWritten.add(node.id);
-    }
+    const isGroup = node.type === "StepGroup" || node.type === "TaskGroup";
+    const dir = this.nodeDir(node);
+    // The journal first, synchronously: it is what a resumed run trusts (one append, no file
+    // creation). StepGroup/TaskGroup nodes are structure, not steps: journal only, no folder.
     if (this.journal !== undefined) writeSync(this.journal, `${JSON.stringify({ dir: path.basename(dir), node })}\n`);
+    if (isGroup) return;
+    // `type` and `phase` for people and tools, in the background, in order per node.
+    const id = node.id;
+    const phase = node.phase;
+    const type = node.type;
+    const prev = this.fileWrites.get(id) ?? this.ensureNodeDirAsync(node).then(() => undefined);
+    const next = prev
+      .then(async () => {
+        if (!this.created.has(path.join(dir, "type"))) {
+          this.created.add(path.join(dir, "type"));
+          await writeText(path.join(dir, "type"), type);
+        }
+        if (this.phaseWritten.has(id)) await atomicWrite(path.join(dir, "phase"), phase);
+        else {
+          this.phaseWritten.add(id);
+          await writeText(path.join(dir, "phase"), phase);
+        }
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.fileWrites.get(id) === next) this.fileWrites.delete(id);
+      });
+    this.fileWrites.set(id, next);
+  }
+
+  /** {@link ensureNodeDir} through the thread pool (the caller's thread keeps working). */
+  async ensureNodeDirAsync(node: Pick<NodeStatus, "id" | "name">, ...subdirs: string[]): Promise<string> {
+    const dir = this.nodeDir(node);
+    if (this.created.has(dir) && subdirs.length === 0) return dir;
+    const mk = (p: string): Promise<void> =>
+      new Promise((resolve, reject) =>
+        mkdirCb(p, (err) => {
+          if (!err || err.code === "EEXIST") return resolve();
+          if (err.code === "ENOENT") return mkdirCb(p, { recursive: true }, (e2) => (e2 ? reject(e2) : resolve()));
+          reject(err);
+        }),
+      );
+    if (!this.created.has(dir)) {
+      await mk(dir);
+      this.created.add(dir);
+    }
+    await Promise.all(
+      subdirs.map(async (sub) => {
+        let p = dir;
+        for (const part of sub.split(path.sep)) await mk((p = path.join(p, part)));
+      }),
+    );
+    return dir;
   }
 
   /**
@@ -255,13 +296,14 @@ export class StateTree {
     if (this.journal !== undefined) writeSync(this.journal, `${JSON.stringify({ pid, id: node.id })}\n`);
   }
 
-  /** Writes every delayed node state now. */
-  flush(): void {
+  /** Writes every delayed node state now and waits for the background file writes. */
+  async flush(): Promise<void> {
     for (const [id, e] of this.pending) {
       if (e.timer) clearTimeout(e.timer);
       this.pending.delete(id);
       if (e.snapshot) this.writeNode(e.snapshot);
     }
+    while (this.fileWrites.size > 0) await Promise.all([...this.fileWrites.values()]);
   }
 
   /**
