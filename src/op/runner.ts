@@ -260,12 +260,19 @@ async function runSlices(op: OPDefinition, options: RunOpOptions & { slices: Sli
         await fs.mkdir(workdir, { recursive: true });
         const input = validateInput(op.name, op.inputs, raw);
         const out = validateOutput(op.name, op.outputs, await op.execute(input, { ...context, workdir }));
-        const resolved: Record<string, unknown> = {};
+        const kept: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(out as Record<string, unknown>)) {
           const spec = (op.outputs as Signature)[k];
-          resolved[k] = spec?.kind === "artifact" && v !== undefined ? resolveArtifactPaths(workdir, v) : v;
+          if (spec?.kind === "artifact") {
+            if (v === undefined) continue;
+            if (spec.shape !== "path") throw new ValidationError(`OP "${op.name}": only single-path output artifacts can be stacked; "${k}" is a ${spec.shape}`);
+            // Copied at once: the next item of the group may reuse the same paths.
+            const src = path.resolve(workdir, v as string);
+            if (!(await exists(src))) throw new ValidationError(`output artifact path ${JSON.stringify(v)} does not exist`);
+            await copyInto(src, path.join(options.root, contractPaths.outputArtifact(k), String(index), path.basename(src)));
+          } else kept[k] = v;
         }
-        outputs.set(index, resolved);
+        outputs.set(index, kept);
         context.progress(outputs.size, indices.length);
       } catch (error) {
         failure ??= { index, error };
@@ -283,22 +290,7 @@ async function runSlices(op: OPDefinition, options: RunOpOptions & { slices: Sli
       const values = indices.map((i) => outputs.get(i)?.[name]);
       if (values.every((v) => v === undefined)) continue;
       await writeAtomic(path.join(options.root, spec.big ? contractPaths.outputArtifact(name) : contractPaths.outputParameter(name)), JSON.stringify(values.map((v) => v ?? null)));
-    } else {
-      const items: Record<string, unknown> = {};
-      for (const i of indices) {
-        const v = outputs.get(i)?.[name];
-        if (v !== undefined) items[String(i)] = v;
-      }
-      if (!Object.keys(items).length) continue;
-      if (spec.shape !== "path") throw new ValidationError(`OP "${op.name}": only single-path output artifacts can be stacked; "${name}" is a ${spec.shape}`);
-      await writeArtifact("/", path.join(options.root, contractPaths.outputArtifact(name)), { ...spec, shape: "record" }, items);
     }
   }
   return { exitCode: ExitCode.Success };
-}
-
-function resolveArtifactPaths(workdir: string, v: unknown): unknown {
-  if (typeof v === "string") return path.resolve(workdir, v);
-  if (Array.isArray(v)) return v.map((p) => path.resolve(workdir, p as string));
-  return Object.fromEntries(Object.entries(v as Record<string, string>).map(([k, p]) => [k, path.resolve(workdir, p)]));
 }

@@ -15,7 +15,8 @@ export class StackedParam<T> extends Expr<T[]> {
     super();
   }
   renderExpr(ctx: RenderContext): string {
-    return `flatten(map(fromJSON(${this.aggregated.renderRaw(ctx)}), fromJSON(#)))`;
+    // Argo embeds each child's value as JSON when every value parses, else as a string.
+    return `flatten(map(fromJSON(${this.aggregated.renderRaw(ctx)}), type(#) == "string" ? fromJSON(#) : #))`;
   }
 }
 

@@ -1,0 +1,146 @@
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
+import { z } from "zod";
+import { argoCheck, haveArgoCheck } from "../../test/argo-check.ts";
+import type { NodeStatus } from "../argo/model.ts";
+import type { ArtifactRef, ParamRef } from "../expr/refs.ts";
+import { OPTemplate } from "../op/op-template.ts";
+import { defineOp } from "../op/op.ts";
+import { artifact, param } from "../op/signature.ts";
+import { Workflow } from "../workflow/workflow.ts";
+import { slicedStep } from "./sliced-step.ts";
+import { Step } from "./step.ts";
+import { Steps } from "./steps.ts";
+
+const gen = defineOp({
+  name: "gen",
+  inputs: { n: param(z.number().int()) },
+  outputs: { xs: param(z.array(z.number())), files: artifact.list() },
+  async execute({ n }, { workdir }) {
+    const files: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const f = path.join(workdir, `in-${i}.txt`);
+      await fs.writeFile(f, `file ${i}`);
+      files.push(f);
+    }
+    return { xs: Array.from({ length: n }, (_, i) => i + 1), files };
+  },
+});
+const work = defineOp({
+  name: "work",
+  inputs: { x: param(z.number()), scale: param(z.number()), text: artifact() },
+  outputs: { y: param(z.number()), label: param(z.string()), out: artifact() },
+  async execute({ x, scale, text }, { workdir }) {
+    const content = await fs.readFile(text, "utf8");
+    const out = path.join(workdir, "out.txt");
+    await fs.writeFile(out, `${content} → ${x * scale}`);
+    return { y: x * scale, label: content, out };
+  },
+});
+const total = defineOp({
+  name: "total",
+  inputs: { ys: param(z.array(z.number())), outs: artifact.list() },
+  outputs: { sum: param(z.number()), lines: param(z.array(z.string())) },
+  async execute({ ys, outs }) {
+    return { sum: ys.reduce((a, b) => a + b, 0), lines: await Promise.all(outs.map((o) => fs.readFile(o, "utf8"))) };
+  },
+});
+const G = OPTemplate.fromOp(gen, { module: "ops.ts" });
+const W = OPTemplate.fromOp(work, { module: "ops.ts" });
+const T = OPTemplate.fromOp(total, { module: "ops.ts" });
+
+function build(options: { groupSize?: number; poolSize?: number; subPath?: boolean; createDir?: boolean }, n = 5) {
+  const main = new Steps({ name: "main", outputs: { sum: param(z.number()), ys: param(z.array(z.number())), lines: param(z.array(z.string())) } });
+  const g = main.add(new Step("gen", G, { parameters: { n } }));
+  const w = main.add(
+    slicedStep("work", W, {
+      slices: { x: g.outputs.parameters.xs, text: g.outputs.artifacts.files },
+      parameters: { scale: 10 },
+      ...options,
+    }),
+  );
+  const t = main.add(new Step("total", T, { parameters: { ys: w.outputs.parameters.y }, artifacts: { outs: w.outputs.artifacts.out } }));
+  main.setOutputs({ parameters: { sum: t.outputs.parameters.sum, ys: w.outputs.parameters.y, lines: t.outputs.parameters.lines } });
+  return { wf: new Workflow({ generateName: "sliced-", entrypoint: main }), w };
+}
+
+let workdir: string;
+beforeAll(async () => {
+  workdir = await fs.mkdtemp(path.join(os.tmpdir(), "opflow-slices-"));
+});
+afterAll(async () => {
+  await fs.rm(workdir, { recursive: true, force: true });
+});
+
+async function run(wf: Workflow) {
+  const result = await wf.run({ workdir });
+  const nodes = Object.values(result.status.nodes ?? {});
+  const root = nodes.find((n) => n.name === result.name) as NodeStatus;
+  const failed = nodes.filter((n) => n.phase !== "Succeeded" && n.phase !== "Skipped").map((n) => `${n.displayName}: ${n.message ?? n.phase}`);
+  const out = (p: string) => root?.outputs?.parameters?.find((x) => x.name === p)?.value;
+  const byName = (d: string) => nodes.filter((n) => n.displayName.startsWith(d));
+  return { result, out, failed, byName };
+}
+
+describe("slicedStep", () => {
+  it("types stacked outputs as lists", () => {
+    const { w } = build({});
+    expectTypeOf(w.outputs.parameters.y).toEqualTypeOf<ParamRef<number[]>>();
+    expectTypeOf(w.outputs.artifacts.out).toEqualTypeOf<ArtifactRef<"list">>();
+  });
+
+  it("compiles to a withParam over indices, a sliced template and a stacked key", () => {
+    const m = build({ groupSize: 2 }).wf.compile();
+    const step = m.spec.templates?.[0]?.steps?.[1]?.[0];
+    expect(step?.template).toBe("work-sliced");
+    expect(step?.withParam).toBe(
+      "{{=toJson(map(sprig.until((int(len(fromJSON(steps.gen.outputs.parameters.xs))) + 2 - 1) / 2), sprig.untilStep(# * 2, sprig.min(# * 2 + 2, int(len(fromJSON(steps.gen.outputs.parameters.xs)))), 1)))}}",
+    );
+    expect(step?.arguments?.parameters).toEqual([
+      { name: "x", value: "{{steps.gen.outputs.parameters.xs}}" },
+      { name: "scale", value: "10" },
+      { name: "opflow-slice-indices", value: "{{item}}" },
+      { name: "opflow-stack-key", value: "{{workflow.name}}/main/work" },
+    ]);
+    const consumer = m.spec.templates?.[0]?.steps?.[2]?.[0];
+    expect(consumer?.arguments?.artifacts).toEqual([{ name: "outs", s3: { key: "{{workflow.name}}/main/work/out" } }]);
+    const sliced = m.spec.templates?.find((t) => t.name === "work-sliced");
+    expect(sliced?.outputs?.artifacts).toEqual([{ name: "out", path: "/tmp/outputs/artifacts/out", archive: { none: {} }, s3: { key: "{{inputs.parameters.opflow-stack-key}}/out" } }]);
+  });
+
+  it.skipIf(!haveArgoCheck)("emits manifests that pass the upstream CRD check (needs ../shared/argo)", async () => {
+    const manifests = [build({}), build({ groupSize: 2, poolSize: 2 }), build({ subPath: true }), build({ createDir: true, groupSize: 3 })].map((b) => b.wf.compile());
+    expect((await argoCheck(manifests)).output).toMatch(/4 passed, 0 failed/);
+  });
+
+  for (const [label, options] of [
+    ["one item per step", {}],
+    ["groupSize 2", { groupSize: 2 }],
+    ["groupSize 2 with poolSize 2 and createDir", { groupSize: 2, poolSize: 2, createDir: true }],
+    ["subPath", { subPath: true }],
+    ["createDir with groupSize 3", { createDir: true, groupSize: 3 }],
+  ] as const) {
+    it(`stacks outputs in item order in the local engine: ${label}`, async () => {
+      const { result, out, failed } = await run(build(options).wf);
+      expect(failed).toEqual([]);
+      expect(result.status.phase).toBe("Succeeded");
+      expect(JSON.parse(out("ys") as string)).toEqual([10, 20, 30, 40, 50]);
+      expect(out("sum")).toBe("150");
+      expect(JSON.parse(out("lines") as string)).toEqual([0, 1, 2, 3, 4].map((i) => `file ${i} → ${(i + 1) * 10}`));
+    });
+  }
+
+  it("rejects slicing what cannot be sliced, naming the step", () => {
+    const main = new Steps({ name: "m" });
+    const g = main.add(new Step("gen", G, { parameters: { n: 1 } }));
+    expect(() => slicedStep("w", W, { slices: {}, parameters: { scale: 1 }, artifacts: { text: g.outputs.artifacts.files as never } } as never)).toThrow(
+      /slices must name at least one input/,
+    );
+    expect(() => slicedStep("w", W, { slices: { x: g.outputs.parameters.xs }, parameters: { scale: 1 }, artifacts: { text: g.outputs.artifacts.files as never }, subPath: true, groupSize: 2 })).toThrow(
+      /subPath hands each step one item; it cannot be combined with groupSize 2/,
+    );
+    expect(() => slicedStep("w", W, { slices: { text: g.outputs.artifacts.files }, parameters: { scale: 1, x: 1 } })).toThrow(/only artifacts are sliced; give count/);
+  });
+});
