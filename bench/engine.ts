@@ -144,6 +144,10 @@ async function runCase(c: Case): Promise<void> {
     peak = Math.max(peak, process.memoryUsage.rss());
     if (r.status.phase !== "Succeeded") throw new Error(`case ${c}: workflow ${r.status.phase}: ${r.status.message ?? ""}`);
     let extra = "";
+    if (c !== "c" && process.env["OPFLOW_BENCH_FLOOR_MS"]) {
+      const floor = (Number(process.env["OPFLOW_BENCH_FLOOR_MS"]) / 1000) * steps;
+      extra = `  (${(ms / floor).toFixed(2)}x the file-system floor for ${steps} steps)`;
+    }
     if (c === "c") {
       const raw = (rawBefore + (await spawnRaw(200, 8))) / 2;
       extra = `  raw spawn of 200 sh -c true (8 at a time, mean of before/after): ${raw.toFixed(0)} ms  ratio ${(ms / raw).toFixed(2)}x`;
@@ -166,10 +170,11 @@ if (child) {
   const here = fileURLToPath(import.meta.url);
   const runner = path.resolve(path.dirname(here), "../bin/run-ts.mjs");
   console.log(`opflow local engine bench — node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg()[0]?.toFixed(2)}`);
-  console.log(`file-system floor: 1000 bare step layouts (the files one in-process step needs) take ${fsFloor(1000).toFixed(0)} ms here now`);
+  const floorMs = fsFloor(1000);
+  console.log(`file-system floor: 1000 bare step layouts (the files one in-process step needs) take ${floorMs.toFixed(0)} ms here now`);
   for (const c of cases) {
     // A larger libuv pool: the engine's state-tree writes are many small, independent fs calls.
-    const env = { ...process.env, OPFLOW_BENCH_CASE: c };
+    const env = { ...process.env, OPFLOW_BENCH_CASE: c, OPFLOW_BENCH_FLOOR_MS: String(floorMs) };
     const r = spawnSync(process.execPath, [runner, here], { env, stdio: "inherit" });
     if (r.status !== 0) process.exitCode = 1;
   }
