@@ -5,8 +5,9 @@
  */
 import { ValidationError } from "../errors.ts";
 import { type ArtifactHandle, ItemRef, type RefProducer } from "../expr/refs.ts";
-import { Call, type Expr, Literal, type Operand, toExpr } from "../expr/tree.ts";
+import { Call, Expr, Literal, type Operand, type RenderContext, toExpr } from "../expr/tree.ts";
 import { OPTemplate } from "../op/op-template.ts";
+import type { Template } from "../op/template.ts";
 import type { ArtifactKeys, ArtifactSpec, ParamKeys, ParamSpec, Signature, SpecValue } from "../op/signature.ts";
 import { SLICE_INDICES_PARAMETER, STACK_KEY_PARAMETER, type SliceOptions, type SliceSpec, checkSliceOptions } from "../op/slices.ts";
 import { StackKey } from "./stacked.ts";
@@ -42,15 +43,13 @@ export type SlicedStepOptions<I extends Signature, S extends SliceSources<I>> = 
 export function sliceCall<I extends Signature, O extends Signature>(
   kind: "Step" | "Task",
   name: string,
-  template: OPTemplate<I, O>,
+  template: Template<I, O>,
   options: SlicedStepOptions<I, SliceSources<I>>,
   producer: () => RefProducer,
-): { template: OPTemplate<Signature, Signature> | ReturnType<OPTemplate["sliced"]>; options: Record<string, unknown> } {
+): { template: Template; options: Record<string, unknown> } {
   const where = `${kind} "${name}"`;
-  if (!(template instanceof OPTemplate)) {
-    throw new ValidationError(`${where}: slices need an OP template (OPTemplate.fromOp); the runner picks each item`);
-  }
   checkSliceOptions(where, options);
+  if (!(template instanceof OPTemplate)) return sliceGraphCall(where, template as unknown as Template, options as unknown as SlicedStepOptions<Signature, SliceSources<Signature>>);
   const sources = (options.slices ?? {}) as Record<string, unknown>;
   const params: string[] = [];
   const arts: string[] = [];
@@ -96,6 +95,59 @@ export function sliceCall<I extends Signature, O extends Signature>(
   return { template: sliced, options: { ...control, parameters, artifacts, withParam, stacked: true } };
 }
 
+/**
+ * Slices over a template without the OP runner (a Steps or DAG template, a script): each child
+ * gets its element of every sliced parameter through an expression; its outputs aggregate as
+ * Argo aggregates loop outputs. Artifacts and groups need the runner.
+ */
+function sliceGraphCall(
+  where: string,
+  template: Template,
+  options: SlicedStepOptions<Signature, SliceSources<Signature>>,
+): { template: Template; options: Record<string, unknown> } {
+  if ((options.groupSize ?? 1) > 1 || (options.poolSize ?? 1) > 1 || options.subPath || options.createDir) {
+    throw new ValidationError(`${where}: groupSize, poolSize, subPath and createDir need an OP template (OPTemplate.fromOp), whose runner processes the items; "${template.name}" is not one`);
+  }
+  const sources = (options.slices ?? {}) as Record<string, unknown>;
+  const given = (options as { parameters?: Record<string, unknown> }).parameters ?? {};
+  const parameters: Record<string, unknown> = { ...given };
+  let first: string | undefined;
+  for (const [key, value] of Object.entries(sources)) {
+    const spec = template.inputs[key];
+    if (!spec) throw new ValidationError(`${where}: slices: unknown input ${JSON.stringify(key)} of template "${template.name}"`);
+    if (value === undefined) continue;
+    if (spec.kind !== "parameter" || spec.big) {
+      throw new ValidationError(`${where}: slicing artifact "${key}" needs an OP template (OPTemplate.fromOp); over "${template.name}" only parameters can be sliced`);
+    }
+    if (key in given) throw new ValidationError(`${where}: input "${key}" is sliced; do not also pass it under parameters`);
+    parameters[key] = new ElementOf(sliceList(value), new ItemRef<unknown>());
+    first ??= key;
+  }
+  if (first === undefined) throw new ValidationError(`${where}: slices must name at least one input`);
+  const length = options.count !== undefined ? toExpr(options.count) : new Call<number>("len", [sliceList(sources[first])], "integer");
+  const control: Record<string, unknown> = {};
+  for (const k of ["artifacts", "when", "continueOn", "key", "onExit", "parallelism", "dependencies", "depends"]) {
+    const v = (options as unknown as Record<string, unknown>)[k];
+    if (v !== undefined) control[k] = v;
+  }
+  const withParam = new Call<number[]>("sprig.until", [new Call<number>("int", [length as Expr<unknown>], "integer")], "json");
+  return { template, options: { ...control, parameters, withParam } };
+}
+
+/** `list[item]`, written as Argo writes an expression's value: strings as they are, the rest as JSON. */
+class ElementOf extends Expr<unknown> {
+  readonly kind = "unknown" as const;
+  constructor(
+    readonly list: Expr<unknown>,
+    readonly index: Expr<unknown>,
+  ) {
+    super();
+  }
+  renderExpr(ctx: RenderContext): string {
+    return `${this.list.renderExpr(ctx)}[int(${this.index.renderExpr(ctx)})]`;
+  }
+}
+
 function sliceList(value: unknown): Expr<unknown> {
   const e = toExpr(value as Operand<unknown>);
   // A list parameter arrives as JSON text: read it as a list.
@@ -132,7 +184,7 @@ class GroupIndices extends Call<number[][]> {
  */
 export function slicedStep<I extends Signature, O extends Signature, S extends SliceSources<I>>(
   name: string,
-  template: OPTemplate<I, O>,
+  template: Template<I, O>,
   options: SlicedStepOptions<I, S>,
 ): Step<Signature, StackedSignature<O>, number> {
   let step: Step<Signature, StackedSignature<O>, number> | undefined;
