@@ -39,3 +39,7 @@ export * from "./storage/config.ts";
 export * from "./artifacts/archive.ts";
 export * from "./artifacts/keys.ts";
 export * from "./artifacts/transfer.ts";
+// Slices (dflow's Slices): fan out over list inputs, stack outputs.
+export * from "./op/slices.ts";
+export * from "./steps/sliced-step.ts";
+export * from "./dag/sliced-task.ts";

@@ -70,4 +70,11 @@ describe("examples run on the local engine", () => {
     expect(byName("square(0:1)")).toHaveLength(1);
     expect(out(root, "total")).toBe("385");
   });
+
+  it("slices counts every shard, two per step, and stacks scores and summaries in order", async () => {
+    const { result, root, out } = await run("slices");
+    expect(result.status.phase).toBe("Succeeded");
+    expect(out(root, "total")).toBe("5");
+    expect(JSON.parse(out(root, "lines") as string)).toEqual([0, 1, 2, 3, 4].map((i) => `shard-${i}.csv: ${i + 1} rows`));
+  });
 });
