@@ -92,6 +92,11 @@ class TreeIndex {
   }
 
   children(n: NodeStatus): NodeStatus[] {
+    if (n.type === "Steps") {
+      // Argo hangs step group i+1 off the steps of group i; show the groups under their template.
+      const index = (c: NodeStatus): number => Number(/\[(\d+)\]$/.exec(c.name)?.[1] ?? 0);
+      return (this.byBoundary.get(n.id) ?? []).filter((c) => c.type === "StepGroup" && namedUnder(n.name, c.name)).sort((a, b) => index(a) - index(b));
+    }
     if (n.type === "DAG") {
       return (this.byBoundary.get(n.id) ?? []).filter((c) => !this.grouped.has(c.id) && !/\.(onExit|hooks\.[^.]+)$/.test(c.name) && namedUnder(n.name, c.name) && !c.name.slice(n.name.length + 1).includes("."));
     }

@@ -474,13 +474,33 @@ export class Scheduler {
         this.nodeArtifacts.set(nid, m);
       }
       if (p.node.phase === "Succeeded") this.addGlobalOutputs(p.node, this.nodeArtifacts.get(nid));
+      // Descendants: children, and everything inside its boundary (a record's children list may
+      // predate links made after it finished, such as the next step group or an exit handler).
       for (const c of p.node.children ?? []) adopt(c);
+      for (const c of this.previousByBoundary().get(nid) ?? []) adopt(c);
     };
     adopt(id);
     if (ctx.parentId) this.addChild(ctx.parentId, id);
     const node = this.nodes[id] as NodeStatus;
     this.cfg.onChange();
     return node;
+  }
+
+  private boundaryIndex: Map<string, string[]> | undefined;
+
+  /** Nodes of the previous run by boundary id. */
+  private previousByBoundary(): Map<string, string[]> {
+    if (!this.boundaryIndex) {
+      this.boundaryIndex = new Map();
+      for (const [id, p] of this.cfg.previous) {
+        const b = p.node.boundaryID;
+        if (!b) continue;
+        let list = this.boundaryIndex.get(b);
+        if (!list) this.boundaryIndex.set(b, (list = []));
+        list.push(id);
+      }
+    }
+    return this.boundaryIndex;
   }
 
   /** A keyed step another run finished (`reuse`): taken over with its outputs. */
@@ -841,10 +861,15 @@ export class Scheduler {
     const scope = this.scopeFor(inputs);
     const semaphores = tmpl.parallelism ? [...ctx.semaphores, new Semaphore(tmpl.parallelism)] : ctx.semaphores;
     const groups = tmpl.steps ?? [];
+    let previous: NodeStatus | undefined;
     for (let i = 0; i < groups.length; i++) {
       const group = groups[i] as WorkflowStep[];
-      const sgCtx: Ctx = { name: `${ctx.name}[${i}]`, displayName: `[${i}]`, parentId: node.id, boundaryID: node.id, semaphores };
+      // As Argo links them: group 0 under the Steps node, group i+1 under the steps of group i.
+      const parents = previous ? (previous.children ?? []) : [node.id];
+      const sgCtx: Ctx = { name: `${ctx.name}[${i}]`, displayName: `[${i}]`, parentId: parents[0] ?? node.id, boundaryID: node.id, semaphores };
       const sg = this.restore(sgCtx) ?? (await this.executeStepGroup(sgCtx, node, tmpl, group, scope, semaphores));
+      for (const extra of parents.slice(1)) this.addChild(extra, sg.id);
+      previous = sg;
       // Steps of the group become visible to the next groups.
       for (const step of group) this.exposeStep(sg, `${sgCtx.name}.${step.name}`, step, scope);
       if (isFailedOrError(sg.phase)) return this.finish(node, "Failed", sg.message);
