@@ -308,7 +308,7 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
     const arts = this.args("artifacts");
     const pnames = new Set(parameters.map(([n]) => n));
     const anames = new Set(artifacts.map(([n]) => n));
-    for (const [name, spec] of parameters) if (spec.big) (anames.add(name), pnames.delete(name));
+    for (const [name, spec] of parameters) if (spec.big) anames.add(name);
     for (const name of Object.keys(params)) {
       if (!pnames.has(name)) {
         throw new ValidationError(
@@ -380,6 +380,11 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
       }
       const v = spec.kind === "parameter" ? (arts[name] ?? params[name]) : arts[name];
       if (v === undefined) continue;
+      if (spec.kind === "parameter" && !(v instanceof Expr) && !isArtifactSource(v)) {
+        // A literal value of a big parameter travels as an inline (raw) artifact.
+        artifacts.push({ name, raw: { data: encodeParameter(v) } });
+        continue;
+      }
       artifacts.push(renderArtifactArg(name, v, ctx, where));
     }
     if (this.options.key !== undefined) {
@@ -437,6 +442,10 @@ export class SubPathArtifact {
     readonly artifact: unknown,
     readonly subPath: string,
   ) {}
+}
+
+function isArtifactSource(v: unknown): v is ArtifactSource {
+  return typeof v === "object" && v !== null && typeof (v as ArtifactSource).toArgoArtifact === "function";
 }
 
 /** Whether an operand is an expression (not a literal). */

@@ -163,9 +163,11 @@ export class Workflow<I extends Signature = Signature> {
     const arts: Artifact[] = [];
     const { parameters, artifacts } = splitSignature(entry.inputs);
     const given = (o.parameters ?? {}) as Record<string, unknown>;
-    for (const [name] of parameters) {
+    for (const [name, spec] of parameters) {
       const v = given[name];
-      if (v !== undefined) params.push({ name, value: encodeParameter(v) });
+      if (v === undefined) continue;
+      if (spec.big) arts.push({ name, raw: { data: encodeParameter(v) } });
+      else params.push({ name, value: encodeParameter(v) });
     }
     const givenArts = (o.artifacts ?? {}) as Record<string, unknown>;
     for (const [name] of artifacts) {
