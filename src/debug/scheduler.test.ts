@@ -474,3 +474,36 @@ describe("workflow-level settings", () => {
     expect(Object.values(status.nodes ?? {}).some((n) => n.displayName === "a.hooks.ok")).toBe(false);
   });
 });
+
+describe("template parallelism and DAG outputs", () => {
+  it("bounds the steps running under a template with its parallelism, and exposes DAG outputs", async () => {
+    let running = 0;
+    let peak = 0;
+    const b: LocalBinding = async (task) => {
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise((r) => setTimeout(r, 15));
+      running--;
+      await fs.writeFile(path.join(task.root, "outputs/parameters/sq"), String(Number(task.parameters["n"]) ** 2));
+      return { exitCode: 0 };
+    };
+    const wf = manifest("tpar-test", [
+      {
+        name: "main",
+        outputs: { parameters: [{ name: "all", valueFrom: { parameter: "{{tasks.sq.outputs.parameters.sq}}" } }] },
+        dag: { tasks: [{ name: "sq", template: "loop" }] },
+      },
+      {
+        name: "loop",
+        parallelism: 2,
+        outputs: { parameters: [{ name: "sq", valueFrom: { parameter: "{{steps.w.outputs.parameters.sq}}" } }] },
+        steps: [[{ name: "w", template: "w", arguments: { parameters: [{ name: "n", value: "{{item}}" }] }, withSequence: { start: "1", end: "6" } }]],
+      },
+      { name: "w", inputs: { parameters: [{ name: "n" }] }, outputs: { parameters: [{ name: "sq", valueFrom: { path: "/tmp/outputs/parameters/sq" } }] }, container: { image: "x", command: ["x"] } },
+    ]);
+    const { status } = await runWorkflow(wf, { workdir: await workdir(), bindings: new Map([["w", b]]) });
+    expect(status.phase).toBe("Succeeded");
+    expect(peak).toBe(2);
+    expect(outParam(status.nodes?.["tpar-test"] as never, "all")).toBe('["1","4","9","16","25","36"]');
+  });
+});
