@@ -63,6 +63,13 @@ export interface ArtifactOptions {
    * @default not published
    */
   readonly globalName?: string;
+  /**
+   * Where an output artifact is saved in the artifact repository, instead of the default
+   * `<workflow>/<pod>/<name>.tgz`. May contain Argo tags, e.g.
+   * `"results/{{workflow.name}}/model.tgz"`.
+   * @default the repository's key format
+   */
+  readonly saveAs?: string;
 }
 
 /** An artifact: one or more files or directories. */
@@ -73,6 +80,8 @@ export interface ArtifactSpec<K extends ArtifactShape = ArtifactShape, Opt exten
   readonly optional: Opt;
   readonly archive: "tar" | "none";
   readonly globalName: string | undefined;
+  /** Explicit repository key of an output artifact. */
+  readonly saveAs: string | undefined;
 }
 
 /** One field of a signature. */
@@ -164,6 +173,9 @@ export function bigParameter<S extends z.ZodType>(schema: S, options: ParamOptio
 }
 
 function artifactSpec<K extends ArtifactShape>(shape: K, options: ArtifactOptions): ArtifactSpec<K> {
+  if (options.saveAs !== undefined && (typeof options.saveAs !== "string" || !options.saveAs || options.saveAs.startsWith("/"))) {
+    throw new ValidationError(`artifact(): saveAs must be a relative repository key, got ${JSON.stringify(options.saveAs)}`);
+  }
   if (options.archive !== undefined && options.archive !== "tar" && options.archive !== "none") {
     throw new ValidationError(`artifact(): archive must be "tar" or "none", got ${JSON.stringify(options.archive)}`);
   }
@@ -174,6 +186,7 @@ function artifactSpec<K extends ArtifactShape>(shape: K, options: ArtifactOption
     optional: options.optional ?? false,
     archive: options.archive ?? "tar",
     globalName: options.globalName,
+    saveAs: options.saveAs,
   };
 }
 

@@ -251,6 +251,7 @@ export abstract class Template<I extends Signature = Signature, O extends Signat
     for (const [name, spec] of artifacts) {
       const a = artifactDecl(name, pathOf("artifacts", name), spec.optional, spec.archive);
       if (spec.globalName) a.globalName = spec.globalName;
+      if (spec.saveAs) a.s3 = { key: spec.saveAs };
       arts.push(a);
     }
     return compact({ parameters: params.length ? params : undefined, artifacts: arts.length ? arts : undefined });

@@ -385,7 +385,10 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
         artifacts.push({ name, raw: { data: encodeParameter(v) } });
         continue;
       }
-      artifacts.push(renderArtifactArg(name, v, ctx, where));
+      const arg = renderArtifactArg(name, v, ctx, where);
+      // An optional input may be fed by an output that was not produced.
+      if (spec.optional && (arg.from !== undefined || arg.fromExpression !== undefined)) arg.optional = true;
+      artifacts.push(arg);
     }
     if (this.options.key !== undefined) {
       parameters.push({ name: KEY_PARAMETER, value: renderValue(this.options.key, ctx) });
