@@ -22,11 +22,10 @@ import type { Artifact, NodePhase, Outputs, Parameter, Template } from "../argo/
 import { contractPaths, PROGRESS_FILE_ENV, ROOT_ENV, type LocalBinding } from "../contract.ts";
 import { EngineError, OpflowError } from "../errors.ts";
 import { runProcess, type Mount, type ProcessResult } from "../executors/local-process.ts";
-import { substituteTags } from "./_expr.ts";
 import type { ArtifactIO, ArtifactRef } from "./artifact-io.ts";
 import { parseDuration } from "./duration.ts";
 import { parseProgress } from "./progress.ts";
-import type { Vars } from "./scope.ts";
+import { substituteStrict, type Vars } from "./scope.ts";
 import { atomicWrite, atomicWriteSync, writeText } from "./state-tree.ts";
 
 /** What a pod run needs from the engine. */
@@ -102,7 +101,7 @@ export function hostPath(declared: string, dir: string, mode: Mode): string {
 function substituteDeep<T>(value: T, vars: Vars, where: string): T {
   if (typeof value === "string") {
     try {
-      return substituteTags(value, vars, { onMissing: "error" }) as T;
+      return substituteStrict(value, vars) as T;
     } catch (err) {
       throw new EngineError(`${where}: ${(err as Error).message}`);
     }

@@ -507,3 +507,23 @@ describe("template parallelism and DAG outputs", () => {
     expect(outParam(status.nodes?.["tpar-test"] as never, "all")).toBe('["1","4","9","16","25","36"]');
   });
 });
+
+describe("tags", () => {
+  it("leaves {{…}} text outside Argo's namespaces as written and fails on unknown variables", async () => {
+    const wf = manifest("tags-test", [
+      {
+        name: "main",
+        steps: [[
+          { name: "ok", template: "say", arguments: { parameters: [{ name: "x", value: "it's {{not a tag}}" }] } },
+          { name: "typo", template: "typo", continueOn: { error: true } },
+        ]],
+      },
+      { name: "say", inputs: { parameters: [{ name: "x" }] }, container: { image: "x", command: ["echo", "{{inputs.parameters.x}}"] } },
+      { name: "typo", inputs: { parameters: [{ name: "x", value: "1" }] }, container: { image: "x", command: ["echo", "{{inputs.parameters.y}}"] } },
+    ]);
+    const { status } = await runWorkflow(wf, { workdir: await workdir() });
+    expect(node(status, "ok").outputs?.result).toBe("it's {{not a tag}}");
+    expect(node(status, "typo")).toMatchObject({ phase: "Error" });
+    expect(node(status, "typo").message).toMatch(/template "typo".*failed to resolve \{\{inputs\.parameters\.y\}\}/);
+  });
+});

@@ -35,7 +35,7 @@ import { assertTransition, isFailedOrError, isFulfilled } from "./node-state.ts"
 import { runPod } from "./pod.ts";
 import { aggregateProgress } from "./progress.ts";
 import { decideRetry, type Attempt } from "./retry.ts";
-import { itemVars, loopChildName, Scope, type Vars } from "./scope.ts";
+import { itemVars, loopChildName, Scope, substituteStrict, type Vars } from "./scope.ts";
 import { acquireAll, Semaphore } from "./semaphore.ts";
 import { safeSegment, type StateTree, type StoredNode } from "./state-tree.ts";
 import { setMaxListeners } from "node:events";
@@ -134,7 +134,7 @@ function mergeDefaults<T>(defaults: unknown, value: T): T {
 
 /** Applies tags to every string in `value`; `keep` leaves unknown tags for a later pass. */
 function substituteAll<T>(value: T, vars: Vars, onMissing: "error" | "keep", skip: ReadonlySet<string> = new Set()): T {
-  if (typeof value === "string") return substituteTags(value, vars, { onMissing }) as T;
+  if (typeof value === "string") return (onMissing === "error" ? substituteStrict(value, vars) : substituteTags(value, vars, { onMissing })) as T;
   if (Array.isArray(value)) return value.map((v) => substituteAll(v, vars, onMissing)) as T;
   if (typeof value === "object" && value !== null) {
     const out: Record<string, unknown> = {};

@@ -4,6 +4,8 @@
  * artifacts by the same kind of names (`steps.gen.outputs.artifacts.out`).
  */
 import type { Item, NodeStatus, Template } from "../argo/model.ts";
+import { EngineError } from "../errors.ts";
+import { substituteTags } from "./_expr.ts";
 import type { ArtifactRef } from "./artifact-io.ts";
 
 /** Flat variables: dotted name → string value. */
@@ -165,4 +167,38 @@ export function loopChildName(name: string, index: number, item: Item): string {
     text = itemString(item);
   }
   return `${name}(${index}:${text})`;
+}
+
+/** Namespaces whose unresolved tags are errors; Argo leaves other `{{…}}` text as it is. */
+const KNOWN = /^\s*(inputs|outputs|steps|tasks|workflow|item|pod|node|retries|lastRetry)\b/;
+
+/**
+ * Applies `{{…}}` tags as Argo does at run time: variables of the known namespaces (`inputs.`,
+ * `steps.`, `workflow.`, `item` …) must resolve; any other `{{…}}` text stays as written.
+ *
+ * @example
+ * substituteStrict("{{inputs.parameters.x}} {{not a tag}}", { "inputs.parameters.x": "1" }); // "1 {{not a tag}}"
+ * substituteStrict("{{inputs.parameters.y}}", {}); // throws: failed to resolve {{inputs.parameters.y}}
+ */
+export function substituteStrict(text: string, vars: Vars): string {
+  if (!text.includes("{{")) return text;
+  const out = substituteTags(text, vars, { onMissing: "keep" });
+  if (out === text || out.includes("{{")) {
+    const re = /\{\{(=?)([^}]*)\}\}/g;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(text)) !== null) {
+      const tag = m[0];
+      if (!out.includes(tag)) continue;
+      if (m[1] === "=" || KNOWN.test(m[2] as string)) {
+        // Let the evaluator say precisely what is wrong.
+        try {
+          substituteTags(tag, vars, { onMissing: "error" });
+        } catch (err) {
+          throw new EngineError(`failed to resolve ${tag}: ${(err as Error).message}`);
+        }
+        throw new EngineError(`failed to resolve ${tag}`);
+      }
+    }
+  }
+  return out;
 }
