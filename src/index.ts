@@ -43,3 +43,4 @@ export * from "./artifacts/transfer.ts";
 export * from "./op/slices.ts";
 export * from "./steps/sliced-step.ts";
 export * from "./dag/sliced-task.ts";
+export * from "./steps/local-artifact.ts";

@@ -22,6 +22,8 @@ export interface CompiledTemplates {
   readonly nameOf: (t: Template) => string;
   /** In-process implementations by manifest template name. */
   readonly bindings: Map<string, LocalBinding>;
+  /** Artifact sources the templates pass (local files to upload before running). */
+  readonly sources: ReadonlySet<object>;
   readonly warnings: string[];
 }
 
@@ -79,12 +81,14 @@ export function compileTemplates(roots: readonly Template[], warn: (message: str
   const names = new Map<Template, string>();
   for (const t of all) names.set(t, t.name);
 
+  const sources = new Set<object>();
   const contexts = new Map<Template, RenderContext>();
   const contextOf = (t: Template): RenderContext => {
     let ctx = contexts.get(t);
     if (!ctx) {
       ctx = {
         template: t.name,
+        onArtifactSource: (s) => sources.add(s),
         resolve: (v, path) => {
           if (!isSourced(v)) return path;
           const s = v.source;
@@ -177,7 +181,7 @@ export function compileTemplates(roots: readonly Template[], warn: (message: str
     if (b) bindings.set(names.get(t) as string, b);
   }
   checkLimits(templates, note);
-  return { templates, nameOf: (t) => names.get(t) ?? t.name, bindings, warnings };
+  return { templates, nameOf: (t) => names.get(t) ?? t.name, bindings, warnings, sources };
 }
 
 /** Enforces Argo v4's per-template limits; warns near them. */

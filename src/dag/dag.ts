@@ -192,6 +192,7 @@ export class DAG<I extends Signature = {}, O extends Signature = {}> extends Gra
 
     const chunkContext = (k: number): RenderContext => ({
       template: chunkName(k),
+      ...(base.onArtifactSource ? { onArtifactSource: base.onArtifactSource } : {}),
       resolve: (v, path) => {
         const p = base.resolve ? base.resolve(v, path) : path;
         if (!isSourced(v)) return p;

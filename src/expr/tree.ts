@@ -30,6 +30,8 @@ export interface RenderContext {
   readonly resolve?: (variable: Variable, path: readonly string[]) => readonly string[];
   /** Called for every variable rendered (the DAG compiler infers dependencies from it). */
   readonly visit?: (variable: Variable) => void;
+  /** Called for every artifact source rendered (local files to upload before running). */
+  readonly onArtifactSource?: (source: object) => void;
 }
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -45,8 +45,10 @@ export class ParallelLoop extends Template<Signature, Signature> {
 
   /** The context inside the wrapper: outside values become its inputs. */
   private context(compiler: TemplateCompiler): RenderContext {
+    const base = compiler.context(this);
     return {
       template: compiler.nameOf(this),
+      ...(base.onArtifactSource ? { onArtifactSource: base.onArtifactSource } : {}),
       resolve: (v, path) => {
         if (!isSourced(v)) return path;
         const s = v.source;

@@ -31,6 +31,7 @@ import type {
 import { splitSignature } from "../op/signature.ts";
 import type { Template, TemplateCompiler } from "../op/template.ts";
 import { compact } from "../op/template.ts";
+import { LocalArtifact } from "./local-artifact.ts";
 import { ParallelLoop } from "./parallel-loop.ts";
 import { StackedArtifactRef, StackedParam } from "./stacked.ts";
 
@@ -344,6 +345,10 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
       if (given instanceof VarRef && !(given instanceof ArtifactRef)) {
         throw new ValidationError(`${where}: artifact "${name}" was given a parameter reference; pass an artifact`);
       }
+      const shape = (given as { shape?: unknown } | undefined)?.shape;
+      if (given instanceof LocalArtifact && shape !== spec.shape) {
+        throw new ValidationError(`${where}: artifact "${name}" expects a ${spec.shape} artifact, got local files as a ${String(shape)}`);
+      }
       if (given instanceof ArtifactRef && given.shape !== spec.shape) {
         throw new ValidationError(`${where}: artifact "${name}" expects a ${spec.shape} artifact, got a ${given.shape} artifact`);
       }
@@ -434,6 +439,7 @@ function renderArtifactArg(name: string, value: unknown, ctx: RenderContext, whe
   if (value instanceof RawTag) return { name, from: value.text };
   if (value instanceof Expr) return { name, fromExpression: renderExpression(value, ctx) };
   if (value && typeof (value as ArtifactSource).toArgoArtifact === "function") {
+    ctx.onArtifactSource?.(value as ArtifactSource);
     return { name, ...(value as ArtifactSource).toArgoArtifact() };
   }
   throw new CompileError(`${where}: artifact "${name}" must be an artifact reference or source, got ${typeof value}`);

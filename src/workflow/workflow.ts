@@ -16,7 +16,10 @@ import type {
   WorkflowSpec,
 } from "../argo/model.ts";
 import type { SubmitOptions, WorkflowHandle } from "../argo/workflow-handle.ts";
+import path from "node:path";
 import type { LocalBindings } from "../contract.ts";
+import type { StorageClient } from "../storage/client.ts";
+import { LocalArtifact, uploadLocalArtifacts } from "../steps/local-artifact.ts";
 import type { RunOptions, RunResult } from "../debug/run.ts";
 import { ValidationError } from "../errors.ts";
 import { type Duration, durationSeconds } from "../op/duration.ts";
@@ -153,12 +156,13 @@ export class Workflow<I extends Signature = Signature> {
     return e;
   }
 
-  private compileAll(options: CompileOptions = {}): { manifest: ArgoWorkflow; bindings: LocalBindings } {
+  private compileAll(options: CompileOptions = {}): { manifest: ArgoWorkflow; bindings: LocalBindings; sources: Set<object> } {
     const warn = options.warn ?? ((m: string) => process.stderr.write(`opflow: warning: ${m}\n`));
     const o = this.options;
     const entry = this.entrypoint;
     const roots = [entry, ...(o.onExit ? [o.onExit] : [])];
-    const { templates, nameOf, bindings } = compileTemplates(roots, warn);
+    const { templates, nameOf, bindings, sources: templateSources } = compileTemplates(roots, warn);
+    const sources = new Set<object>(templateSources);
     const params: Parameter[] = [];
     const arts: Artifact[] = [];
     const { parameters, artifacts } = splitSignature(entry.inputs);
@@ -176,6 +180,7 @@ export class Workflow<I extends Signature = Signature> {
       if (v instanceof ArtifactRef || typeof v.toArgoArtifact !== "function") {
         throw new ValidationError(`Workflow: artifact "${name}" must be an artifact source (rawArtifact, s3Artifact, httpArtifact, or an uploaded artifact)`);
       }
+      sources.add(v);
       arts.push({ name, ...v.toArgoArtifact() });
     }
     const ttl = o.ttl
@@ -208,7 +213,7 @@ export class Workflow<I extends Signature = Signature> {
     });
     const manifest: ArgoWorkflow = { apiVersion: "argoproj.io/v1alpha1", kind: "Workflow", metadata, spec };
     checkSize(Buffer.byteLength(JSON.stringify(manifest)), `workflow "${o.name ?? metadata.generateName}"`, warn);
-    return { manifest, bindings };
+    return { manifest, bindings, sources };
   }
 
   /** Compiles to a typed Argo v4 Workflow object. The same workflow always gives the same object. */
@@ -231,9 +236,18 @@ export class Workflow<I extends Signature = Signature> {
    * console.log(status.phase, status.nodes);
    */
   async run(options: Omit<RunOptions, "bindings"> & CompileOptions = {}): Promise<RunResult> {
-    const { manifest, bindings } = this.compileAll(options);
+    const { manifest, bindings, sources } = this.compileAll(options);
     const { runWorkflow } = await import("../debug/run.ts");
-    return runWorkflow(manifest, { ...options, bindings });
+    const { LocalStorageClient } = await import("../storage/local.ts");
+    // The engine's default store, made here so that local input artifacts can be put in it first.
+    const storage = options.storage ?? new LocalStorageClient({ root: path.join(path.resolve(options.workdir ?? "opflow-runs"), ".storage") });
+    await uploadLocalArtifacts(sources, storage);
+    return runWorkflow(manifest, { ...options, bindings, storage });
+  }
+
+  /** Artifact sources of local files this workflow passes (uploaded by `run` and `submit`). */
+  localArtifacts(): LocalArtifact[] {
+    return [...this.compileAll({ warn: () => {} }).sources].filter((s): s is LocalArtifact => s instanceof LocalArtifact);
   }
 
   /**
@@ -245,10 +259,21 @@ export class Workflow<I extends Signature = Signature> {
    * await handle.wait({ onUpdate: (s) => console.log(s.phase, s.progress) });
    * const [train] = await handle.querySteps({ key: "train" });
    */
-  async submit(options: SubmitOptions & CompileOptions = {}): Promise<WorkflowHandle> {
-    const manifest = this.compile(options);
+  async submit(options: SubmitOptions & CompileOptions & { readonly storage?: StorageClient } = {}): Promise<WorkflowHandle> {
+    const { manifest, sources } = this.compileAll(options);
     const { submitWorkflow } = await import("../argo/workflow-handle.ts");
-    return submitWorkflow(manifest, options);
+    const local = [...sources].filter((s) => s instanceof LocalArtifact);
+    const upload = async (m: ArgoWorkflow): Promise<ArgoWorkflow> => {
+      if (!local.length) return m;
+      let storage = options.storage;
+      if (!storage) {
+        const { createStorageClient, loadArtifactRepositoryConfig } = await import("../storage/config.ts");
+        storage = createStorageClient(loadArtifactRepositoryConfig());
+      }
+      await uploadLocalArtifacts(local, storage);
+      return m;
+    };
+    return submitWorkflow(manifest, { ...options, uploadLocalArtifacts: upload });
   }
 
   /** The manifest as YAML. */

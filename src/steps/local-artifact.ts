@@ -1,0 +1,113 @@
+/**
+ * `localArtifact`: files on this machine as an input artifact. The manifest names a key in
+ * the artifact repository derived from the files' names, sizes and modification times (so
+ * compiling twice gives the same manifest, and unchanged files are uploaded once);
+ * `workflow.run()` and `workflow.submit()` upload them there before the workflow starts.
+ */
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import type { Artifact } from "../argo/model.ts";
+import { ValidationError } from "../errors.ts";
+import type { StorageClient } from "../storage/client.ts";
+import type { ArtifactSource } from "./step.ts";
+
+/** Key prefix of uploaded local artifacts in the repository. */
+export const UPLOADS_PREFIX = "opflow-uploads";
+
+type Paths = string | readonly string[] | Readonly<Record<string, string>>;
+
+function fingerprint(hash: ReturnType<typeof createHash>, p: string, rel: string): void {
+  const st = fs.lstatSync(p);
+  hash.update(`${rel}\0${st.isDirectory() ? "d" : st.isSymbolicLink() ? "l" : "f"}\0${st.size}\0${Math.trunc(st.mtimeMs)}\n`);
+  if (st.isDirectory()) for (const e of fs.readdirSync(p).sort()) fingerprint(hash, path.join(p, e), `${rel}/${e}`);
+}
+
+/** Local files (one path, a list, or named paths) to pass as an input artifact. */
+export class LocalArtifact implements ArtifactSource {
+  readonly shape: "path" | "list" | "record";
+  private readonly entries: readonly [slot: string, path: string][];
+  private cachedKey: string | undefined;
+
+  constructor(
+    paths: Paths,
+    private readonly cwd: string = process.cwd(),
+  ) {
+    if (typeof paths === "string") {
+      this.shape = "path";
+      this.entries = [["", path.resolve(cwd, paths)]];
+    } else if (Array.isArray(paths)) {
+      this.shape = "list";
+      this.entries = (paths as readonly string[]).map((p, i) => [String(i), path.resolve(cwd, p)]);
+    } else {
+      this.shape = "record";
+      this.entries = Object.entries(paths as Record<string, string>).map(([k, p]) => {
+        if (!/^[-A-Za-z0-9_.]+$/.test(k) || k === "." || k === "..") throw new ValidationError(`localArtifact(): record key ${JSON.stringify(k)} must be a plain name`);
+        return [k, path.resolve(cwd, p)];
+      });
+    }
+    if (!this.entries.length) throw new ValidationError("localArtifact(): give at least one path");
+    for (const [, p] of this.entries) {
+      if (!fs.existsSync(p)) throw new ValidationError(`localArtifact(): ${JSON.stringify(p)} does not exist`);
+    }
+  }
+
+  /** The repository key the files are uploaded to. */
+  get key(): string {
+    if (!this.cachedKey) {
+      const hash = createHash("sha256");
+      hash.update(this.shape);
+      for (const [slot, p] of this.entries) fingerprint(hash, p, `${slot}/${path.basename(p)}`);
+      const base = this.shape === "path" ? path.basename(this.entries[0]?.[1] as string) : this.shape;
+      this.cachedKey = `${UPLOADS_PREFIX}/${hash.digest("hex").slice(0, 20)}/${base.replace(/[^-A-Za-z0-9_.]/g, "_")}.tgz`;
+    }
+    return this.cachedKey;
+  }
+
+  toArgoArtifact(): Omit<Artifact, "name"> {
+    return { s3: { key: this.key } };
+  }
+
+  /**
+   * Uploads the files in the runtime contract's layout (a list as `<index>/<name>`, a record
+   * as `<key>/<name>`), unless the key holds them already.
+   */
+  async upload(storage: StorageClient): Promise<void> {
+    if (await storage.exists(this.key)) return;
+    const { uploadArtifact } = await import("../artifacts/transfer.ts");
+    if (this.shape === "path") {
+      await uploadArtifact(storage, this.entries[0]?.[1] as string, { key: this.key, progressBar: "auto" });
+      return;
+    }
+    const os = await import("node:os");
+    const stage = await fs.promises.mkdtemp(path.join(os.tmpdir(), "opflow-local-artifact-"));
+    const root = path.join(stage, this.shape);
+    try {
+      for (const [slot, p] of this.entries) {
+        const dest = path.join(root, slot, path.basename(p));
+        await fs.promises.mkdir(path.dirname(dest), { recursive: true });
+        await fs.promises.cp(p, dest, { recursive: true, verbatimSymlinks: true });
+      }
+      await uploadArtifact(storage, root, { key: this.key, progressBar: "auto" });
+    } finally {
+      await fs.promises.rm(stage, { recursive: true, force: true });
+    }
+  }
+}
+
+/**
+ * Files on this machine as an input artifact: one path, a list of paths (an `artifact.list()`
+ * input), or named paths (an `artifact.record()` input). Uploaded to the artifact repository
+ * by `workflow.run()` / `workflow.submit()` before the workflow starts.
+ *
+ * @example
+ * new Step("train", trainT, { artifacts: { data: localArtifact("data/train.csv") } })
+ */
+export function localArtifact(paths: Paths, options: { readonly cwd?: string } = {}): LocalArtifact {
+  return new LocalArtifact(paths, options.cwd);
+}
+
+/** Uploads every local artifact among `sources` to `storage`. */
+export async function uploadLocalArtifacts(sources: Iterable<object>, storage: StorageClient): Promise<void> {
+  for (const s of sources) if (s instanceof LocalArtifact) await s.upload(storage);
+}
