@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { parseExpression } from "./evaluation.ts";
+import { parseExpression, substituteTags } from "./evaluation.ts";
 import { paramRef } from "./refs.ts";
 import {
   type RenderContext,
   and,
+  argoEnumerate,
   argoLen,
   argoRange,
   argoString,
@@ -48,6 +49,16 @@ describe("expression trees", () => {
     expect(renderValue(ifExpression(flag, "yes", s), ctx)).toBe('{{=((inputs.parameters.flag == "true") ? "yes" : inputs.parameters["my-word"])}}');
     expect(renderValue(argoString`echo ${s} ${n}`, ctx)).toBe("echo {{inputs.parameters.my-word}} {{inputs.parameters.n}}");
     expect(renderValue(toExpr([1, "a"]), ctx)).toBe('[1,"a"]');
+  });
+
+  it("renders argoEnumerate so that the engine evaluates it", () => {
+    const tag = renderValue(argoEnumerate(list), ctx);
+    expect(substituteTags(tag, { "inputs.parameters.list": "[5,6]" })).toBe('[{"item":5,"order":0},{"item":6,"order":1}]');
+    const vars = { "inputs.parameters.list": "[5,6]", "inputs.parameters.n": "3", "inputs.parameters.flag": "false", "inputs.parameters.my-word": 'it\'s "w"' };
+    expect(substituteTags(renderValue(argoRange(n), ctx), vars)).toBe("[0,1,2]");
+    expect(substituteTags(renderValue(argoLen(list), ctx), vars)).toBe("2");
+    expect(substituteTags(renderValue(ifExpression(flag, "yes", s), ctx), vars)).toBe('it\'s "w"');
+    expect(substituteTags(renderCondition(and(n.gt(2), s.eq('it\'s "w"')), ctx), vars)).toBe("true");
   });
 
   it("renders expressions that the engine's parser accepts", () => {

@@ -392,7 +392,8 @@ function rangeArgs(args: Expr<number>[]): Expr<unknown>[] {
 /** A list of `{ order, item }` objects — dflow's `argo_enumerate` over one JSON list. */
 export function argoEnumerate<T>(list: Expr<readonly T[]>): Expr<{ order: number; item: T }[]> {
   return new RawCall<{ order: number; item: T }[]>(
-    (ctx) => `map(${list.renderExpr(ctx)}, {"order": #index, "item": #})`,
+    // Parenthesised: braces right after the comma would open a closure, not a map literal.
+    (ctx) => `map(${list.renderExpr(ctx)}, ({"order": #index, "item": #}))`,
     "json",
   );
 }
