@@ -4,19 +4,20 @@
  * collects its outputs as Argo's executor would.
  *
  * Paths a template declares are mapped into the step's directory so parallel steps never share
- * them:
+ * them: `/tmp/x` → `<step>/x` (the step's folder *is* its `/tmp`, the contract root), `/mnt/x` →
+ * `<step>/mnt/x`, relative paths → `<step>/workdir/x`.
  *
- * | declared path | private mount namespace (root) | fallback (no namespaces) | in-process binding |
- * | --- | --- | --- | --- |
- * | `/tmp/x`  | `<step>/x` (the step dir is bind-mounted on `/tmp`) | `<step>/x` for `/tmp/inputs/…`, `/tmp/outputs/…`; else `/tmp/x` as is | `<step>/x` |
- * | `/mnt/x`  | `<step>/mnt/x` | `/mnt/x` as is | `<step>/mnt/x` |
- * | other     | as is | as is | as is |
- *
- * In the fallback the contract root travels in `OPFLOW_ROOT` and tags such as
- * `{{inputs.artifacts.a.path}}` resolve to the mapped paths.
+ * - **Private mount namespace** (root, `unshare` available; used when the template mentions
+ *   `/tmp` or `/mnt`): the step's folder is bind-mounted on `/tmp` (and `<step>/mnt` on `/mnt`),
+ *   so the process itself sees the mapping, literal paths in scripts included.
+ * - **Fallback** (elsewhere, or `OPFLOW_NO_NAMESPACES=1`): the contract root travels in
+ *   `OPFLOW_ROOT`, `$ARGO_PROGRESS_FILE` and tags such as `{{inputs.artifacts.a.path}}` resolve to
+ *   the mapped paths, and for scripts that use a declared path literally the engine also places
+ *   inputs at, and collects outputs from, the literal path (shared by steps running at once).
+ * - **In-process binding**: the OP gets the step's folder as `task.root`.
  */
 import fs from "node:fs/promises";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Artifact, NodePhase, Outputs, Parameter, Template } from "../argo/model.ts";
 import { contractPaths, PROGRESS_FILE_ENV, ROOT_ENV, type LocalBinding } from "../contract.ts";
@@ -84,18 +85,40 @@ function mentionsMappedPaths(t: Template): boolean {
   return (c?.volumeMounts?.length ?? 0) > 0 || texts.some((s) => MAPPED.test(s));
 }
 
-/** Maps a declared absolute path to the file on this machine. */
-export function hostPath(declared: string, dir: string, mode: Mode): string {
+/**
+ * Maps a declared absolute path into the step's folder: `/tmp/x` → `<step>/x`, `/mnt/x` →
+ * `<step>/mnt/x`, a relative path → `<step>/workdir/x`; other absolute paths stay as they are.
+ * The same in every mode: what differs is whether the process sees the mapping (a private
+ * namespace) or only the engine and the tags do (the fallback; see {@link literalPath}).
+ */
+export function hostPath(declared: string, dir: string, _mode?: Mode): string {
   const p = path.posix.normalize(declared);
   if (!path.posix.isAbsolute(p)) return path.join(dir, "workdir", p);
-  // A private namespace and an in-process binding map the same way; the fallback only the contract.
-  if (p === "/tmp" || p.startsWith("/tmp/")) {
-    const rest = p.slice(4);
-    if (mode !== "fallback" || /^\/(inputs|outputs)(\/|$)/.test(rest)) return path.join(dir, rest);
-    return p;
-  }
-  if ((p === "/mnt" || p.startsWith("/mnt/")) && mode !== "fallback") return path.join(dir, "mnt", p.slice(4));
+  if (p === "/tmp" || p.startsWith("/tmp/")) return path.join(dir, p.slice(4));
+  if (p === "/mnt" || p.startsWith("/mnt/")) return path.join(dir, "mnt", p.slice(4));
   return p;
+}
+
+/**
+ * In the fallback (no private namespace), a script that uses a declared path literally
+ * (`cat /tmp/message`) reads and writes the real `/tmp/message`: the engine then also places
+ * inputs there and collects outputs from there when the mapped path holds none. Returns that
+ * literal path, or undefined when there is none to care about.
+ */
+function literalPath(declared: string, dir: string, mode: Mode): string | undefined {
+  if (mode !== "fallback") return undefined;
+  const p = path.posix.normalize(declared);
+  if (!path.posix.isAbsolute(p) || /^\/tmp\/(inputs|outputs)(\/|$)/.test(p)) return undefined;
+  return hostPath(p, dir) === p ? undefined : p;
+}
+
+function existsSyncSafe(p: string): boolean {
+  try {
+    statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function substituteDeep<T>(value: T, vars: Vars, where: string): T {
@@ -177,6 +200,8 @@ export async function runPod(ctx: PodContext): Promise<PodResult> {
       const contractPath = path.join(dir, contractPaths.inputArtifact(a.name));
       const dest = a.path ? hostPath(a.path, dir, mode) : contractPath;
       await ctx.artifactIO.loadInput(ctx.nodeName, a.name, ref, dest, a.subPath);
+      const literal = a.path ? literalPath(a.path, dir, mode) : undefined;
+      if (literal) await ctx.artifactIO.loadInput(ctx.nodeName, a.name, ref, literal, a.subPath);
       if (a.mode !== undefined) await fs.chmod(dest, a.mode).catch(() => undefined);
       await symlinkIfElsewhere(contractPath, dest);
       inputArtifacts.push({ ...ref.artifact, name: a.name, ...(a.path ? { path: a.path } : {}) });
@@ -293,7 +318,9 @@ export async function runPod(ctx: PodContext): Promise<PodResult> {
       for (const p of outParams) {
         let value: string | undefined;
         if (p.valueFrom?.path) {
-          const file = hostPath(p.valueFrom.path, dir, mode);
+          let file = hostPath(p.valueFrom.path, dir, mode);
+          const literal = literalPath(p.valueFrom.path, dir, mode);
+          if (literal && !existsSyncSafe(file)) file = literal;
           try {
             value = trimOneNewline(readText(file));
           } catch {
@@ -319,7 +346,9 @@ export async function runPod(ctx: PodContext): Promise<PodResult> {
         }
       }
       for (const a of outArtifacts) {
-        const src = a.path ? hostPath(a.path, dir, mode) : path.join(dir, contractPaths.outputArtifact(a.name));
+        let src = a.path ? hostPath(a.path, dir, mode) : path.join(dir, contractPaths.outputArtifact(a.name));
+        const literal = a.path ? literalPath(a.path, dir, mode) : undefined;
+        if (literal && !existsSyncSafe(src)) src = literal;
         try {
           const ref = await ctx.artifactIO.saveOutput(ctx.nodeName, ctx.nodeId, a, src);
           if (!ref) continue;

@@ -107,7 +107,7 @@ describe("steps", () => {
         name: "say",
         inputs: { parameters: [{ name: "x" }] },
         outputs: { parameters: [{ name: "out", valueFrom: { path: "/tmp/out" } }] },
-        script: { image: "alpine", command: ["sh"], source: 'printf "%s" "{{inputs.parameters.x}}" > /tmp/out; echo "{{inputs.parameters.x}}"' },
+        script: { image: "alpine", command: ["sh"], source: 'printf "%s" "{{inputs.parameters.x}}" > "{{outputs.parameters.out.path}}"; echo "{{inputs.parameters.x}}"' },
       },
     ]);
     const { status } = await runWorkflow(wf, { workdir: await workdir() });
