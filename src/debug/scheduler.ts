@@ -614,10 +614,9 @@ export class Scheduler {
     } catch (err) {
       return this.errorNode(ctx, tmpl.steps ? "Steps" : tmpl.dag ? "DAG" : "Pod", tmpl, messageOf(err));
     }
-    // The workflow's retryStrategy is the default of leaf templates only (as Argo).
-    const leaf = Boolean(tmpl.container || tmpl.script);
-    const strategy = tmpl.retryStrategy ?? (leaf ? this.cfg.manifest.spec.retryStrategy : undefined);
-    if (strategy && (leaf || tmpl.steps || tmpl.dag)) return this.executeRetry(ctx, tmpl, inputs, strategy);
+    // The workflow's retryStrategy is the default of every template (as Argo).
+    const strategy = tmpl.retryStrategy ?? this.cfg.manifest.spec.retryStrategy;
+    if (strategy && (tmpl.container || tmpl.script || tmpl.steps || tmpl.dag)) return this.executeRetry(ctx, tmpl, inputs, strategy);
     return this.executeBody(ctx, tmpl, inputs, 0);
   }
 

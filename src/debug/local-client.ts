@@ -1,0 +1,591 @@
+/**
+ * `LocalArgoClient`: an {@link ArgoClient} backed by the local engine, so that `submit()` in
+ * debug mode returns the same {@link WorkflowHandle} as on a cluster (`wait`, `querySteps`,
+ * `outputs`, `logs`, `terminate`, `retry` …). Runs live under `<workdir>/<name>/` (the state
+ * tree); a run of this process is read live, any other from its state tree on disk.
+ */
+import fs from "node:fs/promises";
+import path from "node:path";
+import YAML from "yaml";
+import type {
+  PodLogOptions,
+  WatchEventType,
+  WorkflowListFilter,
+  WorkflowResubmitOptions,
+  WorkflowRetryOptions,
+  ArgoClient,
+} from "../argo/client.ts";
+import { ClusterApiError, type ApiErrorReason } from "../argo/api-errors.ts";
+import { COMPLETED_LABEL, PHASE_LABEL, filterWorkflows, isCompletedPhase, resubmittedWorkflow } from "../argo/control.ts";
+import type { NodeStatus, Workflow, WorkflowPhase, WorkflowStatus } from "../argo/model.ts";
+import { podNameOf } from "../argo/pod-name.ts";
+import type { LocalBindings } from "../contract.ts";
+import { SubmitError } from "../errors.ts";
+import type { StorageClient } from "../storage/client.ts";
+import { runWorkflow, workflowRunName, type RunOptions } from "./run.ts";
+import { StateTree, nodeDirName } from "./state-tree.ts";
+
+/** Options of a {@link LocalArgoClient}. */
+export interface LocalArgoClientOptions {
+  /**
+   * Folder holding the runs; each run's state tree is `<workdir>/<name>/`.
+   * @default `./opflow-runs` (relative to the current directory)
+   */
+  readonly workdir?: string;
+  /**
+   * In-process implementations of templates, by template name (`workflow.localBindings()`),
+   * used by every run this client starts (create, retry, resubmit).
+   * @default none: every container/script template runs as a local process
+   */
+  readonly bindings?: LocalBindings;
+  /**
+   * Where artifacts go (Argo's key layout).
+   * @default a local-directory store at `<workdir>/.storage` (the engine's default)
+   */
+  readonly storage?: StorageClient;
+  /**
+   * Further options of every run (`parallelism`, `processes`, `inProcess`, `namespaces`,
+   * `updateIntervalMs`).
+   * @default the engine's defaults
+   */
+  readonly run?: Pick<RunOptions, "parallelism" | "processes" | "inProcess" | "namespaces" | "updateIntervalMs">;
+  /**
+   * How often {@link LocalArgoClient.watch} reads the state tree of a run that is not running in
+   * this process.
+   * @default 500 ms
+   */
+  readonly pollIntervalMs?: number;
+}
+
+/** A run started by this client. */
+interface LocalRun {
+  readonly name: string;
+  /** The manifest as the engine runs it (`metadata.name` set). */
+  readonly manifest: Workflow;
+  readonly createdAt: string;
+  readonly abort: AbortController;
+  /** The engine's live status object (read only), or the final one. */
+  status: WorkflowStatus;
+  /** Until `runWorkflow` has settled (files written, engine.pid removed). */
+  running: boolean;
+  /** The run rejected: its status here is authoritative (the tree may be half made). */
+  failed: boolean;
+  version: number;
+  done: Promise<void>;
+  readonly listeners: Set<() => void>;
+}
+
+/** The namespace a {@link LocalArgoClient} reports. */
+export const LOCAL_NAMESPACE = "local";
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fs.access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `labels` satisfy a Kubernetes label selector (string or equality map). */
+function matchesLabels(labels: Readonly<Record<string, string>>, selector: WorkflowListFilter["labels"]): boolean {
+  if (selector === undefined) return true;
+  if (typeof selector !== "string") return Object.entries(selector).every(([k, v]) => labels[k] === v);
+  // Split on commas outside parentheses (`k in (a,b)`).
+  const parts: string[] = [];
+  let depth = 0;
+  let cur = "";
+  for (const ch of selector) {
+    if (ch === "(") depth++;
+    if (ch === ")") depth--;
+    if (ch === "," && depth === 0) {
+      parts.push(cur);
+      cur = "";
+    } else cur += ch;
+  }
+  parts.push(cur);
+  return parts
+    .map((p) => p.trim())
+    .filter((p) => p !== "")
+    .every((p) => {
+      let m = /^(\S+?)\s*(==|!=|=)\s*(\S*)$/.exec(p);
+      if (m) {
+        const v = labels[m[1] as string];
+        return m[2] === "!=" ? v !== m[3] : v === m[3];
+      }
+      m = /^(\S+)\s+(in|notin)\s*\(([^)]*)\)$/.exec(p);
+      if (m) {
+        const values = (m[3] as string).split(",").map((s) => s.trim());
+        const v = labels[m[1] as string];
+        const inSet = v !== undefined && values.includes(v);
+        return m[2] === "in" ? inSet : !inSet;
+      }
+      if (p.startsWith("!")) return labels[p.slice(1).trim()] === undefined;
+      if (/^\S+$/.test(p)) return labels[p] !== undefined;
+      throw new SubmitError(`local engine: label selector ${JSON.stringify(selector)}: cannot parse ${JSON.stringify(p)}`);
+    });
+}
+
+/**
+ * An {@link ArgoClient} backed by the local engine (debug mode): `create` starts
+ * {@link runWorkflow} in the background of this process and returns at once; `get`, `watch`,
+ * `list` and `podLogs` read the live status of runs of this process and the state tree of any
+ * other run under the workdir. Wrap it in a {@link WorkflowHandle} (or pass it as
+ * `submitWorkflow(manifest, { client })`) to query and control runs exactly as on a cluster.
+ *
+ * Errors are `ClusterApiError`s with the reasons the handle expects: `NotFound` (404) for an
+ * unknown name or pod, `AlreadyExists` (409) for a name that is running, `Conflict` (409) for an
+ * action the run's state forbids, `BadRequest` (400) for what the local engine cannot do
+ * (suspend, resume, retry with `restartSuccessful`).
+ *
+ * A run whose engine is gone (a killed process) is reported `Failed` with a message saying so;
+ * `retry` resumes it.
+ *
+ * @example
+ * ```ts
+ * const client = new LocalArgoClient({ workdir: "runs", bindings: workflow.localBindings() });
+ * const handle = await submitWorkflow(workflow.compile(), { client });
+ * const done = await handle.wait();
+ * const [train] = await handle.querySteps({ key: "train" });
+ * console.log(done.status?.phase, train?.outputs.parameters["loss"]);
+ * ```
+ */
+export class LocalArgoClient implements ArgoClient {
+  readonly backend = "local" as const;
+  readonly namespace = LOCAL_NAMESPACE;
+  /** The workdir (absolute): the folder holding the runs. */
+  readonly endpoint: string;
+  private readonly bindings: LocalBindings;
+  private readonly storage: StorageClient | undefined;
+  private readonly runOptions: LocalArgoClientOptions["run"];
+  private readonly pollMs: number;
+  private readonly runs = new Map<string, LocalRun>();
+
+  constructor(options: LocalArgoClientOptions = {}) {
+    this.endpoint = path.resolve(options.workdir ?? "opflow-runs");
+    this.bindings = options.bindings ?? new Map();
+    this.storage = options.storage;
+    this.runOptions = options.run;
+    this.pollMs = options.pollIntervalMs ?? 500;
+    if (!Number.isFinite(this.pollMs) || this.pollMs <= 0) {
+      throw new SubmitError(`LocalArgoClient: pollIntervalMs must be a positive number, got ${options.pollIntervalMs}`);
+    }
+  }
+
+  /** The local engine holds no credentials. */
+  containsSecret(_text: string): boolean {
+    return false;
+  }
+
+  private error(action: string, name: string | undefined, reason: ApiErrorReason, status: number, detail: string): ClusterApiError {
+    const obj = name !== undefined ? `workflow "${name}"` : "workflows";
+    return new ClusterApiError(`cannot ${action} ${obj} in the local engine's workdir ${this.endpoint}: ${detail}`, reason, status);
+  }
+
+  private notFound(action: string, name: string): ClusterApiError {
+    return this.error(action, name, "NotFound", 404, `not found (404): no run of that name (no ${path.join(this.endpoint, name, "manifest.yaml")})`);
+  }
+
+  private runDir(name: string): string {
+    if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name) || name.includes("..")) {
+      throw this.error("find", name, "NotFound", 404, "not found (404): not a workflow name (a DNS subdomain)");
+    }
+    return path.join(this.endpoint, name);
+  }
+
+  /**
+   * Starts the run in the background and returns at once with its name and a `Running`
+   * status. A fixed `metadata.name` whose run exists under the workdir **resumes** that run
+   * (its Succeeded steps are reused), as `workflow.run()` does; it is refused (409) while that
+   * run is running. Failures of the run end it `Error`; they never reject later.
+   */
+  async create(manifest: Workflow): Promise<Workflow> {
+    if (manifest?.kind !== "Workflow" || typeof manifest.spec !== "object" || manifest.spec === null) {
+      throw this.error("create", manifest?.metadata?.name, "Invalid", 422, `expects an Argo Workflow object (kind: Workflow, spec), got kind ${JSON.stringify((manifest as { kind?: unknown })?.kind)}`);
+    }
+    let name: string;
+    try {
+      name = workflowRunName(manifest);
+    } catch (err) {
+      throw this.error("create", manifest.metadata?.name ?? manifest.metadata?.generateName, "Invalid", 422, messageOf(err));
+    }
+    // A generated name that is taken (unlikely): draw again, as Argo does.
+    for (let i = 0; !manifest.metadata.name && i < 10 && (this.runs.has(name) || (await exists(path.join(this.endpoint, name)))); i++) {
+      name = workflowRunName(manifest);
+    }
+    await this.refuseIfRunning("create", name, "AlreadyExists");
+    const running: Workflow = structuredClone({ ...manifest, metadata: { ...manifest.metadata, name, namespace: LOCAL_NAMESPACE } });
+    delete running.metadata.generateName;
+    delete running.status;
+    this.start(running);
+    return this.get(name);
+  }
+
+  /** Refuses (409) when run `name` is running here or in another live engine. */
+  private async refuseIfRunning(action: string, name: string, reason: "AlreadyExists" | "Conflict"): Promise<void> {
+    if (this.runs.get(name)?.running) throw this.error(action, name, reason, 409, `the run is still running in this process (409); terminate it or wait for it first`);
+    const dir = this.runDir(name);
+    if (!(await exists(path.join(dir, "manifest.yaml")))) return;
+    const { status, engineAlive } = await StateTree.read(dir);
+    if (!isCompletedPhase(status.phase) && engineAlive === true) {
+      const pid = (await fs.readFile(path.join(dir, "engine.pid"), "utf8").catch(() => "?")).trim();
+      throw this.error(action, name, reason, 409, `the run is still running in another engine (pid ${pid}) (409); stop it there first`);
+    }
+  }
+
+  private start(manifest: Workflow, extra: Pick<RunOptions, "reuse"> = {}): LocalRun {
+    const name = manifest.metadata.name as string;
+    const createdAt = now();
+    const run: LocalRun = {
+      name,
+      manifest,
+      createdAt,
+      abort: new AbortController(),
+      status: { phase: "Running", startedAt: createdAt, progress: "0/0", nodes: {} },
+      running: true,
+      failed: false,
+      version: 0,
+      done: Promise.resolve(),
+      listeners: new Set(),
+    };
+    const bump = (): void => {
+      run.version++;
+      for (const l of run.listeners) {
+        try {
+          l();
+        } catch {
+          /* a listener's failure is its own */
+        }
+      }
+    };
+    this.runs.set(name, run);
+    run.done = runWorkflow(manifest, {
+      ...this.runOptions,
+      ...extra,
+      workdir: this.endpoint,
+      name,
+      bindings: this.bindings,
+      ...(this.storage ? { storage: this.storage } : {}),
+      signal: run.abort.signal,
+      onUpdate: (status) => {
+        run.status = status;
+        bump();
+      },
+    })
+      .then((result) => {
+        run.status = result.status;
+      })
+      .catch(async (err: unknown) => {
+        run.failed = true;
+        run.status = { ...run.status, phase: "Error", message: `the local engine failed: ${messageOf(err)}`, finishedAt: now() };
+        // The tree may say Running with this process as its engine: record the end there too.
+        const tree = new StateTree(this.endpoint, name);
+        if (await exists(path.join(tree.dir, "manifest.yaml"))) {
+          await tree.writeWorkflowStatus(run.status).catch(() => undefined);
+          await tree.writeStatus("Error").catch(() => undefined);
+          await fs.rm(path.join(tree.dir, "engine.pid"), { force: true }).catch(() => undefined);
+        }
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        run.running = false;
+        bump();
+        run.listeners.clear();
+      });
+    return run;
+  }
+
+  private toWorkflow(manifest: Workflow, status: WorkflowStatus, createdAt: string, version?: number): Workflow {
+    const phase = (status.phase || "Pending") as Exclude<WorkflowPhase, "">;
+    const labels: Record<string, string> = {
+      ...(manifest.metadata.labels ?? {}),
+      [PHASE_LABEL]: phase,
+      [COMPLETED_LABEL]: String(isCompletedPhase(phase)),
+    };
+    return {
+      apiVersion: "argoproj.io/v1alpha1",
+      kind: "Workflow",
+      metadata: {
+        ...manifest.metadata,
+        namespace: LOCAL_NAMESPACE,
+        labels,
+        creationTimestamp: createdAt,
+        ...(version !== undefined ? { resourceVersion: String(version) } : {}),
+      },
+      spec: manifest.spec,
+      status,
+    };
+  }
+
+  private liveWorkflow(run: LocalRun): Workflow {
+    const status = structuredClone(run.status);
+    // The engine may report a final phase a moment before the run has settled (files written):
+    // it is Running until then, so that whoever saw it end can delete or retry it at once.
+    if (run.running && isCompletedPhase(status.phase)) status.phase = "Running";
+    // One version per update, after those of any earlier run of this name read from disk.
+    return this.toWorkflow(run.manifest, status, run.createdAt);
+  }
+
+  /** The run as stored on disk, or undefined when there is none. */
+  private async diskWorkflow(name: string): Promise<Workflow | undefined> {
+    const dir = this.runDir(name);
+    let text: string;
+    try {
+      text = await fs.readFile(path.join(dir, "manifest.yaml"), "utf8");
+    } catch {
+      return undefined;
+    }
+    const manifest = YAML.parse(text) as Workflow;
+    const { status, engineAlive } = await StateTree.read(dir);
+    if (!isCompletedPhase(status.phase) && engineAlive !== true && !this.runs.get(name)?.running) {
+      status.phase = "Failed";
+      status.message = `the engine of this run is gone (killed?); retry it to resume (its Succeeded steps are reused)`;
+    }
+    let createdAt = status.startedAt;
+    if (!createdAt) {
+      const st = await fs.stat(dir).catch(() => undefined);
+      createdAt = (st ? st.birthtime.getTime() > 0 ? st.birthtime : st.mtime : new Date(0)).toISOString();
+    }
+    return this.toWorkflow(manifest, status, createdAt);
+  }
+
+  private async read(name: string): Promise<Workflow | undefined> {
+    const run = this.runs.get(name);
+    if (run && (run.running || run.failed)) return this.liveWorkflow(run);
+    return (await this.diskWorkflow(name)) ?? (run ? this.liveWorkflow(run) : undefined);
+  }
+
+  /** The run with its status: live while it runs in this process, else from its state tree. */
+  async get(name: string): Promise<Workflow> {
+    const wf = await this.read(name);
+    if (!wf) throw this.notFound("get", name);
+    return wf;
+  }
+
+  /** The runs under the workdir (and those of this process), newest first. */
+  async list(filter: WorkflowListFilter = {}): Promise<Workflow[]> {
+    const names = new Set<string>(this.runs.keys());
+    let entries: string[] = [];
+    try {
+      entries = await fs.readdir(this.endpoint);
+    } catch {
+      /* no workdir yet: no runs */
+    }
+    for (const e of entries) if (!e.startsWith(".") && (await exists(path.join(this.endpoint, e, "manifest.yaml")))) names.add(e);
+    const items: Workflow[] = [];
+    for (const name of names) {
+      if (filter.namePrefix && !name.startsWith(filter.namePrefix)) continue;
+      const wf = await this.read(name).catch(() => undefined);
+      if (wf && matchesLabels(wf.metadata.labels ?? {}, filter.labels)) items.push(wf);
+    }
+    return filterWorkflows(items, filter);
+  }
+
+  /**
+   * Calls `onEvent` with the run now (`ADDED`) and at each change (`MODIFIED`); resolves when the
+   * run has ended (after its final event) or `signal` aborts. Runs of this process are followed
+   * live; others by reading their state tree every `pollIntervalMs`.
+   */
+  async watch(name: string, onEvent: (type: WatchEventType, workflow: Workflow) => void, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
+    const first = await this.read(name);
+    if (!first) throw this.notFound("watch", name);
+    onEvent("ADDED", first);
+    if (isCompletedPhase(first.status?.phase) && !this.runs.get(name)?.running) return;
+    const run = this.runs.get(name);
+    if (run?.running) {
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          run.listeners.delete(listener);
+          signal.removeEventListener("abort", stop);
+          resolve();
+        };
+        const listener = (): void => {
+          if (signal.aborted) return;
+          onEvent("MODIFIED", this.liveWorkflow(run));
+          if (!run.running) stop();
+        };
+        run.listeners.add(listener);
+        signal.addEventListener("abort", stop, { once: true });
+      });
+      return;
+    }
+    let last = JSON.stringify(first.status ?? {});
+    while (!signal.aborted) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(done, this.pollMs);
+        function done(): void {
+          clearTimeout(t);
+          signal.removeEventListener("abort", done);
+          resolve();
+        }
+        signal.addEventListener("abort", done, { once: true });
+      });
+      if (signal.aborted) return;
+      const wf = await this.read(name);
+      if (!wf) {
+        onEvent("DELETED", first);
+        return;
+      }
+      const text = JSON.stringify(wf.status ?? {});
+      if (text !== last) {
+        last = text;
+        onEvent("MODIFIED", wf);
+      }
+      if (isCompletedPhase(wf.status?.phase)) return;
+    }
+  }
+
+  /** Removes the run's folder (its state tree). Refused (409) while the run is running. */
+  async delete(name: string): Promise<void> {
+    const dir = this.runDir(name);
+    const known = this.runs.has(name) || (await exists(path.join(dir, "manifest.yaml")));
+    if (!known) throw this.notFound("delete", name);
+    await this.refuseIfRunning("delete", name, "Conflict");
+    await fs.rm(dir, { recursive: true, force: true });
+    this.runs.delete(name);
+  }
+
+  private async stopRun(action: string, name: string): Promise<Workflow> {
+    const run = this.runs.get(name);
+    if (run?.running) {
+      run.abort.abort();
+      await run.done;
+      return this.get(name);
+    }
+    const wf = await this.get(name.toString());
+    await this.refuseIfRunning(action, name, "Conflict");
+    throw this.error(action, name, "Conflict", 409, `the run is not running (phase ${wf.status?.phase || "Pending"}) (409)`);
+  }
+
+  /**
+   * Stops the run at once: running steps are killed (their process groups) and end Failed; the
+   * workflow ends Failed with message "Stopped". Resolves once the run has ended. Only a run of
+   * this process can be terminated.
+   */
+  terminate(name: string): Promise<Workflow> {
+    return this.stopRun("terminate", name);
+  }
+
+  /**
+   * Same as {@link terminate}: the local engine has no graceful stop, so **exit handlers do not
+   * run** (on Argo, `stop` runs them).
+   */
+  stop(name: string): Promise<Workflow> {
+    return this.stopRun("stop", name);
+  }
+
+  /** Always rejects (400): the local engine cannot suspend a running workflow. */
+  async suspend(name: string): Promise<Workflow> {
+    await this.get(name);
+    throw this.error(
+      "suspend",
+      name,
+      "BadRequest",
+      400,
+      "the local engine has no suspension (400); terminate the run and retry it later instead (its Succeeded steps are reused)",
+    );
+  }
+
+  /**
+   * Always rejects (400): the local engine has no suspension to resume (a `suspend` template
+   * with a `duration` resumes by itself; one without a duration ends Error).
+   */
+  async resume(name: string): Promise<Workflow> {
+    await this.get(name);
+    throw this.error(
+      "resume",
+      name,
+      "BadRequest",
+      400,
+      "the local engine has no suspension to resume (400): suspend templates with a duration resume by themselves, those without one are not supported",
+    );
+  }
+
+  private async storedManifest(action: string, name: string): Promise<Workflow> {
+    const run = this.runs.get(name);
+    try {
+      return YAML.parse(await fs.readFile(path.join(this.runDir(name), "manifest.yaml"), "utf8")) as Workflow;
+    } catch {
+      if (run) return structuredClone(run.manifest);
+      throw this.notFound(action, name);
+    }
+  }
+
+  /**
+   * Runs a Failed or Error workflow again under the same name, in the background: the engine
+   * resumes it, reusing every Succeeded step, and runs the rest. `restartSuccessful` is not
+   * supported (400): to run everything again, `resubmit`.
+   */
+  async retry(name: string, options: WorkflowRetryOptions = {}): Promise<Workflow> {
+    const wf = await this.get(name);
+    if (options.restartSuccessful) {
+      throw this.error("retry", name, "BadRequest", 400, "restartSuccessful is not supported by the local engine (400); resubmit the workflow to run every step again");
+    }
+    await this.refuseIfRunning("retry", name, "Conflict");
+    const phase = wf.status?.phase;
+    if (phase !== "Failed" && phase !== "Error") {
+      throw this.error("retry", name, "Conflict", 409, `only a Failed or Error workflow can be retried; its phase is ${phase || "Pending"} (409)`);
+    }
+    const manifest = await this.storedManifest("retry", name);
+    manifest.metadata = { ...manifest.metadata, name, namespace: LOCAL_NAMESPACE };
+    delete manifest.status;
+    this.start(manifest);
+    return this.get(name);
+  }
+
+  /**
+   * Runs the workflow again under a new generated name (`<name>-xxxxx`), labelled
+   * `workflows.argoproj.io/resubmitted-from-workflow`. With `memoized`, its keyed steps that
+   * Succeeded in the original run are reused (the engine's `reuse`), as Argo reuses memoized
+   * results.
+   */
+  async resubmit(name: string, options: WorkflowResubmitOptions = {}): Promise<Workflow> {
+    const wf = await this.get(name);
+    const manifest = await this.storedManifest("resubmit", name);
+    const copy = resubmittedWorkflow({ ...wf, metadata: { ...manifest.metadata, name }, spec: manifest.spec });
+    let newName = workflowRunName(copy);
+    for (let i = 0; i < 10 && (this.runs.has(newName) || (await exists(path.join(this.endpoint, newName)))); i++) newName = workflowRunName(copy);
+    const running: Workflow = { ...copy, metadata: { ...copy.metadata, name: newName, namespace: LOCAL_NAMESPACE } };
+    delete running.metadata.generateName;
+    this.start(running, options.memoized ? { reuse: [name] } : {});
+    return this.get(newName);
+  }
+
+  /**
+   * The log of one step (`log.txt` in its folder of the state tree), found by its pod name (as
+   * `querySteps` reports it) or its node id. Only the `main` container has a log.
+   */
+  async podLogs(workflowName: string, podName: string, options: PodLogOptions = {}): Promise<string> {
+    const wf = await this.get(workflowName);
+    const nodes = Object.values(wf.status?.nodes ?? {});
+    const node: NodeStatus | undefined = nodes.find((n) => n.id === podName) ?? nodes.find((n) => n.type === "Pod" && podNameOf(wf, n) === podName);
+    if (!node) throw this.error("read the logs of", workflowName, "NotFound", 404, `pod "${podName}" not found (404): no step of this run has that pod name or node id`);
+    if ((options.container ?? "main") !== "main") {
+      throw this.error("read the logs of", workflowName, "NotFound", 404, `container "${options.container}" of pod "${podName}" not found (404): local steps have only the "main" container`);
+    }
+    const tree = new StateTree(this.endpoint, workflowName);
+    const stored = await tree.load();
+    const dir = stored.get(node.id)?.dir ?? path.join(tree.dir, nodeDirName(workflowName, node.name));
+    let text: string;
+    try {
+      text = await fs.readFile(path.join(dir, "log.txt"), "utf8");
+    } catch {
+      return ""; // the step wrote nothing (or has not started)
+    }
+    if (options.tailLines !== undefined) {
+      const lines = text.split("\n");
+      const trailing = lines.at(-1) === "" ? lines.pop() : undefined;
+      text = lines.slice(Math.max(0, lines.length - options.tailLines)).join("\n") + (trailing !== undefined ? "\n" : "");
+    }
+    return text;
+  }
+}
