@@ -70,9 +70,50 @@ interface LocalRun {
   running: boolean;
   /** The run rejected: its status here is authoritative (the tree may be half made). */
   failed: boolean;
-  version: number;
   done: Promise<void>;
   readonly listeners: Set<() => void>;
+}
+
+/**
+ * Options of `workflow.submit()` for debug mode: which back-end, and where the local engine
+ * keeps runs and artifacts.
+ */
+export interface DebugSubmitOptions {
+  /**
+   * `debug` runs the workflow with the local engine in this process (through a
+   * {@link LocalArgoClient}, with the workflow's in-process OPs); `cluster` submits it to Argo.
+   * @default `process.env.OPFLOW_MODE` when it is `debug` or `cluster` (read at the call), else `cluster`
+   */
+  readonly mode?: "debug" | "cluster";
+  /**
+   * Debug mode: the folder holding the runs (`<workdir>/<name>/`).
+   * @default `./opflow-runs`
+   */
+  readonly workdir?: string;
+  /**
+   * Where local input artifacts are uploaded first; in debug mode also the engine's artifact store.
+   * @default debug mode: a local-directory store at `<workdir>/.storage`; cluster mode: the
+   *   artifact repository configuration (`loadArtifactRepositoryConfig()`)
+   */
+  readonly storage?: StorageClient;
+}
+
+/**
+ * The back-end `submit()` uses: `options.mode`, else `OPFLOW_MODE` from `env` (`debug` or
+ * `cluster`), else `cluster`. Any other `OPFLOW_MODE` value is an error.
+ *
+ * @example
+ * ```ts
+ * submitMode({}, { OPFLOW_MODE: "debug" }); // "debug"
+ * ```
+ */
+export function submitMode(options: Pick<DebugSubmitOptions, "mode">, env: NodeJS.ProcessEnv = process.env): "debug" | "cluster" {
+  const mode = options.mode ?? env["OPFLOW_MODE"];
+  if (mode === undefined || mode === "") return "cluster";
+  if (mode !== "debug" && mode !== "cluster") {
+    throw new SubmitError(`submit: ${options.mode !== undefined ? "mode" : "OPFLOW_MODE"} must be "debug" or "cluster", got ${JSON.stringify(mode)}`);
+  }
+  return mode;
 }
 
 /** The namespace a {@link LocalArgoClient} reports. */
@@ -252,12 +293,10 @@ export class LocalArgoClient implements ArgoClient {
       status: { phase: "Running", startedAt: createdAt, progress: "0/0", nodes: {} },
       running: true,
       failed: false,
-      version: 0,
       done: Promise.resolve(),
       listeners: new Set(),
     };
     const bump = (): void => {
-      run.version++;
       for (const l of run.listeners) {
         try {
           l();
@@ -303,7 +342,7 @@ export class LocalArgoClient implements ArgoClient {
     return run;
   }
 
-  private toWorkflow(manifest: Workflow, status: WorkflowStatus, createdAt: string, version?: number): Workflow {
+  private toWorkflow(manifest: Workflow, status: WorkflowStatus, createdAt: string): Workflow {
     const phase = (status.phase || "Pending") as Exclude<WorkflowPhase, "">;
     const labels: Record<string, string> = {
       ...(manifest.metadata.labels ?? {}),
@@ -318,7 +357,6 @@ export class LocalArgoClient implements ArgoClient {
         namespace: LOCAL_NAMESPACE,
         labels,
         creationTimestamp: createdAt,
-        ...(version !== undefined ? { resourceVersion: String(version) } : {}),
       },
       spec: manifest.spec,
       status,
@@ -330,7 +368,6 @@ export class LocalArgoClient implements ArgoClient {
     // The engine may report a final phase a moment before the run has settled (files written):
     // it is Running until then, so that whoever saw it end can delete or retry it at once.
     if (run.running && isCompletedPhase(status.phase)) status.phase = "Running";
-    // One version per update, after those of any earlier run of this name read from disk.
     return this.toWorkflow(run.manifest, status, run.createdAt);
   }
 
@@ -461,7 +498,7 @@ export class LocalArgoClient implements ArgoClient {
       await run.done;
       return this.get(name);
     }
-    const wf = await this.get(name.toString());
+    const wf = await this.get(name);
     await this.refuseIfRunning(action, name, "Conflict");
     throw this.error(action, name, "Conflict", 409, `the run is not running (phase ${wf.status?.phase || "Pending"}) (409)`);
   }

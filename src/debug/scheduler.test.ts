@@ -527,3 +527,39 @@ describe("tags", () => {
     expect(node(status, "typo").message).toMatch(/template "typo".*failed to resolve \{\{inputs\.parameters\.y\}\}/);
   });
 });
+
+describe("more artifacts and DAG targets", () => {
+  it("passes raw, unarchived, optional and global artifacts, and runs only a DAG's target", async () => {
+    const wf = manifest(
+      "art2-test",
+      [
+        {
+          name: "main",
+          dag: {
+            target: "use",
+            tasks: [
+              { name: "gen", template: "gen" },
+              { name: "use", depends: "gen", template: "use", arguments: { artifacts: [{ name: "in", from: "{{tasks.gen.outputs.artifacts.plain}}" }, { name: "notes", from: "{{workflow.outputs.artifacts.shared}}" }] } },
+              { name: "never", template: "gen" },
+            ],
+          },
+        },
+        sh("gen", "printf plain > /tmp/p.txt; printf shared > /tmp/s.txt", {
+          outputs: { artifacts: [{ name: "plain", path: "/tmp/p.txt", archive: { none: {} } }, { name: "shared", path: "/tmp/s.txt", globalName: "shared" }, { name: "maybe", path: "/tmp/none", optional: true }] },
+        }),
+        sh("use", 'echo "$(cat /tmp/in) $(cat /tmp/notes) $(cat /tmp/raw) $(test -e /tmp/opt && echo yes || echo no)"', {
+          inputs: { artifacts: [{ name: "in", path: "/tmp/in" }, { name: "notes", path: "/tmp/notes" }, { name: "raw", path: "/tmp/raw", raw: { data: "rawdata" } }, { name: "opt", path: "/tmp/opt", optional: true }] },
+        }),
+      ],
+    );
+    const dir = await workdir();
+    const { status } = await runWorkflow(wf, { workdir: dir });
+    expect(status.phase).toBe("Succeeded");
+    expect(node(status, "use").outputs?.result).toBe("plain shared rawdata no");
+    expect(Object.values(status.nodes ?? {}).some((n) => n.displayName === "never")).toBe(false);
+    const gen = node(status, "gen");
+    expect(gen.outputs?.artifacts?.map((a) => a.name)).toEqual(["plain", "shared"]);
+    expect(gen.outputs?.artifacts?.[0]?.s3?.key).toBe(`art2-test/${gen.id}/plain`);
+    expect(status.outputs?.artifacts?.[0]).toMatchObject({ name: "shared", s3: { key: `art2-test/${gen.id}/shared.tgz` } });
+  });
+});
