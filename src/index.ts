@@ -31,6 +31,7 @@ export * from "./argo/logs.ts";
 export * from "./argo/workflow-handle.ts";
 // The local engine.
 export { runWorkflow, workflowRunName, type RunOptions, type RunResult } from "./debug/run.ts";
+export * from "./debug/local-client.ts";
 // Artifact storage: local directory and S3, archives, transfers.
 export * from "./storage/local.ts";
 export * from "./storage/s3.ts";

@@ -75,8 +75,8 @@ export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED";
  * with a clear message on failure; no message ever holds a token.
  */
 export interface ArgoClient {
-  /** `kubernetes` or `argo-server`. */
-  readonly backend: "kubernetes" | "argo-server";
+  /** `kubernetes`, `argo-server`, or `local` (the local engine, `LocalArgoClient`). */
+  readonly backend: "kubernetes" | "argo-server" | "local";
   /** Namespace every call acts in. */
   readonly namespace: string;
   /** Server URL, for messages. */

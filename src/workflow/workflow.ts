@@ -18,9 +18,9 @@ import type {
 import type { SubmitOptions, WorkflowHandle } from "../argo/workflow-handle.ts";
 import path from "node:path";
 import type { LocalBindings } from "../contract.ts";
-import type { StorageClient } from "../storage/client.ts";
 import { LocalArtifact, uploadLocalArtifacts } from "../steps/local-artifact.ts";
 import type { RunOptions, RunResult } from "../debug/run.ts";
+import type { DebugSubmitOptions } from "../debug/local-client.ts";
 import { ValidationError } from "../errors.ts";
 import { type Duration, durationSeconds } from "../op/duration.ts";
 import { formatIssues } from "../op/op.ts";
@@ -252,17 +252,39 @@ export class Workflow<I extends Signature = Signature> {
 
   /**
    * Submits the workflow to Argo Workflows (Kubernetes API or Argo Server) and returns a
-   * handle to query, wait for and control it.
+   * handle to query, wait for and control it. In debug mode (`mode: "debug"`, or
+   * `OPFLOW_MODE=debug` in the environment, read at the call) the local engine runs it in the
+   * background of this process instead (OP templates in-process, state tree under
+   * `<workdir>/<name>/`), and the handle works the same (`wait`, `querySteps`, `outputs`,
+   * `logs`, `terminate`, `retry` …); `client` and the cluster options are then ignored.
    *
    * @example
    * const handle = await wf.submit({ namespace: "argo" });
    * await handle.wait({ onUpdate: (s) => console.log(s.phase, s.progress) });
    * const [train] = await handle.querySteps({ key: "train" });
+   * // The same, offline:
+   * const local = await wf.submit({ mode: "debug", workdir: "runs" });
+   * console.log((await local.wait()).status?.phase);
    */
-  async submit(options: SubmitOptions & CompileOptions & { readonly storage?: StorageClient } = {}): Promise<WorkflowHandle> {
-    const { manifest, sources } = this.compileAll(options);
+  async submit(options: SubmitOptions & CompileOptions & DebugSubmitOptions = {}): Promise<WorkflowHandle> {
+    const { submitMode } = await import("../debug/local-client.ts");
+    const mode = submitMode(options);
+    const { manifest, bindings, sources } = this.compileAll(options);
     const { submitWorkflow } = await import("../argo/workflow-handle.ts");
     const local = [...sources].filter((s) => s instanceof LocalArtifact);
+    if (mode === "debug") {
+      const { LocalArgoClient } = await import("../debug/local-client.ts");
+      const { LocalStorageClient } = await import("../storage/local.ts");
+      const workdir = path.resolve(options.workdir ?? "opflow-runs");
+      // The engine's default store, made here so that local input artifacts can be put in it first.
+      const storage = options.storage ?? new LocalStorageClient({ root: path.join(workdir, ".storage") });
+      const client = new LocalArgoClient({ workdir, bindings, storage });
+      const uploadToEngine = async (m: ArgoWorkflow): Promise<ArgoWorkflow> => {
+        if (local.length) await uploadLocalArtifacts(local, storage);
+        return m;
+      };
+      return submitWorkflow(manifest, { ...options, client, uploadLocalArtifacts: uploadToEngine });
+    }
     const upload = async (m: ArgoWorkflow): Promise<ArgoWorkflow> => {
       if (!local.length) return m;
       let storage = options.storage;

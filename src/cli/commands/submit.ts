@@ -10,6 +10,7 @@ import { CLUSTER_USAGE, UsageError, clusterOptionsFrom, out, outJson, parseComma
 import { workflowSummary } from "../workflow-table.ts";
 import { followWorkflow } from "./watch.ts";
 import { LiveStatusView } from "../status-view.ts";
+import { LocalArgoClient, submitMode } from "../../debug/local-client.ts";
 
 const usage = [
   "usage: opflow submit FILE.ts|MANIFEST.yaml [options]",
@@ -20,6 +21,10 @@ const usage = [
   "  -p, --parameter NAME=VALUE   set a workflow argument parameter (repeatable)",
   "      --wait                   wait until it finishes (live step tree on a terminal); exit 1 unless it Succeeded",
   "      --watch                  follow it until it finishes, redrawing its status",
+  "      --mode debug|cluster     debug: run it with the local engine in this process (the command",
+  "                               then always waits for the end; Ctrl-C terminates it)",
+  "                               (default: OPFLOW_MODE, else cluster)",
+  "      --workdir DIR            debug mode: where runs are written (default: ./opflow-runs)",
   "",
   CLUSTER_USAGE,
 ].join("\n");
@@ -46,7 +51,12 @@ const command: CommandModule = {
         parameter: { type: "string", short: "p", multiple: true },
         wait: { type: "boolean" },
         watch: { type: "boolean" },
+        mode: { type: "string" },
+        workdir: { type: "string" },
       });
+      const modeFlag = values["mode"];
+      if (modeFlag !== undefined && modeFlag !== "debug" && modeFlag !== "cluster") throw new UsageError(`--mode must be debug or cluster, got ${JSON.stringify(modeFlag)}`);
+      const debug = submitMode(modeFlag === undefined ? {} : { mode: modeFlag }) === "debug";
       if (values["help"]) return (out(usage), 0);
       if (positionals.length !== 1) throw new UsageError("expected exactly one FILE");
       const json = wantsJson(values);
@@ -70,8 +80,20 @@ const command: CommandModule = {
         }
         manifest.spec.arguments = { ...(manifest.spec.arguments ?? {}), parameters: list };
       }
-      const client = createArgoClient(clusterOptionsFrom(values));
+      const workdir = typeof values["workdir"] === "string" ? values["workdir"] : undefined;
+      const client = debug ? new LocalArgoClient({ bindings: loaded.bindings, ...(workdir ? { workdir } : {}) }) : createArgoClient(clusterOptionsFrom(values));
       const handle = await submitWorkflow(manifest, { client, labels: Object.fromEntries(pairs(values["label"], "--label")) });
+      if (debug) {
+        // The engine runs in this process: stay until the run ends; Ctrl-C terminates it.
+        const onSignal = (): void => void client.terminate(handle.name).catch(() => undefined);
+        process.once("SIGINT", onSignal);
+        process.once("SIGTERM", onSignal);
+        void handle.wait().catch(() => undefined).finally(() => {
+          process.off("SIGINT", onSignal);
+          process.off("SIGTERM", onSignal);
+        });
+        if (!values["watch"] && !values["wait"]) await handle.wait();
+      }
       if (values["watch"]) return followWorkflow(client, handle.name, { json, redraw: process.stdout.isTTY === true });
       if (values["wait"]) {
         const live = !json && process.stdout.isTTY === true ? new LiveStatusView(process.stdout, handle.name) : undefined;
