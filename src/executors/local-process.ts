@@ -35,7 +35,7 @@ export interface ProcessSpec {
   readonly cwd: string;
   /** The complete environment of the process. */
   readonly env: Readonly<Record<string, string>>;
-  /** File receiving stdout and stderr (appended). */
+  /** File receiving stdout and stderr (appended; created with the first output). */
   readonly logFile: string;
   /** Text written on the process's stdin. @default nothing (stdin is closed) */
   readonly stdin?: string;
@@ -125,7 +125,13 @@ export function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
       env = { ...env, OPFLOW_CWD: spec.cwd };
       cwd = "/";
     }
-    const log = fs.openSync(spec.logFile, "a");
+    // The log file is created with the first output (a quiet step costs no file).
+    let log: number | undefined;
+    const writeLog = (data: string | Buffer): void => {
+      log ??= fs.openSync(spec.logFile, "a");
+      if (typeof data === "string") fs.writeSync(log, data);
+      else fs.writeSync(log, data);
+    };
     let stdout = "";
     let stdoutBytes = 0;
     let timedOut = false;
@@ -168,18 +174,19 @@ export function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
       spec.signal?.removeEventListener("abort", onAbort);
       // Whatever the main process left behind in its group goes too (Argo kills the pod).
       if (result.timedOut || result.aborted) killGroup("SIGKILL");
-      fs.close(log, () => resolve(result));
+      if (log === undefined) resolve(result);
+      else fs.close(log, () => resolve(result));
     };
 
     child.stdout?.on("data", (chunk: Buffer) => {
-      fs.writeSync(log, chunk);
+      writeLog(chunk);
       if (stdoutBytes < MAX_CAPTURE) {
         stdout += chunk.toString("utf8");
         stdoutBytes += chunk.length;
       }
     });
     child.stderr?.on("data", (chunk: Buffer) => {
-      fs.writeSync(log, chunk);
+      writeLog(chunk);
     });
     if (spec.stdin !== undefined && child.stdin) {
       child.stdin.on("error", () => undefined);
@@ -187,7 +194,7 @@ export function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
     }
     child.on("error", (err) => {
       const message = `could not start ${JSON.stringify(spec.argv[0])}: ${err.message}`;
-      fs.writeSync(log, `${message}\n`);
+      writeLog(`${message}\n`);
       finish({ exitCode: 127, stdout, timedOut, aborted, startError: message });
     });
     const onEnd = (code: number | null, signal: NodeJS.Signals | null): void => {
