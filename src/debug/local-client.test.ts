@@ -9,8 +9,9 @@ import { WorkflowHandle, submitWorkflow, workflowHandle } from "../argo/workflow
 import { ShellOPTemplate } from "../op/container-template.ts";
 import { defineOp } from "../op/op.ts";
 import { OPTemplate } from "../op/op-template.ts";
-import { param } from "../op/signature.ts";
+import { artifact, param } from "../op/signature.ts";
 import { Step } from "../steps/step.ts";
+import { localArtifact } from "../steps/local-artifact.ts";
 import { Workflow } from "../workflow/workflow.ts";
 import { opflow } from "../../test/cli-capture.ts";
 import { LocalArgoClient, submitMode } from "./local-client.ts";
@@ -121,6 +122,26 @@ describe("submit() in debug mode", () => {
     const [ada] = await handle.querySteps({ key: "greet-ada" });
     expect(ada?.displayName).toBe("greet-ada");
     expect((await handle.querySteps({ key: ["greet-ada", "greet-bob"] })).map((s) => s.key).sort()).toEqual(["greet-ada", "greet-bob"]);
+  }, 60_000);
+
+  it("uploads local input artifacts to the engine's store before the run", async () => {
+    const file = path.join(workdir, "notes.txt");
+    await fs.writeFile(file, "three\nlines\nhere\n");
+    const count = defineOp({
+      name: "count-lines",
+      inputs: { text: artifact() },
+      outputs: { lines: param(z.number().int()) },
+      async execute({ text }) {
+        return { lines: (await fs.readFile(text, "utf8")).trim().split("\n").length };
+      },
+    });
+    const wf = new Workflow({ generateName: "local-files-" });
+    wf.add(new Step("count", OPTemplate.fromOp(count), { artifacts: { text: localArtifact(file) } }));
+    const handle = await wf.submit({ mode: "debug", workdir, ...quiet });
+    const done = await handle.wait({ timeout: "1m" });
+    expect(done.status?.phase, done.status?.message).toBe("Succeeded");
+    const [step] = await handle.querySteps({ name: "count" });
+    expect(step?.outputs.parameters["lines"]).toBe("3");
   }, 60_000);
 
   it("uses OPFLOW_MODE=debug when no mode is given, and mode wins over it", async () => {

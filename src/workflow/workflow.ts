@@ -267,13 +267,12 @@ export class Workflow<I extends Signature = Signature> {
    * console.log((await local.wait()).status?.phase);
    */
   async submit(options: SubmitOptions & CompileOptions & DebugSubmitOptions = {}): Promise<WorkflowHandle> {
-    const { submitMode } = await import("../debug/local-client.ts");
+    const { submitMode, LocalArgoClient } = await import("../debug/local-client.ts");
     const mode = submitMode(options);
     const { manifest, bindings, sources } = this.compileAll(options);
     const { submitWorkflow } = await import("../argo/workflow-handle.ts");
     const local = [...sources].filter((s) => s instanceof LocalArtifact);
     if (mode === "debug") {
-      const { LocalArgoClient } = await import("../debug/local-client.ts");
       const { LocalStorageClient } = await import("../storage/local.ts");
       const workdir = path.resolve(options.workdir ?? "opflow-runs");
       // The engine's default store, made here so that local input artifacts can be put in it first.
