@@ -19,9 +19,18 @@ export function sh(name: string, script: string, extra: Partial<Template> = {}):
   return { name, container: { image: "busybox", command: ["sh", "-c"], args: [script] }, ...extra };
 }
 
-/** A fresh workdir. */
+const made: string[] = [];
+
+/** A fresh workdir (removed by {@link removeWorkdirs}). */
 export async function workdir(): Promise<string> {
-  return fs.mkdtemp(path.join(os.tmpdir(), "opflow-engine-"));
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "opflow-engine-"));
+  made.push(dir);
+  return dir;
+}
+
+/** Removes the workdirs this test file made (call from `afterAll`). */
+export async function removeWorkdirs(): Promise<void> {
+  await Promise.all(made.splice(0).map((d) => fs.rm(d, { recursive: true, force: true })));
 }
 
 /** The node whose display name is `displayName` (throws when there is none or several). */

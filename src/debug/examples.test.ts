@@ -1,8 +1,10 @@
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { loadWorkflow } from "../cli/load.ts";
-import { node, phases, workdir } from "./_test-helpers.ts";
+import { node, phases, workdir, removeWorkdirs } from "./_test-helpers.ts";
 import { runWorkflow } from "./run.ts";
+
+afterAll(removeWorkdirs);
 
 const examples = "/work/shared/argo/examples";
 const run = async (file: string, name: string) => runWorkflow((await loadWorkflow(path.join(examples, file))).manifest, { workdir: await workdir(), name });

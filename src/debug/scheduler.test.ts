@@ -1,12 +1,14 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import type { Template } from "../argo/model.ts";
 import { ExitCode, type LocalBinding } from "../contract.ts";
 import { namespacesAvailable } from "../executors/local-process.ts";
-import { manifest, node, outParam, phases, sh, workdir } from "./_test-helpers.ts";
+import { manifest, node, outParam, phases, sh, workdir, removeWorkdirs } from "./_test-helpers.ts";
 import { nodeId } from "./node-id.ts";
 import { runWorkflow } from "./run.ts";
+
+afterAll(removeWorkdirs);
 
 const echo = (name: string): Template => ({
   name,

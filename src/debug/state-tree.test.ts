@@ -1,9 +1,11 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import type { NodeStatus } from "../argo/model.ts";
-import { workdir } from "./_test-helpers.ts";
+import { workdir, removeWorkdirs } from "./_test-helpers.ts";
 import { atomicWrite, nodeDirName, StateTree } from "./state-tree.ts";
+
+afterAll(removeWorkdirs);
 
 const pod = (phase: NodeStatus["phase"]): NodeStatus => ({ id: "wf-1", name: "wf[0].a", displayName: "a", type: "Pod", phase });
 
