@@ -30,6 +30,7 @@ export interface CompiledTemplates {
 interface Invocation {
   readonly template: Template;
   readonly conditional: boolean;
+  readonly keyed: boolean;
 }
 
 function describeVar(v: Variable): string {
@@ -56,9 +57,10 @@ function collect(roots: readonly Template[]): Template[] {
 function invocations(templates: readonly Template[]): Invocation[] {
   const out: Invocation[] = [];
   for (const t of templates) {
-    const children = (t as unknown as { stepGroups?: readonly (readonly { template: Template; conditional: boolean }[])[] }).stepGroups;
-    const tasks = (t as unknown as { taskList?: readonly { template: Template; conditional: boolean }[] }).taskList;
-    for (const s of [...(children ?? []).flat(), ...(tasks ?? [])]) out.push({ template: s.template, conditional: s.conditional });
+    type Call = { template: Template; conditional: boolean; key?: unknown };
+    const children = (t as unknown as { stepGroups?: readonly (readonly Call[])[] }).stepGroups;
+    const tasks = (t as unknown as { taskList?: readonly Call[] }).taskList;
+    for (const s of [...(children ?? []).flat(), ...(tasks ?? [])]) out.push({ template: s.template, conditional: s.conditional, keyed: s.key !== undefined });
   }
   return out;
 }
@@ -76,7 +78,9 @@ export function compileTemplates(roots: readonly Template[], warn: (message: str
     warnings.push(m);
     warn(m);
   };
-  const skippable = new Set<Template>(invocations(all).filter((i) => i.conditional).map((i) => i.template));
+  const calls = invocations(all);
+  const skippable = new Set<Template>(calls.filter((i) => i.conditional).map((i) => i.template));
+  const keyed = new Set<Template>(calls.filter((i) => i.keyed).map((i) => i.template));
 
   const names = new Map<Template, string>();
   for (const t of all) names.set(t, t.name);
@@ -122,6 +126,7 @@ export function compileTemplates(roots: readonly Template[], warn: (message: str
       context: contextOf,
       warn: note,
       outputMayBeSkipped: (t) => skippable.has(t),
+      takesKey: (t) => keyed.has(t),
     };
     const out = new Map<Template, ArgoTemplate[]>();
     for (const t of all) out.set(t, t.toArgo(compiler));

@@ -113,10 +113,8 @@ describe("submit() in debug mode", () => {
     expect(await handle.client.podLogs(handle.name, ada?.id as string)).toContain("greeting ada");
   }, 60_000);
 
-  // The compiler passes a step's key as the argument `opflow-key`, but the called template does
-  // not declare that input, so neither the local engine nor Argo records it in the node's inputs,
-  // where querySteps reads keys. Fails until the compiler declares the input (as dflow does).
-  it.fails("finds steps by key", async () => {
+  // The compiler declares `opflow-key` on templates called with a key, so the node records it.
+  it("finds steps by key", async () => {
     const handle = await keyedWorkflow().submit({ mode: "debug", workdir, ...quiet });
     await handle.wait({ timeout: "1m" });
     const [ada] = await handle.querySteps({ key: "greet-ada" });

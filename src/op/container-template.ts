@@ -101,7 +101,7 @@ export abstract class PodTemplate<I extends Signature, O extends Signature> exte
     const { container, pod } = renderPod(this.pod, env);
     const tmpl: ArgoTemplate = compact({
       name: compiler.nameOf(this),
-      inputs: nonEmpty(this.renderInputs((io, n) => this.inputPath(io, n))),
+      inputs: nonEmpty(this.renderInputs((io, n) => this.inputPath(io, n), compiler)),
       outputs: nonEmpty(this.renderFileOutputs(compiler, (io, n) => this.outputPath(io, n))),
       ...this.renderCommon(),
       ...pod,

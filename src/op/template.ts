@@ -15,7 +15,7 @@ import type {
   UserContainer,
   VolumeMount,
 } from "../argo/model.ts";
-import type { LocalBinding } from "../contract.ts";
+import { KEY_PARAMETER, type LocalBinding } from "../contract.ts";
 import { ValidationError } from "../errors.ts";
 import { ArtifactRef, type ParamRef, paramRef } from "../expr/refs.ts";
 import type { RenderContext } from "../expr/tree.ts";
@@ -42,6 +42,8 @@ export interface TemplateCompiler {
   warn(message: string): void;
   /** Whether an output of `template` may be read after its producer was skipped. */
   outputMayBeSkipped(template: Template, output: string): boolean;
+  /** Whether some step calls `template` with a `key` (it then declares the key input). @default false */
+  takesKey?(template: Template): boolean;
 }
 
 /** When to retry a failed attempt. */
@@ -205,10 +207,15 @@ export abstract class Template<I extends Signature = Signature, O extends Signat
   }
 
   /** Argo's `inputs` for this template. */
-  protected renderInputs(pathOf: (io: "parameters" | "artifacts", name: string) => string | undefined): ArgoTemplate["inputs"] {
+  protected renderInputs(
+    pathOf: (io: "parameters" | "artifacts", name: string) => string | undefined,
+    compiler?: TemplateCompiler,
+  ): ArgoTemplate["inputs"] {
     const { parameters, artifacts } = splitSignature(this.inputs);
     const params: Parameter[] = [];
     const arts: Artifact[] = [];
+    // A step's key travels as an input, so that Argo and the engine record it on the node.
+    if (compiler?.takesKey?.(this)) params.push({ name: KEY_PARAMETER, default: "" });
     for (const [name, spec] of parameters) {
       if (spec.big) {
         arts.push(artifactDecl(name, pathOf("artifacts", name), spec.optional, undefined, spec.description));

@@ -18,6 +18,8 @@ import { Template, type TemplateCompiler, compact } from "../op/template.ts";
 export interface LoopedStep {
   readonly name: string;
   readonly template: Template;
+  readonly conditional: boolean;
+  readonly key: unknown;
   /** Renders the looped step as it would stand inside `owner`, with `compiler`'s contexts. */
   renderLoop(compiler: TemplateCompiler, owner: Template): WorkflowStep;
 }
@@ -41,6 +43,11 @@ export class ParallelLoop extends Template<Signature, Signature> {
 
   override references(): Template[] {
     return [this.step.template];
+  }
+
+  /** The call inside (the compiler reads calls from here, as from a Steps template). */
+  get stepGroups(): readonly (readonly LoopedStep[])[] {
+    return [[this.step]];
   }
 
   /** The context inside the wrapper: outside values become its inputs. */

@@ -221,7 +221,21 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
     if (par !== undefined) {
       if (!Number.isInteger(par) || par < 1) throw new ValidationError(`${this.kindName()} "${name}": parallelism must be a positive integer, got ${JSON.stringify(par)}`);
       if (!this.looped) throw new ValidationError(`${this.kindName()} "${name}": parallelism bounds a loop; add withParam, withItems or withSequence, or set parallelism on the template`);
-      this.loop = new ParallelLoop({ name, template, renderLoop: (c, owner) => this.render(c, owner, false) }, par);
+      const self = this;
+      this.loop = new ParallelLoop(
+        {
+          name,
+          template,
+          get conditional() {
+            return self.conditional;
+          },
+          get key() {
+            return self.key;
+          },
+          renderLoop: (c, owner) => this.render(c, owner, false),
+        },
+        par,
+      );
     }
   }
 

@@ -144,7 +144,7 @@ export abstract class GraphTemplate<I extends Signature, O extends Signature> ex
   protected renderGraphCommon(compiler: TemplateCompiler): ArgoTemplate {
     return compact({
       name: compiler.nameOf(this),
-      inputs: nonEmpty(this.renderInputs(() => undefined)),
+      inputs: nonEmpty(this.renderInputs(() => undefined, compiler)),
       outputs: nonEmpty(this.renderGraphOutputs(compiler)),
       ...this.renderCommon(),
       parallelism: this.graph.parallelism,
