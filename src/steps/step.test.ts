@@ -135,6 +135,10 @@ describe("Step wiring", () => {
         artifacts: [{ name: "model", from: "{{steps.p.outputs.artifacts.model}}" }],
       },
     });
+    // The template called with a key declares it, so that the node records it.
+    const consumeT = m.spec.templates?.find((t) => t.name === "consume");
+    expect(consumeT?.inputs?.parameters?.[0]).toEqual({ name: "opflow-key", default: "" });
+    expect(m.spec.templates?.find((t) => t.name === "produce")?.inputs?.parameters?.map((p) => p.name)).toEqual(["seed"]);
   });
 });
 
