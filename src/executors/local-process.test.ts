@@ -1,12 +1,16 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { namespacesAvailable, runProcess } from "./local-process.ts";
 
+const made: string[] = [];
 async function tmp(): Promise<string> {
-  return fs.mkdtemp(path.join(os.tmpdir(), "opflow-proc-"));
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "opflow-proc-"));
+  made.push(dir);
+  return dir;
 }
+afterAll(() => Promise.all(made.map((d) => fs.rm(d, { recursive: true, force: true }))));
 
 const env = { PATH: process.env["PATH"] ?? "/usr/bin:/bin" };
 

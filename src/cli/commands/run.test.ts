@@ -3,7 +3,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const opflow = (args: string[], cwd: string): { status: number | null; stdout: string; stderr: string } => {
@@ -11,9 +11,13 @@ const opflow = (args: string[], cwd: string): { status: number | null; stdout: s
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 };
 
+const made: string[] = [];
+afterAll(() => Promise.all(made.map((d) => fs.rm(d, { recursive: true, force: true }))));
+
 describe("opflow run / opflow status", () => {
   it("runs an Argo manifest, prints Argo's status.nodes with --json, and shows it again with status", async () => {
     const cwd = await fs.mkdtemp(path.join(os.tmpdir(), "opflow-cli-"));
+    made.push(cwd);
     const run = opflow(["run", "/work/shared/argo/examples/steps.yaml", "--json", "--name", "steps-cli"], cwd);
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
@@ -33,6 +37,7 @@ describe("opflow run / opflow status", () => {
 
   it("exits 1 on a failed workflow and tells how to resume", async () => {
     const cwd = await fs.mkdtemp(path.join(os.tmpdir(), "opflow-cli-"));
+    made.push(cwd);
     await fs.writeFile(
       path.join(cwd, "bad.yaml"),
       "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {generateName: bad-}\nspec:\n  entrypoint: main\n  templates:\n  - name: main\n    container: {image: x, command: [sh, -c, 'exit 2']}\n",
