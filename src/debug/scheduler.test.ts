@@ -465,6 +465,30 @@ describe("workflow-level settings", () => {
     expect(node(status, "deadline-test.onExit").outputs?.result).toBe("Failed");
   });
 
+  it("fires a lifecycle hook while the step runs (steps.x.status == 'Running')", async () => {
+    const dir = await workdir();
+    const wf = manifest("running-hook-test", [
+      { name: "main", steps: [[{ name: "a", template: "slow", hooks: { started: { expression: "steps.a.status == 'Running'", template: "notify" } } }]] },
+      sh("slow", "sleep 0.6; echo done"),
+      sh("notify", "date +%s%N"),
+    ]);
+    const { status } = await runWorkflow(wf, { workdir: dir });
+    expect(status.phase).toBe("Succeeded");
+    const hook = node(status, "a.hooks.started");
+    expect(hook.phase).toBe("Succeeded");
+    expect(Date.parse(hook.startedAt as string)).toBeLessThan(Date.parse(node(status, "a").finishedAt as string));
+  });
+
+  it("fires workflow-level hooks while it runs and when it ends", async () => {
+    const wf = manifest("wf-hooks-test", [sh("main", "sleep 0.4; exit 1"), sh("notify", "echo {{workflow.status}}")], {
+      hooks: { running: { expression: 'workflow.status == "Running"', template: "notify" }, failed: { expression: 'workflow.status == "Failed"', template: "notify" } },
+    });
+    const { status } = await runWorkflow(wf, { workdir: await workdir() });
+    expect(status.phase).toBe("Failed");
+    expect(node(status, "wf-hooks-test.hooks.running").outputs?.result).toBe("Running");
+    expect(node(status, "wf-hooks-test.hooks.failed").outputs?.result).toBe("Failed");
+  });
+
   it("runs a step's lifecycle hook whose expression holds once the step ended", async () => {
     const wf = manifest("hooks-test", [
       { name: "main", steps: [[{ name: "a", template: "bad", continueOn: { failed: true }, hooks: { failed: { expression: "steps.a.status == 'Failed'", template: "notify" }, ok: { expression: "steps.a.status == 'Succeeded'", template: "notify" } } }]] },

@@ -296,7 +296,20 @@ export class Scheduler {
       }
       const entry = spec.entrypoint;
       if (!entry) throw new EngineError(`workflow "${this.wfName}": spec.entrypoint is required`);
-      const root = await this.invoke({ name: this.wfName, displayName: this.wfName, semaphores: [] }, { template: entry }, { parameters: args, artifacts: wfArtifacts });
+      // Workflow-level expression hooks: evaluated while the workflow runs, each fires once.
+      g["workflow.status"] = "Running";
+      this.globalsVersion++;
+      const firedHooks = new Set<string>();
+      const hookRuns: Promise<unknown>[] = [];
+      const hasHooks = Object.entries(spec.hooks ?? {}).some(([k, h]) => k !== "exit" && h.expression && h.template);
+      const hookPoll = hasHooks ? setInterval(() => hookRuns.push(this.runWorkflowHooks(firedHooks)), 100) : undefined;
+      let root: NodeStatus;
+      try {
+        root = await this.invoke({ name: this.wfName, displayName: this.wfName, semaphores: [] }, { template: entry }, { parameters: args, artifacts: wfArtifacts });
+      } finally {
+        if (hookPoll) clearInterval(hookPoll);
+      }
+      await Promise.all(hookRuns);
 
       let phase: WorkflowPhase = root.phase === "Skipped" || root.phase === "Omitted" ? "Succeeded" : (root.phase as WorkflowPhase);
       let message = isFailedOrError(root.phase) ? (this.stopMessage ?? root.message) : undefined;
@@ -324,16 +337,7 @@ export class Scheduler {
           }
         }
       }
-      for (const [hookName, hook] of Object.entries(spec.hooks ?? {})) {
-        if (hookName === "exit" || !hook.expression || !hook.template) continue;
-        let fire = false;
-        try {
-          fire = Boolean(evaluateExpression(substituteTags(hook.expression, g, { onMissing: "keep" }), expandScope(g)));
-        } catch {
-          fire = false;
-        }
-        if (fire) await this.invoke({ name: `${this.wfName}.hooks.${hookName}`, displayName: `${this.wfName}.hooks.${hookName}`, semaphores: [] }, { template: hook.template }, NO_ARGS);
-      }
+      await this.runWorkflowHooks(firedHooks);
       if (this.stopMessage && phase === "Succeeded") {
         phase = "Failed";
         message = this.stopMessage;
@@ -346,6 +350,33 @@ export class Scheduler {
     }
     await this.cfg.tree.flush();
     return this.status;
+  }
+
+  /** Fires the workflow's expression hooks that hold now and have not fired yet. */
+  private async runWorkflowHooks(fired: Set<string>): Promise<void> {
+    const g = this.globals;
+    const runs: Promise<unknown>[] = [];
+    for (const [hookName, hook] of Object.entries(this.cfg.manifest.spec.hooks ?? {})) {
+      if (hookName === "exit" || !hook.expression || !hook.template || fired.has(hookName)) continue;
+      let fire = false;
+      try {
+        fire = Boolean(evaluateExpression(substituteTags(hook.expression, g, { onMissing: "keep" }), expandScope(g)));
+      } catch {
+        fire = false;
+      }
+      if (!fire) continue;
+      fired.add(hookName);
+      const ctx: Ctx = { name: `${this.wfName}.hooks.${hookName}`, displayName: `${this.wfName}.hooks.${hookName}`, semaphores: [] };
+      let args: ResolvedArgs = NO_ARGS;
+      try {
+        if (hook.arguments) args = this.resolveArgs(substituteAll(hook.arguments, g, "error"), new Scope(g), `workflow "${this.wfName}": hooks.${hookName}`);
+      } catch (err) {
+        runs.push(this.errorNode(ctx, "Skipped", undefined, messageOf(err)));
+        continue;
+      }
+      runs.push(this.invoke(ctx, { template: hook.template }, args));
+    }
+    await Promise.all(runs);
   }
 
   private resetAbortForExit(): void {
@@ -979,27 +1010,37 @@ export class Scheduler {
     } catch (err) {
       return this.errorNode(ctx, "Skipped", undefined, messageOf(err));
     }
-    const node = await this.invoke(ctx, s, args);
-    await this.runExitHooks(ctx, step, node, scope, item);
+    // Expression hooks are evaluated while the step runs (Argo re-evaluates them on every
+    // reconcile), each fires at most once; what has not fired is evaluated again at the end.
+    const fired = new Set<string>();
+    const hookRuns: Promise<unknown>[] = [];
+    const hasExpressionHooks = Object.entries(step.hooks ?? {}).some(([k, h]) => k !== "exit" && h.expression && h.template);
+    const id = nodeId(this.wfName, ctx.name);
+    const poll = hasExpressionHooks
+      ? setInterval(() => {
+          const live = this.nodes[id];
+          if (live && !isFulfilled(live.phase)) hookRuns.push(this.runExpressionHooks(ctx, step, live, scope, item, fired));
+        }, 100)
+      : undefined;
+    let node: NodeStatus;
+    try {
+      node = await this.invoke(ctx, s, args);
+    } finally {
+      if (poll) clearInterval(poll);
+    }
+    await Promise.all(hookRuns);
+    await this.runExitHooks(ctx, step, node, scope, item, fired);
     return node;
   }
 
-  /** A step's or task's `onExit` / `hooks.exit`, and expression hooks, after it ran. */
-  private async runExitHooks(ctx: Ctx, step: WorkflowStep, node: NodeStatus, scope: Scope, item: Vars): Promise<void> {
-    if (node.type === "Skipped") return;
-    const exitTemplate = step.onExit ?? step.hooks?.["exit"]?.template;
-    if (!exitTemplate && !Object.values(step.hooks ?? {}).some((h) => h.expression)) return;
+  /** Fires the expression hooks of `step` that hold now and have not fired yet. */
+  private async runExpressionHooks(ctx: Ctx, step: WorkflowStep, node: NodeStatus, scope: Scope, item: Vars, fired: Set<string>): Promise<void> {
     const hookScope = scope.child();
     const prefix = ctx.boundaryID && this.nodes[ctx.boundaryID]?.type === "DAG" ? "tasks" : "steps";
     hookScope.addNode(`${prefix}.${step.name}`, node, this.nodeArtifacts.get(node.id));
-    if (exitTemplate) {
-      const hookArgs = step.hooks?.["exit"]?.arguments
-        ? this.resolveArgs(substituteAll(step.hooks["exit"].arguments, this.varsOf(hookScope, item), "error"), hookScope, `node "${node.name}": hooks.exit`)
-        : NO_ARGS;
-      await this.invoke({ name: `${node.name}.onExit`, displayName: `${ctx.displayName}.onExit`, parentId: node.id, ...(ctx.boundaryID ? { boundaryID: ctx.boundaryID } : {}), semaphores: ctx.semaphores }, { template: exitTemplate }, hookArgs);
-    }
+    const runs: Promise<unknown>[] = [];
     for (const [hookName, hook] of Object.entries(step.hooks ?? {})) {
-      if (hookName === "exit" || !hook.expression || !hook.template) continue;
+      if (hookName === "exit" || !hook.expression || !hook.template || fired.has(hookName)) continue;
       let fire = false;
       try {
         const vars = this.varsOf(hookScope, item);
@@ -1007,14 +1048,45 @@ export class Scheduler {
       } catch {
         fire = false;
       }
-      if (fire) {
-        await this.invoke(
+      if (!fire) continue;
+      fired.add(hookName);
+      let args: ResolvedArgs = NO_ARGS;
+      try {
+        if (hook.arguments) args = this.resolveArgs(substituteAll(hook.arguments, this.varsOf(hookScope, item), "error"), hookScope, `node "${node.name}": hooks.${hookName}`);
+      } catch (err) {
+        runs.push(this.errorNode({ name: `${node.name}.hooks.${hookName}`, displayName: `${ctx.displayName}.hooks.${hookName}`, parentId: node.id, ...(ctx.boundaryID ? { boundaryID: ctx.boundaryID } : {}), semaphores: ctx.semaphores }, "Skipped", undefined, messageOf(err)));
+        continue;
+      }
+      runs.push(
+        this.invoke(
           { name: `${node.name}.hooks.${hookName}`, displayName: `${ctx.displayName}.hooks.${hookName}`, parentId: node.id, ...(ctx.boundaryID ? { boundaryID: ctx.boundaryID } : {}), semaphores: ctx.semaphores },
           { template: hook.template },
-          hook.arguments ? this.resolveArgs(substituteAll(hook.arguments, this.varsOf(hookScope, item), "error"), hookScope, `node "${node.name}": hooks.${hookName}`) : NO_ARGS,
-        );
-      }
+          args,
+        ),
+      );
     }
+    await Promise.all(runs);
+  }
+
+  /** A step's or task's `onExit` / `hooks.exit`, and expression hooks, after it ran. */
+  private async runExitHooks(ctx: Ctx, step: WorkflowStep, node: NodeStatus, scope: Scope, item: Vars, fired: Set<string>): Promise<void> {
+    if (node.type === "Skipped") return;
+    const exitTemplate = step.onExit ?? step.hooks?.["exit"]?.template;
+    if (exitTemplate) {
+      const hookScope = scope.child();
+      const prefix = ctx.boundaryID && this.nodes[ctx.boundaryID]?.type === "DAG" ? "tasks" : "steps";
+      hookScope.addNode(`${prefix}.${step.name}`, node, this.nodeArtifacts.get(node.id));
+      let hookArgs: ResolvedArgs = NO_ARGS;
+      const exitCtx: Ctx = { name: `${node.name}.onExit`, displayName: `${ctx.displayName}.onExit`, parentId: node.id, ...(ctx.boundaryID ? { boundaryID: ctx.boundaryID } : {}), semaphores: ctx.semaphores };
+      try {
+        if (step.hooks?.["exit"]?.arguments) hookArgs = this.resolveArgs(substituteAll(step.hooks["exit"].arguments, this.varsOf(hookScope, item), "error"), hookScope, `node "${node.name}": hooks.exit`);
+      } catch (err) {
+        await this.errorNode(exitCtx, "Skipped", undefined, messageOf(err));
+        hookArgs = NO_ARGS;
+      }
+      if (!this.nodes[nodeId(this.wfName, exitCtx.name)]) await this.invoke(exitCtx, { template: exitTemplate }, hookArgs);
+    }
+    await this.runExpressionHooks(ctx, step, node, scope, item, fired);
   }
 
   // ────────────────────────────── DAG ──────────────────────────────
