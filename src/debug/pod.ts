@@ -91,7 +91,7 @@ function mentionsMappedPaths(t: Template): boolean {
  * The same in every mode: what differs is whether the process sees the mapping (a private
  * namespace) or only the engine and the tags do (the fallback; see {@link literalPath}).
  */
-export function hostPath(declared: string, dir: string, _mode?: Mode): string {
+export function hostPath(declared: string, dir: string): string {
   const p = path.posix.normalize(declared);
   if (!path.posix.isAbsolute(p)) return path.join(dir, "workdir", p);
   if (p === "/tmp" || p.startsWith("/tmp/")) return path.join(dir, p.slice(4));
@@ -167,7 +167,7 @@ export async function runPod(ctx: PodContext): Promise<PodResult> {
   const where = `node "${ctx.nodeName}" (template "${t.name}")`;
   const mode: Mode = ctx.binding ? "binding" : ctx.namespaces && mentionsMappedPaths(t) ? "namespace" : "fallback";
   const dir = ctx.dir;
-  const seen = (declared: string): string => (mode === "namespace" ? declared : hostPath(declared, dir, mode));
+  const seen = (declared: string): string => (mode === "namespace" ? declared : hostPath(declared, dir));
   const recordedInputs: { parameters?: Parameter[]; artifacts?: Artifact[] } = {};
   if (ctx.parameters.length > 0) recordedInputs.parameters = ctx.parameters.map((p) => ({ name: p.name, value: p.value ?? "" }));
 
@@ -198,7 +198,7 @@ export async function runPod(ctx: PodContext): Promise<PodResult> {
       const ref = ctx.artifacts.get(a.name);
       if (!ref) continue;
       const contractPath = path.join(dir, contractPaths.inputArtifact(a.name));
-      const dest = a.path ? hostPath(a.path, dir, mode) : contractPath;
+      const dest = a.path ? hostPath(a.path, dir) : contractPath;
       await ctx.artifactIO.loadInput(ctx.nodeName, a.name, ref, dest, a.subPath);
       const literal = a.path ? literalPath(a.path, dir, mode) : undefined;
       if (literal) await ctx.artifactIO.loadInput(ctx.nodeName, a.name, ref, literal, a.subPath);
@@ -250,7 +250,7 @@ export async function runPod(ctx: PodContext): Promise<PodResult> {
       env[PROGRESS_FILE_ENV] = mode === "namespace" ? "/tmp/progress" : path.join(dir, "progress");
       env[ROOT_ENV] = mode === "namespace" ? "/tmp" : dir;
       const cwd = container.workingDir ? seen(container.workingDir) : mode === "namespace" ? "/tmp/workdir" : path.join(dir, "workdir");
-      if (container.workingDir) await fs.mkdir(hostPath(container.workingDir, dir, mode), { recursive: true });
+      if (container.workingDir) await fs.mkdir(hostPath(container.workingDir, dir), { recursive: true });
       const mounts: Mount[] = [];
       if (mode === "namespace") {
         mounts.push({ source: dir, target: "/tmp" }, { source: path.join(dir, "mnt"), target: "/mnt" });
@@ -318,7 +318,7 @@ export async function runPod(ctx: PodContext): Promise<PodResult> {
       for (const p of outParams) {
         let value: string | undefined;
         if (p.valueFrom?.path) {
-          let file = hostPath(p.valueFrom.path, dir, mode);
+          let file = hostPath(p.valueFrom.path, dir);
           const literal = literalPath(p.valueFrom.path, dir, mode);
           if (literal && !existsSyncSafe(file)) file = literal;
           try {
@@ -341,12 +341,12 @@ export async function runPod(ctx: PodContext): Promise<PodResult> {
         if (p.globalName) recorded.globalName = p.globalName;
         params.push(recorded);
         const contractFile = path.join(dir, contractPaths.outputParameter(p.name));
-        if (!p.valueFrom?.path || path.resolve(hostPath(p.valueFrom.path, dir, mode)) !== contractFile) {
+        if (!p.valueFrom?.path || path.resolve(hostPath(p.valueFrom.path, dir)) !== contractFile) {
           atomicWriteSync(contractFile, value);
         }
       }
       for (const a of outArtifacts) {
-        let src = a.path ? hostPath(a.path, dir, mode) : path.join(dir, contractPaths.outputArtifact(a.name));
+        let src = a.path ? hostPath(a.path, dir) : path.join(dir, contractPaths.outputArtifact(a.name));
         const literal = a.path ? literalPath(a.path, dir, mode) : undefined;
         if (literal && !existsSyncSafe(src)) src = literal;
         try {
@@ -438,7 +438,7 @@ async function volumeMounts(
     if (target !== "/tmp" && !target.startsWith("/tmp/") && target !== "/mnt" && !target.startsWith("/mnt/")) {
       throw new EngineError(`${where}: volumeMount "${m.name}" at ${m.mountPath}: the local engine maps volumes only under /tmp or /mnt`);
     }
-    await fs.mkdir(hostPath(target, ctx.dir, "namespace"), { recursive: true });
+    await fs.mkdir(hostPath(target, ctx.dir), { recursive: true });
     out.push({ source, target });
   }
   return out;
