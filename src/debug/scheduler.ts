@@ -741,6 +741,7 @@ export class Scheduler {
       // Few steps in flight (a chain): direct file calls have the lowest latency. Many (a fan-out):
       // the thread pool lets the disk work overlap with the engine's.
       const direct = this.activeLeaves <= 2;
+      this.cfg.tree.direct = direct;
       const dir = direct ? this.cfg.tree.ensureNodeDir(node, ...subdirs) : await this.cfg.tree.ensureNodeDirAsync(node, ...subdirs);
       const spec = this.cfg.manifest.spec;
       const result = await runPod({
@@ -1035,6 +1036,7 @@ export class Scheduler {
 
   /** Fires the expression hooks of `step` that hold now and have not fired yet. */
   private async runExpressionHooks(ctx: Ctx, step: WorkflowStep, node: NodeStatus, scope: Scope, item: Vars, fired: Set<string>): Promise<void> {
+    if (!step.hooks || !Object.entries(step.hooks).some(([k, h]) => k !== "exit" && h.expression && h.template && !fired.has(k))) return;
     const hookScope = scope.child();
     const prefix = ctx.boundaryID && this.nodes[ctx.boundaryID]?.type === "DAG" ? "tasks" : "steps";
     hookScope.addNode(`${prefix}.${step.name}`, node, this.nodeArtifacts.get(node.id));

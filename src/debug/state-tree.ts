@@ -116,6 +116,11 @@ export class StateTree {
   private readonly phaseWritten = new Set<string>();
   private readonly pending = new Map<string, PendingWrite>();
   private journal: number | undefined;
+  /**
+   * Write `type`/`phase` with direct calls (set while few steps run: lowest latency) rather than
+   * through the thread pool (many steps: the disk work overlaps with the engine's).
+   */
+  direct = false;
   private readonly fileWrites = new Map<string, Promise<void>>();
   private readonly unfinished = new Map<string, number>();
 
@@ -234,8 +239,23 @@ export class StateTree {
     // creation). StepGroup/TaskGroup nodes are structure, not steps: journal only, no folder.
     if (this.journal !== undefined) writeSync(this.journal, `${JSON.stringify({ dir: path.basename(dir), node })}\n`);
     if (isGroup) return;
-    // `type` and `phase` for people and tools, in the background, in order per node.
     const id = node.id;
+    if (this.direct && !this.fileWrites.has(id)) {
+      // Few steps in flight: direct calls have the lowest latency.
+      this.ensureNodeDir(node);
+      const typeFile = path.join(dir, "type");
+      if (!this.created.has(typeFile)) {
+        writeFileSync(typeFile, node.type);
+        this.created.add(typeFile);
+      }
+      if (this.phaseWritten.has(id)) atomicWriteSync(path.join(dir, "phase"), node.phase);
+      else {
+        writeFileSync(path.join(dir, "phase"), node.phase);
+        this.phaseWritten.add(id);
+      }
+      return;
+    }
+    // `type` and `phase` for people and tools, in the background, in order per node.
     const phase = node.phase;
     const type = node.type;
     const prev = this.fileWrites.get(id) ?? this.ensureNodeDirAsync(node).then(() => undefined);
