@@ -59,5 +59,6 @@ describe("state tree", () => {
     expect(status.phase).toBe("Running");
     expect(engineAlive).toBe(true);
     expect(status.nodes?.["wf-1"]?.phase).toBe("Succeeded");
+    await tree.finish();
   });
 });

@@ -25,6 +25,10 @@ import { fnv32a } from "./node-id.ts";
 
 let tmpCounter = 0;
 
+/** Sub-folders of a prepared step folder (the contract's). */
+const SKELETON = [path.join("inputs", "parameters"), path.join("outputs", "parameters")];
+const POOL_SIZE = 8;
+
 function isFinal(phase: string): boolean {
   return phase !== "Pending" && phase !== "Running";
 }
@@ -136,6 +140,33 @@ export class StateTree {
     this.dir = path.resolve(workdir, workflowName);
   }
 
+  private readonly pool: string[] = [];
+  private refilling = false;
+  private refillDone: Promise<void> = Promise.resolve();
+  private poolCounter = 0;
+  private closed = false;
+
+  /** Keeps a few step folders (with the contract's sub-folders) ready for the next steps. */
+  private refill(): void {
+    if (this.refilling || this.closed || this.pool.length >= POOL_SIZE) return;
+    this.refilling = true;
+    const poolDir = path.join(this.dir, ".pool");
+    this.refillDone = (async () => {
+      try {
+        while (!this.closed && this.pool.length < POOL_SIZE) {
+          const skeleton = path.join(poolDir, String(++this.poolCounter));
+          await Promise.all(SKELETON.map((sub) => fs.mkdir(path.join(skeleton, sub), { recursive: true })));
+          if (this.closed) break;
+          this.pool.push(skeleton);
+        }
+      } catch {
+        /* no pool: folders are made on demand */
+      } finally {
+        this.refilling = false;
+      }
+    })();
+  }
+
   /** Creates the folder, writes the manifest, `status` and `engine.pid`. */
   async init(manifest: Workflow): Promise<void> {
     await fs.mkdir(this.dir, { recursive: true });
@@ -143,6 +174,7 @@ export class StateTree {
     await atomicWrite(path.join(this.dir, "engine.pid"), String(process.pid));
     await this.writeStatus("Running");
     this.journal = openSync(path.join(this.dir, "nodes.jsonl"), "a");
+    this.refill();
   }
 
   /** Writes the workflow's `status` file. */
@@ -158,6 +190,10 @@ export class StateTree {
   /** Closes the journal and removes `engine.pid` at the end of a run. */
   async finish(): Promise<void> {
     await this.flush();
+    this.closed = true;
+    await this.refillDone;
+    this.pool.length = 0;
+    await fs.rm(path.join(this.dir, ".pool"), { recursive: true, force: true }).catch(() => undefined);
     if (this.journal !== undefined) closeSync(this.journal);
     this.journal = undefined;
     await fs.rm(path.join(this.dir, "engine.pid"), { force: true });
@@ -179,6 +215,19 @@ export class StateTree {
   /** Creates a node's directory (once), and `subdirs` inside it. */
   ensureNodeDir(node: Pick<NodeStatus, "id" | "name">, ...subdirs: string[]): string {
     const dir = this.nodeDir(node);
+    if (!this.created.has(dir) && this.pool.length > 0) {
+      // A folder prepared in the background: one rename on the critical path instead of a mkdir
+      // per level.
+      const skeleton = this.pool.pop() as string;
+      try {
+        renameSync(skeleton, dir);
+        this.created.add(dir);
+        subdirs = subdirs.filter((sub) => !SKELETON.includes(sub));
+      } catch {
+        rmSync(skeleton, { recursive: true, force: true });
+      }
+      this.refill();
+    }
     if (subdirs.length > 0 || !this.created.has(dir)) {
       // One mkdir per level (a recursive mkdir first fails on each missing level).
       const made = new Set<string>();
