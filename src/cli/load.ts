@@ -8,13 +8,21 @@ import { pathToFileURL } from "node:url";
 import YAML from "yaml";
 import type { Workflow as ArgoWorkflow } from "../argo/model.ts";
 import type { LocalBindings } from "../contract.ts";
+import type { StorageClient } from "../storage/client.ts";
 import { OpflowError } from "../errors.ts";
+
+/** Local files a workflow passes as input artifacts, to upload before it runs. */
+export interface UploadableArtifact {
+  upload(storage: StorageClient): Promise<void>;
+}
 
 /** Anything that compiles to a manifest (opflow's `Workflow` is one). */
 export interface CompilableWorkflow {
   compile(): ArgoWorkflow;
   /** In-process implementations of templates, for the local engine. */
   localBindings?(): LocalBindings;
+  /** Local files passed as input artifacts. */
+  localArtifacts?(): readonly UploadableArtifact[];
 }
 
 /** What a command loaded: the manifest, plus in-process bindings when it came from code. */
@@ -23,6 +31,8 @@ export interface LoadedWorkflow {
   readonly bindings: LocalBindings;
   /** The file it came from. */
   readonly source: string;
+  /** Local files passed as input artifacts: upload them to the run's storage first. */
+  readonly localArtifacts: readonly UploadableArtifact[];
 }
 
 function isCompilable(value: unknown): value is CompilableWorkflow {
@@ -51,7 +61,7 @@ export async function loadWorkflow(file: string): Promise<LoadedWorkflow> {
     if (workflows.length !== 1) {
       throw new OpflowError(`${file}: expected exactly one Argo Workflow (kind: Workflow), found ${workflows.length}`);
     }
-    return { manifest: workflows[0] as ArgoWorkflow, bindings: new Map(), source: abs };
+    return { manifest: workflows[0] as ArgoWorkflow, bindings: new Map(), source: abs, localArtifacts: [] };
   }
   const mod = (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
   let exported = mod["workflow"] ?? mod["default"];
@@ -61,5 +71,10 @@ export async function loadWorkflow(file: string): Promise<LoadedWorkflow> {
       `${file}: the module must export a workflow as "default" or "workflow" (an object with compile(), or a function returning one)`,
     );
   }
-  return { manifest: exported.compile(), bindings: exported.localBindings?.() ?? new Map(), source: abs };
+  return {
+    manifest: exported.compile(),
+    bindings: exported.localBindings?.() ?? new Map(),
+    source: abs,
+    localArtifacts: exported.localArtifacts?.() ?? [],
+  };
 }

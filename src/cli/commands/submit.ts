@@ -3,6 +3,10 @@
  * cluster, like `argo submit`.
  */
 import type { CommandModule } from "../main.ts";
+import path from "node:path";
+import { LocalStorageClient } from "../../storage/local.ts";
+import type { StorageClient } from "../../storage/client.ts";
+import { createStorageClient, loadArtifactRepositoryConfig } from "../../storage/config.ts";
 import { loadWorkflow } from "../load.ts";
 import { createArgoClient } from "../../argo/client.ts";
 import { submitWorkflow } from "../../argo/workflow-handle.ts";
@@ -81,7 +85,17 @@ const command: CommandModule = {
         manifest.spec.arguments = { ...(manifest.spec.arguments ?? {}), parameters: list };
       }
       const workdir = typeof values["workdir"] === "string" ? values["workdir"] : undefined;
-      const client = debug ? new LocalArgoClient({ bindings: loaded.bindings, ...(workdir ? { workdir } : {}) }) : createArgoClient(clusterOptionsFrom(values));
+      let storage: StorageClient | undefined;
+      if (loaded.localArtifacts.length > 0) {
+        // Local input files go to the run's artifact store first: the engine's, or the cluster's repository.
+        storage = debug
+          ? new LocalStorageClient({ root: path.join(path.resolve(workdir ?? "opflow-runs"), ".storage") })
+          : createStorageClient(loadArtifactRepositoryConfig());
+        for (const a of loaded.localArtifacts) await a.upload(storage);
+      }
+      const client = debug
+        ? new LocalArgoClient({ bindings: loaded.bindings, ...(workdir ? { workdir } : {}), ...(storage ? { storage } : {}) })
+        : createArgoClient(clusterOptionsFrom(values));
       const handle = await submitWorkflow(manifest, { client, labels: Object.fromEntries(pairs(values["label"], "--label")) });
       if (debug) {
         // The engine runs in this process: stay until the run ends; Ctrl-C terminates it.
