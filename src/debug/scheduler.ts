@@ -611,7 +611,15 @@ export class Scheduler {
     for (const decl of tmpl.inputs?.artifacts ?? []) {
       const arg = args.artifacts.get(decl.name);
       if (arg) artifacts.set(decl.name, arg);
-      else if (decl.raw || decl.s3?.key) artifacts.set(decl.name, { artifact: decl });
+      else if (decl.raw || decl.s3?.key) {
+        // Argo substitutes the template's inputs into its declared artifacts (raw data, keys).
+        const vars: Vars = { ...this.globals };
+        for (const p of parameters) vars[`inputs.parameters.${p.name}`] = p.value ?? "";
+        const artifact: Artifact = { ...decl };
+        if (decl.raw) artifact.raw = { data: substituteTags(decl.raw.data, vars, { onMissing: "keep" }) };
+        if (decl.s3?.key) artifact.s3 = { ...decl.s3, key: substituteTags(decl.s3.key, vars, { onMissing: "keep" }) };
+        artifacts.set(decl.name, { artifact });
+      }
       else if (decl.http || decl.git) throw new EngineError(`${where}: inputs.artifacts.${decl.name}: http and git artifacts are not supported by the local engine`);
       else if (!decl.optional) throw new EngineError(`${where}: inputs.artifacts.${decl.name} was not supplied`);
     }

@@ -18,7 +18,7 @@ describe("opflow run / opflow status", () => {
   it("runs an Argo manifest, prints Argo's status.nodes with --json, and shows it again with status", async () => {
     const cwd = await fs.mkdtemp(path.join(os.tmpdir(), "opflow-cli-"));
     made.push(cwd);
-    const run = opflow(["run", "/work/shared/argo/examples/steps.yaml", "--json", "--name", "steps-cli"], cwd);
+    const run = opflow(["run", path.join(repo, "test/fixtures/steps.yaml"), "--json", "--name", "steps-cli"], cwd);
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
     const doc = JSON.parse(run.stdout) as { name: string; dir: string; phase: string; nodes: Record<string, { displayName: string; type: string; phase: string; outputs?: { result?: string } }> };

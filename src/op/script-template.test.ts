@@ -1,0 +1,77 @@
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { Step } from "../steps/step.ts";
+import { Steps } from "../steps/steps.ts";
+import { Workflow } from "../workflow/workflow.ts";
+import { ScriptOPTemplate, ShellOPTemplate } from "./container-template.ts";
+import { artifact, param } from "./signature.ts";
+
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const d of dirs) await fs.rm(d, { recursive: true, force: true });
+});
+
+const shell = new ShellOPTemplate({
+  name: "greet",
+  image: "busybox",
+  inputs: { who: param(z.string()), times: param(z.number().int(), { default: 2 }) },
+  outputs: { greeting: param(z.string()), file: artifact() },
+  source: [
+    "set -eu",
+    'from_file=$(cat /tmp/inputs/parameters/who)',
+    'i=0; out=""; while [ "$i" -lt "$times" ]; do out="$out hi $who"; i=$((i+1)); done',
+    "mkdir -p /tmp/outputs/parameters /tmp/outputs/artifacts",
+    'printf "%s" "$out ($from_file)" > /tmp/outputs/parameters/greeting',
+    'echo "$out" > /tmp/outputs/artifacts/file',
+  ].join("\n"),
+});
+
+const python = new ScriptOPTemplate({
+  name: "count",
+  image: "python:3.12-alpine",
+  command: ["python3"],
+  inputs: { text: artifact(), word: param(z.string()) },
+  outputs: { n: param(z.number().int()) },
+  source: [
+    "import os",
+    "text = open('/tmp/inputs/artifacts/text').read()",
+    "os.makedirs('/tmp/outputs/parameters', exist_ok=True)",
+    "open('/tmp/outputs/parameters/n', 'w').write(str(text.count(os.environ['word'])))",
+  ].join("\n"),
+});
+
+describe("script templates", () => {
+  it("never splice values into the source: they arrive as environment variables and files", () => {
+    const m = new Workflow({ entrypoint: shell, parameters: { who: "x" } }).compile();
+    const t = m.spec.templates?.[0];
+    expect(t?.script?.source).not.toContain("{{");
+    expect(t?.script?.env).toEqual([
+      { name: "who", value: "{{inputs.parameters.who}}" },
+      { name: "times", value: "{{inputs.parameters.times}}" },
+    ]);
+    expect(t?.inputs?.artifacts).toEqual([
+      { name: "opflow-param-who", path: "/tmp/inputs/parameters/who", raw: { data: "{{inputs.parameters.who}}" } },
+      { name: "opflow-param-times", path: "/tmp/inputs/parameters/times", raw: { data: "{{inputs.parameters.times}}" } },
+    ]);
+  });
+
+  it("run in the local engine with values that would break a spliced script", async () => {
+    const nasty = `O'Brien "$(rm -rf /)" \`x\``;
+    const main = new Steps({ name: "main", outputs: { greeting: param(z.string()), n: param(z.number().int()) } });
+    const g = main.add(new Step("greet", shell, { parameters: { who: nasty } }));
+    const c = main.add(new Step("count", python, { parameters: { word: "hi" }, artifacts: { text: g.outputs.artifacts.file } }));
+    main.setOutputs({ parameters: { greeting: g.outputs.parameters.greeting, n: c.outputs.parameters.n } });
+    const workdir = await fs.mkdtemp(path.join(os.tmpdir(), "opflow-script-"));
+    dirs.push(workdir);
+    const { status, name } = await new Workflow({ generateName: "script-", entrypoint: main }).run({ workdir });
+    expect(Object.values(status.nodes ?? {}).filter((n) => n.phase === "Failed").map((n) => n.message)).toEqual([]);
+    const root = Object.values(status.nodes ?? {}).find((n) => n.name === name);
+    expect(root?.outputs?.parameters).toEqual([
+      { name: "greeting", value: ` hi ${nasty} hi ${nasty} (${nasty})` },
+      { name: "n", value: "2" },
+    ]);
+  });
+});
