@@ -2,7 +2,7 @@
  * Every expression in the upstream Argo examples kept in ../shared/argo (examples/*.yaml and
  * samples/good-full.yaml) parses, and the conditions evaluate as Argo evaluates them.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
@@ -13,7 +13,8 @@ import { parseExpression } from "./parser.ts";
 import { expandScope, substituteTags } from "./tags.ts";
 
 const ROOT = new URL("../../../shared/argo/", import.meta.url).pathname;
-const FILES = [
+const HAVE_SHARED = existsSync(join(ROOT, "examples"));
+const FILES = !HAVE_SHARED ? [] : [
   ...readdirSync(join(ROOT, "examples")).filter((f) => f.endsWith(".yaml")).map((f) => join(ROOT, "examples", f)),
   join(ROOT, "samples", "good-full.yaml"),
 ];
@@ -36,8 +37,10 @@ function walk(node: unknown, found: Found, key = ""): void {
   }
 }
 
-function collect(file: string): Found {
+function collect(file: string | undefined): Found {
   const found: Found = { strings: [], whens: [], depends: [] };
+  // Without ../shared the describe blocks that call this are skipped, but still collected.
+  if (file === undefined) return found;
   for (const doc of parseAllDocuments(readFileSync(file, "utf8"))) walk(doc.toJS(), found);
   return found;
 }
@@ -69,7 +72,7 @@ describe.each(FILES.map((f) => [f.slice(ROOT.length), f]))("%s", (_name, file) =
   });
 });
 
-describe("examples/conditionals.yaml", () => {
+describe.runIf(HAVE_SHARED)("examples/conditionals.yaml", () => {
   const file = FILES.find((f) => f.endsWith("conditionals.yaml"))!;
   const whens = collect(file).whens;
   const scope = (shouldPrint: string): Record<string, string> => ({
@@ -95,7 +98,7 @@ describe("examples/conditionals.yaml", () => {
   });
 });
 
-describe("samples/good-full.yaml", () => {
+describe.runIf(HAVE_SHARED)("samples/good-full.yaml", () => {
   const { whens } = collect(FILES.find((f) => f.endsWith("good-full.yaml"))!);
 
   it("evaluates its when conditions", () => {
@@ -106,7 +109,7 @@ describe("samples/good-full.yaml", () => {
   });
 });
 
-describe("examples/dag-diamond.yaml", () => {
+describe.runIf(HAVE_SHARED)("examples/dag-diamond.yaml", () => {
   it("runs D only once B and C are done", () => {
     const { depends } = collect(FILES.find((f) => f.endsWith("dag-diamond.yaml"))!);
     expect(depends).toEqual(["A", "A", "B && C"]);
@@ -172,4 +175,8 @@ describe("expressions quoted from upstream docs and examples", () => {
     expect(substituteTags("{{=asInt(input.parameters.name) + 1}}", { "input.parameters.name": "1" })).toBe("2");
     expect(substituteTags('{{=sprig.sha256sum("hello world")}}', {})).toBe("b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9");
   });
+});
+
+it.runIf(!HAVE_SHARED)("skips the upstream expressions: ../shared/argo is absent", () => {
+  expect(HAVE_SHARED).toBe(false);
 });
