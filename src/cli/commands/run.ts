@@ -6,6 +6,7 @@ import path from "node:path";
 import type { WorkflowStatus } from "../../argo/model.ts";
 import { runWorkflow, workflowRunName } from "../../debug/run.ts";
 import { OpflowError } from "../../errors.ts";
+import { LocalStorageClient } from "../../storage/local.ts";
 import { loadWorkflow } from "../load.ts";
 import type { CommandModule } from "../main.ts";
 import { humanDuration, LiveStatusView, renderStatus } from "../status-view.ts";
@@ -127,8 +128,12 @@ const command: CommandModule = {
     const started = Date.now();
     try {
       const name = workflowRunName(loaded.manifest, args.name);
+      // The engine's store, made here so that local input files can be put in it first.
+      const storage = new LocalStorageClient({ root: path.join(path.resolve(args.workdir ?? "opflow-runs"), ".storage") });
+      for (const a of loaded.localArtifacts) await a.upload(storage);
       const result = await runWorkflow(loaded.manifest, {
         bindings: loaded.bindings,
+        storage,
         parameters: args.parameters,
         signal: stop.signal,
         name,
