@@ -824,6 +824,25 @@ export class Scheduler {
     return v;
   }
 
+  /**
+   * Argo's `fromExpression`: an expression over the scope whose value is an artifact. Artifacts
+   * enter the expression as tokens that name them; the value names the artifact chosen.
+   */
+  private artifactFromExpression(expression: string, scope: Scope, where: string): ArtifactRef | undefined {
+    const token = (key: string): string => `\u0000artifact:${key}`;
+    const extra: Vars = {};
+    for (const key of [...this.globalArtifacts.keys(), ...scope.artifacts.keys()]) extra[key] = token(key);
+    let v: unknown;
+    try {
+      v = evaluateExpression(expression, expandScope(this.varsOf(scope, extra)));
+    } catch (err) {
+      throw new EngineError(`${where}: ${messageOf(err)}`);
+    }
+    if (typeof v !== "string" || !v.startsWith(token(""))) return undefined;
+    const key = v.slice(token("").length);
+    return scope.artifacts.get(key) ?? this.globalArtifacts.get(key);
+  }
+
   /** Resolves step/task arguments: parameter values (tags applied) and artifact `from`s. */
   private resolveArgs(args: Arguments | undefined, scope: Scope, where: string): ResolvedArgs {
     const parameters = new Map<string, string>();
@@ -840,7 +859,8 @@ export class Scheduler {
         ref = key ? (scope.artifacts.get(key) ?? this.globalArtifacts.get(key)) : undefined;
         if (!ref && !a.optional) throw new EngineError(`${where}: arguments.artifacts.${a.name}: from ${JSON.stringify(a.from)} does not name an artifact in scope`);
       } else if (a.fromExpression) {
-        throw new EngineError(`${where}: arguments.artifacts.${a.name}: fromExpression is not supported by the local engine`);
+        ref = this.artifactFromExpression(a.fromExpression, scope, `${where}: arguments.artifacts.${a.name}.fromExpression`);
+        if (!ref && !a.optional) throw new EngineError(`${where}: arguments.artifacts.${a.name}: fromExpression ${JSON.stringify(a.fromExpression)} names no artifact in scope`);
       } else if (a.raw || a.s3?.key) {
         ref = { artifact: a };
       } else if (!a.optional) {
@@ -883,10 +903,14 @@ export class Scheduler {
     }
     for (const a of decl.artifacts ?? []) {
       const key = a.from ? /^\{\{\s*(.+?)\s*\}\}$/.exec(a.from.trim())?.[1] : undefined;
-      const ref = key ? (scope.artifacts.get(key) ?? this.globalArtifacts.get(key)) : undefined;
+      const ref = a.fromExpression
+        ? this.artifactFromExpression(a.fromExpression, scope, `${where}: outputs.artifacts.${a.name}.fromExpression`)
+        : key
+          ? (scope.artifacts.get(key) ?? this.globalArtifacts.get(key))
+          : undefined;
       if (!ref) {
         if (a.optional) continue;
-        throw new EngineError(`${where}: outputs.artifacts.${a.name}: from ${JSON.stringify(a.from ?? "")} does not name an artifact in scope`);
+        throw new EngineError(`${where}: outputs.artifacts.${a.name}: ${a.fromExpression ? `fromExpression ${JSON.stringify(a.fromExpression)}` : `from ${JSON.stringify(a.from ?? "")}`} does not name an artifact in scope`);
       }
       const art: Artifact = { ...ref.artifact, name: a.name, ...(a.globalName ? { globalName: a.globalName } : {}) };
       artifacts.set(a.name, { ...ref, artifact: art });
