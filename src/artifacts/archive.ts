@@ -3,6 +3,7 @@ import { copyFile, lstat, mkdir, open, readdir, rename, rm, stat } from "node:fs
 import path from "node:path";
 import * as tar from "tar";
 import { StorageError, ValidationError } from "../errors.ts";
+import { pathExists } from "../files.ts";
 
 /**
  * How an artifact is stored: `tar` is a gzip-compressed tarball (Argo's default, key suffix
@@ -152,7 +153,7 @@ export async function unpackArtifact(file: string, dest: string, options: Unpack
       isTar = false;
     }
   }
-  if (await exists(target)) {
+  if (await pathExists(target)) {
     if (!options.overwrite) {
       throw new StorageError(`unpackArtifact: destination ${JSON.stringify(dest)} already exists (pass overwrite: true to replace it)`);
     }
@@ -327,11 +328,3 @@ async function looksLikeTar(file: string): Promise<boolean> {
   }
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await lstat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -6,6 +6,7 @@ import { StorageError, ValidationError } from "../errors.ts";
 import type { StorageClient, StoredObject } from "../storage/client.ts";
 import { packArtifact, unpackArtifact, type ArchiveFormat } from "./archive.ts";
 import { joinKey } from "./keys.ts";
+import { pathExists } from "../files.ts";
 
 /** What {@link uploadArtifact} accepts: one path, a list of paths, or a record of named paths. */
 export type LocalPaths = string | readonly string[] | Readonly<Record<string, string>>;
@@ -245,7 +246,7 @@ export async function downloadArtifact(
   const targets = resolved.items.map((item) => (resolved.kind === "single" ? root : path.join(root, ...item.path.split("/"))));
   if (!options.overwrite) {
     for (const target of targets) {
-      if (await exists(target)) throw new StorageError(`downloadArtifact: destination ${JSON.stringify(target)} already exists (pass overwrite: true to replace it)`);
+      if (await pathExists(target)) throw new StorageError(`downloadArtifact: destination ${JSON.stringify(target)} already exists (pass overwrite: true to replace it)`);
     }
   }
   const all = resolved.items.flatMap((item) => item.objects);
@@ -454,14 +455,6 @@ function checkConcurrency(value: number | undefined): number {
   return n;
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Aggregates progress, throttles callbacks and draws the optional bar. */
 class ProgressTracker {

@@ -14,6 +14,7 @@ import { packArtifact, unpackArtifact } from "../artifacts/archive.ts";
 import { downloadArtifact, uploadArtifact } from "../artifacts/transfer.ts";
 import { EngineError } from "../errors.ts";
 import type { StorageClient } from "../storage/client.ts";
+import { pathExists } from "../files.ts";
 
 /** An artifact as a scope holds it: Argo's artifact object plus where its bytes live locally. */
 export interface ArtifactRef {
@@ -23,14 +24,6 @@ export interface ArtifactRef {
   readonly localPath?: string;
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await fs.lstat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function cloneTree(src: string, dest: string): Promise<void> {
   const info = await fs.stat(src);
@@ -57,7 +50,7 @@ export class ArtifactIO {
    * optional artifact.
    */
   async saveOutput(nodeName: string, nodeId: string, art: Artifact, hostPath: string): Promise<ArtifactRef | undefined> {
-    if (!(await exists(hostPath))) {
+    if (!(await pathExists(hostPath))) {
       if (art.optional) return undefined;
       throw new EngineError(`node "${nodeName}": output artifact "${art.name}": path ${art.path ?? hostPath} does not exist`);
     }
@@ -96,7 +89,7 @@ export class ArtifactIO {
       await fs.writeFile(dest, art.raw.data);
       return;
     }
-    if (ref.localPath && (await exists(ref.localPath))) {
+    if (ref.localPath && (await pathExists(ref.localPath))) {
       await cloneTree(subPath ? path.join(ref.localPath, subPath) : ref.localPath, dest);
       return;
     }

@@ -24,6 +24,7 @@ import { SubmitError } from "../errors.ts";
 import type { StorageClient } from "../storage/client.ts";
 import { runWorkflow, workflowRunName, type RunOptions } from "./run.ts";
 import { StateTree, nodeDirName } from "./state-tree.ts";
+import { pathExists } from "../files.ts";
 
 /** Options of a {@link LocalArgoClient}. */
 export interface LocalArgoClientOptions {
@@ -127,14 +128,6 @@ function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await fs.access(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Whether `labels` satisfy a Kubernetes label selector (string or equality map). */
 function matchesLabels(labels: Readonly<Record<string, string>>, selector: WorkflowListFilter["labels"]): boolean {
@@ -259,7 +252,7 @@ export class LocalArgoClient implements ArgoClient {
       throw this.error("create", manifest.metadata?.name ?? manifest.metadata?.generateName, "Invalid", 422, messageOf(err));
     }
     // A generated name that is taken (unlikely): draw again, as Argo does.
-    for (let i = 0; !manifest.metadata.name && i < 10 && (this.runs.has(name) || (await exists(path.join(this.endpoint, name)))); i++) {
+    for (let i = 0; !manifest.metadata.name && i < 10 && (this.runs.has(name) || (await pathExists(path.join(this.endpoint, name)))); i++) {
       name = workflowRunName(manifest);
     }
     await this.refuseIfRunning("create", name, "AlreadyExists");
@@ -274,7 +267,7 @@ export class LocalArgoClient implements ArgoClient {
   private async refuseIfRunning(action: string, name: string, reason: "AlreadyExists" | "Conflict"): Promise<void> {
     if (this.runs.get(name)?.running) throw this.error(action, name, reason, 409, `the run is still running in this process (409); terminate it or wait for it first`);
     const dir = this.runDir(name);
-    if (!(await exists(path.join(dir, "manifest.yaml")))) return;
+    if (!(await pathExists(path.join(dir, "manifest.yaml")))) return;
     const { status, engineAlive } = await StateTree.read(dir);
     if (!isCompletedPhase(status.phase) && engineAlive === true) {
       const pid = (await fs.readFile(path.join(dir, "engine.pid"), "utf8").catch(() => "?")).trim();
@@ -327,7 +320,7 @@ export class LocalArgoClient implements ArgoClient {
         run.status = { ...run.status, phase: "Error", message: `the local engine failed: ${messageOf(err)}`, finishedAt: now() };
         // The tree may say Running with this process as its engine: record the end there too.
         const tree = new StateTree(this.endpoint, name);
-        if (await exists(path.join(tree.dir, "manifest.yaml"))) {
+        if (await pathExists(path.join(tree.dir, "manifest.yaml"))) {
           await tree.writeWorkflowStatus(run.status).catch(() => undefined);
           await tree.writeStatus("Error").catch(() => undefined);
           await fs.rm(path.join(tree.dir, "engine.pid"), { force: true }).catch(() => undefined);
@@ -416,7 +409,7 @@ export class LocalArgoClient implements ArgoClient {
     } catch {
       /* no workdir yet: no runs */
     }
-    for (const e of entries) if (!e.startsWith(".") && (await exists(path.join(this.endpoint, e, "manifest.yaml")))) names.add(e);
+    for (const e of entries) if (!e.startsWith(".") && (await pathExists(path.join(this.endpoint, e, "manifest.yaml")))) names.add(e);
     const items: Workflow[] = [];
     for (const name of names) {
       if (filter.namePrefix && !name.startsWith(filter.namePrefix)) continue;
@@ -484,7 +477,7 @@ export class LocalArgoClient implements ArgoClient {
   /** Removes the run's folder (its state tree). Refused (409) while the run is running. */
   async delete(name: string): Promise<void> {
     const dir = this.runDir(name);
-    const known = this.runs.has(name) || (await exists(path.join(dir, "manifest.yaml")));
+    const known = this.runs.has(name) || (await pathExists(path.join(dir, "manifest.yaml")));
     if (!known) throw this.notFound("delete", name);
     await this.refuseIfRunning("delete", name, "Conflict");
     await fs.rm(dir, { recursive: true, force: true });
@@ -590,7 +583,7 @@ export class LocalArgoClient implements ArgoClient {
     const manifest = await this.storedManifest("resubmit", name);
     const copy = resubmittedWorkflow({ ...wf, metadata: { ...manifest.metadata, name }, spec: manifest.spec });
     let newName = workflowRunName(copy);
-    for (let i = 0; i < 10 && (this.runs.has(newName) || (await exists(path.join(this.endpoint, newName)))); i++) newName = workflowRunName(copy);
+    for (let i = 0; i < 10 && (this.runs.has(newName) || (await pathExists(path.join(this.endpoint, newName)))); i++) newName = workflowRunName(copy);
     const running: Workflow = { ...copy, metadata: { ...copy.metadata, name: newName, namespace: LOCAL_NAMESPACE } };
     delete running.metadata.generateName;
     this.start(running, options.memoized ? { reuse: [name] } : {});

@@ -3,15 +3,10 @@
  * itself) gives the same node the same id.
  */
 
-/** 32-bit FNV-1a of the UTF-8 bytes of `text`, as Go's `hash/fnv` computes it. */
-export function fnv32a(text: string): number {
-  let hash = 0x811c9dc5;
-  for (const byte of Buffer.from(text, "utf8")) {
-    hash ^= byte;
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash >>> 0;
-}
+import { argoNameHash, argoNodeId } from "../argo/pod-name.ts";
+
+/** 32-bit FNV-1a of the UTF-8 bytes of `text`, as Go's `hash/fnv` computes it (Argo's node-name hash). */
+export const fnv32a: (text: string) => number = argoNameHash;
 
 /**
  * The id Argo gives the node named `nodeName` in workflow `workflowName`: the workflow name for
@@ -21,5 +16,5 @@ export function fnv32a(text: string): number {
  * nodeId("steps-x2k9q", "steps-x2k9q[0].hello1"); // "steps-x2k9q-<decimal hash>"
  */
 export function nodeId(workflowName: string, nodeName: string): string {
-  return nodeName === workflowName ? workflowName : `${workflowName}-${fnv32a(nodeName)}`;
+  return argoNodeId(workflowName, nodeName);
 }

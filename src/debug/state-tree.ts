@@ -17,11 +17,14 @@
  * after its outputs are in place.
  */
 import fs from "node:fs/promises";
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync, mkdir as mkdirCb, rename as renameCb, unlink as unlinkCb, writeFile as writeFileCb } from "node:fs";
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync, mkdir as mkdirCb, writeFile as writeFileCb } from "node:fs";
 import path from "node:path";
 import YAML from "yaml";
 import type { NodeStatus, Workflow, WorkflowPhase, WorkflowStatus } from "../argo/model.ts";
+import { atomicWrite } from "../files.ts";
 import { fnv32a } from "./node-id.ts";
+
+export { atomicWrite };
 
 let tmpCounter = 0;
 
@@ -31,28 +34,6 @@ const POOL_SIZE = 8;
 
 function isFinal(phase: string): boolean {
   return phase !== "Pending" && phase !== "Running";
-}
-
-/**
- * Writes `data` to `file` atomically: a temporary file in the same folder, then a rename.
- * Creates the parent folder when `mkdir` is true.
- *
- * @example
- * await atomicWrite("/runs/wf/status", "Succeeded");
- */
-export async function atomicWrite(file: string, data: string | Uint8Array, mkdir = false): Promise<void> {
-  if (mkdir) await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${++tmpCounter}`;
-  // Callback fs: a fraction of the cost of fs/promises' FileHandle path for small files.
-  await new Promise<void>((resolve, reject) => {
-    writeFileCb(tmp, data, (err) => {
-      if (err) return reject(err);
-      renameCb(tmp, file, (err2) => {
-        if (!err2) return resolve();
-        unlinkCb(tmp, () => reject(err2));
-      });
-    });
-  });
 }
 
 /** Creates or replaces a small file in one call (callback fs: no FileHandle round trips). */

@@ -12,6 +12,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { ExitCode, type InProcessResult, contractPaths } from "../contract.ts";
 import { FatalError, TransientError, ValidationError } from "../errors.ts";
+import { atomicWrite, pathExists } from "../files.ts";
 import type { OPContext, OPDefinition } from "./op.ts";
 import { validateInput, validateOutput } from "./op.ts";
 import { decodeParameter, encodeParameter } from "./parameter-codec.ts";
@@ -44,24 +45,8 @@ export interface RunOpOptions {
   readonly slices?: SliceSpec;
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await fs.lstat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function writeAtomic(file: string, text: string): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  await fs.writeFile(tmp, text);
-  await fs.rename(tmp, file);
-}
-
 async function readArtifact(dir: string, spec: ArtifactSpec): Promise<unknown> {
-  if (!(await exists(dir))) return undefined;
+  if (!(await pathExists(dir))) return undefined;
   if (spec.shape === "path") return dir;
   const entries = (await fs.readdir(dir)).filter((e) => !e.startsWith("."));
   const single = async (sub: string): Promise<string> => {
@@ -90,7 +75,7 @@ async function writeArtifact(workdir: string, dest: string, spec: ArtifactSpec, 
   const abs = (p: string): string => path.resolve(workdir, p);
   const check = async (p: string, what: string): Promise<string> => {
     const full = abs(p);
-    if (!(await exists(full))) throw new ValidationError(`${what} ${JSON.stringify(p)} does not exist`);
+    if (!(await pathExists(full))) throw new ValidationError(`${what} ${JSON.stringify(p)} does not exist`);
     return full;
   };
   if (spec.shape === "path") {
@@ -134,11 +119,11 @@ export async function readInputs(op: OPDefinition, options: RunOpOptions): Promi
     if (spec.kind === "parameter") {
       let text: string | undefined = options.parameters?.[name];
       const file = path.join(options.root, spec.big ? contractPaths.inputArtifact(name) : contractPaths.inputParameter(name));
-      if (text === undefined && (await exists(file))) text = await fs.readFile(file, "utf8");
+      if (text === undefined && (await pathExists(file))) text = await fs.readFile(file, "utf8");
       if (text === undefined && !spec.big) text = env[name];
       if (text !== undefined) {
         raw[name] = decodeParameter(spec.schema, text);
-        if (!spec.big && !(await exists(file))) await writeAtomic(file, text);
+        if (!spec.big && !(await pathExists(file))) await atomicWrite(file, text, true);
       }
     } else {
       const value = await readArtifact(path.join(options.root, contractPaths.inputArtifact(name)), spec);
@@ -152,7 +137,7 @@ async function readParameterText(name: string, options: RunOpOptions, env: Reado
   const given = options.parameters?.[name];
   if (given !== undefined) return given;
   const file = path.join(options.root, contractPaths.inputParameter(name));
-  if (await exists(file)) return fs.readFile(file, "utf8");
+  if (await pathExists(file)) return fs.readFile(file, "utf8");
   return env[name];
 }
 
@@ -164,7 +149,7 @@ export async function writeOutputs(op: OPDefinition, output: Record<string, unkn
     if (value === undefined) continue;
     if (spec.kind === "parameter") {
       const file = path.join(options.root, spec.big ? contractPaths.outputArtifact(name) : contractPaths.outputParameter(name));
-      await writeAtomic(file, encodeParameter(value));
+      await atomicWrite(file, encodeParameter(value), true);
     } else {
       await writeArtifact(workdir, path.join(options.root, contractPaths.outputArtifact(name)), spec, value);
     }
@@ -268,7 +253,7 @@ async function runSlices(op: OPDefinition, options: RunOpOptions & { slices: Sli
             if (spec.shape !== "path") throw new ValidationError(`OP "${op.name}": only single-path output artifacts can be stacked; "${k}" is a ${spec.shape}`);
             // Copied at once: the next item of the group may reuse the same paths.
             const src = path.resolve(workdir, v as string);
-            if (!(await exists(src))) throw new ValidationError(`output artifact path ${JSON.stringify(v)} does not exist`);
+            if (!(await pathExists(src))) throw new ValidationError(`output artifact path ${JSON.stringify(v)} does not exist`);
             await copyInto(src, path.join(options.root, contractPaths.outputArtifact(k), String(index), path.basename(src)));
           } else kept[k] = v;
         }
@@ -289,7 +274,7 @@ async function runSlices(op: OPDefinition, options: RunOpOptions & { slices: Sli
     if (spec.kind === "parameter") {
       const values = indices.map((i) => outputs.get(i)?.[name]);
       if (values.every((v) => v === undefined)) continue;
-      await writeAtomic(path.join(options.root, spec.big ? contractPaths.outputArtifact(name) : contractPaths.outputParameter(name)), JSON.stringify(values.map((v) => v ?? null)));
+      await atomicWrite(path.join(options.root, spec.big ? contractPaths.outputArtifact(name) : contractPaths.outputParameter(name)), JSON.stringify(values.map((v) => v ?? null)), true);
     }
   }
   return { exitCode: ExitCode.Success };
