@@ -940,15 +940,7 @@ export class Scheduler {
       if (isFailedOrError(sg.phase)) return this.finish(node, "Failed", sg.message);
       if (this.abort.signal.aborted) return this.finish(node, "Failed", this.stopMessage);
     }
-    try {
-      const { outputs, artifacts } = this.templateOutputs(tmpl, scope, `node "${node.name}" (template "${tmpl.name}")`);
-      if (outputs) node.outputs = outputs;
-      if (artifacts.size > 0) this.nodeArtifacts.set(node.id, artifacts);
-      this.addGlobalOutputs(node, artifacts);
-    } catch (err) {
-      return this.finish(node, "Error", messageOf(err));
-    }
-    return this.finish(node, "Succeeded");
+    return this.succeedWithOutputs(node, tmpl, scope, `node "${node.name}" (template "${tmpl.name}")`);
   }
 
   /** Adds `steps.<name>.*` for a finished step (or the aggregate of its expansion). */
@@ -1266,6 +1258,11 @@ export class Scheduler {
       }
     }
     if (phase !== "Succeeded") return this.finish(node, phase, message);
+    return this.succeedWithOutputs(node, tmpl, scope, where);
+  }
+
+  /** Ends a Steps/DAG node Succeeded with its template's outputs, or Error when they cannot be read. */
+  private succeedWithOutputs(node: NodeStatus, tmpl: Template, scope: Scope, where: string): ReturnType<Scheduler["finish"]> {
     try {
       const { outputs, artifacts } = this.templateOutputs(tmpl, scope, where);
       if (outputs) node.outputs = outputs;
