@@ -49,13 +49,7 @@ async function readArtifact(dir: string, spec: ArtifactSpec): Promise<unknown> {
   if (!(await pathExists(dir))) return undefined;
   if (spec.shape === "path") return dir;
   const entries = (await fs.readdir(dir)).filter((e) => !e.startsWith("."));
-  const single = async (sub: string): Promise<string> => {
-    const inner = await fs.readdir(path.join(dir, sub));
-    if (inner.length !== 1) {
-      throw new ValidationError(`artifact directory ${path.join(dir, sub)} must hold exactly one entry, has ${inner.length}`);
-    }
-    return path.join(dir, sub, inner[0] as string);
-  };
+  const single = (sub: string): Promise<string> => onlyEntry(path.join(dir, sub), `artifact directory ${path.join(dir, sub)}`);
   if (spec.shape === "list") {
     const indices = entries.filter((e) => /^\d+$/.test(e)).sort((a, b) => Number(a) - Number(b));
     return Promise.all(indices.map(single));
@@ -205,17 +199,24 @@ export async function runOp(op: OPDefinition, options: RunOpOptions): Promise<In
   }
 }
 
-/** The item at `index` of a list artifact laid out as `<dir>/<index>/<entry>`. */
-async function listItem(dir: string, index: number, subPath: boolean): Promise<string> {
-  const itemDir = subPath ? dir : path.join(dir, String(index));
+/**
+ * The one entry of a list item's or record entry's folder (`<artifact>/<slot>/<entry>`);
+ * opflow's own temporary entries (`.opflow…`) do not count.
+ */
+async function onlyEntry(itemDir: string, what: string): Promise<string> {
   let entries: string[];
   try {
     entries = (await fs.readdir(itemDir)).filter((e) => !e.startsWith(".opflow"));
   } catch {
-    throw new ValidationError(`sliced artifact: item ${index} is missing (${itemDir})`);
+    throw new ValidationError(`${what} is missing (${itemDir})`);
   }
-  if (entries.length !== 1) throw new ValidationError(`sliced artifact: item ${index} must hold exactly one entry, has ${entries.length} (${itemDir})`);
+  if (entries.length !== 1) throw new ValidationError(`${what} must hold exactly one entry, has ${entries.length} (${itemDir})`);
   return path.join(itemDir, entries[0] as string);
+}
+
+/** The item at `index` of a list artifact laid out as `<dir>/<index>/<entry>`. */
+function listItem(dir: string, index: number, subPath: boolean): Promise<string> {
+  return onlyEntry(subPath ? dir : path.join(dir, String(index)), `sliced artifact: item ${index}`);
 }
 
 /** Runs the items of one slice (a group of indices), `poolSize` at a time, and stacks the outputs. */

@@ -218,7 +218,7 @@ export abstract class Template<I extends Signature = Signature, O extends Signat
     if (compiler?.takesKey?.(this)) params.push({ name: KEY_PARAMETER, default: "" });
     for (const [name, spec] of parameters) {
       if (spec.big) {
-        arts.push(artifactDecl(name, pathOf("artifacts", name), spec.optional, undefined, spec.description));
+        arts.push(artifactDecl(name, pathOf("artifacts", name), spec.optional));
         continue;
       }
       const p: Parameter = { name };
@@ -229,7 +229,7 @@ export abstract class Template<I extends Signature = Signature, O extends Signat
       if (spec.description) p.description = spec.description;
       params.push(p);
     }
-    for (const [name, spec] of artifacts) arts.push(artifactDecl(name, pathOf("artifacts", name), spec.optional, undefined, spec.description));
+    for (const [name, spec] of artifacts) arts.push(artifactDecl(name, pathOf("artifacts", name), spec.optional));
     return compact({ parameters: params.length ? params : undefined, artifacts: arts.length ? arts : undefined });
   }
 
@@ -292,12 +292,11 @@ function enumOf(spec: ParamSpec): string[] | undefined {
 }
 
 /** An artifact declaration. */
-export function artifactDecl(name: string, path: string | undefined, optional: boolean, archive?: "tar" | "none", description?: string): Artifact {
+export function artifactDecl(name: string, path: string | undefined, optional: boolean, archive?: "tar" | "none"): Artifact {
   const a: Artifact = { name };
   if (path !== undefined) a.path = path;
   if (optional) a.optional = true;
   if (archive === "none") a.archive = { none: {} };
-  void description;
   return a;
 }
 

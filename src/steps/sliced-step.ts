@@ -5,7 +5,7 @@
  */
 import { ValidationError } from "../errors.ts";
 import { type ArtifactHandle, ItemRef, type RefProducer } from "../expr/refs.ts";
-import { Call, Expr, Literal, type Operand, type RenderContext, toExpr } from "../expr/tree.ts";
+import { Call, Expr, type Operand, type RenderContext, toExpr } from "../expr/tree.ts";
 import { OPTemplate } from "../op/op-template.ts";
 import type { Template } from "../op/template.ts";
 import type { ArtifactKeys, ArtifactSpec, ParamKeys, ParamSpec, Signature, SpecValue } from "../op/signature.ts";
@@ -80,7 +80,7 @@ export function sliceCall<I extends Signature, O extends Signature>(
   else throw new ValidationError(`${where}: only artifacts are sliced; give count (the number of items)`);
   const g = options.groupSize ?? 1;
   const withParam =
-    g === 1 ? new Call<number[]>("sprig.until", [new Call<number>("int", [length as Expr<unknown>], "integer")], "json") : groupsOf(length, g);
+    g === 1 ? new Call<number[]>("sprig.until", [new Call<number>("int", [length as Expr<unknown>], "integer")], "json") : new GroupIndices(length, g);
   const item = new ItemRef<unknown>();
   const parameters: Record<string, unknown> = { ...given, [SLICE_INDICES_PARAMETER]: item };
   for (const p of params) parameters[p] = sources[p];
@@ -154,21 +154,18 @@ function sliceList(value: unknown): Expr<unknown> {
   return e.kind === "json" ? e : new Call<unknown[]>("fromJSON", [e as Expr<unknown>], "json");
 }
 
-/** `[[0..g-1], [g..2g-1], …]` for `length` items in groups of `g`, as an expression. */
-function groupsOf(length: Expr<number>, g: number): Expr<number[][]> {
-  return new GroupIndices(length, g);
-}
-
-class GroupIndices extends Call<number[][]> {
+/** `[[0..g-1], [g..2g-1], …]`: the item indices of `length` items in groups of `g`. */
+class GroupIndices extends Expr<number[][]> {
+  readonly kind = "json" as const;
   constructor(
     readonly length: Expr<number>,
     readonly g: number,
   ) {
-    super("groups", [], "json");
+    super();
   }
-  override renderExpr(ctx: Parameters<Call<number[][]>["renderExpr"]>[0]): string {
+  renderExpr(ctx: RenderContext): string {
     const n = `int(${this.length.renderExpr(ctx)})`;
-    const g = new Literal(this.g).renderExpr();
+    const g = this.g;
     return `map(sprig.until((${n} + ${g} - 1) / ${g}), sprig.untilStep(# * ${g}, sprig.min(# * ${g} + ${g}, ${n}), 1))`;
   }
 }

@@ -471,9 +471,3 @@ function isArtifactSource(v: unknown): v is ArtifactSource {
   return typeof v === "object" && v !== null && typeof (v as ArtifactSource).toArgoArtifact === "function";
 }
 
-/** Whether an operand is an expression (not a literal). */
-export function isExpr(value: unknown): value is Expr<unknown> {
-  return value instanceof Expr;
-}
-
-export { toExpr };

@@ -216,4 +216,3 @@ export class Steps<I extends Signature = {}, O extends Signature = {}> extends G
   }
 }
 
-export { toExpr, type RefArtifactShape };

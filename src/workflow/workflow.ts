@@ -308,4 +308,3 @@ export class Workflow<I extends Signature = Signature> {
   }
 }
 
-export type { StepOptions };
