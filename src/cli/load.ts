@@ -23,6 +23,8 @@ export interface CompilableWorkflow {
   localBindings?(): LocalBindings;
   /** Local files passed as input artifacts. */
   localArtifacts?(): readonly UploadableArtifact[];
+  /** All three from one compile (preferred when present). */
+  prepare?(): { manifest: ArgoWorkflow; bindings: LocalBindings; localArtifacts: readonly UploadableArtifact[] };
 }
 
 /** What a command loaded: the manifest, plus in-process bindings when it came from code. */
@@ -71,6 +73,7 @@ export async function loadWorkflow(file: string): Promise<LoadedWorkflow> {
       `${file}: the module must export a workflow as "default" or "workflow" (an object with compile(), or a function returning one)`,
     );
   }
+  if (exported.prepare) return { ...exported.prepare(), source: abs };
   return {
     manifest: exported.compile(),
     bindings: exported.localBindings?.() ?? new Map(),

@@ -245,9 +245,19 @@ export class Workflow<I extends Signature = Signature> {
     return runWorkflow(manifest, { ...options, bindings, storage });
   }
 
+  /**
+   * Everything a runner needs, from one compile: the manifest, the in-process bindings and the
+   * local input artifacts to upload first (what `compile()`, `localBindings()` and
+   * `localArtifacts()` give one by one).
+   */
+  prepare(options?: CompileOptions): { manifest: ArgoWorkflow; bindings: LocalBindings; localArtifacts: LocalArtifact[] } {
+    const { manifest, bindings, sources } = this.compileAll(options);
+    return { manifest, bindings, localArtifacts: [...sources].filter((s): s is LocalArtifact => s instanceof LocalArtifact) };
+  }
+
   /** Artifact sources of local files this workflow passes (uploaded by `run` and `submit`). */
   localArtifacts(): LocalArtifact[] {
-    return [...this.compileAll({ warn: () => {} }).sources].filter((s): s is LocalArtifact => s instanceof LocalArtifact);
+    return this.prepare({ warn: () => {} }).localArtifacts;
   }
 
   /**
