@@ -80,12 +80,7 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-beforeEach(() => {
-  server.deny = [];
-  server.crdInstalled = true;
-  server.argoServerDown = false;
-  server.token = TOKEN;
-});
+beforeEach(() => server.reset(TOKEN));
 
 function backends(): [string, () => ArgoClient][] {
   return [

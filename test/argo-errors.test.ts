@@ -56,12 +56,7 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-beforeEach(() => {
-  server.deny = [];
-  server.crdInstalled = true;
-  server.argoServerDown = false;
-  server.token = TOKEN;
-});
+beforeEach(() => server.reset(TOKEN));
 
 const kube = (): ArgoClient => createArgoClient({ kubeconfig, env: {} });
 const argo = (token = TOKEN): ArgoClient => createArgoClient({ argoServer: server.url, token, namespace: "argo", env: {} });

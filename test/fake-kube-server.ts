@@ -181,6 +181,14 @@ export class FakeKubeServer {
   #rv = 1000;
   token: string | undefined;
 
+  /** Back to a healthy server accepting `token`: no RBAC denials, CRD installed, Argo Server up. */
+  reset(token: string | undefined): void {
+    this.deny = [];
+    this.crdInstalled = true;
+    this.argoServerDown = false;
+    this.token = token;
+  }
+
   private constructor(options: FakeKubeServerOptions) {
     this.token = options.token;
     this.#server = http.createServer((req, res) => void this.#handle(req, res));
