@@ -148,7 +148,11 @@ describe("S3StorageClient against s3rver", () => {
 });
 
 describe("S3StorageClient when the server dies mid-transfer", () => {
-  it("gives a StorageError and leaves no object at the key when an upload is cut", async () => {
+  /**
+   * Uploads an 11 MB file in 5 MiB parts to `key`, stopping the server when part 2 arrives, then
+   * restarts it on the same data and hands back a client on it for the checks.
+   */
+  async function cutMidUpload(key: string, extra: { copyLimit?: number } = {}) {
     const server = await startS3Server({ buckets: ["opflow-test"] });
     const directory = server.directory;
     const storage = new S3StorageClient({
@@ -157,56 +161,45 @@ describe("S3StorageClient when the server dies mid-transfer", () => {
       accessKey: server.clientOptions.accessKey,
       secretKey: server.clientOptions.secretKey,
       partSize: 5 * MiB,
+      ...extra,
       retry: { attempts: 2, baseDelayMs: 20 },
     });
-    const file = path.join(work, "cut.bin");
+    const file = path.join(work, `${key.replace(/\W/g, "-")}.bin`);
     await writeFile(file, randomBytes(11 * 1000 * 1000));
     let stopping: Promise<void> | undefined;
     server.onRequest((r) => {
       if (r.method === "PUT" && r.url.includes("partNumber=2")) stopping ??= server.stop({ keepData: true });
     });
-    const err = await storage.upload(file, "cut/data.bin").catch((e: unknown) => e);
+    const err = await storage.upload(file, key).catch((e: unknown) => e);
     await stopping;
-    expect(err).toBeInstanceOf(StorageError);
-    expect((err as Error).message).toContain(`opflow-test/cut/data.bin`);
-    // Restart on the same data: nothing is visible at the key.
     const again = await startS3Server({ buckets: ["opflow-test"], directory, port: server.port });
+    const done = async (): Promise<void> => {
+      await again.stop();
+      await rm(directory, { recursive: true, force: true });
+    };
+    return { err, storage, done };
+  }
+
+  it("gives a StorageError and leaves no object at the key when an upload is cut", async () => {
+    const { err, storage, done } = await cutMidUpload("cut/data.bin");
     try {
+      expect(err).toBeInstanceOf(StorageError);
+      expect((err as Error).message).toContain(`opflow-test/cut/data.bin`);
+      // Restarted on the same data: nothing is visible at the key.
       expect(await storage.exists("cut/data.bin")).toBe(false);
       expect(await storage.list("cut/")).toEqual([]);
     } finally {
-      await again.stop();
-      await rm(directory, { recursive: true, force: true });
+      await done();
     }
   });
 
   it("leaves no object when a direct (over the copy limit) multipart upload is cut", async () => {
-    const server = await startS3Server({ buckets: ["opflow-test"] });
-    const directory = server.directory;
-    const storage = new S3StorageClient({
-      endpoint: server.endpoint,
-      bucket: "opflow-test",
-      accessKey: server.clientOptions.accessKey,
-      secretKey: server.clientOptions.secretKey,
-      partSize: 5 * MiB,
-      copyLimit: 0,
-      retry: { attempts: 2, baseDelayMs: 20 },
-    });
-    const file = path.join(work, "cut-direct.bin");
-    await writeFile(file, randomBytes(11 * 1000 * 1000));
-    let stopping: Promise<void> | undefined;
-    server.onRequest((r) => {
-      if (r.method === "PUT" && r.url.includes("partNumber=2")) stopping ??= server.stop({ keepData: true });
-    });
-    const err = await storage.upload(file, "cut-direct/data.bin").catch((e: unknown) => e);
-    await stopping;
-    expect(err).toBeInstanceOf(StorageError);
-    const again = await startS3Server({ buckets: ["opflow-test"], directory, port: server.port });
+    const { err, storage, done } = await cutMidUpload("cut-direct/data.bin", { copyLimit: 0 });
     try {
+      expect(err).toBeInstanceOf(StorageError);
       expect(await storage.exists("cut-direct/data.bin")).toBe(false);
     } finally {
-      await again.stop();
-      await rm(directory, { recursive: true, force: true });
+      await done();
     }
   });
 
