@@ -53,6 +53,11 @@ export interface PodContext {
   /** Shared volume folders of the workflow. */
   readonly volumesDir: string;
   readonly workflowVolumes: readonly Record<string, unknown>[];
+  /**
+   * The environment step processes start from (before the template's `env`).
+   * @default {@link processEnvironment} now
+   */
+  readonly environment?: Readonly<Record<string, string>>;
   /** Aborted when the engine stops. */
   readonly signal: AbortSignal;
   /** Called when the step reports progress (`N/M`). */
@@ -74,6 +79,19 @@ export interface PodResult {
 }
 
 type Mode = "namespace" | "fallback" | "binding";
+
+/**
+ * The environment step processes start from: this process's, with `/usr/games` on `PATH`
+ * (where Debian puts `cowsay`, the stand-in for the upstream examples' whalesay image). An
+ * engine reads it once per run: `process.env` is slow to copy, and a step's environment should
+ * not depend on what the engine's process changed while it ran.
+ */
+export function processEnvironment(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  if (!(env["PATH"] ?? "").split(":").includes("/usr/games")) env["PATH"] = `${env["PATH"] ?? "/usr/bin:/bin"}:/usr/games`;
+  return env;
+}
 
 const MAPPED = /(^|[^\w.-])\/(tmp|mnt)(\/|\b)/;
 
@@ -240,9 +258,7 @@ export async function runPod(ctx: PodContext): Promise<PodResult> {
       if (argv.length === 0) {
         throw new EngineError(`${where}: container has no command; the local engine ignores images, so it needs command (or args) to know what to run`);
       }
-      const env: Record<string, string> = {};
-      for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-      if (!(env["PATH"] ?? "").split(":").includes("/usr/games")) env["PATH"] = `${env["PATH"] ?? "/usr/bin:/bin"}:/usr/games`;
+      const env: Record<string, string> = { ...(ctx.environment ?? processEnvironment()) };
       for (const e of container.env ?? []) {
         if (e.valueFrom) throw new EngineError(`${where}: env "${e.name}": valueFrom (secrets, config maps, field refs) is not supported by the local engine`);
         env[e.name] = e.value ?? "";
@@ -281,14 +297,17 @@ export async function runPod(ctx: PodContext): Promise<PodResult> {
       } finally {
         clearInterval(poll);
       }
-      let finalProgress = "";
-      try {
-        finalProgress = readFileSync(progressFile, "utf8");
-      } catch {
-        /* no progress reported */
+      // Most steps report no progress: look before reading (a failed read costs an exception).
+      if (statSync(progressFile, { throwIfNoEntry: false })) {
+        let text = "";
+        try {
+          text = readText(progressFile);
+        } catch {
+          /* gone again: no progress to report */
+        }
+        const p = parseProgress(text);
+        if (p) ctx.onProgress(p);
       }
-      const p = parseProgress(finalProgress);
-      if (p) ctx.onProgress(p);
     }
 
     // Phase, as the pod would end.

@@ -7,7 +7,7 @@ import type { Workflow, WorkflowStatus } from "../argo/model.ts";
 import type { LocalBindings } from "../contract.ts";
 import fs from "node:fs/promises";
 import { EngineError } from "../errors.ts";
-import { killProcessGroup, namespacesAvailable } from "../executors/local-process.ts";
+import { killProcessGroup, namespacesAvailable, warmUpLauncher } from "../executors/local-process.ts";
 import { LocalStorageClient } from "../storage/local.ts";
 import type { StorageClient } from "../storage/client.ts";
 import { ArtifactIO } from "./artifact-io.ts";
@@ -142,6 +142,9 @@ export async function runWorkflow(manifest: Workflow, options: RunOptions = {}):
   const running: Workflow = { ...manifest, metadata: { ...manifest.metadata, name } };
   delete running.metadata.generateName;
   delete running.status;
+  const bindings = options.bindings ?? new Map();
+  // Templates that run as processes: the launcher starts while the tree is prepared.
+  if ((running.spec.templates ?? []).some((t) => (t.container || t.script) && !bindings.has(t.name))) void warmUpLauncher();
   const tree = new StateTree(workdir, name);
   const previous = await tree.load();
   // Steps a killed engine left running are ended before they run again.
@@ -190,7 +193,7 @@ export async function runWorkflow(manifest: Workflow, options: RunOptions = {}):
     manifest: running,
     tree,
     artifactIO,
-    bindings: options.bindings ?? new Map(),
+    bindings,
     previous,
     reuse,
     parameters: options.parameters ?? {},

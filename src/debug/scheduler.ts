@@ -32,7 +32,7 @@ import type { ArtifactIO, ArtifactRef } from "./artifact-io.ts";
 import { formatDuration, parseDuration } from "./duration.ts";
 import { nodeId } from "./node-id.ts";
 import { assertTransition, isFailedOrError, isFulfilled } from "./node-state.ts";
-import { runPod } from "./pod.ts";
+import { processEnvironment, runPod } from "./pod.ts";
 import { aggregateProgress } from "./progress.ts";
 import { decideRetry, type Attempt } from "./retry.ts";
 import { itemVars, loopChildName, Scope, substituteStrict, type Vars } from "./scope.ts";
@@ -203,6 +203,8 @@ export class Scheduler {
   private readonly templates = new Map<string, Template>();
   private readonly globals: Vars = {};
   private readonly globalArtifacts = new Map<string, ArtifactRef>();
+  /** The environment step processes start from, read once per run. */
+  private readonly environment = processEnvironment();
   private readonly nodeArtifacts = new Map<string, ReadonlyMap<string, ArtifactRef>>();
   private abort = Scheduler.controller();
   private readonly leafSlots: Semaphore | undefined;
@@ -764,6 +766,7 @@ export class Scheduler {
         artifactIO: this.cfg.artifactIO,
         directIO: direct,
         namespaces: this.cfg.namespaces,
+        environment: this.environment,
         volumesDir: path.join(this.cfg.tree.dir, ".volumes"),
         workflowVolumes: [...(spec.volumes ?? []), ...(spec.volumeClaimTemplates ?? []).map((v) => ({ name: (v["metadata"] as { name?: string } | undefined)?.name }))],
         signal: this.abort.signal,

@@ -15,9 +15,9 @@
  *   (`OPFLOW_ROOT`, tags such as `{{inputs.artifacts.a.path}}`); literal absolute paths in a
  *   script are then shared by all steps.
  */
-import { spawn, spawnSync } from "node:child_process";
-import fs from "node:fs";
-import os from "node:os";
+import { fork, spawnSync, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { LAUNCHER_MARK, startChild, type ChildSpec, type LauncherReply, type LauncherRequest } from "./process-launcher.mjs";
 
 /** A directory bind-mounted on `target` inside the step's private mount namespace. */
 export interface Mount {
@@ -65,9 +65,6 @@ export interface ProcessResult {
   readonly startError?: string;
 }
 
-const MAX_CAPTURE = 16 * 1024 * 1024;
-const SIGNALS = os.constants.signals as Record<string, number>;
-
 let namespaces: boolean | undefined;
 
 /**
@@ -104,7 +101,10 @@ export function killProcessGroup(pgid: number): boolean {
 }
 
 /**
- * Runs one process to completion.
+ * Runs one process to its end. Processes are started by the launcher (a small helper process
+ * shared by every engine of this process, see `process-launcher.mjs`), so that the engine
+ * neither pays for forking its own large heap nor blocks while each child starts; where the
+ * launcher cannot run, or with `OPFLOW_LAUNCHER=inline`, from this process.
  *
  * @example
  * const r = await runProcess({ argv: ["sh", "-c", "echo hi"], cwd: dir, env: { PATH: process.env.PATH ?? "" }, logFile: `${dir}/log.txt` });
@@ -112,110 +112,182 @@ export function killProcessGroup(pgid: number): boolean {
  * r.stdout;   // "hi\n"
  */
 export function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
-  return new Promise((resolve) => {
-    let argv = [...spec.argv];
-    let env: Record<string, string> = { ...spec.env };
-    let cwd = spec.cwd;
-    if (spec.mounts && spec.mounts.length > 0) {
-      const ordered = [...spec.mounts].sort((a, b) => b.target.length - a.target.length);
-      // Mount /tmp last: sources may live under it.
-      ordered.sort((a, b) => Number(a.target === "/tmp") - Number(b.target === "/tmp"));
-      const pairs = ordered.flatMap((m) => [m.source, m.target]);
-      argv = ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", MOUNT_SCRIPT, "sh", ...pairs, "--", ...argv];
-      env = { ...env, OPFLOW_CWD: spec.cwd };
-      cwd = "/";
-    }
-    // The log file is created with the first output (a quiet step costs no file).
-    let log: number | undefined;
-    const writeLog = (data: string | Buffer): void => {
-      log ??= fs.openSync(spec.logFile, "a");
-      if (typeof data === "string") fs.writeSync(log, data);
-      else fs.writeSync(log, data);
-    };
-    let stdout = "";
-    let stdoutBytes = 0;
-    let timedOut = false;
-    let aborted = false;
-    let settled = false;
-    let killTimer: NodeJS.Timeout | undefined;
-    let deadline: NodeJS.Timeout | undefined;
+  const launch = launcher();
+  return launch ? launch.run(spec) : runProcessHere(spec);
+}
 
-    const child = spawn(argv[0] as string, argv.slice(1), {
-      cwd,
-      env,
-      detached: true,
-      stdio: [spec.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
-    });
-
-    if (child.pid !== undefined) spec.onSpawn?.(child.pid);
-    const killGroup = (sig: NodeJS.Signals): void => {
-      if (child.pid === undefined) return;
-      try {
-        process.kill(-child.pid, sig);
-      } catch {
-        /* already gone */
-      }
-    };
-    const terminate = (): void => {
-      killGroup("SIGTERM");
-      killTimer = setTimeout(() => killGroup("SIGKILL"), spec.graceMs ?? 2000);
-      killTimer.unref();
-    };
-    const onAbort = (): void => {
-      aborted = true;
-      terminate();
-    };
-
-    const finish = (result: ProcessResult): void => {
-      if (settled) return;
-      settled = true;
-      if (deadline) clearTimeout(deadline);
-      if (killTimer) clearTimeout(killTimer);
-      spec.signal?.removeEventListener("abort", onAbort);
-      // Whatever the main process left behind in its group goes too (Argo kills the pod).
-      if (result.timedOut || result.aborted) killGroup("SIGKILL");
-      if (log === undefined) resolve(result);
-      else fs.close(log, () => resolve(result));
-    };
-
-    child.stdout?.on("data", (chunk: Buffer) => {
-      writeLog(chunk);
-      if (stdoutBytes < MAX_CAPTURE) {
-        stdout += chunk.toString("utf8");
-        stdoutBytes += chunk.length;
-      }
-    });
-    child.stderr?.on("data", (chunk: Buffer) => {
-      writeLog(chunk);
-    });
-    if (spec.stdin !== undefined && child.stdin) {
-      child.stdin.on("error", () => undefined);
-      child.stdin.end(spec.stdin);
-    }
-    child.on("error", (err) => {
-      const message = `could not start ${JSON.stringify(spec.argv[0])}: ${err.message}`;
-      writeLog(`${message}\n`);
-      finish({ exitCode: 127, stdout, timedOut, aborted, startError: message });
-    });
-    const onEnd = (code: number | null, signal: NodeJS.Signals | null): void => {
-      const exitCode = code ?? (signal ? 128 + (SIGNALS[signal] ?? 0) : 1);
-      finish({ exitCode, stdout, timedOut, aborted });
-    };
-    child.on("close", onEnd);
-    // A background grandchild may hold stdout open: the step ends with its main process.
-    child.on("exit", (code, signal) => {
-      setTimeout(() => onEnd(code, signal), 200).unref();
-    });
-
-    if (spec.timeoutMs !== undefined && Number.isFinite(spec.timeoutMs)) {
-      deadline = setTimeout(() => {
-        timedOut = true;
-        terminate();
-      }, Math.max(0, spec.timeoutMs));
-    }
-    if (spec.signal) {
-      if (spec.signal.aborted) onAbort();
-      else spec.signal.addEventListener("abort", onAbort, { once: true });
-    }
+/** {@link runProcess} started from this process (no launcher). */
+export function runProcessHere(spec: ProcessSpec): Promise<ProcessResult> {
+  const run = startChild(childSpec(spec), (pid) => spec.onSpawn?.(pid));
+  const onAbort = (): void => run.abort();
+  if (spec.signal?.aborted) onAbort();
+  else spec.signal?.addEventListener("abort", onAbort, { once: true });
+  return run.done.then((result) => {
+    spec.signal?.removeEventListener("abort", onAbort);
+    return result;
   });
+}
+
+/**
+ * Starts the launcher now rather than with the first process (an engine about to run process
+ * steps overlaps its start with its own preparations). Resolves true once the launcher takes
+ * processes, false when there is none (processes then start from this process).
+ */
+export function warmUpLauncher(): Promise<boolean> {
+  return launcher()?.up ?? Promise.resolve(false);
+}
+
+/** The command line, directory and environment the process starts with (mounts applied). */
+function childSpec(spec: ProcessSpec): ChildSpec {
+  let argv = [...spec.argv];
+  let env: Record<string, string> = { ...spec.env };
+  let cwd = spec.cwd;
+  if (spec.mounts && spec.mounts.length > 0) {
+    const ordered = [...spec.mounts].sort((a, b) => b.target.length - a.target.length);
+    // Mount /tmp last: sources may live under it.
+    ordered.sort((a, b) => Number(a.target === "/tmp") - Number(b.target === "/tmp"));
+    const pairs = ordered.flatMap((m) => [m.source, m.target]);
+    argv = ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", MOUNT_SCRIPT, "sh", ...pairs, "--", ...argv];
+    env = { ...env, OPFLOW_CWD: spec.cwd };
+    cwd = "/";
+  }
+  return {
+    argv,
+    cwd,
+    env,
+    logFile: spec.logFile,
+    ...(spec.stdin !== undefined ? { stdin: spec.stdin } : {}),
+    ...(spec.timeoutMs !== undefined ? { timeoutMs: spec.timeoutMs } : {}),
+    ...(spec.graceMs !== undefined ? { graceMs: spec.graceMs } : {}),
+  };
+}
+
+/** A process the launcher was asked to run. */
+interface Request {
+  readonly spec: ProcessSpec;
+  readonly resolve: (r: ProcessResult) => void;
+  readonly onAbort: () => void;
+  /** The process group the launcher reported (once started). */
+  pid?: number;
+}
+
+/** The engine's side of the launcher. It holds this process open only while a step runs. */
+class Launcher {
+  private readonly requests = new Map<number, Request>();
+  private nextId = 0;
+  private ready = false;
+  private dead = false;
+  private markUp: (up: boolean) => void = () => undefined;
+  /** Settles true when the launcher takes processes, false when it died first. */
+  readonly up = new Promise<boolean>((resolve) => (this.markUp = resolve));
+
+  constructor(private readonly helper: ChildProcess) {
+    // Held open while it starts (a moment), so that whoever waits for it is not left hanging.
+    helper.on("message", (msg: LauncherReply) => this.receive(msg));
+    helper.on("error", (err) => this.died(err.message));
+    helper.on("exit", (code, signal) => this.died(signal ? `killed by ${signal}` : `exit code ${code}`));
+  }
+
+  run(spec: ProcessSpec): Promise<ProcessResult> {
+    // Until the launcher is up (a node process takes a moment to start), steps start from here.
+    if (this.dead || !this.ready) return runProcessHere(spec);
+    return new Promise((resolve) => {
+      const id = this.nextId++;
+      const onAbort = (): void => this.post({ type: "abort", id });
+      if (this.requests.size === 0) this.busy();
+      this.requests.set(id, { spec, resolve, onAbort });
+      this.post({ type: "start", id, spec: childSpec(spec) });
+      if (spec.signal?.aborted) onAbort();
+      else spec.signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  /**
+   * The launcher is gone (it could not start, or something killed it): later processes start
+   * from this process; one it had not started yet starts here; one it was following is killed
+   * with its group and reported as an error of its step, since nobody can tell any more how it
+   * would have ended.
+   */
+  private died(why: string): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.markUp(false);
+    if (current === this) current = null;
+    for (const [id, r] of this.requests) {
+      if (r.pid !== undefined) {
+        killProcessGroup(r.pid);
+        const message = `the process launcher stopped (${why}) while this step's process ran; the process was killed`;
+        this.settle(id, r, { exitCode: 1, stdout: "", timedOut: false, aborted: false, startError: message });
+      } else {
+        this.requests.delete(id);
+        r.spec.signal?.removeEventListener("abort", r.onAbort);
+        void runProcessHere(r.spec).then(r.resolve);
+      }
+    }
+    this.idle();
+  }
+
+  private post(msg: LauncherRequest): void {
+    if (this.dead || !this.helper.connected) return;
+    this.helper.send(msg, (err) => {
+      if (err) this.died(err.message);
+    });
+  }
+
+  private receive(msg: LauncherReply): void {
+    if (msg.type === "ready") {
+      this.ready = true;
+      if (this.requests.size === 0) this.idle();
+      this.markUp(true);
+      return;
+    }
+    const r = this.requests.get(msg.id);
+    if (!r) return;
+    if (msg.type === "spawned") {
+      r.pid = msg.pid;
+      r.spec.onSpawn?.(msg.pid);
+    } else {
+      this.settle(msg.id, r, msg.result);
+    }
+  }
+
+  private settle(id: number, r: Request, result: ProcessResult): void {
+    this.requests.delete(id);
+    r.spec.signal?.removeEventListener("abort", r.onAbort);
+    if (this.requests.size === 0) this.idle();
+    r.resolve(result);
+  }
+
+  private idle(): void {
+    this.helper.unref();
+    this.helper.channel?.unref();
+  }
+
+  private busy(): void {
+    this.helper.ref();
+    this.helper.channel?.ref();
+  }
+}
+
+/**
+ * The launcher of this process, shared by every engine in it like a thread pool (it holds no
+ * workflow's state). undefined: not started yet; null: none (disabled, or it died).
+ */
+let current: Launcher | null | undefined;
+
+function launcher(): Launcher | null {
+  if (current === undefined) {
+    if (process.env["OPFLOW_LAUNCHER"] === "inline") {
+      current = null;
+    } else {
+      try {
+        const program = fileURLToPath(new URL("./process-launcher.mjs", import.meta.url));
+        // No inherited exec arguments: the launcher is plain JavaScript and needs no loader.
+        current = new Launcher(fork(program, [LAUNCHER_MARK], { execArgv: [], stdio: ["ignore", "inherit", "inherit", "ipc"] }));
+      } catch {
+        current = null;
+      }
+    }
+  }
+  return current;
 }

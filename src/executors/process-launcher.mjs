@@ -1,0 +1,219 @@
+// @ts-check
+/**
+ * Starting and following the local engine's step processes.
+ *
+ * {@link startChild} starts one process in its own process group, sends its stdout and stderr to
+ * the log file, captures stdout, and kills the whole group on a deadline or an abort.
+ *
+ * Run as a program (`node process-launcher.mjs opflow-process-launcher`, forked with an IPC
+ * channel by `local-process.ts`) this module is the **launcher**: a small process that starts
+ * the engine's step processes on request and reports their pids and ends. Node forks the whole
+ * calling process to start a child; forking the engine — a large heap that keeps changing while
+ * the child has not yet exec'd — costs it copy-on-write faults on every page it touches next,
+ * and blocks its thread meanwhile. The launcher is small and mostly idle, so starting processes
+ * there is cheap, and the engine's own thread stays free for the steps' bookkeeping.
+ *
+ * The launcher follows the engine: it ignores the terminal's signals (Ctrl-C reaches the whole
+ * foreground process group; the engine decides what to stop and tells the launcher), and when
+ * the engine goes away (its end of the channel closes, even after SIGKILL) it ends every step
+ * process it started and exits.
+ *
+ * Plain JavaScript because it runs without the TypeScript loader; `// @ts-check` and the JSDoc
+ * types keep it checked by `tsc`.
+ */
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+
+/**
+ * What starting one process needs (the serialisable part of a `ProcessSpec`).
+ * @typedef {object} ChildSpec
+ * @property {string[]} argv argv; `argv[0]` is looked up on the `PATH` of `env`.
+ * @property {string} cwd Working directory.
+ * @property {Record<string, string>} env The complete environment.
+ * @property {string} logFile Receives stdout and stderr (appended; created with the first output).
+ * @property {string} [stdin] Written on stdin; stdin is closed when absent.
+ * @property {number} [timeoutMs] Kills the group after this long.
+ * @property {number} [graceMs] Time between SIGTERM and SIGKILL (2000 ms when absent).
+ */
+
+/**
+ * How a process ended (the shape of `ProcessResult`).
+ * @typedef {object} ChildResult
+ * @property {number} exitCode Exit code; 128 + n when killed by signal n.
+ * @property {string} stdout Captured stdout (the first 16 MiB).
+ * @property {boolean} timedOut Killed because `timeoutMs` passed.
+ * @property {boolean} aborted Killed because it was aborted.
+ * @property {string} [startError] Set when the process could not be started.
+ */
+
+/**
+ * A started process.
+ * @typedef {object} RunningChild
+ * @property {Promise<ChildResult>} done Settles once the process ended and its log is closed.
+ * @property {() => void} abort Ends the process group: SIGTERM, then SIGKILL after the grace period.
+ */
+
+/**
+ * A request to the launcher.
+ * @typedef {{ type: "start", id: number, spec: ChildSpec } | { type: "abort", id: number }} LauncherRequest
+ */
+/**
+ * A report of the launcher.
+ * @typedef {{ type: "ready" } | { type: "spawned", id: number, pid: number } | { type: "done", id: number, result: ChildResult }} LauncherReply
+ */
+
+const MAX_CAPTURE = 16 * 1024 * 1024;
+const SIGNALS = /** @type {Record<string, number>} */ (os.constants.signals);
+
+/** The argument that makes this module serve as the launcher. */
+export const LAUNCHER_MARK = "opflow-process-launcher";
+
+/**
+ * Starts one process.
+ * @param {ChildSpec} spec
+ * @param {(pid: number) => void} onSpawn Called with the pid (also the process group id).
+ * @returns {RunningChild}
+ */
+export function startChild(spec, onSpawn) {
+  /** @type {(r: ChildResult) => void} */
+  let resolve = () => undefined;
+  /** @type {Promise<ChildResult>} */
+  const done = new Promise((r) => (resolve = r));
+
+  /** @type {number | undefined} */
+  let log;
+  /** @param {string | Buffer} data */
+  const writeLog = (data) => {
+    log ??= fs.openSync(spec.logFile, "a");
+    if (typeof data === "string") fs.writeSync(log, data);
+    else fs.writeSync(log, data);
+  };
+  let stdout = "";
+  let stdoutBytes = 0;
+  let timedOut = false;
+  let aborted = false;
+  let settled = false;
+  /** @type {NodeJS.Timeout | undefined} */
+  let killTimer;
+  /** @type {NodeJS.Timeout | undefined} */
+  let deadline;
+
+  const [command = "", ...args] = spec.argv;
+  const child = spawn(command, args, {
+    cwd: spec.cwd,
+    env: spec.env,
+    detached: true,
+    stdio: [spec.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+  });
+  if (child.pid !== undefined) onSpawn(child.pid);
+
+  /** @param {NodeJS.Signals} sig */
+  const killGroup = (sig) => {
+    if (child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, sig);
+    } catch {
+      /* already gone */
+    }
+  };
+  const terminate = () => {
+    if (killTimer) return;
+    killGroup("SIGTERM");
+    killTimer = setTimeout(() => killGroup("SIGKILL"), spec.graceMs ?? 2000);
+    killTimer.unref();
+  };
+
+  /** @param {ChildResult} result */
+  const finish = (result) => {
+    if (settled) return;
+    settled = true;
+    if (deadline) clearTimeout(deadline);
+    if (killTimer) clearTimeout(killTimer);
+    // Whatever the main process left behind in its group goes too (Argo kills the pod).
+    if (result.timedOut || result.aborted) killGroup("SIGKILL");
+    if (log !== undefined) fs.closeSync(log);
+    resolve(result);
+  };
+
+  child.stdout?.on("data", (/** @type {Buffer} */ chunk) => {
+    writeLog(chunk);
+    if (stdoutBytes < MAX_CAPTURE) {
+      stdout += chunk.toString("utf8");
+      stdoutBytes += chunk.length;
+    }
+  });
+  child.stderr?.on("data", (/** @type {Buffer} */ chunk) => writeLog(chunk));
+  if (spec.stdin !== undefined && child.stdin) {
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(spec.stdin);
+  }
+  child.on("error", (err) => {
+    const message = `could not start ${JSON.stringify(command)}: ${err.message}`;
+    writeLog(`${message}\n`);
+    finish({ exitCode: 127, stdout, timedOut, aborted, startError: message });
+  });
+  /**
+   * @param {number | null} code
+   * @param {NodeJS.Signals | null} signal
+   */
+  const onEnd = (code, signal) => {
+    const exitCode = code ?? (signal ? 128 + (SIGNALS[signal] ?? 0) : 1);
+    finish({ exitCode, stdout, timedOut, aborted });
+  };
+  child.on("close", onEnd);
+  // A background grandchild may hold stdout open: the step ends with its main process.
+  child.on("exit", (code, signal) => {
+    setTimeout(() => onEnd(code, signal), 200).unref();
+  });
+
+  if (spec.timeoutMs !== undefined && Number.isFinite(spec.timeoutMs)) {
+    deadline = setTimeout(() => {
+      timedOut = true;
+      terminate();
+    }, Math.max(0, spec.timeoutMs));
+  }
+
+  return {
+    done,
+    abort: () => {
+      if (settled) return;
+      aborted = true;
+      terminate();
+    },
+  };
+}
+
+/** The launcher's main loop (see the module's description). */
+function serve() {
+  /** @type {Map<number, RunningChild>} */
+  const running = new Map();
+  /** @param {LauncherReply} reply */
+  const report = (reply) => {
+    if (process.connected) process.send?.(reply);
+  };
+  for (const sig of /** @type {const} */ (["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"])) process.on(sig, () => undefined);
+  process.on("message", (/** @type {LauncherRequest} */ msg) => {
+    if (msg.type === "abort") {
+      running.get(msg.id)?.abort();
+      return;
+    }
+    const id = msg.id;
+    const run = startChild(msg.spec, (pid) => report({ type: "spawned", id, pid }));
+    running.set(id, run);
+    void run.done.then((result) => {
+      running.delete(id);
+      report({ type: "done", id, result });
+    });
+  });
+  process.on("disconnect", () => {
+    const ends = [...running.values()].map((run) => {
+      run.abort();
+      return run.done;
+    });
+    void Promise.all(ends).then(() => process.exit(0));
+  });
+  report({ type: "ready" });
+}
+
+if (process.send && process.argv[2] === LAUNCHER_MARK) serve();
