@@ -183,12 +183,31 @@ describe("LocalArgoClient control", () => {
     expect(Date.now() - started).toBeLessThan(15_000);
     const wf2 = await handle.get();
     expect(wf2.status?.phase).toBe("Failed");
-    expect(wf2.status?.message).toMatch(/Stopped/);
+    expect(wf2.status?.message).toBe("Stopped with strategy 'Terminate'");
     const [step] = await handle.querySteps({ name: "sleep" });
     expect(step?.phase).toBe("Failed");
     expect(await alive(pid)).toBe(false);
     // Nothing left to terminate.
     await expect(handle.terminate()).rejects.toMatchObject({ reason: "Conflict" });
+  }, 60_000);
+
+  it("stops a run as Argo's stop does: the running step is killed, the exit handler still runs", async () => {
+    const sleeper = new ShellOPTemplate({ name: "sleeper", source: `touch ${out("started")}; sleep 60` });
+    const farewell = new ShellOPTemplate({ name: "farewell", source: `echo "bye from {{workflow.status}}"` });
+    const wf = new Workflow({ generateName: "stoppable-", onExit: farewell });
+    wf.add(new Step("sleep", sleeper, { key: "sleeper" }));
+    const handle = await wf.submit({ mode: "debug", workdir, ...quiet });
+    const marker = path.join(workdir, handle.name, "sleeper", "started");
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline && !(await fs.access(marker).then(() => true, () => false))) await new Promise((r) => setTimeout(r, 100));
+    await handle.stop();
+    const done = await handle.get();
+    expect(done.status).toMatchObject({ phase: "Failed", message: "Stopped with strategy 'Stop'" });
+    const [step] = await handle.querySteps({ name: "sleep" });
+    expect(step).toMatchObject({ phase: "Failed", message: "Stopped with strategy 'Stop'" });
+    const exit = Object.values(done.status?.nodes ?? {}).find((n) => n.displayName === `${handle.name}.onExit`);
+    expect(exit).toMatchObject({ phase: "Succeeded" });
+    expect(await fs.readFile(path.join(workdir, handle.name, "onExit", "log.txt"), "utf8")).toBe("bye from Failed\n");
   }, 60_000);
 
   it("retries a failed run under its name, reusing its Succeeded steps", async () => {

@@ -64,7 +64,10 @@ interface LocalRun {
   /** The manifest as the engine runs it (`metadata.name` set). */
   readonly manifest: Workflow;
   readonly createdAt: string;
+  /** Aborted to terminate the run (exit handlers do not run). */
   readonly abort: AbortController;
+  /** Aborted to stop the run (exit handlers still run). */
+  readonly stop: AbortController;
   /** The engine's live status object (read only), or the final one. */
   status: WorkflowStatus;
   /** Until `runWorkflow` has settled (files written, engine.pid removed). */
@@ -283,6 +286,7 @@ export class LocalArgoClient implements ArgoClient {
       manifest,
       createdAt,
       abort: new AbortController(),
+      stop: new AbortController(),
       status: { phase: "Running", startedAt: createdAt, progress: "0/0", nodes: {} },
       running: true,
       failed: false,
@@ -307,6 +311,7 @@ export class LocalArgoClient implements ArgoClient {
       bindings: this.bindings,
       ...(this.storage ? { storage: this.storage } : {}),
       signal: run.abort.signal,
+      stopSignal: run.stop.signal,
       onUpdate: (status) => {
         run.status = status;
         bump();
@@ -484,10 +489,11 @@ export class LocalArgoClient implements ArgoClient {
     this.runs.delete(name);
   }
 
-  private async stopRun(action: string, name: string): Promise<Workflow> {
+  private async stopRun(action: "stop" | "terminate", name: string): Promise<Workflow> {
     const run = this.runs.get(name);
     if (run?.running) {
-      run.abort.abort();
+      if (action === "stop") run.stop.abort("Stopped with strategy 'Stop'");
+      else run.abort.abort("Stopped with strategy 'Terminate'");
       await run.done;
       return this.get(name);
     }
@@ -497,17 +503,20 @@ export class LocalArgoClient implements ArgoClient {
   }
 
   /**
-   * Stops the run at once: running steps are killed (their process groups) and end Failed; the
-   * workflow ends Failed with message "Stopped". Resolves once the run has ended. Only a run of
-   * this process can be terminated.
+   * Terminates the run at once: running steps are killed (their process groups) and end Failed,
+   * exit handlers do not run; the workflow ends Failed with message "Stopped with strategy
+   * 'Terminate'", as on Argo. Resolves once the run has ended. Only a run of this process can be
+   * terminated.
    */
   terminate(name: string): Promise<Workflow> {
     return this.stopRun("terminate", name);
   }
 
   /**
-   * Same as {@link terminate}: the local engine has no graceful stop, so **exit handlers do not
-   * run** (on Argo, `stop` runs them).
+   * Stops the run as Argo's `stop` does: running steps are killed and end Failed, nothing new
+   * starts, but exit handlers — the workflow's, and those of steps and tasks that ran — still
+   * run; the workflow ends Failed with message "Stopped with strategy 'Stop'". Resolves once
+   * the run (exit handlers included) has ended; {@link terminate} meanwhile ends them too.
    */
   stop(name: string): Promise<Workflow> {
     return this.stopRun("stop", name);

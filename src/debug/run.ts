@@ -69,11 +69,20 @@ export interface RunOptions {
    */
   readonly updateIntervalMs?: number;
   /**
-   * Stops the run when aborted: running steps are killed (their process group) and end Failed,
-   * the workflow ends Failed with message "Stopped"; run again with the same name to resume.
+   * Stops the run when aborted (Argo's `terminate`): running steps are killed (their process
+   * group) and end Failed, nothing else starts, exit handlers do not run; the workflow ends
+   * Failed with the abort reason as message when it is a string (`"Stopped with strategy
+   * 'Terminate'"`), else "Stopped". Run again with the same name to resume.
    * @default never stopped
    */
   readonly signal?: AbortSignal;
+  /**
+   * Stops the run gracefully when aborted (Argo's `stop`): like {@link signal}, but exit handlers
+   * — the workflow's, and those of steps and tasks that ran — still run. Aborting `signal`
+   * afterwards ends them too.
+   * @default never stopped
+   */
+  readonly stopSignal?: AbortSignal;
   /**
    * Earlier runs whose Succeeded **keyed** steps (the `opflow-key` argument) this run reuses:
    * a step with the same key and template is not run again; its outputs are taken over. Each
@@ -202,6 +211,7 @@ export async function runWorkflow(manifest: Workflow, options: RunOptions = {}):
     bindingSlots: options.inProcess ?? 256,
     namespaces: options.namespaces ?? namespacesAvailable(),
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.stopSignal ? { stopSignal: options.stopSignal } : {}),
     onChange,
   });
   let status: WorkflowStatus;

@@ -64,6 +64,8 @@ export interface EngineConfig {
   readonly namespaces: boolean;
   /** Stops the run (running steps are killed and end Failed). */
   readonly signal?: AbortSignal;
+  /** Aborted: stop, letting exit handlers run (Argo's `stop`). */
+  readonly stopSignal?: AbortSignal;
   /** Called after every change of `status` (cheap; callers throttle). */
   readonly onChange: () => void;
 }
@@ -78,6 +80,13 @@ interface Ctx {
   readonly semaphores: readonly Semaphore[];
   /** The step's key (the `opflow-key` argument): names its folder in the state tree. */
   readonly key?: string;
+  /** Inside an exit handler (a workflow's, a step's or a task's): it still runs after a graceful stop. */
+  readonly exit?: boolean;
+}
+
+/** What a child context inherits from its parent beyond names. */
+function inherited(ctx: Ctx): { exit?: true } {
+  return ctx.exit ? { exit: true } : {};
 }
 
 /** Arguments of an invocation, already resolved. */
@@ -217,6 +226,9 @@ export class Scheduler {
   /** Bumped whenever `globals` changes (invalidates cached scopes). */
   private globalsVersion = 0;
   private stopMessage: string | undefined;
+  /** A stop that lets exit handlers run (Argo's `stop`); {@link hardStop} ends them too. */
+  private gracefulStop = false;
+  private readonly hardStop = new AbortController();
 
   constructor(private readonly cfg: EngineConfig) {
     const wf = cfg.manifest;
@@ -228,10 +240,14 @@ export class Scheduler {
     this.processSlots = new Semaphore(cfg.processSlots);
     this.bindingSlots = new Semaphore(cfg.bindingSlots);
     this.status = { phase: "Running", startedAt: now(), nodes: this.nodes };
-    if (cfg.signal) {
-      if (cfg.signal.aborted) this.stop("Stopped");
-      else cfg.signal.addEventListener("abort", () => this.stop("Stopped"), { once: true });
-    }
+    const listen = (signal: AbortSignal | undefined, exitHandlers: boolean): void => {
+      if (!signal) return;
+      const stop = (): void => this.stop(typeof signal.reason === "string" ? signal.reason : "Stopped", { exitHandlers });
+      if (signal.aborted) stop();
+      else signal.addEventListener("abort", stop, { once: true });
+    };
+    listen(cfg.stopSignal, true);
+    listen(cfg.signal, false);
   }
 
   /** How many nodes a resumed run took over from the previous engine. */
@@ -239,10 +255,26 @@ export class Scheduler {
     return this.reused;
   }
 
-  /** Stops the run: running steps are killed, nothing new starts. */
-  stop(message: string): void {
+  /**
+   * Stops the run: running steps are killed, nothing new starts. With `exitHandlers` (Argo's
+   * `stop`, as opposed to `terminate`), exit handlers — the workflow's and those of steps and
+   * tasks that ran — still run; a later stop without it ends them too.
+   */
+  stop(message: string, options: { exitHandlers?: boolean } = {}): void {
     this.stopMessage ??= message;
+    if (options.exitHandlers && !this.abort.signal.aborted) this.gracefulStop = true;
     this.abort.abort(new EngineError(message));
+    if (!options.exitHandlers) this.hardStop.abort(new EngineError(message));
+  }
+
+  /** The signal that ends what runs in `ctx`. */
+  private signalFor(ctx: Ctx): AbortSignal {
+    return ctx.exit && this.gracefulStop ? this.hardStop.signal : this.abort.signal;
+  }
+
+  /** Whether what runs in `ctx` must stop. */
+  private halted(ctx: Ctx): boolean {
+    return this.signalFor(ctx).aborted;
   }
 
   /** Runs the workflow to its end and returns its final status. */
@@ -328,11 +360,11 @@ export class Scheduler {
       const exitTemplate = spec.onExit ?? spec.hooks?.["exit"]?.template;
       if (exitTemplate) {
         // The exit handler runs even after a stop caused by failure; not after an interrupt.
-        if (!this.abort.signal.aborted || this.stopMessage === "Workflow exceeded its deadline") {
+        if (!this.abort.signal.aborted || this.stopMessage === "Workflow exceeded its deadline" || (this.gracefulStop && !this.hardStop.signal.aborted)) {
           const exitAbort = this.abort.signal.aborted;
           if (exitAbort) this.resetAbortForExit();
           const exitArgs = spec.hooks?.["exit"]?.arguments ? this.resolveArgs(spec.hooks["exit"].arguments, new Scope(this.globals), `workflow "${this.wfName}": hooks.exit`) : NO_ARGS;
-          const onExit = await this.invoke({ name: `${this.wfName}.onExit`, displayName: `${this.wfName}.onExit`, semaphores: [] }, { template: exitTemplate }, exitArgs);
+          const onExit = await this.invoke({ name: `${this.wfName}.onExit`, displayName: `${this.wfName}.onExit`, semaphores: [], exit: true }, { template: exitTemplate }, exitArgs);
           if (isFailedOrError(onExit.phase) && phase === "Succeeded") {
             phase = "Failed";
             message = onExit.message ?? `exit handler ${onExit.displayName} ${onExit.phase}`;
@@ -693,6 +725,7 @@ export class Scheduler {
         ...(ctx.boundaryID ? { boundaryID: ctx.boundaryID } : {}),
         semaphores: ctx.semaphores,
         ...(ctx.key ? { key: `${ctx.key}(${i})` } : {}),
+        ...inherited(ctx),
       };
       const child = this.restore(childCtx) ?? (await this.executeBody(childCtx, tmpl, inputs, i));
       if (child.phase === "Succeeded") {
@@ -708,7 +741,7 @@ export class Scheduler {
         startedAt: Date.parse(child.startedAt ?? now()),
         finishedAt: Date.parse(child.finishedAt ?? now()),
       });
-      if (this.abort.signal.aborted) return this.finish(node, isFailedOrError(child.phase) ? child.phase : "Failed", child.message ?? this.stopMessage);
+      if (this.halted(ctx)) return this.finish(node, isFailedOrError(child.phase) ? child.phase : "Failed", child.message ?? this.stopMessage);
       let decision;
       try {
         decision = decideRetry(strategy, attempts, where, (expr, env) => {
@@ -725,7 +758,7 @@ export class Scheduler {
       if (decision.waitMs > 0) {
         node.message = `Backoff for ${formatDuration(decision.waitMs)}`;
         this.cfg.onChange();
-        await sleep(decision.waitMs, this.abort.signal);
+        await sleep(decision.waitMs, this.signalFor(ctx));
         delete node.message;
       }
     }
@@ -739,7 +772,7 @@ export class Scheduler {
     const release = await acquireAll([...ctx.semaphores, this.leafSlots, binding ? this.bindingSlots : this.processSlots]);
     this.activeLeaves++;
     try {
-      if (this.abort.signal.aborted) return await this.finish(node, "Failed", this.stopMessage ?? "Stopped");
+      if (this.halted(ctx)) return await this.finish(node, "Failed", this.stopMessage ?? "Stopped");
       this.setRunning(node);
       // The contract's folders: an in-process OP always gets outputs/parameters; a process only
       // what its template declares (an Argo container sees none of them either).
@@ -769,7 +802,7 @@ export class Scheduler {
         environment: this.environment,
         volumesDir: path.join(this.cfg.tree.dir, ".volumes"),
         workflowVolumes: [...(spec.volumes ?? []), ...(spec.volumeClaimTemplates ?? []).map((v) => ({ name: (v["metadata"] as { name?: string } | undefined)?.name }))],
-        signal: this.abort.signal,
+        signal: this.signalFor(ctx),
         onSpawn: (pid) => this.cfg.tree.recordPid(node, pid),
         onProgress: (p) => {
           node.progress = p;
@@ -780,7 +813,9 @@ export class Scheduler {
       if (result.outputs) node.outputs = result.outputs;
       if (result.artifacts.size > 0) this.nodeArtifacts.set(node.id, result.artifacts);
       if (result.phase === "Succeeded") this.addGlobalOutputs(node, result.artifacts);
-      return await this.finish(node, result.phase, result.message);
+      // A step killed by a stop carries the stop's message, as Argo's do.
+      const message = result.phase !== "Succeeded" && this.halted(ctx) && this.stopMessage !== undefined && this.stopMessage !== "Stopped" ? this.stopMessage : result.message;
+      return await this.finish(node, result.phase, message);
     } finally {
       this.activeLeaves--;
       release();
@@ -799,8 +834,8 @@ export class Scheduler {
     } catch (err) {
       return this.finish(node, "Error", messageOf(err));
     }
-    await sleep(ms, this.abort.signal);
-    if (this.abort.signal.aborted) return this.finish(node, "Failed", this.stopMessage ?? "Stopped");
+    await sleep(ms, this.signalFor(ctx));
+    if (this.halted(ctx)) return this.finish(node, "Failed", this.stopMessage ?? "Stopped");
     return this.finish(node, "Succeeded");
   }
 
@@ -934,14 +969,14 @@ export class Scheduler {
       const group = groups[i] as WorkflowStep[];
       // As Argo links them: group 0 under the Steps node, group i+1 under the steps of group i.
       const parents = previous ? (previous.children ?? []) : [node.id];
-      const sgCtx: Ctx = { name: `${ctx.name}[${i}]`, displayName: `[${i}]`, parentId: parents[0] ?? node.id, boundaryID: node.id, semaphores };
+      const sgCtx: Ctx = { name: `${ctx.name}[${i}]`, displayName: `[${i}]`, parentId: parents[0] ?? node.id, boundaryID: node.id, semaphores, ...inherited(ctx) };
       const sg = this.restore(sgCtx) ?? (await this.executeStepGroup(sgCtx, node, tmpl, group, scope, semaphores));
       for (const extra of parents.slice(1)) this.addChild(extra, sg.id);
       previous = sg;
       // Steps of the group become visible to the next groups.
       for (const step of group) this.exposeStep(sg, `${sgCtx.name}.${step.name}`, step, scope);
       if (isFailedOrError(sg.phase)) return this.finish(node, "Failed", sg.message);
-      if (this.abort.signal.aborted) return this.finish(node, "Failed", this.stopMessage);
+      if (this.halted(ctx)) return this.finish(node, "Failed", this.stopMessage);
     }
     return this.succeedWithOutputs(node, tmpl, scope, `node "${node.name}" (template "${tmpl.name}")`);
   }
@@ -976,7 +1011,7 @@ export class Scheduler {
   private async executeStepGroup(ctx: Ctx, stepsNode: NodeStatus, tmpl: Template, group: readonly WorkflowStep[], scope: Scope, semaphores: readonly Semaphore[]): Promise<NodeStatus> {
     const sg = this.createNode(ctx, "StepGroup", tmpl, "Running");
     const runs: Promise<{ node: NodeStatus; step: WorkflowStep } | undefined>[] = [];
-    const stepCtx = (name: string, displayName: string): Ctx => ({ name, displayName, parentId: sg.id, boundaryID: stepsNode.id, semaphores });
+    const stepCtx = (name: string, displayName: string): Ctx => ({ name, displayName, parentId: sg.id, boundaryID: stepsNode.id, semaphores, ...inherited(ctx) });
     try {
       for (const raw of group) {
         const childName = `${ctx.name}.${raw.name}`;
@@ -1083,12 +1118,12 @@ export class Scheduler {
       try {
         if (hook.arguments) args = this.resolveArgs(substituteAll(hook.arguments, this.varsOf(hookScope, item), "error"), hookScope, `node "${node.name}": hooks.${hookName}`);
       } catch (err) {
-        runs.push(this.errorNode({ name: `${node.name}.hooks.${hookName}`, displayName: `${ctx.displayName}.hooks.${hookName}`, parentId: node.id, ...(ctx.boundaryID ? { boundaryID: ctx.boundaryID } : {}), semaphores: ctx.semaphores }, "Skipped", undefined, messageOf(err)));
+        runs.push(this.errorNode({ name: `${node.name}.hooks.${hookName}`, displayName: `${ctx.displayName}.hooks.${hookName}`, parentId: node.id, ...(ctx.boundaryID ? { boundaryID: ctx.boundaryID } : {}), semaphores: ctx.semaphores, ...inherited(ctx) }, "Skipped", undefined, messageOf(err)));
         continue;
       }
       runs.push(
         this.invoke(
-          { name: `${node.name}.hooks.${hookName}`, displayName: `${ctx.displayName}.hooks.${hookName}`, parentId: node.id, ...(ctx.boundaryID ? { boundaryID: ctx.boundaryID } : {}), semaphores: ctx.semaphores },
+          { name: `${node.name}.hooks.${hookName}`, displayName: `${ctx.displayName}.hooks.${hookName}`, parentId: node.id, ...(ctx.boundaryID ? { boundaryID: ctx.boundaryID } : {}), semaphores: ctx.semaphores, ...inherited(ctx) },
           { template: hook.template },
           args,
         ),
@@ -1106,7 +1141,7 @@ export class Scheduler {
       const prefix = ctx.boundaryID && this.nodes[ctx.boundaryID]?.type === "DAG" ? "tasks" : "steps";
       hookScope.addNode(`${prefix}.${step.name}`, node, this.nodeArtifacts.get(node.id));
       let hookArgs: ResolvedArgs = NO_ARGS;
-      const exitCtx: Ctx = { name: `${node.name}.onExit`, displayName: `${ctx.displayName}.onExit`, parentId: node.id, ...(ctx.boundaryID ? { boundaryID: ctx.boundaryID } : {}), semaphores: ctx.semaphores };
+      const exitCtx: Ctx = { name: `${node.name}.onExit`, displayName: `${ctx.displayName}.onExit`, parentId: node.id, ...(ctx.boundaryID ? { boundaryID: ctx.boundaryID } : {}), semaphores: ctx.semaphores, exit: true };
       try {
         if (step.hooks?.["exit"]?.arguments) hookArgs = this.resolveArgs(substituteAll(step.hooks["exit"].arguments, this.varsOf(hookScope, item), "error"), hookScope, `node "${node.name}": hooks.exit`);
       } catch (err) {
@@ -1215,7 +1250,7 @@ export class Scheduler {
       started.add(t.name);
       const d = deps.get(t.name) ?? [];
       const parentIds = d.length === 0 ? [node.id] : d.map((dep) => (taskNode.get(dep) as NodeStatus).id);
-      const tctx: Ctx = { name: taskName(t.name), displayName: t.name, parentId: parentIds[0] as string, boundaryID: node.id, semaphores };
+      const tctx: Ctx = { name: taskName(t.name), displayName: t.name, parentId: parentIds[0] as string, boundaryID: node.id, semaphores, ...inherited(ctx) };
       const p = this.runTask(tctx, t, scope, logic.get(t.name) ?? "", d, resultOf, where)
         .then((n) => {
           for (const extra of parentIds.slice(1)) this.addChild(extra, n.id);
@@ -1233,7 +1268,7 @@ export class Scheduler {
       let progressed = false;
       for (const t of dag.tasks) {
         if (!needed.has(t.name) || started.has(t.name)) continue;
-        if (this.abort.signal.aborted || (failed && failFast)) continue;
+        if (this.halted(ctx) || (failed && failFast)) continue;
         const d = deps.get(t.name) ?? [];
         if (!d.every((dep) => taskNode.has(dep) && isFulfilled((taskNode.get(dep) as NodeStatus).phase))) continue;
         launch(t);
@@ -1249,7 +1284,7 @@ export class Scheduler {
     for (const t of targets) {
       const bp = branch(t);
       if (bp === "") {
-        if (!this.abort.signal.aborted && !(failed && failFast)) continue;
+        if (!this.halted(ctx) && !(failed && failFast)) continue;
         phase = "Failed";
         message ??= this.stopMessage ?? `task '${taskName(t)}' did not run: an earlier task failed`;
         continue;
@@ -1353,7 +1388,7 @@ export class Scheduler {
     const children = await Promise.all(
       items.map((item, index) => {
         const label = loopChildName(task.name, index, item);
-        return gate.run(() => this.runStep({ name: `${prefix}${label}`, displayName: label, parentId: group.id, ...(ctx.boundaryID ? { boundaryID: ctx.boundaryID } : {}), semaphores: ctx.semaphores }, base, scope, itemVars(item), twhere));
+        return gate.run(() => this.runStep({ name: `${prefix}${label}`, displayName: label, parentId: group.id, ...(ctx.boundaryID ? { boundaryID: ctx.boundaryID } : {}), semaphores: ctx.semaphores, ...inherited(ctx) }, base, scope, itemVars(item), twhere));
       }),
     );
     const bad = children.find((c) => isFailedOrError(c.phase));
