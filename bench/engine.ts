@@ -5,6 +5,8 @@
  * - (b) a 200-step sequential chain of a trivial binding          target < 1 s
  * - (c) 200 trivial shell steps vs spawning 200 `sh -c true`      target within 2x
  * - (d) a 10,000-way fan-out of a trivial binding                 target < 10 s and 300 MB
+ * - (e) 8 CPU-bound OP steps (primes below 1,500,000) on the engine's thread, then in worker
+ *       threads (`thread: "worker"`): what worker threads pay on this machine
  *
  * Run: `node bin/run-ts.mjs bench/engine.ts [a|b|c|d …]`. Each case runs in a fresh child process
  * so that its peak RSS is its own; (c) runs `OPFLOW_BENCH_REPEAT` times (3) and reports the
@@ -20,8 +22,11 @@ import { fileURLToPath } from "node:url";
 import type { Template, Workflow } from "../src/argo/model.ts";
 import type { LocalBinding } from "../src/contract.ts";
 import { runWorkflow } from "../src/debug/run.ts";
+import { OPTemplate } from "../src/op/op-template.ts";
+import { workerThreadCount } from "../src/op/worker-pool.ts";
+import { countPrimes } from "./cpu-ops.ts";
 
-type Case = "a" | "b" | "c" | "d";
+type Case = "a" | "b" | "c" | "d" | "e";
 
 const trivial: LocalBinding = async (task) => {
   await fs.writeFile(path.join(task.root, "outputs/parameters/out"), task.parameters["x"] ?? "");
@@ -51,6 +56,31 @@ function chain(n: number): Workflow {
     { name: `s${i}`, template: "leaf", arguments: { parameters: [{ name: "x", value: i === 0 ? "0" : `{{steps.s${i - 1}.outputs.parameters.out}}` }] } },
   ]);
   return workflow(`chain-${n}`, [{ name: "main", steps }, leaf]);
+}
+
+function cpuFan(n: number, name: string): Workflow {
+  const leaf: Template = { name: "cpu", inputs: { parameters: [{ name: "n" }] }, container: { image: "node:20-slim", command: ["opflow-op"] } };
+  return workflow(name, [
+    { name: "main", steps: [[{ name: "p", template: "cpu", arguments: { parameters: [{ name: "n", value: "1500000" }] }, withSequence: { count: String(n) } }]] },
+    leaf,
+  ]);
+}
+
+/** Case (e): the same CPU-bound fan-out with the OP on the engine's thread, then in worker threads. */
+async function runCpuCase(workdir: string): Promise<void> {
+  const times: number[] = [];
+  // The engine's thread; worker threads started by the run (cold); worker threads already up.
+  for (const [i, thread] of (["engine", "worker", "worker"] as const).entries()) {
+    const bindings = new Map([["cpu", OPTemplate.fromOp(countPrimes, { thread }).localBinding()]]);
+    const t0 = performance.now();
+    const r = await runWorkflow(cpuFan(8, `cpu-${i}`), { workdir, bindings });
+    times.push(performance.now() - t0);
+    if (r.status.phase !== "Succeeded") throw new Error(`case e (${thread}): workflow ${r.status.phase}: ${r.status.message ?? ""}`);
+  }
+  const [engine = 0, cold = 0, warm = 0] = times;
+  console.log(
+    `(e)      8 CPU-bound steps  engine's thread ${engine.toFixed(0)} ms  ${workerThreadCount()} worker threads: ${cold.toFixed(0)} ms starting them, ${warm.toFixed(0)} ms once up  speed-up ${(engine / cold).toFixed(2)}x / ${(engine / warm).toFixed(2)}x`,
+  );
 }
 
 function shellFan(n: number): Workflow {
@@ -105,6 +135,7 @@ function mb(bytes: number): string {
 }
 
 async function runCase(c: Case, workdir: string): Promise<void> {
+  if (c === "e") return runCpuCase(workdir);
   let peak = process.memoryUsage.rss();
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
   const bindings = new Map([["leaf", trivial]]);
@@ -133,6 +164,8 @@ async function runCase(c: Case, workdir: string): Promise<void> {
         steps = 10_000;
         target = "< 10 s, < 300 MB";
         break;
+      default:
+        throw new Error(`bench/engine: no case ${JSON.stringify(c)}; cases are a, b, c, d, e`);
     }
     // The machine may be shared: measure the raw cost of spawning around the engine's run.
     const rawBefore = c === "c" ? await spawnRaw(200, 8) : 0;
@@ -166,7 +199,7 @@ const child = process.env["OPFLOW_BENCH_CASE"] as Case | undefined;
 if (child) {
   await runCase(child, path.join(process.env["OPFLOW_BENCH_DIR"] ?? os.tmpdir(), `case-${child}`));
 } else {
-  const cases = (args.length > 0 ? args : ["a", "b", "c", "d"]) as Case[];
+  const cases = (args.length > 0 ? args : ["a", "b", "c", "d", "e"]) as Case[];
   const here = fileURLToPath(import.meta.url);
   const runner = path.resolve(path.dirname(here), "../bin/run-ts.mjs");
   console.log(`opflow local engine bench — node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg()[0]?.toFixed(2)}`);

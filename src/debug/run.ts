@@ -3,6 +3,7 @@
  * manifest on this machine and writes its state tree under `<workdir>/<workflow-name>/`.
  */
 import path from "node:path";
+import { isMainThread, workerData } from "node:worker_threads";
 import type { Workflow, WorkflowStatus } from "../argo/model.ts";
 import type { LocalBindings } from "../contract.ts";
 import fs from "node:fs/promises";
@@ -145,6 +146,12 @@ export function workflowRunName(manifest: Workflow, name?: string): string {
 export async function runWorkflow(manifest: Workflow, options: RunOptions = {}): Promise<RunResult> {
   if (manifest?.kind !== "Workflow" || typeof manifest.spec !== "object" || manifest.spec === null) {
     throw new EngineError(`runWorkflow: expects an Argo Workflow object (kind: Workflow, spec), got kind ${JSON.stringify((manifest as { kind?: unknown })?.kind)}`);
+  }
+  // The mark of op/op-worker.mjs: a module imported to find an OP must not run workflows.
+  if (!isMainThread && workerData === "opflow-op-worker") {
+    throw new EngineError(
+      `runWorkflow: called while a worker thread imported the module of an OP that runs with thread "worker"; that module runs a workflow when imported — move the OPs to a module without side effects`,
+    );
   }
   const name = workflowRunName(manifest, options.name);
   const workdir = path.resolve(options.workdir ?? "opflow-runs");

@@ -12,6 +12,7 @@ import { ValidationError } from "../errors.ts";
 import { PodTemplate, orderTemplate } from "./container-template.ts";
 import { type OPClass, type OPDefinition, toOPDefinition } from "./op.ts";
 import { runOp } from "./runner.ts";
+import { workerBinding } from "./worker-pool.ts";
 import { z } from "zod";
 import { type IOSpec, type Signature, artifact, param } from "./signature.ts";
 import { SLICES_ENV, SLICE_INDICES_PARAMETER, STACK_KEY_PARAMETER, type SliceSpec } from "./slices.ts";
@@ -36,6 +37,28 @@ export interface OPTemplateOptions extends PodTemplateOptions {
    * @default ["npx", "--no-install", "opflow", "execute"]
    */
   readonly command?: readonly string[];
+  /**
+   * Where the local engine runs the OP: on the engine's own thread (`"engine"`: cheapest, for
+   * short or I/O-bound OPs), or in a pool of worker threads (`"worker"`: for CPU-bound OPs —
+   * the engine stays responsive, such steps run on all cores at once, and a deadline or a stop
+   * ends them even when they never look at their abort signal). A worker thread imports the
+   * OP's module again, so the module must export the OP and be importable without side
+   * effects. On Argo every OP runs in its own container either way.
+   * @default "engine"
+   */
+  readonly thread?: OPThread;
+}
+
+/** Where the local engine runs an OP template in-process (see {@link OPTemplateOptions.thread}). */
+export type OPThread = "engine" | "worker";
+
+function checkThread(op: OPDefinition, thread: unknown): OPThread {
+  if (thread === undefined || thread === "engine") return "engine";
+  if (thread !== "worker") throw new ValidationError(`OP template "${op.name}": option "thread" must be "engine" or "worker", got ${JSON.stringify(thread)}`);
+  if (!op.modulePath) {
+    throw new ValidationError(`OP template "${op.name}": thread "worker" needs to know which module defines the OP, and it cannot be told here; define the OP in a module of its own`);
+  }
+  return "worker";
 }
 
 /** The default image of OP templates. */
@@ -71,10 +94,14 @@ export class OPTemplate<I extends Signature = Signature, O extends Signature = S
   readonly op: OPDefinition<I, O>;
   private readonly module: string;
   private readonly command: readonly string[];
+  /** Where the local engine runs it. */
+  readonly thread: OPThread;
 
   private constructor(op: OPDefinition<I, O>, options: OPTemplateOptions) {
-    super(options.name ?? op.name, op.inputs, op.outputs, { image: DEFAULT_OP_IMAGE, ...options });
+    const { thread, ...podOptions } = options;
+    super(options.name ?? op.name, op.inputs, op.outputs, { image: DEFAULT_OP_IMAGE, ...podOptions });
     this.op = op;
+    this.thread = checkThread(op as unknown as OPDefinition, thread);
     this.module = options.module ?? moduleSpecifier(op.modulePath, op.name);
     this.command = options.command ?? ["npx", "--no-install", "opflow", "execute"];
   }
@@ -106,11 +133,12 @@ export class OPTemplate<I extends Signature = Signature, O extends Signature = S
    * inputs arrive as whole lists, outputs leave stacked.
    */
   sliced(spec: SliceSpec): SlicedOPTemplate {
-    return new SlicedOPTemplate(this.op as unknown as OPDefinition, spec, this.pod, this.module, this.command);
+    return new SlicedOPTemplate(this.op as unknown as OPDefinition, spec, this.pod, this.module, this.command, this.thread);
   }
 
   override localBinding(): LocalBinding {
     const op = this.op as unknown as OPDefinition;
+    if (this.thread === "worker") return workerBinding(op);
     return (task) =>
       runOp(op, {
         root: task.root,
@@ -168,6 +196,8 @@ export class SlicedOPTemplate extends PodTemplate<Signature, Signature> {
     podOptions: PodTemplateOptions,
     private readonly module: string,
     private readonly command: readonly string[],
+    /** Where the local engine runs it. */
+    readonly thread: OPThread = "engine",
   ) {
     const sig = slicedSignatures(op, spec);
     super(`${(podOptions.name ?? op.name).slice(0, 120)}-sliced`, sig.inputs, sig.outputs, { ...podOptions, name: undefined });
@@ -191,6 +221,7 @@ export class SlicedOPTemplate extends PodTemplate<Signature, Signature> {
   override localBinding(): LocalBinding {
     const op = this.op;
     const slices = this.spec;
+    if (this.thread === "worker") return workerBinding(op, slices);
     return (task) =>
       runOp(op, {
         root: task.root,

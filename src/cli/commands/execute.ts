@@ -5,23 +5,9 @@
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { CONTAINER_ROOT, ROOT_ENV } from "../../contract.ts";
-import { type OPDefinition, toOPDefinition } from "../../op/op.ts";
+import { findOp } from "../../op/find-op.ts";
 import { runOp } from "../../op/runner.ts";
 import type { CommandModule } from "../main.ts";
-
-function findOp(mod: Record<string, unknown>, name: string): OPDefinition | undefined {
-  for (const value of Object.values(mod)) {
-    const candidate = (value as { op?: unknown } | undefined)?.op ?? value;
-    if (!candidate) continue;
-    try {
-      const def = toOPDefinition(candidate as OPDefinition);
-      if (def.name === name) return def;
-    } catch {
-      // not an OP
-    }
-  }
-  return undefined;
-}
 
 const command: CommandModule = {
   summary: "Run one OP against the runtime contract (used inside OP template containers)",
