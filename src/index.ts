@@ -29,6 +29,7 @@ export * from "./argo/query.ts";
 export * from "./argo/wait.ts";
 export * from "./argo/logs.ts";
 export * from "./argo/workflow-handle.ts";
+export { nodeFieldSelector } from "./argo/control.ts";
 // The local engine.
 export { runWorkflow, workflowRunName, type RunOptions, type RunResult } from "./debug/run.ts";
 export * from "./debug/local-client.ts";

@@ -2,7 +2,7 @@ import { describe, expect, expectTypeOf, it } from "vitest";
 import type { Artifact, NodeStatus, Workflow } from "../src/argo/model.ts";
 import { argoNodeId, argoNameHash, podName, podNameOf } from "../src/argo/pod-name.ts";
 import { artifactArgument, globalOutputs, querySteps, workflowPhase, type ArgoStep } from "../src/argo/query.ts";
-import { filterWorkflows, labelSelector, resubmittedWorkflow, resumedWorkflow, retryPlan } from "../src/argo/control.ts";
+import { filterWorkflows, labelSelector, nodeFieldSelector, resubmittedWorkflow, resumedWorkflow, retryPlan } from "../src/argo/control.ts";
 import { waitDurationMs } from "../src/argo/wait.ts";
 
 function node(partial: Partial<NodeStatus> & Pick<NodeStatus, "name" | "displayName" | "type" | "phase">): NodeStatus {
@@ -143,6 +143,20 @@ describe("control transformations", () => {
     expect(() => retryPlan({ ...failed, status: { phase: "Running" } })).toThrow(/only a Failed or Error workflow can be retried; its phase is Running/);
     const again = retryPlan(failed, { restartSuccessful: true, nodeFieldSelector: "templateName=t" });
     expect(again.removedPods.map((n) => n.displayName).sort()).toEqual(["a", "b"]);
+    const none = retryPlan(failed, { restartSuccessful: true, nodeFieldSelector: "templateName=t,displayName!=a" });
+    expect(none.removedPods.map((n) => n.displayName)).toEqual(["b"]);
+  });
+
+  it("reads node field selectors as Argo does, and names what is wrong with a bad one", () => {
+    const a = node({ name: "wf.a", displayName: "a", type: "Pod", phase: "Succeeded", templateName: "train", inputs: { parameters: [{ name: "lr", value: "0.1" }] } });
+    expect(nodeFieldSelector("templateName=train")(a)).toBe(true);
+    expect(nodeFieldSelector("templateName==train, phase=Succeeded")(a)).toBe(true);
+    expect(nodeFieldSelector("templateName=train,displayName!=a")(a)).toBe(false);
+    expect(nodeFieldSelector("inputs.parameters.lr.value=0.1")(a)).toBe(true);
+    expect(nodeFieldSelector("inputs.parameters.epochs.value!=3")(a)).toBe(true);
+    expect(() => nodeFieldSelector("colour=red")).toThrow(/unknown field "colour"; fields are displayName, name, id, templateName, phase/);
+    expect(() => nodeFieldSelector("templateName")).toThrow(/term "templateName" is not field=value or field!=value/);
+    expect(() => nodeFieldSelector(" , ")).toThrow(/is empty/);
   });
 
   it("resume clears spec.suspend and completes waiting suspend nodes", () => {

@@ -69,11 +69,56 @@ export function resumedWorkflow(wf: Workflow, now: string = new Date().toISOStri
   return out;
 }
 
+const SELECTOR_FIELDS = ["displayName", "name", "id", "templateName", "phase", "type", "templateRef.name", "templateRef.template", "inputs.parameters.<name>.value"];
+
+function nodeField(n: NodeStatus, field: string): string | undefined {
+  switch (field) {
+    case "displayName":
+    case "name":
+    case "id":
+    case "templateName":
+    case "phase":
+    case "type":
+      return n[field];
+    case "templateRef.name":
+      return n.templateRef?.name;
+    case "templateRef.template":
+      return n.templateRef?.template;
+  }
+  const p = /^inputs\.parameters\.(.+)\.value$/.exec(field);
+  if (p) return n.inputs?.parameters?.find((x) => x.name === p[1])?.value;
+  throw new SubmitError(`node field selector: unknown field ${JSON.stringify(field)}; fields are ${SELECTOR_FIELDS.join(", ")}`);
+}
+
+/**
+ * A node field selector as Argo reads it (`argo retry --node-field-selector`): terms
+ * `field=value`, `field==value` or `field!=value`, joined by commas, all of which must hold.
+ *
+ * @example
+ * const match = nodeFieldSelector("templateName=train,phase=Succeeded");
+ * match(node); // true for Succeeded nodes of template "train"
+ */
+export function nodeFieldSelector(selector: string): (node: NodeStatus) => boolean {
+  const terms = selector
+    .split(",")
+    .map((t) => t.trim())
+    .filter((t) => t !== "")
+    .map((term) => {
+      const m = /^([^!=\s]+)\s*(==|=|!=)\s*(.*)$/.exec(term);
+      if (!m) throw new SubmitError(`node field selector ${JSON.stringify(selector)}: term ${JSON.stringify(term)} is not field=value or field!=value`);
+      const [, field = "", op, value = ""] = m;
+      nodeField({ id: "", name: "", displayName: "", type: "Pod", phase: "Succeeded" }, field);
+      return { field, equal: op !== "!=", value };
+    });
+  if (terms.length === 0) throw new SubmitError(`node field selector ${JSON.stringify(selector)} is empty`);
+  return (node) => terms.every((t) => (nodeField(node, t.field) === t.value) === t.equal);
+}
+
 /**
  * Retry as Argo does, in outline: a Failed or Error workflow goes back to Running; failed leaf
  * nodes are removed so the controller runs them again; their failed ancestors are reset to
  * Running. Succeeded nodes are kept (and reused), unless `restartSuccessful` with a
- * `templateName=` selector names them.
+ * {@link nodeFieldSelector} names them.
  */
 export function retriedWorkflow(wf: Workflow, options: { restartSuccessful?: boolean; nodeFieldSelector?: string } = {}): Workflow {
   return retryPlan(wf, options).workflow;
@@ -96,13 +141,13 @@ export function retryPlan(wf: Workflow, options: { restartSuccessful?: boolean; 
   const status = out.status ?? {};
   const nodes: Record<string, NodeStatus> = status.nodes ?? {};
   const restart = new Set<string>();
-  const selector = options.restartSuccessful ? /^templateName=(.+)$/.exec(options.nodeFieldSelector ?? "") : null;
+  const selector = options.restartSuccessful && options.nodeFieldSelector ? nodeFieldSelector(options.nodeFieldSelector) : undefined;
   const parents = new Map<string, string>();
   for (const n of Object.values(nodes)) for (const c of n.children ?? []) parents.set(c, n.id);
   for (const n of Object.values(nodes)) {
     const failed = n.phase === "Failed" || n.phase === "Error";
     const leaf = !n.children || n.children.length === 0;
-    if ((failed && leaf) || (selector && n.templateName === selector[1] && leaf)) restart.add(n.id);
+    if ((failed && leaf) || (selector && n.phase === "Succeeded" && leaf && selector(n))) restart.add(n.id);
   }
   const reset = new Set<string>();
   for (const id of restart) {

@@ -383,6 +383,7 @@ export interface NodeStatus {
   displayName: string;
   type: NodeType;
   templateName?: string;
+  templateRef?: TemplateRef;
   templateScope?: string;
   phase: NodePhase;
   boundaryID?: string;

@@ -210,6 +210,44 @@ describe("LocalArgoClient control", () => {
     expect(await fs.readFile(path.join(workdir, handle.name, "onExit", "log.txt"), "utf8")).toBe("bye from Failed\n");
   }, 60_000);
 
+  it("retries with restartSuccessful: the Succeeded steps the selector names run again, the others are reused", async () => {
+    const runs = { a: 0, b: 0, last: 0 };
+    let fail = true;
+    const count = (name: "a" | "b") =>
+      defineOp({
+        name: `count-${name}`,
+        inputs: {},
+        outputs: { n: param(z.number().int()) },
+        async execute() {
+          return { n: ++runs[name] };
+        },
+      });
+    const last = defineOp({
+      name: "last",
+      inputs: { a: param(z.number().int()), b: param(z.number().int()) },
+      outputs: { sum: param(z.number().int()) },
+      async execute({ a, b }) {
+        runs.last++;
+        if (fail) throw new Error("not yet");
+        return { sum: a + b };
+      },
+    });
+    const wf = new Workflow({ generateName: "restart-" });
+    const [a, b] = wf.add([new Step("a", OPTemplate.fromOp(count("a"))), new Step("b", OPTemplate.fromOp(count("b")))]);
+    wf.add(new Step("last", OPTemplate.fromOp(last), { parameters: { a: a.outputs.parameters.n, b: b.outputs.parameters.n } }));
+    const handle = await wf.submit({ mode: "debug", workdir, ...quiet });
+    expect((await handle.wait()).status?.phase).toBe("Failed");
+    await expect(handle.retry({ restartSuccessful: true })).rejects.toMatchObject({ reason: "BadRequest", message: expect.stringMatching(/restartSuccessful needs nodeFieldSelector/) });
+    await expect(handle.retry({ restartSuccessful: true, nodeFieldSelector: "colour=red" })).rejects.toMatchObject({ reason: "BadRequest", message: expect.stringMatching(/unknown field "colour"; fields are displayName, name, id, templateName/) });
+    fail = false;
+    await handle.retry({ restartSuccessful: true, nodeFieldSelector: "templateName=count-b" });
+    const done = await handle.wait();
+    expect(done.status?.phase, done.status?.message).toBe("Succeeded");
+    expect(runs).toEqual({ a: 1, b: 2, last: 2 });
+    const [step] = await handle.querySteps({ name: "last" });
+    expect(step?.outputs.parameters["sum"]).toBe("3");
+  }, 60_000);
+
   it("retries a failed run under its name, reusing its Succeeded steps", async () => {
     const runs = { prepare: 0, flaky: 0 };
     let fail = true;

@@ -16,7 +16,7 @@ import type {
   ArgoClient,
 } from "../argo/client.ts";
 import { ClusterApiError, type ApiErrorReason } from "../argo/api-errors.ts";
-import { COMPLETED_LABEL, PHASE_LABEL, filterWorkflows, isCompletedPhase, resubmittedWorkflow } from "../argo/control.ts";
+import { COMPLETED_LABEL, PHASE_LABEL, filterWorkflows, isCompletedPhase, nodeFieldSelector, resubmittedWorkflow } from "../argo/control.ts";
 import type { NodeStatus, Workflow, WorkflowPhase, WorkflowStatus } from "../argo/model.ts";
 import { podNameOf } from "../argo/pod-name.ts";
 import type { LocalBindings } from "../contract.ts";
@@ -181,7 +181,7 @@ function matchesLabels(labels: Readonly<Record<string, string>>, selector: Workf
  * Errors are `ClusterApiError`s with the reasons the handle expects: `NotFound` (404) for an
  * unknown name or pod, `AlreadyExists` (409) for a name that is running, `Conflict` (409) for an
  * action the run's state forbids, `BadRequest` (400) for what the local engine cannot do
- * (suspend, resume, retry with `restartSuccessful`).
+ * (suspend, and resume of a running workflow).
  *
  * A run whose engine is gone (a killed process) is reported `Failed` with a message saying so;
  * `retry` resumes it.
@@ -278,7 +278,7 @@ export class LocalArgoClient implements ArgoClient {
     }
   }
 
-  private start(manifest: Workflow, extra: Pick<RunOptions, "reuse"> = {}): LocalRun {
+  private start(manifest: Workflow, extra: Pick<RunOptions, "reuse" | "rerun"> = {}): LocalRun {
     const name = manifest.metadata.name as string;
     const createdAt = now();
     const run: LocalRun = {
@@ -561,13 +561,22 @@ export class LocalArgoClient implements ArgoClient {
 
   /**
    * Runs a Failed or Error workflow again under the same name, in the background: the engine
-   * resumes it, reusing every Succeeded step, and runs the rest. `restartSuccessful` is not
-   * supported (400): to run everything again, `resubmit`.
+   * resumes it, reusing every Succeeded step, and runs the rest. With `restartSuccessful`, the
+   * Succeeded steps that `nodeFieldSelector` matches (`templateName=train`, `displayName!=a`, …)
+   * run again too.
    */
   async retry(name: string, options: WorkflowRetryOptions = {}): Promise<Workflow> {
     const wf = await this.get(name);
+    let rerun: ((node: NodeStatus) => boolean) | undefined;
     if (options.restartSuccessful) {
-      throw this.error("retry", name, "BadRequest", 400, "restartSuccessful is not supported by the local engine (400); resubmit the workflow to run every step again");
+      if (!options.nodeFieldSelector) {
+        throw this.error("retry", name, "BadRequest", 400, "restartSuccessful needs nodeFieldSelector, naming the Succeeded steps to run again (templateName=…, displayName=…) (400)");
+      }
+      try {
+        rerun = nodeFieldSelector(options.nodeFieldSelector);
+      } catch (err) {
+        throw this.error("retry", name, "BadRequest", 400, `${messageOf(err)} (400)`);
+      }
     }
     await this.refuseIfRunning("retry", name, "Conflict");
     const phase = wf.status?.phase;
@@ -577,7 +586,7 @@ export class LocalArgoClient implements ArgoClient {
     const manifest = await this.storedManifest("retry", name);
     manifest.metadata = { ...manifest.metadata, name, namespace: LOCAL_NAMESPACE };
     delete manifest.status;
-    this.start(manifest);
+    this.start(manifest, rerun ? { rerun } : {});
     return this.get(name);
   }
 

@@ -4,7 +4,7 @@
  */
 import path from "node:path";
 import { isMainThread, workerData } from "node:worker_threads";
-import type { Workflow, WorkflowStatus } from "../argo/model.ts";
+import type { NodeStatus, Workflow, WorkflowStatus } from "../argo/model.ts";
 import type { LocalBindings } from "../contract.ts";
 import fs from "node:fs/promises";
 import { EngineError } from "../errors.ts";
@@ -85,6 +85,13 @@ export interface RunOptions {
    */
   readonly stopSignal?: AbortSignal;
   /**
+   * When resuming: Succeeded steps (leaf nodes) for which it returns true run again, and so do
+   * the nodes that contain them; everything else Succeeded is reused (Argo's `retry
+   * --restart-successful --node-field-selector …`; see `nodeFieldSelector`).
+   * @default every Succeeded node is reused
+   */
+  readonly rerun?: (node: NodeStatus) => boolean;
+  /**
    * Earlier runs whose Succeeded **keyed** steps (the `opflow-key` argument) this run reuses:
    * a step with the same key and template is not run again; its outputs are taken over. Each
    * entry is a run's folder, or a workflow name under `workdir`.
@@ -143,6 +150,22 @@ export function workflowRunName(manifest: Workflow, name?: string): string {
  * await runWorkflow(manifest, { workdir: "runs", name: "hello-x7k2p" });
  * ```
  */
+/**
+ * Removes from a previous run's nodes the Succeeded leaves `rerun` selects and every node that
+ * contains them (by children links), so that the resumed run executes them again.
+ */
+function forgetForRerun(previous: Map<string, StoredNode>, rerun: (node: NodeStatus) => boolean): void {
+  const parent = new Map<string, string>();
+  for (const { node } of previous.values()) for (const c of node.children ?? []) parent.set(c, node.id);
+  const forget = new Set<string>();
+  for (const { node } of previous.values()) {
+    const leaf = node.type === "Pod" || !node.children || node.children.length === 0;
+    if (node.phase !== "Succeeded" || !leaf || !rerun(node)) continue;
+    for (let id: string | undefined = node.id; id !== undefined && !forget.has(id); id = parent.get(id) ?? previous.get(id)?.node.boundaryID) forget.add(id);
+  }
+  for (const id of forget) previous.delete(id);
+}
+
 export async function runWorkflow(manifest: Workflow, options: RunOptions = {}): Promise<RunResult> {
   if (manifest?.kind !== "Workflow" || typeof manifest.spec !== "object" || manifest.spec === null) {
     throw new EngineError(`runWorkflow: expects an Argo Workflow object (kind: Workflow, spec), got kind ${JSON.stringify((manifest as { kind?: unknown })?.kind)}`);
@@ -163,6 +186,7 @@ export async function runWorkflow(manifest: Workflow, options: RunOptions = {}):
   if ((running.spec.templates ?? []).some((t) => (t.container || t.script) && !bindings.has(t.name))) void warmUpLauncher();
   const tree = new StateTree(workdir, name);
   const previous = await tree.load();
+  if (options.rerun) forgetForRerun(previous, options.rerun);
   // Steps a killed engine left running are ended before they run again.
   for (const pid of tree.unfinishedProcesses().values()) if (pid > 1) killProcessGroup(pid);
   await tree.init(running);
