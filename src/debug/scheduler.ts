@@ -255,6 +255,34 @@ export class Scheduler {
     return this.reused;
   }
 
+  private readonly watchers = new Set<() => void>();
+  private watchersDue = false;
+
+  /** Something changed: tells the run's owner, and (once per turn) whatever evaluates hooks. */
+  private changed(): void {
+    this.cfg.onChange();
+    if (this.watchers.size === 0 || this.watchersDue) return;
+    this.watchersDue = true;
+    setImmediate(() => {
+      this.watchersDue = false;
+      for (const w of [...this.watchers]) w();
+    });
+  }
+
+  /**
+   * Calls `evaluate` after every change of the run (at most once per turn of the event loop),
+   * and at least every second — as Argo re-evaluates hook expressions on every reconcile —
+   * until the returned function is called.
+   */
+  private whileRunning(evaluate: () => void): () => void {
+    this.watchers.add(evaluate);
+    const timer = setInterval(evaluate, 1000);
+    return () => {
+      this.watchers.delete(evaluate);
+      clearInterval(timer);
+    };
+  }
+
   /**
    * Stops the run: running steps are killed, nothing new starts. With `exitHandlers` (Argo's
    * `stop`, as opposed to `terminate`), exit handlers — the workflow's and those of steps and
@@ -336,12 +364,12 @@ export class Scheduler {
       const firedHooks = new Set<string>();
       const hookRuns: Promise<unknown>[] = [];
       const hasHooks = Object.entries(spec.hooks ?? {}).some(([k, h]) => k !== "exit" && h.expression && h.template);
-      const hookPoll = hasHooks ? setInterval(() => hookRuns.push(this.runWorkflowHooks(firedHooks)), 100) : undefined;
+      const stopHooks = hasHooks ? this.whileRunning(() => hookRuns.push(this.runWorkflowHooks(firedHooks))) : undefined;
       let root: NodeStatus;
       try {
         root = await this.invoke({ name: this.wfName, displayName: this.wfName, semaphores: [] }, { template: entry }, { parameters: args, artifacts: wfArtifacts });
       } finally {
-        if (hookPoll) clearInterval(hookPoll);
+        stopHooks?.();
       }
       await Promise.all(hookRuns);
 
@@ -446,7 +474,7 @@ export class Scheduler {
       if (outParams.length > 0) this.status.outputs.parameters = outParams;
       if (outArtifacts.length > 0) this.status.outputs.artifacts = outArtifacts;
     }
-    this.cfg.onChange();
+    this.changed();
   }
 
   // ───────────────────────────── nodes ─────────────────────────────
@@ -470,7 +498,7 @@ export class Scheduler {
     if (ctx.key) this.cfg.tree.nodeDir(node, ctx.key);
     if (ctx.parentId) this.addChild(ctx.parentId, id);
     this.persist(node);
-    this.cfg.onChange();
+    this.changed();
     return node;
   }
 
@@ -499,7 +527,7 @@ export class Scheduler {
     assertTransition(node.name, node.phase, "Running");
     node.phase = "Running";
     this.persist(node);
-    this.cfg.onChange();
+    this.changed();
   }
 
   /**
@@ -512,7 +540,7 @@ export class Scheduler {
     node.finishedAt = now();
     if (message) node.message = message;
     else if (phase === "Succeeded") delete node.message;
-    this.cfg.onChange();
+    this.changed();
     this.persist(node);
     return node;
   }
@@ -547,7 +575,7 @@ export class Scheduler {
     adopt(id);
     if (ctx.parentId) this.addChild(ctx.parentId, id);
     const node = this.nodes[id] as NodeStatus;
-    this.cfg.onChange();
+    this.changed();
     return node;
   }
 
@@ -591,7 +619,7 @@ export class Scheduler {
     this.addGlobalOutputs(node, this.nodeArtifacts.get(node.id));
     this.reused++;
     this.persist(node);
-    this.cfg.onChange();
+    this.changed();
     return node;
   }
 
@@ -757,7 +785,7 @@ export class Scheduler {
       }
       if (decision.waitMs > 0) {
         node.message = `Backoff for ${formatDuration(decision.waitMs)}`;
-        this.cfg.onChange();
+        this.changed();
         await sleep(decision.waitMs, this.signalFor(ctx));
         delete node.message;
       }
@@ -806,7 +834,7 @@ export class Scheduler {
         onSpawn: (pid) => this.cfg.tree.recordPid(node, pid),
         onProgress: (p) => {
           node.progress = p;
-          this.cfg.onChange();
+          this.changed();
         },
       });
       if (result.inputs.parameters || result.inputs.artifacts) node.inputs = result.inputs;
@@ -1079,17 +1107,17 @@ export class Scheduler {
     const hookRuns: Promise<unknown>[] = [];
     const hasExpressionHooks = Object.entries(step.hooks ?? {}).some(([k, h]) => k !== "exit" && h.expression && h.template);
     const id = nodeId(this.wfName, ctx.name);
-    const poll = hasExpressionHooks
-      ? setInterval(() => {
+    const stopHooks = hasExpressionHooks
+      ? this.whileRunning(() => {
           const live = this.nodes[id];
           if (live && !isFulfilled(live.phase)) hookRuns.push(this.runExpressionHooks(ctx, step, live, scope, item, fired));
-        }, 100)
+        })
       : undefined;
     let node: NodeStatus;
     try {
       node = await this.invoke(ctx, s, args);
     } finally {
-      if (poll) clearInterval(poll);
+      stopHooks?.();
     }
     await Promise.all(hookRuns);
     await this.runExitHooks(ctx, step, node, scope, item, fired);
