@@ -14,6 +14,8 @@
  *   and the engine falls back to rewriting the contract root through the environment
  *   (`OPFLOW_ROOT`, tags such as `{{inputs.artifacts.a.path}}`); literal absolute paths in a
  *   script are then shared by all steps.
+ * - **The launcher.** Processes are started by a small helper process (`process-launcher.mjs`)
+ *   rather than by forking the engine; see {@link runProcess}.
  */
 import { fork, spawnSync, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
