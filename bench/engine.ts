@@ -5,7 +5,7 @@
  * - (b) a 200-step sequential chain of a trivial binding          target < 1 s
  * - (c) 200 trivial shell steps vs spawning 200 `sh -c true`      target within 2x
  * - (d) a 10,000-way fan-out of a trivial binding                 target < 10 s and 300 MB
- * - (e) 8 CPU-bound OP steps (primes below 1,500,000) on the engine's thread, then in worker
+ * - (e) 8 CPU-bound OP steps (primes below 1,500,000; test/fixtures/worker-ops.ts) on the engine's thread, then in worker
  *       threads (`thread: "worker"`): what worker threads pay on this machine
  *
  * Run: `node bin/run-ts.mjs bench/engine.ts [a|b|c|d …]`. Each case runs in a fresh child process
@@ -24,7 +24,7 @@ import type { LocalBinding } from "../src/contract.ts";
 import { runWorkflow } from "../src/debug/run.ts";
 import { OPTemplate } from "../src/op/op-template.ts";
 import { workerThreadCount } from "../src/op/worker-pool.ts";
-import { countPrimes } from "./cpu-ops.ts";
+import { countPrimes } from "../test/fixtures/worker-ops.ts";
 
 type Case = "a" | "b" | "c" | "d" | "e";
 
