@@ -5,10 +5,10 @@
  * - (b) a 200-step sequential chain of a trivial binding          target < 1 s
  * - (c) 200 trivial shell steps vs spawning 200 `sh -c true`      target within 2x
  * - (d) a 10,000-way fan-out of a trivial binding                 target < 10 s and 300 MB
- * - (e) 8 CPU-bound OP steps (primes below 1,500,000; test/fixtures/worker-ops.ts) on the engine's thread, then in worker
- *       threads (`thread: "worker"`): what worker threads pay on this machine
+ * - (e) 8 CPU-bound OP steps (primes below 1,500,000; test/fixtures/worker-ops.ts) on the
+ *       engine's thread, then in worker threads (`thread: "worker"`): what worker threads pay
  *
- * Run: `node bin/run-ts.mjs bench/engine.ts [a|b|c|d …]`. Each case runs in a fresh child process
+ * Run: `node bin/run-ts.mjs bench/engine.ts [a|b|c|d|e …]`. Each case runs in a fresh child process
  * so that its peak RSS is its own; (c) runs `OPFLOW_BENCH_REPEAT` times (3) and reports the
  * median ratio, each run timing the raw spawns just before and just after the engine's run.
  * Manifests are written by hand as Argo objects.
