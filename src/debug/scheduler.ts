@@ -258,20 +258,22 @@ export class Scheduler {
   private readonly watchers = new Set<() => void>();
   private watchersDue = false;
 
-  /** Something changed: tells the run's owner, and (once per turn) whatever evaluates hooks. */
+  /**
+   * Something changed: tells the run's owner, and whatever evaluates hooks — within 50 ms, once
+   * for all the changes of those 50 ms (a fan-out of steps with hooks changes often).
+   */
   private changed(): void {
     this.cfg.onChange();
     if (this.watchers.size === 0 || this.watchersDue) return;
     this.watchersDue = true;
-    setImmediate(() => {
+    setTimeout(() => {
       this.watchersDue = false;
       for (const w of [...this.watchers]) w();
-    });
+    }, 50);
   }
 
   /**
-   * Calls `evaluate` after every change of the run (at most once per turn of the event loop),
-   * and at least every second — as Argo re-evaluates hook expressions on every reconcile —
+   * Calls `evaluate` after changes of the run (see {@link changed}), and at least every second — as Argo re-evaluates hook expressions on every reconcile —
    * until the returned function is called.
    */
   private whileRunning(evaluate: () => void): () => void {
