@@ -8,6 +8,7 @@ import type { ArgoClient } from "../argo/client.ts";
 import type { Workflow } from "../argo/model.ts";
 import { CLUSTER_USAGE, UsageError, clusterOptionsFrom, out, outJson, parseCommand, runCommand, wantsJson } from "./cluster-options.ts";
 import { createArgoClient } from "../argo/client.ts";
+import { LocalArgoClient, submitMode } from "../debug/local-client.ts";
 import type { ParseArgsConfig } from "node:util";
 
 /** What an action command needs to say and do. */
@@ -23,7 +24,17 @@ export interface WorkflowActionSpec {
   act(client: ArgoClient, name: string, values: Record<string, unknown>): Promise<Workflow | void>;
   /** Message for one workflow; default `workflow NAME <done>`. */
   message?(name: string, result: Workflow | void): string;
+  /**
+   * Also acts on runs of the local engine (`--mode debug`, or `OPFLOW_MODE=debug`, with
+   * `--workdir`): those another `opflow run` is running, which take stop and terminate requests.
+   */
+  readonly local?: boolean;
 }
+
+const LOCAL_USAGE = [
+  "      --mode debug|cluster     debug: a run of the local engine (another `opflow run`) (default: $OPFLOW_MODE, else cluster)",
+  "      --workdir DIR            debug mode: where the runs are (default: ./opflow-runs)",
+];
 
 /** A {@link CommandModule} for an action on named workflows. */
 export function workflowActionCommand(spec: WorkflowActionSpec): CommandModule {
@@ -31,7 +42,8 @@ export function workflowActionCommand(spec: WorkflowActionSpec): CommandModule {
     `usage: opflow ${spec.command} NAME... [options]`,
     "",
     ...(spec.flagUsage ?? []),
-    ...(spec.flagUsage?.length ? [""] : []),
+    ...(spec.local ? LOCAL_USAGE : []),
+    ...(spec.flagUsage?.length || spec.local ? [""] : []),
     CLUSTER_USAGE,
   ].join("\n");
   return {
@@ -39,11 +51,14 @@ export function workflowActionCommand(spec: WorkflowActionSpec): CommandModule {
     usage,
     run: (argv) =>
       runCommand(spec.command, usage, async () => {
-        const { values, positionals } = parseCommand(argv, spec.flags ?? {});
+        const { values, positionals } = parseCommand(argv, { ...(spec.flags ?? {}), ...(spec.local ? { mode: { type: "string" }, workdir: { type: "string" } } : {}) });
         if (values["help"]) return (out(usage), 0);
         const json = wantsJson(values);
         if (positionals.length === 0) throw new UsageError("expected at least one workflow NAME");
-        const client = createArgoClient(clusterOptionsFrom(values));
+        const mode = typeof values["mode"] === "string" ? values["mode"] : undefined;
+        if (mode !== undefined && mode !== "debug" && mode !== "cluster") throw new UsageError(`--mode must be debug or cluster, got ${JSON.stringify(mode)}`);
+        const debug = spec.local === true && submitMode(mode === undefined ? {} : { mode }) === "debug";
+        const client = debug ? new LocalArgoClient(typeof values["workdir"] === "string" ? { workdir: values["workdir"] } : {}) : createArgoClient(clusterOptionsFrom(values));
         const results: { name: string; result?: Workflow }[] = [];
         for (const name of positionals) {
           const result = await spec.act(client, name, values);

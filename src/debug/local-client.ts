@@ -23,7 +23,7 @@ import type { LocalBindings } from "../contract.ts";
 import { SubmitError } from "../errors.ts";
 import type { StorageClient } from "../storage/client.ts";
 import { runWorkflow, workflowRunName, type RunOptions } from "./run.ts";
-import { StateTree, nodeDirName } from "./state-tree.ts";
+import { CONTROL_FILE, CONTROL_REQUEST, StateTree, atomicWrite, nodeDirName } from "./state-tree.ts";
 import { pathExists } from "../files.ts";
 
 /** Options of a {@link LocalArgoClient}. */
@@ -126,6 +126,9 @@ export const LOCAL_NAMESPACE = "local";
 function now(): string {
   return new Date().toISOString();
 }
+
+/** How long stop/terminate wait for another process's engine to end the run. */
+const STOP_WAIT_MS = 60_000;
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -498,15 +501,49 @@ export class LocalArgoClient implements ArgoClient {
       return this.get(name);
     }
     const wf = await this.get(name);
-    await this.refuseIfRunning(action, name, "Conflict");
+    const other = await this.otherEngine(name);
+    if (other) {
+      if (!other.control) {
+        throw this.error(action, name, "Conflict", 409, `the run is running in another engine (pid ${other.pid}) that takes no requests (a program that did not set acceptControl) (409); stop it there`);
+      }
+      // The request, then the signal that makes that engine read it.
+      await atomicWrite(path.join(this.runDir(name), CONTROL_REQUEST), action);
+      try {
+        process.kill(other.pid, other.control as NodeJS.Signals);
+      } catch {
+        /* it ended meanwhile */
+      }
+      const deadline = Date.now() + STOP_WAIT_MS;
+      for (;;) {
+        const { status, engineAlive } = await StateTree.read(this.runDir(name));
+        if (engineAlive !== true || isCompletedPhase(status.phase)) return this.get(name);
+        if (Date.now() > deadline) {
+          throw this.error(action, name, "ServerError", 504, `the engine (pid ${other.pid}) was asked to ${action} the run but it has not ended within ${STOP_WAIT_MS / 1000} s (504)`);
+        }
+        await new Promise((r) => setTimeout(r, Math.min(this.pollMs, 200)));
+      }
+    }
     throw this.error(action, name, "Conflict", 409, `the run is not running (phase ${wf.status?.phase || "Pending"}) (409)`);
+  }
+
+  /** The live engine of another process running `name`, and how it takes requests, if any. */
+  private async otherEngine(name: string): Promise<{ pid: number; control?: string } | undefined> {
+    const dir = this.runDir(name);
+    if (!(await pathExists(path.join(dir, "manifest.yaml")))) return undefined;
+    const { status, engineAlive } = await StateTree.read(dir);
+    if (isCompletedPhase(status.phase) || engineAlive !== true) return undefined;
+    const pid = Number((await fs.readFile(path.join(dir, "engine.pid"), "utf8").catch(() => "")).trim());
+    if (!(pid > 0)) return undefined;
+    const control = (await fs.readFile(path.join(dir, CONTROL_FILE), "utf8").catch(() => "")).trim();
+    return control ? { pid, control } : { pid };
   }
 
   /**
    * Terminates the run at once: running steps are killed (their process groups) and end Failed,
    * exit handlers do not run; the workflow ends Failed with message "Stopped with strategy
-   * 'Terminate'", as on Argo. Resolves once the run has ended. Only a run of this process can be
-   * terminated.
+   * 'Terminate'", as on Argo. Resolves once the run has ended. A run of another process is
+   * asked to end through its folder, when its engine takes requests (`acceptControl`, as
+   * `opflow run` does).
    */
   terminate(name: string): Promise<Workflow> {
     return this.stopRun("terminate", name);

@@ -13,7 +13,7 @@ import { LocalStorageClient } from "../storage/local.ts";
 import type { StorageClient } from "../storage/client.ts";
 import { ArtifactIO } from "./artifact-io.ts";
 import { Scheduler } from "./scheduler.ts";
-import { StateTree, type StoredNode } from "./state-tree.ts";
+import { CONTROL_REQUEST, CONTROL_SIGNAL, StateTree, type StoredNode } from "./state-tree.ts";
 
 /** Options of {@link runWorkflow}. */
 export interface RunOptions {
@@ -92,6 +92,14 @@ export interface RunOptions {
    */
   readonly rerun?: (node: NodeStatus) => boolean;
   /**
+   * Take stop and terminate requests of other processes (`opflow stop|terminate NAME` on
+   * another terminal, `LocalArgoClient` elsewhere): they write the request into the run's
+   * folder and send this process SIGUSR2. `opflow run` sets it; a program of your own that
+   * turns it on should not use SIGUSR2 otherwise (the process ignores it from then on).
+   * @default false
+   */
+  readonly acceptControl?: boolean;
+  /**
    * Earlier runs whose Succeeded **keyed** steps (the `opflow-key` argument) this run reuses:
    * a step with the same key and template is not run again; its outputs are taken over. Each
    * entry is a run's folder, or a workflow name under `workdir`.
@@ -166,6 +174,10 @@ function forgetForRerun(previous: Map<string, StoredNode>, rerun: (node: NodeSta
   for (const id of forget) previous.delete(id);
 }
 
+function ignoreLateRequest(): void {
+  /* see acceptControl */
+}
+
 export async function runWorkflow(manifest: Workflow, options: RunOptions = {}): Promise<RunResult> {
   if (manifest?.kind !== "Workflow" || typeof manifest.spec !== "object" || manifest.spec === null) {
     throw new EngineError(`runWorkflow: expects an Argo Workflow object (kind: Workflow, spec), got kind ${JSON.stringify((manifest as { kind?: unknown })?.kind)}`);
@@ -190,73 +202,96 @@ export async function runWorkflow(manifest: Workflow, options: RunOptions = {}):
   // Steps a killed engine left running are ended before they run again.
   for (const pid of tree.unfinishedProcesses().values()) if (pid > 1) killProcessGroup(pid);
   await tree.init(running);
-  const reuse = new Map<string, StoredNode>();
-  for (const r of options.reuse ?? []) {
-    const dir = path.isAbsolute(r) || r.includes("/") ? path.resolve(r) : path.join(workdir, r);
-    const stored = await new StateTree(path.dirname(dir), path.basename(dir)).load();
-    for (const s of stored.values()) if (s.node.phase === "Succeeded") reuse.set(path.basename(s.dir), s);
+  // Requests of other processes (see acceptControl).
+  const requested = { stop: new AbortController(), terminate: new AbortController() };
+  const onControl = (): void => {
+    void fs.readFile(path.join(tree.dir, CONTROL_REQUEST), "utf8").then(
+      (text) => {
+        const action = text.trim();
+        if (action === "stop") requested.stop.abort("Stopped with strategy 'Stop'");
+        else if (action === "terminate") requested.terminate.abort("Stopped with strategy 'Terminate'");
+      },
+      () => undefined,
+    );
+  };
+  if (options.acceptControl) {
+    // A request that arrives as the run ends finds no run, and must not end the process
+    // (SIGUSR2's default): once a run took control, the process ignores stray ones.
+    if (!process.listeners(CONTROL_SIGNAL).includes(ignoreLateRequest)) process.on(CONTROL_SIGNAL, ignoreLateRequest);
+    process.on(CONTROL_SIGNAL, onControl);
+    await tree.acceptControl();
   }
-  const storage = options.storage ?? new LocalStorageClient({ root: path.join(workdir, ".storage") });
-  const artifactIO = new ArtifactIO(storage, name, path.join(tree.dir, ".scratch"));
-
-  const interval = options.updateIntervalMs ?? 200;
-  let lastUpdate = 0;
-  let updateTimer: NodeJS.Timeout | undefined;
-  let lastSnapshot = 0;
-  let snapshotTimer: NodeJS.Timeout | undefined;
-  let snapshotWrite: Promise<void> = Promise.resolve();
-  let scheduler: Scheduler | undefined;
-  const emit = (): void => {
-    updateTimer = undefined;
-    lastUpdate = Date.now();
-    if (scheduler) options.onUpdate?.(scheduler.status);
-  };
-  const snapshot = (): void => {
-    snapshotTimer = undefined;
-    lastSnapshot = Date.now();
-    if (!scheduler) return;
-    const text = scheduler.status;
-    snapshotWrite = snapshotWrite.then(() => tree.writeWorkflowStatus(text)).catch(() => undefined);
-  };
-  let nodeCount = 0;
-  const snapshotEvery = (): number => {
-    if (scheduler && (nodeCount = Object.keys(scheduler.status.nodes ?? {}).length) > 0) return 1000 + nodeCount / 5;
-    return 1000;
-  };
-  const onChange = (): void => {
-    if (options.onUpdate && !updateTimer) updateTimer = setTimeout(emit, Math.max(0, interval - (Date.now() - lastUpdate)));
-    // workflow.json: at most every second, less often for very large runs (it holds every node).
-    if (!snapshotTimer) snapshotTimer = setTimeout(snapshot, Math.max(0, snapshotEvery() - (Date.now() - lastSnapshot)));
-  };
-
-  scheduler = new Scheduler({
-    manifest: running,
-    tree,
-    artifactIO,
-    bindings,
-    previous,
-    reuse,
-    parameters: options.parameters ?? {},
-    ...(options.parallelism !== undefined ? { parallelism: options.parallelism } : {}),
-    processSlots: options.processes ?? 64,
-    bindingSlots: options.inProcess ?? 256,
-    namespaces: options.namespaces ?? namespacesAvailable(),
-    ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.stopSignal ? { stopSignal: options.stopSignal } : {}),
-    onChange,
-  });
-  let status: WorkflowStatus;
   try {
-    status = await scheduler.run();
+    const reuse = new Map<string, StoredNode>();
+    for (const r of options.reuse ?? []) {
+      const dir = path.isAbsolute(r) || r.includes("/") ? path.resolve(r) : path.join(workdir, r);
+      const stored = await new StateTree(path.dirname(dir), path.basename(dir)).load();
+      for (const s of stored.values()) if (s.node.phase === "Succeeded") reuse.set(path.basename(s.dir), s);
+    }
+    const storage = options.storage ?? new LocalStorageClient({ root: path.join(workdir, ".storage") });
+    const artifactIO = new ArtifactIO(storage, name, path.join(tree.dir, ".scratch"));
+
+    const interval = options.updateIntervalMs ?? 200;
+    let lastUpdate = 0;
+    let updateTimer: NodeJS.Timeout | undefined;
+    let lastSnapshot = 0;
+    let snapshotTimer: NodeJS.Timeout | undefined;
+    let snapshotWrite: Promise<void> = Promise.resolve();
+    let scheduler: Scheduler | undefined;
+    const emit = (): void => {
+      updateTimer = undefined;
+      lastUpdate = Date.now();
+      if (scheduler) options.onUpdate?.(scheduler.status);
+    };
+    const snapshot = (): void => {
+      snapshotTimer = undefined;
+      lastSnapshot = Date.now();
+      if (!scheduler) return;
+      const text = scheduler.status;
+      snapshotWrite = snapshotWrite.then(() => tree.writeWorkflowStatus(text)).catch(() => undefined);
+    };
+    let nodeCount = 0;
+    const snapshotEvery = (): number => {
+      if (scheduler && (nodeCount = Object.keys(scheduler.status.nodes ?? {}).length) > 0) return 1000 + nodeCount / 5;
+      return 1000;
+    };
+    const onChange = (): void => {
+      if (options.onUpdate && !updateTimer) updateTimer = setTimeout(emit, Math.max(0, interval - (Date.now() - lastUpdate)));
+      // workflow.json: at most every second, less often for very large runs (it holds every node).
+      if (!snapshotTimer) snapshotTimer = setTimeout(snapshot, Math.max(0, snapshotEvery() - (Date.now() - lastSnapshot)));
+    };
+
+    scheduler = new Scheduler({
+      manifest: running,
+      tree,
+      artifactIO,
+      bindings,
+      previous,
+      reuse,
+      parameters: options.parameters ?? {},
+      ...(options.parallelism !== undefined ? { parallelism: options.parallelism } : {}),
+      processSlots: options.processes ?? 64,
+      bindingSlots: options.inProcess ?? 256,
+      namespaces: options.namespaces ?? namespacesAvailable(),
+      signal: options.signal ? AbortSignal.any([options.signal, requested.terminate.signal]) : requested.terminate.signal,
+      stopSignal: options.stopSignal ? AbortSignal.any([options.stopSignal, requested.stop.signal]) : requested.stop.signal,
+      onChange,
+    });
+    let status: WorkflowStatus;
+    try {
+      status = await scheduler.run();
+    } finally {
+      if (updateTimer) clearTimeout(updateTimer);
+      if (snapshotTimer) clearTimeout(snapshotTimer);
+    }
+    await snapshotWrite;
+    await tree.writeWorkflowStatus(status);
+    await tree.writeStatus(status.phase ?? "Error");
+    await tree.finish();
+    await fs.rm(path.join(tree.dir, ".scratch"), { recursive: true, force: true });
+    options.onUpdate?.(status);
+    return { name, dir: tree.dir, status, reusedNodes: scheduler.reusedNodes };
   } finally {
-    if (updateTimer) clearTimeout(updateTimer);
-    if (snapshotTimer) clearTimeout(snapshotTimer);
+    process.off(CONTROL_SIGNAL, onControl);
   }
-  await snapshotWrite;
-  await tree.writeWorkflowStatus(status);
-  await tree.writeStatus(status.phase ?? "Error");
-  await tree.finish();
-  await fs.rm(path.join(tree.dir, ".scratch"), { recursive: true, force: true });
-  options.onUpdate?.(status);
-  return { name, dir: tree.dir, status, reusedNodes: scheduler.reusedNodes };
 }

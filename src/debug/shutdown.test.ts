@@ -1,9 +1,14 @@
+import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs/promises";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import YAML from "yaml";
 import type { Template } from "../argo/model.ts";
+import { opflow } from "../../test/cli-capture.ts";
 import { manifest, node, phases, sh, workdir, removeWorkdirs } from "./_test-helpers.ts";
 import { runWorkflow } from "./run.ts";
+import { StateTree } from "./state-tree.ts";
 
 afterAll(removeWorkdirs);
 
@@ -95,5 +100,51 @@ describe("stopping a run", () => {
     expect(Date.now() - t0).toBeLessThan(10_000);
     expect(status.phase).toBe("Failed");
     expect(node(status, "stop-then-terminate.onExit").phase).toBe("Failed");
+  });
+});
+
+describe("stopping a run of another engine (opflow stop|terminate NAME --mode debug)", () => {
+  const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+  /** Starts `opflow run` on the sleepy manifest in another process. */
+  async function otherEngine(dir: string, name: string): Promise<ChildProcess> {
+    const file = path.join(dir, `${name}.yaml`);
+    await fs.writeFile(file, YAML.stringify(sleepy(name)));
+    const engine = spawn(process.execPath, [path.join(repo, "bin/opflow.mjs"), "run", file, "--name", name, "--workdir", dir, "--quiet"], { cwd: dir, stdio: "ignore" });
+    await whenStarted(dir, name, "A");
+    return engine;
+  }
+  const exited = (p: ChildProcess): Promise<number | null> => new Promise((r) => (p.exitCode !== null ? r(p.exitCode) : p.once("exit", (code) => r(code))));
+
+  it.each([
+    ["stop", "Stopped with strategy 'Stop'", "Succeeded"],
+    ["terminate", "Stopped with strategy 'Terminate'", undefined],
+  ])("%s: the other engine ends the run as it would its own", async (action, message, exitHandler) => {
+    const dir = await workdir();
+    const name = `other-${action}`;
+    const engine = await otherEngine(dir, name);
+    const r = await opflow(action, name, "--mode", "debug", "--workdir", dir);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`workflow ${name} ${action === "stop" ? "stopped" : "terminated"}`);
+    expect(await exited(engine)).toBe(1);
+    const { status } = await StateTree.read(path.join(dir, name));
+    expect(status).toMatchObject({ phase: "Failed", message });
+    expect(node(status, "A")).toMatchObject({ phase: "Failed", message });
+    expect(Object.values(status.nodes ?? {}).find((n) => n.displayName === `${name}.onExit`)?.phase).toBe(exitHandler);
+    await expect(fs.access(path.join(dir, name, "engine.control"))).rejects.toThrow();
+  });
+
+  it("refuses a run whose engine takes no requests, and says why", async () => {
+    const dir = await workdir();
+    const stop = new AbortController();
+    const run = runWorkflow(sleepy("deaf"), { workdir: dir, signal: stop.signal });
+    await whenStarted(dir, "deaf", "A");
+    // This very process runs it, but another client of it does not know the run: as from elsewhere.
+    const r = await opflow("terminate", "deaf", "--mode", "debug", "--workdir", dir);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/running in another engine \(pid \d+\) that takes no requests/);
+    stop.abort();
+    expect((await run).status.phase).toBe("Failed");
   });
 });

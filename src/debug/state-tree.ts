@@ -8,6 +8,8 @@
  *   workflow.json   the last WorkflowStatus snapshot (Argo's shape)
  *   nodes.jsonl     the node journal: one JSON line per recorded node state (the newest wins)
  *   engine.pid      pid of the engine while it runs
+ *   engine.control  present while the engine takes stop/terminate requests from other processes
+ *   control.request a request of another process: "stop" or "terminate" (then SIGUSR2)
  *   <step>/         type, phase, inputs/, outputs/, script, log.txt, workdir/
  * ```
  *
@@ -27,6 +29,13 @@ import { fnv32a } from "./node-id.ts";
 export { atomicWrite };
 
 let tmpCounter = 0;
+
+/** Present in a run's folder while its engine takes requests of other processes. */
+export const CONTROL_FILE = "engine.control";
+/** Where another process writes its request (`stop` or `terminate`). */
+export const CONTROL_REQUEST = "control.request";
+/** The signal that tells the engine to read the request. */
+export const CONTROL_SIGNAL = "SIGUSR2";
 
 /** Sub-folders of a prepared step folder (the contract's). */
 const SKELETON = [path.join("inputs", "parameters"), path.join("outputs", "parameters")];
@@ -168,7 +177,16 @@ export class StateTree {
     await atomicWrite(path.join(this.dir, "workflow.json"), JSON.stringify(status));
   }
 
-  /** Closes the journal and removes `engine.pid` at the end of a run. */
+  /**
+   * Records that this engine takes requests from other processes: write `stop` or `terminate`
+   * to {@link CONTROL_REQUEST}, then send the engine {@link CONTROL_SIGNAL}.
+   */
+  async acceptControl(): Promise<void> {
+    await fs.rm(path.join(this.dir, CONTROL_REQUEST), { force: true });
+    await atomicWrite(path.join(this.dir, CONTROL_FILE), CONTROL_SIGNAL);
+  }
+
+  /** Closes the journal and removes `engine.pid` (and the control files) at the end of a run. */
   async finish(): Promise<void> {
     await this.flush();
     this.closed = true;
@@ -177,6 +195,8 @@ export class StateTree {
     await fs.rm(path.join(this.dir, ".pool"), { recursive: true, force: true }).catch(() => undefined);
     if (this.journal !== undefined) closeSync(this.journal);
     this.journal = undefined;
+    await fs.rm(path.join(this.dir, CONTROL_FILE), { force: true });
+    await fs.rm(path.join(this.dir, CONTROL_REQUEST), { force: true });
     await fs.rm(path.join(this.dir, "engine.pid"), { force: true });
   }
 

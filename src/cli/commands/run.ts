@@ -136,6 +136,8 @@ const command: CommandModule = {
         storage,
         parameters: args.parameters,
         signal: stop.signal,
+        // `opflow stop|terminate NAME --mode debug` from elsewhere.
+        acceptControl: true,
         name,
         ...(args.workdir ? { workdir: args.workdir } : {}),
         ...(args.parallelism ? { parallelism: args.parallelism } : {}),

@@ -1,11 +1,12 @@
 /**
- * `opflow stop NAME...`: Stop a cluster workflow, running its exit handlers (like argo stop).
+ * `opflow stop NAME...`: Stop a workflow, running its exit handlers (like argo stop); --mode debug: a local run.
  */
 import { workflowActionCommand } from "../workflow-action.ts";
 
 export default workflowActionCommand({
   command: "stop",
-  summary: "Stop a cluster workflow, running its exit handlers (like argo stop)",
+  summary: "Stop a workflow, running its exit handlers (like argo stop); --mode debug: a local run",
   done: "stopped",
+  local: true,
   act: (client, name) => client.stop(name),
 });

@@ -1,11 +1,12 @@
 /**
- * `opflow terminate NAME...`: Terminate a cluster workflow at once, without exit handlers (like argo terminate).
+ * `opflow terminate NAME...`: Terminate a workflow at once, without exit handlers (like argo terminate); --mode debug: a local run.
  */
 import { workflowActionCommand } from "../workflow-action.ts";
 
 export default workflowActionCommand({
   command: "terminate",
-  summary: "Terminate a cluster workflow at once, without exit handlers (like argo terminate)",
+  summary: "Terminate a workflow at once, without exit handlers (like argo terminate); --mode debug: a local run",
   done: "terminated",
+  local: true,
   act: (client, name) => client.terminate(name),
 });
