@@ -131,6 +131,25 @@ export interface RetryPlan {
   readonly removedPods: readonly NodeStatus[];
 }
 
+/**
+ * `ids` and every node that contains one of them: its parent by `children` links, and so on up.
+ * A node no `children` list names is taken to sit under its `boundaryID` (a journal may hold a
+ * parent's record from before it linked a child).
+ */
+export function containers(nodes: Iterable<NodeStatus>, ids: Iterable<string>): Set<string> {
+  const byId = new Map<string, NodeStatus>();
+  const parent = new Map<string, string>();
+  for (const n of nodes) {
+    byId.set(n.id, n);
+    for (const c of n.children ?? []) parent.set(c, n.id);
+  }
+  const out = new Set<string>();
+  for (const start of ids) {
+    for (let id: string | undefined = start; id !== undefined && !out.has(id); id = parent.get(id) ?? byId.get(id)?.boundaryID) out.add(id);
+  }
+  return out;
+}
+
 /** The {@link RetryPlan} of {@link retriedWorkflow}. */
 export function retryPlan(wf: Workflow, options: { restartSuccessful?: boolean; nodeFieldSelector?: string } = {}): RetryPlan {
   const phase = wf.status?.phase;
@@ -142,21 +161,14 @@ export function retryPlan(wf: Workflow, options: { restartSuccessful?: boolean; 
   const nodes: Record<string, NodeStatus> = status.nodes ?? {};
   const restart = new Set<string>();
   const selector = options.restartSuccessful && options.nodeFieldSelector ? nodeFieldSelector(options.nodeFieldSelector) : undefined;
-  const parents = new Map<string, string>();
-  for (const n of Object.values(nodes)) for (const c of n.children ?? []) parents.set(c, n.id);
   for (const n of Object.values(nodes)) {
     const failed = n.phase === "Failed" || n.phase === "Error";
     const leaf = !n.children || n.children.length === 0;
     if ((failed && leaf) || (selector && n.phase === "Succeeded" && leaf && selector(n))) restart.add(n.id);
   }
-  const reset = new Set<string>();
-  for (const id of restart) {
-    let p = parents.get(id);
-    while (p !== undefined && !reset.has(p)) {
-      reset.add(p);
-      p = parents.get(p);
-    }
-  }
+  // Restarted nodes are leaves: whatever else contains them is an ancestor to reset.
+  const reset = containers(Object.values(nodes), restart);
+  for (const id of restart) reset.delete(id);
   const removedPods = [...restart].map((id) => nodes[id]).filter((n): n is NodeStatus => n !== undefined && n.type === "Pod");
   for (const id of restart) delete nodes[id];
   for (const n of Object.values(nodes)) {

@@ -4,6 +4,7 @@
  */
 import path from "node:path";
 import { isMainThread, workerData } from "node:worker_threads";
+import { containers } from "../argo/control.ts";
 import type { NodeStatus, Workflow, WorkflowStatus } from "../argo/model.ts";
 import type { LocalBindings } from "../contract.ts";
 import fs from "node:fs/promises";
@@ -144,6 +145,20 @@ export function workflowRunName(manifest: Workflow, name?: string): string {
 }
 
 /**
+ * Removes from a previous run's nodes the Succeeded leaves `rerun` selects and every node that
+ * contains them (by children links), so that the resumed run executes them again.
+ */
+function forgetForRerun(previous: Map<string, StoredNode>, rerun: (node: NodeStatus) => boolean): void {
+  const nodes = [...previous.values()].map((s) => s.node);
+  const leaves = nodes.filter((n) => n.phase === "Succeeded" && (n.type === "Pod" || !n.children?.length) && rerun(n)).map((n) => n.id);
+  for (const id of containers(nodes, leaves)) previous.delete(id);
+}
+
+function ignoreLateRequest(): void {
+  /* see acceptControl */
+}
+
+/**
  * Runs an Argo workflow manifest with the local engine and resolves when it has ended (whatever
  * its phase: a failed workflow is a result, not an exception; only a manifest the engine cannot
  * read at all rejects).
@@ -158,26 +173,6 @@ export function workflowRunName(manifest: Workflow, name?: string): string {
  * await runWorkflow(manifest, { workdir: "runs", name: "hello-x7k2p" });
  * ```
  */
-/**
- * Removes from a previous run's nodes the Succeeded leaves `rerun` selects and every node that
- * contains them (by children links), so that the resumed run executes them again.
- */
-function forgetForRerun(previous: Map<string, StoredNode>, rerun: (node: NodeStatus) => boolean): void {
-  const parent = new Map<string, string>();
-  for (const { node } of previous.values()) for (const c of node.children ?? []) parent.set(c, node.id);
-  const forget = new Set<string>();
-  for (const { node } of previous.values()) {
-    const leaf = node.type === "Pod" || !node.children || node.children.length === 0;
-    if (node.phase !== "Succeeded" || !leaf || !rerun(node)) continue;
-    for (let id: string | undefined = node.id; id !== undefined && !forget.has(id); id = parent.get(id) ?? previous.get(id)?.node.boundaryID) forget.add(id);
-  }
-  for (const id of forget) previous.delete(id);
-}
-
-function ignoreLateRequest(): void {
-  /* see acceptControl */
-}
-
 export async function runWorkflow(manifest: Workflow, options: RunOptions = {}): Promise<RunResult> {
   if (manifest?.kind !== "Workflow" || typeof manifest.spec !== "object" || manifest.spec === null) {
     throw new EngineError(`runWorkflow: expects an Argo Workflow object (kind: Workflow, spec), got kind ${JSON.stringify((manifest as { kind?: unknown })?.kind)}`);
