@@ -272,13 +272,8 @@ export class LocalArgoClient implements ArgoClient {
   /** Refuses (409) when run `name` is running here or in another live engine. */
   private async refuseIfRunning(action: string, name: string, reason: "AlreadyExists" | "Conflict"): Promise<void> {
     if (this.runs.get(name)?.running) throw this.error(action, name, reason, 409, `the run is still running in this process (409); terminate it or wait for it first`);
-    const dir = this.runDir(name);
-    if (!(await pathExists(path.join(dir, "manifest.yaml")))) return;
-    const { status, engineAlive } = await StateTree.read(dir);
-    if (!isCompletedPhase(status.phase) && engineAlive === true) {
-      const pid = (await fs.readFile(path.join(dir, "engine.pid"), "utf8").catch(() => "?")).trim();
-      throw this.error(action, name, reason, 409, `the run is still running in another engine (pid ${pid}) (409); stop it there first`);
-    }
+    const other = await this.otherEngine(name);
+    if (other) throw this.error(action, name, reason, 409, `the run is still running in another engine (pid ${other.pid}) (409); stop it there first`);
   }
 
   private start(manifest: Workflow, extra: Pick<RunOptions, "reuse" | "rerun"> = {}): LocalRun {
