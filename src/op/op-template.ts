@@ -12,7 +12,7 @@ import { ValidationError } from "../errors.ts";
 import { PodTemplate, orderTemplate } from "./container-template.ts";
 import { type OPClass, type OPDefinition, toOPDefinition } from "./op.ts";
 import { runOp } from "./runner.ts";
-import { workerBinding } from "./worker-pool.ts";
+import { workerBinding, workerModule } from "./worker-pool.ts";
 import { z } from "zod";
 import { type IOSpec, type Signature, artifact, param } from "./signature.ts";
 import { SLICES_ENV, SLICE_INDICES_PARAMETER, STACK_KEY_PARAMETER, type SliceSpec } from "./slices.ts";
@@ -55,9 +55,7 @@ export type OPThread = "engine" | "worker";
 function checkThread(op: OPDefinition, thread: unknown): OPThread {
   if (thread === undefined || thread === "engine") return "engine";
   if (thread !== "worker") throw new ValidationError(`OP template "${op.name}": option "thread" must be "engine" or "worker", got ${JSON.stringify(thread)}`);
-  if (!op.modulePath) {
-    throw new ValidationError(`OP template "${op.name}": thread "worker" needs to know which module defines the OP, and it cannot be told here; define the OP in a module of its own`);
-  }
+  workerModule(op);
   return "worker";
 }
 

@@ -149,16 +149,21 @@ export function workerThreadCount(): number {
   return Number.isInteger(n) && n > 0 ? n : os.availableParallelism();
 }
 
+/** The module a worker thread imports to find `op` (refused when it cannot be told). */
+export function workerModule(op: OPDefinition): string {
+  if (!op.modulePath) {
+    throw new ValidationError(`OP "${op.name}": thread "worker" needs to know which module defines the OP, and it cannot be told here; define the OP in a module of its own`);
+  }
+  return op.modulePath;
+}
+
 /**
  * The local binding of an OP that runs in a worker thread: the thread imports the OP's module
  * (`op.modulePath`) again, so the module must export the OP and be importable without side
  * effects (no workflow run at its top level).
  */
 export function workerBinding(op: OPDefinition, slices?: SliceSpec): LocalBinding {
-  const module = op.modulePath;
-  if (!module) {
-    throw new ValidationError(`OP "${op.name}": thread "worker" needs the module that defines the OP, and it cannot be told; define the OP in a module of its own`);
-  }
+  const module = workerModule(op);
   return (from) =>
     new Promise<InProcessResult>((resolve) => {
       pool ??= new OpWorkerPool(workerThreadCount(), new URL("./op-worker.mjs", import.meta.url));
