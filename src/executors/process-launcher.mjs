@@ -86,6 +86,7 @@ export function startChild(spec, onSpawn) {
   /** @param {string | Buffer} data */
   const writeLog = (data) => {
     log ??= fs.openSync(spec.logFile, "a");
+    // Two calls for fs.writeSync's two overloads (text, bytes).
     if (typeof data === "string") fs.writeSync(log, data);
     else fs.writeSync(log, data);
   };
