@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { ContainerTemplate } from "../op/container-template.ts";
-import { OPTemplate } from "../op/op-template.ts";
+import { ContainerTemplate } from "../template/container-template.ts";
+import { OPTemplate } from "../template/op-template.ts";
 import { defineOp } from "../op/op.ts";
 import { param } from "../op/signature.ts";
 import { Step } from "../steps/step.ts";

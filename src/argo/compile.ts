@@ -11,7 +11,7 @@ import type { LocalBinding } from "../contract.ts";
 import { CompileError } from "../errors.ts";
 import { isSourced } from "../expr/refs.ts";
 import type { RenderContext, Variable } from "../expr/tree.ts";
-import type { Template, TemplateCompiler } from "../op/template.ts";
+import type { Template, TemplateCompiler } from "../template/template.ts";
 import { ArgoLimits, type Template as ArgoTemplate } from "./model.ts";
 
 /** What compiling templates gives. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { argoCheck, haveArgoCheck } from "../../test/argo-check.ts";
 import type { Template as ArgoTemplate } from "../argo/model.ts";
-import { ContainerTemplate } from "../op/container-template.ts";
+import { ContainerTemplate } from "../template/container-template.ts";
 import { param } from "../op/signature.ts";
 import { Workflow } from "../workflow/workflow.ts";
 import { DAG } from "./dag.ts";

@@ -8,9 +8,9 @@ import { ArgoLimits } from "../argo/model.ts";
 import { CompileError, ValidationError } from "../errors.ts";
 import { type RefSource, isSourced } from "../expr/refs.ts";
 import type { RenderContext, Variable } from "../expr/tree.ts";
-import { orderTemplate } from "../op/container-template.ts";
+import { orderTemplate } from "../template/order.ts";
 import type { Signature } from "../op/signature.ts";
-import type { Template, TemplateCompiler } from "../op/template.ts";
+import type { Template, TemplateCompiler } from "../template/template.ts";
 import { type GraphTemplateOptions, GraphTemplate } from "../steps/steps.ts";
 import { Depends, Task, type TaskLike } from "./task.ts";
 

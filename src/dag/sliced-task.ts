@@ -1,7 +1,7 @@
 /** `slicedTask`: the DAG form of `slicedStep` (dflow's `Slices` on a Task). */
 import type { RefProducer } from "../expr/refs.ts";
 import type { Signature } from "../op/signature.ts";
-import type { Template } from "../op/template.ts";
+import type { Template } from "../template/template.ts";
 import { type SliceSources, type SlicedStepOptions, type StackedSignature, sliceCall } from "../steps/sliced-step.ts";
 import { Task, type TaskDependencies } from "./task.ts";
 

@@ -5,7 +5,7 @@
 import type { DAGTask } from "../argo/model.ts";
 import { ValidationError } from "../errors.ts";
 import type { Signature } from "../op/signature.ts";
-import type { Template, TemplateCompiler } from "../op/template.ts";
+import type { Template, TemplateCompiler } from "../template/template.ts";
 import { Step, type StepLike, type StepOptions } from "../steps/step.ts";
 
 /** A result a dependency may be required to have (Argo's enhanced depends logic). */

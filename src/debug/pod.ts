@@ -24,7 +24,7 @@ import { contractPaths, PROGRESS_FILE_ENV, ROOT_ENV, type LocalBinding } from ".
 import { EngineError, OpflowError } from "../errors.ts";
 import { runProcess, type Mount, type ProcessResult } from "../executors/local-process.ts";
 import type { ArtifactIO, ArtifactRef } from "./artifact-io.ts";
-import { parseDuration } from "./duration.ts";
+import { parseDuration } from "../duration.ts";
 import { parseProgress } from "./progress.ts";
 import { substituteStrict, type Vars } from "./scope.ts";
 import { atomicWrite, atomicWriteSync, writeText } from "./state-tree.ts";
@@ -230,11 +230,11 @@ export async function runPod(ctx: PodContext): Promise<PodResult> {
     let timeoutMs: number | undefined;
     let timeoutMessage = "";
     if (t.activeDeadlineSeconds !== undefined) {
-      timeoutMs = parseDuration(t.activeDeadlineSeconds, `${where}: activeDeadlineSeconds`);
+      timeoutMs = parseDuration(t.activeDeadlineSeconds, `${where}: activeDeadlineSeconds`, EngineError);
       timeoutMessage = "Pod was active on the node longer than the specified deadline";
     }
     if (t.timeout !== undefined) {
-      const ms = parseDuration(t.timeout, `${where}: timeout`);
+      const ms = parseDuration(t.timeout, `${where}: timeout`, EngineError);
       if (timeoutMs === undefined || ms < timeoutMs) {
         timeoutMs = ms;
         timeoutMessage = `Step exceeded its deadline (timeout ${t.timeout})`;

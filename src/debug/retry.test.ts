@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseDuration } from "./duration.ts";
+import { parseDuration } from "../duration.ts";
 import { decideRetry, type Attempt } from "./retry.ts";
 
 const failed = (startedAt: number, finishedAt: number, exitCode = 1): Attempt => ({ phase: "Failed", exitCode, startedAt, finishedAt });

@@ -6,7 +6,7 @@
 import type { NodePhase, RetryStrategy } from "../argo/model.ts";
 import { ExitCode } from "../contract.ts";
 import { EngineError } from "../errors.ts";
-import { parseDuration } from "./duration.ts";
+import { parseDuration } from "../duration.ts";
 
 /** One finished attempt, as the retry decision sees it. */
 export interface Attempt {
@@ -65,14 +65,14 @@ export function decideRetry(
     const b = strategy.backoff;
     let deadline: number | undefined;
     if (b.maxDuration) {
-      deadline = first.startedAt + parseDuration(b.maxDuration, `${where}: retryStrategy.backoff.maxDuration`);
+      deadline = first.startedAt + parseDuration(b.maxDuration, `${where}: retryStrategy.backoff.maxDuration`, EngineError);
       if (now > deadline) return { retry: false, message: "Max duration limit exceeded" };
     }
     if (!b.duration) throw new EngineError(`${where}: retryStrategy.backoff needs a duration, got none`);
-    waitMs = parseDuration(b.duration, `${where}: retryStrategy.backoff.duration`);
+    waitMs = parseDuration(b.duration, `${where}: retryStrategy.backoff.duration`, EngineError);
     const factor = toInt(b.factor, `${where}: retryStrategy.backoff.factor`);
     if (factor !== undefined && factor > 0) waitMs *= Math.pow(factor, attempts.length - 1);
-    if (b.cap) waitMs = Math.min(waitMs, parseDuration(b.cap, `${where}: retryStrategy.backoff.cap`));
+    if (b.cap) waitMs = Math.min(waitMs, parseDuration(b.cap, `${where}: retryStrategy.backoff.cap`, EngineError));
     if (deadline !== undefined && last.finishedAt + waitMs > deadline) {
       return { retry: false, message: "Backoff would exceed max duration limit" };
     }

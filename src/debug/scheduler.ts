@@ -29,7 +29,7 @@ import { KEY_PARAMETER, type LocalBindings } from "../contract.ts";
 import { EngineError, OpflowError } from "../errors.ts";
 import { dependsTasks, evaluateDepends, evaluateExpression, evaluateWhen, expandScope, substituteTags, type DependsTaskResult, type TaskResultPhase } from "./_expr.ts";
 import type { ArtifactIO, ArtifactRef } from "./artifact-io.ts";
-import { formatDuration, parseDuration } from "./duration.ts";
+import { formatDuration, parseDuration } from "../duration.ts";
 import { nodeId } from "./node-id.ts";
 import { assertTransition, isFailedOrError, isFulfilled } from "./node-state.ts";
 import { processEnvironment, runPod } from "./pod.ts";
@@ -351,7 +351,7 @@ export class Scheduler {
       for (const a of spec.arguments?.artifacts ?? []) wfArtifacts.set(a.name, { artifact: a });
 
       if (spec.activeDeadlineSeconds !== undefined) {
-        deadline = setTimeout(() => this.stop("Workflow exceeded its deadline"), parseDuration(spec.activeDeadlineSeconds, `workflow "${this.wfName}": spec.activeDeadlineSeconds`));
+        deadline = setTimeout(() => this.stop("Workflow exceeded its deadline"), parseDuration(spec.activeDeadlineSeconds, `workflow "${this.wfName}": spec.activeDeadlineSeconds`, EngineError));
         deadline.unref();
       }
 
@@ -860,7 +860,7 @@ export class Scheduler {
     }
     let ms: number;
     try {
-      ms = parseDuration(substituteTags(d, this.varsWithInputs(inputs), { onMissing: "error" }), `template "${tmpl.name}": suspend.duration`);
+      ms = parseDuration(substituteTags(d, this.varsWithInputs(inputs), { onMissing: "error" }), `template "${tmpl.name}": suspend.duration`, EngineError);
     } catch (err) {
       return this.finish(node, "Error", messageOf(err));
     }

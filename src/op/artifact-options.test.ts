@@ -7,7 +7,7 @@ import { LocalStorageClient } from "../storage/local.ts";
 import { Step } from "../steps/step.ts";
 import { Steps } from "../steps/steps.ts";
 import { Workflow } from "../workflow/workflow.ts";
-import { OPTemplate } from "./op-template.ts";
+import { OPTemplate } from "../template/op-template.ts";
 import { defineOp } from "./op.ts";
 import { artifact, param } from "./signature.ts";
 

@@ -6,7 +6,7 @@ import { z } from "zod";
 import { Step } from "../steps/step.ts";
 import { Steps } from "../steps/steps.ts";
 import { Workflow } from "../workflow/workflow.ts";
-import { OPTemplate } from "./op-template.ts";
+import { OPTemplate } from "../template/op-template.ts";
 import { defineOp } from "./op.ts";
 import { bigParameter, param } from "./signature.ts";
 

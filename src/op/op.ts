@@ -78,15 +78,17 @@ function checkSignature(owner: string, which: "inputs" | "outputs", sig: Signatu
   }
 }
 
-/** Records which module called: the first stack frame outside opflow's `op/` folder and dependencies. */
+/** opflow's folders whose frames are not the caller: OPs, and the templates that wrap them. */
+const OWN_FOLDERS = [new URL(".", import.meta.url).href, new URL("../template/", import.meta.url).href];
+
+/** Records which module called: the first stack frame outside opflow's `op/` and `template/` folders and dependencies. */
 export function callerModule(): string | undefined {
   const stack = new Error().stack ?? "";
-  const here = new URL(".", import.meta.url).href;
   for (const line of stack.split("\n").slice(1)) {
     const m = /(file:\/\/[^\s)]+?):\d+:\d+/.exec(line) ?? /[(\s](\/[^\s)]+?):\d+:\d+\)?$/.exec(line);
     if (!m) continue;
     const url = (m[1] as string).startsWith("file:") ? (m[1] as string) : `file://${m[1]}`;
-    if (url.startsWith(here) || url.includes("/node_modules/")) continue;
+    if (OWN_FOLDERS.some((dir) => url.startsWith(dir)) || url.includes("/node_modules/")) continue;
     return url;
   }
   return undefined;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Step } from "../steps/step.ts";
 import { Workflow } from "../workflow/workflow.ts";
 import { defineOp } from "./op.ts";
-import { OPTemplate } from "./op-template.ts";
+import { OPTemplate } from "../template/op-template.ts";
 import { countPrimes, flaky, stubborn } from "../../test/fixtures/worker-ops.ts";
 
 let workdir: string;

@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { ifExpression } from "../expr/tree.ts";
-import { OPTemplate } from "../op/op-template.ts";
+import { OPTemplate } from "../template/op-template.ts";
 import { defineOp } from "../op/op.ts";
 import { artifact, param } from "../op/signature.ts";
 import { Workflow } from "../workflow/workflow.ts";

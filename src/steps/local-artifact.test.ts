@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { OPTemplate } from "../op/op-template.ts";
+import { OPTemplate } from "../template/op-template.ts";
 import { defineOp } from "../op/op.ts";
 import { artifact, param } from "../op/signature.ts";
 import { Workflow } from "../workflow/workflow.ts";

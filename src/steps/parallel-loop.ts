@@ -9,10 +9,11 @@ import type { Artifact, Parameter, Template as ArgoTemplate, WorkflowStep } from
 import { CompileError } from "../errors.ts";
 import { isSourced } from "../expr/refs.ts";
 import { type RenderContext, VarRef, type Variable } from "../expr/tree.ts";
-import { orderTemplate } from "../op/container-template.ts";
+import { orderTemplate } from "../template/order.ts";
 import type { Signature } from "../op/signature.ts";
 import { splitSignature } from "../op/signature.ts";
-import { Template, type TemplateCompiler, compact } from "../op/template.ts";
+import { compact } from "../template/compact.ts";
+import { Template, type TemplateCompiler } from "../template/template.ts";
 
 /** What the wrapper needs of the step it wraps. */
 export interface LoopedStep {

@@ -6,7 +6,7 @@ import { z } from "zod";
 import { argoCheck, haveArgoCheck } from "../../test/argo-check.ts";
 import type { NodeStatus } from "../argo/model.ts";
 import type { ArtifactRef, ParamRef } from "../expr/refs.ts";
-import { OPTemplate } from "../op/op-template.ts";
+import { OPTemplate } from "../template/op-template.ts";
 import { defineOp } from "../op/op.ts";
 import { artifact, param } from "../op/signature.ts";
 import { Workflow } from "../workflow/workflow.ts";

@@ -6,8 +6,8 @@
 import { ValidationError } from "../errors.ts";
 import { type ArtifactHandle, ItemRef, type RefProducer } from "../expr/refs.ts";
 import { Call, Expr, type Operand, type RenderContext, toExpr } from "../expr/tree.ts";
-import { OPTemplate } from "../op/op-template.ts";
-import type { Template } from "../op/template.ts";
+import { OPTemplate } from "../template/op-template.ts";
+import type { Template } from "../template/template.ts";
 import type { ArtifactKeys, ArtifactSpec, ParamKeys, ParamSpec, Signature, SpecValue } from "../op/signature.ts";
 import { SLICE_INDICES_PARAMETER, STACK_KEY_PARAMETER, type SliceOptions, type SliceSpec, checkSliceOptions } from "../op/slices.ts";
 import { StackKey } from "./stacked.ts";

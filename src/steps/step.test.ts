@@ -1,7 +1,7 @@
 import { describe, expect, expectTypeOf, it } from "vitest";
 import { z } from "zod";
 import type { ArtifactRef, ItemRef, ParamRef } from "../expr/refs.ts";
-import { OPTemplate } from "../op/op-template.ts";
+import { OPTemplate } from "../template/op-template.ts";
 import { defineOp } from "../op/op.ts";
 import { artifact, param } from "../op/signature.ts";
 import { Workflow } from "../workflow/workflow.ts";

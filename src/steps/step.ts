@@ -29,8 +29,8 @@ import type {
   SpecValue,
 } from "../op/signature.ts";
 import { splitSignature } from "../op/signature.ts";
-import type { Template, TemplateCompiler } from "../op/template.ts";
-import { compact } from "../op/template.ts";
+import type { Template, TemplateCompiler } from "../template/template.ts";
+import { compact } from "../template/compact.ts";
 import { LocalArtifact } from "./local-artifact.ts";
 import { ParallelLoop } from "./parallel-loop.ts";
 import { StackedArtifactRef, StackedParam } from "./stacked.ts";

@@ -7,7 +7,7 @@ import type { Artifact, Parameter, Template as ArgoTemplate } from "../argo/mode
 import { CompileError, ValidationError } from "../errors.ts";
 import { ArtifactRef, type ArtifactHandle, type RefArtifactShape } from "../expr/refs.ts";
 import { Expr, type Operand, RawTag, VarRef, renderExpression, toExpr } from "../expr/tree.ts";
-import { orderTemplate } from "../op/container-template.ts";
+import { orderTemplate } from "../template/order.ts";
 import { NONE, encodeParameter } from "../op/parameter-codec.ts";
 import type { ArtifactKeys, ArtifactSpec, ParamKeys, Signature, SpecValue } from "../op/signature.ts";
 import { splitSignature } from "../op/signature.ts";
@@ -16,9 +16,9 @@ import {
   Template,
   type TemplateCompiler,
   type TemplateOptions,
-  compact,
   inputRefs,
-} from "../op/template.ts";
+} from "../template/template.ts";
+import { compact, nonEmpty } from "../template/compact.ts";
 import type { StepLike } from "./step.ts";
 
 type ShapeOf<S> = S extends ArtifactSpec<infer K> ? K : never;
@@ -151,10 +151,6 @@ export abstract class GraphTemplate<I extends Signature, O extends Signature> ex
       failFast: this.graph.failFast,
     }) as ArgoTemplate;
   }
-}
-
-function nonEmpty<T extends object | undefined>(value: T): T | undefined {
-  return value && Object.keys(value).length ? value : undefined;
 }
 
 function artifactFrom(value: unknown, compiler: TemplateCompiler, owner: Template): Omit<Artifact, "name"> {

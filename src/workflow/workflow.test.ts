@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { ContainerTemplate } from "../op/container-template.ts";
+import { ContainerTemplate } from "../template/container-template.ts";
 import { param } from "../op/signature.ts";
 import { Step, rawArtifact } from "../steps/step.ts";
 import { artifact } from "../op/signature.ts";
@@ -25,7 +25,7 @@ describe("Workflow", () => {
       annotations: { note: "x" },
       parallelism: 4,
       timeout: "2h",
-      ttl: { afterCompletion: "1d", afterFailure: 3600 },
+      ttl: { afterCompletion: "24h", afterFailure: 3600 },
       podGC: "OnPodSuccess",
       onExit: exit,
       serviceAccountName: "runner",

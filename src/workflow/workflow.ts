@@ -22,13 +22,13 @@ import { LocalArtifact, uploadLocalArtifacts } from "../steps/local-artifact.ts"
 import type { RunOptions, RunResult } from "../debug/run.ts";
 import type { DebugSubmitOptions } from "../debug/local-client.ts";
 import { ValidationError } from "../errors.ts";
-import { type Duration, durationSeconds } from "../op/duration.ts";
+import { type Duration, durationSeconds } from "../duration.ts";
 import { formatIssues } from "../op/op.ts";
 import { encodeParameter } from "../op/parameter-codec.ts";
 import type { Signature } from "../op/signature.ts";
 import { splitSignature } from "../op/signature.ts";
-import type { Template } from "../op/template.ts";
-import { compact } from "../op/template.ts";
+import type { Template } from "../template/template.ts";
+import { compact } from "../template/compact.ts";
 import type { ArtifactArgs, ParamArgs, StepLike, StepOptions } from "../steps/step.ts";
 import { Steps } from "../steps/steps.ts";
 import { VarRef } from "../expr/tree.ts";

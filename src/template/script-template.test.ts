@@ -6,8 +6,8 @@ import { z } from "zod";
 import { Step } from "../steps/step.ts";
 import { Steps } from "../steps/steps.ts";
 import { Workflow } from "../workflow/workflow.ts";
-import { ScriptOPTemplate, ShellOPTemplate } from "./container-template.ts";
-import { artifact, param } from "./signature.ts";
+import { ScriptOPTemplate, ShellOPTemplate } from "./script-template.ts";
+import { artifact, param } from "../op/signature.ts";
 
 const dirs: string[] = [];
 afterAll(async () => {

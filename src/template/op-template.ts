@@ -9,15 +9,18 @@ import { fileURLToPath } from "node:url";
 import type { Template as ArgoTemplate } from "../argo/model.ts";
 import type { LocalBinding } from "../contract.ts";
 import { ValidationError } from "../errors.ts";
-import { PodTemplate, orderTemplate } from "./container-template.ts";
-import { type OPClass, type OPDefinition, toOPDefinition } from "./op.ts";
-import { runOp } from "./runner.ts";
-import { workerBinding, workerModule } from "./worker-pool.ts";
+import { type OPClass, type OPDefinition, toOPDefinition } from "../op/op.ts";
+import { runOp } from "../op/runner.ts";
+import { workerBinding, workerModule } from "../op/worker-pool.ts";
 import { z } from "zod";
-import { type IOSpec, type Signature, artifact, param } from "./signature.ts";
-import { SLICES_ENV, SLICE_INDICES_PARAMETER, STACK_KEY_PARAMETER, type SliceSpec } from "./slices.ts";
-import type { PodTemplateOptions, RetryOn, TemplateCompiler } from "./template.ts";
-import { compact } from "./template.ts";
+import { type IOSpec, type Signature, artifact, param } from "../op/signature.ts";
+import { SLICES_ENV, SLICE_INDICES_PARAMETER, STACK_KEY_PARAMETER, type SliceSpec } from "../op/slices.ts";
+import { compact } from "./compact.ts";
+import { orderTemplate } from "./order.ts";
+import type { PodTemplateOptions } from "./pod.ts";
+import { PodTemplate } from "./pod-template.ts";
+import type { RetryOn } from "./retry.ts";
+import type { TemplateCompiler } from "./template.ts";
 
 /** Options of {@link OPTemplate.fromOp}. */
 export interface OPTemplateOptions extends PodTemplateOptions {

@@ -4,24 +4,14 @@
  * container and script templates (`ContainerTemplate`, `ShellOPTemplate`, `ScriptOPTemplate`,
  * `OPTemplate`) and the graph templates (`Steps`, `DAG`).
  */
-import type {
-  Artifact,
-  Container,
-  EnvVar,
-  KubeObject,
-  Parameter,
-  RetryStrategy,
-  Template as ArgoTemplate,
-  UserContainer,
-  VolumeMount,
-} from "../argo/model.ts";
+import type { Artifact, KubeObject, Parameter, Template as ArgoTemplate } from "../argo/model.ts";
 import { KEY_PARAMETER, type LocalBinding } from "../contract.ts";
 import { ValidationError } from "../errors.ts";
 import { ArtifactRef, type ParamRef, paramRef } from "../expr/refs.ts";
 import type { RenderContext } from "../expr/tree.ts";
-import { type Duration, durationSeconds, renderDuration } from "./duration.ts";
-import { checkName } from "./op.ts";
-import { NONE, encodeParameter } from "./parameter-codec.ts";
+import { type Duration, durationSeconds } from "../duration.ts";
+import { checkName } from "../op/op.ts";
+import { NONE, encodeParameter } from "../op/parameter-codec.ts";
 import {
   type ArtifactKeys,
   type ArtifactSpec,
@@ -30,7 +20,9 @@ import {
   type Signature,
   type SpecValue,
   splitSignature,
-} from "./signature.ts";
+} from "../op/signature.ts";
+import { compact } from "./compact.ts";
+import { type RetryOn, type RetryOptions, checkRetry, renderRetry } from "./retry.ts";
 
 /** What a template needs from the compiler while rendering. */
 export interface TemplateCompiler {
@@ -44,52 +36,6 @@ export interface TemplateCompiler {
   outputMayBeSkipped(template: Template, output: string): boolean;
   /** Whether some step calls `template` with a `key` (it then declares the key input). @default false */
   takesKey?(template: Template): boolean;
-}
-
-/** When to retry a failed attempt. */
-export type RetryOn =
-  /** Only a `TransientError` of an OP (exit code 75). The default for OP templates. */
-  | "transient-error"
-  /** Any failure of the main container (Argo's `OnFailure`). */
-  | "failure"
-  /** Errors of the system around it (Argo's `OnError`: pod deleted, node lost, …). */
-  | "error"
-  /** Any of these (Argo's `Always`). */
-  | "always";
-
-/** How a template retries. */
-export interface RetryOptions {
-  /** Retries after the first attempt (Argo's `limit`). */
-  readonly limit: number;
-  /** @default "transient-error" for OP templates, "failure" otherwise */
-  readonly on?: RetryOn;
-  /** Wait between attempts: `duration × factor^n`, at most `cap`, in all at most `maxDuration`. */
-  readonly backoff?: {
-    readonly duration: Duration;
-    readonly factor?: number;
-    readonly cap?: Duration;
-    readonly maxDuration?: Duration;
-  };
-  /**
-   * An extra expr-lang condition over `lastRetry.*` that must hold for a retry
-   * (ANDed with the `on` rule).
-   * @default none
-   */
-  readonly expression?: string;
-}
-
-/** Kubernetes resources of the main container. */
-export interface Resources {
-  /** CPU cores, e.g. `2` or `"500m"`. */
-  readonly cpu?: number | string;
-  /** Memory, e.g. `"4Gi"`. */
-  readonly memory?: string;
-  /** GPUs (`nvidia.com/gpu` unless `gpuResource` says otherwise). */
-  readonly gpu?: number;
-  /** Resource name used for `gpu`. @default "nvidia.com/gpu" */
-  readonly gpuResource?: string;
-  /** Further resources by their Kubernetes name (`ephemeral-storage`, `amd.com/gpu`, …). */
-  readonly extra?: Readonly<Record<string, number | string>>;
 }
 
 /** Options every template has. */
@@ -115,34 +61,6 @@ export interface TemplateOptions {
   readonly affinity?: KubeObject;
   /** Service account of the pods. @default the workflow's */
   readonly serviceAccountName?: string;
-}
-
-/** Options of templates that run a container. */
-export interface PodTemplateOptions extends TemplateOptions {
-  /** Container image. */
-  readonly image?: string;
-  /** @default Kubernetes' default (`IfNotPresent` unless the tag is `latest`) */
-  readonly imagePullPolicy?: "Always" | "IfNotPresent" | "Never";
-  /** Extra environment variables (literal values; secrets through `envFrom`-style objects in `extraEnv`). @default none */
-  readonly env?: Readonly<Record<string, string>>;
-  /** Environment entries passed through as written (`valueFrom` secret refs, …). @default none */
-  readonly extraEnv?: readonly EnvVar[];
-  /** Resource requests. @default none */
-  readonly requests?: Resources;
-  /** Resource limits. @default none */
-  readonly limits?: Resources;
-  /** Pod volumes (Kubernetes `Volume` objects). @default none */
-  readonly volumes?: readonly KubeObject[];
-  /** Mounts in the main container. @default none */
-  readonly volumeMounts?: readonly VolumeMount[];
-  /** Init containers. @default none */
-  readonly initContainers?: readonly UserContainer[];
-  /** Sidecar containers. @default none */
-  readonly sidecars?: readonly UserContainer[];
-  /** Working directory of the main container. @default the image's */
-  readonly workingDir?: string;
-  /** A strategic-merge patch of the pod spec (YAML or JSON text). @default none */
-  readonly podSpecPatch?: string;
 }
 
 /** Typed references to a template's inputs, for use inside the template (args, steps). */
@@ -300,90 +218,7 @@ export function artifactDecl(name: string, path: string | undefined, optional: b
   return a;
 }
 
-/** Drops undefined fields (manifests never carry `null` for "not set"). */
-export function compact<T extends object>(value: T): T {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = v;
-  return out as T;
-}
-
 function validateTemplateOptions(name: string, o: TemplateOptions): void {
-  if (o.retry !== undefined) {
-    const limit = typeof o.retry === "number" ? o.retry : o.retry.limit;
-    if (!Number.isInteger(limit) || limit < 0) {
-      throw new ValidationError(`template "${name}": retry limit must be a non-negative integer, got ${JSON.stringify(limit)}`);
-    }
-  }
+  if (o.retry !== undefined) checkRetry(name, o.retry);
   if (o.timeout !== undefined) durationSeconds(o.timeout, `template "${name}": timeout`);
-}
-
-/** Exit code an OP uses for a `TransientError` (runtime contract). */
-const TRANSIENT_EXIT = 75;
-
-/** Renders retry options to Argo's `retryStrategy`. */
-export function renderRetry(template: string, retry: RetryOptions | number, defaultOn: RetryOn): RetryStrategy {
-  const r: RetryOptions = typeof retry === "number" ? { limit: retry } : retry;
-  const on = r.on ?? defaultOn;
-  const out: RetryStrategy = { limit: r.limit };
-  const expressions: string[] = [];
-  switch (on) {
-    case "transient-error":
-      out.retryPolicy = "Always";
-      expressions.push(`asInt(lastRetry.exitCode) == ${TRANSIENT_EXIT}`);
-      break;
-    case "failure":
-      // Argo's default retryPolicy is OnFailure: left implicit.
-      break;
-    case "error":
-      out.retryPolicy = "OnError";
-      break;
-    case "always":
-      out.retryPolicy = "Always";
-      break;
-    default:
-      throw new ValidationError(`template "${template}": retry.on must be one of transient-error, failure, error, always; got ${JSON.stringify(on)}`);
-  }
-  if (r.expression) expressions.push(`(${r.expression})`);
-  if (expressions.length) out.expression = expressions.join(" && ");
-  if (r.backoff) {
-    const b = r.backoff;
-    out.backoff = compact({
-      duration: renderDuration(b.duration, `template "${template}": retry.backoff.duration`),
-      factor: b.factor !== undefined ? String(b.factor) : undefined,
-      cap: b.cap !== undefined ? renderDuration(b.cap, `template "${template}": retry.backoff.cap`) : undefined,
-      maxDuration: b.maxDuration !== undefined ? renderDuration(b.maxDuration, `template "${template}": retry.backoff.maxDuration`) : undefined,
-    });
-  }
-  return out;
-}
-
-function resourceMap(r: Resources | undefined): Record<string, string | number> | undefined {
-  if (!r) return undefined;
-  const out: Record<string, string | number> = {};
-  if (r.cpu !== undefined) out["cpu"] = r.cpu;
-  if (r.memory !== undefined) out["memory"] = r.memory;
-  if (r.gpu !== undefined) out[r.gpuResource ?? "nvidia.com/gpu"] = r.gpu;
-  for (const [k, v] of Object.entries(r.extra ?? {})) out[k] = v;
-  return Object.keys(out).length ? out : undefined;
-}
-
-/** The container fields and pod-level fields of a pod template's options. */
-export function renderPod(o: PodTemplateOptions, env: EnvVar[]): { container: Container; pod: Partial<ArgoTemplate> } {
-  const allEnv = [...env, ...Object.entries(o.env ?? {}).map(([name, value]) => ({ name, value })), ...(o.extraEnv ?? [])];
-  const resources = compact({ requests: resourceMap(o.requests), limits: resourceMap(o.limits) });
-  const container: Container = compact({
-    image: o.image,
-    imagePullPolicy: o.imagePullPolicy,
-    workingDir: o.workingDir,
-    env: allEnv.length ? allEnv : undefined,
-    resources: Object.keys(resources).length ? resources : undefined,
-    volumeMounts: o.volumeMounts?.length ? o.volumeMounts.map((m) => ({ ...m })) : undefined,
-  });
-  const pod: Partial<ArgoTemplate> = compact({
-    volumes: o.volumes?.length ? [...o.volumes] : undefined,
-    initContainers: o.initContainers?.length ? o.initContainers.map((c) => ({ ...c })) : undefined,
-    sidecars: o.sidecars?.length ? o.sidecars.map((c) => ({ ...c })) : undefined,
-    podSpecPatch: o.podSpecPatch,
-  });
-  return { container, pod };
 }
