@@ -22,7 +22,7 @@ import { fileURLToPath } from "node:url";
 import type { Template, Workflow } from "../src/argo/model.ts";
 import type { LocalBinding } from "../src/contract.ts";
 import { runWorkflow } from "../src/debug/run.ts";
-import { OPTemplate } from "../src/op/op-template.ts";
+import { OPTemplate } from "../src/template/op-template.ts";
 import { workerThreadCount } from "../src/op/worker-pool.ts";
 import { countPrimes } from "../test/fixtures/worker-ops.ts";
 

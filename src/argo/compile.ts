@@ -4,8 +4,9 @@
  * identical ones, renaming different ones that share a name), checks that every reference is
  * in scope, and keeps the result inside Argo's structural limits.
  *
- * Departure from DESIGN.md's table: this module imports the `Template` *type* from `op/` (the
- * interface it compiles). It imports no implementation from there.
+ * Departure from DESIGN.md's table: this module imports the `Template` *type* from `template/`
+ * (the interface it compiles, with its `calls()` and `references()`). It imports no
+ * implementation from there.
  */
 import type { LocalBinding } from "../contract.ts";
 import { CompileError } from "../errors.ts";
@@ -25,12 +26,6 @@ export interface CompiledTemplates {
   /** Artifact sources the templates pass (local files to upload before running). */
   readonly sources: ReadonlySet<object>;
   readonly warnings: string[];
-}
-
-interface Invocation {
-  readonly template: Template;
-  readonly conditional: boolean;
-  readonly keyed: boolean;
 }
 
 function describeVar(v: Variable): string {
@@ -53,18 +48,6 @@ function collect(roots: readonly Template[]): Template[] {
   return order;
 }
 
-/** Invocations of templates by steps/tasks (to know which outputs may be skipped). */
-function invocations(templates: readonly Template[]): Invocation[] {
-  const out: Invocation[] = [];
-  for (const t of templates) {
-    type Call = { template: Template; conditional: boolean; key?: unknown };
-    const children = (t as unknown as { stepGroups?: readonly (readonly Call[])[] }).stepGroups;
-    const tasks = (t as unknown as { taskList?: readonly Call[] }).taskList;
-    for (const s of [...(children ?? []).flat(), ...(tasks ?? [])]) out.push({ template: s.template, conditional: s.conditional, keyed: s.key !== undefined });
-  }
-  return out;
-}
-
 /**
  * Compiles the templates reachable from `roots`.
  *
@@ -78,9 +61,9 @@ export function compileTemplates(roots: readonly Template[], warn: (message: str
     warnings.push(m);
     warn(m);
   };
-  const calls = invocations(all);
-  const skippable = new Set<Template>(calls.filter((i) => i.conditional).map((i) => i.template));
-  const keyed = new Set<Template>(calls.filter((i) => i.keyed).map((i) => i.template));
+  const calls = all.flatMap((t) => t.calls());
+  const skippable = new Set<Template>(calls.filter((c) => c.conditional).map((c) => c.template));
+  const keyed = new Set<Template>(calls.filter((c) => c.keyed).map((c) => c.template));
 
   const names = new Map<Template, string>();
   for (const t of all) names.set(t, t.name);

@@ -10,8 +10,8 @@ import { type RefSource, isSourced } from "../expr/refs.ts";
 import type { RenderContext, Variable } from "../expr/tree.ts";
 import { orderTemplate } from "../template/order.ts";
 import type { Signature } from "../op/signature.ts";
-import type { Template, TemplateCompiler } from "../template/template.ts";
-import { type GraphTemplateOptions, GraphTemplate } from "../steps/steps.ts";
+import type { Template, TemplateCall, TemplateCompiler } from "../template/template.ts";
+import { type GraphTemplateOptions, GraphTemplate, callOf } from "../steps/steps.ts";
 import { Depends, Task, type TaskLike } from "./task.ts";
 
 /** Options of a DAG. */
@@ -77,6 +77,10 @@ export class DAG<I extends Signature = {}, O extends Signature = {}> extends Gra
 
   override references(): Template[] {
     return this.tasks.flatMap((t) => t.references());
+  }
+
+  override calls(): readonly TemplateCall[] {
+    return this.tasks.map(callOf);
   }
 
   /** Renders every task in `ctx`, recording the tasks of this DAG that each reads. */

@@ -13,7 +13,7 @@ import { orderTemplate } from "../template/order.ts";
 import type { Signature } from "../op/signature.ts";
 import { splitSignature } from "../op/signature.ts";
 import { compact } from "../template/compact.ts";
-import { Template, type TemplateCompiler } from "../template/template.ts";
+import { Template, type TemplateCall, type TemplateCompiler } from "../template/template.ts";
 
 /** What the wrapper needs of the step it wraps. */
 export interface LoopedStep {
@@ -46,9 +46,9 @@ export class ParallelLoop extends Template<Signature, Signature> {
     return [this.step.template];
   }
 
-  /** The call inside (the compiler reads calls from here, as from a Steps template). */
-  get stepGroups(): readonly (readonly LoopedStep[])[] {
-    return [[this.step]];
+  /** The call inside. */
+  override calls(): readonly TemplateCall[] {
+    return [{ template: this.step.template, conditional: this.step.conditional, keyed: this.step.key !== undefined }];
   }
 
   /** The context inside the wrapper: outside values become its inputs. */

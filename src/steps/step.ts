@@ -177,6 +177,8 @@ export interface StepLike {
   readonly conditional: boolean;
   readonly looped: boolean;
   readonly scope: "steps" | "tasks";
+  /** The step's key expression, if it has one. */
+  readonly key?: unknown;
   attach(parent: RefOwner): void;
   references(): Template[];
   toArgoStep(compiler: TemplateCompiler, owner: Template): WorkflowStep;

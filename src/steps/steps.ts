@@ -15,11 +15,17 @@ import {
   type InputRefs,
   Template,
   type TemplateCompiler,
+  type TemplateCall,
   type TemplateOptions,
   inputRefs,
 } from "../template/template.ts";
 import { compact, nonEmpty } from "../template/compact.ts";
 import type { StepLike } from "./step.ts";
+
+/** What the compiler needs to know of a step's call of its template. */
+export function callOf(step: Pick<StepLike, "template" | "conditional" | "key">): TemplateCall {
+  return { template: step.template, conditional: step.conditional, keyed: step.key !== undefined };
+}
 
 type ShapeOf<S> = S extends ArtifactSpec<infer K> ? K : never;
 
@@ -202,6 +208,10 @@ export class Steps<I extends Signature = {}, O extends Signature = {}> extends G
 
   override references(): Template[] {
     return this.groups.flat().flatMap((s) => s.references());
+  }
+
+  override calls(): readonly TemplateCall[] {
+    return this.groups.flat().map(callOf);
   }
 
   toArgo(compiler: TemplateCompiler): ArgoTemplate[] {

@@ -63,6 +63,16 @@ export interface TemplateOptions {
   readonly serviceAccountName?: string;
 }
 
+/** A call of a template by a step or task of a graph template (what the compiler needs to know of it). */
+export interface TemplateCall {
+  /** The template called. */
+  readonly template: Template;
+  /** Whether the call may not run (a `when`, or depends logic other than plain success). */
+  readonly conditional: boolean;
+  /** Whether the call passes a step key (the callee then declares the key input). */
+  readonly keyed: boolean;
+}
+
 /** Typed references to a template's inputs, for use inside the template (args, steps). */
 export interface InputRefs<I extends Signature> {
   readonly parameters: { readonly [K in ParamKeys<I>]: ParamRef<SpecValue<I[K]>> };
@@ -111,6 +121,11 @@ export abstract class Template<I extends Signature = Signature, O extends Signat
 
   /** Templates this one calls (for collection by the compiler). */
   references(): Template[] {
+    return [];
+  }
+
+  /** The calls this template makes through its steps or tasks (none for a container). */
+  calls(): readonly TemplateCall[] {
     return [];
   }
 
