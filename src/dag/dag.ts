@@ -6,9 +6,10 @@
 import type { Artifact, DAGTask, Parameter, Template as ArgoTemplate } from "../argo/model.ts";
 import { ArgoLimits } from "../argo/model.ts";
 import { CompileError, ValidationError } from "../errors.ts";
+import { dependsTasks } from "../expr/depends.ts";
 import { type RefSource, isSourced } from "../expr/refs.ts";
 import type { RenderContext, Variable } from "../expr/tree.ts";
-import { orderTemplate } from "../template/order.ts";
+import { orderTask, orderTemplate } from "../template/order.ts";
 import type { Signature } from "../op/signature.ts";
 import type { Template, TemplateCall, TemplateCompiler } from "../template/template.ts";
 import { type GraphTemplateOptions, GraphTemplate, callOf } from "../steps/steps.ts";
@@ -104,7 +105,7 @@ export class DAG<I extends Signature = {}, O extends Signature = {}> extends Gra
       const logic = task.dependsLogic;
       let logicNames: string[] = [];
       if (logic !== undefined) {
-        logicNames = logic instanceof Depends ? logic.tasks.map((t) => t.name) : dependsNames(logic);
+        logicNames = logic instanceof Depends ? logic.tasks.map((t) => t.name) : dependsTasks(logic);
         for (const d of logicNames) {
           if (!this.byName.has(d)) throw new CompileError(`DAG "${this.name}": task "${task.name}" depends on unknown task "${d}"`);
           deps.add(d);
@@ -119,7 +120,7 @@ export class DAG<I extends Signature = {}, O extends Signature = {}> extends Gra
       } else if (sorted.length) {
         argo.depends = sorted.join(" && ");
       }
-      return { task, argo: reorderTask(argo), deps: sorted, reads: read, readsInputs };
+      return { task, argo: orderTask(argo), deps: sorted, reads: read, readsInputs };
     });
   }
 
@@ -234,7 +235,7 @@ export class DAG<I extends Signature = {}, O extends Signature = {}> extends Gra
       for (const d of foreign) chunkDeps[k]?.add(chunkOf.get(d) as number);
       const logic = r.task.dependsLogic;
       if (logic !== undefined && foreign.length) {
-        const mentioned = logic instanceof Depends ? logic.tasks.map((t) => t.name) : dependsNames(logic);
+        const mentioned = logic instanceof Depends ? logic.tasks.map((t) => t.name) : dependsTasks(logic);
         const crossing = mentioned.filter((d) => chunkOf.get(d) !== k);
         if (crossing.length) {
           throw new CompileError(
@@ -245,7 +246,7 @@ export class DAG<I extends Signature = {}, O extends Signature = {}> extends Gra
       const orig = byTask.get(r.task.name) as RenderedTask;
       if (logic !== undefined) argo.depends = orig.argo.depends as string;
       else if (local.length) argo.depends = local.join(" && ");
-      chunks[k]?.push({ task: r.task, argo: reorderTask(argo), deps: local });
+      chunks[k]?.push({ task: r.task, argo: orderTask(argo), deps: local });
     }
 
     // The parent: one task per chunk; its outputs read exported values.
@@ -318,28 +319,6 @@ export class DAG<I extends Signature = {}, O extends Signature = {}> extends Gra
 
 function compactDag(d: { tasks: DAGTask[]; failFast: boolean | undefined }): NonNullable<ArgoTemplate["dag"]> {
   return d.failFast === undefined ? { tasks: d.tasks } : { tasks: d.tasks, failFast: d.failFast };
-}
-
-const TASK_FIELD_ORDER = ["name", "template", "depends", "arguments", "when", "withParam", "withItems", "withSequence", "continueOn", "onExit"];
-
-function reorderTask(t: DAGTask): DAGTask {
-  const out: Record<string, unknown> = {};
-  for (const k of TASK_FIELD_ORDER) if ((t as unknown as Record<string, unknown>)[k] !== undefined) out[k] = (t as unknown as Record<string, unknown>)[k];
-  for (const [k, v] of Object.entries(t)) if (!(k in out)) out[k] = v;
-  return out as unknown as DAGTask;
-}
-
-const RESULTS = new Set(["Succeeded", "Failed", "Errored", "Skipped", "Omitted", "Daemoned", "AnySucceeded", "AllFailed"]);
-
-/** Task names mentioned in an Argo depends string. */
-export function dependsNames(depends: string): string[] {
-  const names = new Set<string>();
-  for (const m of depends.matchAll(/[A-Za-z0-9][-A-Za-z0-9]*(?:\.[A-Za-z]+)?/g)) {
-    const [name, result] = m[0].split(".");
-    if (result !== undefined && !RESULTS.has(result)) throw new ValidationError(`depends ${JSON.stringify(depends)}: unknown result ".${result}"`);
-    if (name && !RESULTS.has(name)) names.add(name);
-  }
-  return [...names];
 }
 
 /** Topological order, keeping insertion order among ready tasks. */

@@ -2,14 +2,14 @@
  * `Task`: a call of a template inside a `DAG`. Dependencies are inferred from the data it
  * reads; `dependencies` adds more, and `depends` states Argo's full depends logic.
  */
-import type { DAGTask } from "../argo/model.ts";
 import { ValidationError } from "../errors.ts";
+import type { TaskResultName } from "../expr/depends.ts";
 import type { Signature } from "../op/signature.ts";
-import type { Template, TemplateCompiler } from "../template/template.ts";
+import type { Template } from "../template/template.ts";
 import { Step, type StepLike, type StepOptions } from "../steps/step.ts";
 
 /** A result a dependency may be required to have (Argo's enhanced depends logic). */
-export type TaskResult = "Succeeded" | "Failed" | "Errored" | "Skipped" | "Omitted" | "Daemoned" | "AnySucceeded" | "AllFailed";
+export type TaskResult = TaskResultName;
 
 /**
  * A `depends` condition built from tasks: `a.succeeded.and(b.failed.or(c.skipped))`.
@@ -143,10 +143,5 @@ export class Task<I extends Signature = Signature, O extends Signature = Signatu
   /** Every child of a fanned-out task failed. */
   get allFailed(): Depends {
     return Depends.of(this, "AllFailed");
-  }
-
-  /** Renders this task; `depends` is filled in by the DAG. */
-  toArgoTask(compiler: TemplateCompiler, owner: Template): DAGTask {
-    return this.toArgoStep(compiler, owner) as DAGTask;
   }
 }

@@ -25,8 +25,11 @@ export interface DependsTaskResult {
   readonly continueOn?: { readonly failed?: boolean; readonly error?: boolean };
 }
 
-const RESULTS = ["Succeeded", "Failed", "Errored", "Skipped", "Omitted", "Daemoned", "AnySucceeded", "AllFailed"] as const;
-type TaskResultName = (typeof RESULTS)[number];
+/** Every result a `depends` term may name (`A.Succeeded`, `A.AnySucceeded`, …). */
+export const TASK_RESULTS = ["Succeeded", "Failed", "Errored", "Skipped", "Omitted", "Daemoned", "AnySucceeded", "AllFailed"] as const;
+/** A result a `depends` term may name. */
+export type TaskResultName = (typeof TASK_RESULTS)[number];
+const RESULTS = TASK_RESULTS;
 
 type DNode =
   | { readonly kind: "task"; readonly task: string; readonly result: TaskResultName | undefined; readonly pos: number }
