@@ -3,7 +3,7 @@
  * `toDate` use them. Zones: `UTC`, `Local` (taken as UTC: Argo's controller runs in UTC) and
  * IANA names (through `Intl`).
  */
-import { EvaluationFailure } from "./values.ts";
+import { EvaluationFailure } from "./evaluation-failure.ts";
 
 const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
 const DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];

@@ -8,10 +8,9 @@
  */
 import { formatGoTime } from "./go-time.ts";
 
-/** A failure inside an operator or function; the evaluator turns it into an ExpressionError with a position. */
-export class EvaluationFailure extends Error {
-  override readonly name = "EvaluationFailure";
-}
+import { EvaluationFailure } from "./evaluation-failure.ts";
+
+export { EvaluationFailure };
 
 /** A callable value: a builtin, a sprig function or a function put into the environment. */
 export type ExprFunction = (...args: readonly unknown[]) => unknown;

@@ -10,7 +10,7 @@ import path from "node:path";
 import type { Artifact } from "../argo/model.ts";
 import { ValidationError } from "../errors.ts";
 import type { StorageClient } from "../storage/client.ts";
-import type { ArtifactSource } from "./step.ts";
+import type { ArtifactSource } from "./artifact-source.ts";
 
 /** Key prefix of uploaded local artifacts in the repository. */
 export const UPLOADS_PREFIX = "opflow-uploads";

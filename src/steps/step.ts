@@ -31,6 +31,9 @@ import type {
 import { splitSignature } from "../op/signature.ts";
 import type { Template, TemplateCompiler } from "../template/template.ts";
 import { compact } from "../template/compact.ts";
+import { type ArtifactSource, isArtifactSource } from "./artifact-source.ts";
+
+export { type ArtifactSource, httpArtifact, rawArtifact, s3Artifact } from "./artifact-source.ts";
 import { LocalArtifact } from "./local-artifact.ts";
 import { ParallelLoop } from "./parallel-loop.ts";
 import { StackedArtifactRef, StackedParam } from "./stacked.ts";
@@ -42,29 +45,6 @@ export type ParamArg<T> = Operand<Exclude<T, undefined>>;
 
 /** A source for an artifact argument. */
 export type ArtifactArg<K extends RefArtifactShape> = Expr<ArtifactHandle<K>> | ArtifactSource;
-
-/** An artifact that lives outside the workflow (uploaded, inline text, URL). */
-export interface ArtifactSource {
-  /** Renders the Argo artifact fields (without `name`). */
-  readonly toArgoArtifact: () => Omit<Artifact, "name">;
-}
-
-/** Inline text as an artifact (Argo's `raw` artifact). */
-export function rawArtifact(data: string): ArtifactSource {
-  return { toArgoArtifact: () => ({ raw: { data } }) };
-}
-
-/** A file fetched over HTTP(S) (Argo's `http` artifact). */
-export function httpArtifact(url: string): ArtifactSource {
-  if (!/^https?:\/\//.test(url)) throw new ValidationError(`httpArtifact(): ${JSON.stringify(url)} is not an http(s) URL`);
-  return { toArgoArtifact: () => ({ http: { url } }) };
-}
-
-/** An object in the workflow's artifact repository, by key (Argo's `s3.key`). */
-export function s3Artifact(key: string): ArtifactSource {
-  if (!key || key.startsWith("/")) throw new ValidationError(`s3Artifact(): key must be relative and non-empty, got ${JSON.stringify(key)}`);
-  return { toArgoArtifact: () => ({ s3: { key } }) };
-}
 
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
@@ -468,8 +448,3 @@ export class SubPathArtifact {
     readonly subPath: string,
   ) {}
 }
-
-function isArtifactSource(v: unknown): v is ArtifactSource {
-  return typeof v === "object" && v !== null && typeof (v as ArtifactSource).toArgoArtifact === "function";
-}
-
