@@ -313,7 +313,7 @@ describe("LocalArgoClient control", () => {
   }, 60_000);
 
   it("lists runs by name prefix, phase and labels, and deletes them", async () => {
-    const client = new LocalArgoClient({ workdir, bindings: keyedWorkflow().localBindings() });
+    const client = new LocalArgoClient({ workdir, bindings: keyedWorkflow().prepare().bindings });
     const handle = await submitWorkflow(keyedWorkflow().compile(quiet), { client, labels: { run: "listed" } });
     const running = await client.list({ labels: "run=listed" });
     expect(running.map((w) => w.metadata.name)).toEqual([handle.name]);

@@ -34,7 +34,7 @@ export interface LocalArgoClientOptions {
    */
   readonly workdir?: string;
   /**
-   * In-process implementations of templates, by template name (`workflow.localBindings()`),
+   * In-process implementations of templates, by template name (`workflow.prepare().bindings`),
    * used by every run this client starts (create, retry, resubmit).
    * @default none: every container/script template runs as a local process
    */
@@ -191,7 +191,7 @@ function matchesLabels(labels: Readonly<Record<string, string>>, selector: Workf
  *
  * @example
  * ```ts
- * const client = new LocalArgoClient({ workdir: "runs", bindings: workflow.localBindings() });
+ * const client = new LocalArgoClient({ workdir: "runs", bindings: workflow.prepare().bindings });
  * const handle = await submitWorkflow(workflow.compile(), { client });
  * const done = await handle.wait();
  * const [train] = await handle.querySteps({ key: "train" });

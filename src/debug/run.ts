@@ -30,7 +30,7 @@ export interface RunOptions {
    */
   readonly name?: string;
   /**
-   * In-process implementations of templates, by template name (from `workflow.localBindings()`).
+   * In-process implementations of templates, by template name (from `workflow.prepare().bindings`).
    * @default none: every container/script template runs as a local process
    */
   readonly bindings?: LocalBindings;

@@ -64,7 +64,7 @@ describe("localArtifact", () => {
     );
     main.setOutputs({ parameters: { text: s.outputs.parameters.text } });
     const wf = new Workflow({ generateName: "local-art-", entrypoint: main });
-    expect(wf.localArtifacts()).toHaveLength(3);
+    expect(wf.prepare().localArtifacts).toHaveLength(3);
     const workdir = path.join(dir, "runs");
     const { status, name } = await wf.run({ workdir });
     const root = Object.values(status.nodes ?? {}).find((n) => n.name === name);

@@ -83,6 +83,18 @@ export interface WorkflowOptions<I extends Signature = Signature> {
   readonly templateDefaults?: Partial<ArgoTemplate>;
 }
 
+/** What {@link Workflow.prepare} gives: one compile's results. */
+export interface PreparedWorkflow {
+  /** The typed Argo v4 manifest. */
+  readonly manifest: ArgoWorkflow;
+  /** In-process implementations of OP templates by manifest template name, for the local engine. */
+  readonly bindings: LocalBindings;
+  /** Local files passed as input artifacts; `run()` and `submit()` upload them before starting. */
+  readonly localArtifacts: LocalArtifact[];
+  /** The compiler's warnings (also given to `warn`). */
+  readonly warnings: readonly string[];
+}
+
 /** Options of {@link Workflow.compile}. */
 export interface CompileOptions {
   /** Receives compiler warnings. @default printed to stderr */
@@ -156,8 +168,23 @@ export class Workflow<I extends Signature = Signature> {
     return e;
   }
 
-  private compileAll(options: CompileOptions = {}): { manifest: ArgoWorkflow; bindings: LocalBindings; sources: Set<object> } {
-    const warn = options.warn ?? ((m: string) => process.stderr.write(`opflow: warning: ${m}\n`));
+  /**
+   * Compiles the workflow: the one compile entry point. Gives everything a runner needs, from
+   * one compile — the typed Argo v4 manifest, the in-process bindings of OP templates (for the
+   * local engine), the local input artifacts to upload first, and the compiler's warnings.
+   * `compile()`, `toYaml()`, `run()` and `submit()` all go through it.
+   *
+   * @throws CompileError listing every problem found (`issues`), or ValidationError.
+   * @example
+   * const { manifest, bindings, localArtifacts, warnings } = wf.prepare();
+   */
+  prepare(options: CompileOptions = {}): PreparedWorkflow {
+    const warnings: string[] = [];
+    const print = options.warn ?? ((m: string) => process.stderr.write(`opflow: warning: ${m}\n`));
+    const warn = (m: string): void => {
+      warnings.push(m);
+      print(m);
+    };
     const o = this.options;
     const entry = this.entrypoint;
     const roots = [entry, ...(o.onExit ? [o.onExit] : [])];
@@ -213,17 +240,13 @@ export class Workflow<I extends Signature = Signature> {
     });
     const manifest: ArgoWorkflow = { apiVersion: "argoproj.io/v1alpha1", kind: "Workflow", metadata, spec };
     checkSize(Buffer.byteLength(JSON.stringify(manifest)), `workflow "${o.name ?? metadata.generateName}"`, warn);
-    return { manifest, bindings, sources };
+    const localArtifacts = [...sources].filter((s): s is LocalArtifact => s instanceof LocalArtifact);
+    return { manifest, bindings, localArtifacts, warnings };
   }
 
-  /** Compiles to a typed Argo v4 Workflow object. The same workflow always gives the same object. */
+  /** Compiles to a typed Argo v4 Workflow object (the manifest of {@link prepare}). The same workflow always gives the same object. */
   compile(options?: CompileOptions): ArgoWorkflow {
-    return this.compileAll(options).manifest;
-  }
-
-  /** In-process implementations of OP templates, for the local engine. */
-  localBindings(): LocalBindings {
-    return this.compileAll({ warn: () => {} }).bindings;
+    return this.prepare(options).manifest;
   }
 
   /**
@@ -236,28 +259,13 @@ export class Workflow<I extends Signature = Signature> {
    * console.log(status.phase, status.nodes);
    */
   async run(options: Omit<RunOptions, "bindings"> & CompileOptions = {}): Promise<RunResult> {
-    const { manifest, bindings, sources } = this.compileAll(options);
+    const { manifest, bindings, localArtifacts } = this.prepare(options);
     const { runWorkflow } = await import("../debug/run.ts");
     const { LocalStorageClient } = await import("../storage/local.ts");
     // The engine's default store, made here so that local input artifacts can be put in it first.
     const storage = options.storage ?? new LocalStorageClient({ root: path.join(path.resolve(options.workdir ?? "opflow-runs"), ".storage") });
-    await uploadLocalArtifacts(sources, storage);
+    await uploadLocalArtifacts(localArtifacts, storage);
     return runWorkflow(manifest, { ...options, bindings, storage });
-  }
-
-  /**
-   * Everything a runner needs, from one compile: the manifest, the in-process bindings and the
-   * local input artifacts to upload first (what `compile()`, `localBindings()` and
-   * `localArtifacts()` give one by one).
-   */
-  prepare(options?: CompileOptions): { manifest: ArgoWorkflow; bindings: LocalBindings; localArtifacts: LocalArtifact[] } {
-    const { manifest, bindings, sources } = this.compileAll(options);
-    return { manifest, bindings, localArtifacts: [...sources].filter((s): s is LocalArtifact => s instanceof LocalArtifact) };
-  }
-
-  /** Artifact sources of local files this workflow passes (uploaded by `run` and `submit`). */
-  localArtifacts(): LocalArtifact[] {
-    return this.prepare({ warn: () => {} }).localArtifacts;
   }
 
   /**
@@ -279,9 +287,8 @@ export class Workflow<I extends Signature = Signature> {
   async submit(options: SubmitOptions & CompileOptions & DebugSubmitOptions = {}): Promise<WorkflowHandle> {
     const { submitMode, LocalArgoClient } = await import("../debug/local-client.ts");
     const mode = submitMode(options);
-    const { manifest, bindings, sources } = this.compileAll(options);
+    const { manifest, bindings, localArtifacts: local } = this.prepare(options);
     const { submitWorkflow } = await import("../argo/workflow-handle.ts");
-    const local = [...sources].filter((s) => s instanceof LocalArtifact);
     if (mode === "debug") {
       const { LocalStorageClient } = await import("../storage/local.ts");
       const workdir = path.resolve(options.workdir ?? "opflow-runs");
