@@ -6,13 +6,61 @@ export class OpflowError extends Error {
   override readonly name: string = "OpflowError";
 }
 
+/**
+ * One problem, as data: where it is, which rule it breaks, the message for people and the
+ * offending value. {@link ValidationError} and {@link CompileError} carry a list of them.
+ */
+export interface Issue {
+  /**
+   * Where the problem is, outermost first: for a compiled workflow the template's manifest
+   * name, then fields and names inside it (`["main", "tasks", "b", "depends"]`); for a value,
+   * the field path (`["config", "size"]`). Empty when not known.
+   */
+  readonly path: readonly (string | number)[];
+  /** The rule broken, a stable code such as `"unknown-dependency"`, `"cycle"`, `"limit"`, `"schema"`. */
+  readonly rule: string;
+  /** The message: names the object, the field and the rule, with the offending value. */
+  readonly message: string;
+  /** The offending value, when there is one. */
+  readonly value?: unknown;
+}
+
+/**
+ * Formats issues into one message: the message of a single issue as it is, several as a
+ * count followed by one line each.
+ */
+export function formatIssueList(issues: readonly Issue[]): string {
+  if (issues.length === 1) return (issues[0] as Issue).message;
+  return `${issues.length} problems:\n${issues.map((i) => `  - ${i.message}`).join("\n")}`;
+}
+
+/** An error listing {@link Issue}s; its message is formatted from them. */
+export abstract class IssuesError extends OpflowError {
+  /** Every problem found, in the order found. */
+  readonly issues: readonly Issue[];
+
+  /**
+   * @param problem - the issues, or a message (then one issue with an empty path and rule
+   *   `"invalid"`, unless `options.issues` gives the issues the message summarises).
+   */
+  constructor(problem: string | readonly Issue[], options?: ErrorOptions & { readonly issues?: readonly Issue[] }) {
+    const list = typeof problem === "string" ? (options?.issues ?? [{ path: [], rule: "invalid", message: problem }]) : problem;
+    super(typeof problem === "string" ? problem : formatIssueList(problem), options);
+    this.issues = list;
+  }
+}
+
 /** A value does not match its declared signature or schema. */
-export class ValidationError extends OpflowError {
+export class ValidationError extends IssuesError {
   override readonly name: string = "ValidationError";
 }
 
-/** A graph cannot be turned into a valid Argo manifest. */
-export class CompileError extends OpflowError {
+/**
+ * A graph cannot be turned into a valid Argo manifest. Compiling a workflow gathers every
+ * problem (names, dangling references, dependency cycles, Argo's limits …) and throws once:
+ * `issues` lists them all.
+ */
+export class CompileError extends IssuesError {
   override readonly name: string = "CompileError";
 }
 

@@ -9,7 +9,7 @@
  * implementation from there.
  */
 import type { LocalBinding } from "../contract.ts";
-import { CompileError } from "../errors.ts";
+import { CompileError, type Issue, IssuesError, OpflowError } from "../errors.ts";
 import { isSourced } from "../expr/refs.ts";
 import type { RenderContext, Variable } from "../expr/tree.ts";
 import type { Template, TemplateCompiler } from "../template/template.ts";
@@ -48,13 +48,47 @@ function collect(roots: readonly Template[]): Template[] {
   return order;
 }
 
+/** Gathers issues, each once. */
+export class IssueList {
+  readonly items: Issue[] = [];
+  private readonly seen = new Set<string>();
+
+  add(issue: Issue): void {
+    const key = `${issue.path.join("\u0000")}\u0001${issue.rule}\u0001${issue.message}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.items.push(issue);
+  }
+
+  /** Adds the issues of an opflow error under `path` (other errors are rethrown). */
+  addError(path: readonly (string | number)[], error: unknown): void {
+    if (error instanceof IssuesError) for (const i of error.issues) this.add({ ...i, path: [...path, ...i.path] });
+    else if (error instanceof OpflowError) this.add({ path, rule: "invalid", message: error.message });
+    else throw error;
+  }
+
+  /** Throws one CompileError listing every issue, if there is any. */
+  throwIfAny(): void {
+    if (this.items.length) throw new CompileError([...this.items]);
+  }
+}
+
 /**
- * Compiles the templates reachable from `roots`.
+ * Compiles the templates reachable from `roots`. Every problem found (references out of
+ * scope, bad dependencies, Argo's limits, …) is gathered; one CompileError lists them all.
  *
+ * @param issues - where to gather problems instead of throwing (the caller throws). @default throw when done
  * @example
  * const { templates } = compileTemplates([main]);
  */
-export function compileTemplates(roots: readonly Template[], warn: (message: string) => void = () => {}): CompiledTemplates {
+export function compileTemplates(roots: readonly Template[], warn: (message: string) => void = () => {}, issues?: IssueList): CompiledTemplates {
+  const problems = issues ?? new IssueList();
+  const result = gatherTemplates(roots, warn, problems);
+  if (!issues) problems.throwIfAny();
+  return result;
+}
+
+function gatherTemplates(roots: readonly Template[], warn: (message: string) => void, structural: IssueList): CompiledTemplates {
   const all = collect(roots);
   const warnings: string[] = [];
   const note = (m: string): void => {
@@ -73,6 +107,7 @@ export function compileTemplates(roots: readonly Template[], warn: (message: str
   const contextOf = (t: Template): RenderContext => {
     let ctx = contexts.get(t);
     if (!ctx) {
+      const dangling = (v: Variable, message: string): void => rendering.add({ path: [names.get(t) ?? t.name], rule: "reference-scope", message, value: describeVar(v) });
       ctx = {
         template: t.name,
         onArtifactSource: (s) => sources.add(s),
@@ -80,15 +115,14 @@ export function compileTemplates(roots: readonly Template[], warn: (message: str
           if (!isSourced(v)) return path;
           const s = v.source;
           if (s.type === "input" && s.owner !== t) {
-            throw new CompileError(`template "${t.name}": reads ${describeVar(v)}, which is not an input of this template; pass it in as an input`);
+            dangling(v, `template "${t.name}": reads ${describeVar(v)}, which is not an input of this template; pass it in as an input`);
           }
           if (s.type === "output") {
             const parent = s.producer.parentTemplate;
             if (!parent) {
-              throw new CompileError(`template "${t.name}": reads ${describeVar(v)}, but that ${s.producer.scope === "steps" ? "step" : "task"} was never added to a Steps or DAG template`);
-            }
-            if (parent !== t) {
-              throw new CompileError(`template "${t.name}": reads ${describeVar(v)}, which belongs to template "${parent.name}"; pass it through that template's outputs`);
+              dangling(v, `template "${t.name}": reads ${describeVar(v)}, but that ${s.producer.scope === "steps" ? "step" : "task"} was never added to a Steps or DAG template`);
+            } else if (parent !== t) {
+              dangling(v, `template "${t.name}": reads ${describeVar(v)}, which belongs to template "${parent.name}"; pass it through that template's outputs`);
             }
           }
           return path;
@@ -99,7 +133,10 @@ export function compileTemplates(roots: readonly Template[], warn: (message: str
     return ctx;
   };
 
+  // Problems found while rendering; rendering runs again after renames, so they are per pass.
+  let rendering = new IssueList();
   const render = (): Map<Template, ArgoTemplate[]> => {
+    rendering = new IssueList();
     const compiler: TemplateCompiler = {
       nameOf: (t) => {
         const n = names.get(t);
@@ -110,9 +147,17 @@ export function compileTemplates(roots: readonly Template[], warn: (message: str
       warn: note,
       outputMayBeSkipped: (t) => skippable.has(t),
       takesKey: (t) => keyed.has(t),
+      report: (t, issue) => rendering.add({ ...issue, path: [names.get(t) ?? t.name, ...issue.path] }),
     };
     const out = new Map<Template, ArgoTemplate[]>();
-    for (const t of all) out.set(t, t.toArgo(compiler));
+    for (const t of all) {
+      try {
+        out.set(t, t.toArgo(compiler));
+      } catch (e) {
+        rendering.addError([names.get(t) ?? t.name], e);
+        out.set(t, []);
+      }
+    }
     return out;
   };
 
@@ -139,7 +184,13 @@ export function compileTemplates(roots: readonly Template[], warn: (message: str
         let candidate = `${name}-${i + 1}`;
         while (taken.has(candidate) && ![...names.values()].includes(candidate)) candidate = `${candidate}-x`;
         if (candidate.length > ArgoLimits.nameLength) {
-          throw new CompileError(`template "${name}": two different templates share this name and a unique name would exceed ${ArgoLimits.nameLength} characters; give them distinct names`);
+          structural.add({
+            path: [name],
+            rule: "name",
+            message: `template "${name}": two different templates share this name and a unique name would exceed ${ArgoLimits.nameLength} characters; give them distinct names`,
+            value: candidate,
+          });
+          continue;
         }
         names.set(t, candidate);
         taken.add(candidate);
@@ -159,7 +210,7 @@ export function compileTemplates(roots: readonly Template[], warn: (message: str
       const json = JSON.stringify(at);
       const prior = emitted.get(at.name);
       if (prior !== undefined) {
-        if (prior !== json) throw new CompileError(`template name "${at.name}" is produced twice with different content`);
+        if (prior !== json) structural.add({ path: [at.name], rule: "name", message: `template name "${at.name}" is produced twice with different content`, value: at.name });
         continue;
       }
       emitted.set(at.name, json);
@@ -168,43 +219,71 @@ export function compileTemplates(roots: readonly Template[], warn: (message: str
     const b = t.localBinding();
     if (b) bindings.set(names.get(t) as string, b);
   }
-  checkLimits(templates, note);
+  for (const i of rendering.items) structural.add(i);
+  for (const i of limitIssues(templates, note)) structural.add(i);
   return { templates, nameOf: (t) => names.get(t) ?? t.name, bindings, warnings, sources };
 }
 
-/** Enforces Argo v4's per-template limits; warns near them. */
+/** Enforces Argo v4's per-template limits; warns near them. Throws one CompileError listing every excess. */
 export function checkLimits(templates: readonly ArgoTemplate[], warn: (m: string) => void): void {
+  const issues = limitIssues(templates, warn);
+  if (issues.length) throw new CompileError(issues);
+}
+
+/** Argo v4's per-workflow and per-template limits a list of templates exceeds; warns near them. */
+export function limitIssues(templates: readonly ArgoTemplate[], warn: (m: string) => void): Issue[] {
+  const issues: Issue[] = [];
   if (templates.length > ArgoLimits.templatesPerWorkflow) {
-    throw new CompileError(
-      `workflow has ${templates.length} templates; Argo v4 allows at most ${ArgoLimits.templatesPerWorkflow}. Reuse templates across steps (one template per OP and options), or move parts into WorkflowTemplates`,
-    );
-  }
-  if (templates.length > ArgoLimits.templatesPerWorkflow * ArgoLimits.warnFraction) {
+    issues.push({
+      path: [],
+      rule: "limit",
+      message: `workflow has ${templates.length} templates; Argo v4 allows at most ${ArgoLimits.templatesPerWorkflow}. Reuse templates across steps (one template per OP and options), or move parts into WorkflowTemplates`,
+      value: templates.length,
+    });
+  } else if (templates.length > ArgoLimits.templatesPerWorkflow * ArgoLimits.warnFraction) {
     warn(`workflow has ${templates.length} templates, near Argo v4's limit of ${ArgoLimits.templatesPerWorkflow}`);
   }
   for (const t of templates) {
     const n = t.inputs?.parameters?.length ?? 0;
     if (n > ArgoLimits.inputParametersPerTemplate) {
-      throw new CompileError(`template "${t.name}" has ${n} input parameters; Argo v4 allows at most ${ArgoLimits.inputParametersPerTemplate}. Pass related values as one JSON parameter or a big parameter`);
+      issues.push({
+        path: [t.name, "inputs", "parameters"],
+        rule: "limit",
+        message: `template "${t.name}" has ${n} input parameters; Argo v4 allows at most ${ArgoLimits.inputParametersPerTemplate}. Pass related values as one JSON parameter or a big parameter`,
+        value: n,
+      });
     }
     const tasks = t.dag?.tasks.length ?? 0;
     if (tasks > ArgoLimits.tasksPerDag) {
-      throw new CompileError(`template "${t.name}" has ${tasks} DAG tasks; Argo v4 allows at most ${ArgoLimits.tasksPerDag}`);
+      issues.push({ path: [t.name, "dag", "tasks"], rule: "limit", message: `template "${t.name}" has ${tasks} DAG tasks; Argo v4 allows at most ${ArgoLimits.tasksPerDag}`, value: tasks });
     }
     if (t.name.length > ArgoLimits.nameLength) {
-      throw new CompileError(`template name "${t.name}" has ${t.name.length} characters; Argo allows at most ${ArgoLimits.nameLength}`);
+      issues.push({ path: [t.name], rule: "name", message: `template name "${t.name}" has ${t.name.length} characters; Argo allows at most ${ArgoLimits.nameLength}`, value: t.name });
     }
   }
+  return issues;
 }
 
 /** Checks the serialised size of a manifest against etcd's ~1 MB object limit. */
 export function checkSize(bytes: number, what: string, warn: (m: string) => void): void {
+  const issues = sizeIssues(bytes, what, warn);
+  if (issues.length) throw new CompileError(issues);
+}
+
+/** The size issue of a manifest of `bytes` bytes, if it is too large for etcd; warns near the limit. */
+export function sizeIssues(bytes: number, what: string, warn: (m: string) => void): Issue[] {
   if (bytes > ArgoLimits.objectBytes) {
-    throw new CompileError(
-      `${what} is ${bytes} bytes of JSON; Argo stores workflows in etcd, which holds about ${ArgoLimits.objectBytes} bytes. Fan out with withParam over data instead of literal withItems, pass large values as artifacts (bigParameter), or reuse templates`,
-    );
+    return [
+      {
+        path: [],
+        rule: "limit",
+        message: `${what} is ${bytes} bytes of JSON; Argo stores workflows in etcd, which holds about ${ArgoLimits.objectBytes} bytes. Fan out with withParam over data instead of literal withItems, pass large values as artifacts (bigParameter), or reuse templates`,
+        value: bytes,
+      },
+    ];
   }
   if (bytes > ArgoLimits.objectBytes * ArgoLimits.warnFraction) {
     warn(`${what} is ${bytes} bytes of JSON, near the ~${ArgoLimits.objectBytes} bytes etcd holds per object`);
   }
+  return [];
 }

@@ -5,13 +5,13 @@
  */
 import type { Artifact, DAGTask, Parameter, Template as ArgoTemplate } from "../argo/model.ts";
 import { ArgoLimits } from "../argo/model.ts";
-import { CompileError, ValidationError } from "../errors.ts";
+import { CompileError, ExpressionError, ValidationError } from "../errors.ts";
 import { dependsTasks } from "../expr/depends.ts";
 import { type RefSource, isSourced } from "../expr/refs.ts";
 import type { RenderContext, Variable } from "../expr/tree.ts";
 import { orderTask, orderTemplate } from "../template/order.ts";
 import type { Signature } from "../op/signature.ts";
-import type { Template, TemplateCall, TemplateCompiler } from "../template/template.ts";
+import { type Template, type TemplateCall, type TemplateCompiler, reportIssue } from "../template/template.ts";
 import { type GraphTemplateOptions, GraphTemplate, callOf } from "../steps/steps.ts";
 import { Depends, Task, type TaskLike } from "./task.ts";
 
@@ -98,20 +98,30 @@ export class DAG<I extends Signature = {}, O extends Signature = {}> extends Gra
       const ctx = ctxFor(visit);
       const argo = task.toArgoStep({ ...compiler, context: () => ctx }, this) as DAGTask;
       const deps = new Set<string>(read);
+      const problem = (field: string, rule: string, message: string, value: unknown): void =>
+        reportIssue(compiler, this, { path: ["tasks", task.name, field], rule, message, value });
       for (const d of task.explicitDependencies) {
-        if (!this.byName.has(d)) throw new CompileError(`DAG "${this.name}": task "${task.name}" depends on unknown task "${d}"`);
-        deps.add(d);
+        if (!this.byName.has(d)) problem("dependencies", "unknown-dependency", `DAG "${this.name}": task "${task.name}" depends on unknown task "${d}"`, d);
+        else deps.add(d);
       }
       const logic = task.dependsLogic;
       let logicNames: string[] = [];
       if (logic !== undefined) {
-        logicNames = logic instanceof Depends ? logic.tasks.map((t) => t.name) : dependsTasks(logic);
+        try {
+          logicNames = logic instanceof Depends ? logic.tasks.map((t) => t.name) : dependsTasks(logic);
+        } catch (e) {
+          if (!(e instanceof ExpressionError)) throw e;
+          problem("depends", "depends-syntax", `DAG "${this.name}": task "${task.name}": ${e.message}`, logic);
+        }
         for (const d of logicNames) {
-          if (!this.byName.has(d)) throw new CompileError(`DAG "${this.name}": task "${task.name}" depends on unknown task "${d}"`);
-          deps.add(d);
+          if (!this.byName.has(d)) problem("depends", "unknown-dependency", `DAG "${this.name}": task "${task.name}" depends on unknown task "${d}"`, d);
+          else deps.add(d);
         }
       }
-      if (deps.has(task.name)) throw new CompileError(`DAG "${this.name}": task "${task.name}" depends on itself`);
+      if (deps.has(task.name)) {
+        problem("depends", "cycle", `DAG "${this.name}": task "${task.name}" depends on itself`, task.name);
+        deps.delete(task.name);
+      }
       const sorted = [...deps].sort((a, b) => (this.indexOf.get(a) as number) - (this.indexOf.get(b) as number));
       if (logic !== undefined) {
         const text = logic instanceof Depends ? logic.render() : logic;
@@ -124,28 +134,33 @@ export class DAG<I extends Signature = {}, O extends Signature = {}> extends Gra
     });
   }
 
-  private checkCycles(rendered: RenderedTask[]): void {
+  /** Reports every dependency cycle (one per back edge); whether there was one. */
+  private checkCycles(compiler: TemplateCompiler, rendered: RenderedTask[]): boolean {
     const deps = new Map(rendered.map((r) => [r.task.name, r.deps]));
     const state = new Map<string, 1 | 2>();
+    let found = false;
     const visit = (n: string, trail: string[]): void => {
       if (state.get(n) === 2) return;
       if (state.get(n) === 1) {
         const cycle = [...trail.slice(trail.indexOf(n)), n];
-        throw new CompileError(`DAG "${this.name}": dependency cycle ${cycle.join(" -> ")}`);
+        found = true;
+        reportIssue(compiler, this, { path: ["tasks", n, "depends"], rule: "cycle", message: `DAG "${this.name}": dependency cycle ${cycle.join(" -> ")}`, value: cycle });
+        return;
       }
       state.set(n, 1);
       for (const d of deps.get(n) ?? []) visit(d, [...trail, n]);
       state.set(n, 2);
     };
     for (const r of rendered) visit(r.task.name, []);
+    return found;
   }
 
   toArgo(compiler: TemplateCompiler): ArgoTemplate[] {
     if (this.tasks.length === 0) throw new CompileError(`DAG "${this.name}": has no tasks`);
     const base = compiler.context(this);
     const rendered = this.renderTasks(compiler, (visit) => ({ ...base, visit }));
-    this.checkCycles(rendered);
-    if (this.tasks.length <= this.maxTasks) {
+    const cyclic = this.checkCycles(compiler, rendered);
+    if (this.tasks.length <= this.maxTasks || cyclic) {
       const t = this.renderGraphCommon(compiler);
       t.dag = compactDag({ tasks: rendered.map((r) => r.argo), failFast: undefined });
       delete (t as { failFast?: boolean }).failFast;

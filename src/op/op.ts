@@ -8,7 +8,7 @@
  * Both give an {@link OPDefinition}: what templates, the runner and the local engine use.
  */
 import type { z } from "zod";
-import { ValidationError } from "../errors.ts";
+import { type Issue, ValidationError } from "../errors.ts";
 import { type OPInput, type OPOutput, type Signature, splitSignature } from "./signature.ts";
 
 /** What `execute` may use besides its input. */
@@ -215,14 +215,20 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
 
 /** Formats a zod error as `field "x.y": expected number, got "ten" (string)`. */
 export function formatIssues(where: string, field: string, error: z.ZodError, value: unknown): string {
-  return error.issues
-    .map((issue) => {
-      const path = [field, ...issue.path.map(String)].join(".");
-      let got: unknown = value;
-      for (const seg of issue.path) got = (got as Record<PropertyKey, unknown> | undefined)?.[seg as PropertyKey];
-      return `${where}: parameter "${path}" ${describeIssue(issue)}, got ${describeValue(got)}`;
-    })
+  return schemaIssues(where, field, error, value)
+    .map((i) => i.message)
     .join("; ");
+}
+
+/** The issues of a schema check, as data: path from `field`, rule `"schema"`, the offending value. */
+export function schemaIssues(where: string, field: string, error: z.ZodError, value: unknown): Issue[] {
+  return error.issues.map((issue) => {
+    const segs = issue.path.map((p) => (typeof p === "number" ? p : String(p)));
+    const path = [field, ...segs.map(String)].join(".");
+    let got: unknown = value;
+    for (const seg of issue.path) got = (got as Record<PropertyKey, unknown> | undefined)?.[seg as PropertyKey];
+    return { path: [field, ...segs], rule: "schema", message: `${where}: parameter "${path}" ${describeIssue(issue)}, got ${describeValue(got)}`, value: got };
+  });
 }
 
 /**
@@ -258,7 +264,7 @@ function validateRecord(where: string, sig: Signature, value: Record<string, unk
       const r = spec.schema.safeParse(v);
       if (!r.success) {
         if (v === undefined) throw new ValidationError(`${where}: parameter "${name}" is required but missing`);
-        throw new ValidationError(formatIssues(where, name, r.error, v));
+        throw new ValidationError(formatIssues(where, name, r.error, v), { issues: schemaIssues(where, name, r.error, v) });
       }
       out[name] = r.data;
     } else {

@@ -17,7 +17,7 @@ import {
   paramRef,
 } from "../expr/refs.ts";
 import { Expr, type Operand, RawTag, type RenderContext, VarRef, renderCondition, renderExpression, renderValue, toExpr } from "../expr/tree.ts";
-import { formatIssues } from "../op/op.ts";
+import { formatIssues, schemaIssues } from "../op/op.ts";
 import { encodeParameter } from "../op/parameter-codec.ts";
 import type {
   ArtifactKeys,
@@ -328,7 +328,7 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
       if (given !== undefined && !(given instanceof Expr) && !spec.big) {
         const r = spec.schema.safeParse(given);
         if (!r.success) {
-          throw new ValidationError(formatIssues(where, name, r.error, given));
+          throw new ValidationError(formatIssues(where, name, r.error, given), { issues: schemaIssues(where, name, r.error, given) });
         }
       }
       if (given instanceof ArtifactRef && !spec.big) {

@@ -6,7 +6,7 @@
  */
 import type { Artifact, KubeObject, Parameter, Template as ArgoTemplate } from "../argo/model.ts";
 import { KEY_PARAMETER, type LocalBinding } from "../contract.ts";
-import { ValidationError } from "../errors.ts";
+import { CompileError, type Issue, ValidationError } from "../errors.ts";
 import { ArtifactRef, type ParamRef, paramRef } from "../expr/refs.ts";
 import type { RenderContext } from "../expr/tree.ts";
 import { type Duration, durationSeconds } from "../duration.ts";
@@ -36,6 +36,17 @@ export interface TemplateCompiler {
   outputMayBeSkipped(template: Template, output: string): boolean;
   /** Whether some step calls `template` with a `key` (it then declares the key input). @default false */
   takesKey?(template: Template): boolean;
+  /**
+   * Records a problem of `template` (`issue.path` is relative to it) and lets rendering go
+   * on, so that compiling reports every problem at once. @default throw a CompileError
+   */
+  report?(template: Template, issue: Issue): void;
+}
+
+/** Reports a problem of `template` to the compiler, which gathers it; throws when the compiler does not gather. */
+export function reportIssue(compiler: TemplateCompiler, template: Template, issue: Issue): void {
+  if (compiler.report) compiler.report(template, issue);
+  else throw new CompileError([issue]);
 }
 
 /** Options every template has. */

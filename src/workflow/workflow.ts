@@ -3,7 +3,7 @@
  * typed Argo v4 manifest — the single intermediate representation (DESIGN.md) — which is
  * submitted to Argo or interpreted by the local engine.
  */
-import { compileTemplates, checkSize } from "../argo/compile.ts";
+import { IssueList, compileTemplates, sizeIssues } from "../argo/compile.ts";
 import { toYaml } from "../argo/yaml.ts";
 import type {
   Artifact,
@@ -23,7 +23,7 @@ import type { RunOptions, RunResult } from "../debug/run.ts";
 import type { DebugSubmitOptions } from "../debug/local-client.ts";
 import { ValidationError } from "../errors.ts";
 import { type Duration, durationSeconds } from "../duration.ts";
-import { formatIssues } from "../op/op.ts";
+import { formatIssues, schemaIssues } from "../op/op.ts";
 import { encodeParameter } from "../op/parameter-codec.ts";
 import type { Signature } from "../op/signature.ts";
 import { splitSignature } from "../op/signature.ts";
@@ -143,7 +143,7 @@ export class Workflow<I extends Signature = Signature> {
       }
       if (v instanceof VarRef) throw new ValidationError(`Workflow: parameter "${name}" must be a literal value, not a reference`);
       const r = spec.schema.safeParse(v);
-      if (!r.success) throw new ValidationError(formatIssues("Workflow", name, r.error, v));
+      if (!r.success) throw new ValidationError(formatIssues("Workflow", name, r.error, v), { issues: schemaIssues("Workflow", name, r.error, v) });
     }
     const anames = new Set(artifacts.map(([n]) => n));
     for (const name of Object.keys(givenArts)) {
@@ -188,7 +188,9 @@ export class Workflow<I extends Signature = Signature> {
     const o = this.options;
     const entry = this.entrypoint;
     const roots = [entry, ...(o.onExit ? [o.onExit] : [])];
-    const { templates, nameOf, bindings, sources: templateSources } = compileTemplates(roots, warn);
+    // Every problem of the workflow is gathered, then thrown at once.
+    const issues = new IssueList();
+    const { templates, nameOf, bindings, sources: templateSources } = compileTemplates(roots, warn, issues);
     const sources = new Set<object>(templateSources);
     const params: Parameter[] = [];
     const arts: Artifact[] = [];
@@ -205,7 +207,12 @@ export class Workflow<I extends Signature = Signature> {
       const v = givenArts[name] as { toArgoArtifact?: () => Omit<Artifact, "name"> } | undefined;
       if (v === undefined) continue;
       if (v instanceof ArtifactRef || typeof v.toArgoArtifact !== "function") {
-        throw new ValidationError(`Workflow: artifact "${name}" must be an artifact source (rawArtifact, s3Artifact, httpArtifact, or an uploaded artifact)`);
+        issues.add({
+          path: ["arguments", "artifacts", name],
+          rule: "artifact-source",
+          message: `Workflow: artifact "${name}" must be an artifact source (rawArtifact, s3Artifact, httpArtifact, or an uploaded artifact)`,
+        });
+        continue;
       }
       sources.add(v);
       arts.push({ name, ...v.toArgoArtifact() });
@@ -239,7 +246,8 @@ export class Workflow<I extends Signature = Signature> {
       annotations: o.annotations && { ...o.annotations },
     });
     const manifest: ArgoWorkflow = { apiVersion: "argoproj.io/v1alpha1", kind: "Workflow", metadata, spec };
-    checkSize(Buffer.byteLength(JSON.stringify(manifest)), `workflow "${o.name ?? metadata.generateName}"`, warn);
+    for (const i of sizeIssues(Buffer.byteLength(JSON.stringify(manifest)), `workflow "${o.name ?? metadata.generateName}"`, warn)) issues.add(i);
+    issues.throwIfAny();
     const localArtifacts = [...sources].filter((s): s is LocalArtifact => s instanceof LocalArtifact);
     return { manifest, bindings, localArtifacts, warnings };
   }
