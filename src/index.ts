@@ -2,7 +2,7 @@ export * from "./errors.ts";
 export * from "./contract.ts";
 /** The typed Argo v4 manifest model (`argo.Workflow`, `argo.Template`, …). */
 export * as argo from "./argo/model.ts";
-export { ArgoLimits } from "./argo/model.ts";
+export { ArgoLimits } from "./argo/limits.ts";
 export { compileTemplates, checkLimits, checkSize, type CompiledTemplates } from "./argo/compile.ts";
 export * from "./expr/tree.ts";
 export * from "./expr/refs.ts";

@@ -97,6 +97,16 @@ describe("compile gathers every problem and throws once", () => {
     expect(error.issues).toEqual([{ path: ["empty"], rule: "invalid", message: 'Steps "empty": has no steps' }]);
   });
 
+  it("owns the task limit of DAG templates: a bound above Argo's is a compile problem", () => {
+    const dag = new DAG({ name: "wide", maxTasksPerTemplate: 300 });
+    for (let i = 0; i < 3; i++) dag.add(new Task(`t${i}`, work, { parameters: { x: i } }));
+    const error = compileError(new Workflow({ entrypoint: dag }));
+    expect(error.issues).toEqual([
+      { path: ["wide", "maxTasksPerTemplate"], rule: "limit", value: 300, message: 'DAG "wide": maxTasksPerTemplate must be an integer from 2 to 200, got 300' },
+    ]);
+    expect(() => new DAG({ name: "narrow", maxTasksPerTemplate: 1 })).toThrow(/maxTasksPerTemplate must be an integer of at least 2/);
+  });
+
   it("lists every limit a list of templates exceeds", () => {
     const many = Array.from({ length: 201 }, (_, i) => ({ name: `t${i}`, inputs: { parameters: Array.from({ length: i === 0 ? 501 : 0 }, (_, k) => ({ name: `p${k}` })) } }));
     try {

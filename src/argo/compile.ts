@@ -13,7 +13,9 @@ import { CompileError, type Issue, IssuesError, OpflowError } from "../errors.ts
 import { isSourced } from "../expr/refs.ts";
 import type { RenderContext, Variable } from "../expr/tree.ts";
 import type { Template, TemplateCompiler } from "../template/template.ts";
-import { ArgoLimits, type Template as ArgoTemplate } from "./model.ts";
+import { layOutDag } from "./dag-split.ts";
+import { ArgoLimits } from "./limits.ts";
+import type { Template as ArgoTemplate } from "./model.ts";
 
 /** What compiling templates gives. */
 export interface CompiledTemplates {
@@ -148,6 +150,7 @@ function gatherTemplates(roots: readonly Template[], warn: (message: string) => 
       outputMayBeSkipped: (t) => skippable.has(t),
       takesKey: (t) => keyed.has(t),
       report: (t, issue) => rendering.add({ ...issue, path: [names.get(t) ?? t.name, ...issue.path] }),
+      layOutDag: (dag) => layOutDag(dag, compiler),
     };
     const out = new Map<Template, ArgoTemplate[]>();
     for (const t of all) {

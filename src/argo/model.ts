@@ -433,15 +433,3 @@ export interface WorkflowTemplate {
   metadata: ObjectMeta;
   spec: WorkflowSpec;
 }
-
-/** Argo v4's structural limits (the full CRD installed by default rejects more). */
-export const ArgoLimits = {
-  templatesPerWorkflow: 200,
-  tasksPerDag: 200,
-  inputParametersPerTemplate: 500,
-  nameLength: 128,
-  /** etcd's object size limit, in bytes of JSON; Argo rejects larger workflows. */
-  objectBytes: 1_000_000,
-  /** Above this fraction of a limit the compiler warns. */
-  warnFraction: 0.8,
-} as const;

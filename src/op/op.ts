@@ -9,6 +9,7 @@
  */
 import type { z } from "zod";
 import { type Issue, ValidationError } from "../errors.ts";
+import { checkIOName, checkName } from "../names.ts";
 import { type OPInput, type OPOutput, type Signature, splitSignature } from "./signature.ts";
 
 /** What `execute` may use besides its input. */
@@ -45,7 +46,6 @@ export interface OPClass<I extends Signature = Signature, O extends Signature = 
   readonly description?: string;
 }
 
-const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** `TrainModel` → `train-model`. */
 export function kebabCase(name: string): string {
@@ -57,25 +57,10 @@ export function kebabCase(name: string): string {
     .toLowerCase();
 }
 
-/** Checks an OP or template name. */
-export function checkName(what: string, name: string, max = 128): void {
-  if (typeof name !== "string" || !NAME.test(name) || name.length > max) {
-    throw new ValidationError(
-      `${what} name ${JSON.stringify(name)} is invalid: use lowercase letters, digits and "-", starting and ending with a letter or digit, at most ${max} characters`,
-    );
-  }
-}
-
-const IONAME = /^[-a-zA-Z0-9_]+$/;
-
 function checkSignature(owner: string, which: "inputs" | "outputs", sig: Signature): void {
   if (typeof sig !== "object" || sig === null) throw new ValidationError(`OP "${owner}": ${which} must be an object of param(...)/artifact(...)`);
   splitSignature(sig);
-  for (const name of Object.keys(sig)) {
-    if (!IONAME.test(name)) {
-      throw new ValidationError(`OP "${owner}": ${which} name ${JSON.stringify(name)} is invalid: use letters, digits, "-" and "_"`);
-    }
-  }
+  for (const name of Object.keys(sig)) checkIOName(`OP "${owner}": ${which}`, name);
 }
 
 /** opflow's folders whose frames are not the caller: OPs, and the templates that wrap them. */

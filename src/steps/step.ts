@@ -6,6 +6,7 @@
 import type { Arguments, Artifact, ContinueOn, Item as ArgoItem, Parameter, Sequence, WorkflowStep } from "../argo/model.ts";
 import { KEY_PARAMETER } from "../contract.ts";
 import { CompileError, ValidationError } from "../errors.ts";
+import { checkStepName } from "../names.ts";
 import {
   ArtifactRef,
   type ArtifactHandle,
@@ -137,17 +138,6 @@ export interface StepOutputs<O extends Signature, Looped extends boolean> {
   readonly result: ParamRef<Looped extends true ? string[] : string>;
   /** Exit code of the main container. */
   readonly exitCode: ParamRef<string>;
-}
-
-const STEP_NAME = /^[a-zA-Z0-9][-a-zA-Z0-9]*$/;
-
-/** Checks a step or task name against Argo's rule. */
-export function checkStepName(kind: string, name: string): void {
-  if (typeof name !== "string" || !STEP_NAME.test(name) || name.length > 128) {
-    throw new ValidationError(
-      `${kind} name ${JSON.stringify(name)} is invalid: use letters, digits and "-", starting with a letter or digit, at most 128 characters`,
-    );
-  }
 }
 
 /** What Steps templates need of a step, whatever its types. */

@@ -4,13 +4,13 @@
  * container and script templates (`ContainerTemplate`, `ShellOPTemplate`, `ScriptOPTemplate`,
  * `OPTemplate`) and the graph templates (`Steps`, `DAG`).
  */
-import type { Artifact, KubeObject, Parameter, Template as ArgoTemplate } from "../argo/model.ts";
+import type { Artifact, DAGTask, KubeObject, Parameter, Template as ArgoTemplate } from "../argo/model.ts";
 import { KEY_PARAMETER, type LocalBinding } from "../contract.ts";
 import { CompileError, type Issue, ValidationError } from "../errors.ts";
 import { ArtifactRef, type ParamRef, paramRef } from "../expr/refs.ts";
 import type { RenderContext } from "../expr/tree.ts";
+import { checkIOName, checkName } from "../names.ts";
 import { type Duration, durationSeconds } from "../duration.ts";
-import { checkName } from "../op/op.ts";
 import { NONE, encodeParameter } from "../op/parameter-codec.ts";
 import {
   type ArtifactKeys,
@@ -41,6 +41,42 @@ export interface TemplateCompiler {
    * on, so that compiling reports every problem at once. @default throw a CompileError
    */
   report?(template: Template, issue: Issue): void;
+  /**
+   * Lays a rendered DAG out within Argo's limits: one template, or nested templates when it
+   * has more tasks than one template may hold. @default one template (`dag.whole()`)
+   */
+  layOutDag?(dag: DagLayout): ArgoTemplate[];
+}
+
+/** A DAG task as rendered in its DAG, for the compiler's layout. */
+export interface RenderedDagTask {
+  readonly name: string;
+  /** The task as it stands in the whole DAG (with `depends`). */
+  readonly argo: DAGTask;
+  /** Tasks of the DAG it depends on, in the DAG's order. */
+  readonly deps: readonly string[];
+  /** Tasks of the DAG whose outputs it reads. */
+  readonly reads: ReadonlySet<string>;
+  /** Whether it reads an input of the DAG. */
+  readonly readsInputs: boolean;
+  /** Tasks named in its explicit depends logic; undefined without such logic. */
+  readonly dependsMentions: readonly string[] | undefined;
+  /** Renders the task again in another context (data references resolved by `ctx`). */
+  rerender(ctx: RenderContext): DAGTask;
+}
+
+/** What the compiler needs to lay a DAG template out within Argo's limits. */
+export interface DagLayout {
+  /** The DAG template (owner of its tasks and inputs). */
+  readonly template: Template;
+  /** The author's bound on tasks per template. @default Argo's limit */
+  readonly maxTasksPerTemplate: number | undefined;
+  readonly failFast: boolean | undefined;
+  readonly tasks: readonly RenderedDagTask[];
+  /** The DAG as one template. */
+  whole(): ArgoTemplate;
+  /** The DAG's own fields (name, inputs, outputs, …) with its expressions resolved by `ctx`. */
+  parent(ctx: RenderContext): ArgoTemplate;
 }
 
 /** Reports a problem of `template` to the compiler, which gathers it; throws when the compiler does not gather. */
@@ -118,8 +154,8 @@ export abstract class Template<I extends Signature = Signature, O extends Signat
     checkName("template", name);
     splitSignature(inputs);
     splitSignature(outputs);
-    for (const n of Object.keys(inputs)) checkIOName(name, "input", n);
-    for (const n of Object.keys(outputs)) checkIOName(name, "output", n);
+    for (const n of Object.keys(inputs)) checkIOName(`template "${name}": input`, n);
+    for (const n of Object.keys(outputs)) checkIOName(`template "${name}": output`, n);
     this.name = name;
     this.inputs = inputs;
     this.outputs = outputs;
@@ -220,12 +256,6 @@ export abstract class Template<I extends Signature = Signature, O extends Signat
     if (o.affinity) out.affinity = o.affinity;
     if (o.serviceAccountName) out.serviceAccountName = o.serviceAccountName;
     return out;
-  }
-}
-
-function checkIOName(template: string, side: string, name: string): void {
-  if (!/^[-a-zA-Z0-9_]+$/.test(name)) {
-    throw new ValidationError(`template "${template}": ${side} name ${JSON.stringify(name)} is invalid: use letters, digits, "-" and "_"`);
   }
 }
 

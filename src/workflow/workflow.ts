@@ -22,6 +22,7 @@ import { LocalArtifact, uploadLocalArtifacts } from "../steps/local-artifact.ts"
 import type { RunOptions, RunResult } from "../debug/run.ts";
 import type { DebugSubmitOptions } from "../debug/local-client.ts";
 import { ValidationError } from "../errors.ts";
+import { checkWorkflowNames } from "../names.ts";
 import { type Duration, durationSeconds } from "../duration.ts";
 import { formatIssues, schemaIssues } from "../op/op.ts";
 import { encodeParameter } from "../op/parameter-codec.ts";
@@ -33,8 +34,6 @@ import type { ArtifactArgs, ParamArgs, StepLike, StepOptions } from "../steps/st
 import { Steps } from "../steps/steps.ts";
 import { VarRef } from "../expr/tree.ts";
 import { ArtifactRef } from "../expr/refs.ts";
-
-const RFC1123 = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** How long finished workflows are kept (Argo's `ttlStrategy`). */
 export interface TTLOptions {
@@ -114,12 +113,7 @@ export class Workflow<I extends Signature = Signature> {
 
   constructor(options: WorkflowOptions<I> = {}) {
     this.options = options;
-    if (options.name !== undefined && (!RFC1123.test(options.name) || options.name.length > 63)) {
-      throw new ValidationError(`Workflow name ${JSON.stringify(options.name)} is invalid: use at most 63 lowercase letters, digits and "-", starting and ending with a letter or digit`);
-    }
-    if (options.generateName !== undefined && (!RFC1123.test(options.generateName.replace(/-$/, "x")) || options.generateName.length > 58)) {
-      throw new ValidationError(`Workflow generateName ${JSON.stringify(options.generateName)} is invalid: use at most 58 lowercase letters, digits and "-"`);
-    }
+    checkWorkflowNames(options.name, options.generateName);
     if (options.parallelism !== undefined && (!Number.isInteger(options.parallelism) || options.parallelism < 1)) {
       throw new ValidationError(`Workflow: parallelism must be a positive integer, got ${options.parallelism}`);
     }
