@@ -9,6 +9,7 @@ export {
   evaluateWhen,
   expandScope,
   substituteTags,
+  substituteTagsDeep,
   type DependsTaskResult,
   type TaskResultPhase,
 } from "../expr/evaluation.ts";

@@ -27,6 +27,7 @@ import type { ArtifactIO, ArtifactRef } from "./artifact-io.ts";
 import { parseDuration } from "../duration.ts";
 import { parseProgress } from "./progress.ts";
 import { substituteStrict, type Vars } from "./scope.ts";
+import { substituteTagsDeep } from "./_expr.ts";
 import { atomicWrite, atomicWriteSync, writeText } from "./state-tree.ts";
 
 /** What a pod run needs from the engine. */
@@ -140,20 +141,13 @@ function existsSyncSafe(p: string): boolean {
 }
 
 function substituteDeep<T>(value: T, vars: Vars, where: string): T {
-  if (typeof value === "string") {
+  return substituteTagsDeep(value, (text) => {
     try {
-      return substituteStrict(value, vars) as T;
+      return substituteStrict(text, vars);
     } catch (err) {
       throw new EngineError(`${where}: ${(err as Error).message}`);
     }
-  }
-  if (Array.isArray(value)) return value.map((v) => substituteDeep(v, vars, where)) as T;
-  if (typeof value === "object" && value !== null) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = substituteDeep(v, vars, where);
-    return out as T;
-  }
-  return value;
+  });
 }
 
 /** Reads a small text file (directly: cheaper than a round trip through the thread pool). */

@@ -27,7 +27,7 @@ import type {
 } from "../argo/model.ts";
 import { KEY_PARAMETER, type LocalBindings } from "../contract.ts";
 import { EngineError, OpflowError } from "../errors.ts";
-import { dependsTasks, evaluateDepends, evaluateExpression, evaluateWhen, expandScope, substituteTags, type DependsTaskResult, type TaskResultPhase } from "./_expr.ts";
+import { dependsTasks, evaluateDepends, evaluateExpression, evaluateWhen, expandScope, substituteTags, substituteTagsDeep, type DependsTaskResult, type TaskResultPhase } from "./_expr.ts";
 import type { ArtifactIO, ArtifactRef } from "./artifact-io.ts";
 import { formatDuration, parseDuration } from "../duration.ts";
 import { nodeId } from "./node-id.ts";
@@ -143,15 +143,9 @@ function mergeDefaults<T>(defaults: unknown, value: T): T {
 
 /** Applies tags to every string in `value`; `keep` leaves unknown tags for a later pass. */
 function substituteAll<T>(value: T, vars: Vars, onMissing: "error" | "keep", skip: ReadonlySet<string> = new Set()): T {
-  if (typeof value === "string") return (onMissing === "error" ? substituteStrict(value, vars) : substituteTags(value, vars, { onMissing })) as T;
-  if (Array.isArray(value)) return value.map((v) => substituteAll(v, vars, onMissing)) as T;
-  if (typeof value === "object" && value !== null) {
-    const out: Record<string, unknown> = {};
-    // Artifact references (`from`) name artifacts, not strings: resolved by resolveArgs.
-    for (const [k, v] of Object.entries(value)) out[k] = skip.has(k) || (k === "from" && typeof v === "string") ? v : substituteAll(v, vars, onMissing);
-    return out as T;
-  }
-  return value;
+  const substitute = (text: string): string => (onMissing === "error" ? substituteStrict(text, vars) : substituteTags(text, vars, { onMissing }));
+  // Artifact references (`from`) name artifacts, not strings: resolved by resolveArgs.
+  return substituteTagsDeep(value, substitute, { skip, keep: (k, v) => k === "from" && typeof v === "string" });
 }
 
 const STEP_SKIP = new Set(["inline", "hooks", "onExit"]);

@@ -6,7 +6,7 @@ export { ExpressionError } from "../errors.ts";
 export { parseExpression, type ExprAst } from "./parser.ts";
 export { evaluateExpression, evaluateAst, evaluateBool, type EvaluateOptions } from "./evaluate.ts";
 export { evaluateWhen } from "./govaluate.ts";
-export { substituteTags, expandScope, renderTagValue, type TagOptions } from "./tags.ts";
+export { substituteTags, substituteTagsDeep, expandScope, renderTagValue, type DeepTagOptions, type TagOptions } from "./tags.ts";
 export { queryJsonPath } from "./jsonpath.ts";
 export { formatGoValue, goJson } from "./values.ts";
 export {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ExpressionError } from "../errors.ts";
-import { expandScope, renderTagValue, substituteTags } from "./tags.ts";
+import { expandScope, renderTagValue, substituteTags, substituteTagsDeep } from "./tags.ts";
 
 const vars = {
   "inputs.parameters.message": "hello world",
@@ -155,5 +155,20 @@ describe("renderTagValue", () => {
     [{ b: 1, a: [true] }, '{"a":[true],"b":1}'],
   ])("%j → %s", (v, want) => {
     expect(renderTagValue(v)).toBe(want);
+  });
+});
+
+describe("substituteTagsDeep (the one walker)", () => {
+  it("substitutes every string of arrays and objects, copying them and keeping other values", () => {
+    const input = { a: "{{x}}", list: ["{{x}}-1", 2, null, { deep: "{{x}}" }], flag: true };
+    const out = substituteTagsDeep(input, (t) => substituteTags(t, { x: "v" }));
+    expect(out).toEqual({ a: "v", list: ["v-1", 2, null, { deep: "v" }], flag: true });
+    expect(input.a).toBe("{{x}}");
+  });
+
+  it("leaves skipped top-level keys and kept values alone", () => {
+    const input = { inline: { s: "{{x}}" }, from: "{{x}}", args: { from: "{{x}}", value: "{{x}}", inline: "{{x}}" } };
+    const out = substituteTagsDeep(input, (t) => substituteTags(t, { x: "v" }), { skip: new Set(["inline"]), keep: (k, v) => k === "from" && typeof v === "string" });
+    expect(out).toEqual({ inline: { s: "{{x}}" }, from: "{{x}}", args: { from: "{{x}}", value: "v", inline: "v" } });
   });
 });

@@ -288,3 +288,35 @@ function expressionTag(expression: string, verbatim: string, vars: Readonly<Reco
     throw new ExpressionError(`failed to evaluate ${verbatim}: ${(e as Error).message}`);
   }
 }
+
+/** Options of {@link substituteTagsDeep}. */
+export interface DeepTagOptions {
+  /** Keys of the top-level object left as they are (nested templates, hooks, …). @default none */
+  readonly skip?: ReadonlySet<string>;
+  /** Whether to leave the value under `key` as it is, at any depth. @default never */
+  readonly keep?: (key: string, value: unknown) => boolean;
+}
+
+/**
+ * The one walker that applies tag substitution over a manifest fragment: `substitute` is
+ * applied to every string inside `value` (arrays and plain objects are walked and copied; other
+ * values are kept).
+ *
+ * @example
+ * substituteTagsDeep({ args: ["{{inputs.parameters.x}}"] }, (t) => substituteTags(t, { "inputs.parameters.x": "1" }));
+ * // { args: ["1"] }
+ */
+export function substituteTagsDeep<T>(value: T, substitute: (text: string) => string, options: DeepTagOptions = {}): T {
+  const walk = (v: unknown, top: boolean): unknown => {
+    if (typeof v === "string") return substitute(v);
+    if (Array.isArray(v)) return v.map((x) => walk(x, false));
+    if (typeof v === "object" && v !== null) {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) out[k] = (top && options.skip?.has(k)) || options.keep?.(k, x) ? x : walk(x, false);
+      return out;
+    }
+    return v;
+  };
+  return walk(value, true) as T;
+}
+
