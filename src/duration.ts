@@ -41,7 +41,22 @@ const UNIT_MS: Readonly<Record<DurationUnit, number>> = {
   h: 3_600_000,
 };
 
-const PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
+const GO_DURATION = /^([+-])?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/;
+const PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g;
+
+/**
+ * Go's `time.ParseDuration`, in milliseconds (negative with a leading `-`), or undefined when
+ * `text` is not a Go duration. The grammar's one implementation: {@link parseDuration} and the
+ * expression language's `duration()` use it.
+ */
+export function goDurationMs(text: string): number | undefined {
+  if (text === "0") return 0;
+  const m = GO_DURATION.exec(text);
+  if (m === null) return undefined;
+  let total = 0;
+  for (const part of text.matchAll(PART)) total += Number(part[1]) * UNIT_MS[part[2] as DurationUnit];
+  return m[1] === "-" ? -total : total;
+}
 
 type ErrorClass = new (message: string) => OpflowError;
 
@@ -72,14 +87,8 @@ export function parseDuration(value: Duration | string, where: string, ErrorType
   if (typeof value !== "string") throw invalid(value, where, "", ErrorType);
   const text = value.trim();
   if (/^\d+$/.test(text)) return Number(text) * 1000;
-  let total = 0;
-  let at = 0;
-  PART.lastIndex = 0;
-  for (let m = PART.exec(text); m !== null; m = PART.exec(text)) {
-    total += Number(m[1]) * UNIT_MS[m[2] as DurationUnit];
-    at = PART.lastIndex;
-  }
-  if (text.length === 0 || at !== text.length) {
+  const ms = /^[+-]/.test(text) ? undefined : goDurationMs(text);
+  if (ms === undefined) {
     const hint = /^\d+(?:\.\d+)?d$/.test(text)
       ? ` (Argo and Go durations have no "d" unit: write hours, e.g. "${Number(text.slice(0, -1)) * 24}h")`
       : /^\d*\.\d+$/.test(text)
@@ -87,7 +96,7 @@ export function parseDuration(value: Duration | string, where: string, ErrorType
         : "";
     throw invalid(value, where, hint, ErrorType);
   }
-  return total;
+  return ms;
 }
 
 /** Parses a duration into seconds (see {@link parseDuration}). */

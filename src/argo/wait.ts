@@ -5,18 +5,16 @@
 import type { Workflow, WorkflowStatus } from "./model.ts";
 import type { ArgoClient } from "./client.ts";
 import { isCompletedPhase } from "./control.ts";
+import { type Duration, parseDuration } from "../duration.ts";
 import { SubmitError } from "../errors.ts";
 
-/** A duration with its unit: `"500ms"`, `"30s"`, `"10m"`, `"2h"`. */
-export type WaitDuration = `${number}ms` | `${number}s` | `${number}m` | `${number}h`;
+/** A duration written with its unit, such as `"500ms"`, `"30s"`, `"10m"`, `"2h"` (the grammar of `src/duration.ts`). */
+export type WaitDuration = Exclude<Duration, number>;
 
 /** Milliseconds in a {@link WaitDuration}. */
 export function waitDurationMs(d: WaitDuration): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(d);
-  if (!m) throw new SubmitError(`duration ${JSON.stringify(d)} must be a number followed by ms, s, m or h`);
-  const n = Number(m[1]);
-  const unit = m[2] as "ms" | "s" | "m" | "h";
-  return n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit];
+  if (typeof d !== "string") throw new SubmitError(`duration ${JSON.stringify(d)} must be a number followed by ms, s, m or h`);
+  return parseDuration(d, "duration", SubmitError);
 }
 
 /** Options of {@link waitForWorkflow}. */

@@ -3,6 +3,7 @@
  * `toDate` use them. Zones: `UTC`, `Local` (taken as UTC: Argo's controller runs in UTC) and
  * IANA names (through `Intl`).
  */
+import { goDurationMs } from "../duration.ts";
 import { EvaluationFailure } from "./evaluation-failure.ts";
 
 const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
@@ -226,20 +227,15 @@ export function parseGoTime(layout: string, text: string): Date {
   return new Date(Date.UTC(y, mo - 1, d, h, mi, s, ms) - offset * 60_000);
 }
 
-const UNITS: Readonly<Record<string, number>> = { ns: 1e-6, us: 1e-3, "µs": 1e-3, "μs": 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
 /**
  * Parses a Go duration (`1h30m`, `-1.5h`, `300ms`) into milliseconds.
  *
  * @throws EvaluationFailure on text that is not a Go duration.
  */
 export function parseGoDuration(text: string): number {
-  const m = /^([+-])?((?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/.exec(text);
-  if (text === "0") return 0;
-  if (m === null) throw new EvaluationFailure(`time: invalid duration ${JSON.stringify(text)}`);
-  let total = 0;
-  for (const part of text.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) total += Number(part[1]) * UNITS[part[2]!]!;
-  return m[1] === "-" ? -total : total;
+  const ms = goDurationMs(text);
+  if (ms === undefined) throw new EvaluationFailure(`time: invalid duration ${JSON.stringify(text)}`);
+  return ms;
 }
 
 /** Go's `time.Duration.String()` for a whole number of milliseconds: `1h2m3.5s`, `0s`, `250ms`. */
