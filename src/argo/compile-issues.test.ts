@@ -94,7 +94,17 @@ describe("compile gathers every problem and throws once", () => {
     const main = new Steps({ name: "main" });
     main.add(new Step("e", empty));
     const error = compileError(new Workflow({ entrypoint: main }));
-    expect(error.issues).toEqual([{ path: ["empty"], rule: "invalid", message: 'Steps "empty": has no steps' }]);
+    expect(error.issues).toEqual([{ path: ["empty", "steps"], rule: "empty", message: 'Steps "empty": has no steps' }]);
+  });
+
+  it("reports every unbound output of a graph template", () => {
+    const main = new Steps({ name: "main", outputs: { a: param(z.number()), b: param(z.number()) } });
+    main.add(new Step("s", work, { parameters: { x: 1 } }));
+    const error = compileError(new Workflow({ entrypoint: main }));
+    expect(error.issues.map((i) => [i.path.join("."), i.rule])).toEqual([
+      ["main.outputs.parameters.a", "unbound-output"],
+      ["main.outputs.parameters.b", "unbound-output"],
+    ]);
   });
 
   it("owns the task limit of DAG templates: a bound above Argo's is a compile problem", () => {

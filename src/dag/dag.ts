@@ -155,7 +155,7 @@ export class DAG<I extends Signature = {}, O extends Signature = {}> extends Gra
   }
 
   toArgo(compiler: TemplateCompiler): ArgoTemplate[] {
-    if (this.tasks.length === 0) throw new CompileError(`DAG "${this.name}": has no tasks`);
+    if (this.tasks.length === 0) throw new CompileError([{ path: ["dag", "tasks"], rule: "empty", message: `DAG "${this.name}": has no tasks` }]);
     const base = compiler.context(this);
     let failed = false;
     const rendered = this.renderTasks(compiler, (visit) => ({ ...base, visit }), () => (failed = true));

@@ -18,6 +18,7 @@ import {
   type TemplateCall,
   type TemplateOptions,
   inputRefs,
+  reportIssue,
 } from "../template/template.ts";
 import { compact, nonEmpty } from "../template/compact.ts";
 import type { StepLike } from "./step.ts";
@@ -107,7 +108,13 @@ export abstract class GraphTemplate<I extends Signature, O extends Signature> ex
           continue;
         }
         if (spec.optional) continue;
-        throw new CompileError(`template "${this.name}": output parameter "${name}" is declared but not bound; call setOutputs`);
+        reportIssue(compiler, this, {
+          path: ["outputs", "parameters", name],
+          rule: "unbound-output",
+          message: `template "${this.name}": output parameter "${name}" is declared but not bound; call setOutputs`,
+          value: name,
+        });
+        continue;
       }
       if (spec.big) {
         arts.push({ name, ...artifactFrom(value, compiler, this) });
@@ -129,7 +136,13 @@ export abstract class GraphTemplate<I extends Signature, O extends Signature> ex
       const value = this.bindings.artifacts.get(name);
       if (value === undefined) {
         if (spec.optional) continue;
-        throw new CompileError(`template "${this.name}": output artifact "${name}" is declared but not bound; call setOutputs`);
+        reportIssue(compiler, this, {
+          path: ["outputs", "artifacts", name],
+          rule: "unbound-output",
+          message: `template "${this.name}": output artifact "${name}" is declared but not bound; call setOutputs`,
+          value: name,
+        });
+        continue;
       }
       const a: Artifact = { name, ...artifactFrom(value, compiler, this) };
       if (spec.globalName) a.globalName = spec.globalName;
@@ -215,7 +228,7 @@ export class Steps<I extends Signature = {}, O extends Signature = {}> extends G
   }
 
   toArgo(compiler: TemplateCompiler): ArgoTemplate[] {
-    if (this.groups.length === 0) throw new CompileError(`Steps "${this.name}": has no steps`);
+    if (this.groups.length === 0) throw new CompileError([{ path: ["steps"], rule: "empty", message: `Steps "${this.name}": has no steps` }]);
     const t = this.renderGraphCommon(compiler);
     t.steps = this.groups.map((g) => g.map((s) => s.toArgoStep(compiler, this)));
     return [orderTemplate(t)];
