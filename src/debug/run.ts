@@ -13,7 +13,7 @@ import { killProcessGroup, namespacesAvailable, warmUpLauncher } from "../execut
 import { LocalStorageClient } from "../storage/local.ts";
 import type { StorageClient } from "../storage/client.ts";
 import { ArtifactIO } from "./artifact-io.ts";
-import { Scheduler } from "./scheduler.ts";
+import { Engine } from "./engine.ts";
 import { CONTROL_REQUEST, CONTROL_SIGNAL, StateTree, type StoredNode } from "./state-tree.ts";
 
 /** Options of {@link runWorkflow}. */
@@ -232,7 +232,7 @@ export async function runWorkflow(manifest: Workflow, options: RunOptions = {}):
     let lastSnapshot = 0;
     let snapshotTimer: NodeJS.Timeout | undefined;
     let snapshotWrite: Promise<void> = Promise.resolve();
-    let scheduler: Scheduler | undefined;
+    let scheduler: Engine | undefined;
     const emit = (): void => {
       updateTimer = undefined;
       lastUpdate = Date.now();
@@ -256,7 +256,7 @@ export async function runWorkflow(manifest: Workflow, options: RunOptions = {}):
       if (!snapshotTimer) snapshotTimer = setTimeout(snapshot, Math.max(0, snapshotEvery() - (Date.now() - lastSnapshot)));
     };
 
-    scheduler = new Scheduler({
+    scheduler = new Engine({
       manifest: running,
       tree,
       artifactIO,

@@ -14,20 +14,15 @@
  *   and the engine falls back to rewriting the contract root through the environment
  *   (`OPFLOW_ROOT`, tags such as `{{inputs.artifacts.a.path}}`); literal absolute paths in a
  *   script are then shared by all steps.
+ * - **As an {@link Executor}**: {@link LocalProcessExecutor} runs a pod spec's command this way.
  * - **The launcher.** Processes are started by a small helper process (`process-launcher.mjs`)
  *   rather than by forking the engine; see {@link runProcess}.
  */
 import { fork, spawnSync, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import type { Executor, Mount, PodEnd, PodSpec } from "./executor.ts";
 import { LAUNCHER_MARK, startChild, type ChildSpec, type LauncherReply, type LauncherRequest } from "./process-launcher.mjs";
 
-/** A directory bind-mounted on `target` inside the step's private mount namespace. */
-export interface Mount {
-  /** Directory on this machine. */
-  readonly source: string;
-  /** Absolute path the process sees (`/tmp`, `/mnt`). */
-  readonly target: string;
-}
 
 /** What to run. */
 export interface ProcessSpec {
@@ -116,6 +111,34 @@ export function killProcessGroup(pgid: number): boolean {
 export function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
   const launch = launcher();
   return launch ? launch.run(spec) : runProcessHere(spec);
+}
+
+/**
+ * The local-process {@link Executor}: runs a pod's command as a process on this machine (the
+ * image and resources are ignored), in a private mount namespace when the spec has mounts.
+ */
+export class LocalProcessExecutor implements Executor {
+  readonly name = "local-process";
+  readonly mounts: Executor["mounts"];
+
+  /** @param namespaces whether processes may run in private mount namespaces ({@link namespacesAvailable}) */
+  constructor(namespaces: boolean) {
+    this.mounts = namespaces ? "when-needed" : "never";
+  }
+
+  run(spec: PodSpec): Promise<PodEnd> {
+    return runProcess({
+      argv: spec.command,
+      cwd: spec.workingDir,
+      env: spec.env,
+      logFile: spec.logFile,
+      ...(spec.timeoutMs !== undefined ? { timeoutMs: spec.timeoutMs } : {}),
+      signal: spec.signal,
+      ...(spec.mounts.length > 0 ? { mounts: spec.mounts } : {}),
+      // Recorded so that a resumed run can end what a killed engine left running.
+      onSpawn: (pid) => spec.onSpawn?.(pid),
+    });
+  }
 }
 
 /** {@link runProcess} started from this process (no launcher). */

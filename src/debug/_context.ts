@@ -1,0 +1,63 @@
+/**
+ * What the pieces of the local engine share: where a node goes in the tree ({@link Place}),
+ * resolved arguments and inputs, and the {@link Invoker} through which Steps, DAGs, retries and
+ * hooks start a template without knowing how it runs.
+ */
+import type { NodeStatus, Parameter, Template } from "../argo/model.ts";
+import { OpflowError } from "../errors.ts";
+import type { ArtifactRef } from "./artifact-io.ts";
+import type { Semaphore } from "./semaphore.ts";
+
+/** Where a node goes in the tree. */
+export interface Place {
+  readonly name: string;
+  readonly displayName: string;
+  readonly parentId?: string;
+  readonly boundaryID?: string;
+  /** Template-level parallelism of the ancestors. */
+  readonly semaphores: readonly Semaphore[];
+  /** The step's key (the `opflow-key` argument): names its folder in the state tree. */
+  readonly key?: string;
+  /** Inside an exit handler (a workflow's, a step's or a task's): it still runs after a graceful stop. */
+  readonly exit?: boolean;
+}
+
+/** What a child place inherits from its parent beyond names. */
+export function inherited(place: Place): { exit?: true } {
+  return place.exit ? { exit: true } : {};
+}
+
+/** Arguments of an invocation, already resolved. */
+export interface ResolvedArgs {
+  readonly parameters: ReadonlyMap<string, string>;
+  readonly artifacts: ReadonlyMap<string, ArtifactRef>;
+}
+
+/** No arguments. */
+export const NO_ARGS: ResolvedArgs = { parameters: new Map(), artifacts: new Map() };
+
+/** Inputs of a template invocation after Argo's `processArgs` (`bindInputs` in arguments.ts). */
+export interface Inputs {
+  readonly parameters: Parameter[];
+  readonly artifacts: Map<string, ArtifactRef>;
+}
+
+/** How a step, task or hook names the template it runs. */
+export interface Invocation {
+  readonly template?: string;
+  readonly inline?: Template;
+  readonly templateRef?: { name: string; template: string };
+}
+
+/** Starts a template invocation at a place; never throws for a step's own failure. */
+export interface Invoker {
+  invoke(place: Place, inv: Invocation, args: ResolvedArgs): Promise<NodeStatus>;
+}
+
+export function now(): string {
+  return new Date().toISOString();
+}
+
+export function messageOf(err: unknown): string {
+  return err instanceof OpflowError ? err.message : err instanceof Error ? err.message : String(err);
+}

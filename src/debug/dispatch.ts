@@ -1,0 +1,71 @@
+/**
+ * Dispatch: a template invocation becomes a node — taken over from an earlier run when it can
+ * be (resume, reuse by key), else its template resolved, its arguments bound to its inputs, and
+ * its body run by kind (Steps, DAG, suspend, pod), wrapped in a Retry node under a
+ * `retryStrategy` (the template's, else the workflow's, as Argo).
+ */
+import type { NodeStatus, NodeType, Template } from "../argo/model.ts";
+import { KEY_PARAMETER } from "../contract.ts";
+import { messageOf, type Inputs, type Invocation, type Place, type ResolvedArgs } from "./_context.ts";
+import { bindInputs } from "./arguments.ts";
+import { executeDag } from "./dag.ts";
+import type { Leaves } from "./leaves.ts";
+import { executeRetry } from "./retry-node.ts";
+import { executeSteps, type StepsEngine } from "./steps.ts";
+
+/** What dispatch needs of the engine. */
+export interface DispatchEngine extends StepsEngine {
+  readonly leaves: Leaves;
+  /** The workflow's `retryStrategy`, the default of every template. */
+  readonly retryStrategy: Template["retryStrategy"];
+}
+
+/** Runs a template invocation at `place`; never throws for a step's own failure. */
+export async function invoke(e: DispatchEngine, place0: Place, inv: Invocation, args: ResolvedArgs): Promise<NodeStatus> {
+  const key = args.parameters.get(KEY_PARAMETER);
+  const place: Place = key ? { ...place0, key } : place0;
+  const restored = e.resume.takeOver(place, inv.template);
+  if (restored) return restored;
+  const where = `node "${place.name}"`;
+  let tmpl: Template;
+  let inputs: Inputs;
+  try {
+    tmpl = e.templates.resolve(inv, where);
+  } catch (err) {
+    return e.book.error(place, "Skipped", undefined, messageOf(err));
+  }
+  try {
+    inputs = bindInputs(e.globals, tmpl, args, `${where} (template "${tmpl.name}")`);
+  } catch (err) {
+    return e.book.error(place, tmpl.steps ? "Steps" : tmpl.dag ? "DAG" : "Pod", tmpl, messageOf(err));
+  }
+  const strategy = tmpl.retryStrategy ?? e.retryStrategy;
+  if (strategy && (tmpl.container || tmpl.script || tmpl.steps || tmpl.dag)) {
+    return executeRetry(e, place, tmpl, inputs, strategy, (p, t, i, retries) => executeBody(e, p, t, i, retries));
+  }
+  return executeBody(e, place, tmpl, inputs, 0);
+}
+
+/** What the local engine cannot run, by template kind: the node type and what to say. */
+function unsupported(tmpl: Template): [NodeType, string] | undefined {
+  if (tmpl.resource) return ["Pod", "a resource template (it needs a Kubernetes API server)"];
+  if (tmpl.http) return ["HTTP", "an HTTP template"];
+  if (tmpl.plugin) return ["Plugin", "a plugin template"];
+  if (tmpl.data) return ["Pod", "a data template"];
+  if (tmpl.containerSet) return ["Pod", "a containerSet template"];
+  if (tmpl.daemon) return ["Pod", "a daemon template (daemon: true)"];
+  if ((tmpl.sidecars?.length ?? 0) > 0) return ["Pod", "sidecars"];
+  if ((tmpl.initContainers?.length ?? 0) > 0) return ["Pod", "initContainers"];
+  return undefined;
+}
+
+/** Runs attempt `retries` of a template's body at `place`, by the template's kind. */
+function executeBody(e: DispatchEngine, place: Place, tmpl: Template, inputs: Inputs, retries: number): Promise<NodeStatus> {
+  if (tmpl.steps) return executeSteps(e, place, tmpl, inputs);
+  if (tmpl.dag) return executeDag(e, place, tmpl, inputs);
+  if (tmpl.suspend) return e.leaves.suspend(place, tmpl, inputs);
+  const no = unsupported(tmpl);
+  if (no) return e.book.error(place, no[0], tmpl, `template "${tmpl.name}": ${no[1]} is not supported by the local engine`);
+  if (tmpl.container || tmpl.script) return e.leaves.pod(place, tmpl, inputs, retries);
+  return e.book.error(place, "Pod", tmpl, `template "${tmpl.name}": has no container, script, steps, dag or suspend`);
+}

@@ -1,0 +1,134 @@
+/**
+ * **src/debug is the local engine** — dflow's "debug mode": it interprets an Argo manifest on
+ * this machine with Argo v4's semantics, keeps `status.nodes` in Argo's shape, and writes one
+ * folder per node (the state tree). {@link runWorkflow} (`run.ts`) is its entry point; this
+ * file assembles one run from pieces, each taking a narrow view of the engine:
+ *
+ * | piece | file |
+ * | --- | --- |
+ * | node state and bookkeeping | `node-book.ts`, `node-state.ts`, `node-id.ts` |
+ * | dispatch of an invocation | `dispatch.ts`, `templates.ts` |
+ * | Steps, DAG | `steps.ts`, `dag.ts` |
+ * | loop expansion | `expansion.ts` |
+ * | retry | `retry-node.ts`, `retry.ts` |
+ * | hooks | `hooks.ts` |
+ * | arguments and scopes | `arguments.ts`, `scope.ts`, `globals.ts` |
+ * | resume and reuse | `resume.ts` |
+ * | pods and suspend | `leaves.ts`, `pod.ts` (inputs → executor → outputs) |
+ * | workflow lifecycle and signals | `workflow-lifecycle.ts`, `signals.ts` |
+ * | state tree | `state-tree.ts` |
+ *
+ * How a pod runs is an {@link Executor} (`src/executors/`): a local process by default, the
+ * template's local binding when it has one.
+ */
+import type { Template, Workflow, WorkflowStatus } from "../argo/model.ts";
+import type { LocalBindings } from "../contract.ts";
+import type { Executor } from "../executors/executor.ts";
+import { LocalProcessExecutor } from "../executors/local-process.ts";
+import { now, type Invocation, type Place, type ResolvedArgs } from "./_context.ts";
+import type { ArtifactIO } from "./artifact-io.ts";
+import { invoke, type DispatchEngine } from "./dispatch.ts";
+import { Globals } from "./globals.ts";
+import { Leaves } from "./leaves.ts";
+import { NodeBook } from "./node-book.ts";
+import { Resume } from "./resume.ts";
+import { RunControl } from "./signals.ts";
+import type { StateTree, StoredNode } from "./state-tree.ts";
+import { Templates } from "./templates.ts";
+import { runWorkflowLifecycle, type LifecycleEngine } from "./workflow-lifecycle.ts";
+import type { NodeStatus } from "../argo/model.ts";
+
+/** What the engine is given by {@link runWorkflow}. */
+export interface EngineConfig {
+  /** The manifest, with `metadata.name` set. */
+  readonly manifest: Workflow;
+  readonly tree: StateTree;
+  readonly artifactIO: ArtifactIO;
+  readonly bindings: LocalBindings;
+  /** Nodes recorded by a previous engine under the same name (resume). */
+  readonly previous: ReadonlyMap<string, StoredNode>;
+  /** Succeeded keyed steps of other runs, by key (their folder name): reused by key. */
+  readonly reuse?: ReadonlyMap<string, StoredNode>;
+  /** Workflow argument overrides. */
+  readonly parameters: Readonly<Record<string, string>>;
+  /** Most leaf nodes running at once (Argo's `spec.parallelism`). */
+  readonly parallelism?: number;
+  /** Most pods of the executor (local processes) at once. */
+  readonly processSlots: number;
+  /** Most in-process bindings at once. */
+  readonly bindingSlots: number;
+  /** Whether processes may run in private mount namespaces (for the default executor). */
+  readonly namespaces: boolean;
+  /**
+   * Runs the pods of templates without a local binding.
+   * @default a {@link LocalProcessExecutor}
+   */
+  readonly executor?: Executor;
+  /** Stops the run (running steps are killed and end Failed). */
+  readonly signal?: AbortSignal;
+  /** Aborted: stop, letting exit handlers run (Argo's `stop`). */
+  readonly stopSignal?: AbortSignal;
+  /** Called after every change of `status` (cheap; callers throttle). */
+  readonly onChange: () => void;
+}
+
+/** The local engine's interpreter of one workflow run. */
+export class Engine implements DispatchEngine, LifecycleEngine {
+  readonly status: WorkflowStatus;
+  readonly manifest: Workflow;
+  readonly parameters: Readonly<Record<string, string>>;
+  readonly control = new RunControl();
+  readonly globals = new Globals();
+  readonly book: NodeBook;
+  readonly resume: Resume;
+  readonly templates: Templates;
+  readonly leaves: Leaves;
+  readonly retryStrategy: Template["retryStrategy"];
+
+  constructor(private readonly cfg: EngineConfig) {
+    const wf = cfg.manifest;
+    this.manifest = wf;
+    this.parameters = cfg.parameters;
+    this.retryStrategy = wf.spec.retryStrategy;
+    this.templates = new Templates(wf.spec);
+    this.book = new NodeBook(wf.metadata.name as string, cfg.tree, cfg.onChange, (message) => this.stop(message));
+    this.resume = new Resume(this.book, this.globals, cfg.previous, cfg.reuse);
+    const parallelism = cfg.parallelism ?? wf.spec.parallelism;
+    this.leaves = new Leaves(this, {
+      spec: wf.spec,
+      tree: cfg.tree,
+      artifactIO: cfg.artifactIO,
+      bindings: cfg.bindings,
+      executor: cfg.executor ?? new LocalProcessExecutor(cfg.namespaces),
+      ...(parallelism !== undefined ? { parallelism } : {}),
+      processSlots: cfg.processSlots,
+      bindingSlots: cfg.bindingSlots,
+    });
+    this.status = { phase: "Running", startedAt: now(), nodes: this.book.nodes };
+    this.control.listen(cfg);
+  }
+
+  /** How many nodes a resumed run took over from the previous engine (or reused by key). */
+  get reusedNodes(): number {
+    return this.resume.count;
+  }
+
+  /**
+   * Stops the run: running steps are killed, nothing new starts. With `exitHandlers` (Argo's
+   * `stop`, as opposed to `terminate`), exit handlers still run.
+   */
+  stop(message: string, options: { exitHandlers?: boolean } = {}): void {
+    this.control.stop(message, options);
+  }
+
+  invoke(place: Place, inv: Invocation, args: ResolvedArgs): Promise<NodeStatus> {
+    return invoke(this, place, inv, args);
+  }
+
+  /** Runs the workflow to its end and returns its final status. */
+  async run(): Promise<WorkflowStatus> {
+    await runWorkflowLifecycle(this);
+    await this.cfg.tree.flush();
+    return this.status;
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * Leaf nodes: pods (container and script templates, run through an executor in slots — the
+ * workflow's `parallelism`, template-level parallelism of the ancestors, and the process or
+ * binding slots) and suspend templates with a duration.
+ */
+import path from "node:path";
+import type { NodeStatus, Template, WorkflowSpec } from "../argo/model.ts";
+import type { LocalBindings } from "../contract.ts";
+import { BindingExecutor } from "../executors/in-process.ts";
+import type { Executor } from "../executors/executor.ts";
+import { sleep } from "../sleep.ts";
+import { substituteTags } from "./_expr.ts";
+import { messageOf, type Inputs, type Place } from "./_context.ts";
+import type { ArtifactIO } from "./artifact-io.ts";
+import { recordInputs, varsWithInputs } from "./arguments.ts";
+import { parseDuration } from "../duration.ts";
+import { EngineError } from "../errors.ts";
+import type { Globals } from "./globals.ts";
+import type { NodeBook } from "./node-book.ts";
+import { processEnvironment, runPod } from "./pod.ts";
+import { acquireAll, Semaphore } from "./semaphore.ts";
+import type { RunControl } from "./signals.ts";
+import type { StateTree } from "./state-tree.ts";
+
+/** What leaves need of the engine. */
+export interface LeafEngine {
+  readonly book: NodeBook;
+  readonly control: RunControl;
+  readonly globals: Globals;
+}
+
+/** How leaves run. */
+export interface LeafConfig {
+  readonly spec: WorkflowSpec;
+  readonly tree: StateTree;
+  readonly artifactIO: ArtifactIO;
+  readonly bindings: LocalBindings;
+  /** Runs the pods of templates without a binding. */
+  readonly executor: Executor;
+  /** Most leaf nodes running at once (Argo's `spec.parallelism`). */
+  readonly parallelism?: number;
+  /** Most pods of {@link executor} at once. */
+  readonly processSlots: number;
+  /** Most bindings at once. */
+  readonly bindingSlots: number;
+}
+
+/** Runs the leaves of one run. */
+export class Leaves {
+  private readonly leafSlots: Semaphore | undefined;
+  private readonly processSlots: Semaphore;
+  private readonly bindingSlots: Semaphore;
+  private readonly bindingExecutors = new Map<string, BindingExecutor>();
+  /** The environment step processes start from, read once per run. */
+  private readonly environment = processEnvironment();
+  private active = 0;
+
+  constructor(
+    private readonly e: LeafEngine,
+    private readonly cfg: LeafConfig,
+  ) {
+    const parallelism = cfg.parallelism;
+    this.leafSlots = parallelism !== undefined && parallelism > 0 ? new Semaphore(parallelism) : undefined;
+    this.processSlots = new Semaphore(cfg.processSlots);
+    this.bindingSlots = new Semaphore(cfg.bindingSlots);
+  }
+
+  /** The executor of a template's pods: its binding's, else the run's. */
+  private executorFor(tmpl: Template): { executor: Executor; binding: boolean } {
+    const binding = this.cfg.bindings.get(tmpl.name);
+    if (!binding) return { executor: this.cfg.executor, binding: false };
+    let executor = this.bindingExecutors.get(tmpl.name);
+    if (!executor) this.bindingExecutors.set(tmpl.name, (executor = new BindingExecutor(binding)));
+    return { executor, binding: true };
+  }
+
+  /** Runs a container or script template at `place` (attempt `retries`). */
+  async pod(place: Place, tmpl: Template, inputs: Inputs, retries: number): Promise<NodeStatus> {
+    const { book, control } = this.e;
+    const node = book.create(place, "Pod", tmpl, "Pending", recordInputs(inputs));
+    const { executor, binding } = this.executorFor(tmpl);
+    const release = await acquireAll([...place.semaphores, this.leafSlots, binding ? this.bindingSlots : this.processSlots]);
+    this.active++;
+    try {
+      if (control.halted(place)) return await book.finish(node, "Failed", control.stopMessage ?? "Stopped");
+      book.setRunning(node);
+      // The contract's folders: an in-process OP always gets outputs/parameters; a process only
+      // what its template declares (an Argo container sees none of them either).
+      const subdirs: string[] = [];
+      if (binding || tmpl.outputs?.parameters?.length) subdirs.push(path.join("outputs", "parameters"));
+      if (inputs.parameters.length > 0) subdirs.push(path.join("inputs", "parameters"));
+      if (!binding) subdirs.push("workdir");
+      if (tmpl.outputs?.artifacts?.length) subdirs.push(path.join("outputs", "artifacts"));
+      // Few steps in flight (a chain): direct file calls have the lowest latency. Many (a fan-out):
+      // the thread pool lets the disk work overlap with the engine's.
+      const direct = this.active <= 2;
+      const tree = this.cfg.tree;
+      tree.direct = direct;
+      const dir = direct ? tree.ensureNodeDir(node, ...subdirs) : await tree.ensureNodeDirAsync(node, ...subdirs);
+      const spec = this.cfg.spec;
+      const result = await runPod({
+        nodeName: node.name,
+        nodeId: node.id,
+        dir,
+        template: tmpl,
+        parameters: inputs.parameters,
+        artifacts: inputs.artifacts,
+        globals: { ...this.e.globals.vars, retries: String(retries) },
+        executor,
+        binding,
+        artifactIO: this.cfg.artifactIO,
+        directIO: direct,
+        environment: this.environment,
+        volumesDir: path.join(tree.dir, ".volumes"),
+        workflowVolumes: [...(spec.volumes ?? []), ...(spec.volumeClaimTemplates ?? []).map((v) => ({ name: (v["metadata"] as { name?: string } | undefined)?.name }))],
+        signal: control.signalFor(place),
+        onSpawn: (pid) => tree.recordPid(node, pid),
+        onProgress: (p) => {
+          node.progress = p;
+          book.changed();
+        },
+      });
+      if (result.inputs.parameters || result.inputs.artifacts) node.inputs = result.inputs;
+      if (result.outputs) node.outputs = result.outputs;
+      if (result.artifacts.size > 0) book.artifacts.set(node.id, result.artifacts);
+      if (result.phase === "Succeeded") this.e.globals.addOutputs(node, result.artifacts);
+      // A step killed by a stop carries the stop's message, as Argo's do.
+      const stopMessage = control.stopMessage;
+      const message = result.phase !== "Succeeded" && control.halted(place) && stopMessage !== undefined && stopMessage !== "Stopped" ? stopMessage : result.message;
+      return await book.finish(node, result.phase, message);
+    } finally {
+      this.active--;
+      release();
+    }
+  }
+
+  /** Runs a suspend template with a duration at `place`. */
+  async suspend(place: Place, tmpl: Template, inputs: Inputs): Promise<NodeStatus> {
+    const { book, control } = this.e;
+    const node = book.create(place, "Suspend", tmpl, "Running", recordInputs(inputs));
+    const d = tmpl.suspend?.duration;
+    if (d === undefined || d === "") {
+      return book.finish(node, "Error", `template "${tmpl.name}": suspend without a duration waits for \`argo resume\`, which the local engine does not support; give suspend.duration`);
+    }
+    let ms: number;
+    try {
+      ms = parseDuration(substituteTags(d, varsWithInputs(this.e.globals, inputs), { onMissing: "error" }), `template "${tmpl.name}": suspend.duration`, EngineError);
+    } catch (err) {
+      return book.finish(node, "Error", messageOf(err));
+    }
+    await sleep(ms, control.signalFor(place));
+    if (control.halted(place)) return book.finish(node, "Failed", control.stopMessage ?? "Stopped");
+    return book.finish(node, "Succeeded");
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Where a pod's declared paths are. Paths a template declares are mapped into the step's
+ * folder so parallel steps never share them: `/tmp/x` → `<step>/x` (the step's folder *is* its
+ * `/tmp`, the contract root), `/mnt/x` → `<step>/mnt/x`, relative paths → `<step>/workdir/x`.
+ *
+ * - **mounted** (an executor that mounts, e.g. a private mount namespace: used when the template
+ *   mentions `/tmp` or `/mnt`): the step's folder is mounted on `/tmp` (and `<step>/mnt` on
+ *   `/mnt`), so the process itself sees the mapping, literal paths in scripts included.
+ * - **host** (elsewhere, or `OPFLOW_NO_NAMESPACES=1`): the contract root travels in
+ *   `OPFLOW_ROOT`, `$ARGO_PROGRESS_FILE` and tags such as `{{inputs.artifacts.a.path}}` resolve to
+ *   the mapped paths, and for scripts that use a declared path literally the engine also places
+ *   inputs at, and collects outputs from, the literal path (shared by steps running at once).
+ * - **binding**: the OP gets the step's folder as `task.root`.
+ */
+import { statSync } from "node:fs";
+import path from "node:path";
+import type { Template } from "../argo/model.ts";
+import type { Executor } from "../executors/executor.ts";
+
+/** How a pod sees paths (see the module's comment). */
+export type PathMode = "mounted" | "host" | "binding";
+
+const MAPPED = /(^|[^\w.-])\/(tmp|mnt)(\/|\b)/;
+
+function mentionsMappedPaths(t: Template): boolean {
+  const c = t.script ?? t.container;
+  const texts: string[] = [...(c?.command ?? []), ...(c?.args ?? []), t.script?.source ?? "", c?.workingDir ?? ""];
+  for (const a of [...(t.inputs?.artifacts ?? []), ...(t.outputs?.artifacts ?? [])]) texts.push(a.path ?? "");
+  for (const p of t.outputs?.parameters ?? []) texts.push(p.valueFrom?.path ?? "");
+  return (c?.volumeMounts?.length ?? 0) > 0 || texts.some((s) => MAPPED.test(s));
+}
+
+/** How the pod of `t` run by `executor` sees paths. */
+export function pathMode(executor: Executor, binding: boolean, t: Template): PathMode {
+  if (binding) return "binding";
+  if (executor.mounts === "always" || (executor.mounts === "when-needed" && mentionsMappedPaths(t))) return "mounted";
+  return "host";
+}
+
+/**
+ * Maps a declared absolute path into the step's folder: `/tmp/x` → `<step>/x`, `/mnt/x` →
+ * `<step>/mnt/x`, a relative path → `<step>/workdir/x`; other absolute paths stay as they are.
+ * The same in every mode: what differs is whether the process sees the mapping (mounted) or
+ * only the engine and the tags do (host; see {@link literalPath}).
+ */
+export function hostPath(declared: string, dir: string): string {
+  const p = path.posix.normalize(declared);
+  if (!path.posix.isAbsolute(p)) return path.join(dir, "workdir", p);
+  if (p === "/tmp" || p.startsWith("/tmp/")) return path.join(dir, p.slice(4));
+  if (p === "/mnt" || p.startsWith("/mnt/")) return path.join(dir, "mnt", p.slice(4));
+  return p;
+}
+
+/**
+ * In host mode (no mounts), a script that uses a declared path literally (`cat /tmp/message`)
+ * reads and writes the real `/tmp/message`: the engine then also places inputs there and
+ * collects outputs from there when the mapped path holds none. Returns that literal path, or
+ * undefined when there is none to care about.
+ */
+export function literalPath(declared: string, dir: string, mode: PathMode): string | undefined {
+  if (mode !== "host") return undefined;
+  const p = path.posix.normalize(declared);
+  if (!path.posix.isAbsolute(p) || /^\/tmp\/(inputs|outputs)(\/|$)/.test(p)) return undefined;
+  return hostPath(p, dir) === p ? undefined : p;
+}
+
+/** The host path of a declared path, or its literal path when only that exists (host mode). */
+export function existingPath(declared: string, dir: string, mode: PathMode): string {
+  const mapped = hostPath(declared, dir);
+  const literal = literalPath(declared, dir, mode);
+  return literal && !exists(mapped) ? literal : mapped;
+}
+
+function exists(p: string): boolean {
+  try {
+    statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}

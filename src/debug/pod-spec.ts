@@ -1,0 +1,143 @@
+/**
+ * Resolving a container or script template into the {@link PodSpec} an executor runs: tags of
+ * the body substituted, the command (the script written to the step's folder), environment
+ * (the contract's variables included), working directory, mounts of the step's folder and
+ * volumes, and the deadline.
+ */
+import fs from "node:fs/promises";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import type { Container, Parameter, Template } from "../argo/model.ts";
+import { PROGRESS_FILE_ENV, ROOT_ENV } from "../contract.ts";
+import { EngineError } from "../errors.ts";
+import type { Mount, PodSpec } from "../executors/executor.ts";
+import { parseDuration } from "../duration.ts";
+import { substituteTagsDeep } from "./_expr.ts";
+import { hostPath, type PathMode } from "./pod-paths.ts";
+import { substituteStrict, type Vars } from "./scope.ts";
+
+/**
+ * The environment step processes start from: this process's, with `/usr/games` on `PATH`
+ * (where Debian puts `cowsay`, the stand-in for the upstream examples' whalesay image). An
+ * engine reads it once per run: `process.env` is slow to copy, and a step's environment should
+ * not depend on what the engine's process changed while it ran.
+ */
+export function processEnvironment(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  if (!(env["PATH"] ?? "").split(":").includes("/usr/games")) env["PATH"] = `${env["PATH"] ?? "/usr/bin:/bin"}:/usr/games`;
+  return env;
+}
+
+/** Applies tags to every string of `value`; a missing tag is an error of `where`. */
+export function substituteDeep<T>(value: T, vars: Vars, where: string): T {
+  return substituteTagsDeep(value, (text) => {
+    try {
+      return substituteStrict(text, vars);
+    } catch (err) {
+      throw new EngineError(`${where}: ${(err as Error).message}`);
+    }
+  });
+}
+
+/** The variables of a template body: globals, inputs, declared paths as the pod sees them, pod and node name. */
+export function bodyVars(t: Template, globals: Vars, parameters: readonly Parameter[], seen: (declared: string) => string, nodeId: string, nodeName: string): Vars {
+  const vars: Vars = { ...globals };
+  for (const p of parameters) vars[`inputs.parameters.${p.name}`] = p.value ?? "";
+  for (const a of t.inputs?.artifacts ?? []) if (a.path) vars[`inputs.artifacts.${a.name}.path`] = seen(a.path);
+  for (const p of t.outputs?.parameters ?? []) if (p.valueFrom?.path) vars[`outputs.parameters.${p.name}.path`] = seen(p.valueFrom.path);
+  for (const a of t.outputs?.artifacts ?? []) if (a.path) vars[`outputs.artifacts.${a.name}.path`] = seen(a.path);
+  vars["pod.name"] = nodeId;
+  vars["node.name"] = nodeName;
+  return vars;
+}
+
+/** The pod's deadline: the smaller of activeDeadlineSeconds and timeout, with the message it ends with. */
+export function podDeadline(t: Template, where: string): { timeoutMs?: number; message: string } {
+  let timeoutMs: number | undefined;
+  let message = "";
+  if (t.activeDeadlineSeconds !== undefined) {
+    timeoutMs = parseDuration(t.activeDeadlineSeconds, `${where}: activeDeadlineSeconds`, EngineError);
+    message = "Pod was active on the node longer than the specified deadline";
+  }
+  if (t.timeout !== undefined) {
+    const ms = parseDuration(t.timeout, `${where}: timeout`, EngineError);
+    if (timeoutMs === undefined || ms < timeoutMs) {
+      timeoutMs = ms;
+      message = `Step exceeded its deadline (timeout ${t.timeout})`;
+    }
+  }
+  return { ...(timeoutMs !== undefined ? { timeoutMs } : {}), message };
+}
+
+function shellQuote(argv: readonly string[]): string {
+  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(" ");
+}
+
+/** What resolving a process pod needs. */
+export interface ProcessPod {
+  readonly template: Template;
+  /** The container or script, tags resolved. */
+  readonly container: Container & { source?: string };
+  readonly dir: string;
+  readonly mode: PathMode;
+  readonly environment: Readonly<Record<string, string>>;
+  /** Shared volume folders of the workflow. */
+  readonly volumesDir: string;
+  readonly workflowVolumes: readonly Record<string, unknown>[];
+  readonly where: string;
+}
+
+/** The command, environment, working directory and mounts of a process pod (its script written). */
+export async function processPodSpec(p: ProcessPod): Promise<Pick<PodSpec, "command" | "env" | "workingDir" | "mounts">> {
+  const { container, dir, mode, where } = p;
+  const argv = [...(container.command ?? [])];
+  if (p.template.script) {
+    const scriptFile = path.join(dir, "script");
+    // Written before the process starts; a run that dies here writes it again.
+    writeFileSync(scriptFile, container.source ?? "");
+    argv.push(mode === "mounted" ? "/tmp/script" : scriptFile);
+  } else {
+    argv.push(...(container.args ?? []));
+    writeFileSync(path.join(dir, "script"), `${shellQuote(argv)}\n`);
+  }
+  if (argv.length === 0) {
+    throw new EngineError(`${where}: container has no command; the local engine ignores images, so it needs command (or args) to know what to run`);
+  }
+  const env: Record<string, string> = { ...p.environment };
+  for (const e of container.env ?? []) {
+    if (e.valueFrom) throw new EngineError(`${where}: env "${e.name}": valueFrom (secrets, config maps, field refs) is not supported by the local engine`);
+    env[e.name] = e.value ?? "";
+  }
+  env[PROGRESS_FILE_ENV] = mode === "mounted" ? "/tmp/progress" : path.join(dir, "progress");
+  env[ROOT_ENV] = mode === "mounted" ? "/tmp" : dir;
+  const seen = (declared: string): string => (mode === "mounted" ? declared : hostPath(declared, dir));
+  const workingDir = container.workingDir ? seen(container.workingDir) : mode === "mounted" ? "/tmp/workdir" : path.join(dir, "workdir");
+  if (container.workingDir) await fs.mkdir(hostPath(container.workingDir, dir), { recursive: true });
+  const mounts: Mount[] = [];
+  if (mode === "mounted") {
+    mounts.push({ source: dir, target: "/tmp" }, { source: path.join(dir, "mnt"), target: "/mnt" });
+    mounts.push(...(await volumeMounts(p, container.volumeMounts ?? [])));
+  }
+  return { command: argv, env, workingDir, mounts };
+}
+
+async function volumeMounts(p: ProcessPod, mounts: readonly { name: string; mountPath: string; subPath?: string }[]): Promise<Mount[]> {
+  const out: Mount[] = [];
+  for (const m of mounts) {
+    const vol = p.workflowVolumes.find((v) => v["name"] === m.name) ?? (p.template.volumes ?? []).find((v) => v["name"] === m.name);
+    let source: string;
+    if (vol && "emptyDir" in vol) source = path.join(p.dir, "volumes", m.name);
+    else if (vol && "hostPath" in vol) source = String((vol["hostPath"] as { path?: string }).path ?? "");
+    else source = path.join(p.volumesDir, m.name);
+    if (m.subPath) source = path.join(source, m.subPath);
+    await fs.mkdir(source, { recursive: true });
+    const target = path.posix.normalize(m.mountPath);
+    if (target !== "/tmp" && !target.startsWith("/tmp/") && target !== "/mnt" && !target.startsWith("/mnt/")) {
+      throw new EngineError(`${p.where}: volumeMount "${m.name}" at ${m.mountPath}: the local engine maps volumes only under /tmp or /mnt`);
+    }
+    await fs.mkdir(hostPath(target, p.dir), { recursive: true });
+    out.push({ source, target });
+  }
+  return out;
+}

@@ -1,0 +1,83 @@
+/**
+ * The Retry node: runs a template's body as attempts `name(0)`, `name(1)`, … under the
+ * template's (or the workflow's) `retryStrategy`, waiting its backoff between attempts; the
+ * decision itself is {@link decideRetry}.
+ */
+import type { NodeStatus, Template } from "../argo/model.ts";
+import { evaluateExpression } from "./_expr.ts";
+import { inherited, messageOf, now, type Inputs, type Place } from "./_context.ts";
+import { recordInputs } from "./arguments.ts";
+import { formatDuration } from "../duration.ts";
+import type { NodeBook } from "./node-book.ts";
+import { isFailedOrError } from "./node-state.ts";
+import { decideRetry, type Attempt } from "./retry.ts";
+import type { Resume } from "./resume.ts";
+import type { RunControl } from "./signals.ts";
+import { sleep } from "../sleep.ts";
+
+/** What retrying needs of the engine. */
+export interface RetryEngine {
+  readonly book: NodeBook;
+  readonly control: RunControl;
+  readonly resume: Resume;
+}
+
+/** Runs attempt `retries` of the template's body at `place`. */
+export type Body = (place: Place, tmpl: Template, inputs: Inputs, retries: number) => Promise<NodeStatus>;
+
+/** The attempt as the retry decision sees it. */
+function attemptOf(child: NodeStatus): Attempt {
+  return {
+    phase: child.phase,
+    ...(child.outputs?.exitCode !== undefined ? { exitCode: Number(child.outputs.exitCode) } : {}),
+    ...(child.message !== undefined ? { message: child.message } : {}),
+    startedAt: Date.parse(child.startedAt ?? now()),
+    finishedAt: Date.parse(child.finishedAt ?? now()),
+  };
+}
+
+/** Runs a template with a retryStrategy at `place`: a Retry node over its attempts. */
+export async function executeRetry(e: RetryEngine, place: Place, tmpl: Template, inputs: Inputs, strategy: NonNullable<Template["retryStrategy"]>, body: Body): Promise<NodeStatus> {
+  const node = e.book.create(place, "Retry", tmpl, "Running", recordInputs(inputs));
+  const attempts: Attempt[] = [];
+  const where = `node "${place.name}" (template "${tmpl.name}")`;
+  for (let i = 0; ; i++) {
+    const childPlace: Place = {
+      name: `${place.name}(${i})`,
+      displayName: `${place.displayName}(${i})`,
+      parentId: node.id,
+      ...(place.boundaryID ? { boundaryID: place.boundaryID } : {}),
+      semaphores: place.semaphores,
+      ...(place.key ? { key: `${place.key}(${i})` } : {}),
+      ...inherited(place),
+    };
+    const child = e.resume.restore(childPlace) ?? (await body(childPlace, tmpl, inputs, i));
+    if (child.phase === "Succeeded") {
+      if (child.outputs) node.outputs = child.outputs;
+      const arts = e.book.artifacts.get(child.id);
+      if (arts) e.book.artifacts.set(node.id, arts);
+      return e.book.finish(node, "Succeeded");
+    }
+    attempts.push(attemptOf(child));
+    if (e.control.halted(place)) return e.book.finish(node, isFailedOrError(child.phase) ? child.phase : "Failed", child.message ?? e.control.stopMessage);
+    let decision;
+    try {
+      decision = decideRetry(strategy, attempts, where, (expr, env) => {
+        const v = evaluateExpression(expr, env);
+        return v === true || v === "true";
+      });
+    } catch (err) {
+      return e.book.finish(node, "Error", messageOf(err));
+    }
+    if (!decision.retry) {
+      if (child.outputs) node.outputs = child.outputs;
+      return e.book.finish(node, isFailedOrError(child.phase) ? child.phase : "Failed", decision.message ?? child.message);
+    }
+    if (decision.waitMs > 0) {
+      node.message = `Backoff for ${formatDuration(decision.waitMs)}`;
+      e.book.changed();
+      await sleep(decision.waitMs, e.control.signalFor(place));
+      delete node.message;
+    }
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * The workflow's lifecycle: its global variables and arguments (overridable), its deadline
+ * (`activeDeadlineSeconds`), the entrypoint with the workflow's expression hooks, the exit
+ * handler, and the final phase, message and outputs of `status`.
+ */
+import type { NodeStatus, Parameter, Workflow, WorkflowPhase, WorkflowStatus } from "../argo/model.ts";
+import { EngineError } from "../errors.ts";
+import { substituteTags } from "./_expr.ts";
+import { messageOf, NO_ARGS, now, type ResolvedArgs } from "./_context.ts";
+import type { ArtifactRef } from "./artifact-io.ts";
+import { resolveArgs } from "./arguments.ts";
+import { parseDuration } from "../duration.ts";
+import { fireExpressionHooks, watchHooks, type HookEngine, type HookSite } from "./hooks.ts";
+import { isFailedOrError } from "./node-state.ts";
+import { aggregateProgress } from "./progress.ts";
+import { Scope } from "./scope.ts";
+import { DEADLINE_MESSAGE, type RunControl } from "./signals.ts";
+
+/** What the workflow's lifecycle needs of the engine. */
+export interface LifecycleEngine extends HookEngine {
+  readonly control: RunControl;
+  readonly manifest: Workflow;
+  /** Workflow argument overrides. */
+  readonly parameters: Readonly<Record<string, string>>;
+  readonly status: WorkflowStatus;
+}
+
+/** Sets the `workflow.*` variables known before the run starts. */
+function setWorkflowVariables(e: LifecycleEngine, name: string): void {
+  const { metadata, spec } = e.manifest;
+  const g = e.globals.vars;
+  g["workflow.name"] = name;
+  g["workflow.namespace"] = metadata.namespace ?? "default";
+  g["workflow.uid"] = metadata.uid ?? name;
+  g["workflow.serviceAccountName"] = spec.serviceAccountName ?? "default";
+  g["workflow.creationTimestamp"] = e.status.startedAt as string;
+  g["workflow.mainEntrypoint"] = spec.entrypoint ?? "";
+  g["workflow.priority"] = String(spec.priority ?? 0);
+  for (const [k, v] of Object.entries(metadata.labels ?? {})) g[`workflow.labels.${k}`] = v;
+  for (const [k, v] of Object.entries(metadata.annotations ?? {})) g[`workflow.annotations.${k}`] = v;
+}
+
+/** The workflow's arguments (overrides applied, checked), also set as `workflow.parameters.*`. */
+function workflowArguments(e: LifecycleEngine, name: string): ResolvedArgs {
+  const spec = e.manifest.spec;
+  const g = e.globals.vars;
+  const wfParams: Parameter[] = [];
+  const args = new Map<string, string>();
+  const known = new Set<string>();
+  for (const p of spec.arguments?.parameters ?? []) {
+    known.add(p.name);
+    const value = e.parameters[p.name] ?? p.value ?? p.default ?? p.valueFrom?.default;
+    if (value === undefined) throw new EngineError(`workflow "${name}": spec.arguments.parameters "${p.name}" has no value; pass one (parameters: { "${p.name}": … })`);
+    if (p.enum && !p.enum.includes(value)) {
+      throw new EngineError(`workflow "${name}": parameter "${p.name}" must be one of ${JSON.stringify(p.enum)}, got ${JSON.stringify(value)}`);
+    }
+    wfParams.push({ name: p.name, value });
+  }
+  for (const k of Object.keys(e.parameters)) {
+    if (!known.has(k)) throw new EngineError(`workflow "${name}": parameter "${k}" is not among spec.arguments.parameters (${[...known].join(", ") || "none"})`);
+  }
+  for (const p of wfParams) {
+    const value = substituteTags(p.value ?? "", g, { onMissing: "keep" });
+    g[`workflow.parameters.${p.name}`] = value;
+    args.set(p.name, value);
+  }
+  g["workflow.parameters.json"] = JSON.stringify(wfParams.map((p) => ({ name: p.name, value: g[`workflow.parameters.${p.name}`] })));
+  const artifacts = new Map<string, ArtifactRef>();
+  for (const a of spec.arguments?.artifacts ?? []) artifacts.set(a.name, { artifact: a });
+  return { parameters: args, artifacts };
+}
+
+/** The hook site of the workflow: globals, nodes named `<workflow>.hooks.<name>`. */
+function workflowSite(e: LifecycleEngine, name: string): HookSite {
+  const g = e.globals.vars;
+  return { vars: g, scope: new Scope(g), where: `workflow "${name}"`, place: (hook) => ({ name: `${name}.hooks.${hook}`, displayName: `${name}.hooks.${hook}`, semaphores: [] }) };
+}
+
+/** Runs the workflow to its end; `status` holds the result. */
+export async function runWorkflowLifecycle(e: LifecycleEngine): Promise<void> {
+  const spec = e.manifest.spec;
+  const name = e.manifest.metadata.name as string;
+  const g = e.globals.vars;
+  setWorkflowVariables(e, name);
+  let deadline: NodeJS.Timeout | undefined;
+  try {
+    const args = workflowArguments(e, name);
+    if (spec.activeDeadlineSeconds !== undefined) {
+      deadline = setTimeout(() => e.control.stop(DEADLINE_MESSAGE), parseDuration(spec.activeDeadlineSeconds, `workflow "${name}": spec.activeDeadlineSeconds`, EngineError));
+      deadline.unref();
+    }
+    if (spec.workflowTemplateRef) {
+      throw new EngineError(`workflow "${name}": spec.workflowTemplateRef (${spec.workflowTemplateRef.name}) is not supported by the local engine; run the WorkflowTemplate's manifest itself`);
+    }
+    const entry = spec.entrypoint;
+    if (!entry) throw new EngineError(`workflow "${name}": spec.entrypoint is required`);
+    // Workflow-level expression hooks: evaluated while the workflow runs, each fires once.
+    g["workflow.status"] = "Running";
+    const fired = new Set<string>();
+    const hooks = watchHooks(e.book, spec.hooks, () => fireExpressionHooks(e, spec.hooks, fired, () => workflowSite(e, name)));
+    let root: NodeStatus;
+    try {
+      root = await e.invoke({ name, displayName: name, semaphores: [] }, { template: entry }, args);
+    } finally {
+      hooks.stop();
+    }
+    await hooks.settled();
+
+    let phase: WorkflowPhase = root.phase === "Skipped" || root.phase === "Omitted" ? "Succeeded" : (root.phase as WorkflowPhase);
+    let message = isFailedOrError(root.phase) ? (e.control.stopMessage ?? root.message) : undefined;
+    setEndVariables(e, phase);
+    const onExit = await runExitHandler(e, name);
+    if (onExit && isFailedOrError(onExit.phase) && phase === "Succeeded") {
+      phase = "Failed";
+      message = onExit.message ?? `exit handler ${onExit.displayName} ${onExit.phase}`;
+    }
+    await fireExpressionHooks(e, spec.hooks, fired, () => workflowSite(e, name));
+    if (e.control.stopMessage && phase === "Succeeded") {
+      phase = "Failed";
+      message = e.control.stopMessage;
+    }
+    finishWorkflow(e, phase, message);
+  } catch (err) {
+    finishWorkflow(e, "Error", messageOf(err));
+  } finally {
+    if (deadline) clearTimeout(deadline);
+  }
+}
+
+/** The variables exit handlers and hooks see once the main tree ended. */
+function setEndVariables(e: LifecycleEngine, phase: WorkflowPhase): void {
+  const g = e.globals.vars;
+  g["workflow.status"] = phase;
+  g["workflow.duration"] = String((Date.now() - Date.parse(e.status.startedAt as string)) / 1000);
+  g["workflow.failures"] = JSON.stringify(
+    Object.values(e.book.nodes)
+      .filter((n) => isFailedOrError(n.phase) && (n.type === "Pod" || n.type === "Container"))
+      .map((n) => ({ displayName: n.displayName, message: n.message ?? "", templateName: n.templateName ?? "", phase: n.phase, podName: n.id, finishedAt: n.finishedAt ?? "" })),
+  );
+}
+
+/** The workflow's exit handler (`onExit` / `hooks.exit`), when it has one and may run. */
+async function runExitHandler(e: LifecycleEngine, name: string): Promise<NodeStatus | undefined> {
+  const spec = e.manifest.spec;
+  const exitTemplate = spec.onExit ?? spec.hooks?.["exit"]?.template;
+  // The exit handler runs even after a stop caused by failure; not after an interrupt.
+  if (!exitTemplate || !e.control.admitExitHandler()) return undefined;
+  const exitArgs = spec.hooks?.["exit"]?.arguments ? resolveArgs(e.globals, spec.hooks["exit"].arguments, new Scope(e.globals.vars), `workflow "${name}": hooks.exit`) : NO_ARGS;
+  return e.invoke({ name: `${name}.onExit`, displayName: `${name}.onExit`, semaphores: [], exit: true }, { template: exitTemplate }, exitArgs);
+}
+
+function finishWorkflow(e: LifecycleEngine, phase: WorkflowPhase, message: string | undefined): void {
+  const status = e.status;
+  status.phase = phase;
+  status.finishedAt = now();
+  if (message) status.message = message;
+  status.progress = aggregateProgress(status);
+  const outputs = e.globals.outputs();
+  if (outputs) status.outputs = outputs;
+  e.book.changed();
+}
