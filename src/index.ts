@@ -36,7 +36,9 @@ export * from "./argo/workflow-handle.ts";
 export { nodeFieldSelector } from "./argo/control.ts";
 // The local engine.
 export { runWorkflow, workflowRunName, type RunOptions, type RunResult } from "./debug/run.ts";
-export * from "./debug/local-client.ts";
+export * from "./debug/local-argo-client.ts";
+export * from "./debug/submit-mode.ts";
+export { LOCAL_NAMESPACE } from "./debug/run-record.ts";
 // Artifact storage: local directory and S3, archives, transfers.
 export * from "./storage/local.ts";
 export * from "./storage/s3.ts";

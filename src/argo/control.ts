@@ -42,6 +42,49 @@ export function labelSelector(filter: WorkflowListFilter = {}): string | undefin
   return parts.length > 0 ? parts.join(",") : undefined;
 }
 
+/**
+ * Whether `labels` satisfy a Kubernetes label selector (string or equality map), as the API
+ * server matches the selector {@link labelSelector} makes: `k=v`, `k==v`, `k!=v`, `k in (a,b)`,
+ * `k notin (a,b)`, `k`, `!k`.
+ */
+export function matchesLabelSelector(labels: Readonly<Record<string, string>>, selector: WorkflowListFilter["labels"]): boolean {
+  if (selector === undefined) return true;
+  if (typeof selector !== "string") return Object.entries(selector).every(([k, v]) => labels[k] === v);
+  // Split on commas outside parentheses (`k in (a,b)`).
+  const parts: string[] = [];
+  let depth = 0;
+  let cur = "";
+  for (const ch of selector) {
+    if (ch === "(") depth++;
+    if (ch === ")") depth--;
+    if (ch === "," && depth === 0) {
+      parts.push(cur);
+      cur = "";
+    } else cur += ch;
+  }
+  parts.push(cur);
+  return parts
+    .map((p) => p.trim())
+    .filter((p) => p !== "")
+    .every((p) => {
+      let m = /^(\S+?)\s*(==|!=|=)\s*(\S*)$/.exec(p);
+      if (m) {
+        const v = labels[m[1] as string];
+        return m[2] === "!=" ? v !== m[3] : v === m[3];
+      }
+      m = /^(\S+)\s+(in|notin)\s*\(([^)]*)\)$/.exec(p);
+      if (m) {
+        const values = (m[3] as string).split(",").map((s) => s.trim());
+        const v = labels[m[1] as string];
+        const inSet = v !== undefined && values.includes(v);
+        return m[2] === "in" ? inSet : !inSet;
+      }
+      if (p.startsWith("!")) return labels[p.slice(1).trim()] === undefined;
+      if (/^\S+$/.test(p)) return labels[p] !== undefined;
+      throw new SubmitError(`local engine: label selector ${JSON.stringify(selector)}: cannot parse ${JSON.stringify(p)}`);
+    });
+}
+
 /** Applies the parts of a filter a server cannot (name prefix, phase), and sorts newest first. */
 export function filterWorkflows(items: readonly Workflow[], filter: WorkflowListFilter = {}): Workflow[] {
   const phases = filter.phases && filter.phases.length > 0 ? new Set<string>(filter.phases) : undefined;

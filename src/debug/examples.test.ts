@@ -3,7 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadWorkflow } from "../cli/load.ts";
-import { node, phases, workdir, removeWorkdirs } from "./_test-helpers.ts";
+import { node, phases, workdir, removeWorkdirs } from "../../test/helpers/engine.ts";
 import { runWorkflow } from "./run.ts";
 
 afterAll(removeWorkdirs);

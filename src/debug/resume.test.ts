@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import YAML from "yaml";
 import type { Workflow } from "../argo/model.ts";
-import { node, outParam } from "./_test-helpers.ts";
+import { node, outParam } from "../../test/helpers/engine.ts";
 import { runWorkflow } from "./run.ts";
 import { StateTree } from "./state-tree.ts";
 

@@ -165,7 +165,7 @@ function ignoreLateRequest(): void {
  *
  * @example
  * ```ts
- * import { runWorkflow } from "opflow/debug";
+ * import { runWorkflow } from "opflow";
  * const { status, dir } = await runWorkflow(manifest, { workdir: "runs", parameters: { n: "3" } });
  * console.log(status.phase, dir);                 // "Succeeded" "runs/hello-x7k2p"
  * console.log(status.outputs?.parameters);        // global outputs
@@ -197,7 +197,61 @@ export async function runWorkflow(manifest: Workflow, options: RunOptions = {}):
   // Steps a killed engine left running are ended before they run again.
   for (const pid of tree.unfinishedProcesses().values()) if (pid > 1) killProcessGroup(pid);
   await tree.init(running);
-  // Requests of other processes (see acceptControl).
+  const control = await takeControl(tree, options.acceptControl === true);
+  try {
+    const storage = options.storage ?? new LocalStorageClient({ root: path.join(workdir, ".storage") });
+    const publisher = new StatusPublisher(tree, options);
+    const engine = new Engine({
+      manifest: running,
+      tree,
+      artifactIO: new ArtifactIO(storage, name, path.join(tree.dir, ".scratch")),
+      bindings,
+      previous,
+      reuse: await reusedSteps(options.reuse ?? [], workdir),
+      parameters: options.parameters ?? {},
+      ...(options.parallelism !== undefined ? { parallelism: options.parallelism } : {}),
+      processSlots: options.processes ?? 64,
+      bindingSlots: options.inProcess ?? 256,
+      namespaces: options.namespaces ?? namespacesAvailable(),
+      signal: options.signal ? AbortSignal.any([options.signal, control.terminate.signal]) : control.terminate.signal,
+      stopSignal: options.stopSignal ? AbortSignal.any([options.stopSignal, control.stop.signal]) : control.stop.signal,
+      onChange: () => publisher.changed(),
+    });
+    publisher.status = engine.status;
+    let status: WorkflowStatus;
+    try {
+      status = await engine.run();
+    } finally {
+      publisher.close();
+    }
+    await publisher.written();
+    await tree.writeWorkflowStatus(status);
+    await tree.writeStatus(status.phase ?? "Error");
+    await tree.finish();
+    await fs.rm(path.join(tree.dir, ".scratch"), { recursive: true, force: true });
+    options.onUpdate?.(status);
+    return { name, dir: tree.dir, status, reusedNodes: engine.reusedNodes };
+  } finally {
+    control.dispose();
+  }
+}
+
+/** The succeeded steps of the runs `reuse` names, by their folder name (the step's key). */
+async function reusedSteps(reuse: readonly string[], workdir: string): Promise<Map<string, StoredNode>> {
+  const steps = new Map<string, StoredNode>();
+  for (const r of reuse) {
+    const dir = path.isAbsolute(r) || r.includes("/") ? path.resolve(r) : path.join(workdir, r);
+    const stored = await new StateTree(path.dirname(dir), path.basename(dir)).load();
+    for (const s of stored.values()) if (s.node.phase === "Succeeded") steps.set(path.basename(s.dir), s);
+  }
+  return steps;
+}
+
+/**
+ * Requests of other processes (see {@link RunOptions.acceptControl}): aborts `stop` or
+ * `terminate` when one arrives; `dispose` stops listening.
+ */
+async function takeControl(tree: StateTree, accept: boolean): Promise<{ stop: AbortController; terminate: AbortController; dispose(): void }> {
   const requested = { stop: new AbortController(), terminate: new AbortController() };
   const onControl = (): void => {
     void fs.readFile(path.join(tree.dir, CONTROL_REQUEST), "utf8").then(
@@ -209,84 +263,70 @@ export async function runWorkflow(manifest: Workflow, options: RunOptions = {}):
       () => undefined,
     );
   };
-  if (options.acceptControl) {
+  if (accept) {
     // A request that arrives as the run ends finds no run, and must not end the process
     // (SIGUSR2's default): once a run took control, the process ignores stray ones.
     if (!process.listeners(CONTROL_SIGNAL).includes(ignoreLateRequest)) process.on(CONTROL_SIGNAL, ignoreLateRequest);
     process.on(CONTROL_SIGNAL, onControl);
     await tree.acceptControl();
   }
-  try {
-    const reuse = new Map<string, StoredNode>();
-    for (const r of options.reuse ?? []) {
-      const dir = path.isAbsolute(r) || r.includes("/") ? path.resolve(r) : path.join(workdir, r);
-      const stored = await new StateTree(path.dirname(dir), path.basename(dir)).load();
-      for (const s of stored.values()) if (s.node.phase === "Succeeded") reuse.set(path.basename(s.dir), s);
-    }
-    const storage = options.storage ?? new LocalStorageClient({ root: path.join(workdir, ".storage") });
-    const artifactIO = new ArtifactIO(storage, name, path.join(tree.dir, ".scratch"));
+  return { ...requested, dispose: () => void process.off(CONTROL_SIGNAL, onControl) };
+}
 
-    const interval = options.updateIntervalMs ?? 200;
-    let lastUpdate = 0;
-    let updateTimer: NodeJS.Timeout | undefined;
-    let lastSnapshot = 0;
-    let snapshotTimer: NodeJS.Timeout | undefined;
-    let snapshotWrite: Promise<void> = Promise.resolve();
-    let scheduler: Engine | undefined;
-    const emit = (): void => {
-      updateTimer = undefined;
-      lastUpdate = Date.now();
-      if (scheduler) options.onUpdate?.(scheduler.status);
-    };
-    const snapshot = (): void => {
-      snapshotTimer = undefined;
-      lastSnapshot = Date.now();
-      if (!scheduler) return;
-      const text = scheduler.status;
-      snapshotWrite = snapshotWrite.then(() => tree.writeWorkflowStatus(text)).catch(() => undefined);
-    };
-    let nodeCount = 0;
-    const snapshotEvery = (): number => {
-      if (scheduler && (nodeCount = Object.keys(scheduler.status.nodes ?? {}).length) > 0) return 1000 + nodeCount / 5;
-      return 1000;
-    };
-    const onChange = (): void => {
-      if (options.onUpdate && !updateTimer) updateTimer = setTimeout(emit, Math.max(0, interval - (Date.now() - lastUpdate)));
-      // workflow.json: at most every second, less often for very large runs (it holds every node).
-      if (!snapshotTimer) snapshotTimer = setTimeout(snapshot, Math.max(0, snapshotEvery() - (Date.now() - lastSnapshot)));
-    };
+/**
+ * Publishes the live status: `onUpdate` at most every `updateIntervalMs`, and `workflow.json`
+ * at most every second (less often for very large runs: it holds every node).
+ */
+class StatusPublisher {
+  /** The engine's live status (set once the engine exists). */
+  status: WorkflowStatus | undefined;
+  private readonly interval: number;
+  private lastUpdate = 0;
+  private updateTimer: NodeJS.Timeout | undefined;
+  private lastSnapshot = 0;
+  private snapshotTimer: NodeJS.Timeout | undefined;
+  private snapshotWrite: Promise<void> = Promise.resolve();
 
-    scheduler = new Engine({
-      manifest: running,
-      tree,
-      artifactIO,
-      bindings,
-      previous,
-      reuse,
-      parameters: options.parameters ?? {},
-      ...(options.parallelism !== undefined ? { parallelism: options.parallelism } : {}),
-      processSlots: options.processes ?? 64,
-      bindingSlots: options.inProcess ?? 256,
-      namespaces: options.namespaces ?? namespacesAvailable(),
-      signal: options.signal ? AbortSignal.any([options.signal, requested.terminate.signal]) : requested.terminate.signal,
-      stopSignal: options.stopSignal ? AbortSignal.any([options.stopSignal, requested.stop.signal]) : requested.stop.signal,
-      onChange,
-    });
-    let status: WorkflowStatus;
-    try {
-      status = await scheduler.run();
-    } finally {
-      if (updateTimer) clearTimeout(updateTimer);
-      if (snapshotTimer) clearTimeout(snapshotTimer);
-    }
-    await snapshotWrite;
-    await tree.writeWorkflowStatus(status);
-    await tree.writeStatus(status.phase ?? "Error");
-    await tree.finish();
-    await fs.rm(path.join(tree.dir, ".scratch"), { recursive: true, force: true });
-    options.onUpdate?.(status);
-    return { name, dir: tree.dir, status, reusedNodes: scheduler.reusedNodes };
-  } finally {
-    process.off(CONTROL_SIGNAL, onControl);
+  constructor(
+    private readonly tree: StateTree,
+    private readonly options: Pick<RunOptions, "onUpdate" | "updateIntervalMs">,
+  ) {
+    this.interval = options.updateIntervalMs ?? 200;
+  }
+
+  /** The status changed. */
+  changed(): void {
+    if (this.options.onUpdate && !this.updateTimer) this.updateTimer = setTimeout(() => this.emit(), Math.max(0, this.interval - (Date.now() - this.lastUpdate)));
+    if (!this.snapshotTimer) this.snapshotTimer = setTimeout(() => this.snapshot(), Math.max(0, this.snapshotEvery() - (Date.now() - this.lastSnapshot)));
+  }
+
+  private emit(): void {
+    this.updateTimer = undefined;
+    this.lastUpdate = Date.now();
+    if (this.status) this.options.onUpdate?.(this.status);
+  }
+
+  private snapshot(): void {
+    this.snapshotTimer = undefined;
+    this.lastSnapshot = Date.now();
+    const status = this.status;
+    if (!status) return;
+    this.snapshotWrite = this.snapshotWrite.then(() => this.tree.writeWorkflowStatus(status)).catch(() => undefined);
+  }
+
+  private snapshotEvery(): number {
+    const nodeCount = this.status ? Object.keys(this.status.nodes ?? {}).length : 0;
+    return nodeCount > 0 ? 1000 + nodeCount / 5 : 1000;
+  }
+
+  /** No more publishing (the run ended). */
+  close(): void {
+    if (this.updateTimer) clearTimeout(this.updateTimer);
+    if (this.snapshotTimer) clearTimeout(this.snapshotTimer);
+  }
+
+  /** Resolves once the last snapshot is written. */
+  written(): Promise<void> {
+    return this.snapshotWrite;
   }
 }

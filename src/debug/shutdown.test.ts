@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import YAML from "yaml";
 import type { Template } from "../argo/model.ts";
 import { opflow } from "../../test/cli-capture.ts";
-import { manifest, node, phases, sh, workdir, removeWorkdirs } from "./_test-helpers.ts";
+import { manifest, node, phases, sh, workdir, removeWorkdirs } from "../../test/helpers/engine.ts";
 import { runWorkflow } from "./run.ts";
 import { StateTree } from "./state-tree.ts";
 

@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { NodeStatus } from "../argo/model.ts";
-import { workdir, removeWorkdirs } from "./_test-helpers.ts";
+import { workdir, removeWorkdirs } from "../../test/helpers/engine.ts";
 import { atomicWrite, nodeDirName, StateTree } from "./state-tree.ts";
 
 afterAll(removeWorkdirs);

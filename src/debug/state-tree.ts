@@ -23,7 +23,7 @@ import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writ
 import path from "node:path";
 import YAML from "yaml";
 import type { NodeStatus, Workflow, WorkflowPhase, WorkflowStatus } from "../argo/model.ts";
-import { atomicWrite } from "../files.ts";
+import { atomicWrite, pathExists } from "../files.ts";
 import { fnv32a } from "./node-id.ts";
 
 export { atomicWrite };
@@ -36,6 +36,20 @@ export const CONTROL_FILE = "engine.control";
 export const CONTROL_REQUEST = "control.request";
 /** The signal that tells the engine to read the request. */
 export const CONTROL_SIGNAL = "SIGUSR2";
+
+/** The files of a run's folder (see the module's comment). */
+export const RUN_FILES = {
+  status: "status",
+  manifest: "manifest.yaml",
+  workflowStatus: "workflow.json",
+  journal: "nodes.jsonl",
+  enginePid: "engine.pid",
+  control: CONTROL_FILE,
+  request: CONTROL_REQUEST,
+} as const;
+
+/** The files of a node's folder (besides the contract's `inputs/`, `outputs/`). */
+export const NODE_FILES = { type: "type", phase: "phase", script: "script", log: "log.txt" } as const;
 
 /** Sub-folders of a prepared step folder (the contract's). */
 const SKELETON = [path.join("inputs", "parameters"), path.join("outputs", "parameters")];
@@ -160,21 +174,21 @@ export class StateTree {
   /** Creates the folder, writes the manifest, `status` and `engine.pid`. */
   async init(manifest: Workflow): Promise<void> {
     await fs.mkdir(this.dir, { recursive: true });
-    await atomicWrite(path.join(this.dir, "manifest.yaml"), YAML.stringify(manifest, { aliasDuplicateObjects: false }));
-    await atomicWrite(path.join(this.dir, "engine.pid"), String(process.pid));
+    await atomicWrite(path.join(this.dir, RUN_FILES.manifest), YAML.stringify(manifest, { aliasDuplicateObjects: false }));
+    await atomicWrite(path.join(this.dir, RUN_FILES.enginePid), String(process.pid));
     await this.writeStatus("Running");
-    this.journal = openSync(path.join(this.dir, "nodes.jsonl"), "a");
+    this.journal = openSync(path.join(this.dir, RUN_FILES.journal), "a");
     this.refill();
   }
 
   /** Writes the workflow's `status` file. */
   async writeStatus(phase: WorkflowPhase): Promise<void> {
-    await atomicWrite(path.join(this.dir, "status"), phase || "Pending");
+    await atomicWrite(path.join(this.dir, RUN_FILES.status), phase || "Pending");
   }
 
   /** Writes `workflow.json` (the Argo `WorkflowStatus`). */
   async writeWorkflowStatus(status: WorkflowStatus): Promise<void> {
-    await atomicWrite(path.join(this.dir, "workflow.json"), JSON.stringify(status));
+    await atomicWrite(path.join(this.dir, RUN_FILES.workflowStatus), JSON.stringify(status));
   }
 
   /**
@@ -184,6 +198,11 @@ export class StateTree {
   async acceptControl(): Promise<void> {
     await fs.rm(path.join(this.dir, CONTROL_REQUEST), { force: true });
     await atomicWrite(path.join(this.dir, CONTROL_FILE), CONTROL_SIGNAL);
+  }
+
+  /** Removes `engine.pid`: no engine runs the run any more. */
+  async releaseEngine(): Promise<void> {
+    await fs.rm(path.join(this.dir, RUN_FILES.enginePid), { force: true });
   }
 
   /** Closes the journal and removes `engine.pid` (and the control files) at the end of a run. */
@@ -197,7 +216,7 @@ export class StateTree {
     this.journal = undefined;
     await fs.rm(path.join(this.dir, CONTROL_FILE), { force: true });
     await fs.rm(path.join(this.dir, CONTROL_REQUEST), { force: true });
-    await fs.rm(path.join(this.dir, "engine.pid"), { force: true });
+    await this.releaseEngine();
   }
 
   /** Assigns (once) and returns the absolute directory of a node. */
@@ -293,14 +312,14 @@ export class StateTree {
     if (this.direct && !this.fileWrites.has(id)) {
       // Few steps in flight: direct calls have the lowest latency.
       this.ensureNodeDir(node);
-      const typeFile = path.join(dir, "type");
+      const typeFile = path.join(dir, NODE_FILES.type);
       if (!this.created.has(typeFile)) {
         writeFileSync(typeFile, node.type);
         this.created.add(typeFile);
       }
-      if (this.phaseWritten.has(id)) atomicWriteSync(path.join(dir, "phase"), node.phase);
+      if (this.phaseWritten.has(id)) atomicWriteSync(path.join(dir, NODE_FILES.phase), node.phase);
       else {
-        writeFileSync(path.join(dir, "phase"), node.phase);
+        writeFileSync(path.join(dir, NODE_FILES.phase), node.phase);
         this.phaseWritten.add(id);
       }
       return;
@@ -311,14 +330,14 @@ export class StateTree {
     const prev = this.fileWrites.get(id) ?? this.ensureNodeDirAsync(node).then(() => undefined);
     const next = prev
       .then(async () => {
-        if (!this.created.has(path.join(dir, "type"))) {
-          this.created.add(path.join(dir, "type"));
-          await writeText(path.join(dir, "type"), type);
+        if (!this.created.has(path.join(dir, NODE_FILES.type))) {
+          this.created.add(path.join(dir, NODE_FILES.type));
+          await writeText(path.join(dir, NODE_FILES.type), type);
         }
-        if (this.phaseWritten.has(id)) await atomicWrite(path.join(dir, "phase"), phase);
+        if (this.phaseWritten.has(id)) await atomicWrite(path.join(dir, NODE_FILES.phase), phase);
         else {
           this.phaseWritten.add(id);
-          await writeText(path.join(dir, "phase"), phase);
+          await writeText(path.join(dir, NODE_FILES.phase), phase);
         }
       })
       .catch(() => undefined)
@@ -384,7 +403,7 @@ export class StateTree {
     const out = new Map<string, StoredNode>();
     let text: string;
     try {
-      text = await fs.readFile(path.join(this.dir, "nodes.jsonl"), "utf8");
+      text = await fs.readFile(path.join(this.dir, RUN_FILES.journal), "utf8");
     } catch {
       return out;
     }
@@ -409,10 +428,37 @@ export class StateTree {
       out.set(node.id, { dir, node: node as NodeStatus });
       this.dirs.set(node.id, dir);
       this.created.add(dir);
-      this.created.add(path.join(dir, "type"));
+      this.created.add(path.join(dir, NODE_FILES.type));
       this.phaseWritten.add(node.id);
     }
     return out;
+  }
+
+  /** Whether `dir` holds a run (its manifest). */
+  static async holdsRun(dir: string): Promise<boolean> {
+    return pathExists(path.join(dir, RUN_FILES.manifest));
+  }
+
+  /** The manifest of the run in `dir` (rejects when there is none). */
+  static async readManifest(dir: string): Promise<Workflow> {
+    return YAML.parse(await fs.readFile(path.join(dir, RUN_FILES.manifest), "utf8")) as Workflow;
+  }
+
+  /** The pid in `engine.pid` of the run in `dir`, or undefined when there is none. */
+  static async enginePid(dir: string): Promise<number | undefined> {
+    const pid = Number((await fs.readFile(path.join(dir, RUN_FILES.enginePid), "utf8").catch(() => "")).trim());
+    return pid > 0 ? pid : undefined;
+  }
+
+  /** How the engine of the run in `dir` takes requests of other processes (the control file), if it does. */
+  static async controlOf(dir: string): Promise<string | undefined> {
+    const control = (await fs.readFile(path.join(dir, RUN_FILES.control), "utf8").catch(() => "")).trim();
+    return control || undefined;
+  }
+
+  /** Asks the engine of the run in `dir` to `stop` or `terminate` (then send it {@link CONTROL_SIGNAL}). */
+  static async request(dir: string, action: "stop" | "terminate"): Promise<void> {
+    await atomicWrite(path.join(dir, RUN_FILES.request), action);
   }
 
   /** Reads back a whole tree as an Argo `WorkflowStatus` (for `opflow status`). */
@@ -420,12 +466,12 @@ export class StateTree {
     const abs = path.resolve(dir);
     let status: WorkflowStatus = {};
     try {
-      status = JSON.parse(await fs.readFile(path.join(abs, "workflow.json"), "utf8")) as WorkflowStatus;
+      status = JSON.parse(await fs.readFile(path.join(abs, RUN_FILES.workflowStatus), "utf8")) as WorkflowStatus;
     } catch {
       /* a run killed before its first snapshot */
     }
     try {
-      status.phase = (await fs.readFile(path.join(abs, "status"), "utf8")).trim() as WorkflowPhase;
+      status.phase = (await fs.readFile(path.join(abs, RUN_FILES.status), "utf8")).trim() as WorkflowPhase;
     } catch {
       /* keep the snapshot's phase */
     }
@@ -440,7 +486,7 @@ export class StateTree {
     status.nodes = nodes;
     let engineAlive: boolean | undefined;
     try {
-      const pid = Number((await fs.readFile(path.join(abs, "engine.pid"), "utf8")).trim());
+      const pid = Number((await fs.readFile(path.join(abs, RUN_FILES.enginePid), "utf8")).trim());
       try {
         process.kill(pid, 0);
         engineAlive = true;

@@ -110,7 +110,7 @@ describe("the process launcher", () => {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
   /** Starts the stand-in engine in its own process group and reads its JSON lines. */
   function engine(dir: string): { child: ChildProcess; next: () => Promise<Record<string, unknown>> } {
-    const child = spawn(process.execPath, [path.join(root, "bin/run-ts.mjs"), path.join(root, "src/executors/_launcher-fixture.ts"), dir], { detached: true, stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [path.join(root, "bin/run-ts.mjs"), path.join(root, "test/fixtures/launcher.ts"), dir], { detached: true, stdio: ["ignore", "pipe", "inherit"] });
     const lines: Record<string, unknown>[] = [];
     let waiting: (() => void) | undefined;
     let buf = "";

@@ -20,7 +20,7 @@ import path from "node:path";
 import type { LocalBindings } from "../contract.ts";
 import { LocalArtifact, uploadLocalArtifacts } from "../steps/local-artifact.ts";
 import type { RunOptions, RunResult } from "../debug/run.ts";
-import type { DebugSubmitOptions } from "../debug/local-client.ts";
+import type { DebugSubmitOptions } from "../debug/submit-mode.ts";
 import { ValidationError } from "../errors.ts";
 import { checkWorkflowNames } from "../names.ts";
 import { type Duration, durationSeconds } from "../duration.ts";
@@ -287,7 +287,8 @@ export class Workflow<I extends Signature = Signature> {
    * console.log((await local.wait()).status?.phase);
    */
   async submit(options: SubmitOptions & CompileOptions & DebugSubmitOptions = {}): Promise<WorkflowHandle> {
-    const { submitMode, LocalArgoClient } = await import("../debug/local-client.ts");
+    const { submitMode } = await import("../debug/submit-mode.ts");
+    const { LocalArgoClient } = await import("../debug/local-argo-client.ts");
     const mode = submitMode(options);
     const { manifest, bindings, localArtifacts: local } = this.prepare(options);
     const { submitWorkflow } = await import("../argo/workflow-handle.ts");

@@ -14,7 +14,8 @@ import { CLUSTER_USAGE, UsageError, clusterOptionsFrom, out, outJson, parseComma
 import { workflowSummary } from "../workflow-table.ts";
 import { followWorkflow } from "./watch.ts";
 import { LiveStatusView } from "../status-view.ts";
-import { LocalArgoClient, submitMode } from "../../debug/local-client.ts";
+import { LocalArgoClient } from "../../debug/local-argo-client.ts";
+import { submitMode } from "../../debug/submit-mode.ts";
 
 const usage = [
   "usage: opflow submit FILE.ts|MANIFEST.yaml [options]",

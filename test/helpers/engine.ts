@@ -2,7 +2,7 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { NodeStatus, Template, Workflow, WorkflowSpec, WorkflowStatus } from "../argo/model.ts";
+import type { NodeStatus, Template, Workflow, WorkflowSpec, WorkflowStatus } from "../../src/argo/model.ts";
 
 /** A manifest with `templates`, entrypoint the first one. */
 export function manifest(name: string, templates: Template[], spec: Partial<WorkflowSpec> = {}): Workflow {

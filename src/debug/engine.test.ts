@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { Template } from "../argo/model.ts";
 import { ExitCode, type LocalBinding } from "../contract.ts";
 import { namespacesAvailable } from "../executors/local-process.ts";
-import { manifest, node, outParam, phases, sh, workdir, removeWorkdirs } from "./_test-helpers.ts";
+import { manifest, node, outParam, phases, sh, workdir, removeWorkdirs } from "../../test/helpers/engine.ts";
 import { nodeId } from "./node-id.ts";
 import { runWorkflow } from "./run.ts";
 

@@ -14,7 +14,8 @@ import { Step } from "../steps/step.ts";
 import { localArtifact } from "../steps/local-artifact.ts";
 import { Workflow } from "../workflow/workflow.ts";
 import { opflow } from "../../test/cli-capture.ts";
-import { LocalArgoClient, submitMode } from "./local-client.ts";
+import { LocalArgoClient } from "./local-argo-client.ts";
+import { submitMode } from "./submit-mode.ts";
 
 let workdir: string;
 beforeAll(async () => {

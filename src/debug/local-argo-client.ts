@@ -6,7 +6,6 @@
  */
 import fs from "node:fs/promises";
 import path from "node:path";
-import YAML from "yaml";
 import type {
   PodLogOptions,
   WatchEventType,
@@ -16,15 +15,18 @@ import type {
   ArgoClient,
 } from "../argo/client.ts";
 import { ClusterApiError, type ApiErrorReason } from "../argo/api-errors.ts";
-import { COMPLETED_LABEL, PHASE_LABEL, filterWorkflows, isCompletedPhase, nodeFieldSelector, resubmittedWorkflow } from "../argo/control.ts";
-import type { NodeStatus, Workflow, WorkflowPhase, WorkflowStatus } from "../argo/model.ts";
+import { filterWorkflows, isCompletedPhase, matchesLabelSelector, nodeFieldSelector, resubmittedWorkflow } from "../argo/control.ts";
+import type { NodeStatus, Workflow, WorkflowStatus } from "../argo/model.ts";
 import { podNameOf } from "../argo/pod-name.ts";
 import type { LocalBindings } from "../contract.ts";
 import { SubmitError } from "../errors.ts";
 import type { StorageClient } from "../storage/client.ts";
 import { runWorkflow, workflowRunName, type RunOptions } from "./run.ts";
-import { CONTROL_FILE, CONTROL_REQUEST, StateTree, atomicWrite, nodeDirName } from "./state-tree.ts";
+import { messageOf, now } from "./_context.ts";
+import { LOCAL_NAMESPACE, otherEngine, runWorkflowObject, storedRun } from "./run-record.ts";
+import { NODE_FILES, RUN_FILES, StateTree, nodeDirName } from "./state-tree.ts";
 import { pathExists } from "../files.ts";
+import { sleep } from "../sleep.ts";
 
 /** Options of a {@link LocalArgoClient}. */
 export interface LocalArgoClientOptions {
@@ -78,101 +80,10 @@ interface LocalRun {
   readonly listeners: Set<() => void>;
 }
 
-/**
- * Options of `workflow.submit()` for debug mode: which back-end, and where the local engine
- * keeps runs and artifacts.
- */
-export interface DebugSubmitOptions {
-  /**
-   * `debug` runs the workflow with the local engine in this process (through a
-   * {@link LocalArgoClient}, with the workflow's in-process OPs); `cluster` submits it to Argo.
-   * @default `process.env.OPFLOW_MODE` when it is `debug` or `cluster` (read at the call), else `cluster`
-   */
-  readonly mode?: "debug" | "cluster";
-  /**
-   * Debug mode: the folder holding the runs (`<workdir>/<name>/`).
-   * @default `./opflow-runs`
-   */
-  readonly workdir?: string;
-  /**
-   * Where local input artifacts are uploaded first; in debug mode also the engine's artifact store.
-   * @default debug mode: a local-directory store at `<workdir>/.storage`; cluster mode: the
-   *   artifact repository configuration (`loadArtifactRepositoryConfig()`)
-   */
-  readonly storage?: StorageClient;
-}
-
-/**
- * The back-end `submit()` uses: `options.mode`, else `OPFLOW_MODE` from `env` (`debug` or
- * `cluster`), else `cluster`. Any other `OPFLOW_MODE` value is an error.
- *
- * @example
- * ```ts
- * submitMode({}, { OPFLOW_MODE: "debug" }); // "debug"
- * ```
- */
-export function submitMode(options: Pick<DebugSubmitOptions, "mode">, env: NodeJS.ProcessEnv = process.env): "debug" | "cluster" {
-  const mode = options.mode ?? env["OPFLOW_MODE"];
-  if (mode === undefined || mode === "") return "cluster";
-  if (mode !== "debug" && mode !== "cluster") {
-    throw new SubmitError(`submit: ${options.mode !== undefined ? "mode" : "OPFLOW_MODE"} must be "debug" or "cluster", got ${JSON.stringify(mode)}`);
-  }
-  return mode;
-}
-
-/** The namespace a {@link LocalArgoClient} reports. */
-export const LOCAL_NAMESPACE = "local";
-
-function now(): string {
-  return new Date().toISOString();
-}
 
 /** How long stop/terminate wait for another process's engine to end the run. */
 const STOP_WAIT_MS = 60_000;
 
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-
-/** Whether `labels` satisfy a Kubernetes label selector (string or equality map). */
-function matchesLabels(labels: Readonly<Record<string, string>>, selector: WorkflowListFilter["labels"]): boolean {
-  if (selector === undefined) return true;
-  if (typeof selector !== "string") return Object.entries(selector).every(([k, v]) => labels[k] === v);
-  // Split on commas outside parentheses (`k in (a,b)`).
-  const parts: string[] = [];
-  let depth = 0;
-  let cur = "";
-  for (const ch of selector) {
-    if (ch === "(") depth++;
-    if (ch === ")") depth--;
-    if (ch === "," && depth === 0) {
-      parts.push(cur);
-      cur = "";
-    } else cur += ch;
-  }
-  parts.push(cur);
-  return parts
-    .map((p) => p.trim())
-    .filter((p) => p !== "")
-    .every((p) => {
-      let m = /^(\S+?)\s*(==|!=|=)\s*(\S*)$/.exec(p);
-      if (m) {
-        const v = labels[m[1] as string];
-        return m[2] === "!=" ? v !== m[3] : v === m[3];
-      }
-      m = /^(\S+)\s+(in|notin)\s*\(([^)]*)\)$/.exec(p);
-      if (m) {
-        const values = (m[3] as string).split(",").map((s) => s.trim());
-        const v = labels[m[1] as string];
-        const inSet = v !== undefined && values.includes(v);
-        return m[2] === "in" ? inSet : !inSet;
-      }
-      if (p.startsWith("!")) return labels[p.slice(1).trim()] === undefined;
-      if (/^\S+$/.test(p)) return labels[p] !== undefined;
-      throw new SubmitError(`local engine: label selector ${JSON.stringify(selector)}: cannot parse ${JSON.stringify(p)}`);
-    });
-}
 
 /**
  * An {@link ArgoClient} backed by the local engine (debug mode): `create` starts
@@ -231,7 +142,7 @@ export class LocalArgoClient implements ArgoClient {
   }
 
   private notFound(action: string, name: string): ClusterApiError {
-    return this.error(action, name, "NotFound", 404, `not found (404): no run of that name (no ${path.join(this.endpoint, name, "manifest.yaml")})`);
+    return this.error(action, name, "NotFound", 404, `not found (404): no run of that name (no ${path.join(this.endpoint, name, RUN_FILES.manifest)})`);
   }
 
   private runDir(name: string): string {
@@ -272,7 +183,7 @@ export class LocalArgoClient implements ArgoClient {
   /** Refuses (409) when run `name` is running here or in another live engine. */
   private async refuseIfRunning(action: string, name: string, reason: "AlreadyExists" | "Conflict"): Promise<void> {
     if (this.runs.get(name)?.running) throw this.error(action, name, reason, 409, `the run is still running in this process (409); terminate it or wait for it first`);
-    const other = await this.otherEngine(name);
+    const other = await otherEngine(this.runDir(name));
     if (other) throw this.error(action, name, reason, 409, `the run is still running in another engine (pid ${other.pid}) (409); stop it there first`);
   }
 
@@ -323,10 +234,10 @@ export class LocalArgoClient implements ArgoClient {
         run.status = { ...run.status, phase: "Error", message: `the local engine failed: ${messageOf(err)}`, finishedAt: now() };
         // The tree may say Running with this process as its engine: record the end there too.
         const tree = new StateTree(this.endpoint, name);
-        if (await pathExists(path.join(tree.dir, "manifest.yaml"))) {
+        if (await StateTree.holdsRun(tree.dir)) {
           await tree.writeWorkflowStatus(run.status).catch(() => undefined);
           await tree.writeStatus("Error").catch(() => undefined);
-          await fs.rm(path.join(tree.dir, "engine.pid"), { force: true }).catch(() => undefined);
+          await tree.releaseEngine().catch(() => undefined);
         }
       })
       .catch(() => undefined)
@@ -338,62 +249,18 @@ export class LocalArgoClient implements ArgoClient {
     return run;
   }
 
-  private toWorkflow(manifest: Workflow, status: WorkflowStatus, createdAt: string): Workflow {
-    const phase = (status.phase || "Pending") as Exclude<WorkflowPhase, "">;
-    const labels: Record<string, string> = {
-      ...(manifest.metadata.labels ?? {}),
-      [PHASE_LABEL]: phase,
-      [COMPLETED_LABEL]: String(isCompletedPhase(phase)),
-    };
-    return {
-      apiVersion: "argoproj.io/v1alpha1",
-      kind: "Workflow",
-      metadata: {
-        ...manifest.metadata,
-        namespace: LOCAL_NAMESPACE,
-        labels,
-        creationTimestamp: createdAt,
-      },
-      spec: manifest.spec,
-      status,
-    };
-  }
-
   private liveWorkflow(run: LocalRun): Workflow {
     const status = structuredClone(run.status);
     // The engine may report a final phase a moment before the run has settled (files written):
     // it is Running until then, so that whoever saw it end can delete or retry it at once.
     if (run.running && isCompletedPhase(status.phase)) status.phase = "Running";
-    return this.toWorkflow(run.manifest, status, run.createdAt);
-  }
-
-  /** The run as stored on disk, or undefined when there is none. */
-  private async diskWorkflow(name: string): Promise<Workflow | undefined> {
-    const dir = this.runDir(name);
-    let text: string;
-    try {
-      text = await fs.readFile(path.join(dir, "manifest.yaml"), "utf8");
-    } catch {
-      return undefined;
-    }
-    const manifest = YAML.parse(text) as Workflow;
-    const { status, engineAlive } = await StateTree.read(dir);
-    if (!isCompletedPhase(status.phase) && engineAlive !== true && !this.runs.get(name)?.running) {
-      status.phase = "Failed";
-      status.message = `the engine of this run is gone (killed?); retry it to resume (its Succeeded steps are reused)`;
-    }
-    let createdAt = status.startedAt;
-    if (!createdAt) {
-      const st = await fs.stat(dir).catch(() => undefined);
-      createdAt = (st ? st.birthtime.getTime() > 0 ? st.birthtime : st.mtime : new Date(0)).toISOString();
-    }
-    return this.toWorkflow(manifest, status, createdAt);
+    return runWorkflowObject(run.manifest, status, run.createdAt);
   }
 
   private async read(name: string): Promise<Workflow | undefined> {
     const run = this.runs.get(name);
     if (run && (run.running || run.failed)) return this.liveWorkflow(run);
-    return (await this.diskWorkflow(name)) ?? (run ? this.liveWorkflow(run) : undefined);
+    return (await storedRun(this.runDir(name), run?.running === true)) ?? (run ? this.liveWorkflow(run) : undefined);
   }
 
   /** The run with its status: live while it runs in this process, else from its state tree. */
@@ -412,12 +279,12 @@ export class LocalArgoClient implements ArgoClient {
     } catch {
       /* no workdir yet: no runs */
     }
-    for (const e of entries) if (!e.startsWith(".") && (await pathExists(path.join(this.endpoint, e, "manifest.yaml")))) names.add(e);
+    for (const e of entries) if (!e.startsWith(".") && (await StateTree.holdsRun(path.join(this.endpoint, e)))) names.add(e);
     const items: Workflow[] = [];
     for (const name of names) {
       if (filter.namePrefix && !name.startsWith(filter.namePrefix)) continue;
       const wf = await this.read(name).catch(() => undefined);
-      if (wf && matchesLabels(wf.metadata.labels ?? {}, filter.labels)) items.push(wf);
+      if (wf && matchesLabelSelector(wf.metadata.labels ?? {}, filter.labels)) items.push(wf);
     }
     return filterWorkflows(items, filter);
   }
@@ -453,15 +320,7 @@ export class LocalArgoClient implements ArgoClient {
     }
     let last = JSON.stringify(first.status ?? {});
     while (!signal.aborted) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(done, this.pollMs);
-        function done(): void {
-          clearTimeout(t);
-          signal.removeEventListener("abort", done);
-          resolve();
-        }
-        signal.addEventListener("abort", done, { once: true });
-      });
+      await sleep(this.pollMs, signal);
       if (signal.aborted) return;
       const wf = await this.read(name);
       if (!wf) {
@@ -480,7 +339,7 @@ export class LocalArgoClient implements ArgoClient {
   /** Removes the run's folder (its state tree). Refused (409) while the run is running. */
   async delete(name: string): Promise<void> {
     const dir = this.runDir(name);
-    const known = this.runs.has(name) || (await pathExists(path.join(dir, "manifest.yaml")));
+    const known = this.runs.has(name) || (await StateTree.holdsRun(dir));
     if (!known) throw this.notFound("delete", name);
     await this.refuseIfRunning("delete", name, "Conflict");
     await fs.rm(dir, { recursive: true, force: true });
@@ -496,13 +355,13 @@ export class LocalArgoClient implements ArgoClient {
       return this.get(name);
     }
     const wf = await this.get(name);
-    const other = await this.otherEngine(name);
+    const other = await otherEngine(this.runDir(name));
     if (other) {
       if (!other.control) {
         throw this.error(action, name, "Conflict", 409, `the run is running in another engine (pid ${other.pid}) that takes no requests (a program that did not set acceptControl) (409); stop it there`);
       }
       // The request, then the signal that makes that engine read it.
-      await atomicWrite(path.join(this.runDir(name), CONTROL_REQUEST), action);
+      await StateTree.request(this.runDir(name), action);
       try {
         process.kill(other.pid, other.control as NodeJS.Signals);
       } catch {
@@ -515,22 +374,10 @@ export class LocalArgoClient implements ArgoClient {
         if (Date.now() > deadline) {
           throw this.error(action, name, "ServerError", 504, `the engine (pid ${other.pid}) was asked to ${action} the run but it has not ended within ${STOP_WAIT_MS / 1000} s (504)`);
         }
-        await new Promise((r) => setTimeout(r, Math.min(this.pollMs, 200)));
+        await sleep(Math.min(this.pollMs, 200));
       }
     }
     throw this.error(action, name, "Conflict", 409, `the run is not running (phase ${wf.status?.phase || "Pending"}) (409)`);
-  }
-
-  /** The live engine of another process running `name`, and how it takes requests, if any. */
-  private async otherEngine(name: string): Promise<{ pid: number; control?: string } | undefined> {
-    const dir = this.runDir(name);
-    if (!(await pathExists(path.join(dir, "manifest.yaml")))) return undefined;
-    const { status, engineAlive } = await StateTree.read(dir);
-    if (isCompletedPhase(status.phase) || engineAlive !== true) return undefined;
-    const pid = Number((await fs.readFile(path.join(dir, "engine.pid"), "utf8").catch(() => "")).trim());
-    if (!(pid > 0)) return undefined;
-    const control = (await fs.readFile(path.join(dir, CONTROL_FILE), "utf8").catch(() => "")).trim();
-    return control ? { pid, control } : { pid };
   }
 
   /**
@@ -584,7 +431,7 @@ export class LocalArgoClient implements ArgoClient {
   private async storedManifest(action: string, name: string): Promise<Workflow> {
     const run = this.runs.get(name);
     try {
-      return YAML.parse(await fs.readFile(path.join(this.runDir(name), "manifest.yaml"), "utf8")) as Workflow;
+      return await StateTree.readManifest(this.runDir(name));
     } catch {
       if (run) return structuredClone(run.manifest);
       throw this.notFound(action, name);
@@ -657,7 +504,7 @@ export class LocalArgoClient implements ArgoClient {
     const dir = stored.get(node.id)?.dir ?? path.join(tree.dir, nodeDirName(workflowName, node.name));
     let text: string;
     try {
-      text = await fs.readFile(path.join(dir, "log.txt"), "utf8");
+      text = await fs.readFile(path.join(dir, NODE_FILES.log), "utf8");
     } catch {
       return ""; // the step wrote nothing (or has not started)
     }
