@@ -9,6 +9,7 @@ import type { NodeStatus, Workflow, WorkflowStatus } from "../argo/model.ts";
 import type { LocalBindings } from "../contract.ts";
 import fs from "node:fs/promises";
 import { EngineError } from "../errors.ts";
+import type { Executor } from "../executors/executor.ts";
 import { killProcessGroup, namespacesAvailable, warmUpLauncher } from "../executors/local-process.ts";
 import { LocalStorageClient } from "../storage/local.ts";
 import type { StorageClient } from "../storage/client.ts";
@@ -112,6 +113,12 @@ export interface RunOptions {
    * @default when available (root, and `unshare` works); `OPFLOW_NO_NAMESPACES=1` disables it
    */
   readonly namespaces?: boolean;
+  /**
+   * Runs the pods of container and script templates that have no in-process binding (see
+   * `src/executors/executor.ts`).
+   * @default local processes (`namespaces` applies to them)
+   */
+  readonly executor?: Executor;
 }
 
 /** What {@link runWorkflow} returns. */
@@ -190,7 +197,7 @@ export async function runWorkflow(manifest: Workflow, options: RunOptions = {}):
   delete running.status;
   const bindings = options.bindings ?? new Map();
   // Templates that run as processes: the launcher starts while the tree is prepared.
-  if ((running.spec.templates ?? []).some((t) => (t.container || t.script) && !bindings.has(t.name))) void warmUpLauncher();
+  if (!options.executor && (running.spec.templates ?? []).some((t) => (t.container || t.script) && !bindings.has(t.name))) void warmUpLauncher();
   const tree = new StateTree(workdir, name);
   const previous = await tree.load();
   if (options.rerun) forgetForRerun(previous, options.rerun);
@@ -213,6 +220,7 @@ export async function runWorkflow(manifest: Workflow, options: RunOptions = {}):
       processSlots: options.processes ?? 64,
       bindingSlots: options.inProcess ?? 256,
       namespaces: options.namespaces ?? namespacesAvailable(),
+      ...(options.executor ? { executor: options.executor } : {}),
       signal: options.signal ? AbortSignal.any([options.signal, control.terminate.signal]) : control.terminate.signal,
       stopSignal: options.stopSignal ? AbortSignal.any([options.stopSignal, control.stop.signal]) : control.stop.signal,
       onChange: () => publisher.changed(),
