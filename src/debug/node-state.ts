@@ -16,11 +16,6 @@ export function isFulfilled(phase: NodePhase): boolean {
   return phase === "Succeeded" || phase === "Failed" || phase === "Error" || phase === "Skipped" || phase === "Omitted";
 }
 
-/** Fulfilled and not Omitted (Argo's `Completed`). */
-export function isCompleted(phase: NodePhase): boolean {
-  return isFulfilled(phase) && phase !== "Omitted";
-}
-
 /** Failed or Error. */
 export function isFailedOrError(phase: NodePhase | undefined): boolean {
   return phase === "Failed" || phase === "Error";

@@ -15,6 +15,7 @@ import { parseDuration } from "../duration.ts";
 import { substituteTagsDeep } from "./_expr.ts";
 import { hostPath, type PathMode } from "./pod-paths.ts";
 import { substituteStrict, type Vars } from "./scope.ts";
+import { NODE_FILES } from "./state-tree.ts";
 
 /**
  * The environment step processes start from: this process's, with `/usr/games` on `PATH`
@@ -93,13 +94,13 @@ export async function processPodSpec(p: ProcessPod): Promise<Pick<PodSpec, "comm
   const { container, dir, mode, where } = p;
   const argv = [...(container.command ?? [])];
   if (p.template.script) {
-    const scriptFile = path.join(dir, "script");
+    const scriptFile = path.join(dir, NODE_FILES.script);
     // Written before the process starts; a run that dies here writes it again.
     writeFileSync(scriptFile, container.source ?? "");
     argv.push(mode === "mounted" ? "/tmp/script" : scriptFile);
   } else {
     argv.push(...(container.args ?? []));
-    writeFileSync(path.join(dir, "script"), `${shellQuote(argv)}\n`);
+    writeFileSync(path.join(dir, NODE_FILES.script), `${shellQuote(argv)}\n`);
   }
   if (argv.length === 0) {
     throw new EngineError(`${where}: container has no command; the local engine ignores images, so it needs command (or args) to know what to run`);

@@ -17,6 +17,7 @@ import { hostPath, pathMode, type PathMode } from "./pod-paths.ts";
 import { bodyVars, podDeadline, processEnvironment, processPodSpec, substituteDeep } from "./pod-spec.ts";
 import { parseProgress } from "./progress.ts";
 import type { Vars } from "./scope.ts";
+import { NODE_FILES } from "./state-tree.ts";
 
 export { processEnvironment };
 
@@ -102,7 +103,7 @@ export async function runPod(ctx: PodContext): Promise<PodResult> {
     return { ...collected, exitCode: end.exitCode, inputs: recordedInputs };
   } catch (err) {
     const message = err instanceof OpflowError ? err.message : `${where}: ${(err as Error).message}`;
-    await fs.appendFile(path.join(dir, "log.txt"), `${message}\n`).catch(() => undefined);
+    await fs.appendFile(path.join(dir, NODE_FILES.log), `${message}\n`).catch(() => undefined);
     return { phase: "Error", message, artifacts: new Map(), inputs: recordedInputs };
   }
 }
@@ -127,7 +128,7 @@ async function execute(ctx: PodContext, container: Container & { source?: string
     ...(container.resources ? { resources: podResources(container.resources) } : {}),
     dir,
     parameters,
-    logFile: path.join(dir, "log.txt"),
+    logFile: path.join(dir, NODE_FILES.log),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     signal: ctx.signal,
     onProgress: (p: string) => ctx.onProgress(p),
