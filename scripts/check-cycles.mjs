@@ -1,0 +1,144 @@
+#!/usr/bin/env node
+// Fails when the modules under src/ import each other in a cycle.
+//
+// Every edge counts: static imports, `export … from`, side-effect imports, dynamic `import("…")`
+// with a literal specifier, and type-only imports (`import type`, `export type … from`). A cycle
+// through types or a lazy import still ties two modules to each other, so neither can be read,
+// moved or tested alone; DESIGN.md asks for arrows that go one way only.
+//
+// Usage: node scripts/check-cycles.mjs [dir]   (dir defaults to src/ next to this script)
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Every .ts file under `dir`, recursively, sorted. */
+function tsFiles(dir) {
+  const out = [];
+  for (const entry of readdirSync(dir).sort()) {
+    const full = path.join(dir, entry);
+    if (statSync(full).isDirectory()) out.push(...tsFiles(full));
+    else if (entry.endsWith(".ts") && !entry.endsWith(".d.ts")) out.push(full);
+  }
+  return out;
+}
+
+/**
+ * Removes comments, keeping string literals (a specifier is a string literal, and `//` or `/*`
+ * may appear inside one). Quoted strings end on their line, so a quote inside a regular
+ * expression literal cannot swallow the rest of the file.
+ */
+function stripComments(source) {
+  return source.replace(
+    /\/\*[\s\S]*?\*\/|("|')(?:\\.|(?!\1)[^\\\n])*\1|`(?:\\.|[^\\`])*`|\/\/[^\n]*/g,
+    (m) => (m.startsWith("/") ? " " : m),
+  );
+}
+
+const SPECIFIER = [
+  /\b(?:import|export)\s[^;"'`]*?\bfrom\s*(["'])([^"'\n]+)\1/g, // import … from "x", export … from "x"
+  /\bimport\s*(["'])([^"'\n]+)\1/g, // import "x"
+  /\bimport\s*\(\s*(["'])([^"'\n]+)\1\s*\)/g, // import("x")
+];
+
+/** The relative specifiers a module imports or re-exports, in source order. */
+export function importSpecifiers(source) {
+  const text = stripComments(source);
+  const found = [];
+  for (const re of SPECIFIER) for (const m of text.matchAll(re)) found.push({ at: m.index, spec: m[2] });
+  return found.sort((a, b) => a.at - b.at).map((f) => f.spec).filter((s) => s.startsWith("."));
+}
+
+/** The import graph of the .ts files under `dir`: file → files it imports (within `dir`). */
+export function importGraph(dir) {
+  const files = tsFiles(dir);
+  const known = new Set(files);
+  const graph = new Map();
+  for (const file of files) {
+    const targets = new Set();
+    for (const spec of importSpecifiers(readFileSync(file, "utf8"))) {
+      const target = path.resolve(path.dirname(file), spec);
+      if (known.has(target)) targets.add(target);
+    }
+    graph.set(file, [...targets]);
+  }
+  return graph;
+}
+
+/**
+ * One cycle per strongly connected component of the graph: `members` are all the files that
+ * reach each other, `cycle` one shortest way round (first file repeated at the end).
+ */
+export function findCycles(graph) {
+  // Tarjan's strongly connected components; one cycle is reported per component.
+  let counter = 0;
+  const index = new Map();
+  const low = new Map();
+  const stack = [];
+  const onStack = new Set();
+  const components = [];
+  const visit = (v) => {
+    index.set(v, counter);
+    low.set(v, counter++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v), low.get(w)));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v), index.get(w)));
+    }
+    if (low.get(v) === index.get(v)) {
+      const component = [];
+      let w;
+      do {
+        w = stack.pop();
+        onStack.delete(w);
+        component.push(w);
+      } while (w !== v);
+      const selfLoop = (graph.get(v) ?? []).includes(v);
+      if (component.length > 1 || selfLoop) components.push(new Set(component));
+    }
+  };
+  for (const v of graph.keys()) if (!index.has(v)) visit(v);
+  return components.map((members) => ({ members: [...members].sort(), cycle: shortestCycle(graph, members) }));
+}
+
+/** A shortest way from the first member (by name) back to itself, through members only. */
+function shortestCycle(graph, members) {
+  const start = [...members].sort()[0];
+  const previous = new Map([[start, null]]);
+  const queue = [start];
+  while (queue.length > 0) {
+    const v = queue.shift();
+    for (const w of graph.get(v) ?? []) {
+      if (!members.has(w)) continue;
+      if (w === start) {
+        const cycle = [start];
+        for (let u = v; u !== null && u !== start; u = previous.get(u)) cycle.splice(1, 0, u);
+        return [...cycle, start];
+      }
+      if (!previous.has(w)) {
+        previous.set(w, v);
+        queue.push(w);
+      }
+    }
+  }
+  return [start, start];
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const dir = path.resolve(process.argv[2] ?? path.join(here, "..", "src"));
+  const cycles = findCycles(importGraph(dir));
+  const rel = (f) => path.relative(process.cwd(), f);
+  if (cycles.length === 0) {
+    console.log(`no import cycle in ${rel(dir) || "."}`);
+  } else {
+    console.error(`${cycles.length} import cycle(s) in ${rel(dir) || "."}:`);
+    for (const { members, cycle } of cycles) {
+      console.error(`  ${cycle.map(rel).join(" → ")}`);
+      if (members.length > cycle.length - 1) console.error(`    (files in this knot: ${members.map(rel).join(", ")})`);
+    }
+    process.exitCode = 1;
+  }
+}
