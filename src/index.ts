@@ -28,6 +28,7 @@ export * from "./argo/yaml.ts";
 // Running on Argo Workflows: connect, submit, query, control.
 export * from "./argo/cluster-config.ts";
 export * from "./argo/client.ts";
+export * from "./argo/create-argo-client.ts";
 export { ClusterApiError, type ApiErrorReason, type FieldCause } from "./argo/api-errors.ts";
 export * from "./argo/query.ts";
 export * from "./argo/wait.ts";

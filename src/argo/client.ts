@@ -1,13 +1,10 @@
 /**
  * `ArgoClient`: the one interface opflow uses to create, read, watch and control Workflows on
- * a cluster. Two implementations: {@link KubernetesArgoClient} (Kubernetes API through
- * `@kubernetes/client-node`) and {@link ArgoServerClient} (Argo Server's REST API with a bearer
- * token). {@link createArgoClient} picks one from resolved {@link ClusterOptions}.
+ * a cluster, and its option types. Implementations (`KubernetesArgoClient`, `ArgoServerClient`,
+ * the local engine's `LocalArgoClient`) import this file; `createArgoClient`
+ * (create-argo-client.ts) picks a cluster implementation, so this file imports none of them.
  */
 import type { Workflow, WorkflowPhase } from "./model.ts";
-import { resolveClusterConfig, type ClusterConfig, type ClusterOptions } from "./cluster-config.ts";
-import { KubernetesArgoClient } from "./kube-client.ts";
-import { ArgoServerClient } from "./argo-server-client.ts";
 
 /** Which workflows {@link ArgoClient.list} returns. All conditions must hold. */
 export interface WorkflowListFilter {
@@ -114,20 +111,3 @@ export interface ArgoClient {
   /** Logs of one pod of a workflow. */
   podLogs(workflowName: string, podName: string, options?: PodLogOptions): Promise<string>;
 }
-
-/**
- * Creates the client that fits `options` (or an already resolved {@link ClusterConfig}).
- *
- * @example
- * ```ts
- * const client = createArgoClient({ namespace: "argo" });            // kubeconfig
- * const viaServer = createArgoClient({ argoServer: "https://argo:2746", token: process.env.ARGO_TOKEN });
- * const wf = await client.get("hello-x7k2p");
- * ```
- */
-export function createArgoClient(options: ClusterOptions | ClusterConfig = {}): ArgoClient {
-  const config: ClusterConfig = "kind" in options ? options : resolveClusterConfig(options);
-  return config.kind === "kubernetes" ? new KubernetesArgoClient(config) : new ArgoServerClient(config);
-}
-
-export { KubernetesArgoClient, ArgoServerClient };

@@ -3,7 +3,8 @@
  * controls the run afterwards (what `workflow.submit()` returns).
  */
 import type { Workflow, WorkflowPhase, WorkflowStatus } from "./model.ts";
-import { createArgoClient, type ArgoClient, type WorkflowResubmitOptions, type WorkflowRetryOptions } from "./client.ts";
+import type { ArgoClient, WorkflowResubmitOptions, WorkflowRetryOptions } from "./client.ts";
+import { createArgoClient } from "./create-argo-client.ts";
 import type { ClusterOptions } from "./cluster-config.ts";
 import { globalOutputs, querySteps, workflowPhase, type ArgoStep, type ArgoStepFilter, type ArgoStepIO } from "./query.ts";
 import { waitForWorkflow, type WaitOptions } from "./wait.ts";

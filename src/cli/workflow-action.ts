@@ -7,7 +7,7 @@ import type { CommandModule } from "./main.ts";
 import type { ArgoClient } from "../argo/client.ts";
 import type { Workflow } from "../argo/model.ts";
 import { CLUSTER_USAGE, UsageError, clusterOptionsFrom, out, outJson, parseCommand, runCommand, wantsJson } from "./cluster-options.ts";
-import { createArgoClient } from "../argo/client.ts";
+import { createArgoClient } from "../argo/create-argo-client.ts";
 import { LocalArgoClient } from "../debug/local-argo-client.ts";
 import { submitMode } from "../debug/submit-mode.ts";
 import type { ParseArgsConfig } from "node:util";

@@ -4,7 +4,7 @@
  */
 import type { CommandModule } from "../main.ts";
 import type { WorkflowPhase } from "../../argo/model.ts";
-import { createArgoClient } from "../../argo/client.ts";
+import { createArgoClient } from "../../argo/create-argo-client.ts";
 import { CLUSTER_USAGE, UsageError, clusterOptionsFrom, out, outJson, parseCommand, runCommand, wantsJson } from "../cluster-options.ts";
 
 const usage = [

@@ -2,7 +2,7 @@
  * `opflow get NAME`: a cluster workflow's status and step tree, like `argo get`.
  */
 import type { CommandModule } from "../main.ts";
-import { createArgoClient } from "../../argo/client.ts";
+import { createArgoClient } from "../../argo/create-argo-client.ts";
 import { globalOutputs, querySteps, workflowPhase } from "../../argo/query.ts";
 import { CLUSTER_USAGE, UsageError, clusterOptionsFrom, out, outJson, parseCommand, runCommand, wantsJson } from "../cluster-options.ts";
 import { workflowView } from "../workflow-table.ts";

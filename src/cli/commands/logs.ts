@@ -3,7 +3,7 @@
  * `argo logs`.
  */
 import type { CommandModule } from "../main.ts";
-import { createArgoClient } from "../../argo/client.ts";
+import { createArgoClient } from "../../argo/create-argo-client.ts";
 import { workflowLogs } from "../../argo/logs.ts";
 import { CLUSTER_USAGE, UsageError, clusterOptionsFrom, out, outJson, parseCommand, runCommand, wantsJson } from "../cluster-options.ts";
 

@@ -8,7 +8,7 @@ import { LocalStorageClient } from "../../storage/local.ts";
 import type { StorageClient } from "../../storage/client.ts";
 import { createStorageClient, loadArtifactRepositoryConfig } from "../../storage/config.ts";
 import { loadWorkflow } from "../load.ts";
-import { createArgoClient } from "../../argo/client.ts";
+import { createArgoClient } from "../../argo/create-argo-client.ts";
 import { submitWorkflow } from "../../argo/workflow-handle.ts";
 import { CLUSTER_USAGE, UsageError, clusterOptionsFrom, out, outJson, parseCommand, runCommand, wantsJson } from "../cluster-options.ts";
 import { workflowSummary } from "../workflow-table.ts";

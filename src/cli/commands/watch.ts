@@ -4,7 +4,7 @@
  */
 import type { CommandModule } from "../main.ts";
 import type { Workflow } from "../../argo/model.ts";
-import { createArgoClient } from "../../argo/client.ts";
+import { createArgoClient } from "../../argo/create-argo-client.ts";
 import { waitForWorkflow, type WaitDuration } from "../../argo/wait.ts";
 import { workflowPhase } from "../../argo/query.ts";
 import { CLUSTER_USAGE, UsageError, clusterOptionsFrom, out, parseCommand, runCommand, wantsJson } from "../cluster-options.ts";
