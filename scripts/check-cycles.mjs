@@ -23,34 +23,37 @@ function tsFiles(dir) {
 }
 
 /**
- * Removes comments, keeping string literals (a specifier is a string literal, and `//` or `/*`
- * may appear inside one). Quoted strings end on their line, so a quote inside a regular
- * expression literal cannot swallow the rest of the file.
+ * One pass over the source, left to right: comments and string literals are consumed whole (so
+ * an `import` written inside them is not read), import forms yield their specifier. Quoted
+ * strings end on their line, so a quote inside a regular expression literal cannot swallow the
+ * rest of the file.
  */
-function stripComments(source) {
-  return source.replace(
-    /\/\*[\s\S]*?\*\/|("|')(?:\\.|(?!\1)[^\\\n])*\1|`(?:\\.|[^\\`])*`|\/\/[^\n]*/g,
-    (m) => (m.startsWith("/") ? " " : m),
-  );
-}
-
-const SPECIFIER = [
-  /\b(?:import|export)\s[^;"'`]*?\bfrom\s*(["'])([^"'\n]+)\1/g, // import … from "x", export … from "x"
-  /\bimport\s*(["'])([^"'\n]+)\1/g, // import "x"
-  /\bimport\s*\(\s*(["'])([^"'\n]+)\1\s*\)/g, // import("x")
-];
+const TOKEN = new RegExp(
+  [
+    String.raw`\/\*[\s\S]*?\*\/`, // block comment
+    String.raw`\/\/[^\n]*`, // line comment
+    String.raw`\b(?:import|export)\s[^;"'` + "`" + String.raw`]*?\bfrom\s*(["'])([^"'\n]+)\1`, // import … from "x", export … from "x"
+    String.raw`\bimport\s*\(\s*(["'])([^"'\n]+)\3\s*\)`, // import("x")
+    String.raw`\bimport\s*(["'])([^"'\n]+)\5`, // import "x"
+    String.raw`("|')(?:\\.|(?!\7)[^\\\n])*\7`, // "string", 'string'
+    "`" + String.raw`(?:\\.|[^\\` + "`" + "])*`", // `template`
+  ].join("|"),
+  "g",
+);
 
 /** The relative specifiers a module imports or re-exports, in source order. */
 export function importSpecifiers(source) {
-  const text = stripComments(source);
   const found = [];
-  for (const re of SPECIFIER) for (const m of text.matchAll(re)) found.push({ at: m.index, spec: m[2] });
-  return found.sort((a, b) => a.at - b.at).map((f) => f.spec).filter((s) => s.startsWith("."));
+  for (const m of source.matchAll(TOKEN)) {
+    const spec = m[2] ?? m[4] ?? m[6];
+    if (spec !== undefined && spec.startsWith(".")) found.push(spec);
+  }
+  return found;
 }
 
 /** The import graph of the .ts files under `dir`: file → files it imports (within `dir`). */
 export function importGraph(dir) {
-  const files = tsFiles(dir);
+  const files = tsFiles(path.resolve(dir));
   const known = new Set(files);
   const graph = new Map();
   for (const file of files) {

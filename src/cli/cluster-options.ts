@@ -1,11 +1,9 @@
 /**
  * What the cluster commands (`submit`, `get`, `list`, `watch`, `logs`, control actions) share:
- * the connection flags (as the argo CLI spells them), `--json`, error printing, and plain
- * text tables.
+ * the connection flags (as the argo CLI spells them), `--json`, and plain text tables.
  */
-import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { ClusterOptions } from "../argo/cluster-config.ts";
-import { OpflowError } from "../errors.ts";
+import { UsageError, parseCommandArgs, type ArgValues, type CommandOptions, type ParsedArgs } from "./args.ts";
 
 /** Connection flags every cluster command accepts. */
 export const CLUSTER_FLAGS = {
@@ -18,7 +16,7 @@ export const CLUSTER_FLAGS = {
   json: { type: "boolean" },
   output: { type: "string", short: "o" },
   help: { type: "boolean", short: "h" },
-} as const satisfies ParseArgsConfig["options"];
+} as const satisfies CommandOptions;
 
 /** Usage lines of {@link CLUSTER_FLAGS}. */
 export const CLUSTER_USAGE = [
@@ -32,33 +30,13 @@ export const CLUSTER_USAGE = [
   "      --json, -o json         print JSON instead of a table",
 ].join("\n");
 
-/** Usage error: the command prints it with its usage and exits 2. */
-export class UsageError extends OpflowError {
-  override readonly name: string = "UsageError";
-}
-
-type ParsedValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
-
 /** Parses `argv` with the cluster flags plus `extra`. */
-export function parseCommand<E extends NonNullable<ParseArgsConfig["options"]>>(
-  argv: readonly string[],
-  extra: E,
-): { values: ParsedValues; positionals: string[] } {
-  try {
-    const { values, positionals } = parseArgs({
-      args: [...argv],
-      options: { ...CLUSTER_FLAGS, ...extra },
-      allowPositionals: true,
-      strict: true,
-    });
-    return { values: values as ParsedValues, positionals };
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+export function parseCommand(argv: readonly string[], extra: CommandOptions): ParsedArgs {
+  return parseCommandArgs(argv, { ...CLUSTER_FLAGS, ...extra });
 }
 
 /** The {@link ClusterOptions} given by the flags. */
-export function clusterOptionsFrom(values: ParsedValues): ClusterOptions {
+export function clusterOptionsFrom(values: ArgValues): ClusterOptions {
   const str = (k: string): string | undefined => (typeof values[k] === "string" ? (values[k] as string) : undefined);
   return {
     ...(str("namespace") ? { namespace: str("namespace") } : {}),
@@ -71,7 +49,7 @@ export function clusterOptionsFrom(values: ParsedValues): ClusterOptions {
 }
 
 /** Whether JSON output was asked for (`--json` or `-o json`). */
-export function wantsJson(values: ParsedValues): boolean {
+export function wantsJson(values: ArgValues): boolean {
   if (values["output"] !== undefined && values["output"] !== "json" && values["output"] !== "wide") {
     throw new UsageError(`--output must be json or wide, got ${JSON.stringify(values["output"])}`);
   }
@@ -86,24 +64,6 @@ export function out(text: string): void {
 /** Pretty JSON to standard output. */
 export function outJson(value: unknown): void {
   out(JSON.stringify(value, null, 2));
-}
-
-/**
- * Runs a command body, turning errors into a message on standard error and an exit code
- * (2 for usage errors, 1 otherwise).
- */
-export async function runCommand(command: string, usage: string, body: () => Promise<number>): Promise<number> {
-  try {
-    return await body();
-  } catch (error) {
-    if (error instanceof UsageError) {
-      process.stderr.write(`opflow ${command}: ${error.message}\n\n${usage}\n`);
-      return 2;
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`opflow ${command}: ${message}\n`);
-    return 1;
-  }
 }
 
 /** Left-aligned text table with a header row. */

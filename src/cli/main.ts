@@ -1,60 +1,68 @@
 /**
- * The `opflow` command: a table of subcommands, each in its own module under `commands/`,
- * loaded only when used.
+ * The `opflow` command: a table of subcommands with one line each for `opflow help`; each
+ * subcommand lives in its own module under `commands/`, imported only when it runs (or when
+ * its usage is asked for), so that `opflow render` does not load the Kubernetes client.
  */
-export interface CommandModule {
+import type { CommandModule } from "./command.ts";
+
+interface CommandEntry {
   /** One line for `opflow help`. */
   readonly summary: string;
-  /** Usage text for `opflow help <command>`. */
-  readonly usage: string;
-  /** Runs the command; returns the exit code. */
-  run(argv: readonly string[]): Promise<number>;
+  readonly load: () => Promise<{ default: CommandModule }>;
 }
 
-const commands: Record<string, () => Promise<CommandModule>> = {
-  render: async () => (await import("./commands/render.ts")).default,
-  execute: async () => (await import("./commands/execute.ts")).default,
-  submit: async () => (await import("./commands/submit.ts")).default,
-  get: async () => (await import("./commands/get.ts")).default,
-  list: async () => (await import("./commands/list.ts")).default,
-  watch: async () => (await import("./commands/watch.ts")).default,
-  logs: async () => (await import("./commands/logs.ts")).default,
-  terminate: async () => (await import("./commands/terminate.ts")).default,
-  stop: async () => (await import("./commands/stop.ts")).default,
-  suspend: async () => (await import("./commands/suspend.ts")).default,
-  resume: async () => (await import("./commands/resume.ts")).default,
-  retry: async () => (await import("./commands/retry.ts")).default,
-  resubmit: async () => (await import("./commands/resubmit.ts")).default,
-  delete: async () => (await import("./commands/delete.ts")).default,
-  upload: async () => (await import("./commands/upload.ts")).default,
-  download: async () => (await import("./commands/download.ts")).default,
-  run: async () => (await import("./commands/run.ts")).default,
-  status: async () => (await import("./commands/status.ts")).default,
+const commands: Readonly<Record<string, CommandEntry>> = {
+  render: { summary: "Print the Argo manifest of the workflow a module exports", load: () => import("./commands/render.ts") },
+  execute: { summary: "Run one OP against the runtime contract (used inside OP template containers)", load: () => import("./commands/execute.ts") },
+  submit: { summary: "Submit a workflow (module or manifest) to Argo (like argo submit)", load: () => import("./commands/submit.ts") },
+  get: { summary: "Show a cluster workflow's status and steps (like argo get)", load: () => import("./commands/get.ts") },
+  list: { summary: "List cluster workflows by label, phase and name prefix (like argo list)", load: () => import("./commands/list.ts") },
+  watch: { summary: "Follow a cluster workflow until it finishes (like argo watch)", load: () => import("./commands/watch.ts") },
+  logs: { summary: "Print the logs of a cluster workflow or of one step (like argo logs)", load: () => import("./commands/logs.ts") },
+  terminate: {
+    summary: "Terminate a workflow at once, without exit handlers (like argo terminate); --mode debug: a local run",
+    load: () => import("./commands/terminate.ts"),
+  },
+  stop: { summary: "Stop a workflow, running its exit handlers (like argo stop); --mode debug: a local run", load: () => import("./commands/stop.ts") },
+  suspend: { summary: "Suspend a cluster workflow (like argo suspend)", load: () => import("./commands/suspend.ts") },
+  resume: { summary: "Resume a suspended cluster workflow (like argo resume)", load: () => import("./commands/resume.ts") },
+  retry: { summary: "Re-run the failed steps of a Failed or Error cluster workflow (like argo retry)", load: () => import("./commands/retry.ts") },
+  resubmit: { summary: "Submit a copy of a cluster workflow under a new name (like argo resubmit)", load: () => import("./commands/resubmit.ts") },
+  delete: { summary: "Delete cluster workflows by name, label, prefix or completion (like argo delete)", load: () => import("./commands/delete.ts") },
+  upload: { summary: "Upload files or directories as an artifact and print its reference", load: () => import("./commands/upload.ts") },
+  download: { summary: "Download an artifact by reference or key, checking MD5s", load: () => import("./commands/download.ts") },
+  run: { summary: "Run a workflow with the local engine (live step tree; resumable by name)", load: () => import("./commands/run.ts") },
+  status: { summary: "Show the step tree of a local run from its folder", load: () => import("./commands/status.ts") },
 };
 
+function entryOf(name: string | undefined): CommandEntry | undefined {
+  return name !== undefined && Object.hasOwn(commands, name) ? commands[name] : undefined;
+}
+
 function help(): string {
+  const names = Object.keys(commands).sort();
+  const width = Math.max(...names.map((n) => n.length));
   const lines = ["usage: opflow <command> [options]", "", "commands:"];
-  for (const name of Object.keys(commands).sort()) lines.push(`  ${name}`);
+  for (const name of names) lines.push(`  ${name.padEnd(width)}  ${commands[name]?.summary}`);
   lines.push("", "Run `opflow help <command>` for a command's options.");
   return lines.join("\n");
 }
 
+/** Runs `opflow ...argv`; returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === "help" || name === "--help" || name === "-h") {
-    const topic = rest[0];
-    const load = topic ? commands[topic] : undefined;
-    if (load) {
-      const mod = await load();
-      console.log(`${mod.summary}\n\n${mod.usage}`);
+    const topic = entryOf(rest[0]);
+    if (topic) {
+      const mod = (await topic.load()).default;
+      console.log(`${topic.summary}\n\n${mod.usage}`);
     } else console.log(help());
     return 0;
   }
-  const load = commands[name];
-  if (!load) {
+  const entry = entryOf(name);
+  if (!entry) {
     console.error(`opflow: unknown command ${JSON.stringify(name)}\n\n${help()}`);
     return 2;
   }
-  const mod = await load();
-  return mod.run(rest);
+  return (await entry.load()).default.run(rest);
 }

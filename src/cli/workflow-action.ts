@@ -3,23 +3,24 @@
  * `delete`: act on one or more workflows by name (or, for delete, by selector), print what
  * was done, like the argo CLI.
  */
-import type { CommandModule } from "./main.ts";
+import type { CommandModule } from "./command.ts";
 import type { ArgoClient } from "../argo/client.ts";
 import type { Workflow } from "../argo/model.ts";
-import { CLUSTER_USAGE, UsageError, clusterOptionsFrom, out, outJson, parseCommand, runCommand, wantsJson } from "./cluster-options.ts";
+import { CLUSTER_USAGE, clusterOptionsFrom, out, outJson, parseCommand, wantsJson } from "./cluster-options.ts";
+import { UsageError, runCommand } from "./args.ts";
 import { createArgoClient } from "../argo/create-argo-client.ts";
 import { LocalArgoClient } from "../debug/local-argo-client.ts";
 import { submitMode } from "../debug/submit-mode.ts";
-import type { ParseArgsConfig } from "node:util";
+import { DEFAULT_WORKDIR } from "../debug/workdir.ts";
+import type { CommandOptions } from "./args.ts";
 
 /** What an action command needs to say and do. */
 export interface WorkflowActionSpec {
   readonly command: string;
-  readonly summary: string;
   /** Past tense for the message: `workflow NAME terminated`. */
   readonly done: string;
   /** Extra flags and their usage lines. */
-  readonly flags?: NonNullable<ParseArgsConfig["options"]>;
+  readonly flags?: CommandOptions;
   readonly flagUsage?: readonly string[];
   /** Runs the action on one workflow; returns the resulting object (if any). */
   act(client: ArgoClient, name: string, values: Record<string, unknown>): Promise<Workflow | void>;
@@ -34,7 +35,7 @@ export interface WorkflowActionSpec {
 
 const LOCAL_USAGE = [
   "      --mode debug|cluster     debug: a run of the local engine (another `opflow run`) (default: $OPFLOW_MODE, else cluster)",
-  "      --workdir DIR            debug mode: where the runs are (default: ./opflow-runs)",
+  `      --workdir DIR            debug mode: where the runs are (default: ./${DEFAULT_WORKDIR})`,
 ];
 
 /** A {@link CommandModule} for an action on named workflows. */
@@ -48,7 +49,6 @@ export function workflowActionCommand(spec: WorkflowActionSpec): CommandModule {
     CLUSTER_USAGE,
   ].join("\n");
   return {
-    summary: spec.summary,
     usage,
     run: (argv) =>
       runCommand(spec.command, usage, async () => {

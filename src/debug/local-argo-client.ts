@@ -27,6 +27,7 @@ import { LOCAL_NAMESPACE, otherEngine, runWorkflowObject, storedRun } from "./ru
 import { NODE_FILES, RUN_FILES, StateTree, nodeDirName } from "./state-tree.ts";
 import { pathExists } from "../files.ts";
 import { sleep } from "../sleep.ts";
+import { localWorkdir } from "./workdir.ts";
 
 /** Options of a {@link LocalArgoClient}. */
 export interface LocalArgoClientOptions {
@@ -121,7 +122,7 @@ export class LocalArgoClient implements ArgoClient {
   private readonly runs = new Map<string, LocalRun>();
 
   constructor(options: LocalArgoClientOptions = {}) {
-    this.endpoint = path.resolve(options.workdir ?? "opflow-runs");
+    this.endpoint = localWorkdir(options.workdir);
     this.bindings = options.bindings ?? new Map();
     this.storage = options.storage;
     this.runOptions = options.run;

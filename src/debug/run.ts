@@ -15,6 +15,7 @@ import { LocalStorageClient } from "../storage/local.ts";
 import type { StorageClient } from "../storage/client.ts";
 import { ArtifactIO } from "./artifact-io.ts";
 import { Engine } from "./engine.ts";
+import { engineStorageRoot, localWorkdir } from "./workdir.ts";
 import { CONTROL_REQUEST, CONTROL_SIGNAL, StateTree, type StoredNode } from "./state-tree.ts";
 
 /** Options of {@link runWorkflow}. */
@@ -191,7 +192,7 @@ export async function runWorkflow(manifest: Workflow, options: RunOptions = {}):
     );
   }
   const name = workflowRunName(manifest, options.name);
-  const workdir = path.resolve(options.workdir ?? "opflow-runs");
+  const workdir = localWorkdir(options.workdir);
   const running: Workflow = { ...manifest, metadata: { ...manifest.metadata, name } };
   delete running.metadata.generateName;
   delete running.status;
@@ -206,7 +207,7 @@ export async function runWorkflow(manifest: Workflow, options: RunOptions = {}):
   await tree.init(running);
   const control = await takeControl(tree, options.acceptControl === true);
   try {
-    const storage = options.storage ?? new LocalStorageClient({ root: path.join(workdir, ".storage") });
+    const storage = options.storage ?? new LocalStorageClient({ root: engineStorageRoot(workdir) });
     const publisher = new StatusPublisher(tree, options);
     const engine = new Engine({
       manifest: running,

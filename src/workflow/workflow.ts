@@ -16,11 +16,11 @@ import type {
   WorkflowSpec,
 } from "../argo/model.ts";
 import type { SubmitOptions, WorkflowHandle } from "../argo/workflow-handle.ts";
-import path from "node:path";
 import type { LocalBindings } from "../contract.ts";
 import { LocalArtifact, uploadLocalArtifacts } from "../steps/local-artifact.ts";
 import type { RunOptions, RunResult } from "../debug/run.ts";
 import type { DebugSubmitOptions } from "../debug/submit-mode.ts";
+import { engineStorageRoot, localWorkdir } from "../debug/workdir.ts";
 import { ValidationError } from "../errors.ts";
 import { checkWorkflowNames } from "../names.ts";
 import { type Duration, durationSeconds } from "../duration.ts";
@@ -265,7 +265,7 @@ export class Workflow<I extends Signature = Signature> {
     const { runWorkflow } = await import("../debug/run.ts");
     const { LocalStorageClient } = await import("../storage/local.ts");
     // The engine's default store, made here so that local input artifacts can be put in it first.
-    const storage = options.storage ?? new LocalStorageClient({ root: path.join(path.resolve(options.workdir ?? "opflow-runs"), ".storage") });
+    const storage = options.storage ?? new LocalStorageClient({ root: engineStorageRoot(options.workdir) });
     await uploadLocalArtifacts(localArtifacts, storage);
     return runWorkflow(manifest, { ...options, bindings, storage });
   }
@@ -294,9 +294,9 @@ export class Workflow<I extends Signature = Signature> {
     const { submitWorkflow } = await import("../argo/workflow-handle.ts");
     if (mode === "debug") {
       const { LocalStorageClient } = await import("../storage/local.ts");
-      const workdir = path.resolve(options.workdir ?? "opflow-runs");
+      const workdir = localWorkdir(options.workdir);
       // The engine's default store, made here so that local input artifacts can be put in it first.
-      const storage = options.storage ?? new LocalStorageClient({ root: path.join(workdir, ".storage") });
+      const storage = options.storage ?? new LocalStorageClient({ root: engineStorageRoot(workdir) });
       const client = new LocalArgoClient({ workdir, bindings, storage });
       const uploadToEngine = async (m: ArgoWorkflow): Promise<ArgoWorkflow> => {
         if (local.length) await uploadLocalArtifacts(local, storage);

@@ -2,10 +2,11 @@
  * `opflow delete NAME...`: deletes workflows (and their pods), like `argo delete`. Also by
  * selector: `--selector`, `--prefix`, `--completed`.
  */
-import type { CommandModule } from "../main.ts";
+import type { CommandModule } from "../command.ts";
 import type { WorkflowPhase } from "../../argo/model.ts";
 import { createArgoClient } from "../../argo/create-argo-client.ts";
-import { CLUSTER_USAGE, UsageError, clusterOptionsFrom, out, outJson, parseCommand, runCommand, wantsJson } from "../cluster-options.ts";
+import { CLUSTER_USAGE, clusterOptionsFrom, out, outJson, parseCommand, wantsJson } from "../cluster-options.ts";
+import { UsageError, runCommand } from "../args.ts";
 
 const usage = [
   "usage: opflow delete NAME... [options]",
@@ -20,7 +21,6 @@ const usage = [
 ].join("\n");
 
 const command: CommandModule = {
-  summary: "Delete cluster workflows by name, label, prefix or completion (like argo delete)",
   usage,
   run: (argv) =>
     runCommand("delete", usage, async () => {

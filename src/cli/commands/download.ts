@@ -4,8 +4,9 @@
  */
 import { readFile } from "node:fs/promises";
 import { downloadArtifact, type StoredArtifact } from "../../artifacts/transfer.ts";
-import type { CommandModule } from "../main.ts";
-import { STORAGE_USAGE, UsageError, parseStorageArgs, runStorageCommand, storageFrom } from "./_storage-options.ts";
+import type { CommandModule } from "../command.ts";
+import { STORAGE_USAGE, parseStorageArgs, storageFrom } from "./_storage-options.ts";
+import { UsageError, runCommand } from "../args.ts";
 
 const usage = [
   "usage: opflow download REF DEST [options]",
@@ -21,10 +22,9 @@ const usage = [
 ].join("\n");
 
 const command: CommandModule = {
-  summary: "Download an artifact by reference or key, checking MD5s",
   usage,
   run: (argv) =>
-    runStorageCommand("download", usage, async () => {
+    runCommand("download", usage, async () => {
       const { values, positionals } = parseStorageArgs(argv, {
         key: { type: "string" },
         overwrite: { type: "boolean" },

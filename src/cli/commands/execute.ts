@@ -7,23 +7,37 @@ import { pathToFileURL } from "node:url";
 import { CONTAINER_ROOT, ROOT_ENV } from "../../contract.ts";
 import { findOp } from "../../op/find-op.ts";
 import { runOp } from "../../op/runner.ts";
-import type { CommandModule } from "../main.ts";
+import { UsageError, parseCommandArgs, stringArg } from "../args.ts";
+import type { CommandModule } from "../command.ts";
+
+interface ExecuteArgs {
+  readonly spec: string;
+  readonly name: string;
+  readonly root: string | undefined;
+}
+
+function parse(argv: readonly string[]): ExecuteArgs {
+  const { values, positionals } = parseCommandArgs(argv, { module: { type: "string" }, op: { type: "string" }, root: { type: "string" } });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  const spec = stringArg(values, "module");
+  const name = stringArg(values, "op");
+  if (!spec || !name) throw new UsageError("expects --module and --op");
+  return { spec, name, root: stringArg(values, "root") };
+}
 
 const command: CommandModule = {
-  summary: "Run one OP against the runtime contract (used inside OP template containers)",
   usage: "usage: opflow execute --module <path-or-package> --op <name> [--root <dir>]",
   async run(argv) {
-    const get = (flag: string): string | undefined => {
-      const i = argv.indexOf(flag);
-      return i >= 0 ? argv[i + 1] : undefined;
-    };
-    const spec = get("--module");
-    const name = get("--op");
-    if (!spec || !name) {
-      console.error(command.usage);
+    let args: ExecuteArgs;
+    try {
+      args = parse(argv);
+    } catch (err) {
+      if (!(err instanceof UsageError)) throw err;
+      console.error(`opflow execute: ${err.message}\n\n${command.usage}`);
       return 2;
     }
-    const root = get("--root") ?? process.env[ROOT_ENV] ?? CONTAINER_ROOT;
+    const { spec, name } = args;
+    const root = args.root ?? process.env[ROOT_ENV] ?? CONTAINER_ROOT;
     const url = spec.startsWith(".") || spec.startsWith("/") || /\.[cm]?[jt]s$/.test(spec) ? pathToFileURL(path.resolve(spec)).href : spec;
     const mod = (await import(url)) as Record<string, unknown>;
     const op = findOp(mod, name);

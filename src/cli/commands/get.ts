@@ -1,10 +1,11 @@
 /**
  * `opflow get NAME`: a cluster workflow's status and step tree, like `argo get`.
  */
-import type { CommandModule } from "../main.ts";
+import type { CommandModule } from "../command.ts";
 import { createArgoClient } from "../../argo/create-argo-client.ts";
 import { globalOutputs, querySteps, workflowPhase } from "../../argo/query.ts";
-import { CLUSTER_USAGE, UsageError, clusterOptionsFrom, out, outJson, parseCommand, runCommand, wantsJson } from "../cluster-options.ts";
+import { CLUSTER_USAGE, clusterOptionsFrom, out, outJson, parseCommand, wantsJson } from "../cluster-options.ts";
+import { UsageError, runCommand } from "../args.ts";
 import { workflowView } from "../workflow-table.ts";
 
 const usage = [
@@ -17,7 +18,6 @@ const usage = [
 ].join("\n");
 
 const command: CommandModule = {
-  summary: "Show a cluster workflow's status and steps (like argo get)",
   usage,
   run: (argv) =>
     runCommand("get", usage, async () => {

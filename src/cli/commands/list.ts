@@ -2,11 +2,12 @@
  * `opflow list`: workflows of a namespace, filtered by label, phase and name prefix, like
  * `argo list`.
  */
-import type { CommandModule } from "../main.ts";
+import type { CommandModule } from "../command.ts";
 import type { WorkflowPhase } from "../../argo/model.ts";
 import { createArgoClient } from "../../argo/create-argo-client.ts";
 import { workflowPhase } from "../../argo/query.ts";
-import { CLUSTER_USAGE, UsageError, clusterOptionsFrom, out, outJson, parseCommand, runCommand, wantsJson } from "../cluster-options.ts";
+import { CLUSTER_USAGE, clusterOptionsFrom, out, outJson, parseCommand, wantsJson } from "../cluster-options.ts";
+import { UsageError, runCommand } from "../args.ts";
 import { workflowList } from "../workflow-table.ts";
 
 const PHASES: readonly WorkflowPhase[] = ["Pending", "Running", "Succeeded", "Failed", "Error"];
@@ -24,7 +25,6 @@ const usage = [
 ].join("\n");
 
 const command: CommandModule = {
-  summary: "List cluster workflows by label, phase and name prefix (like argo list)",
   usage,
   run: (argv) =>
     runCommand("list", usage, async () => {

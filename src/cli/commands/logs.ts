@@ -2,10 +2,11 @@
  * `opflow logs NAME [STEP]`: logs of a cluster workflow's pods (all, or one step's), like
  * `argo logs`.
  */
-import type { CommandModule } from "../main.ts";
+import type { CommandModule } from "../command.ts";
 import { createArgoClient } from "../../argo/create-argo-client.ts";
 import { workflowLogs } from "../../argo/logs.ts";
-import { CLUSTER_USAGE, UsageError, clusterOptionsFrom, out, outJson, parseCommand, runCommand, wantsJson } from "../cluster-options.ts";
+import { CLUSTER_USAGE, clusterOptionsFrom, out, outJson, parseCommand, wantsJson } from "../cluster-options.ts";
+import { UsageError, runCommand } from "../args.ts";
 
 const usage = [
   "usage: opflow logs NAME [STEP] [options]",
@@ -20,7 +21,6 @@ const usage = [
 ].join("\n");
 
 const command: CommandModule = {
-  summary: "Print the logs of a cluster workflow or of one step (like argo logs)",
   usage,
   run: (argv) =>
     runCommand("logs", usage, async () => {

@@ -1,31 +1,24 @@
 /** `opflow render <file>`: prints the manifest of the workflow a module exports. */
 import { toYaml } from "../../argo/yaml.ts";
-import { OpflowError } from "../../errors.ts";
+import { UsageError, parseCommandArgs, runCommand } from "../args.ts";
+import type { CommandModule } from "../command.ts";
 import { loadWorkflow } from "../load.ts";
-import type { CommandModule } from "../main.ts";
+
+const usage = "usage: opflow render <file.ts|manifest.yaml> [--json]";
 
 const command: CommandModule = {
-  summary: "Print the Argo manifest of the workflow a module exports",
-  usage: "usage: opflow render <file.ts|manifest.yaml> [--json]",
-  async run(argv) {
-    const json = argv.includes("--json");
-    const files = argv.filter((a) => !a.startsWith("--"));
-    const unknown = argv.filter((a) => a.startsWith("--") && a !== "--json");
-    if (files.length !== 1 || unknown.length) {
-      console.error(unknown.length ? `opflow render: unknown option ${unknown[0]}` : command.usage);
-      return 2;
-    }
-    try {
-      const { manifest } = await loadWorkflow(files[0] as string);
-      process.stdout.write(json ? `${JSON.stringify(manifest, null, 2)}\n` : toYaml(manifest));
-      return 0;
-    } catch (e) {
-      if (e instanceof OpflowError) {
-        console.error(`opflow render: ${e.message}`);
-        return 1;
+  usage,
+  run: (argv) =>
+    runCommand("render", usage, async () => {
+      const { values, positionals } = parseCommandArgs(argv, { json: { type: "boolean" }, help: { type: "boolean", short: "h" } });
+      if (values["help"]) {
+        console.log(usage);
+        return 0;
       }
-      throw e;
-    }
-  },
+      if (positionals.length !== 1) throw new UsageError(`expects one FILE, got ${positionals.length}`);
+      const { manifest } = await loadWorkflow(positionals[0] as string);
+      process.stdout.write(values["json"] ? `${JSON.stringify(manifest, null, 2)}\n` : toYaml(manifest));
+      return 0;
+    }),
 };
 export default command;

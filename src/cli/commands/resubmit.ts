@@ -6,7 +6,6 @@ import { workflowActionCommand } from "../workflow-action.ts";
 
 export default workflowActionCommand({
   command: "resubmit",
-  summary: "Submit a copy of a cluster workflow under a new name (like argo resubmit)",
   done: "resubmitted",
   flags: { memoized: { type: "boolean" } },
   flagUsage: ["      --memoized   reuse Argo's memoized results of the original (Argo Server only)"],

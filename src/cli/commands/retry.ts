@@ -6,7 +6,6 @@ import { workflowActionCommand } from "../workflow-action.ts";
 
 export default workflowActionCommand({
   command: "retry",
-  summary: "Re-run the failed steps of a Failed or Error cluster workflow (like argo retry)",
   done: "retried",
   flags: {
     "restart-successful": { type: "boolean" },

@@ -7,8 +7,10 @@ import type { WorkflowStatus } from "../../argo/model.ts";
 import { runWorkflow, workflowRunName } from "../../debug/run.ts";
 import { OpflowError } from "../../errors.ts";
 import { LocalStorageClient } from "../../storage/local.ts";
+import { DEFAULT_WORKDIR, engineStorageRoot } from "../../debug/workdir.ts";
+import { UsageError, parseCommandArgs, stringArg, stringArgs, type CommandOptions } from "../args.ts";
 import { loadWorkflow } from "../load.ts";
-import type { CommandModule } from "../main.ts";
+import type { CommandModule } from "../command.ts";
 import { humanDuration, LiveStatusView, renderStatus } from "../status-view.ts";
 
 const usage = `usage: opflow run FILE [options]
@@ -20,11 +22,12 @@ options:
   -p, --parameter NAME=VALUE  set a workflow argument (repeatable)
   --name NAME                 the workflow's name; the name of an earlier run resumes it
                               (its Succeeded steps are not run again)
-  --workdir DIR               where runs are written (default: ./opflow-runs)
+  --workdir DIR               where runs are written (default: ./${DEFAULT_WORKDIR})
   --parallelism N             most steps running at once
   --json                      print one JSON document at the end: name, dir and the status
                               in Argo's shape (phase, outputs, nodes as status.nodes)
   -q, --quiet                 no live tree (also when stdout is not a terminal)
+  -h, --help                  this help
 
 exit code: 0 when the workflow Succeeded, 1 when it Failed or Errored, 2 on usage errors.`;
 
@@ -38,58 +41,47 @@ interface Parsed {
   quiet: boolean;
 }
 
-function parse(argv: readonly string[]): Parsed | string {
-  const out: Parsed = { file: "", parameters: {}, json: false, quiet: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    const value = (): string | undefined => {
-      const eq = a.indexOf("=");
-      if (a.startsWith("--") && eq > 0) return a.slice(eq + 1);
-      return argv[++i];
-    };
-    const flag = a.startsWith("--") && a.includes("=") ? a.slice(0, a.indexOf("=")) : a;
-    switch (flag) {
-      case "-p":
-      case "--parameter": {
-        const v = value();
-        const eq = v?.indexOf("=") ?? -1;
-        if (!v || eq <= 0) return `${flag} expects NAME=VALUE, got ${JSON.stringify(v ?? "")}`;
-        out.parameters[v.slice(0, eq)] = v.slice(eq + 1);
-        break;
-      }
-      case "--name": {
-        const v = value();
-        if (!v) return "--name expects a value";
-        out.name = v;
-        break;
-      }
-      case "--workdir": {
-        const v = value();
-        if (!v) return "--workdir expects a folder";
-        out.workdir = v;
-        break;
-      }
-      case "--parallelism": {
-        const v = Number(value());
-        if (!Number.isInteger(v) || v < 1) return `--parallelism expects a positive integer, got ${JSON.stringify(argv[i])}`;
-        out.parallelism = v;
-        break;
-      }
-      case "--json":
-        out.json = true;
-        break;
-      case "-q":
-      case "--quiet":
-        out.quiet = true;
-        break;
-      default:
-        if (a.startsWith("-")) return `unknown option ${a}`;
-        if (out.file) return `expects one FILE, got ${JSON.stringify(out.file)} and ${JSON.stringify(a)}`;
-        out.file = a;
-    }
+const OPTIONS = {
+  parameter: { type: "string", short: "p", multiple: true },
+  name: { type: "string" },
+  workdir: { type: "string" },
+  parallelism: { type: "string" },
+  json: { type: "boolean" },
+  quiet: { type: "boolean", short: "q" },
+  help: { type: "boolean", short: "h" },
+} as const satisfies CommandOptions;
+
+/** The run's settings from `argv`, or undefined when help was asked for. */
+function parse(argv: readonly string[]): Parsed | undefined {
+  const { values, positionals } = parseCommandArgs(argv, OPTIONS);
+  if (values["help"]) return undefined;
+  const parameters: Record<string, string> = {};
+  for (const v of stringArgs(values, "parameter")) {
+    const eq = v.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--parameter expects NAME=VALUE, got ${JSON.stringify(v)}`);
+    parameters[v.slice(0, eq)] = v.slice(eq + 1);
   }
-  if (!out.file) return "expects a FILE to run";
-  return out;
+  const parsed: Parsed = { file: "", parameters, json: values["json"] === true, quiet: values["quiet"] === true };
+  const name = stringArg(values, "name");
+  if (name !== undefined) {
+    if (!name) throw new UsageError("--name expects a value");
+    parsed.name = name;
+  }
+  const workdir = stringArg(values, "workdir");
+  if (workdir !== undefined) {
+    if (!workdir) throw new UsageError("--workdir expects a folder");
+    parsed.workdir = workdir;
+  }
+  const parallelism = stringArg(values, "parallelism");
+  if (parallelism !== undefined) {
+    const n = Number(parallelism);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--parallelism expects a positive integer, got ${JSON.stringify(parallelism)}`);
+    parsed.parallelism = n;
+  }
+  if (positionals.length === 0) throw new UsageError("expects a FILE to run");
+  if (positionals.length > 1) throw new UsageError(`expects one FILE, got ${positionals.map((f) => JSON.stringify(f)).join(" and ")}`);
+  parsed.file = positionals[0] as string;
+  return parsed;
 }
 
 /** The JSON document `--json` prints: name, dir, and the status in Argo's shape. */
@@ -98,13 +90,19 @@ export function runDocument(name: string, dir: string, status: WorkflowStatus): 
 }
 
 const command: CommandModule = {
-  summary: "run a workflow with the local engine (live step tree; resumable by name)",
   usage,
   async run(argv) {
-    const args = parse(argv);
-    if (typeof args === "string") {
-      console.error(`opflow run: ${args}\n\n${usage}`);
+    let args: Parsed | undefined;
+    try {
+      args = parse(argv);
+    } catch (err) {
+      if (!(err instanceof UsageError)) throw err;
+      console.error(`opflow run: ${err.message}\n\n${usage}`);
       return 2;
+    }
+    if (!args) {
+      console.log(usage);
+      return 0;
     }
     let loaded;
     try {
@@ -129,7 +127,7 @@ const command: CommandModule = {
     try {
       const name = workflowRunName(loaded.manifest, args.name);
       // The engine's store, made here so that local input files can be put in it first.
-      const storage = new LocalStorageClient({ root: path.join(path.resolve(args.workdir ?? "opflow-runs"), ".storage") });
+      const storage = new LocalStorageClient({ root: engineStorageRoot(args.workdir) });
       for (const a of loaded.localArtifacts) await a.upload(storage);
       const result = await runWorkflow(loaded.manifest, {
         bindings: loaded.bindings,

@@ -5,17 +5,20 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { StateTree } from "../../debug/state-tree.ts";
-import type { CommandModule } from "../main.ts";
+import type { CommandModule } from "../command.ts";
+import { DEFAULT_WORKDIR, localWorkdir } from "../../debug/workdir.ts";
+import { UsageError, parseCommandArgs, runCommand } from "../args.ts";
 import { renderStatus } from "../status-view.ts";
 import { runDocument } from "./run.ts";
 
 const usage = `usage: opflow status DIR [--json]
 
 Shows the step tree of the local run in DIR (a run's folder, <workdir>/<workflow-name>, or a
-workflow name under ./opflow-runs): phase, duration, retries and progress of every step.
+workflow name under ./${DEFAULT_WORKDIR}): phase, duration, retries and progress of every step.
 
 options:
-  --json   print the status in Argo's shape (phase, outputs, nodes as status.nodes)`;
+  --json      print the status in Argo's shape (phase, outputs, nodes as status.nodes)
+  -h, --help  this help`;
 
 async function isRunDir(dir: string): Promise<boolean> {
   try {
@@ -27,34 +30,33 @@ async function isRunDir(dir: string): Promise<boolean> {
 }
 
 const command: CommandModule = {
-  summary: "show the step tree of a local run from its folder",
   usage,
-  async run(argv) {
-    const json = argv.includes("--json");
-    const rest = argv.filter((a) => a !== "--json");
-    const unknown = rest.find((a) => a.startsWith("-"));
-    if (unknown || rest.length !== 1) {
-      console.error(`opflow status: ${unknown ? `unknown option ${unknown}` : "expects one DIR"}\n\n${usage}`);
-      return 2;
-    }
-    let dir = rest[0] as string;
-    if (!(await isRunDir(dir)) && (await isRunDir(path.join("opflow-runs", dir)))) dir = path.join("opflow-runs", dir);
-    if (!(await isRunDir(dir))) {
-      console.error(`opflow status: ${dir} is not the folder of a local run (no manifest.yaml)`);
-      return 2;
-    }
-    const { status, engineAlive } = await StateTree.read(dir);
-    const name = path.basename(path.resolve(dir));
-    if (json) {
-      process.stdout.write(`${JSON.stringify(runDocument(name, path.resolve(dir), status), null, 2)}\n`);
+  run: (argv) =>
+    runCommand("status", usage, async () => {
+      const { values, positionals } = parseCommandArgs(argv, { json: { type: "boolean" }, help: { type: "boolean", short: "h" } });
+      if (values["help"]) {
+        console.log(usage);
+        return 0;
+      }
+      if (positionals.length !== 1) throw new UsageError("expects one DIR");
+      let dir = positionals[0] as string;
+      if (!(await isRunDir(dir)) && (await isRunDir(path.join(localWorkdir(), dir)))) dir = path.join(localWorkdir(), dir);
+      if (!(await isRunDir(dir))) {
+        console.error(`opflow status: ${dir} is not the folder of a local run (no manifest.yaml)`);
+        return 2;
+      }
+      const { status, engineAlive } = await StateTree.read(dir);
+      const name = path.basename(path.resolve(dir));
+      if (values["json"]) {
+        process.stdout.write(`${JSON.stringify(runDocument(name, path.resolve(dir), status), null, 2)}\n`);
+        return 0;
+      }
+      process.stdout.write(`${renderStatus(status, { name, color: process.stdout.isTTY === true })}\n`);
+      if (status.phase === "Running" && engineAlive === false) {
+        process.stdout.write(`\nThe engine of this run is gone (killed?). Resume with: opflow run <file> --name ${name}\n`);
+      }
       return 0;
-    }
-    process.stdout.write(`${renderStatus(status, { name, color: process.stdout.isTTY === true })}\n`);
-    if (status.phase === "Running" && engineAlive === false) {
-      process.stdout.write(`\nThe engine of this run is gone (killed?). Resume with: opflow run <file> --name ${name}\n`);
-    }
-    return 0;
-  },
+    }),
 };
 
 export default command;

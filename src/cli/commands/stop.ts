@@ -5,7 +5,6 @@ import { workflowActionCommand } from "../workflow-action.ts";
 
 export default workflowActionCommand({
   command: "stop",
-  summary: "Stop a workflow, running its exit handlers (like argo stop); --mode debug: a local run",
   done: "stopped",
   local: true,
   act: (client, name) => client.stop(name),

@@ -2,15 +2,16 @@
  * `opflow submit FILE`: compiles a workflow module (or reads a manifest) and creates it on the
  * cluster, like `argo submit`.
  */
-import type { CommandModule } from "../main.ts";
-import path from "node:path";
+import type { CommandModule } from "../command.ts";
 import { LocalStorageClient } from "../../storage/local.ts";
+import { DEFAULT_WORKDIR, engineStorageRoot } from "../../debug/workdir.ts";
 import type { StorageClient } from "../../storage/client.ts";
 import { createStorageClient, loadArtifactRepositoryConfig } from "../../storage/config.ts";
 import { loadWorkflow } from "../load.ts";
 import { createArgoClient } from "../../argo/create-argo-client.ts";
 import { submitWorkflow } from "../../argo/workflow-handle.ts";
-import { CLUSTER_USAGE, UsageError, clusterOptionsFrom, out, outJson, parseCommand, runCommand, wantsJson } from "../cluster-options.ts";
+import { CLUSTER_USAGE, clusterOptionsFrom, out, outJson, parseCommand, wantsJson } from "../cluster-options.ts";
+import { UsageError, runCommand } from "../args.ts";
 import { workflowSummary } from "../workflow-table.ts";
 import { followWorkflow } from "./watch.ts";
 import { LiveStatusView } from "../status-view.ts";
@@ -29,7 +30,7 @@ const usage = [
   "      --mode debug|cluster     debug: run it with the local engine in this process (the command",
   "                               then always waits for the end; Ctrl-C terminates it)",
   "                               (default: OPFLOW_MODE, else cluster)",
-  "      --workdir DIR            debug mode: where runs are written (default: ./opflow-runs)",
+  `      --workdir DIR            debug mode: where runs are written (default: ./${DEFAULT_WORKDIR})`,
   "",
   CLUSTER_USAGE,
 ].join("\n");
@@ -45,7 +46,6 @@ function pairs(value: unknown, flag: string): [string, string][] {
 }
 
 const command: CommandModule = {
-  summary: "Submit a workflow (module or manifest) to Argo (like argo submit)",
   usage,
   run: (argv) =>
     runCommand("submit", usage, async () => {
@@ -90,7 +90,7 @@ const command: CommandModule = {
       if (loaded.localArtifacts.length > 0) {
         // Local input files go to the run's artifact store first: the engine's, or the cluster's repository.
         storage = debug
-          ? new LocalStorageClient({ root: path.join(path.resolve(workdir ?? "opflow-runs"), ".storage") })
+          ? new LocalStorageClient({ root: engineStorageRoot(workdir) })
           : createStorageClient(loadArtifactRepositoryConfig());
         for (const a of loaded.localArtifacts) await a.upload(storage);
       }

@@ -5,7 +5,6 @@ import { workflowActionCommand } from "../workflow-action.ts";
 
 export default workflowActionCommand({
   command: "terminate",
-  summary: "Terminate a workflow at once, without exit handlers (like argo terminate); --mode debug: a local run",
   done: "terminated",
   local: true,
   act: (client, name) => client.terminate(name),

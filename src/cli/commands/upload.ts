@@ -5,8 +5,9 @@
 import { writeFile } from "node:fs/promises";
 import { uploadArtifact, type LocalPaths } from "../../artifacts/transfer.ts";
 import type { ArchiveFormat } from "../../artifacts/archive.ts";
-import type { CommandModule } from "../main.ts";
-import { STORAGE_USAGE, UsageError, parseStorageArgs, runStorageCommand, storageFrom } from "./_storage-options.ts";
+import type { CommandModule } from "../command.ts";
+import { STORAGE_USAGE, parseStorageArgs, storageFrom } from "./_storage-options.ts";
+import { UsageError, runCommand } from "../args.ts";
 
 const usage = [
   "usage: opflow upload PATH... [options]",
@@ -24,10 +25,9 @@ const usage = [
 ].join("\n");
 
 const command: CommandModule = {
-  summary: "Upload files or directories as an artifact and print its reference",
   usage,
   run: (argv) =>
-    runStorageCommand("upload", usage, async () => {
+    runCommand("upload", usage, async () => {
       const { values, positionals } = parseStorageArgs(argv, {
         key: { type: "string" },
         archive: { type: "string" },

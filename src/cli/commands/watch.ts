@@ -2,12 +2,13 @@
  * `opflow watch NAME`: follows a cluster workflow until it finishes, redrawing its step tree
  * (the shared status view of local runs), like `argo watch`. Exit code 0 when it Succeeded, 1 otherwise.
  */
-import type { CommandModule } from "../main.ts";
+import type { CommandModule } from "../command.ts";
 import type { Workflow } from "../../argo/model.ts";
 import { createArgoClient } from "../../argo/create-argo-client.ts";
 import { waitForWorkflow, type WaitDuration } from "../../argo/wait.ts";
 import { workflowPhase } from "../../argo/query.ts";
-import { CLUSTER_USAGE, UsageError, clusterOptionsFrom, out, parseCommand, runCommand, wantsJson } from "../cluster-options.ts";
+import { CLUSTER_USAGE, clusterOptionsFrom, out, parseCommand, wantsJson } from "../cluster-options.ts";
+import { UsageError, runCommand } from "../args.ts";
 import { LiveStatusView, renderStatus } from "../status-view.ts";
 
 const usage = [
@@ -61,7 +62,6 @@ export async function followWorkflow(
 }
 
 const command: CommandModule = {
-  summary: "Follow a cluster workflow until it finishes (like argo watch)",
   usage,
   run: (argv) =>
     runCommand("watch", usage, async () => {
