@@ -1,14 +1,14 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startS3Server, type S3TestServer } from "../../test/s3-server.ts";
 import { StorageError, ValidationError } from "../errors.ts";
 import type { StorageClient } from "../storage/client.ts";
 import { LocalStorageClient } from "../storage/local.ts";
 import { S3StorageClient } from "../storage/s3.ts";
 import { artifactKey } from "./keys.ts";
-import { ProgressBar, downloadArtifact, uploadArtifact, type TransferProgress } from "./transfer.ts";
+import { downloadArtifact, uploadArtifact, type TransferProgress } from "./transfer.ts";
 
 let work: string;
 let s3: S3TestServer;
@@ -110,7 +110,7 @@ describe.each(backends)("uploadArtifact / downloadArtifact on %s storage", (name
   it("reports progress and finishes at the totals", async () => {
     const storage = make();
     const seen: TransferProgress[] = [];
-    await uploadArtifact(storage, src("results"), { archive: "none", onProgress: (p) => seen.push(p), progressBar: false });
+    await uploadArtifact(storage, src("results"), { archive: "none", onProgress: (p) => seen.push(p) });
     expect(seen.at(-1)).toEqual({ bytes: 3, totalBytes: 3, files: 2, totalFiles: 2 });
   });
 
@@ -132,24 +132,3 @@ describe.each(backends)("uploadArtifact / downloadArtifact on %s storage", (name
   });
 });
 
-describe("ProgressBar", () => {
-  it("is drawn on stderr when asked for, ending with the totals", async () => {
-    let err = "";
-    const spy = vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => ((err += String(chunk)), true));
-    try {
-      await uploadArtifact(new LocalStorageClient({ root: path.join(work, "bar-store") }), path.join(work, "src", "one.txt"), {
-        archive: "none",
-        progressBar: true,
-      });
-    } finally {
-      spy.mockRestore();
-    }
-    expect(err).toMatch(/\r\[#{30}\] 100%  0\.0\/0\.0 MB .* 1\/1 files/);
-    expect(err.endsWith("\n")).toBe(true);
-  });
-
-  it("renders percent, sizes, rate and files", () => {
-    const line = ProgressBar.render({ bytes: 50e6, totalBytes: 100e6, files: 1, totalFiles: 2 }, 2, 10);
-    expect(line).toBe("[#####-----]  50%  50.0/100.0 MB  25.0 MB/s  1/2 files");
-  });
-});

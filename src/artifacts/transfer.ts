@@ -71,12 +71,6 @@ export interface ArtifactTransferOptions {
    */
   readonly onProgress?: (progress: TransferProgress) => void;
   /**
-   * A progress bar on stderr: `true`, `false`, or `"auto"` (when stderr is a TTY and the
-   * transfer is large: at least 64 MiB or 1000 objects).
-   * @default "auto"
-   */
-  readonly progressBar?: boolean | "auto";
-  /**
    * Objects transferred at the same time.
    * @default 8
    */
@@ -135,9 +129,6 @@ interface PlannedItem {
   readonly type: "file" | "directory";
   readonly key: string;
 }
-
-const LARGE_BYTES = 64 * 1024 * 1024;
-const LARGE_FILES = 1000;
 
 /**
  * Uploads a file, a directory, a list of paths or a record of named paths as one artifact and
@@ -456,24 +447,17 @@ function checkConcurrency(value: number | undefined): number {
 }
 
 
-/** Aggregates progress, throttles callbacks and draws the optional bar. */
+/** Aggregates progress and throttles the {@link ArtifactTransferOptions.onProgress} callback. */
 class ProgressTracker {
   private bytes = 0;
   private files = 0;
   private last = 0;
-  private readonly started = Date.now();
-  private readonly bar: ProgressBar | undefined;
 
   constructor(
     private readonly totalBytes: number,
     private readonly totalFiles: number,
     private readonly options: ArtifactTransferOptions,
-  ) {
-    const wanted = options.progressBar ?? "auto";
-    const large = totalBytes >= LARGE_BYTES || totalFiles >= LARGE_FILES;
-    const show = wanted === true || (wanted === "auto" && large && process.stderr.isTTY === true);
-    this.bar = show ? new ProgressBar(process.stderr) : undefined;
-  }
+  ) {}
 
   add(bytes: number): void {
     this.bytes += bytes;
@@ -487,49 +471,13 @@ class ProgressTracker {
 
   finish(): void {
     this.emit(true);
-    this.bar?.done();
   }
 
   private emit(final: boolean): void {
+    if (!this.options.onProgress) return;
     const now = Date.now();
     if (!final && now - this.last < 100) return;
     this.last = now;
-    const progress = { bytes: this.bytes, totalBytes: this.totalBytes, files: this.files, totalFiles: this.totalFiles };
-    this.options.onProgress?.(progress);
-    this.bar?.draw(progress, (now - this.started) / 1000);
-  }
-}
-
-/**
- * A one-line progress bar (`[#####-----]  48%  512.0/1024.0 MB  210.3 MB/s  3/10 files`)
- * redrawn in place on a TTY stream.
- *
- * @example
- * ```ts
- * const bar = new ProgressBar(process.stderr);
- * bar.draw({ bytes: 5, totalBytes: 10, files: 0, totalFiles: 1 }, 1.5);
- * bar.done();
- * ```
- */
-export class ProgressBar {
-  constructor(private readonly stream: NodeJS.WritableStream & { columns?: number }) {}
-
-  /** Renders the line for `progress` after `seconds`. */
-  static render(progress: TransferProgress, seconds: number, width = 30): string {
-    const fraction = progress.totalBytes > 0 ? Math.min(1, progress.bytes / progress.totalBytes) : progress.totalFiles > 0 ? progress.files / progress.totalFiles : 1;
-    const filled = Math.round(fraction * width);
-    const mb = (n: number): string => (n / 1e6).toFixed(1);
-    const rate = seconds > 0 ? `${mb(progress.bytes / seconds)} MB/s` : "";
-    return `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${String(Math.floor(fraction * 100)).padStart(3)}%  ${mb(progress.bytes)}/${mb(progress.totalBytes)} MB  ${rate}  ${progress.files}/${progress.totalFiles} files`;
-  }
-
-  /** Redraws the bar. */
-  draw(progress: TransferProgress, seconds: number): void {
-    this.stream.write(`\r${ProgressBar.render(progress, seconds)}\x1b[K`);
-  }
-
-  /** Ends the line. */
-  done(): void {
-    this.stream.write("\n");
+    this.options.onProgress({ bytes: this.bytes, totalBytes: this.totalBytes, files: this.files, totalFiles: this.totalFiles });
   }
 }

@@ -8,12 +8,13 @@ import { pathToFileURL } from "node:url";
 import YAML from "yaml";
 import type { Workflow as ArgoWorkflow } from "../argo/model.ts";
 import type { LocalBindings } from "../contract.ts";
+import type { TransferProgress } from "../artifacts/transfer.ts";
 import type { StorageClient } from "../storage/client.ts";
 import { OpflowError } from "../errors.ts";
 
 /** Local files a workflow passes as input artifacts, to upload before it runs. */
 export interface UploadableArtifact {
-  upload(storage: StorageClient): Promise<void>;
+  upload(storage: StorageClient, onProgress?: (progress: TransferProgress) => void): Promise<void>;
 }
 
 /** Anything that compiles to a manifest (opflow's `Workflow` is one). */

@@ -59,7 +59,7 @@ export class ArtifactIO {
     const key = art.s3?.key ?? `${this.workflowName}/${nodeId}/${art.name}${archive === "tar" ? ".tgz" : ""}`;
     if (archive === "none" && (await fs.stat(hostPath)).isDirectory()) {
       // A directory stored as it is: one object per file under `key/`.
-      await uploadArtifact(this.storage, hostPath, { key, archive: "none", progressBar: false });
+      await uploadArtifact(this.storage, hostPath, { key, archive: "none" });
     } else {
       await fs.mkdir(this.scratch, { recursive: true });
       const tmp = path.join(this.scratch, `${nodeId}-${art.name}-${process.pid}-${Date.now()}${archive === "tar" ? ".tgz" : ""}`);
@@ -105,7 +105,7 @@ export class ArtifactIO {
       // Not one object: a directory stored as it is (objects under `key/`), e.g. stacked slices.
       const whole = subPath ? `${tmp}.d` : dest;
       try {
-        await downloadArtifact(this.storage, key, whole, { overwrite: true, progressBar: false });
+        await downloadArtifact(this.storage, key, whole, { overwrite: true });
       } catch (err) {
         throw new EngineError(`node "${nodeName}": input artifact "${name}": ${(err as Error).message}`);
       }

@@ -9,6 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Artifact } from "../argo/model.ts";
 import { ValidationError } from "../errors.ts";
+import type { TransferProgress } from "../artifacts/transfer.ts";
 import type { StorageClient } from "../storage/client.ts";
 import type { ArtifactSource } from "./artifact-source.ts";
 
@@ -70,13 +71,13 @@ export class LocalArtifact implements ArtifactSource {
 
   /**
    * Uploads the files in the runtime contract's layout (a list as `<index>/<name>`, a record
-   * as `<key>/<name>`), unless the key holds them already.
+   * as `<key>/<name>`), unless the key holds them already. `onProgress` follows the transfer.
    */
-  async upload(storage: StorageClient): Promise<void> {
+  async upload(storage: StorageClient, onProgress?: (progress: TransferProgress) => void): Promise<void> {
     if (await storage.exists(this.key)) return;
     const { uploadArtifact } = await import("../artifacts/transfer.ts");
     if (this.shape === "path") {
-      await uploadArtifact(storage, this.entries[0]?.[1] as string, { key: this.key, progressBar: "auto" });
+      await uploadArtifact(storage, this.entries[0]?.[1] as string, { key: this.key, ...(onProgress && { onProgress }) });
       return;
     }
     const os = await import("node:os");
@@ -88,7 +89,7 @@ export class LocalArtifact implements ArtifactSource {
         await fs.promises.mkdir(path.dirname(dest), { recursive: true });
         await fs.promises.cp(p, dest, { recursive: true, verbatimSymlinks: true });
       }
-      await uploadArtifact(storage, root, { key: this.key, progressBar: "auto" });
+      await uploadArtifact(storage, root, { key: this.key, ...(onProgress && { onProgress }) });
     } finally {
       await fs.promises.rm(stage, { recursive: true, force: true });
     }

@@ -5,6 +5,7 @@
 import { readFile } from "node:fs/promises";
 import { downloadArtifact, type StoredArtifact } from "../../artifacts/transfer.ts";
 import type { CommandModule } from "../command.ts";
+import { withProgressBar } from "../progress-bar.ts";
 import { STORAGE_USAGE, parseStorageArgs, storageFrom } from "./_storage-options.ts";
 import { UsageError, runCommand } from "../args.ts";
 
@@ -51,10 +52,9 @@ const command: CommandModule = {
         dest = positionals[1] as string;
       }
       const storage = storageFrom(values);
-      const got = await downloadArtifact(storage, ref, dest, {
-        overwrite: values.overwrite === true,
-        ...(values["no-progress"] === true && { progressBar: false }),
-      });
+      const got = await withProgressBar(values["no-progress"] === true ? false : "auto", (onProgress) =>
+        downloadArtifact(storage, ref, dest, { overwrite: values.overwrite === true, onProgress }),
+      );
       for (const p of got.paths) process.stdout.write(`${p}\n`);
       return 0;
     }),

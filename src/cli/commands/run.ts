@@ -10,6 +10,7 @@ import { LocalStorageClient } from "../../storage/local.ts";
 import { DEFAULT_WORKDIR, engineStorageRoot } from "../../debug/workdir.ts";
 import { UsageError, parseCommandArgs, stringArg, stringArgs, type CommandOptions } from "../args.ts";
 import { loadWorkflow } from "../load.ts";
+import { withProgressBar } from "../progress-bar.ts";
 import type { CommandModule } from "../command.ts";
 import { humanDuration, LiveStatusView, renderStatus } from "../status-view.ts";
 
@@ -128,7 +129,7 @@ const command: CommandModule = {
       const name = workflowRunName(loaded.manifest, args.name);
       // The engine's store, made here so that local input files can be put in it first.
       const storage = new LocalStorageClient({ root: engineStorageRoot(args.workdir) });
-      for (const a of loaded.localArtifacts) await a.upload(storage);
+      for (const a of loaded.localArtifacts) await withProgressBar("auto", (onProgress) => a.upload(storage, onProgress));
       const result = await runWorkflow(loaded.manifest, {
         bindings: loaded.bindings,
         storage,

@@ -8,6 +8,7 @@ import { DEFAULT_WORKDIR, engineStorageRoot } from "../../debug/workdir.ts";
 import type { StorageClient } from "../../storage/client.ts";
 import { createStorageClient, loadArtifactRepositoryConfig } from "../../storage/config.ts";
 import { loadWorkflow } from "../load.ts";
+import { withProgressBar } from "../progress-bar.ts";
 import { createArgoClient } from "../../argo/create-argo-client.ts";
 import { submitWorkflow } from "../../argo/workflow-handle.ts";
 import { CLUSTER_USAGE, clusterOptionsFrom, out, outJson, parseCommand, wantsJson } from "../cluster-options.ts";
@@ -89,10 +90,9 @@ const command: CommandModule = {
       let storage: StorageClient | undefined;
       if (loaded.localArtifacts.length > 0) {
         // Local input files go to the run's artifact store first: the engine's, or the cluster's repository.
-        storage = debug
-          ? new LocalStorageClient({ root: engineStorageRoot(workdir) })
-          : createStorageClient(loadArtifactRepositoryConfig());
-        for (const a of loaded.localArtifacts) await a.upload(storage);
+        const store = debug ? new LocalStorageClient({ root: engineStorageRoot(workdir) }) : createStorageClient(loadArtifactRepositoryConfig());
+        for (const a of loaded.localArtifacts) await withProgressBar("auto", (onProgress) => a.upload(store, onProgress));
+        storage = store;
       }
       const client = debug
         ? new LocalArgoClient({ bindings: loaded.bindings, ...(workdir ? { workdir } : {}), ...(storage ? { storage } : {}) })

@@ -6,6 +6,7 @@ import { writeFile } from "node:fs/promises";
 import { uploadArtifact, type LocalPaths } from "../../artifacts/transfer.ts";
 import type { ArchiveFormat } from "../../artifacts/archive.ts";
 import type { CommandModule } from "../command.ts";
+import { withProgressBar } from "../progress-bar.ts";
 import { STORAGE_USAGE, parseStorageArgs, storageFrom } from "./_storage-options.ts";
 import { UsageError, runCommand } from "../args.ts";
 
@@ -54,11 +55,13 @@ const command: CommandModule = {
       } else if (positionals.length === 0) throw new UsageError("expected at least one PATH");
       else source = positionals.length === 1 ? (positionals[0] as string) : positionals;
       const storage = storageFrom(values);
-      const ref = await uploadArtifact(storage, source, {
-        archive: archive as ArchiveFormat,
-        ...(typeof values.key === "string" && { key: values.key }),
-        ...(values["no-progress"] === true && { progressBar: false }),
-      });
+      const ref = await withProgressBar(values["no-progress"] === true ? false : "auto", (onProgress) =>
+        uploadArtifact(storage, source, {
+          archive: archive as ArchiveFormat,
+          ...(typeof values.key === "string" && { key: values.key }),
+          onProgress,
+        }),
+      );
       const text = `${JSON.stringify(ref, null, 2)}\n`;
       if (typeof values.out === "string") {
         await writeFile(values.out, text);
