@@ -1,55 +1,131 @@
+/**
+ * opflow's public API: the DSL (OPs, signatures, templates, Steps, DAGs, slices, expressions,
+ * `Workflow`), the errors, running on Argo Workflows (submit, handles, queries, clients), the
+ * local engine, and artifact storage. Everything else is internal; tests import it by path.
+ */
 export * from "./errors.ts";
+// The runtime contract every template obeys (paths, environment, in-process bindings).
 export * from "./contract.ts";
 /** The typed Argo v4 manifest model (`argo.Workflow`, `argo.Template`, …). */
 export * as argo from "./argo/model.ts";
-export { ArgoLimits } from "./argo/limits.ts";
-export { compileTemplates, checkLimits, checkSize, type CompiledTemplates } from "./argo/compile.ts";
-export * from "./expr/tree.ts";
-export * from "./expr/refs.ts";
-export * from "./op/signature.ts";
-export * from "./op/op.ts";
-export { type Duration, type DurationUnit, durationSeconds, parseDuration, renderDuration } from "./duration.ts";
-export * from "./op/parameter-codec.ts";
-export * from "./op/runner.ts";
-export * from "./template/template.ts";
+// Expressions: conditions, arithmetic and Argo's expression helpers.
+export {
+  type ValueKind,
+  type Operand,
+  Expr,
+  and,
+  or,
+  not,
+  add,
+  sub,
+  mul,
+  ifExpression,
+  argoLen,
+  argoRange,
+  argoEnumerate,
+  toJson,
+  asString,
+  argoString,
+  argoCondition,
+  rawArgo,
+} from "./expr/tree.ts";
+export { type RefArtifactShape, type ArtifactHandle, type ParamRef, ArtifactRef, ItemRef, workflowVar } from "./expr/refs.ts";
+// OPs and their signatures.
+export {
+  type ParamOptions,
+  type ParamSpec,
+  type ArtifactShape,
+  type ArtifactOptions,
+  type ArtifactSpec,
+  type IOSpec,
+  type Signature,
+  type ArtifactValue,
+  type SpecValue,
+  type OPInput,
+  type OPOutput,
+  param,
+  bigParameter,
+  artifact,
+} from "./op/signature.ts";
+export { type OPContext, type OPDefinition, type OPClass, type DefineOpOptions, OP, defineOp } from "./op/op.ts";
+export { type Duration, type DurationUnit, parseDuration } from "./duration.ts";
+export { type RunOpOptions, runOp } from "./op/runner.ts";
+// Templates: where and how a step runs.
+export {
+  type TemplateCompiler,
+  type RenderedDagTask,
+  type DagLayout,
+  type TemplateOptions,
+  type TemplateCall,
+  type InputRefs,
+  Template,
+} from "./template/template.ts";
 export type { RetryOn, RetryOptions } from "./template/retry.ts";
 export type { PodTemplateOptions, Resources } from "./template/pod.ts";
 export { PodTemplate, type ContractPathOverrides, type Word, type Words } from "./template/pod-template.ts";
 export * from "./template/container-template.ts";
-export * from "./template/script-template.ts";
-export * from "./template/op-template.ts";
-export * from "./steps/step.ts";
-export * from "./steps/steps.ts";
+export { type ScriptTemplateOptions, type ShellTemplateOptions, ScriptOPTemplate, ShellOPTemplate } from "./template/script-template.ts";
+export { type OPTemplateOptions, type OPThread, OPTemplate } from "./template/op-template.ts";
+// Steps, DAGs and workflows.
+export {
+  type ParamArg,
+  type ArtifactArg,
+  type ArtifactSource,
+  type ParamArgs,
+  type ArtifactArgs,
+  type StepArguments,
+  type SequenceLoop,
+  type StepControl,
+  type StepOptions,
+  type StepOutputs,
+  type StepLike,
+  rawArtifact,
+  httpArtifact,
+  s3Artifact,
+  argoSequence,
+  Step,
+} from "./steps/step.ts";
+export { type OutputBindings, type GraphTemplateOptions, GraphTemplate, Steps } from "./steps/steps.ts";
 export * from "./dag/task.ts";
-export * from "./dag/dag.ts";
+export { type DAGOptions, DAG } from "./dag/dag.ts";
 export * from "./workflow/workflow.ts";
-export * from "./storage/client.ts";
+export { LocalArtifact, localArtifact } from "./steps/local-artifact.ts";
+// Slices (dflow's Slices): fan out over list inputs, stack outputs.
+export type { SliceSpec, SliceOptions } from "./op/slices.ts";
+export { type SliceSources, type StackedSignature, type SlicedStepOptions, slicedStep } from "./steps/sliced-step.ts";
+export * from "./dag/sliced-task.ts";
 export * from "./argo/yaml.ts";
 // Running on Argo Workflows: connect, submit, query, control.
-export * from "./argo/cluster-config.ts";
+export { type ClusterOptions, type KubernetesClusterConfig, ArgoServerClusterConfig, type ClusterConfig, resolveClusterConfig } from "./argo/cluster-config.ts";
 export * from "./argo/client.ts";
 export * from "./argo/create-argo-client.ts";
 export { ClusterApiError, type ApiErrorReason, type FieldCause } from "./argo/api-errors.ts";
-export * from "./argo/query.ts";
-export * from "./argo/wait.ts";
+export { type ArgoStepIO, type ArgoStepOutputs, type ArgoStep, type ArgoStepFilter, querySteps, globalOutputs, workflowPhase } from "./argo/query.ts";
+export { type WaitDuration, type WaitOptions, waitForWorkflow } from "./argo/wait.ts";
 export * from "./argo/logs.ts";
-export * from "./argo/workflow-handle.ts";
+export { type SubmitOptions, WorkflowHandle, submitWorkflow, workflowHandle } from "./argo/workflow-handle.ts";
 export { nodeFieldSelector } from "./argo/control.ts";
 // The local engine.
-export { runWorkflow, workflowRunName, type RunOptions, type RunResult } from "./debug/run.ts";
-export * from "./debug/local-argo-client.ts";
-export * from "./debug/submit-mode.ts";
-export { LOCAL_NAMESPACE } from "./debug/run-record.ts";
-// Artifact storage: local directory and S3, archives, transfers.
+export { runWorkflow, type RunOptions, type RunResult } from "./debug/run.ts";
+export { type LocalArgoClientOptions, LocalArgoClient } from "./debug/local-argo-client.ts";
+export type { DebugSubmitOptions } from "./debug/submit-mode.ts";
+// Artifact storage: local directory and S3, transfers.
+export type { ProgressCallback, TransferOptions, StoredObject, StorageClient } from "./storage/client.ts";
 export * from "./storage/local.ts";
-export * from "./storage/s3.ts";
-export * from "./storage/retry.ts";
-export * from "./storage/config.ts";
-export * from "./artifacts/archive.ts";
-export * from "./artifacts/keys.ts";
+export { type S3StorageOptions, S3StorageClient } from "./storage/s3.ts";
+export type { StorageRetryOptions } from "./storage/retry.ts";
+export {
+  type SecretRef,
+  type LocalRepositoryConfig,
+  type S3RepositoryConfig,
+  type ArtifactRepositoryConfig,
+  type LoadConfigOptions,
+  type ArtifactRepositoryManifest,
+  loadArtifactRepositoryConfig,
+  parseArtifactRepositoryConfig,
+  createStorageClient,
+  artifactRepositoryManifest,
+  artifactRepositoryConfigMap,
+} from "./storage/config.ts";
+export { type ArchiveFormat, UnsafeArchiveError } from "./artifacts/archive.ts";
 export * from "./artifacts/transfer.ts";
-// Slices (dflow's Slices): fan out over list inputs, stack outputs.
-export * from "./op/slices.ts";
-export * from "./steps/sliced-step.ts";
-export * from "./dag/sliced-task.ts";
-export * from "./steps/local-artifact.ts";
