@@ -11,8 +11,13 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** Every .ts file under `dir`, recursively, sorted. */
+/**
+ * Every .ts file under `dir`, recursively, sorted.
+ * @param {string} dir
+ * @returns {string[]}
+ */
 function tsFiles(dir) {
+  /** @type {string[]} */
   const out = [];
   for (const entry of readdirSync(dir).sort()) {
     const full = path.join(dir, entry);
@@ -41,8 +46,13 @@ const TOKEN = new RegExp(
   "g",
 );
 
-/** The relative specifiers a module imports or re-exports, in source order. */
+/**
+ * The relative specifiers a module imports or re-exports, in source order.
+ * @param {string} source
+ * @returns {string[]}
+ */
 export function importSpecifiers(source) {
+  /** @type {string[]} */
   const found = [];
   for (const m of source.matchAll(TOKEN)) {
     const spec = m[2] ?? m[4] ?? m[6];
@@ -51,7 +61,11 @@ export function importSpecifiers(source) {
   return found;
 }
 
-/** The import graph of the .ts files under `dir`: file → files it imports (within `dir`). */
+/**
+ * The import graph of the .ts files under `dir`: file → files it imports (within `dir`).
+ * @param {string} dir
+ * @returns {Map<string, string[]>}
+ */
 export function importGraph(dir) {
   const files = tsFiles(path.resolve(dir));
   const known = new Set(files);
@@ -70,34 +84,43 @@ export function importGraph(dir) {
 /**
  * One cycle per strongly connected component of the graph: `members` are all the files that
  * reach each other, `cycle` one shortest way round (first file repeated at the end).
+ * @param {Map<string, string[]>} graph
+ * @returns {{ members: string[], cycle: string[] }[]}
  */
 export function findCycles(graph) {
   // Tarjan's strongly connected components; one cycle is reported per component.
   let counter = 0;
+  /** @type {Map<string, number>} */
   const index = new Map();
+  /** @type {Map<string, number>} */
   const low = new Map();
+  /** @type {string[]} */
   const stack = [];
+  /** @type {Set<string>} */
   const onStack = new Set();
+  /** @type {Set<string>[]} */
   const components = [];
+  /** @param {string} v */
   const visit = (v) => {
-    index.set(v, counter);
-    low.set(v, counter++);
+    const at = counter++;
+    index.set(v, at);
+    let lowest = at;
     stack.push(v);
     onStack.add(v);
     for (const w of graph.get(v) ?? []) {
       if (!index.has(w)) {
         visit(w);
-        low.set(v, Math.min(low.get(v), low.get(w)));
-      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v), index.get(w)));
+        lowest = Math.min(lowest, low.get(w) ?? lowest);
+      } else if (onStack.has(w)) lowest = Math.min(lowest, index.get(w) ?? lowest);
     }
-    if (low.get(v) === index.get(v)) {
+    low.set(v, lowest);
+    if (lowest === at) {
+      /** @type {string[]} */
       const component = [];
-      let w;
-      do {
-        w = stack.pop();
+      for (let w = stack.pop(); w !== undefined; w = w === v ? undefined : stack.pop()) {
         onStack.delete(w);
         component.push(w);
-      } while (w !== v);
+      }
       const selfLoop = (graph.get(v) ?? []).includes(v);
       if (component.length > 1 || selfLoop) components.push(new Set(component));
     }
@@ -106,21 +129,28 @@ export function findCycles(graph) {
   return components.map((members) => ({ members: [...members].sort(), cycle: shortestCycle(graph, members) }));
 }
 
-/** A shortest way from the first member (by name) back to itself, through members only. */
+/**
+ * A shortest way from the first member (by name) back to itself, through members only.
+ * @param {Map<string, string[]>} graph
+ * @param {Set<string>} members
+ * @returns {string[]}
+ */
 function shortestCycle(graph, members) {
-  const start = [...members].sort()[0];
-  const previous = new Map([[start, null]]);
+  const start = [...members].sort()[0] ?? "";
+  /** @type {Map<string, string>} each reached member → the member it was reached from */
+  const previous = new Map();
   const queue = [start];
-  while (queue.length > 0) {
-    const v = queue.shift();
+  for (let v = queue.shift(); v !== undefined; v = queue.shift()) {
     for (const w of graph.get(v) ?? []) {
       if (!members.has(w)) continue;
       if (w === start) {
         const cycle = [start];
-        for (let u = v; u !== null && u !== start; u = previous.get(u)) cycle.splice(1, 0, u);
+        /** @type {string | undefined} */
+        let u = v;
+        for (; u !== undefined && u !== start; u = previous.get(u)) cycle.splice(1, 0, u);
         return [...cycle, start];
       }
-      if (!previous.has(w)) {
+      if (w !== start && !previous.has(w)) {
         previous.set(w, v);
         queue.push(w);
       }
@@ -133,6 +163,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const dir = path.resolve(process.argv[2] ?? path.join(here, "..", "src"));
   const cycles = findCycles(importGraph(dir));
+  /** @param {string} f */
   const rel = (f) => path.relative(process.cwd(), f);
   if (cycles.length === 0) {
     console.log(`no import cycle in ${rel(dir) || "."}`);

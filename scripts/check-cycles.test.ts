@@ -4,7 +4,6 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-// @ts-expect-error: a plain .mjs script without type declarations
 import { findCycles, importGraph, importSpecifiers } from "./check-cycles.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -7,8 +7,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import YAML from "yaml";
-import { parseExpression } from "../../src/expr/evaluation.ts";
-import { upstream } from "./upstream-examples.ts";
+import { parseExpression } from "../expr/evaluation.ts";
+import { upstream } from "../../test/golden/upstream-examples.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const examplesDir = path.resolve(here, "../../../shared/argo/examples");

@@ -1,5 +1,5 @@
 /**
- * Examples are tests: every file in examples/ loads, compiles reproducibly and (where
+ * Examples are tests: every example in examples/ loads, compiles reproducibly and (where
  * ../shared/argo is present) passes the upstream CRD check.
  */
 import fs from "node:fs";
@@ -7,10 +7,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { loadWorkflow } from "../src/cli/load.ts";
-import { argoCheck, haveArgoCheck } from "./argo-check.ts";
+import { argoCheck, haveArgoCheck } from "../test/argo-check.ts";
 
-const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../examples");
-const files = fs.readdirSync(dir).filter((f) => f.endsWith(".ts")).sort();
+const dir = path.dirname(fileURLToPath(import.meta.url));
+const files = fs.readdirSync(dir).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts")).sort();
 
 describe("examples", () => {
   it("has the examples the README promises", () => {

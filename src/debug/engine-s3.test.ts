@@ -6,9 +6,9 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { S3StorageClient } from "../src/storage/s3.ts";
-import type { Workflow } from "../src/workflow/workflow.ts";
-import { startS3Server, type S3TestServer } from "./s3-server.ts";
+import { S3StorageClient } from "../storage/s3.ts";
+import type { Workflow } from "../workflow/workflow.ts";
+import { startS3Server, type S3TestServer } from "../../test/s3-server.ts";
 
 let s3: S3TestServer;
 let storage: S3StorageClient;
@@ -24,7 +24,7 @@ afterAll(async () => {
 });
 
 async function runExample(name: string) {
-  const wf = ((await import(`../examples/${name}.ts`)) as { default: Workflow }).default;
+  const wf = ((await import(`../../examples/${name}.ts`)) as { default: Workflow }).default;
   const result = await wf.run({ workdir, storage });
   const root = Object.values(result.status.nodes ?? {}).find((n) => n.name === result.name);
   return { result, out: (p: string) => root?.outputs?.parameters?.find((x) => x.name === p)?.value };

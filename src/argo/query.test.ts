@@ -1,9 +1,9 @@
 import { describe, expect, expectTypeOf, it } from "vitest";
-import type { Artifact, NodeStatus, Workflow } from "../src/argo/model.ts";
-import { argoNodeId, argoNameHash, podName, podNameOf } from "../src/argo/pod-name.ts";
-import { artifactArgument, globalOutputs, querySteps, workflowPhase, type ArgoStep } from "../src/argo/query.ts";
-import { filterWorkflows, labelSelector, nodeFieldSelector, resubmittedWorkflow, resumedWorkflow, retryPlan } from "../src/argo/control.ts";
-import { waitDurationMs } from "../src/argo/wait.ts";
+import type { Artifact, NodeStatus, Workflow } from "./model.ts";
+import { argoNodeId, argoNameHash, podName, podNameOf } from "./pod-name.ts";
+import { artifactArgument, globalOutputs, querySteps, workflowPhase, type ArgoStep } from "./query.ts";
+import { filterWorkflows, labelSelector, nodeFieldSelector, resubmittedWorkflow, resumedWorkflow, retryPlan } from "./control.ts";
+import { waitDurationMs } from "./wait.ts";
 
 function node(partial: Partial<NodeStatus> & Pick<NodeStatus, "name" | "displayName" | "type" | "phase">): NodeStatus {
   return { id: argoNodeId("wf", partial.name), ...partial };

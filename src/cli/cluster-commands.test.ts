@@ -3,10 +3,10 @@ import os from "node:os";
 import path from "node:path";
 import YAML from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Workflow } from "../src/argo/model.ts";
-import { FakeKubeServer } from "./fake-kube-server.ts";
-import { argoStatus } from "./fake-argo-status.ts";
-import { opflow } from "./cli-capture.ts";
+import type { Workflow } from "../argo/model.ts";
+import { FakeKubeServer } from "../../test/fake-kube-server.ts";
+import { argoStatus } from "../../test/fake-argo-status.ts";
+import { opflow } from "../../test/cli-capture.ts";
 
 const TOKEN = "fake-sa-token-cli-5e6f7a8b";
 let server: FakeKubeServer;
