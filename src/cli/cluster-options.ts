@@ -3,7 +3,7 @@
  * the connection flags (as the argo CLI spells them), `--json`, and plain text tables.
  */
 import type { ClusterOptions } from "../argo/cluster-config.ts";
-import { UsageError, parseCommandArgs, type ArgValues, type CommandOptions, type ParsedArgs } from "./args.ts";
+import { UsageError, parseCommandArgs, stringArg, type ArgValues, type CommandOptions, type ParsedArgs } from "./args.ts";
 
 /** Connection flags every cluster command accepts. */
 export const CLUSTER_FLAGS = {
@@ -37,7 +37,7 @@ export function parseCommand(argv: readonly string[], extra: CommandOptions): Pa
 
 /** The {@link ClusterOptions} given by the flags. */
 export function clusterOptionsFrom(values: ArgValues): ClusterOptions {
-  const str = (k: string): string | undefined => (typeof values[k] === "string" ? (values[k] as string) : undefined);
+  const str = (k: string): string | undefined => stringArg(values, k);
   return {
     ...(str("namespace") ? { namespace: str("namespace") } : {}),
     ...(str("context") ? { context: str("context") } : {}),
