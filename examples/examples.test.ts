@@ -2,15 +2,14 @@
  * Examples are tests: every example in examples/ loads, compiles reproducibly and (where
  * ../shared/argo is present) passes the upstream CRD check.
  */
-import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { loadWorkflow } from "../src/cli/load.ts";
 import { argoCheck, haveArgoCheck } from "../test/argo-check.ts";
+import { EXAMPLES_DIR, exampleFiles } from "../test/example-files.ts";
 
-const dir = path.dirname(fileURLToPath(import.meta.url));
-const files = fs.readdirSync(dir).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts")).sort();
+const dir = EXAMPLES_DIR;
+const files = exampleFiles();
 
 describe("examples", () => {
   it("has the examples the README promises", () => {

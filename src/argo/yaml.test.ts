@@ -1,10 +1,9 @@
-import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { loadWorkflow } from "../cli/load.ts";
 import { toYaml } from "./yaml.ts";
+import { EXAMPLES_DIR, exampleFiles } from "../../test/example-files.ts";
 
 const tricky = [
   "",
@@ -69,9 +68,8 @@ describe("toYaml", () => {
   });
 
   it("round-trips every example's manifest", async () => {
-    const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../examples");
-    for (const f of fs.readdirSync(dir).filter((x) => x.endsWith(".ts"))) {
-      const { manifest } = await loadWorkflow(path.join(dir, f));
+    for (const f of exampleFiles()) {
+      const { manifest } = await loadWorkflow(path.join(EXAMPLES_DIR, f));
       expect(YAML.parse(toYaml(manifest))).toEqual(JSON.parse(JSON.stringify(manifest)));
     }
   });

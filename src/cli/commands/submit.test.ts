@@ -7,7 +7,6 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Workflow } from "../../argo/model.ts";
 import { workflowHandle } from "../../argo/workflow-handle.ts";
@@ -15,14 +14,13 @@ import { KEY_PARAMETER } from "../../contract.ts";
 import { FakeKubeServer, SHARED_ARGO_DIR, crdValidation } from "../../../test/fake-kube-server.ts";
 import { argoStatus, buildNodes, type DrivePhase } from "../../../test/fake-argo-status.ts";
 import { opflow } from "../../../test/cli-capture.ts";
+import { EXAMPLES_DIR, exampleFiles } from "../../../test/example-files.ts";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const TOKEN = "fake-sa-token-examples-91b2";
 const upstream = path.join(SHARED_ARGO_DIR, "examples");
-const local = path.resolve(here, "../../../examples");
 const files = [
   ...(fs.existsSync(upstream) ? fs.readdirSync(upstream).filter((f) => f.endsWith(".yaml")).map((f) => path.join(upstream, f)) : []),
-  ...(fs.existsSync(local) ? fs.readdirSync(local).filter((f) => /\.ts$/.test(f) && !/\.test\.ts$/.test(f)).map((f) => path.join(local, f)) : []),
+  ...exampleFiles().map((f) => path.join(EXAMPLES_DIR, f)),
 ].sort();
 const FAIL = "dag-diamond.yaml";
 
