@@ -89,7 +89,7 @@ export { type OutputBindings, type GraphTemplateOptions, GraphTemplate, Steps } 
 export * from "./dag/task.ts";
 export { type DAGOptions, DAG } from "./dag/dag.ts";
 export * from "./workflow/workflow.ts";
-export { LocalArtifact, localArtifact } from "./steps/local-artifact.ts";
+export { type LocalArtifactUploadOptions, LocalArtifact, localArtifact } from "./steps/local-artifact.ts";
 // Slices (dflow's Slices): fan out over list inputs, stack outputs.
 export type { SliceSpec, SliceOptions } from "./op/slices.ts";
 export { type SliceSources, type StackedSignature, type SlicedStepOptions, slicedStep } from "./steps/sliced-step.ts";

@@ -14,7 +14,7 @@ import { OpflowError } from "../errors.ts";
 
 /** Local files a workflow passes as input artifacts, to upload before it runs. */
 export interface UploadableArtifact {
-  upload(storage: StorageClient, onProgress?: (progress: TransferProgress) => void): Promise<void>;
+  upload(storage: StorageClient, options?: { readonly onProgress?: (progress: TransferProgress) => void }): Promise<void>;
 }
 
 /** Anything that compiles to a manifest (opflow's `Workflow` is one). */

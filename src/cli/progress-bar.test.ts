@@ -4,6 +4,7 @@ import path from "node:path";
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { uploadArtifact } from "../artifacts/transfer.ts";
+import { localArtifact } from "../steps/local-artifact.ts";
 import { LocalStorageClient } from "../storage/local.ts";
 import { ProgressBar, withProgressBar, type ProgressBarMode } from "./progress-bar.ts";
 
@@ -72,6 +73,13 @@ describe("ProgressBar", () => {
     }, stream);
     await expect(failing).rejects.toThrow("connection reset");
     expect(stream.text().endsWith("\n")).toBe(true);
+  });
+
+  it("follows the upload of a workflow's local input files (opflow run and submit)", async () => {
+    const stream = capture(false);
+    const storage = new LocalStorageClient({ root: path.join(work, "local-inputs") });
+    await withProgressBar(true, (onProgress) => localArtifact([path.join(work, "one.txt")]).upload(storage, { onProgress }), stream);
+    expect(stream.text()).toMatch(/\r\[#{30}\] 100% .* 1\/1 files\x1b\[K\n$/);
   });
 
   it("renders percent, sizes, rate and files", () => {

@@ -24,6 +24,15 @@ function fingerprint(hash: ReturnType<typeof createHash>, p: string, rel: string
   if (st.isDirectory()) for (const e of fs.readdirSync(p).sort()) fingerprint(hash, path.join(p, e), `${rel}/${e}`);
 }
 
+/** Options of {@link LocalArtifact.upload}. */
+export interface LocalArtifactUploadOptions {
+  /**
+   * Called as data moves (see `uploadArtifact`).
+   * @default none
+   */
+  readonly onProgress?: (progress: TransferProgress) => void;
+}
+
 /** Local files (one path, a list, or named paths) to pass as an input artifact. */
 export class LocalArtifact implements ArtifactSource {
   readonly shape: "path" | "list" | "record";
@@ -71,9 +80,10 @@ export class LocalArtifact implements ArtifactSource {
 
   /**
    * Uploads the files in the runtime contract's layout (a list as `<index>/<name>`, a record
-   * as `<key>/<name>`), unless the key holds them already. `onProgress` follows the transfer.
+   * as `<key>/<name>`), unless the key holds them already.
    */
-  async upload(storage: StorageClient, onProgress?: (progress: TransferProgress) => void): Promise<void> {
+  async upload(storage: StorageClient, options: LocalArtifactUploadOptions = {}): Promise<void> {
+    const { onProgress } = options;
     if (await storage.exists(this.key)) return;
     const { uploadArtifact } = await import("../artifacts/transfer.ts");
     if (this.shape === "path") {

@@ -129,7 +129,7 @@ const command: CommandModule = {
       const name = workflowRunName(loaded.manifest, args.name);
       // The engine's store, made here so that local input files can be put in it first.
       const storage = new LocalStorageClient({ root: engineStorageRoot(args.workdir) });
-      for (const a of loaded.localArtifacts) await withProgressBar("auto", (onProgress) => a.upload(storage, onProgress));
+      for (const a of loaded.localArtifacts) await withProgressBar("auto", (onProgress) => a.upload(storage, { onProgress }));
       const result = await runWorkflow(loaded.manifest, {
         bindings: loaded.bindings,
         storage,

@@ -91,7 +91,7 @@ const command: CommandModule = {
       if (loaded.localArtifacts.length > 0) {
         // Local input files go to the run's artifact store first: the engine's, or the cluster's repository.
         const store = debug ? new LocalStorageClient({ root: engineStorageRoot(workdir) }) : createStorageClient(loadArtifactRepositoryConfig());
-        for (const a of loaded.localArtifacts) await withProgressBar("auto", (onProgress) => a.upload(store, onProgress));
+        for (const a of loaded.localArtifacts) await withProgressBar("auto", (onProgress) => a.upload(store, { onProgress }));
         storage = store;
       }
       const client = debug
