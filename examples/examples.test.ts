@@ -29,5 +29,5 @@ describe("examples", () => {
     const manifests = await Promise.all(files.map(async (f) => (await loadWorkflow(path.join(dir, f))).manifest));
     const r = await argoCheck(manifests);
     expect(r.output).toMatch(new RegExp(`${files.length} passed, 0 failed`));
-  });
+  }, 120_000); // loads every example and the whole CRD: slow on a busy machine
 });

@@ -45,6 +45,15 @@ function drive(name: string, phase: "Running" | "Succeeded" | "Failed"): void {
   server.setStatus("cli", name, status);
 }
 
+/** Drives the workflow once `opflow submit` (a process of its own) has created it. */
+function driveWhenCreated(name: string, phase: "Running" | "Succeeded" | "Failed"): void {
+  const tick = (): void => {
+    if (server.workflow("cli", name) === undefined) setTimeout(tick, 20);
+    else drive(name, phase);
+  };
+  setTimeout(tick, 20);
+}
+
 async function submit(...extra: string[]): Promise<string> {
   const r = await opflow("submit", manifestFile, ...k, "--json", ...extra);
   expect(r.stderr).toBe("");
@@ -87,10 +96,10 @@ describe("opflow cluster commands", { timeout: 120_000 }, () => {
 
   it("submit --wait exits 0 when the workflow Succeeded and 1 when it Failed", async () => {
     const ok = opflow("submit", manifestFile, ...k, "--name", "cli-wait-ok", "--wait");
-    setTimeout(() => drive("cli-wait-ok", "Succeeded"), 100);
+    driveWhenCreated("cli-wait-ok", "Succeeded");
     expect((await ok).code).toBe(0);
     const bad = opflow("submit", manifestFile, ...k, "--name", "cli-wait-bad", "--wait", "--json");
-    setTimeout(() => drive("cli-wait-bad", "Failed"), 100);
+    driveWhenCreated("cli-wait-bad", "Failed");
     const r = await bad;
     expect(r.code).toBe(1);
     expect((JSON.parse(r.stdout) as { phase: string }).phase).toBe("Failed");

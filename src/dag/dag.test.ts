@@ -132,5 +132,5 @@ describe("DAG splitting past Argo's 200-task limit", () => {
     expect(m.spec.templates?.length).toBe(52);
     const r = await argoCheck([m]);
     expect(r.output).toMatch(/1 passed, 0 failed/);
-  }, 60_000);
+  }, 120_000);
 });

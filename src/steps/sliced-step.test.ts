@@ -113,7 +113,7 @@ describe("slicedStep", () => {
   it.skipIf(!haveArgoCheck)("emits manifests that pass the upstream CRD check (needs ../shared/argo)", async () => {
     const manifests = [build({}), build({ groupSize: 2, poolSize: 2 }), build({ subPath: true }), build({ createDir: true, groupSize: 3 })].map((b) => b.wf.compile());
     expect((await argoCheck(manifests)).output).toMatch(/4 passed, 0 failed/);
-  });
+  }, 120_000); // a process of its own that loads the whole CRD: slow on a busy machine
 
   for (const [label, options] of [
     ["one item per step", {}],
