@@ -6,6 +6,7 @@
  */
 import { ExpressionError } from "../errors.ts";
 import { ARGO_GLOBALS, BUILTINS } from "./functions.ts";
+import { compileGoRegex } from "./go-regex.ts";
 import { expressionError } from "./lexer.ts";
 import { type ExprAst, parseExpression } from "./parser.ts";
 import {
@@ -36,31 +37,6 @@ interface Frame {
   /** Set by `let name = …;`. */
   readonly name?: string;
   readonly value?: unknown;
-}
-
-const regexCache = new Map<string, RegExp>();
-
-/** Compiles a Go RE2 pattern as a JavaScript RegExp (leading `(?flags)` become RegExp flags). */
-export function compileGoRegex(pattern: string): RegExp {
-  let re = regexCache.get(pattern);
-  if (re !== undefined) return re;
-  let src = pattern;
-  let flags = "u";
-  const m = /^\(\?([imsU]+)\)/.exec(src);
-  if (m !== null) {
-    src = src.slice(m[0].length);
-    for (const c of m[1]!) if ("ims".includes(c) && !flags.includes(c)) flags += c;
-  }
-  // RE2 named groups `(?P<name>…)` are `(?<name>…)` in JavaScript.
-  src = src.replace(/\(\?P</g, "(?<");
-  try {
-    re = new RegExp(src, flags);
-  } catch (e) {
-    throw new EvaluationFailure(`invalid regular expression ${JSON.stringify(pattern)}: ${(e as Error).message}`);
-  }
-  if (regexCache.size > 1000) regexCache.clear();
-  regexCache.set(pattern, re);
-  return re;
 }
 
 class Evaluator {

@@ -8,7 +8,7 @@
  * `== != > >= < <= =~ !~ in`, `&& ||`, `+ - * / % **`, `& | ^ << >>`, prefix `! - ~`,
  * `? :` and `??`.
  */
-import { compileGoRegex } from "./evaluate.ts";
+import { compileGoRegex, type GoRegex } from "./go-regex.ts";
 import { expressionError } from "./lexer.ts";
 import { equal, formatGoFloat, isNil, type EvaluationFailure } from "./values.ts";
 
@@ -271,7 +271,7 @@ function evalNode(src: string, node: GNode): unknown {
     case "!~": {
       if (typeof l !== "string") return fail(`value '${show(l)}' cannot be used with the comparator '${op}', it is not a string`);
       if (typeof r !== "string") return fail(`value '${show(r)}' cannot be used with the comparator '${op}', it is not a string`);
-      let re: RegExp;
+      let re: GoRegex;
       try {
         re = compileGoRegex(r);
       } catch (e) {

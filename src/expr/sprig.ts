@@ -6,6 +6,7 @@
  */
 import { createHash, randomInt, randomUUID } from "node:crypto";
 import { posix } from "node:path";
+import { compileGoRegex, type GoRegex } from "./go-regex.ts";
 import { formatGoDuration, formatGoTime, parseGoDuration, parseGoTime } from "./go-time.ts";
 import {
   EvaluationFailure,
@@ -123,17 +124,12 @@ function untilStep(start: number, stop: number, step: number): number[] {
   return out;
 }
 
-function regex(fn: string, src: string): RegExp {
+function regex(fn: string, src: string): GoRegex {
   try {
-    return new RegExp(src, "gu");
+    return compileGoRegex(src);
   } catch (e) {
-    return fail(`sprig.${fn}: invalid regular expression ${JSON.stringify(src)}: ${(e as Error).message}`);
+    return fail(`sprig.${fn}: ${(e as Error).message}`);
   }
-}
-
-/** Converts a Go replacement template (`$1`, `${name}`) to JavaScript's syntax. */
-function goReplacement(repl: string): string {
-  return repl.replace(/\$\{(\w+)\}/g, (_, n: string) => (/^\d+$/.test(n) ? `$${n}` : `$<${n}>`));
 }
 
 function dictOf(fn: string, v: unknown): Readonly<Record<string, unknown>> {
@@ -331,21 +327,11 @@ const fns: Record<string, ExprFunction> = {
   uuidv4: (...a) => (arity("uuidv4", a, 0), randomUUID()),
   // regular expressions
   regexMatch: (...a) => (arity("regexMatch", a, 2), regex("regexMatch", str("regexMatch", a, 0)).test(str("regexMatch", a, 1))),
-  regexFind: (...a) => (arity("regexFind", a, 2), str("regexFind", a, 1).match(regex("regexFind", str("regexFind", a, 0)))?.[0] ?? ""),
-  regexFindAll: (...a) => {
-    arity("regexFindAll", a, 3);
-    const all = str("regexFindAll", a, 1).match(regex("regexFindAll", str("regexFindAll", a, 0))) ?? [];
-    const n = int("regexFindAll", a, 2);
-    return n < 0 ? all : all.slice(0, n);
-  },
-  regexReplaceAll: (...a) => (arity("regexReplaceAll", a, 3), str("regexReplaceAll", a, 1).replace(regex("regexReplaceAll", str("regexReplaceAll", a, 0)), goReplacement(str("regexReplaceAll", a, 2)))),
-  regexReplaceAllLiteral: (...a) => (arity("regexReplaceAllLiteral", a, 3), str("regexReplaceAllLiteral", a, 1).replace(regex("regexReplaceAllLiteral", str("regexReplaceAllLiteral", a, 0)), () => str("regexReplaceAllLiteral", a, 2))),
-  regexSplit: (...a) => {
-    arity("regexSplit", a, 3);
-    const parts = str("regexSplit", a, 1).split(regex("regexSplit", str("regexSplit", a, 0)));
-    const n = int("regexSplit", a, 2);
-    return n < 0 ? parts : parts.slice(0, n);
-  },
+  regexFind: (...a) => (arity("regexFind", a, 2), regex("regexFind", str("regexFind", a, 0)).find(str("regexFind", a, 1))),
+  regexFindAll: (...a) => (arity("regexFindAll", a, 3), regex("regexFindAll", str("regexFindAll", a, 0)).findAll(str("regexFindAll", a, 1), int("regexFindAll", a, 2))),
+  regexReplaceAll: (...a) => (arity("regexReplaceAll", a, 3), regex("regexReplaceAll", str("regexReplaceAll", a, 0)).replaceAll(str("regexReplaceAll", a, 1), str("regexReplaceAll", a, 2))),
+  regexReplaceAllLiteral: (...a) => (arity("regexReplaceAllLiteral", a, 3), regex("regexReplaceAllLiteral", str("regexReplaceAllLiteral", a, 0)).replaceAllLiteral(str("regexReplaceAllLiteral", a, 1), str("regexReplaceAllLiteral", a, 2))),
+  regexSplit: (...a) => (arity("regexSplit", a, 3), regex("regexSplit", str("regexSplit", a, 0)).split(str("regexSplit", a, 1), int("regexSplit", a, 2))),
   // lists
   list: (...a) => [...a],
   first: (...a) => (arity("first", a, 1), isNil(a[0]) ? undefined : list("first", a[0])[0]),
