@@ -16,7 +16,31 @@ describe("state tree", () => {
     expect(nodeDirName("wf", "wf.A")).toBe("A");
     expect(nodeDirName("wf", "wf[0].f(3:a/b)")).toMatch(/^\[0\]\.f\(3:a_b\)-[0-9a-z]+$/);
     expect(nodeDirName("wf", "wf[0].x", "my-key")).toBe("my-key");
-    expect(nodeDirName("wf", `wf.${"x".repeat(300)}`).length).toBeLessThan(140);
+    expect(Buffer.byteLength(nodeDirName("wf", `wf.${"x".repeat(300)}`))).toBeLessThanOrEqual(255);
+  });
+
+  it("cuts folder names at 255 bytes of UTF-8 and creates them", async () => {
+    const dir = await workdir();
+    const cjk = "数".repeat(90); // 90 UTF-16 units, 270 bytes
+    const emoji = "👩‍👩‍👧‍👦".repeat(12); // 132 UTF-16 units, 300 bytes
+    const ascii = "k".repeat(200); // unchanged: within 255 bytes
+    for (const key of [cjk, emoji, ascii, "é".repeat(300)]) {
+      const name = nodeDirName("wf", "wf[0].x", key);
+      expect(Buffer.byteLength(name)).toBeLessThanOrEqual(255);
+      expect(name).not.toContain("\uFFFD");
+      await fs.mkdir(path.join(dir, name));
+    }
+    expect(nodeDirName("wf", "wf[0].x", ascii)).toBe(ascii);
+    expect(nodeDirName("wf", "wf[0].x", cjk)).not.toBe(nodeDirName("wf", "wf[0].x", `${cjk}数`));
+    expect(await fs.readdir(dir)).toHaveLength(4);
+  });
+
+  it("keeps bidi controls, control characters and lone surrogates out of folder names", () => {
+    for (const bad of ["evil\u202Etxt.exe", "a\u2066b\u2069", "x\u0085y", "tab\there", "lone\ud800", "rlm\u200f", "alm\u061c"]) {
+      const name = nodeDirName("wf", "wf[0].x", bad);
+      expect(name).toMatch(/^[a-z_.]+-[0-9a-z]+$/);
+    }
+    expect(nodeDirName("wf", "wf[0].x", "..")).toMatch(/^_\.\.-[0-9a-z]+$/);
   });
 
   it("writes atomically and leaves no temporary files", async () => {
