@@ -18,14 +18,24 @@ import { substituteStrict, type Vars } from "./scope.ts";
 import { NODE_FILES } from "./state-tree.ts";
 
 /**
- * The environment step processes start from: this process's, with `/usr/games` on `PATH`
+ * The variables of the engine's environment a step process gets: what a container image's
+ * environment would hold (where programs are, who runs them, locale and time zone), never the
+ * engine's credentials or configuration (`OPFLOW_S3_SECRET_KEY`, `AWS_*`, `ARGO_TOKEN`,
+ * `KUBECONFIG` …). The rest of a step's environment comes from its contract: the template's
+ * `env`, the progress file and the root folder.
+ */
+const INHERITED_ENV = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|LC_[A-Z]+|TZ|TERM|TMPDIR|HOSTNAME)$/;
+
+/**
+ * The environment step processes start from: the few variables of this process's environment
+ * that a container image would also hold (see `INHERITED_ENV`), with `/usr/games` on `PATH`
  * (where Debian puts `cowsay`, the stand-in for the upstream examples' whalesay image). An
  * engine reads it once per run: `process.env` is slow to copy, and a step's environment should
  * not depend on what the engine's process changed while it ran.
  */
-export function processEnvironment(): Record<string, string> {
+export function processEnvironment(from: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  for (const [k, v] of Object.entries(from)) if (v !== undefined && INHERITED_ENV.test(k)) env[k] = v;
   if (!(env["PATH"] ?? "").split(":").includes("/usr/games")) env["PATH"] = `${env["PATH"] ?? "/usr/bin:/bin"}:/usr/games`;
   return env;
 }

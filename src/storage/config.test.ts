@@ -85,6 +85,46 @@ describe("artifact repository config", () => {
     expect(() => loadArtifactRepositoryConfig({ file: bad, env: {} })).toThrow(ValidationError);
   });
 
+  it("never quotes a secret in an error: not from a YAML line, not from a wrongly typed field", async () => {
+    const secret = "wJalrXUtnFEMI-K7MDENG-SECRET";
+    const messages: string[] = [];
+    const texts = [
+      `type: s3\nendpoint: x\nbucket: ok-bucket\naccessKey: a\nsecretKey: "${secret}\n`,
+      `type: s3\nsecretKey: ${secret}: x\n`,
+      `{secretKey: ${secret}`,
+      `secretKey ${secret}\n`,
+      `secretKey: [${secret}\n`,
+    ];
+    for (const [i, text] of texts.entries()) {
+      const file = path.join(work, `secret-${i}.yaml`);
+      await writeFile(file, text);
+      try {
+        loadArtifactRepositoryConfig({ file, env: {} });
+        messages.push("(no error)");
+      } catch (err) {
+        expect(err).toBeInstanceOf(ValidationError);
+        expect((err as Error).cause).toBeUndefined();
+        messages.push((err as Error).message);
+      }
+    }
+    for (const [field, value] of [["secretKey", 12345678], ["accessKey", 987654321], ["sessionToken", ["tok-SECRET"]]] as const) {
+      try {
+        parseArtifactRepositoryConfig({ type: "s3", endpoint: "x", bucket: "ok-bucket", accessKey: "a", secretKey: "b", [field]: value });
+      } catch (err) {
+        messages.push((err as Error).message);
+      }
+    }
+    expect(messages).toHaveLength(8);
+    for (const m of messages) {
+      expect(m).toMatch(/^Artifact repository config/);
+      expect(m).not.toContain("SECRET");
+      expect(m).not.toContain("12345678");
+      expect(m).not.toContain("987654321");
+    }
+    expect(messages[0]).toMatch(/not valid YAML or JSON: .*at line \d+, column \d+/);
+    expect(messages[5]).toContain("'secretKey' must be a non-empty string, got a number");
+  });
+
   it("emits manifests with credentials only as secret references", () => {
     const location = s3ArtifactLocation(s3Config, "runs/wf/n1/model.tgz");
     expect(location).toEqual({

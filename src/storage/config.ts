@@ -162,10 +162,11 @@ export function loadArtifactRepositoryConfig(options: LoadConfigOptions = {}): A
     try {
       parsed = parseYaml(text);
     } catch (err) {
-      throw new ValidationError(`Artifact repository config (${source}): not valid YAML or JSON: ${(err as Error).message}`, { cause: err });
+      // Never the parser's own message: it quotes the offending line, which may hold a secret key.
+      throw new ValidationError(`Artifact repository config (${source}): not valid YAML or JSON: ${yamlErrorWithoutText(err)}`);
     }
     if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-      throw new ValidationError(`Artifact repository config (${source}): expected a mapping of fields, got ${describe(parsed)}`);
+      throw new ValidationError(`Artifact repository config (${source}): expected a mapping of fields, got ${kindOf(parsed)}`);
     }
     base = { ...(parsed as Record<string, unknown>) };
     if (base.type === "local" && typeof base.root === "string") base.root = path.resolve(path.dirname(full), base.root);
@@ -226,13 +227,16 @@ const LOCAL_FIELDS = new Set(["type", "root", "keyPrefix"]);
 export function parseArtifactRepositoryConfig(value: unknown, source = "value"): ArtifactRepositoryConfig {
   const where = `Artifact repository config (${source})`;
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw new ValidationError(`${where}: expected a mapping of fields, got ${describe(value)}`);
+    throw new ValidationError(`${where}: expected a mapping of fields, got ${kindOf(value)}`);
   }
   const v = value as Record<string, unknown>;
   const str = (field: string, required: boolean): string | undefined => {
     const x = v[field];
     if (x === undefined && !required) return undefined;
-    if (typeof x !== "string" || x === "") throw new ValidationError(`${where}: '${field}' must be a non-empty string, got ${describe(x)}`);
+    if (typeof x !== "string" || x === "") {
+      const got = CREDENTIAL_FIELDS.has(field) ? kindOf(x) : describe(x);
+      throw new ValidationError(`${where}: '${field}' must be a non-empty string, got ${got}`);
+    }
     return x;
   };
   const secret = (field: string): SecretRef | undefined => {
@@ -430,6 +434,29 @@ function checkPrefix(prefix: string, where: string): string {
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === "" ? undefined : value;
+}
+
+/** Fields whose values are never quoted in a message. */
+const CREDENTIAL_FIELDS: ReadonlySet<string> = new Set(["accessKey", "secretKey", "sessionToken"]);
+
+/** What a value is, without its content (for values that may be secrets). */
+function kindOf(value: unknown): string {
+  if (value === undefined) return "nothing";
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "object") return "an object";
+  return `a ${typeof value}`;
+}
+
+/** A YAML parser error as its rule and position, without the quoted source text. */
+function yamlErrorWithoutText(err: unknown): string {
+  const e = err as { code?: unknown; linePos?: readonly { line: number; col: number }[]; message?: unknown };
+  const rule = String(e.message ?? "")
+    .split("\n")[0]!
+    .replace(/ at line \d+, column \d+:?$/, "")
+    .replace(/"[^"]*"|'[^']*'|`[^`]*`/g, "…");
+  const at = e.linePos?.[0] ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : "";
+  return `${rule}${typeof e.code === "string" ? ` (${e.code})` : ""}${at}`;
 }
 
 function describe(value: unknown): string {
