@@ -5,6 +5,7 @@
  */
 import type { NodeStatus, Parameter, Workflow, WorkflowPhase, WorkflowStatus } from "../argo/model.ts";
 import { EngineError } from "../errors.ts";
+import { setLongTimeout, type LongTimer } from "../long-timer.ts";
 import { substituteTags } from "./_expr.ts";
 import { messageOf, NO_ARGS, now, type ResolvedArgs } from "./_context.ts";
 import type { ArtifactRef } from "./artifact-io.ts";
@@ -82,12 +83,12 @@ export async function runWorkflowLifecycle(e: LifecycleEngine): Promise<void> {
   const name = e.manifest.metadata.name as string;
   const g = e.globals.vars;
   setWorkflowVariables(e, name);
-  let deadline: NodeJS.Timeout | undefined;
+  let deadline: LongTimer | undefined;
   try {
     const args = workflowArguments(e, name);
     if (spec.activeDeadlineSeconds !== undefined) {
-      deadline = setTimeout(() => e.control.stop(DEADLINE_MESSAGE), parseDuration(spec.activeDeadlineSeconds, `workflow "${name}": spec.activeDeadlineSeconds`, EngineError));
-      deadline.unref();
+      const ms = parseDuration(spec.activeDeadlineSeconds, `workflow "${name}": spec.activeDeadlineSeconds`, EngineError);
+      deadline = setLongTimeout(() => e.control.stop(DEADLINE_MESSAGE), ms).unref();
     }
     if (spec.workflowTemplateRef) {
       throw new EngineError(`workflow "${name}": spec.workflowTemplateRef (${spec.workflowTemplateRef.name}) is not supported by the local engine; run the WorkflowTemplate's manifest itself`);
@@ -123,7 +124,7 @@ export async function runWorkflowLifecycle(e: LifecycleEngine): Promise<void> {
   } catch (err) {
     finishWorkflow(e, "Error", messageOf(err));
   } finally {
-    if (deadline) clearTimeout(deadline);
+    deadline?.clear();
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import type { LocalBinding } from "../contract.ts";
 import { atomicWrite } from "../files.ts";
+import { setLongTimeout } from "../long-timer.ts";
 import type { Executor, PodEnd, PodSpec } from "./executor.ts";
 
 /** An {@link Executor} for one template's {@link LocalBinding}. */
@@ -19,7 +20,7 @@ export class BindingExecutor implements Executor {
     let timedOut = false;
     const onAbort = (): void => abort.abort(spec.signal.reason);
     spec.signal.addEventListener("abort", onAbort, { once: true });
-    const timer = spec.timeoutMs !== undefined ? setTimeout(() => ((timedOut = true), abort.abort(new Error("timeout"))), spec.timeoutMs) : undefined;
+    const timer = spec.timeoutMs !== undefined ? setLongTimeout(() => ((timedOut = true), abort.abort(new Error("timeout"))), spec.timeoutMs) : undefined;
     const logs: string[] = [];
     // An in-process OP shares the engine's process: a chdir must not outlive it.
     const cwd = process.cwd();
@@ -51,7 +52,7 @@ export class BindingExecutor implements Executor {
         process.chdir(cwd);
         logs.push(`opflow: template "${spec.template}" changed the working directory of the engine; restored to ${cwd}\n`);
       }
-      if (timer) clearTimeout(timer);
+      timer?.clear();
       spec.signal.removeEventListener("abort", onAbort);
       if (logs.length > 0) await atomicWrite(spec.logFile, logs.join(""));
     }

@@ -97,7 +97,7 @@ export function startChild(spec, onSpawn) {
   let settled = false;
   /** @type {NodeJS.Timeout | undefined} */
   let killTimer;
-  /** @type {NodeJS.Timeout | undefined} */
+  /** @type {{ clear(): void } | undefined} */
   let deadline;
 
   const [command = "", ...args] = spec.argv;
@@ -129,7 +129,7 @@ export function startChild(spec, onSpawn) {
   const finish = (result) => {
     if (settled) return;
     settled = true;
-    if (deadline) clearTimeout(deadline);
+    deadline?.clear();
     if (killTimer) clearTimeout(killTimer);
     // Whatever the main process left behind in its group goes too (Argo kills the pod).
     if (result.timedOut || result.aborted) killGroup("SIGKILL");
@@ -169,7 +169,7 @@ export function startChild(spec, onSpawn) {
   });
 
   if (spec.timeoutMs !== undefined && Number.isFinite(spec.timeoutMs)) {
-    deadline = setTimeout(() => {
+    deadline = longTimeout(() => {
       timedOut = true;
       terminate();
     }, Math.max(0, spec.timeoutMs));
@@ -218,3 +218,23 @@ function serve() {
 }
 
 if (process.send && process.argv[2] === LAUNCHER_MARK) serve();
+
+/**
+ * `setTimeout` for any delay: Node fires delays over 2^31-1 ms (24.8 days) at once, so long
+ * deadlines chain shorter timers (the engine's src/long-timer.ts does the same in TypeScript).
+ * @param {() => void} fn
+ * @param {number} ms
+ * @returns {{ clear(): void }}
+ */
+function longTimeout(fn, ms) {
+  const MAX = 2 ** 31 - 1;
+  const due = Date.now() + ms;
+  /** @type {NodeJS.Timeout | undefined} */
+  let handle;
+  const arm = () => {
+    const left = due - Date.now();
+    handle = left > MAX ? setTimeout(arm, MAX) : setTimeout(fn, Math.max(0, left));
+  };
+  arm();
+  return { clear: () => clearTimeout(handle) };
+}
