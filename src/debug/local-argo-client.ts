@@ -20,6 +20,7 @@ import type { NodeStatus, Workflow, WorkflowStatus } from "../argo/model.ts";
 import { podNameOf } from "../argo/pod-name.ts";
 import type { LocalBindings } from "../contract.ts";
 import { SubmitError } from "../errors.ts";
+import { signalIfSame } from "../executors/process-identity.ts";
 import type { StorageClient } from "../storage/client.ts";
 import { runWorkflow, workflowRunName, type RunOptions } from "./run.ts";
 import { messageOf, now } from "./_context.ts";
@@ -363,11 +364,8 @@ export class LocalArgoClient implements ArgoClient {
       }
       // The request, then the signal that makes that engine read it.
       await StateTree.request(this.runDir(name), action);
-      try {
-        process.kill(other.pid, other.control as NodeJS.Signals);
-      } catch {
-        /* it ended meanwhile */
-      }
+      // Signalled only while it is still that engine (checked again just before the signal).
+      signalIfSame(other.identity, other.control as NodeJS.Signals);
       const deadline = Date.now() + STOP_WAIT_MS;
       for (;;) {
         const { status, engineAlive } = await StateTree.read(this.runDir(name));

@@ -6,6 +6,7 @@
 import fs from "node:fs/promises";
 import { COMPLETED_LABEL, PHASE_LABEL, isCompletedPhase } from "../argo/control.ts";
 import type { Workflow, WorkflowPhase, WorkflowStatus } from "../argo/model.ts";
+import type { ProcessIdentity } from "../executors/process-identity.ts";
 import { StateTree } from "./state-tree.ts";
 
 /** The namespace a `LocalArgoClient` reports. */
@@ -53,12 +54,12 @@ export async function storedRun(dir: string, runningHere: boolean): Promise<Work
 }
 
 /** The live engine of another process running the run in `dir`, and how it takes requests, if any. */
-export async function otherEngine(dir: string): Promise<{ pid: number; control?: string } | undefined> {
+export async function otherEngine(dir: string): Promise<{ pid: number; identity: ProcessIdentity; control?: string } | undefined> {
   if (!(await StateTree.holdsRun(dir))) return undefined;
   const { status, engineAlive } = await StateTree.read(dir);
   if (isCompletedPhase(status.phase) || engineAlive !== true) return undefined;
-  const pid = await StateTree.enginePid(dir);
-  if (pid === undefined) return undefined;
+  const identity = await StateTree.enginePid(dir);
+  if (identity === undefined) return undefined;
   const control = await StateTree.controlOf(dir);
-  return control ? { pid, control } : { pid };
+  return { pid: identity.pid, identity, ...(control ? { control } : {}) };
 }

@@ -11,6 +11,7 @@ import fs from "node:fs/promises";
 import { EngineError } from "../errors.ts";
 import type { Executor } from "../executors/executor.ts";
 import { killProcessGroup, namespacesAvailable, warmUpLauncher } from "../executors/local-process.ts";
+import { isSameProcess } from "../executors/process-identity.ts";
 import { LocalStorageClient } from "../storage/local.ts";
 import type { StorageClient } from "../storage/client.ts";
 import { ArtifactIO } from "./artifact-io.ts";
@@ -203,7 +204,8 @@ export async function runWorkflow(manifest: Workflow, options: RunOptions = {}):
   const previous = await tree.load();
   if (options.rerun) forgetForRerun(previous, options.rerun);
   // Steps a killed engine left running are ended before they run again.
-  for (const pid of tree.unfinishedProcesses().values()) if (pid > 1) killProcessGroup(pid);
+  // Only those still the same processes: a recorded pid may name an unrelated process by now.
+  for (const id of tree.unfinishedProcesses().values()) if (isSameProcess(id)) killProcessGroup(id.pid);
   await tree.init(running);
   const control = await takeControl(tree, options.acceptControl === true);
   try {

@@ -7,7 +7,7 @@
  *   manifest.yaml   the manifest that ran
  *   workflow.json   the last WorkflowStatus snapshot (Argo's shape)
  *   nodes.jsonl     the node journal: one JSON line per recorded node state (the newest wins)
- *   engine.pid      pid of the engine while it runs
+ *   engine.pid      the engine's pid, start time and boot id while it runs (process-identity.ts)
  *   engine.control  present while the engine takes stop/terminate requests from other processes
  *   control.request a request of another process: "stop" or "terminate" (then SIGUSR2)
  *   <step>/         type, phase, inputs/, outputs/, script, log.txt, workdir/
@@ -24,6 +24,7 @@ import path from "node:path";
 import YAML from "yaml";
 import type { NodeStatus, Workflow, WorkflowPhase, WorkflowStatus } from "../argo/model.ts";
 import { atomicWrite, pathExists } from "../files.ts";
+import { formatIdentity, isSameProcess, parseIdentity, processIdentity, type ProcessIdentity } from "../executors/process-identity.ts";
 import { fnv32a } from "./node-id.ts";
 
 export { atomicWrite };
@@ -154,7 +155,7 @@ export class StateTree {
    */
   direct = false;
   private readonly fileWrites = new Map<string, Promise<void>>();
-  private readonly unfinished = new Map<string, number>();
+  private readonly unfinished = new Map<string, ProcessIdentity>();
 
   /**
    * @param delayMs - how long a node must stay Pending/Running before that state is written
@@ -199,7 +200,7 @@ export class StateTree {
   async init(manifest: Workflow): Promise<void> {
     await fs.mkdir(this.dir, { recursive: true });
     await atomicWrite(path.join(this.dir, RUN_FILES.manifest), YAML.stringify(manifest, { aliasDuplicateObjects: false }));
-    await atomicWrite(path.join(this.dir, RUN_FILES.enginePid), String(process.pid));
+    await atomicWrite(path.join(this.dir, RUN_FILES.enginePid), `${formatIdentity(processIdentity())}\n`);
     await this.writeStatus("Running");
     this.journal = openSync(path.join(this.dir, RUN_FILES.journal), "a");
     this.refill();
@@ -400,13 +401,18 @@ export class StateTree {
    * After {@link load}: process groups of steps that were running when the previous engine
    * stopped (their node never reached a final phase), by node id.
    */
-  unfinishedProcesses(): ReadonlyMap<string, number> {
+  unfinishedProcesses(): ReadonlyMap<string, ProcessIdentity> {
     return this.unfinished;
   }
 
-  /** Records the process group a step runs in (journal only), so that a resumed run can end it. */
+  /**
+   * Records the process group a step runs in (journal only) with the leader's start time and
+   * the boot id, so that a resumed run can end it and only it.
+   */
   recordPid(node: Pick<NodeStatus, "id" | "name">, pid: number): void {
-    if (this.journal !== undefined) writeSync(this.journal, `${JSON.stringify({ pid, id: node.id })}\n`);
+    if (this.journal === undefined) return;
+    const { startTime, bootId } = processIdentity(pid);
+    writeSync(this.journal, `${JSON.stringify({ pid, start: startTime, boot: bootId, id: node.id })}\n`);
   }
 
   /** Writes every delayed node state now and waits for the background file writes. */
@@ -435,14 +441,18 @@ export class StateTree {
     pids.clear();
     for (const line of text.split("\n")) {
       if (!line) continue;
-      let rec: { dir?: unknown; node?: Partial<NodeStatus>; pid?: unknown; id?: unknown };
+      let rec: { dir?: unknown; node?: Partial<NodeStatus>; pid?: unknown; start?: unknown; boot?: unknown; id?: unknown };
       try {
         rec = JSON.parse(line) as typeof rec;
       } catch {
         continue; // a line torn by a crash: that state is simply not recorded
       }
       if (typeof rec.pid === "number" && typeof rec.id === "string") {
-        pids.set(rec.id, rec.pid);
+        pids.set(rec.id, {
+          pid: rec.pid,
+          ...(typeof rec.start === "string" ? { startTime: rec.start } : {}),
+          ...(typeof rec.boot === "string" ? { bootId: rec.boot } : {}),
+        });
         continue;
       }
       const node = rec.node;
@@ -468,10 +478,9 @@ export class StateTree {
     return YAML.parse(await fs.readFile(path.join(dir, RUN_FILES.manifest), "utf8")) as Workflow;
   }
 
-  /** The pid in `engine.pid` of the run in `dir`, or undefined when there is none. */
-  static async enginePid(dir: string): Promise<number | undefined> {
-    const pid = Number((await fs.readFile(path.join(dir, RUN_FILES.enginePid), "utf8").catch(() => "")).trim());
-    return pid > 0 ? pid : undefined;
+  /** The engine recorded in `engine.pid` of the run in `dir` (pid, start time, boot id), or undefined when there is none. */
+  static async enginePid(dir: string): Promise<ProcessIdentity | undefined> {
+    return (await StateTree.engineIdentity(dir)) ?? undefined;
   }
 
   /** How the engine of the run in `dir` takes requests of other processes (the control file), if it does. */
@@ -508,18 +517,20 @@ export class StateTree {
       if (!prev || prev.phase === "Running" || prev.phase === "Pending") nodes[id] = { ...prev, ...s.node };
     }
     status.nodes = nodes;
-    let engineAlive: boolean | undefined;
-    try {
-      const pid = Number((await fs.readFile(path.join(abs, RUN_FILES.enginePid), "utf8")).trim());
-      try {
-        process.kill(pid, 0);
-        engineAlive = true;
-      } catch {
-        engineAlive = false;
-      }
-    } catch {
-      engineAlive = undefined;
-    }
+    const engine = await StateTree.engineIdentity(abs);
+    // Alive only when the recorded engine is still that process (not a process that got its pid).
+    const engineAlive = engine === null ? undefined : engine !== undefined && isSameProcess(engine);
     return { status, engineAlive };
+  }
+
+  /** The identity recorded in a run's `engine.pid`: null when there is none, undefined when it holds no pid. */
+  static async engineIdentity(dir: string): Promise<ProcessIdentity | undefined | null> {
+    let text: string;
+    try {
+      text = await fs.readFile(path.join(dir, RUN_FILES.enginePid), "utf8");
+    } catch {
+      return null;
+    }
+    return parseIdentity(text);
   }
 }
