@@ -30,12 +30,28 @@ export async function atomicWrite(file: string, data: string | Uint8Array, mkdir
   // Callback fs: a fraction of the cost of fs/promises' FileHandle path for small files.
   await new Promise<void>((resolve, reject) => {
     writeFileCb(tmp, data, (err) => {
-      if (err) return reject(err);
+      // A failed write (a full disk) leaves no temporary file behind, and the error names the file.
+      if (err) return unlinkCb(tmp, () => reject(namingFile(err, file)));
       renameCb(tmp, file, (err2) => {
         if (!err2) return resolve();
-        unlinkCb(tmp, () => reject(err2));
+        unlinkCb(tmp, () => reject(namingFile(err2, file)));
       });
     });
   });
+}
+
+/**
+ * The same error with a message that names `file`: a failed `write()` names none
+ * ("ENOSPC: no space left on device, write"), and a message without the path helps nobody.
+ */
+export function namingFile(err: unknown, file: string): NodeJS.ErrnoException {
+  const e = err as NodeJS.ErrnoException;
+  if (typeof e?.message !== "string" || e.message.includes(file)) return e;
+  const named: NodeJS.ErrnoException = new Error(`${e.message} (${file})`, { cause: e });
+  if (e.code !== undefined) named.code = e.code;
+  if (e.errno !== undefined) named.errno = e.errno;
+  if (e.syscall !== undefined) named.syscall = e.syscall;
+  named.path = file;
+  return named;
 }
 

@@ -2,7 +2,7 @@
  * The local engine against hostile or unlucky input (issue 14): each test is a small manifest
  * that once escaped the run folder, hung, crashed the engine or killed an unrelated process.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -103,5 +103,85 @@ describe("stale pids (a recorded pid that names an unrelated process by now)", (
     const journal = (await fs.readFile(path.join(runDir, "nodes.jsonl"), "utf8")).split("\n").filter((l) => l.includes('"pid"'));
     expect(journal).toHaveLength(1);
     expect(JSON.parse(journal[0]!)).toMatchObject({ pid: expect.any(Number), start: expect.stringMatching(/^\d+$/), boot: bootId() });
+  });
+});
+
+describe("torn journals, stale temporaries and full disks", () => {
+  it("cuts a torn journal tail, so the next engine's first record is not glued to it", async () => {
+    const dir = await workdir();
+    const name = "torn-journal";
+    const wf = manifest(name, [
+      { name: "main", steps: [[{ name: "a", template: "say" }], [{ name: "b", template: "say" }]] },
+      sh("say", "echo said"),
+    ]);
+    const first = await runWorkflow(wf, { workdir: dir, name });
+    expect(first.status.phase).toBe("Succeeded");
+    const journal = path.join(first.dir, "nodes.jsonl");
+    // As a crash mid-append leaves it: half a record, no newline.
+    await fs.appendFile(journal, '{"dir":"[1].b","node":{"id":"torn-journal-1","name":"torn-jo');
+    const rerun = await runWorkflow(wf, { workdir: dir, name, rerun: (n) => n.displayName === "b" });
+    expect(rerun.status.phase).toBe("Succeeded");
+    const lines = (await fs.readFile(journal, "utf8")).split("\n");
+    expect(lines.pop()).toBe("");
+    for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+    expect(lines.filter((l) => l.includes('"displayName":"b"') && l.includes('"phase":"Succeeded"'))).toHaveLength(2);
+  });
+
+  it("removes the temporary files a killed engine left, never a step's own files", async () => {
+    const dir = await workdir();
+    const name = "stale-temporaries";
+    const wf = manifest(name, [{ name: "main", steps: [[{ name: "a", template: "say" }]] }, sh("say", "echo said")]);
+    const first = await runWorkflow(wf, { workdir: dir, name });
+    const step = path.join(first.dir, "[0].a");
+    const stale = [
+      path.join(first.dir, "workflow.json.tmp-4194301-7"),
+      path.join(step, "phase.tmp-4194301-8"),
+      path.join(step, "outputs", "parameters", "p.tmp-4194301-9"),
+      path.join(step, "outputs", "parameters", "q.tmp-4194301"),
+      path.join(step, "inputs", "artifacts", "in.opflow-tmp-0123456789abcdef", "x"),
+    ];
+    const own = path.join(step, "workdir", "mine.tmp-1-1");
+    for (const f of [...stale, own]) {
+      await fs.mkdir(path.dirname(f), { recursive: true });
+      await fs.writeFile(f, "x");
+    }
+    const again = await runWorkflow(wf, { workdir: dir, name });
+    expect(again.status.phase).toBe("Succeeded");
+    for (const f of stale) await expect(fs.access(f)).rejects.toThrow();
+    await expect(fs.access(path.join(step, "inputs", "artifacts", "in.opflow-tmp-0123456789abcdef"))).rejects.toThrow();
+    expect(await fs.readFile(own, "utf8")).toBe("x");
+  });
+
+  const canMount = process.getuid?.() === 0 && spawnSync("sh", ["-c", "d=$(mktemp -d) && mount -t tmpfs -o size=64k tmpfs $d && umount $d; r=$?; rmdir $d; exit $r"]).status === 0;
+
+  it.skipIf(!canMount)("ends a run on a full disk as Error naming the path, leaves no temporaries, and resumes once there is room", async () => {
+    const dir = await workdir();
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=512k", "tmpfs", dir]);
+    try {
+      const name = "disk-full";
+      const wf = manifest(name, [
+        { name: "main", steps: [[{ name: "fill", template: "fill" }], [{ name: "after", template: "say" }]] },
+        sh("fill", "head -c 2000000 /dev/zero > big; rm -f big; echo filled"),
+        sh("say", "echo said"),
+      ]);
+      const full = await runWorkflow(wf, { workdir: dir, name });
+      expect(full.status.phase).toBe("Error");
+      expect(full.status.message).toMatch(/ENOSPC/);
+      expect(full.status.message).toContain(path.join(dir, name));
+      expect(node(full.status, "fill").message).toMatch(/cannot write .*ENOSPC/);
+      expect(await fs.readFile(path.join(full.dir, "status"), "utf8")).toBe("Error");
+      const leftovers = execFileSync("find", [full.dir, "-name", "*.tmp-*"], { encoding: "utf8" });
+      expect(leftovers).toBe("");
+      await expect(fs.access(path.join(full.dir, "engine.pid"))).rejects.toThrow();
+
+      execFileSync("mount", ["-o", "remount,size=16m", dir]);
+      const resumed = await runWorkflow(wf, { workdir: dir, name });
+      expect(resumed.status.phase, resumed.status.message).toBe("Succeeded");
+      expect(phases(resumed.status)).toMatchObject({ fill: "Succeeded", after: "Succeeded" });
+      const lines = (await fs.readFile(path.join(full.dir, "nodes.jsonl"), "utf8")).split("\n").filter(Boolean);
+      for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+    } finally {
+      execFileSync("umount", ["-l", dir]);
+    }
   });
 });

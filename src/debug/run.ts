@@ -163,6 +163,29 @@ function forgetForRerun(previous: Map<string, StoredNode>, rerun: (node: NodeSta
   for (const id of containers(nodes, leaves)) previous.delete(id);
 }
 
+/**
+ * Writes the run's end to its folder. When the tree could not be written (now or during the
+ * run: a full disk), the run ends as Error with a message naming the path, and the `status`
+ * file says so whenever a byte can still be written.
+ */
+async function recordEnd(tree: StateTree, status: WorkflowStatus): Promise<WorkflowStatus> {
+  let end = status;
+  const asError = (message: string): WorkflowStatus => ({ ...end, phase: "Error", message });
+  if (tree.failed) end = asError(tree.failed.message);
+  try {
+    await tree.writeWorkflowStatus(end);
+  } catch (err) {
+    end = asError(`state tree: ${(err as Error).message}`);
+  }
+  try {
+    await tree.writeStatus(end.phase ?? "Error");
+  } catch (err) {
+    if (end.phase !== "Error") end = asError(`state tree: ${(err as Error).message}`);
+  }
+  await tree.finish().catch(() => undefined);
+  return end;
+}
+
 function ignoreLateRequest(): void {
   /* see acceptControl */
 }
@@ -236,10 +259,8 @@ export async function runWorkflow(manifest: Workflow, options: RunOptions = {}):
       publisher.close();
     }
     await publisher.written();
-    await tree.writeWorkflowStatus(status);
-    await tree.writeStatus(status.phase ?? "Error");
-    await tree.finish();
-    await fs.rm(path.join(tree.dir, ".scratch"), { recursive: true, force: true });
+    status = await recordEnd(tree, status);
+    await fs.rm(path.join(tree.dir, ".scratch"), { recursive: true, force: true }).catch(() => undefined);
     options.onUpdate?.(status);
     return { name, dir: tree.dir, status, reusedNodes: engine.reusedNodes };
   } finally {
@@ -264,6 +285,8 @@ async function reusedSteps(reuse: readonly string[], workdir: string): Promise<M
  */
 async function takeControl(tree: StateTree, accept: boolean): Promise<{ stop: AbortController; terminate: AbortController; dispose(): void }> {
   const requested = { stop: new AbortController(), terminate: new AbortController() };
+  // A write of the state tree failed (a full disk …): the run ends at once as Error, naming the path.
+  tree.onFailure = (err) => requested.terminate.abort(err.message);
   const onControl = (): void => {
     void fs.readFile(path.join(tree.dir, CONTROL_REQUEST), "utf8").then(
       (text) => {

@@ -23,7 +23,8 @@ import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writ
 import path from "node:path";
 import YAML from "yaml";
 import type { NodeStatus, Workflow, WorkflowPhase, WorkflowStatus } from "../argo/model.ts";
-import { atomicWrite, pathExists } from "../files.ts";
+import { EngineError } from "../errors.ts";
+import { atomicWrite, namingFile, pathExists } from "../files.ts";
 import { formatIdentity, isSameProcess, parseIdentity, processIdentity, type ProcessIdentity } from "../executors/process-identity.ts";
 import { fnv32a } from "./node-id.ts";
 
@@ -77,7 +78,7 @@ export function atomicWriteSync(file: string, data: string | Uint8Array): void {
     renameSync(tmp, file);
   } catch (err) {
     rmSync(tmp, { force: true });
-    throw err;
+    throw namingFile(err, file);
   }
 }
 
@@ -156,6 +157,44 @@ export class StateTree {
   direct = false;
   private readonly fileWrites = new Map<string, Promise<void>>();
   private readonly unfinished = new Map<string, ProcessIdentity>();
+  private failure: EngineError | undefined;
+  /**
+   * Called once, with the first write that failed (a full disk, a folder made read-only): the
+   * engine ends the run as Error then, since what it does next could not be resumed from.
+   */
+  onFailure: ((err: EngineError) => void) | undefined;
+
+  /** The first write of the tree that failed, if any (its message names the path). */
+  get failed(): EngineError | undefined {
+    return this.failure;
+  }
+
+  /** Records a failed write (the first one counts) and tells {@link onFailure}. */
+  private fail(err: unknown, file: string): void {
+    if (this.failure) return;
+    const e = namingFile(err, file);
+    this.failure = new EngineError(`state tree: cannot write ${e.path ?? file}: ${e.message.replace(/ \([^()]*\)$/, "")}`, { cause: err });
+    this.onFailure?.(this.failure);
+  }
+
+  /** Appends one line to the journal; after a failed append the journal takes no more lines. */
+  private appendJournal(record: unknown): void {
+    if (this.journal === undefined) return;
+    try {
+      writeSync(this.journal, `${JSON.stringify(record)}\n`);
+    } catch (err) {
+      // A line may be torn now: appending more would glue records together. The next engine
+      // cuts the torn tail (see repairJournal).
+      const fd = this.journal;
+      this.journal = undefined;
+      try {
+        closeSync(fd);
+      } catch {
+        /* the close may report the same failure */
+      }
+      this.fail(err, path.join(this.dir, RUN_FILES.journal));
+    }
+  }
 
   /**
    * @param delayMs - how long a node must stay Pending/Running before that state is written
@@ -196,9 +235,14 @@ export class StateTree {
     })();
   }
 
-  /** Creates the folder, writes the manifest, `status` and `engine.pid`. */
+  /**
+   * Creates the folder, writes the manifest, `status` and `engine.pid`; on a resumed run first
+   * cuts a torn journal tail and removes the temporary files a killed engine left.
+   */
   async init(manifest: Workflow): Promise<void> {
     await fs.mkdir(this.dir, { recursive: true });
+    await this.repairJournal();
+    await this.removeStaleTemporaries();
     await atomicWrite(path.join(this.dir, RUN_FILES.manifest), YAML.stringify(manifest, { aliasDuplicateObjects: false }));
     await atomicWrite(path.join(this.dir, RUN_FILES.enginePid), `${formatIdentity(processIdentity())}\n`);
     await this.writeStatus("Running");
@@ -208,7 +252,87 @@ export class StateTree {
 
   /** Writes the workflow's `status` file. */
   async writeStatus(phase: WorkflowPhase): Promise<void> {
-    await atomicWrite(path.join(this.dir, RUN_FILES.status), phase || "Pending");
+    const file = path.join(this.dir, RUN_FILES.status);
+    try {
+      await atomicWrite(file, phase || "Pending");
+    } catch (err) {
+      // A full disk has no room for a temporary file; the file itself has its block already.
+      try {
+        writeFileSync(file, phase || "Pending");
+      } catch {
+        throw namingFile(err, file);
+      }
+    }
+  }
+
+  /**
+   * Cuts a torn last line off the journal (a crash or a full disk in the middle of an append),
+   * so that the next line starts on a line of its own instead of being glued to the torn one.
+   */
+  private async repairJournal(): Promise<void> {
+    const file = path.join(this.dir, RUN_FILES.journal);
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(file, "r+");
+    } catch {
+      return; // no journal yet
+    }
+    try {
+      const { size } = await handle.stat();
+      if (size === 0) return;
+      // Read backwards in chunks up to the last newline.
+      const chunk = Buffer.alloc(Math.min(size, 64 * 1024));
+      let end = size;
+      let keep = 0;
+      let lastByte = true;
+      while (end > 0) {
+        const start = Math.max(0, end - chunk.length);
+        const { bytesRead } = await handle.read(chunk, 0, end - start, start);
+        if (lastByte && chunk[bytesRead - 1] === 0x0a) return; // ends with a whole line
+        lastByte = false;
+        const nl = chunk.subarray(0, bytesRead).lastIndexOf(0x0a);
+        if (nl >= 0) {
+          keep = start + nl + 1;
+          break;
+        }
+        end = start;
+      }
+      await handle.truncate(keep);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /**
+   * Removes the temporary files (`*.tmp-PID-N` of atomic writes, `*.opflow-tmp-…` of artifact
+   * transfers) a killed engine left in the run folder and in its step folders' contract
+   * sub-folders. One engine holds a run at a time, so none of them is being written.
+   */
+  private async removeStaleTemporaries(): Promise<void> {
+    const TEMPORARY = /\.(tmp-\d+(-\d+)?|opflow-tmp-[0-9a-f]{16})$/;
+    /** Removes the temporaries in `dir`; returns its sub-folders. */
+    const sweep = async (dir: string): Promise<string[]> => {
+      const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+      const folders: string[] = [];
+      for (const e of entries) {
+        const p = path.join(dir, e.name);
+        if (TEMPORARY.test(e.name)) await fs.rm(p, { recursive: true, force: true }).catch(() => undefined);
+        else if (e.isDirectory() && !e.name.startsWith(".")) folders.push(p);
+      }
+      return folders;
+    };
+    // The run folder, each step folder, its inputs/ and outputs/ and their parameters/ and
+    // artifacts/: where the engine writes. Never a step's workdir/ (the step's own files).
+    const steps = await sweep(this.dir);
+    await Promise.all(
+      steps.map(async (step) => {
+        await sweep(step);
+        for (const side of ["inputs", "outputs"]) {
+          await sweep(path.join(step, side));
+          for (const kind of ["parameters", "artifacts"]) await sweep(path.join(step, side, kind));
+        }
+      }),
+    );
   }
 
   /** Writes `workflow.json` (the Argo `WorkflowStatus`). */
@@ -331,21 +455,25 @@ export class StateTree {
     const dir = this.nodeDir(node);
     // The journal first, synchronously: it is what a resumed run trusts (one append, no file
     // creation). StepGroup/TaskGroup nodes are structure, not steps: journal only, no folder.
-    if (this.journal !== undefined) writeSync(this.journal, `${JSON.stringify({ dir: path.basename(dir), node })}\n`);
+    this.appendJournal({ dir: path.basename(dir), node });
     if (isGroup) return;
     const id = node.id;
     if (this.direct && !this.fileWrites.has(id)) {
       // Few steps in flight: direct calls have the lowest latency.
-      this.ensureNodeDir(node);
-      const typeFile = path.join(dir, NODE_FILES.type);
-      if (!this.created.has(typeFile)) {
-        writeFileSync(typeFile, node.type);
-        this.created.add(typeFile);
-      }
-      if (this.phaseWritten.has(id)) atomicWriteSync(path.join(dir, NODE_FILES.phase), node.phase);
-      else {
-        writeFileSync(path.join(dir, NODE_FILES.phase), node.phase);
-        this.phaseWritten.add(id);
+      try {
+        this.ensureNodeDir(node);
+        const typeFile = path.join(dir, NODE_FILES.type);
+        if (!this.created.has(typeFile)) {
+          writeFileSync(typeFile, node.type);
+          this.created.add(typeFile);
+        }
+        if (this.phaseWritten.has(id)) atomicWriteSync(path.join(dir, NODE_FILES.phase), node.phase);
+        else {
+          writeFileSync(path.join(dir, NODE_FILES.phase), node.phase);
+          this.phaseWritten.add(id);
+        }
+      } catch (err) {
+        this.fail(err, dir);
       }
       return;
     }
@@ -365,7 +493,7 @@ export class StateTree {
           await writeText(path.join(dir, NODE_FILES.phase), phase);
         }
       })
-      .catch(() => undefined)
+      .catch((err: unknown) => this.fail(err, dir))
       .finally(() => {
         if (this.fileWrites.get(id) === next) this.fileWrites.delete(id);
       });
@@ -412,7 +540,7 @@ export class StateTree {
   recordPid(node: Pick<NodeStatus, "id" | "name">, pid: number): void {
     if (this.journal === undefined) return;
     const { startTime, bootId } = processIdentity(pid);
-    writeSync(this.journal, `${JSON.stringify({ pid, start: startTime, boot: bootId, id: node.id })}\n`);
+    this.appendJournal({ pid, start: startTime, boot: bootId, id: node.id });
   }
 
   /** Writes every delayed node state now and waits for the background file writes. */

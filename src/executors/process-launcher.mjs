@@ -83,12 +83,22 @@ export function startChild(spec, onSpawn) {
 
   /** @type {number | undefined} */
   let log;
+  /** Why the log could not be written (a full disk …): the step then ends in error, naming the file. */
+  /** @type {string | undefined} */
+  let logError;
   /** @param {string | Buffer} data */
   const writeLog = (data) => {
-    log ??= fs.openSync(spec.logFile, "a");
-    // Two calls for fs.writeSync's two overloads (text, bytes).
-    if (typeof data === "string") fs.writeSync(log, data);
-    else fs.writeSync(log, data);
+    if (logError !== undefined) return;
+    try {
+      log ??= fs.openSync(spec.logFile, "a");
+      // Two calls for fs.writeSync's two overloads (text, bytes).
+      if (typeof data === "string") fs.writeSync(log, data);
+      else fs.writeSync(log, data);
+    } catch (err) {
+      const e = /** @type {NodeJS.ErrnoException} */ (err);
+      logError = `cannot write the step's log ${spec.logFile}: ${e.code ?? ""}${e.code ? " " : ""}(${e.message.replace(/^[A-Z]+: /, "")})`;
+      terminate();
+    }
   };
   let stdout = "";
   let stdoutBytes = 0;
@@ -133,8 +143,14 @@ export function startChild(spec, onSpawn) {
     if (killTimer) clearTimeout(killTimer);
     // Whatever the main process left behind in its group goes too (Argo kills the pod).
     if (result.timedOut || result.aborted) killGroup("SIGKILL");
-    if (log !== undefined) fs.closeSync(log);
-    resolve(result);
+    if (log !== undefined) {
+      try {
+        fs.closeSync(log);
+      } catch {
+        /* closing can report a failed write-back (full disk): logError says it */
+      }
+    }
+    resolve(logError !== undefined && result.startError === undefined ? { ...result, startError: logError } : result);
   };
 
   child.stdout?.on("data", (/** @type {Buffer} */ chunk) => {

@@ -90,6 +90,14 @@ export function runDocument(name: string, dir: string, status: WorkflowStatus): 
   return { name, dir, ...status };
 }
 
+/**
+ * The `--json` document of a run that could not start or whose engine failed: phase Error and
+ * the message, so that a caller reading `--json` always gets a document.
+ */
+function printFailureDocument(name: string, message: string): void {
+  process.stdout.write(`${JSON.stringify({ name, phase: "Error", message }, null, 2)}\n`);
+}
+
 const command: CommandModule = {
   usage,
   async run(argv) {
@@ -109,7 +117,9 @@ const command: CommandModule = {
     try {
       loaded = await loadWorkflow(args.file);
     } catch (err) {
-      console.error(`opflow run: ${err instanceof Error ? err.message : String(err)}`);
+      const message = err instanceof Error ? err.message : String(err);
+      console.error(`opflow run: ${message}`);
+      if (args.json) printFailureDocument(args.name ?? "", message);
       return 2;
     }
     const stop = new AbortController();
@@ -167,6 +177,7 @@ const command: CommandModule = {
     } catch (err) {
       view?.close();
       console.error(`opflow run: ${err instanceof OpflowError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      if (args.json) printFailureDocument(args.name ?? loaded.manifest.metadata?.name ?? "", err instanceof Error ? err.message : String(err));
       return 1;
     } finally {
       process.off("SIGINT", onSignal);
