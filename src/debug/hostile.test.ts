@@ -185,3 +185,31 @@ describe("torn journals, stale temporaries and full disks", () => {
     }
   });
 });
+
+describe("arguments the system refuses (E2BIG)", () => {
+  it("end the step in error with the reason; the launcher and the engine carry on", async () => {
+    // As the issue found it: a step's 200 KB output passed on in args (the launcher is up by then).
+    const wf = manifest("too-big-args", [
+      {
+        name: "main",
+        steps: [
+          [{ name: "produce", template: "produce" }],
+          [{ name: "big", template: "consume", arguments: { parameters: [{ name: "v", value: "{{steps.produce.outputs.result}}" }] } }, { name: "other", template: "ok" }],
+        ],
+      },
+      sh("ok", "echo ok"),
+      sh("produce", "sleep 1; head -c 200000 /dev/zero | tr '\\0' x"),
+      { name: "consume", inputs: { parameters: [{ name: "v" }] }, container: { image: "busybox", command: ["sh", "-c", "echo ${#1}", "sh", "{{inputs.parameters.v}}"] } },
+    ]);
+    const { status } = await runWorkflow(wf, { workdir: await workdir() });
+    const n = node(status, "big");
+    expect(n.phase).toBe("Error");
+    expect(n.message).toMatch(/E2BIG/);
+    expect((n.message ?? "").length).toBeLessThan(1000);
+    expect(node(status, "other").phase).toBe("Succeeded");
+    expect(status.phase).toMatch(/Failed|Error/);
+    // The launcher survived: a later run still starts steps from it.
+    const again = await runWorkflow(manifest("after-e2big", [sh("main", "echo fine")]), { workdir: await workdir() });
+    expect(node(again.status, "after-e2big").outputs?.result).toBe("fine");
+  });
+});

@@ -111,12 +111,35 @@ export function startChild(spec, onSpawn) {
   let deadline;
 
   const [command = "", ...args] = spec.argv;
-  const child = spawn(command, args, {
-    cwd: spec.cwd,
-    env: spec.env,
-    detached: true,
-    stdio: [spec.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
-  });
+  /** @type {import("node:child_process").ChildProcess} */
+  let child;
+  try {
+    child = spawn(command, args, {
+      cwd: spec.cwd,
+      env: spec.env,
+      detached: true,
+      stdio: [spec.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    });
+  } catch (err) {
+    // spawn throws for what the kernel refuses at once (E2BIG: arguments and environment too
+    // large): the step ends in error with the reason; the launcher and the engine carry on.
+    const e = /** @type {NodeJS.ErrnoException} */ (err);
+    const size = spec.argv.reduce((n, a) => n + Buffer.byteLength(a) + 1, 0) + Object.entries(spec.env ?? {}).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v ?? "") + 2, 0);
+    const message =
+      e.code === "E2BIG"
+        ? `could not start ${JSON.stringify(command.slice(0, 200))}: its arguments and environment (${size} bytes, the longest ${Math.max(...spec.argv.map((a) => Buffer.byteLength(a)), ...Object.values(spec.env ?? {}).map((v) => Buffer.byteLength(v ?? "")))} bytes) exceed what the system accepts (E2BIG: at most 131072 bytes per argument or variable)`
+        : `could not start ${JSON.stringify(command.slice(0, 200))}: ${e.message}`;
+    writeLog(`${message}\n`);
+    if (log !== undefined) {
+      try {
+        fs.closeSync(log);
+      } catch {
+        /* the log is best effort here */
+      }
+    }
+    resolve({ exitCode: 127, stdout: "", timedOut: false, aborted: false, startError: message });
+    return { done, abort: () => undefined };
+  }
   if (child.pid !== undefined) onSpawn(child.pid);
 
   /** @param {NodeJS.Signals} sig */
