@@ -124,11 +124,7 @@ export function startChild(spec, onSpawn) {
     // spawn throws for what the kernel refuses at once (E2BIG: arguments and environment too
     // large): the step ends in error with the reason; the launcher and the engine carry on.
     const e = /** @type {NodeJS.ErrnoException} */ (err);
-    const size = spec.argv.reduce((n, a) => n + Buffer.byteLength(a) + 1, 0) + Object.entries(spec.env ?? {}).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v ?? "") + 2, 0);
-    const message =
-      e.code === "E2BIG"
-        ? `could not start ${JSON.stringify(command.slice(0, 200))}: its arguments and environment (${size} bytes, the longest ${Math.max(...spec.argv.map((a) => Buffer.byteLength(a)), ...Object.values(spec.env ?? {}).map((v) => Buffer.byteLength(v ?? "")))} bytes) exceed what the system accepts (E2BIG: at most 131072 bytes per argument or variable)`
-        : `could not start ${JSON.stringify(command.slice(0, 200))}: ${e.message}`;
+    const message = e.code === "E2BIG" ? tooBig(command, spec) : `could not start ${JSON.stringify(command.slice(0, 200))}: ${e.message}`;
     writeLog(`${message}\n`);
     if (log !== undefined) {
       try {
@@ -276,4 +272,28 @@ function longTimeout(fn, ms) {
   };
   arm();
   return { clear: () => clearTimeout(handle) };
+}
+
+/** Linux's limit on one argument or environment string (MAX_ARG_STRLEN); Argo's MaxEnvVarLen is the same. */
+const MAX_ARG_BYTES = 131072;
+
+/**
+ * Why the kernel refused to start `command` with E2BIG: the first argument or environment
+ * variable over {@link MAX_ARG_BYTES}, else the total size.
+ * @param {string} command
+ * @param {ChildSpec} spec
+ */
+function tooBig(command, spec) {
+  const name = JSON.stringify(command.length > 200 ? `${command.slice(0, 200)}…` : command);
+  const why = (/** @type {string} */ what) => `could not start ${name}: ${what} (E2BIG: the system takes at most ${MAX_ARG_BYTES} bytes per argument or variable, and about 2 MB in all)`;
+  for (const [i, a] of spec.argv.entries()) {
+    const n = Buffer.byteLength(a);
+    if (n > MAX_ARG_BYTES) return why(i === 0 ? `the command is ${n} bytes` : `argument ${i} is ${n} bytes`);
+  }
+  for (const [k, v] of Object.entries(spec.env ?? {})) {
+    const n = Buffer.byteLength(k) + 1 + Buffer.byteLength(v ?? "");
+    if (n > MAX_ARG_BYTES) return why(`environment variable ${JSON.stringify(k.slice(0, 100))} is ${n} bytes`);
+  }
+  const total = spec.argv.reduce((n, a) => n + Buffer.byteLength(a) + 1, 0) + Object.entries(spec.env ?? {}).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v ?? "") + 2, 0);
+  return why(`its arguments and environment are ${total} bytes`);
 }
