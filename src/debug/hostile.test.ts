@@ -213,3 +213,13 @@ describe("arguments the system refuses (E2BIG)", () => {
     expect(node(again.status, "after-e2big").outputs?.result).toBe("fine");
   });
 });
+
+describe("huge values", () => {
+  it("keep, as Argo does, the last 256 kB of a step's stdout as its result", async () => {
+    const wf = manifest("huge-stdout", [sh("main", "head -c 1000000 /dev/zero | tr '\\0' x; printf 'é%.0s' 1 2 3; echo END")]);
+    const { status } = await runWorkflow(wf, { workdir: await workdir() });
+    const result = node(status, "huge-stdout").outputs?.result ?? "";
+    expect(Buffer.byteLength(result)).toBe(256 * 1024);
+    expect(result.endsWith("xxxéééEND")).toBe(true);
+  });
+});

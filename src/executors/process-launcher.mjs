@@ -41,7 +41,7 @@ import os from "node:os";
  * How a process ended (the shape of `ProcessResult`).
  * @typedef {object} ChildResult
  * @property {number} exitCode Exit code; 128 + n when killed by signal n.
- * @property {string} stdout Captured stdout (the first 16 MiB).
+ * @property {string} stdout Captured stdout (its last 256 KiB and one byte: see MAX_CAPTURE).
  * @property {boolean} timedOut Killed because `timeoutMs` passed.
  * @property {boolean} aborted Killed because it was aborted.
  * @property {string} [startError] Set when the process could not be started.
@@ -63,7 +63,11 @@ import os from "node:os";
  * @typedef {{ type: "ready" } | { type: "spawned", id: number, pid: number } | { type: "done", id: number, result: ChildResult }} LauncherReply
  */
 
-const MAX_CAPTURE = 16 * 1024 * 1024;
+/**
+ * How much of a step's stdout is kept: Argo keeps the last 256 kB as `outputs.result`
+ * (executor.go `CaptureScriptResult`), after trimming one trailing newline, hence one byte more.
+ */
+const MAX_CAPTURE = 256 * 1024 + 1;
 const SIGNALS = /** @type {Record<string, number>} */ (os.constants.signals);
 
 /** The argument that makes this module serve as the launcher. */
@@ -100,8 +104,21 @@ export function startChild(spec, onSpawn) {
       terminate();
     }
   };
-  let stdout = "";
-  let stdoutBytes = 0;
+  /** The tail of stdout, in chunks, at least MAX_CAPTURE bytes once that much came. */
+  /** @type {Buffer[]} */
+  const captured = [];
+  let capturedBytes = 0;
+  /** The captured tail as text: its last MAX_CAPTURE bytes, never starting inside a character. */
+  const capturedText = () => {
+    let bytes = Buffer.concat(captured);
+    if (bytes.length > MAX_CAPTURE) {
+      bytes = bytes.subarray(bytes.length - MAX_CAPTURE);
+      let start = 0;
+      while (start < bytes.length && start < 4 && ((bytes[start] ?? 0) & 0xc0) === 0x80) start++;
+      bytes = bytes.subarray(start);
+    }
+    return bytes.toString("utf8");
+  };
   let timedOut = false;
   let aborted = false;
   let settled = false;
@@ -174,10 +191,9 @@ export function startChild(spec, onSpawn) {
 
   child.stdout?.on("data", (/** @type {Buffer} */ chunk) => {
     writeLog(chunk);
-    if (stdoutBytes < MAX_CAPTURE) {
-      stdout += chunk.toString("utf8");
-      stdoutBytes += chunk.length;
-    }
+    captured.push(chunk);
+    capturedBytes += chunk.length;
+    while (captured.length > 1 && capturedBytes - (captured[0]?.length ?? 0) >= MAX_CAPTURE) capturedBytes -= captured.shift()?.length ?? 0;
   });
   child.stderr?.on("data", (/** @type {Buffer} */ chunk) => writeLog(chunk));
   if (spec.stdin !== undefined && child.stdin) {
@@ -187,7 +203,7 @@ export function startChild(spec, onSpawn) {
   child.on("error", (err) => {
     const message = `could not start ${JSON.stringify(command)}: ${err.message}`;
     writeLog(`${message}\n`);
-    finish({ exitCode: 127, stdout, timedOut, aborted, startError: message });
+    finish({ exitCode: 127, stdout: capturedText(), timedOut, aborted, startError: message });
   });
   /**
    * @param {number | null} code
@@ -195,7 +211,7 @@ export function startChild(spec, onSpawn) {
    */
   const onEnd = (code, signal) => {
     const exitCode = code ?? (signal ? 128 + (SIGNALS[signal] ?? 0) : 1);
-    finish({ exitCode, stdout, timedOut, aborted });
+    finish({ exitCode, stdout: capturedText(), timedOut, aborted });
   };
   child.on("close", onEnd);
   // A background grandchild may hold stdout open: the step ends with its main process.
