@@ -161,7 +161,7 @@ describe("torn journals, stale temporaries and full disks", () => {
       const name = "disk-full";
       const wf = manifest(name, [
         { name: "main", steps: [[{ name: "fill", template: "fill" }], [{ name: "after", template: "say" }]] },
-        sh("fill", "head -c 2000000 /dev/zero > big; rm -f big; echo filled"),
+        sh("fill", "head -c 2000000 /dev/zero > big; echo filled"),
         sh("say", "echo said"),
       ]);
       const full = await runWorkflow(wf, { workdir: dir, name });
