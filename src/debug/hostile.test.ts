@@ -223,3 +223,97 @@ describe("huge values", () => {
     expect(result.endsWith("xxxéééEND")).toBe(true);
   });
 });
+
+describe("escapes from the run folder (a canary folder outside it stays untouched)", () => {
+  /** Every file under `dir` with its content. */
+  async function snapshot(dir: string): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const e of await fs.readdir(dir, { recursive: true, withFileTypes: true })) {
+      const p = path.join(e.parentPath, e.name);
+      out[path.relative(dir, p)] = e.isFile() ? await fs.readFile(p, "utf8") : "<dir>";
+    }
+    return out;
+  }
+
+  it("maps absolute artifact paths outside /tmp and /mnt into the step's folder, refuses ../, never reads a host file as an output", async () => {
+    const canary = await fs.mkdtemp("/var/tmp/opflow-canary-");
+    try {
+      await fs.mkdir(path.join(canary, "victim-dir"));
+      await fs.writeFile(path.join(canary, "victim-dir", "precious"), "keep me");
+      await fs.writeFile(path.join(canary, "secret.txt"), "CANARY-SECRET");
+      const before = await snapshot(canary);
+      const dir = await workdir();
+      const up = "../".repeat(12);
+      const wf = manifest("escape", [
+        {
+          name: "main",
+          steps: [
+            [
+              { name: "abs-in", template: "abs-in" },
+              { name: "dotdot-abs-in", template: "dotdot-abs-in" },
+              { name: "abs-out", template: "abs-out" },
+              { name: "abs-param", template: "abs-param" },
+              { name: "rel-in", template: "rel-in" },
+              { name: "rel-out", template: "rel-out" },
+              { name: "workdir", template: "workdir" },
+            ],
+          ],
+        },
+        { name: "abs-in", inputs: { artifacts: [{ name: "a", path: `${canary}/victim-dir`, raw: { data: "planted" } }] }, container: { image: "busybox", command: ["cat", "{{inputs.artifacts.a.path}}"] } },
+        { name: "dotdot-abs-in", inputs: { artifacts: [{ name: "a", path: `/tmp/../..${canary}/victim-dir`, raw: { data: "planted" } }] }, container: { image: "busybox", command: ["true"] } },
+        { name: "abs-out", container: { image: "busybox", command: ["true"] }, outputs: { artifacts: [{ name: "s", path: `${canary}/secret.txt` }] } },
+        { name: "abs-param", container: { image: "busybox", command: ["true"] }, outputs: { parameters: [{ name: "s", valueFrom: { path: `${canary}/secret.txt`, default: "none" } }] } },
+        { name: "rel-in", inputs: { artifacts: [{ name: "a", path: `${up}${canary.slice(1)}/rel`, raw: { data: "planted" } }] }, container: { image: "busybox", command: ["true"] } },
+        { name: "rel-out", container: { image: "busybox", command: ["true"] }, outputs: { artifacts: [{ name: "s", path: `${up}${canary.slice(1)}/secret.txt` }] } },
+        { name: "workdir", container: { image: "busybox", command: ["pwd"], workingDir: `${canary}/wd` } },
+      ]);
+      const { status } = await runWorkflow(wf, { workdir: dir });
+      expect(await snapshot(canary)).toEqual(before);
+
+      expect(node(status, "abs-in")).toMatchObject({ phase: "Succeeded", outputs: { result: "planted" } });
+      expect(node(status, "dotdot-abs-in").phase).toBe("Succeeded");
+      const absOut = node(status, "abs-out");
+      expect(absOut.phase).toBe("Error");
+      expect(absOut.message).toContain(`${canary}/secret.txt does not exist`);
+      expect(node(status, "abs-param").outputs?.parameters).toEqual([{ name: "s", value: "none" }]);
+      for (const name of ["rel-in", "rel-out"]) {
+        const n = node(status, name);
+        expect(n.phase).toBe("Error");
+        expect(n.message).toMatch(/a relative path must stay in the working directory/);
+      }
+      const wd = node(status, "workdir");
+      expect(wd.phase).toBe("Succeeded");
+      expect(wd.outputs?.result).toMatch(new RegExp(`^${dir}/.*/fs${canary}/wd$|^/tmp/fs${canary}/wd$`));
+      // Nothing of the canary in the artifact store either.
+      expect(spawnSync("grep", ["-rl", "CANARY-SECRET", dir], { encoding: "utf8" }).stdout).toBe("");
+    } finally {
+      await fs.rm(canary, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses parameter and artifact names that are not Argo names before writing anything", async () => {
+    const canary = await fs.mkdtemp("/var/tmp/opflow-canary-");
+    try {
+      const before = await snapshot(canary);
+      const evil = `${"../".repeat(10)}${canary.slice(1)}/PWNED`;
+      const wf = manifest("bad-names", [
+        {
+          name: "main",
+          steps: [[{ name: "in", template: "in", arguments: { parameters: [{ name: `${evil}-in`, value: "x" }] } }, { name: "out", template: "out" }]],
+        },
+        { name: "in", inputs: { parameters: [{ name: `${evil}-in` }] }, container: { image: "busybox", command: ["true"] } },
+        { name: "out", container: { image: "busybox", command: ["true"] }, outputs: { parameters: [{ name: `${evil}-out`, value: "x" }] } },
+      ]);
+      const { status } = await runWorkflow(wf, { workdir: await workdir() });
+      expect(await snapshot(canary)).toEqual(before);
+      for (const [name, kind] of [["in", "input parameter"], ["out", "output parameter"]]) {
+        const n = node(status, name!);
+        expect(n.phase).toBe("Error");
+        expect(n.message).toContain(`${kind} name "../../`);
+        expect(n.message).toContain("must be letters, digits, '-' and '_'");
+      }
+    } finally {
+      await fs.rm(canary, { recursive: true, force: true });
+    }
+  });
+});

@@ -11,10 +11,16 @@
  *   the mapped paths, and for scripts that use a declared path literally the engine also places
  *   inputs at, and collects outputs from, the literal path (shared by steps running at once).
  * - **binding**: the OP gets the step's folder as `task.root`.
+ *
+ * Nothing a template declares reaches outside the step's folder: other absolute paths (`/data`,
+ * `/workspace`, `/etc/shadow`) are the pod's own file system, `<step>/fs/…`, as a container
+ * sees its image rather than the host; a relative path that goes up (`../`) is refused; and
+ * parameter and artifact names, which become file names, must be Argo names.
  */
 import { statSync } from "node:fs";
 import path from "node:path";
-import type { Template } from "../argo/model.ts";
+import type { Parameter, Template } from "../argo/model.ts";
+import { EngineError } from "../errors.ts";
 import type { Executor } from "../executors/executor.ts";
 
 /** How a pod sees paths (see the module's comment). */
@@ -37,18 +43,80 @@ export function pathMode(executor: Executor, binding: boolean, t: Template): Pat
   return "host";
 }
 
+/** The step's sub-folder holding the pod's own root file system (absolute paths outside `/tmp` and `/mnt`). */
+export const POD_ROOT_DIR = "fs";
+
+/** Argo's rule for parameter and artifact names (validate.go); they become file names here. */
+const ARGO_NAME = /^[-a-zA-Z0-9_]+$/;
+
+/** Why `declared` cannot be a pod path, or undefined when it can. */
+function pathProblem(declared: string): string | undefined {
+  if (declared === "") return "a path must not be empty";
+  if (declared.includes("\0")) return "a path must not hold a NUL character";
+  const p = path.posix.normalize(declared);
+  if (!path.posix.isAbsolute(p) && (p === ".." || p.startsWith("../"))) return `a relative path must stay in the working directory (no "../" above it)`;
+  return undefined;
+}
+
 /**
- * Maps a declared absolute path into the step's folder: `/tmp/x` → `<step>/x`, `/mnt/x` →
- * `<step>/mnt/x`, a relative path → `<step>/workdir/x`; other absolute paths stay as they are.
- * The same in every mode: what differs is whether the process sees the mapping (mounted) or
- * only the engine and the tags do (host; see {@link literalPath}).
+ * Maps a declared path into the step's folder: `/tmp/x` → `<step>/x`, `/mnt/x` →
+ * `<step>/mnt/x`, a relative path → `<step>/workdir/x`, any other absolute path →
+ * `<step>/fs/x` (the pod's own file system: never the host's `/data` or `/etc`). The same in
+ * every mode: what differs is whether the process sees the mapping (mounted) or only the
+ * engine and the tags do (host; see {@link literalPath}).
+ *
+ * @throws EngineError for a relative path that goes up out of the working directory.
  */
 export function hostPath(declared: string, dir: string): string {
+  const problem = pathProblem(declared);
+  if (problem) throw new EngineError(`path ${JSON.stringify(declared)}: ${problem}`);
   const p = path.posix.normalize(declared);
   if (!path.posix.isAbsolute(p)) return path.join(dir, "workdir", p);
   if (p === "/tmp" || p.startsWith("/tmp/")) return path.join(dir, p.slice(4));
   if (p === "/mnt" || p.startsWith("/mnt/")) return path.join(dir, "mnt", p.slice(4));
-  return p;
+  return path.join(dir, POD_ROOT_DIR, p);
+}
+
+/**
+ * A declared path as the pod's process sees it: the mapped host path, or with mounts (the
+ * step's folder on `/tmp`) the path itself, and `/tmp/fs/…` for the pod's own file system.
+ */
+export function podPath(declared: string, dir: string, mode: PathMode): string {
+  const mapped = hostPath(declared, dir);
+  if (mode !== "mounted") return mapped;
+  const p = path.posix.normalize(declared);
+  if (!path.posix.isAbsolute(p) || p === "/tmp" || p.startsWith("/tmp/") || p === "/mnt" || p.startsWith("/mnt/")) return declared;
+  return path.posix.join("/tmp", POD_ROOT_DIR, p);
+}
+
+/**
+ * Checks, before a pod runs, what of its template becomes a path in the step's folder: the
+ * names of its parameters and artifacts (file names under `inputs/` and `outputs/`) and its
+ * declared paths. Argo's validation refuses such manifests; the engine checks again where a
+ * name or a path would otherwise reach outside the step's folder.
+ *
+ * @throws EngineError naming the field and the offending value.
+ */
+export function checkPodPaths(t: Template, parameters: readonly Parameter[], where: string): void {
+  const names: [string, string][] = [
+    ...parameters.map((p): [string, string] => ["input parameter", p.name]),
+    ...(t.inputs?.artifacts ?? []).map((a): [string, string] => ["input artifact", a.name]),
+    ...(t.outputs?.parameters ?? []).map((p): [string, string] => ["output parameter", p.name]),
+    ...(t.outputs?.artifacts ?? []).map((a): [string, string] => ["output artifact", a.name]),
+  ];
+  for (const [kind, name] of names) {
+    if (!ARGO_NAME.test(name)) throw new EngineError(`${where}: ${kind} name ${JSON.stringify(name.length > 100 ? `${name.slice(0, 100)}…` : name)} must be letters, digits, '-' and '_' (Argo's rule; it names a file of the step)`);
+  }
+  const paths: [string, string | undefined][] = [
+    ...(t.inputs?.artifacts ?? []).map((a): [string, string | undefined] => [`input artifact "${a.name}"`, a.path]),
+    ...(t.outputs?.artifacts ?? []).map((a): [string, string | undefined] => [`output artifact "${a.name}"`, a.path]),
+    ...(t.outputs?.parameters ?? []).map((p): [string, string | undefined] => [`output parameter "${p.name}"`, p.valueFrom?.path]),
+    ["workingDir", (t.script ?? t.container)?.workingDir],
+  ];
+  for (const [what, declared] of paths) {
+    const problem = declared === undefined ? undefined : pathProblem(declared);
+    if (problem) throw new EngineError(`${where}: ${what}: path ${JSON.stringify(declared)}: ${problem}`);
+  }
 }
 
 /**
@@ -61,7 +129,9 @@ export function literalPath(declared: string, dir: string, mode: PathMode): stri
   if (mode !== "host") return undefined;
   const p = path.posix.normalize(declared);
   if (!path.posix.isAbsolute(p) || /^\/tmp\/(inputs|outputs)(\/|$)/.test(p)) return undefined;
-  return hostPath(p, dir) === p ? undefined : p;
+  // Only the shared scratch places a container also has: never a host path elsewhere.
+  const shared = p.startsWith("/tmp/") || p.startsWith("/mnt/");
+  return shared && hostPath(p, dir) !== p ? p : undefined;
 }
 
 /** The host path of a declared path, or its literal path when only that exists (host mode). */

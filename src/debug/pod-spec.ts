@@ -13,7 +13,7 @@ import { EngineError } from "../errors.ts";
 import type { Mount, PodSpec } from "../executors/executor.ts";
 import { parseDuration } from "../duration.ts";
 import { substituteTagsDeep } from "./_expr.ts";
-import { hostPath, type PathMode } from "./pod-paths.ts";
+import { hostPath, podPath, type PathMode } from "./pod-paths.ts";
 import { substituteStrict, type Vars } from "./scope.ts";
 import { NODE_FILES } from "./state-tree.ts";
 
@@ -122,7 +122,7 @@ export async function processPodSpec(p: ProcessPod): Promise<Pick<PodSpec, "comm
   }
   env[PROGRESS_FILE_ENV] = mode === "mounted" ? "/tmp/progress" : path.join(dir, "progress");
   env[ROOT_ENV] = mode === "mounted" ? "/tmp" : dir;
-  const seen = (declared: string): string => (mode === "mounted" ? declared : hostPath(declared, dir));
+  const seen = (declared: string): string => podPath(declared, dir, mode);
   const workingDir = container.workingDir ? seen(container.workingDir) : mode === "mounted" ? "/tmp/workdir" : path.join(dir, "workdir");
   if (container.workingDir) await fs.mkdir(hostPath(container.workingDir, dir), { recursive: true });
   const mounts: Mount[] = [];

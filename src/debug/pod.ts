@@ -13,7 +13,7 @@ import type { Executor, PodEnd, PodResources } from "../executors/executor.ts";
 import type { ArtifactIO, ArtifactRef } from "./artifact-io.ts";
 import { layOutInputs } from "./pod-inputs.ts";
 import { collectOutputs, podPhase } from "./pod-outputs.ts";
-import { hostPath, pathMode, type PathMode } from "./pod-paths.ts";
+import { checkPodPaths, pathMode, podPath, type PathMode } from "./pod-paths.ts";
 import { bodyVars, podDeadline, processEnvironment, processPodSpec, substituteDeep } from "./pod-spec.ts";
 import { parseProgress } from "./progress.ts";
 import type { Vars } from "./scope.ts";
@@ -80,14 +80,18 @@ export async function runPod(ctx: PodContext): Promise<PodResult> {
   const where = `node "${ctx.nodeName}" (template "${t.name}")`;
   const mode = pathMode(ctx.executor, ctx.binding, t);
   const dir = ctx.dir;
-  const seen = (declared: string): string => (mode === "mounted" ? declared : hostPath(declared, dir));
+  const seen = (declared: string): string => podPath(declared, dir, mode);
   const recordedInputs: { parameters?: Parameter[]; artifacts?: Artifact[] } = {};
   if (ctx.parameters.length > 0) recordedInputs.parameters = ctx.parameters.map((p) => ({ name: p.name, value: p.value ?? "" }));
   try {
+    // Names and paths that would reach outside the step's folder, before anything is written.
+    checkPodPaths(t, ctx.parameters, where);
     const vars = bodyVars(t, ctx.globals, ctx.parameters, seen, ctx.nodeId, ctx.nodeName);
     const container = substituteDeep(t.script ?? t.container ?? {}, vars, where) as Container & { source?: string };
     const outArtifacts = substituteDeep(t.outputs?.artifacts ?? [], vars, where);
     const outParams = substituteDeep(t.outputs?.parameters ?? [], vars, where);
+    // Again with the tags resolved: a parameter may hold "../".
+    checkPodPaths({ ...t, ...(t.script ? { script: { ...t.script, ...container } } : { container }), outputs: { parameters: outParams, artifacts: outArtifacts } }, [], where);
 
     const inputArtifacts = await layOutInputs({ ...ctx, mode });
     if (inputArtifacts.length > 0) recordedInputs.artifacts = inputArtifacts;
