@@ -20,11 +20,22 @@ export interface Place {
   readonly key?: string;
   /** Inside an exit handler (a workflow's, a step's or a task's): it still runs after a graceful stop. */
   readonly exit?: boolean;
+  /**
+   * How many template invocations enclose this place (Argo's stack depth: one per nested
+   * `executeTemplate`); an invocation at {@link MAX_STACK_DEPTH} ends in error.
+   */
+  readonly depth?: number;
 }
 
+/** Argo's cap on nested template invocations (workflow/controller/controller.go `maxAllowedStackDepth`). */
+export const MAX_STACK_DEPTH = 100;
+
+/** Argo's message at that cap (operator.go `ErrMaxDepthExceeded`), short whatever the template. */
+export const MAX_DEPTH_MESSAGE = "Maximum recursion depth exceeded. See https://argo-workflows.readthedocs.io/en/latest/scaling/#maximum-recursion-depth";
+
 /** What a child place inherits from its parent beyond names. */
-export function inherited(place: Place): { exit?: true } {
-  return place.exit ? { exit: true } : {};
+export function inherited(place: Place): { exit?: true; depth?: number } {
+  return { ...(place.exit ? { exit: true } : {}), ...(place.depth ? { depth: place.depth } : {}) };
 }
 
 /** Arguments of an invocation, already resolved. */

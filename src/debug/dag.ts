@@ -77,7 +77,13 @@ export async function executeDag(e: DagEngine, place: Place, tmpl: Template, inp
     return e.book.finish(node, "Error", messageOf(err));
   }
   const scope = scopeFor(e.globals, inputs);
-  const run = new DagRun(e, place, node, graph, scope, childSemaphores(place, tmpl), dag.failFast ?? tmpl.failFast ?? true, where);
+  let semaphores: readonly Semaphore[];
+  try {
+    semaphores = childSemaphores(place, tmpl);
+  } catch (err) {
+    return e.book.finish(node, "Error", messageOf(err));
+  }
+  const run = new DagRun(e, place, node, graph, scope, semaphores, dag.failFast ?? tmpl.failFast ?? true, where);
   await run.run(dag.tasks);
   const { phase, message } = run.outcome();
   if (phase !== "Succeeded") return e.book.finish(node, phase, message);

@@ -6,7 +6,7 @@
  */
 import type { NodeStatus, NodeType, Template } from "../argo/model.ts";
 import { KEY_PARAMETER } from "../contract.ts";
-import { messageOf, type Inputs, type Invocation, type Place, type ResolvedArgs } from "./_context.ts";
+import { MAX_DEPTH_MESSAGE, MAX_STACK_DEPTH, messageOf, type Inputs, type Invocation, type Place, type ResolvedArgs } from "./_context.ts";
 import { bindInputs } from "./arguments.ts";
 import { executeDag } from "./dag.ts";
 import type { Leaves } from "./leaves.ts";
@@ -23,7 +23,8 @@ export interface DispatchEngine extends StepsEngine {
 /** Runs a template invocation at `place`; never throws for a step's own failure. */
 export async function invoke(e: DispatchEngine, place0: Place, inv: Invocation, args: ResolvedArgs): Promise<NodeStatus> {
   const key = args.parameters.get(KEY_PARAMETER);
-  const place: Place = key ? { ...place0, key } : place0;
+  const depth = (place0.depth ?? 0) + 1;
+  const place: Place = key ? { ...place0, key, depth } : { ...place0, depth };
   const restored = e.resume.takeOver(place, inv.template);
   if (restored) return restored;
   const where = `node "${place.name}"`;
@@ -33,6 +34,10 @@ export async function invoke(e: DispatchEngine, place0: Place, inv: Invocation, 
     tmpl = e.templates.resolve(inv, where);
   } catch (err) {
     return e.book.error(place, "Skipped", undefined, messageOf(err));
+  }
+  // Argo's stack depth: a template that calls itself without end stops here, with a short message.
+  if (depth >= MAX_STACK_DEPTH) {
+    return e.book.error(place, tmpl.steps ? "Steps" : tmpl.dag ? "DAG" : "Pod", tmpl, MAX_DEPTH_MESSAGE);
   }
   try {
     inputs = bindInputs(e.globals, tmpl, args, `${where} (template "${tmpl.name}")`);

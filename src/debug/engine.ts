@@ -53,6 +53,8 @@ export interface EngineConfig {
   readonly parameters: Readonly<Record<string, string>>;
   /** Most leaf nodes running at once (Argo's `spec.parallelism`). */
   readonly parallelism?: number;
+  /** Most nodes of the run (node-book.ts `MAX_NODES` when left out). */
+  readonly maxNodes?: number;
   /** Most pods of the executor (local processes) at once. */
   readonly processSlots: number;
   /** Most in-process bindings at once. */
@@ -91,7 +93,7 @@ export class Engine implements DispatchEngine, LifecycleEngine {
     this.parameters = cfg.parameters;
     this.retryStrategy = wf.spec.retryStrategy;
     this.templates = new Templates(wf.spec);
-    this.book = new NodeBook(wf.metadata.name as string, cfg.tree, cfg.onChange, (message) => this.stop(message));
+    this.book = new NodeBook(wf.metadata.name as string, cfg.tree, cfg.onChange, (message) => this.stop(message), cfg.maxNodes);
     this.resume = new Resume(this.book, this.globals, cfg.previous, cfg.reuse);
     const parallelism = cfg.parallelism ?? wf.spec.parallelism;
     this.leaves = new Leaves(this, {

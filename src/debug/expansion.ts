@@ -5,6 +5,7 @@
  */
 import type { DAGTask, Item, WorkflowStep } from "../argo/model.ts";
 import { EngineError } from "../errors.ts";
+import { clipText, QUOTED_VALUE_MAX_CHARS } from "./message-cap.ts";
 import { itemVars, loopChildName, type Vars } from "./scope.ts";
 import { Semaphore } from "./semaphore.ts";
 
@@ -15,17 +16,32 @@ import { Semaphore } from "./semaphore.ts";
  */
 export const EXPANSION_WINDOW = 512;
 
+/**
+ * Most items of one withItems / withParam / withSequence. Argo has no such number, but its
+ * workflow object (every node in `status.nodes`) stops far below it; here it keeps a
+ * `withSequence` of a billion items from building them all before saying anything.
+ */
+export const MAX_EXPANSION_ITEMS = 50_000;
+
+function tooMany(where: string, what: string, n: number | string): EngineError {
+  return new EngineError(`${where}: ${what} makes ${n} items, more than the local engine's ${MAX_EXPANSION_ITEMS} for one expansion`);
+}
+
 /** The items of a withItems / withParam / withSequence, or undefined when the step does not loop. */
 export function expansionItems(step: WorkflowStep | DAGTask, where: string): Item[] | undefined {
-  if (step.withItems !== undefined) return step.withItems;
+  if (step.withItems !== undefined) {
+    if (step.withItems.length > MAX_EXPANSION_ITEMS) throw tooMany(where, "withItems", step.withItems.length);
+    return step.withItems;
+  }
   if (step.withParam !== undefined) {
     let parsed: unknown;
     try {
       parsed = JSON.parse(step.withParam);
     } catch {
-      throw new EngineError(`${where}: withParam value could not be parsed as a JSON list: ${step.withParam.trim()}`);
+      throw new EngineError(`${where}: withParam value could not be parsed as a JSON list: ${clipText(step.withParam.trim(), QUOTED_VALUE_MAX_CHARS)}`);
     }
-    if (!Array.isArray(parsed)) throw new EngineError(`${where}: withParam must be a JSON list, got ${step.withParam.trim()}`);
+    if (!Array.isArray(parsed)) throw new EngineError(`${where}: withParam must be a JSON list, got ${clipText(step.withParam.trim(), QUOTED_VALUE_MAX_CHARS)}`);
+    if (parsed.length > MAX_EXPANSION_ITEMS) throw tooMany(where, "withParam", parsed.length);
     return parsed as Item[];
   }
   if (step.withSequence) return sequenceItems(step.withSequence, where);
@@ -47,10 +63,13 @@ function sequenceItems(s: NonNullable<WorkflowStep["withSequence"]>, where: stri
   const items: Item[] = [];
   const fmt = (i: number): string => (s.format ? formatSequence(s.format, i) : String(i));
   if (count !== undefined) {
+    if (count < 0) throw new EngineError(`${where}: withSequence.count must not be negative, got ${count}`);
     if (count === 0) return [];
+    if (count > MAX_EXPANSION_ITEMS) throw tooMany(where, `withSequence count ${JSON.stringify(s.count)}`, count);
     end = start + count - 1;
   }
   if (end === undefined) throw new EngineError(`${where}: withSequence needs count or end`);
+  if (Math.abs(end - start) + 1 > MAX_EXPANSION_ITEMS) throw tooMany(where, `withSequence from ${start} to ${end}`, Math.abs(end - start) + 1);
   if (end >= start) for (let i = start; i <= end; i++) items.push(fmt(i));
   else for (let i = start; i >= end; i--) items.push(fmt(i));
   return items;

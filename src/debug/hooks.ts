@@ -125,7 +125,7 @@ export async function runStepExitHooks(e: HookEngine, place: Place, step: Workfl
   const exitTemplate = step.onExit ?? step.hooks?.["exit"]?.template;
   if (exitTemplate) {
     const site = stepSite(e, place, step, node, scope, item);
-    const exitPlace: Place = { name: `${node.name}.onExit`, displayName: `${place.displayName}.onExit`, parentId: node.id, ...(place.boundaryID ? { boundaryID: place.boundaryID } : {}), semaphores: place.semaphores, exit: true };
+    const exitPlace: Place = { name: `${node.name}.onExit`, displayName: `${place.displayName}.onExit`, parentId: node.id, ...(place.boundaryID ? { boundaryID: place.boundaryID } : {}), semaphores: place.semaphores, ...inherited(place), exit: true };
     let args = step.hooks?.["exit"] ? hookArgs(e, site, "exit", step.hooks["exit"]) : NO_ARGS;
     if ("error" in args) {
       await e.book.error(exitPlace, "Skipped", undefined, args.error);

@@ -317,3 +317,58 @@ describe("escapes from the run folder (a canary folder outside it stays untouche
     }
   });
 });
+
+describe("expansion bombs and recursion", () => {
+  it("refuses a withSequence of a billion items at once, with a clear message", async () => {
+    const t0 = Date.now();
+    const wf = manifest("sequence-bomb", [
+      { name: "main", steps: [[{ name: "many", template: "echo", withSequence: { count: "1000000000" }, arguments: { parameters: [{ name: "m", value: "{{item}}" }] } }]] },
+      { name: "echo", inputs: { parameters: [{ name: "m" }] }, container: { image: "busybox", command: ["echo", "{{inputs.parameters.m}}"] } },
+    ]);
+    const { status } = await runWorkflow(wf, { workdir: await workdir() });
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(status.phase).toBe("Failed");
+    expect(status.message).toBe(`step "many" of node "sequence-bomb": withSequence count "1000000000" makes 1000000000 items, more than the local engine's 50000 for one expansion`);
+    expect(Object.keys(status.nodes ?? {}).length).toBeLessThan(5);
+  });
+
+  it("stops a template that calls itself at Argo's depth of 100, with Argo's short message", async () => {
+    const wf = manifest("deep", [{ name: "forever", steps: [[{ name: "again", template: "forever" }]] }]);
+    const { status } = await runWorkflow(wf, { workdir: await workdir() });
+    expect(status.phase).toBe("Failed");
+    const errored = Object.values(status.nodes ?? {}).filter((n) => n.phase === "Error");
+    expect(errored).toHaveLength(1);
+    expect(errored[0]?.message).toBe("Maximum recursion depth exceeded. See https://argo-workflows.readthedocs.io/en/latest/scaling/#maximum-recursion-depth");
+    // 99 Steps nodes, each with its step group, and the one that errored.
+    expect(Object.values(status.nodes ?? {}).filter((n) => n.type === "Steps")).toHaveLength(100);
+    expect((status.message ?? "").length).toBeLessThan(300);
+  });
+
+  it("stops a template that calls itself twice (exponential) at the node cap, and stays responsive", async () => {
+    const t0 = Date.now();
+    const wf = manifest("twice", [{ name: "forever", steps: [[{ name: "left", template: "forever" }, { name: "right", template: "forever" }]] }]);
+    const { status } = await runWorkflow(wf, { workdir: await workdir(), maxNodes: 3000 });
+    expect(status.phase).toBe("Failed");
+    expect(status.message).toBe("the workflow has 3000 nodes, the local engine's limit (a template that calls itself without end?)");
+    expect(Object.keys(status.nodes ?? {}).length).toBeLessThan(3300);
+    expect(Date.now() - t0).toBeLessThan(20_000);
+  });
+});
+
+describe("parallelism below 1", () => {
+  it.each([
+    ["workflow", { parallelism: -1 }, undefined, "Error", `workflow "par": spec.parallelism must be an integer of at least 1 (Argo's schema), got -1`],
+    ["workflow 0", { parallelism: 0 }, undefined, "Error", `workflow "par": spec.parallelism must be an integer of at least 1 (Argo's schema), got 0`],
+    ["template", {}, -1, "Failed", `template "main": parallelism must be an integer of at least 1 (Argo's schema), got -1`],
+  ] as const)("is an error at %s level, with the same rule", async (_level, spec, tmplParallelism, phase, message) => {
+    const wf = manifest(
+      "par",
+      [{ name: "main", ...(tmplParallelism !== undefined ? { parallelism: tmplParallelism } : {}), steps: [[{ name: "a", template: "ok" }]] }, sh("ok", "echo ok")],
+      spec,
+    );
+    const { status } = await runWorkflow(wf, { workdir: await workdir() });
+    expect(status.phase).toBe(phase);
+    expect(status.message).toBe(message);
+    expect(Object.values(status.nodes ?? {}).some((n) => n.displayName === "a")).toBe(false);
+  });
+});

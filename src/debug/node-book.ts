@@ -7,8 +7,17 @@ import type { NodePhase, NodeStatus, NodeType, Template } from "../argo/model.ts
 import type { ArtifactRef } from "./artifact-io.ts";
 import { messageOf, now, type Place } from "./_context.ts";
 import { nodeId } from "./node-id.ts";
+import { clipMessage } from "./message-cap.ts";
 import { assertTransition, isFulfilled } from "./node-state.ts";
 import type { StateTree } from "./state-tree.ts";
+
+/**
+ * Most nodes of one run. Argo has no such number, but its workflow object (every node in
+ * `status.nodes`) stops far below it; here it stops a template that calls itself more than
+ * once per level (the depth cap comes too late for an exponential tree) with a message, before
+ * the engine runs out of memory.
+ */
+export const MAX_NODES = 50_000;
 
 /** The nodes of one run and their local output artifacts. */
 export class NodeBook {
@@ -19,16 +28,19 @@ export class NodeBook {
   private readonly childSets = new WeakMap<NodeStatus, Set<string>>();
   private readonly watchers = new Set<() => void>();
   private watchersDue = false;
+  private count = 0;
 
   /**
    * @param onChange called after every change (cheap; callers throttle)
-   * @param onDiskError called when the state tree cannot be written (the run must stop)
+   * @param onDiskError called when the state tree cannot be written, or the run has
+   *   {@link MAX_NODES} nodes (the run must stop)
    */
   constructor(
     readonly wfName: string,
     private readonly tree: StateTree,
     private readonly onChange: () => void,
     private readonly onDiskError: (message: string) => void,
+    private readonly maxNodes = MAX_NODES,
   ) {}
 
   /** The id of the node named `name`. */
@@ -85,6 +97,10 @@ export class NodeBook {
       ...extra,
     };
     if (isFulfilled(phase)) node.finishedAt = node.startedAt;
+    if (node.message !== undefined) node.message = clipMessage(node.message);
+    if (!this.nodes[id] && ++this.count === this.maxNodes) {
+      this.onDiskError(`the workflow has ${this.maxNodes} nodes, the local engine's limit (a template that calls itself without end?)`);
+    }
     this.nodes[id] = node;
     if (place.key) this.tree.nodeDir(node, place.key);
     if (place.parentId) this.addChild(place.parentId, id);
@@ -129,7 +145,7 @@ export class NodeBook {
     assertTransition(node.name, node.phase, phase);
     node.phase = phase;
     node.finishedAt = now();
-    if (message) node.message = message;
+    if (message) node.message = clipMessage(message);
     else if (phase === "Succeeded") delete node.message;
     this.changed();
     this.persist(node);

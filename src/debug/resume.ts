@@ -8,6 +8,7 @@ import type { Place } from "./_context.ts";
 import type { ArtifactRef } from "./artifact-io.ts";
 import type { Globals } from "./globals.ts";
 import type { NodeBook } from "./node-book.ts";
+import { clipMessage } from "./message-cap.ts";
 import { safeSegment, type StoredNode } from "./state-tree.ts";
 
 /** The output artifacts of a stored node, with their paths in its folder. */
@@ -93,7 +94,7 @@ export class Resume {
     });
     node.phase = "Succeeded";
     node.finishedAt = node.startedAt;
-    node.message = `reused from ${path.basename(path.dirname(prev.dir))} (key ${place.key})`;
+    node.message = clipMessage(`reused from ${path.basename(path.dirname(prev.dir))} (key ${place.key})`);
     const arts = storedArtifacts(prev, p);
     if (arts) this.book.artifacts.set(node.id, arts);
     this.globals.addOutputs(node, this.book.artifacts.get(node.id));

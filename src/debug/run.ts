@@ -53,6 +53,12 @@ export interface RunOptions {
    */
   readonly parallelism?: number;
   /**
+   * Most nodes of the run: at this many it stops with a message (a template that calls itself
+   * more than once per level grows without end before Argo's depth cap of 100 is reached).
+   * @default 50000
+   */
+  readonly maxNodes?: number;
+  /**
    * Most local processes at once.
    * @default 64
    */
@@ -243,6 +249,7 @@ export async function runWorkflow(manifest: Workflow, options: RunOptions = {}):
       reuse: await reusedSteps(options.reuse ?? [], workdir),
       parameters: options.parameters ?? {},
       ...(options.parallelism !== undefined ? { parallelism: options.parallelism } : {}),
+      ...(options.maxNodes !== undefined ? { maxNodes: options.maxNodes } : {}),
       processSlots: options.processes ?? 64,
       bindingSlots: options.inProcess ?? 256,
       namespaces: options.namespaces ?? namespacesAvailable(),

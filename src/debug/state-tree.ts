@@ -53,6 +53,9 @@ export const RUN_FILES = {
 /** The files of a node's folder (besides the contract's `inputs/`, `outputs/`). */
 export const NODE_FILES = { type: "type", phase: "phase", script: "script", log: "log.txt" } as const;
 
+/** Errors of a disk that cannot take more writes: the run ends as Error. */
+const DISK_FAILURES: ReadonlySet<string> = new Set(["ENOSPC", "EDQUOT", "EROFS", "EIO"]);
+
 /** Sub-folders of a prepared step folder (the contract's). */
 const SKELETON = [path.join("inputs", "parameters"), path.join("outputs", "parameters")];
 const POOL_SIZE = 8;
@@ -175,6 +178,15 @@ export class StateTree {
     const e = namingFile(err, file);
     this.failure = new EngineError(`state tree: cannot write ${e.path ?? file}: ${e.message.replace(/ \([^()]*\)$/, "")}`, { cause: err });
     this.onFailure?.(this.failure);
+  }
+
+  /**
+   * For the `type` and `phase` files (for people and tools; the journal is what a resumed run
+   * trusts): a full or broken disk ends the run; a passing shortage (EMFILE with many steps at
+   * once) only costs those files, as before.
+   */
+  private failIfDiskFull(err: unknown, file: string): void {
+    if (DISK_FAILURES.has((err as NodeJS.ErrnoException)?.code ?? "")) this.fail(err, file);
   }
 
   /** Appends one line to the journal; after a failed append the journal takes no more lines. */
@@ -473,7 +485,7 @@ export class StateTree {
           this.phaseWritten.add(id);
         }
       } catch (err) {
-        this.fail(err, dir);
+        this.failIfDiskFull(err, dir);
       }
       return;
     }
@@ -493,7 +505,7 @@ export class StateTree {
           await writeText(path.join(dir, NODE_FILES.phase), phase);
         }
       })
-      .catch((err: unknown) => this.fail(err, dir))
+      .catch((err: unknown) => this.failIfDiskFull(err, dir))
       .finally(() => {
         if (this.fileWrites.get(id) === next) this.fileWrites.delete(id);
       });

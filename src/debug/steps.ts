@@ -31,19 +31,46 @@ export function continues(step: WorkflowStep, phase: NodePhase): boolean {
   return (phase === "Failed" && c.failed === true) || (phase === "Error" && c.error === true);
 }
 
-/** The semaphores of a Steps/DAG template's children: the ancestors' and its own `parallelism`. */
+/**
+ * The semaphores of a Steps/DAG template's children: the ancestors' and its own `parallelism`.
+ *
+ * @throws EngineError when `parallelism` is not an integer of at least 1 (Argo's schema).
+ */
 export function childSemaphores(place: Place, tmpl: Template): readonly Semaphore[] {
-  return tmpl.parallelism ? [...place.semaphores, new Semaphore(tmpl.parallelism)] : place.semaphores;
+  if (tmpl.parallelism === undefined) return place.semaphores;
+  checkParallelism(tmpl.parallelism, `template "${tmpl.name}": parallelism`);
+  return [...place.semaphores, new Semaphore(tmpl.parallelism)];
+}
+
+/**
+ * Argo's schema takes `parallelism` ≥ 1, on the workflow and on a template alike: the local
+ * engine refuses anything else in both places, with the same message (0 or a negative number
+ * is not "no limit").
+ *
+ * @throws EngineError naming `field` and the value.
+ */
+export function checkParallelism(value: unknown, field: string): void {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+    throw new EngineError(`${field} must be an integer of at least 1 (Argo's schema), got ${JSON.stringify(value)}`);
+  }
 }
 
 /** Runs a Steps template at `place`. */
 export async function executeSteps(e: StepsEngine, place: Place, tmpl: Template, inputs: Inputs): Promise<NodeStatus> {
   const node = e.book.create(place, "Steps", tmpl, "Running", recordInputs(inputs));
   const scope = scopeFor(e.globals, inputs);
-  const semaphores = childSemaphores(place, tmpl);
+  let semaphores: readonly Semaphore[];
+  try {
+    semaphores = childSemaphores(place, tmpl);
+  } catch (err) {
+    return e.book.finish(node, "Error", messageOf(err));
+  }
   const groups = tmpl.steps ?? [];
   let previous: NodeStatus | undefined;
   for (let i = 0; i < groups.length; i++) {
+    // Nothing new starts once the run stops (also before the first group: a template that
+    // calls itself must stop growing the moment the run is stopped).
+    if (e.control.halted(place)) return e.book.finish(node, "Failed", e.control.stopMessage);
     const group = groups[i] as WorkflowStep[];
     // As Argo links them: group 0 under the Steps node, group i+1 under the steps of group i.
     const parents = previous ? (previous.children ?? []) : [node.id];

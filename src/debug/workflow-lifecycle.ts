@@ -12,9 +12,11 @@ import type { ArtifactRef } from "./artifact-io.ts";
 import { resolveArgs } from "./arguments.ts";
 import { parseDuration } from "../duration.ts";
 import { fireExpressionHooks, watchHooks, type HookEngine, type HookSite } from "./hooks.ts";
+import { clipMessage } from "./message-cap.ts";
 import { isFailedOrError } from "./node-state.ts";
 import { aggregateProgress } from "./progress.ts";
 import { Scope } from "./scope.ts";
+import { checkParallelism } from "./steps.ts";
 import { DEADLINE_MESSAGE, type RunControl } from "./signals.ts";
 
 /** What the workflow's lifecycle needs of the engine. */
@@ -95,6 +97,7 @@ export async function runWorkflowLifecycle(e: LifecycleEngine): Promise<void> {
     }
     const entry = spec.entrypoint;
     if (!entry) throw new EngineError(`workflow "${name}": spec.entrypoint is required`);
+    if (spec.parallelism !== undefined) checkParallelism(spec.parallelism, `workflow "${name}": spec.parallelism`);
     // Workflow-level expression hooks: evaluated while the workflow runs, each fires once.
     g["workflow.status"] = "Running";
     const fired = new Set<string>();
@@ -154,7 +157,7 @@ function finishWorkflow(e: LifecycleEngine, phase: WorkflowPhase, message: strin
   const status = e.status;
   status.phase = phase;
   status.finishedAt = now();
-  if (message) status.message = message;
+  if (message) status.message = clipMessage(message);
   status.progress = aggregateProgress(status);
   const outputs = e.globals.outputs();
   if (outputs) status.outputs = outputs;
