@@ -359,7 +359,7 @@ describe("parallelism below 1", () => {
   it.each([
     ["workflow", { parallelism: -1 }, undefined, "Error", `workflow "par": spec.parallelism must be an integer of at least 1 (Argo's schema), got -1`],
     ["workflow 0", { parallelism: 0 }, undefined, "Error", `workflow "par": spec.parallelism must be an integer of at least 1 (Argo's schema), got 0`],
-    ["template", {}, -1, "Failed", `template "main": parallelism must be an integer of at least 1 (Argo's schema), got -1`],
+    ["template", {}, -1, "Error", `template "main": parallelism must be an integer of at least 1 (Argo's schema), got -1`],
   ] as const)("is an error at %s level, with the same rule", async (_level, spec, tmplParallelism, phase, message) => {
     const wf = manifest(
       "par",
