@@ -46,10 +46,11 @@ afterAll(async () => {
 });
 
 /** Runs `opflow run <case> --json` in a bounded child process. */
-async function runCase(file: string, options: { env?: Record<string, string>; workdir?: string; args?: string[] } = {}): Promise<CaseRun> {
+async function runCase(file: string, options: { env?: Record<string, string>; workdir?: string; args?: string[]; heapMb?: number; timeMs?: number } = {}): Promise<CaseRun> {
+  const timeBound = options.timeMs ?? CASE_TIME_MS;
   const workdir = options.workdir ?? (await fs.mkdtemp(path.join(root, `${path.basename(file, ".yaml")}-`)));
   const started = Date.now();
-  const child = spawn(process.execPath, [`--max-old-space-size=${CASE_HEAP_MB}`, opflowBin, "run", path.join(corpus, file), "--workdir", workdir, "--json", ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [`--max-old-space-size=${options.heapMb ?? CASE_HEAP_MB}`, opflowBin, "run", path.join(corpus, file), "--workdir", workdir, "--json", ...(options.args ?? [])], {
     env: { ...process.env, ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -57,11 +58,11 @@ async function runCase(file: string, options: { env?: Record<string, string>; wo
   let stderr = "";
   child.stdout.on("data", (c: Buffer) => (stdout += c.toString("utf8")));
   child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
-  const timer = setTimeout(() => child.kill("SIGKILL"), CASE_TIME_MS);
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeBound);
   const code = await new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
   clearTimeout(timer);
   const ms = Date.now() - started;
-  expect(ms, `${file}: ran past its time bound; stderr: ${stderr.slice(0, 500)}`).toBeLessThan(CASE_TIME_MS);
+  expect(ms, `${file}: ran past its time bound; stderr: ${stderr.slice(0, 500)}`).toBeLessThan(timeBound);
   let doc: RunDoc;
   try {
     doc = JSON.parse(stdout) as RunDoc;
@@ -92,6 +93,30 @@ describe("hostile-input corpus (opflow run --json, bounded)", () => {
     const files = (await fs.readdir(corpus)).filter((f) => f.endsWith(".yaml"));
     const families = new Set(files.map((f) => Number(f.slice(0, 2))));
     expect([...families].sort((a, b) => a - b)).toEqual(EXPECTED_FAMILIES);
+  });
+
+  it("01 artifact escapes: host paths outside /tmp and /mnt stay untouched, ../ is refused, no host file becomes an output", async () => {
+    await withCanary(async (canary) => {
+      const before = await snapshot(canary);
+      const r = await runCase("01-artifact-escape.yaml");
+      expectClearEnd(r, "Failed");
+      expect(await snapshot(canary)).toEqual(before);
+      expect(byName(r, "absolute-in")[0]).toMatchObject({ phase: "Succeeded", outputs: { result: "planted" } });
+      expect(byName(r, "absolute-out")[0]?.message).toMatch(/secret\.txt does not exist/);
+      expect(byName(r, "relative-in")[0]?.message).toMatch(/a relative path must stay in the working directory/);
+      expect(spawnSync("grep", ["-rl", "CANARY-SECRET", r.workdir], { encoding: "utf8" }).stdout).toBe("");
+    });
+  });
+
+  it("02 parameter names: names that are not Argo names never become paths", async () => {
+    await withCanary(async (canary) => {
+      const before = await snapshot(canary);
+      const r = await runCase("02-parameter-names.yaml");
+      expect(r.doc.phase).toMatch(/Failed|Error/);
+      expectClearEnd(r, r.doc.phase as string);
+      expect(await snapshot(canary)).toEqual(before);
+      expect(JSON.stringify(r.doc)).toMatch(/must be letters, digits, '-' and '_'|name/);
+    });
   });
 
   it("03 stale pids: a resumed run and stop|terminate leave a process that took a recorded pid alone", async () => {
@@ -126,10 +151,29 @@ describe("hostile-input corpus (opflow run --json, bounded)", () => {
     expect(byName(r, "sprig")[0]?.outputs?.result).toBe("no match");
   });
 
+  it("05 expansion: a withSequence of a billion items is refused at once", async () => {
+    const r = await runCase("05-expansion-bombs.yaml");
+    expectClearEnd(r, "Failed", /withSequence count "1000000000" makes 1000000000 items, more than the local engine's 50000 for one expansion/);
+    expect(r.ms).toBeLessThan(30_000);
+  });
+
+  it("05 recursion: a template that calls itself twice stops at the node cap with a short message", async () => {
+    const r = await runCase("05-self-recursion.yaml", { heapMb: 1024, timeMs: 150_000 });
+    expectClearEnd(r, "Failed", /^the workflow has 50000 nodes, the local engine's limit/);
+  }, 180_000);
+
   it("06 deadlines: 30-day deadlines and a 720h timeout do not fire at once", async () => {
     const r = await runCase("06-long-deadlines.yaml");
     expectClearEnd(r, "Succeeded");
     expect(byName(r, "work")[0]?.outputs?.result).toBe("done");
+  });
+
+  it("07 huge argument: a 200 KB argument fails its step with the reason; the engine carries on", async () => {
+    const r = await runCase("07-huge-argument.yaml");
+    expectClearEnd(r, "Failed");
+    expect(byName(r, "consume")[0]).toMatchObject({ phase: "Error" });
+    expect(byName(r, "consume")[0]?.message).toMatch(/argument 4 is 200000 bytes \(E2BIG/);
+    expect(byName(r, "bystander")[0]?.phase).toBe("Succeeded");
   });
 
   it("08 names: a 90-character CJK key, emoji and bidi items make folders of at most 255 bytes, without bidi controls", async () => {
@@ -160,6 +204,21 @@ describe("hostile-input corpus (opflow run --json, bounded)", () => {
     }
   });
 
+  it("11 huge values: messages stay short and a value is not multiplied into them", async () => {
+    const r = await runCase("11-huge-values.yaml");
+    expectClearEnd(r, "Failed");
+    expect(r.doc.message).toMatch(/withParam value could not be parsed as a JSON list: x+… \(\d+ more characters\)$/);
+    expect(byName(r, "big-value")[0]?.outputs?.result).toBe("5000000");
+    // The value is on the consumer's inputs once (Argo's shape), not in any message.
+    const doc = JSON.stringify(r.doc);
+    expect(doc.length).toBeLessThan(5_000_000 * 1.2);
+  });
+
+  it("12 parallelism: below 1 is an error at workflow level as at template level", async () => {
+    const r = await runCase("12-negative-parallelism.yaml");
+    expectClearEnd(r, "Error", /spec\.parallelism must be an integer of at least 1 \(Argo's schema\), got -1/);
+  });
+
   it("10 secrets: a step's environment holds no credential of the engine's", async () => {
     const secrets = { OPFLOW_S3_SECRET_KEY: "SECRET-s3", ARGO_TOKEN: "SECRET-argo", AWS_SECRET_ACCESS_KEY: "SECRET-aws", KUBECONFIG: "/SECRET/kubeconfig" };
     const r = await runCase("10-secrets-env.yaml", { env: secrets });
@@ -176,12 +235,38 @@ describe("hostile-input corpus (opflow run --json, bounded)", () => {
 });
 
 /** The families with a case in the corpus so far (issue 14's items). */
-const EXPECTED_FAMILIES = [3, 4, 6, 8, 9, 10];
+const EXPECTED_FAMILIES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
 
 /** Whether this process may mount a small tmpfs (root, mount allowed): the full-disk case needs one. */
 export function canMountTmpfs(): boolean {
   if (process.getuid?.() !== 0) return false;
   return spawnSync("sh", ["-c", "d=$(mktemp -d) && mount -t tmpfs -o size=64k tmpfs $d && umount $d; r=$?; rmdir $d; exit $r"]).status === 0;
+}
+
+/** The canary folder the escape cases aim at (their manifests name it). */
+const CANARY = "/var/tmp/opflow-hostile-canary";
+
+/** Runs `f` with the canary folder in place (a folder, a precious file, a secret), then removes it. */
+async function withCanary(f: (canary: string) => Promise<void>): Promise<void> {
+  await fs.rm(CANARY, { recursive: true, force: true });
+  await fs.mkdir(path.join(CANARY, "victim-dir"), { recursive: true });
+  await fs.writeFile(path.join(CANARY, "victim-dir", "precious"), "keep me");
+  await fs.writeFile(path.join(CANARY, "secret.txt"), "CANARY-SECRET");
+  try {
+    await f(CANARY);
+  } finally {
+    await fs.rm(CANARY, { recursive: true, force: true });
+  }
+}
+
+/** Every file under `dir` with its content. */
+async function snapshot(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const e of await fs.readdir(dir, { recursive: true, withFileTypes: true })) {
+    const p = path.join(e.parentPath, e.name);
+    out[path.relative(dir, p)] = e.isFile() ? await fs.readFile(p, "utf8") : "<dir>";
+  }
+  return out;
 }
 
 const bystanders: ChildProcess[] = [];
