@@ -7,6 +7,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import YAML from "yaml";
+import type { Workflow, WorkflowStatus } from "../argo/model.ts";
 import { bootId, formatIdentity, parseIdentity, processIdentity, processStartTime } from "../executors/process-identity.ts";
 import { LocalArgoClient } from "./local-argo-client.ts";
 import { CONTROL_FILE, CONTROL_SIGNAL } from "./state-tree.ts";
@@ -14,6 +15,18 @@ import { manifest, node, phases, sh, workdir, removeWorkdirs } from "../../test/
 import { runWorkflow } from "./run.ts";
 
 afterAll(removeWorkdirs);
+
+/**
+ * Runs `wf`; a manifest the engine refuses before it runs (Argo's validation) gives the
+ * refusal's message instead of a status.
+ */
+async function runOrRefusal(wf: Workflow): Promise<{ kind: "refused"; refused: string } | { kind: "ran"; status: WorkflowStatus }> {
+  try {
+    return { kind: "ran", status: (await runWorkflow(wf, { workdir: await workdir() })).status };
+  } catch (err) {
+    return { kind: "refused", refused: (err as Error).message };
+  }
+}
 
 describe("deadlines of 24.8 days and more (setTimeout's 2^31 ms limit)", () => {
   it("do not fire at once: activeDeadlineSeconds 2592000 on workflow and template, timeout 720h on a template", async () => {
@@ -304,13 +317,18 @@ describe("escapes from the run folder (a canary folder outside it stays untouche
         { name: "in", inputs: { parameters: [{ name: `${evil}-in` }] }, container: { image: "busybox", command: ["true"] } },
         { name: "out", container: { image: "busybox", command: ["true"] }, outputs: { parameters: [{ name: `${evil}-out`, value: "x" }] } },
       ]);
-      const { status } = await runWorkflow(wf, { workdir: await workdir() });
+      // Refused before anything runs (Argo's validation, where the engine has it) or by the
+      // pod (the engine's own check): either way nothing is written outside the run.
+      const r = await runOrRefusal(wf);
       expect(await snapshot(canary)).toEqual(before);
-      for (const [name, kind] of [["in", "input parameter"], ["out", "output parameter"]]) {
-        const n = node(status, name!);
-        expect(n.phase).toBe("Error");
-        expect(n.message).toContain(`${kind} name "../../`);
-        expect(n.message).toContain("must be letters, digits, '-' and '_'");
+      if (r.kind === "refused") expect(r.refused).toMatch(/PWNED-in/);
+      else {
+        for (const [name, kind] of [["in", "input parameter"], ["out", "output parameter"]]) {
+          const n = node(r.status, name!);
+          expect(n.phase).toBe("Error");
+          expect(n.message).toContain(`${kind} name "../../`);
+          expect(n.message).toContain("must be letters, digits, '-' and '_'");
+        }
       }
     } finally {
       await fs.rm(canary, { recursive: true, force: true });
@@ -366,7 +384,12 @@ describe("parallelism below 1", () => {
       [{ name: "main", ...(tmplParallelism !== undefined ? { parallelism: tmplParallelism } : {}), steps: [[{ name: "a", template: "ok" }]] }, sh("ok", "echo ok")],
       spec,
     );
-    const { status } = await runWorkflow(wf, { workdir: await workdir() });
+    const r = await runOrRefusal(wf);
+    if (r.kind === "refused") {
+      expect(r.refused).toMatch(/parallelism/);
+      return;
+    }
+    const status = r.status;
     expect(status.phase).toBe(phase);
     expect(status.message).toBe(message);
     expect(Object.values(status.nodes ?? {}).some((n) => n.displayName === "a")).toBe(false);

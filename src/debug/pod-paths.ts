@@ -74,7 +74,7 @@ export function hostPath(declared: string, dir: string): string {
   if (!path.posix.isAbsolute(p)) return path.join(dir, "workdir", p);
   if (p === "/tmp" || p.startsWith("/tmp/")) return path.join(dir, p.slice(4));
   if (p === "/mnt" || p.startsWith("/mnt/")) return path.join(dir, "mnt", p.slice(4));
-  return path.join(dir, POD_ROOT_DIR, p);
+  return path.join(dir, POD_ROOT_DIR, p.slice(1));
 }
 
 /**
