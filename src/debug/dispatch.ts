@@ -20,8 +20,18 @@ export interface DispatchEngine extends StepsEngine {
   readonly retryStrategy: Template["retryStrategy"];
 }
 
+/**
+ * Lets timers, I/O and signal handlers run between invocations: invocations that only await
+ * each other (a template that calls itself, a wide expansion) would otherwise chain microtasks
+ * without end, and Ctrl-C, a stop or a deadline would wait until the run ran out of memory.
+ */
+function breathe(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
+}
+
 /** Runs a template invocation at `place`; never throws for a step's own failure. */
 export async function invoke(e: DispatchEngine, place0: Place, inv: Invocation, args: ResolvedArgs): Promise<NodeStatus> {
+  await breathe();
   const key = args.parameters.get(KEY_PARAMETER);
   const depth = (place0.depth ?? 0) + 1;
   const place: Place = key ? { ...place0, key, depth } : { ...place0, depth };
