@@ -11,11 +11,11 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { NodeStatus, WorkflowStatus } from "../src/argo/model.ts";
+import type { NodeStatus, WorkflowStatus } from "../argo/model.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const corpus = path.join(here, "fixtures", "hostile");
-const opflowBin = path.join(here, "..", "bin", "opflow.mjs");
+const corpus = path.join(here, "..", "..", "test", "fixtures", "hostile");
+const opflowBin = path.join(here, "..", "..", "bin", "opflow.mjs");
 
 /** Every case's bounds: wall time, and the engine's V8 heap. */
 const CASE_TIME_MS = 60_000;
