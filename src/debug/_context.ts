@@ -20,7 +20,17 @@ export interface Place {
   readonly key?: string;
   /** Inside an exit handler (a workflow's, a step's or a task's): it still runs after a graceful stop. */
   readonly exit?: boolean;
+  /** The enclosing Steps template has `failFast: true`: once a child failed, no new one starts. */
+  readonly failFast?: FailFastGuard;
 }
+
+/** Whether a child of a `failFast: true` Steps template failed (Argo's operator.go checkParallelism). */
+export interface FailFastGuard {
+  failed: boolean;
+}
+
+/** Argo's message for a template that stopped starting children under failFast. */
+export const FAIL_FAST_MESSAGE = "template has failed or errored children and failFast enabled";
 
 /** What a child place inherits from its parent beyond names. */
 export function inherited(place: Place): { exit?: true } {
