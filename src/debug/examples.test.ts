@@ -46,7 +46,7 @@ describe.runIf(haveExamples).concurrent("upstream Argo examples (needs ../shared
     expect(node(status, "consume-artifact").outputs?.result).toBe("hello world");
   });
 
-  it.runIf(!havePython)("skips loops-param-result.yaml: python is not installed", () => {
+  it.runIf(!havePython)("skips loops-param-result.yaml and retry-backoff.yaml: python is not installed", () => {
     expect(havePython).toBe(false);
   });
 
@@ -57,7 +57,7 @@ describe.runIf(haveExamples).concurrent("upstream Argo examples (needs ../shared
     expect(node(status, "sleep(10:30)").outputs?.result).toBe("sleeping for 30 seconds\ndone");
   }, 120_000);
 
-  it("retry-backoff.yaml", async () => {
+  it.runIf(havePython)("retry-backoff.yaml", async () => {
     const { status } = await run("retry-backoff.yaml", "retry-backoff");
     expect(["Succeeded", "Failed"]).toContain(status.phase);
     const root = status.nodes?.["retry-backoff"];
