@@ -15,6 +15,8 @@ import { importGraph } from "./check-cycles.mjs";
 const ARGO_MODEL = new Set(["model.ts", "limits.ts", "yaml.ts", "pod-name.ts", "api-errors.ts"]);
 /** The argo/ files of the compiler. */
 const ARGO_COMPILER = new Set(["compile.ts", "dag-split.ts"]);
+/** The argo/ files that check a manifest as Argo does before it runs (and read YAML as Go does). */
+const ARGO_VALIDATION = new Set(["validate.ts", "crd-schema.ts", "parse-yaml.ts"]);
 
 /**
  * Which layers each layer may import (besides itself); `"*"`: any.
@@ -32,9 +34,10 @@ export const ALLOWED = {
   dag: ["base", "expr", "op", "argo-model", "template", "steps"],
   "argo-compiler": ["base", "expr", "argo-model", "template"],
   "argo-client": ["base", "argo-model"],
+  "argo-validation": ["base", "expr", "argo-model"],
   executors: ["base"],
-  debug: ["base", "expr", "argo-model", "argo-client", "storage", "artifacts", "executors"],
-  workflow: ["base", "expr", "op", "argo-model", "template", "steps", "dag", "argo-compiler", "argo-client", "storage", "artifacts", "executors", "debug"],
+  debug: ["base", "expr", "argo-model", "argo-client", "argo-validation", "storage", "artifacts", "executors"],
+  workflow: ["base", "expr", "op", "argo-model", "template", "steps", "dag", "argo-compiler", "argo-client", "argo-validation", "storage", "artifacts", "executors", "debug"],
   bundle: ["base", "op", "storage"],
   cli: "*",
   index: "*",
@@ -50,7 +53,11 @@ export function layerOf(src, file) {
   const rel = path.relative(src, file).split(path.sep);
   if (rel.length === 1) return rel[0] === "index.ts" ? "index" : "base";
   const [folder, name] = rel;
-  if (folder === "argo") return ARGO_MODEL.has(name ?? "") ? "argo-model" : ARGO_COMPILER.has(name ?? "") ? "argo-compiler" : "argo-client";
+  if (folder === "argo") {
+    if (ARGO_MODEL.has(name ?? "")) return "argo-model";
+    if (ARGO_COMPILER.has(name ?? "")) return "argo-compiler";
+    return ARGO_VALIDATION.has(name ?? "") ? "argo-validation" : "argo-client";
+  }
   return folder !== undefined && folder in ALLOWED ? folder : undefined;
 }
 

@@ -258,6 +258,8 @@ export interface ResourceTemplate {
 
 export interface Template {
   name: string;
+  /** Annotations added to the template at run time (`workflows.argoproj.io/display-name` names its node). */
+  annotations?: Record<string, string>;
   inputs?: Inputs;
   outputs?: Outputs;
   metadata?: Metadata;

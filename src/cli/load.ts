@@ -5,8 +5,9 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import YAML from "yaml";
-import type { Workflow as ArgoWorkflow } from "../argo/model.ts";
+import type { Workflow as ArgoWorkflow, WorkflowTemplate } from "../argo/model.ts";
+import { parseYamlDocuments } from "../argo/parse-yaml.ts";
+import { workflowTemplatesIn } from "../debug/workflow-templates.ts";
 import type { LocalBindings } from "../contract.ts";
 import type { TransferProgress } from "../artifacts/transfer.ts";
 import type { StorageClient } from "../storage/client.ts";
@@ -36,6 +37,8 @@ export interface LoadedWorkflow {
   readonly source: string;
   /** Local files passed as input artifacts: upload them to the run's storage first. */
   readonly localArtifacts: readonly UploadableArtifact[];
+  /** WorkflowTemplates and ClusterWorkflowTemplates found beside the Workflow in a manifest file. */
+  readonly workflowTemplates?: readonly WorkflowTemplate[];
 }
 
 function isCompilable(value: unknown): value is CompilableWorkflow {
@@ -55,16 +58,14 @@ export async function loadWorkflow(file: string): Promise<LoadedWorkflow> {
   }
   if (/\.(ya?ml|json)$/i.test(abs)) {
     const text = await fs.readFile(abs, "utf8");
-    const docs = YAML.parseAllDocuments(text).filter((d) => d.contents !== null);
-    const firstError = docs.flatMap((d) => d.errors)[0];
-    if (firstError) throw new OpflowError(`${file}: not valid YAML: ${firstError.message}`);
-    const workflows = docs.map((d) => d.toJS() as unknown).filter((m): m is ArgoWorkflow => {
+    const documents = parseYamlDocuments(text, file);
+    const workflows = documents.filter((m): m is ArgoWorkflow => {
       return typeof m === "object" && m !== null && (m as { kind?: unknown }).kind === "Workflow";
     });
     if (workflows.length !== 1) {
       throw new OpflowError(`${file}: expected exactly one Argo Workflow (kind: Workflow), found ${workflows.length}`);
     }
-    return { manifest: workflows[0] as ArgoWorkflow, bindings: new Map(), source: abs, localArtifacts: [] };
+    return { manifest: workflows[0] as ArgoWorkflow, bindings: new Map(), source: abs, localArtifacts: [], workflowTemplates: workflowTemplatesIn(documents) };
   }
   const mod = (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
   let exported = mod["workflow"] ?? mod["default"];

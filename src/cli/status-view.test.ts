@@ -37,6 +37,35 @@ describe("renderStatus", () => {
     ]);
   });
 
+  it("shows every attempt of a retried DAG task and the tasks that depend on it (issue 13: the tree hid them)", () => {
+    // Argo hangs a DAG task off the node of the task it depends on (workflow/controller/dag.go,
+    // addChildNode of each dependency's node): here b is a child of a's Retry node.
+    const status: WorkflowStatus = {
+      phase: "Succeeded",
+      startedAt: t(0),
+      finishedAt: t(3),
+      nodes: {
+        wf: n("wf", "wf", "wf", "DAG", "Succeeded", { children: ["a"] }),
+        a: n("a", "wf.a", "a", "Retry", "Succeeded", { boundaryID: "wf", children: ["a0", "a1", "a2", "b"] }),
+        a0: n("a0", "wf.a(0)", "a(0)", "Pod", "Failed", { boundaryID: "wf", message: "TransientError: flaky" }),
+        a1: n("a1", "wf.a(1)", "a(1)", "Pod", "Failed", { boundaryID: "wf", message: "TransientError: flaky" }),
+        a2: n("a2", "wf.a(2)", "a(2)", "Pod", "Succeeded", { boundaryID: "wf" }),
+        b: n("b", "wf.b", "b", "Retry", "Succeeded", { boundaryID: "wf", children: ["b0"] }),
+        b0: n("b0", "wf.b(0)", "b(0)", "Pod", "Succeeded", { boundaryID: "wf" }),
+      },
+    };
+    expect(renderStatus(status, { name: "wf" }).split("\n")).toEqual([
+      "wf  Succeeded  3.0s  2/2",
+      "✔ wf  Succeeded  2.0s  2/2",
+      "├─ ✔ a  Succeeded  2.0s  2 retries",
+      "│  ├─ ✖ a(0)  Failed  2.0s  TransientError: flaky",
+      "│  ├─ ✖ a(1)  Failed  2.0s  TransientError: flaky",
+      "│  └─ ✔ a(2)  Succeeded  2.0s",
+      "└─ ✔ b  Succeeded  2.0s",
+      "   └─ ✔ b(0)  Succeeded  2.0s",
+    ]);
+  });
+
   it("summarises wide fan-outs and shows a leaf's own progress while it runs", () => {
     const nodes: Record<string, NodeStatus> = { wf: n("wf", "wf", "wf", "DAG", "Running", { finishedAt: undefined }) };
     for (let i = 0; i < 50; i++) nodes[`wf-${i}`] = n(`wf-${i}`, `wf.t${i}`, `t${i}`, "Pod", "Succeeded", { boundaryID: "wf" });

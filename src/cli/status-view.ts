@@ -87,7 +87,12 @@ class TreeIndex {
         if (!list) this.byBoundary.set(n.boundaryID, (list = []));
         list.push(n);
       }
-      if (n.type === "TaskGroup" || n.type === "Retry") for (const c of n.children ?? []) this.grouped.add(c);
+      // A retry's attempts and a fan-out's items are shown under it. Its other children — the
+      // DAG tasks that depend on it, which Argo hangs off the node they wait for — are not
+      // grouped: they stay in their DAG's list.
+      if (n.type === "TaskGroup" || n.type === "Retry") {
+        for (const c of n.children ?? []) if (namedUnder(n.name, nodes[c]?.name ?? "")) this.grouped.add(c);
+      }
     }
   }
 
@@ -159,7 +164,7 @@ export function renderStatus(status: WorkflowStatus, options: RenderOptions = {}
     const d = duration(n, now);
     if (d && n.type !== "Skipped") parts.push(dim(d));
     if (n.type === "Retry") {
-      const retries = Math.max(0, (n.children?.length ?? 1) - 1);
+      const retries = Math.max(0, index.children(n).length - 1);
       if (retries > 0) parts.push(dim(`${retries} ${retries === 1 ? "retry" : "retries"}`));
     }
     const [done, total] = index.progress(n, memo);

@@ -25,6 +25,8 @@ export interface Place {
    * `executeTemplate`); an invocation at {@link MAX_STACK_DEPTH} ends in error.
    */
   readonly depth?: number;
+  /** The enclosing Steps template has `failFast: true`: once a child failed, no new one starts. */
+  readonly failFast?: FailFastGuard;
 }
 
 /** Argo's cap on nested template invocations (workflow/controller/controller.go `maxAllowedStackDepth`). */
@@ -32,6 +34,14 @@ export const MAX_STACK_DEPTH = 100;
 
 /** Argo's message at that cap (operator.go `ErrMaxDepthExceeded`), short whatever the template. */
 export const MAX_DEPTH_MESSAGE = "Maximum recursion depth exceeded. See https://argo-workflows.readthedocs.io/en/latest/scaling/#maximum-recursion-depth";
+
+/** Whether a child of a `failFast: true` Steps template failed (Argo's operator.go checkParallelism). */
+export interface FailFastGuard {
+  failed: boolean;
+}
+
+/** Argo's message for a template that stopped starting children under failFast. */
+export const FAIL_FAST_MESSAGE = "template has failed or errored children and failFast enabled";
 
 /** What a child place inherits from its parent beyond names. */
 export function inherited(place: Place): { exit?: true; depth?: number } {

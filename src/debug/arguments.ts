@@ -14,6 +14,8 @@ import type { Globals } from "./globals.ts";
 import type { NodeBook } from "./node-book.ts";
 import { Scope, substituteStrict, type Vars } from "./scope.ts";
 import type { Templates } from "./templates.ts";
+import { ABSENT_ARGUMENT } from "./absent-arguments.ts";
+import { configMapParameter, type LocalObjects } from "./local-objects.ts";
 
 /** Fields of a step that are not substituted with it (they run later, in their own scope). */
 export const STEP_SKIP: ReadonlySet<string> = new Set(["inline", "hooks", "onExit"]);
@@ -32,17 +34,19 @@ function withInputParameters(vars: Vars, parameters: readonly Parameter[]): Vars
 }
 
 /** Argo's processArgs: binds arguments to the template's declared inputs. */
-export function bindInputs(globals: Globals, tmpl: Template, args: ResolvedArgs, where: string): Inputs {
+export function bindInputs(globals: Globals, tmpl: Template, args: ResolvedArgs, where: string, objects?: LocalObjects): Inputs {
   const parameters: Parameter[] = [];
   for (const decl of tmpl.inputs?.parameters ?? []) {
     let value = decl.value ?? decl.default;
     const arg = args.parameters.get(decl.name);
-    if (arg !== undefined) value = arg;
+    if (arg === ABSENT_ARGUMENT) {
+      // The output of a step that did not run: as if not supplied (Argo's ProcessArgs).
+      value ??= decl.valueFrom?.default;
+      if (value === undefined) throw new EngineError(`${where}: inputs.parameters.${decl.name}: its argument references the output of a skipped or omitted step, which has no default, and the input has no default either`);
+    } else if (arg !== undefined) value = arg;
+    if (value === undefined) value = configMapParameter(decl.valueFrom, objects, `${where}: inputs.parameters.${decl.name}`);
     if (value === undefined && decl.valueFrom?.default !== undefined) value = decl.valueFrom.default;
-    if (value === undefined) {
-      if (decl.valueFrom?.configMapKeyRef) throw new EngineError(`${where}: inputs.parameters.${decl.name}: valueFrom.configMapKeyRef is not supported by the local engine`);
-      throw new EngineError(`${where}: inputs.parameters.${decl.name} was not supplied`);
-    }
+    if (value === undefined) throw new EngineError(`${where}: inputs.parameters.${decl.name} was not supplied`);
     value = substituteTags(value, globals.vars, { onMissing: "keep" });
     if (decl.enum && decl.enum.length > 0 && !decl.enum.includes(value)) {
       throw new EngineError(`${where}: inputs.parameters.${decl.name}: value ${JSON.stringify(value)} is not in enum ${JSON.stringify(decl.enum)}`);
@@ -204,6 +208,7 @@ export function exposeSkippedDefaults(templates: Templates, prefix: string, step
   if (!tmpl) return;
   for (const p of tmpl.outputs?.parameters ?? []) {
     if (p.valueFrom?.default !== undefined) scope.set(`${prefix}.outputs.parameters.${p.name}`, p.valueFrom.default);
+    else scope.absent.add(`${prefix}.outputs.parameters.${p.name}`);
   }
 }
 

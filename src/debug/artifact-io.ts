@@ -25,11 +25,19 @@ export interface ArtifactRef {
 }
 
 
-async function cloneTree(src: string, dest: string): Promise<void> {
-  const info = await fs.stat(src);
-  if (info.isDirectory()) {
+/**
+ * Copies a file or directory. Symbolic links inside are copied as links, never followed: a dangling
+ * link, or one pointing out of the directory, arrives as it was (as tar archives them, and as
+ * Argo's executor saves and restores them).
+ */
+async function cloneTree(src: string, dest: string, top = true): Promise<void> {
+  // The artifact's own path is read through (it names what to save); what is inside is not.
+  const info = top ? await fs.stat(src) : await fs.lstat(src);
+  if (info.isSymbolicLink()) {
+    await fs.symlink(await fs.readlink(src), dest);
+  } else if (info.isDirectory()) {
     await fs.mkdir(dest, { recursive: true });
-    for (const entry of await fs.readdir(src)) await cloneTree(path.join(src, entry), path.join(dest, entry));
+    for (const entry of await fs.readdir(src)) await cloneTree(path.join(src, entry), path.join(dest, entry), false);
   } else {
     await fs.copyFile(src, dest, fsc.COPYFILE_FICLONE);
     await fs.chmod(dest, info.mode & 0o7777);

@@ -7,7 +7,9 @@
 import type { NodeStatus, NodeType, Template } from "../argo/model.ts";
 import { KEY_PARAMETER } from "../contract.ts";
 import { MAX_DEPTH_MESSAGE, MAX_STACK_DEPTH, messageOf, type Inputs, type Invocation, type Place, type ResolvedArgs } from "./_context.ts";
-import { bindInputs } from "./arguments.ts";
+import { bindInputs, varsWithInputs } from "./arguments.ts";
+import type { LocalObjects } from "./local-objects.ts";
+import { displayNameOf, withInputsApplied } from "./template-inputs.ts";
 import { executeDag } from "./dag.ts";
 import type { Leaves } from "./leaves.ts";
 import { executeRetry } from "./retry-node.ts";
@@ -18,6 +20,8 @@ export interface DispatchEngine extends StepsEngine {
   readonly leaves: Leaves;
   /** The workflow's `retryStrategy`, the default of every template. */
   readonly retryStrategy: Template["retryStrategy"];
+  /** ConfigMaps and Secrets the workflow reads. */
+  readonly objects: LocalObjects | undefined;
 }
 
 /**
@@ -50,27 +54,32 @@ export async function invoke(e: DispatchEngine, place0: Place, inv: Invocation, 
     return e.book.error(place, tmpl.steps ? "Steps" : tmpl.dag ? "DAG" : "Pod", tmpl, MAX_DEPTH_MESSAGE);
   }
   try {
-    inputs = bindInputs(e.globals, tmpl, args, `${where} (template "${tmpl.name}")`);
+    inputs = bindInputs(e.globals, tmpl, args, `${where} (template "${tmpl.name}")`, e.objects);
   } catch (err) {
     return e.book.error(place, tmpl.steps ? "Steps" : tmpl.dag ? "DAG" : "Pod", tmpl, messageOf(err));
   }
-  const strategy = tmpl.retryStrategy ?? e.retryStrategy;
-  if (strategy && (tmpl.container || tmpl.script || tmpl.steps || tmpl.dag)) {
-    return executeRetry(e, place, tmpl, inputs, strategy, (p, t, i, retries) => executeBody(e, p, t, i, retries));
+  // Argo substitutes the inputs into the template before it uses it; an annotation may name the node.
+  let at = place;
+  try {
+    tmpl = withInputsApplied(tmpl, varsWithInputs(e.globals, inputs));
+    const displayName = displayNameOf(tmpl);
+    if (displayName) at = { ...place, displayName };
+  } catch (err) {
+    return e.book.error(place, tmpl.steps ? "Steps" : tmpl.dag ? "DAG" : "Pod", tmpl, `${where}: ${messageOf(err)}`);
   }
-  return executeBody(e, place, tmpl, inputs, 0);
+  const strategy = tmpl.retryStrategy ?? e.retryStrategy;
+  if (strategy && (tmpl.container || tmpl.script || tmpl.containerSet || tmpl.steps || tmpl.dag)) {
+    return executeRetry(e, at, tmpl, inputs, strategy, (p, t, i, retries) => executeBody(e, p, t, i, retries));
+  }
+  return executeBody(e, at, tmpl, inputs, 0);
 }
 
 /** What the local engine cannot run, by template kind: the node type and what to say. */
 function unsupported(tmpl: Template): [NodeType, string] | undefined {
   if (tmpl.resource) return ["Pod", "a resource template (it needs a Kubernetes API server)"];
-  if (tmpl.http) return ["HTTP", "an HTTP template"];
   if (tmpl.plugin) return ["Plugin", "a plugin template"];
   if (tmpl.data) return ["Pod", "a data template"];
-  if (tmpl.containerSet) return ["Pod", "a containerSet template"];
   if (tmpl.daemon) return ["Pod", "a daemon template (daemon: true)"];
-  if ((tmpl.sidecars?.length ?? 0) > 0) return ["Pod", "sidecars"];
-  if ((tmpl.initContainers?.length ?? 0) > 0) return ["Pod", "initContainers"];
   return undefined;
 }
 
@@ -79,8 +88,9 @@ function executeBody(e: DispatchEngine, place: Place, tmpl: Template, inputs: In
   if (tmpl.steps) return executeSteps(e, place, tmpl, inputs);
   if (tmpl.dag) return executeDag(e, place, tmpl, inputs);
   if (tmpl.suspend) return e.leaves.suspend(place, tmpl, inputs);
+  if (tmpl.http) return e.leaves.http(place, tmpl, inputs);
   const no = unsupported(tmpl);
   if (no) return e.book.error(place, no[0], tmpl, `template "${tmpl.name}": ${no[1]} is not supported by the local engine`);
-  if (tmpl.container || tmpl.script) return e.leaves.pod(place, tmpl, inputs, retries);
+  if (tmpl.container || tmpl.script || tmpl.containerSet) return e.leaves.pod(place, tmpl, inputs, retries);
   return e.book.error(place, "Pod", tmpl, `template "${tmpl.name}": has no container, script, steps, dag or suspend`);
 }

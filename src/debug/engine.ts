@@ -25,6 +25,7 @@ import type { Template, Workflow, WorkflowStatus } from "../argo/model.ts";
 import type { LocalBindings } from "../contract.ts";
 import type { Executor } from "../executors/executor.ts";
 import { LocalProcessExecutor } from "../executors/local-process.ts";
+import type { LocalObjects } from "./local-objects.ts";
 import { now, type Invocation, type Place, type ResolvedArgs } from "./_context.ts";
 import type { ArtifactIO } from "./artifact-io.ts";
 import { invoke, type DispatchEngine } from "./dispatch.ts";
@@ -61,6 +62,8 @@ export interface EngineConfig {
   readonly bindingSlots: number;
   /** Whether processes may run in private mount namespaces (for the default executor). */
   readonly namespaces: boolean;
+  /** ConfigMaps and Secrets the workflow reads. */
+  readonly objects?: LocalObjects;
   /**
    * Runs the pods of templates without a local binding.
    * @default a {@link LocalProcessExecutor}
@@ -86,12 +89,14 @@ export class Engine implements DispatchEngine, LifecycleEngine {
   readonly templates: Templates;
   readonly leaves: Leaves;
   readonly retryStrategy: Template["retryStrategy"];
+  readonly objects: LocalObjects | undefined;
 
   constructor(private readonly cfg: EngineConfig) {
     const wf = cfg.manifest;
     this.manifest = wf;
     this.parameters = cfg.parameters;
     this.retryStrategy = wf.spec.retryStrategy;
+    this.objects = cfg.objects;
     this.templates = new Templates(wf.spec);
     this.book = new NodeBook(wf.metadata.name as string, cfg.tree, cfg.onChange, (message) => this.stop(message), cfg.maxNodes);
     this.resume = new Resume(this.book, this.globals, cfg.previous, cfg.reuse);
@@ -105,6 +110,7 @@ export class Engine implements DispatchEngine, LifecycleEngine {
       ...(parallelism !== undefined ? { parallelism } : {}),
       processSlots: cfg.processSlots,
       bindingSlots: cfg.bindingSlots,
+      ...(cfg.objects ? { objects: cfg.objects } : {}),
     });
     this.status = { phase: "Running", startedAt: now(), nodes: this.book.nodes };
     this.control.listen(cfg);

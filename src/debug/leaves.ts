@@ -10,7 +10,8 @@ import { BindingExecutor } from "../executors/in-process.ts";
 import type { Executor } from "../executors/executor.ts";
 import { sleep } from "../sleep.ts";
 import { substituteTags } from "./_expr.ts";
-import { messageOf, type Inputs, type Place } from "./_context.ts";
+import { FAIL_FAST_MESSAGE, messageOf, type Inputs, type Place } from "./_context.ts";
+import { isFailedOrError } from "./node-state.ts";
 import type { ArtifactIO } from "./artifact-io.ts";
 import { recordInputs, varsWithInputs } from "./arguments.ts";
 import { parseDuration } from "../duration.ts";
@@ -21,6 +22,8 @@ import { processEnvironment, runPod } from "./pod.ts";
 import { acquireAll, Semaphore } from "./semaphore.ts";
 import type { RunControl } from "./signals.ts";
 import type { StateTree } from "./state-tree.ts";
+import { runHttp, type HttpSpec } from "./http-template.ts";
+import type { LocalObjects } from "./local-objects.ts";
 
 /** What leaves need of the engine. */
 export interface LeafEngine {
@@ -43,6 +46,8 @@ export interface LeafConfig {
   readonly processSlots: number;
   /** Most bindings at once. */
   readonly bindingSlots: number;
+  /** ConfigMaps and Secrets the workflow reads. */
+  readonly objects?: LocalObjects;
 }
 
 /** Runs the leaves of one run. */
@@ -83,6 +88,8 @@ export class Leaves {
     this.active++;
     try {
       if (control.halted(place)) return await book.finish(node, "Failed", control.stopMessage ?? "Stopped");
+      // Argo starts no new pod under a failFast template once a child failed; this one never starts.
+      if (place.failFast?.failed) return await book.finish(node, "Omitted", `not started: ${FAIL_FAST_MESSAGE}`);
       book.setRunning(node);
       // The contract's folders: an in-process OP always gets outputs/parameters; a process only
       // what its template declares (an Argo container sees none of them either).
@@ -111,6 +118,7 @@ export class Leaves {
         artifactIO: this.cfg.artifactIO,
         directIO: direct,
         environment: this.environment,
+        ...(this.cfg.objects ? { objects: this.cfg.objects } : {}),
         volumesDir: path.join(tree.dir, ".volumes"),
         workflowVolumes: [...(spec.volumes ?? []), ...(spec.volumeClaimTemplates ?? []).map((v) => ({ name: (v["metadata"] as { name?: string } | undefined)?.name }))],
         signal: control.signalFor(place),
@@ -122,6 +130,12 @@ export class Leaves {
       });
       if (result.inputs.parameters || result.inputs.artifacts) node.inputs = result.inputs;
       if (result.outputs) node.outputs = result.outputs;
+      // A containerSet's containers: Container nodes under the pod's (Argo names them pod.container).
+      for (const c of result.containers ?? []) {
+        const child = book.create({ name: `${node.name}.${c.name}`, displayName: c.name, parentId: node.id, ...(place.boundaryID ? { boundaryID: place.boundaryID } : {}), semaphores: [] }, "Container", tmpl, c.phase, { startedAt: c.startedAt, ...(c.message ? { message: c.message } : {}) });
+        child.finishedAt = c.finishedAt;
+        book.persist(child);
+      }
       if (result.artifacts.size > 0) book.artifacts.set(node.id, result.artifacts);
       if (result.phase === "Succeeded") this.e.globals.addOutputs(node, result.artifacts);
       // A step killed by a stop carries the stop's message, as Argo's do.
@@ -130,7 +144,24 @@ export class Leaves {
       return await book.finish(node, result.phase, message);
     } finally {
       this.active--;
+      // Before the slot goes to the next item: a failure here stops a failFast template at once.
+      if (place.failFast && isFailedOrError(node.phase)) place.failFast.failed = true;
       release();
+    }
+  }
+
+  /** Runs an HTTP template at `place`: the request from this machine (see http-template.ts). */
+  async http(place: Place, tmpl: Template, inputs: Inputs): Promise<NodeStatus> {
+    const { book, control } = this.e;
+    const node = book.create(place, "HTTP", tmpl, "Running", recordInputs(inputs));
+    const where = `node "${node.name}" (template "${tmpl.name}")`;
+    try {
+      const r = await runHttp(tmpl.http as unknown as HttpSpec, this.cfg.objects, control.signalFor(place), where);
+      if (r.result !== undefined) node.outputs = { result: r.result };
+      if (control.halted(place) && r.phase !== "Succeeded") return await book.finish(node, "Failed", control.stopMessage ?? "Stopped");
+      return await book.finish(node, r.phase, r.message);
+    } catch (err) {
+      return book.finish(node, "Error", messageOf(err));
     }
   }
 

@@ -12,7 +12,7 @@ import { EngineError, OpflowError } from "../errors.ts";
 import type { PodEnd } from "../executors/executor.ts";
 import type { ArtifactIO, ArtifactRef } from "./artifact-io.ts";
 import { symlinkIfElsewhere } from "./pod-inputs.ts";
-import { existingPath, hostPath, type PathMode } from "./pod-paths.ts";
+import { existingPath, hostPath, outsideOfMappedPaths, type PathMode } from "./pod-paths.ts";
 import { atomicWriteSync } from "./state-tree.ts";
 
 /** What collecting outputs needs. */
@@ -27,6 +27,15 @@ export interface OutputCollection {
   readonly artifactIO: ArtifactIO;
   /** For messages: `node "…" (template "…")`. */
   readonly where: string;
+  /** When the pod started (a file outside /tmp and /mnt older than that is not its output). */
+  readonly startedMs: number;
+  /** Where a declared path inside a volume mounted outside /tmp and /mnt is. */
+  readonly inVolume?: (declared: string) => string | undefined;
+}
+
+/** Where a declared output path is on this machine. */
+function outputPath(c: OutputCollection, declared: string): string {
+  return outsideOfMappedPaths(declared, existingPath(declared, c.dir, c.mode), c.dir, c.startedMs, c.inVolume?.(declared));
 }
 
 /** What the pod's end and its outputs make of the node. */
@@ -56,7 +65,7 @@ function parameterValue(c: OutputCollection, p: Parameter, phase: NodePhase): st
   if (p.valueFrom?.path) {
     try {
       // A small text file: read directly (cheaper than a round trip through the thread pool).
-      return trimOneNewline(readFileSync(existingPath(p.valueFrom.path, c.dir, c.mode), "utf8"));
+      return trimOneNewline(readFileSync(outputPath(c, p.valueFrom.path), "utf8"));
     } catch {
       const value = p.valueFrom.default;
       if (value === undefined && phase === "Succeeded") throw new EngineError(`${c.where}: output parameter "${p.name}": ${p.valueFrom.path} does not exist and has no default`);
@@ -90,7 +99,7 @@ export async function collectOutputs(c: OutputCollection, end: PodEnd, ended: { 
       if (!p.valueFrom?.path || path.resolve(hostPath(p.valueFrom.path, c.dir)) !== contractFile) atomicWriteSync(contractFile, value);
     }
     for (const a of c.artifacts) {
-      const src = a.path ? existingPath(a.path, c.dir, c.mode) : path.join(c.dir, contractPaths.outputArtifact(a.name));
+      const src = a.path ? outputPath(c, a.path) : path.join(c.dir, contractPaths.outputArtifact(a.name));
       try {
         const ref = await c.artifactIO.saveOutput(c.nodeName, c.nodeId, a, src);
         if (!ref) continue;

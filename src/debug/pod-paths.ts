@@ -19,7 +19,7 @@
  */
 import { statSync } from "node:fs";
 import path from "node:path";
-import type { Parameter, Template } from "../argo/model.ts";
+import type { Container, Parameter, Template } from "../argo/model.ts";
 import { EngineError } from "../errors.ts";
 import type { Executor } from "../executors/executor.ts";
 
@@ -29,6 +29,12 @@ export type PathMode = "mounted" | "host" | "binding";
 const MAPPED = /(^|[^\w.-])\/(tmp|mnt)(\/|\b)/;
 
 function mentionsMappedPaths(t: Template): boolean {
+  // Init containers, sidecars and a containerSet's containers share the pod's volumes.
+  const set = t.containerSet as { containers?: Container[]; volumeMounts?: unknown[] } | undefined;
+  if ((set?.volumeMounts?.length ?? 0) > 0) return true;
+  for (const x of [...(t.initContainers ?? []), ...(t.sidecars ?? []), ...(set?.containers ?? [])]) {
+    if ((x.volumeMounts?.length ?? 0) > 0 || [...(x.command ?? []), ...(x.args ?? [])].some((s) => MAPPED.test(s))) return true;
+  }
   const c = t.script ?? t.container;
   const texts: string[] = [...(c?.command ?? []), ...(c?.args ?? []), t.script?.source ?? "", c?.workingDir ?? ""];
   for (const a of [...(t.inputs?.artifacts ?? []), ...(t.outputs?.artifacts ?? [])]) texts.push(a.path ?? "");
@@ -139,6 +145,25 @@ export function existingPath(declared: string, dir: string, mode: PathMode): str
   const mapped = hostPath(declared, dir);
   const literal = literalPath(declared, dir, mode);
   return literal && !exists(mapped) ? literal : mapped;
+}
+
+/**
+ * Where an output declared at an absolute path outside `/tmp` and `/mnt` (`/output`,
+ * `/result.txt`) is found: in the volume mounted there, if any (`volume`); else, since in a pod
+ * that path is in the container's own file system, whose root is the default working directory
+ * of most images (a script writing `result.txt` makes `/result.txt`), at
+ * `<step>/workdir/<path>` first; then at the path itself, if this step wrote it (a file older
+ * than the step is another run's, never taken). Other paths give `found` back.
+ */
+export function outsideOfMappedPaths(declared: string, found: string, dir: string, startedMs: number, volume?: string): string {
+  const p = path.posix.normalize(declared);
+  if (!path.posix.isAbsolute(p) || hostPath(p, dir) !== p || p === "/") return found;
+  if (volume !== undefined) return volume;
+  const inWorkdir = path.join(dir, "workdir", p);
+  if (exists(inWorkdir)) return inWorkdir;
+  const info = statSync(p, { throwIfNoEntry: false });
+  if (info && info.mtimeMs >= startedMs - 1000) return p;
+  return inWorkdir;
 }
 
 function exists(p: string): boolean {

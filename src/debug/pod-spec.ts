@@ -5,15 +5,19 @@
  * volumes, and the deadline.
  */
 import fs from "node:fs/promises";
-import { writeFileSync } from "node:fs";
+import { chmodSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { Container, Parameter, Template } from "../argo/model.ts";
+import type { Container, Parameter, Template, UserContainer } from "../argo/model.ts";
 import { PROGRESS_FILE_ENV, ROOT_ENV } from "../contract.ts";
 import { EngineError } from "../errors.ts";
 import type { Mount, PodSpec } from "../executors/executor.ts";
 import { parseDuration } from "../duration.ts";
 import { substituteTagsDeep } from "./_expr.ts";
 import { hostPath, podPath, type PathMode } from "./pod-paths.ts";
+import { imageEntrypoint } from "./image-entrypoints.ts";
+import { inputParametersJson } from "./input-parameters-json.ts";
+import type { LocalObjects } from "./local-objects.ts";
+import { containerEnv } from "./pod-env.ts";
 import { substituteStrict, type Vars } from "./scope.ts";
 import { NODE_FILES } from "./state-tree.ts";
 
@@ -55,6 +59,7 @@ export function substituteDeep<T>(value: T, vars: Vars, where: string): T {
 export function bodyVars(t: Template, globals: Vars, parameters: readonly Parameter[], seen: (declared: string) => string, nodeId: string, nodeName: string): Vars {
   const vars: Vars = { ...globals };
   for (const p of parameters) vars[`inputs.parameters.${p.name}`] = p.value ?? "";
+  vars["inputs.parameters"] = inputParametersJson(t.inputs?.parameters, parameters);
   for (const a of t.inputs?.artifacts ?? []) if (a.path) vars[`inputs.artifacts.${a.name}.path`] = seen(a.path);
   for (const p of t.outputs?.parameters ?? []) if (p.valueFrom?.path) vars[`outputs.parameters.${p.name}.path`] = seen(p.valueFrom.path);
   for (const a of t.outputs?.artifacts ?? []) if (a.path) vars[`outputs.artifacts.${a.name}.path`] = seen(a.path);
@@ -97,16 +102,24 @@ export interface ProcessPod {
   readonly volumesDir: string;
   readonly workflowVolumes: readonly Record<string, unknown>[];
   readonly where: string;
+  /** ConfigMaps and Secrets (env `valueFrom`, `envFrom`). */
+  readonly objects?: LocalObjects;
+  /** The pod's name (`fieldRef: metadata.name`). */
+  readonly podName: string;
 }
 
 /** The command, environment, working directory and mounts of a process pod (its script written). */
 export async function processPodSpec(p: ProcessPod): Promise<Pick<PodSpec, "command" | "env" | "workingDir" | "mounts">> {
   const { container, dir, mode, where } = p;
-  const argv = [...(container.command ?? [])];
+  // Without a command, the image's entrypoint runs (when the engine knows it), args after it.
+  const argv = [...(container.command ?? imageEntrypoint(container.image) ?? [])];
   if (p.template.script) {
     const scriptFile = path.join(dir, NODE_FILES.script);
-    // Written before the process starts; a run that dies here writes it again.
-    writeFileSync(scriptFile, container.source ?? "");
+    // Written before the process starts; a run that dies here writes it again. Mode 0755, as
+    // Argo stages it (workflow/executor/executor.go StageFiles): `command: [sh, -c]` runs the
+    // file itself (upstream examples/scripts-bash.yaml).
+    writeFileSync(scriptFile, container.source ?? "", { mode: 0o755 });
+    chmodSync(scriptFile, 0o755);
     argv.push(mode === "mounted" ? "/tmp/script" : scriptFile);
   } else {
     argv.push(...(container.args ?? []));
@@ -115,11 +128,7 @@ export async function processPodSpec(p: ProcessPod): Promise<Pick<PodSpec, "comm
   if (argv.length === 0) {
     throw new EngineError(`${where}: container has no command; the local engine ignores images, so it needs command (or args) to know what to run`);
   }
-  const env: Record<string, string> = { ...p.environment };
-  for (const e of container.env ?? []) {
-    if (e.valueFrom) throw new EngineError(`${where}: env "${e.name}": valueFrom (secrets, config maps, field refs) is not supported by the local engine`);
-    env[e.name] = e.value ?? "";
-  }
+  const env: Record<string, string> = { ...p.environment, ...containerEnv(container, p.objects, where, { podName: p.podName }) };
   env[PROGRESS_FILE_ENV] = mode === "mounted" ? "/tmp/progress" : path.join(dir, "progress");
   env[ROOT_ENV] = mode === "mounted" ? "/tmp" : dir;
   const seen = (declared: string): string => podPath(declared, dir, mode);
@@ -133,22 +142,81 @@ export async function processPodSpec(p: ProcessPod): Promise<Pick<PodSpec, "comm
   return { command: argv, env, workingDir, mounts };
 }
 
-async function volumeMounts(p: ProcessPod, mounts: readonly { name: string; mountPath: string; subPath?: string }[]): Promise<Mount[]> {
+/** Where a pod's volumes are on this machine. */
+export interface VolumePlaces {
+  readonly template: Template;
+  readonly dir: string;
+  readonly volumesDir: string;
+  readonly workflowVolumes: readonly Record<string, unknown>[];
+}
+
+/** The folder of this machine a volume mount shows: emptyDir in the step, hostPath as given, a claim shared by the run. */
+export function volumeSource(p: VolumePlaces, m: { name: string; subPath?: string }): string {
+  const vol = p.workflowVolumes.find((v) => v["name"] === m.name) ?? (p.template.volumes ?? []).find((v) => v["name"] === m.name);
+  let source: string;
+  if (vol && "emptyDir" in vol) source = path.join(p.dir, "volumes", m.name);
+  else if (vol && "hostPath" in vol) source = String((vol["hostPath"] as { path?: string }).path ?? "");
+  else source = path.join(p.volumesDir, m.name);
+  return m.subPath ? path.join(source, m.subPath) : source;
+}
+
+/**
+ * Where a declared path inside a volume mounted outside /tmp and /mnt (`/workspace/out`) is on
+ * this machine, or undefined when it is in none.
+ */
+export function inVolume(p: VolumePlaces, declared: string): string | undefined {
+  const norm = path.posix.normalize(declared);
+  const set = p.template.containerSet as { volumeMounts?: { name: string; mountPath: string; subPath?: string }[] } | undefined;
+  for (const m of [...((p.template.script ?? p.template.container)?.volumeMounts ?? []), ...(set?.volumeMounts ?? [])]) {
+    const mp = path.posix.normalize(m.mountPath);
+    if (hostPath(mp, p.dir) !== mp) continue;
+    if (norm === mp || norm.startsWith(`${mp}/`)) return path.join(volumeSource(p, m), norm.slice(mp.length));
+  }
+  return undefined;
+}
+
+/**
+ * The mounts of volumes: under /tmp and /mnt, on their place inside the step's folder (bound
+ * recursively with it, so the mount point exists there whatever this machine has); elsewhere
+ * (`/workspace`) on the path itself in the pod's private namespace, only its mount point — an
+ * empty folder — made on this machine.
+ */
+export async function volumeMounts(p: VolumePlaces & { readonly where: string }, mounts: readonly { name: string; mountPath: string; subPath?: string }[]): Promise<Mount[]> {
   const out: Mount[] = [];
   for (const m of mounts) {
-    const vol = p.workflowVolumes.find((v) => v["name"] === m.name) ?? (p.template.volumes ?? []).find((v) => v["name"] === m.name);
-    let source: string;
-    if (vol && "emptyDir" in vol) source = path.join(p.dir, "volumes", m.name);
-    else if (vol && "hostPath" in vol) source = String((vol["hostPath"] as { path?: string }).path ?? "");
-    else source = path.join(p.volumesDir, m.name);
-    if (m.subPath) source = path.join(source, m.subPath);
+    const source = volumeSource(p, m);
     await fs.mkdir(source, { recursive: true });
     const target = path.posix.normalize(m.mountPath);
     if (target !== "/tmp" && !target.startsWith("/tmp/") && target !== "/mnt" && !target.startsWith("/mnt/")) {
-      throw new EngineError(`${p.where}: volumeMount "${m.name}" at ${m.mountPath}: the local engine maps volumes only under /tmp or /mnt`);
+      if (target === "/" || /^\/(proc|sys|dev|etc|usr|bin|sbin|lib|lib64|boot|run|var|root|home)(\/|$)/.test(target)) {
+        throw new EngineError(`${p.where}: volumeMount "${m.name}" at ${m.mountPath}: the local engine does not mount volumes over this machine's system folders`);
+      }
+      await fs.mkdir(target, { recursive: true });
+      out.push({ source, target });
+      continue;
     }
-    await fs.mkdir(hostPath(target, p.dir), { recursive: true });
-    out.push({ source, target });
+    const inStep = hostPath(target, p.dir);
+    await fs.mkdir(inStep, { recursive: true });
+    out.push({ source, target: inStep });
   }
   return out;
+}
+
+/**
+ * The command, environment and mounts of another container of the pod — an init container, a
+ * sidecar, a containerSet's container — beside the main one: same working directory and folder,
+ * the set's and its own volumes.
+ */
+export async function otherContainerSpec(p: ProcessPod, c: UserContainer, extraMounts: readonly { name: string; mountPath: string; subPath?: string }[] = []): Promise<Pick<PodSpec, "command" | "env" | "workingDir" | "mounts">> {
+  const at = `${p.where}: container "${c.name}"`;
+  const command = [...(c.command ?? imageEntrypoint(c.image) ?? []), ...(c.args ?? [])];
+  if (command.length === 0) throw new EngineError(`${at}: has no command; the local engine ignores images, so it needs command (or args) to know what to run`);
+  const env: Record<string, string> = { ...p.environment, ...containerEnv(c, p.objects, at, { podName: p.podName }) };
+  env[ROOT_ENV] = p.mode === "mounted" ? "/tmp" : p.dir;
+  const mounts: Mount[] = [];
+  if (p.mode === "mounted") {
+    mounts.push({ source: p.dir, target: "/tmp" }, { source: path.join(p.dir, "mnt"), target: "/mnt" });
+    mounts.push(...(await volumeMounts(p, [...extraMounts, ...(c.volumeMounts ?? [])])));
+  }
+  return { command, env, workingDir: p.mode === "mounted" ? "/tmp/workdir" : path.join(p.dir, "workdir"), mounts };
 }

@@ -5,7 +5,8 @@
 import path from "node:path";
 import { isMainThread, workerData } from "node:worker_threads";
 import { containers } from "../argo/control.ts";
-import type { NodeStatus, Workflow, WorkflowStatus } from "../argo/model.ts";
+import type { NodeStatus, Workflow, WorkflowStatus, WorkflowTemplate } from "../argo/model.ts";
+import { validateManifest } from "../argo/validate.ts";
 import type { LocalBindings } from "../contract.ts";
 import fs from "node:fs/promises";
 import { EngineError } from "../errors.ts";
@@ -16,6 +17,8 @@ import { LocalStorageClient } from "../storage/local.ts";
 import type { StorageClient } from "../storage/client.ts";
 import { ArtifactIO } from "./artifact-io.ts";
 import { Engine } from "./engine.ts";
+import type { LocalObjects } from "./local-objects.ts";
+import { inlineTemplateRefs } from "./workflow-templates.ts";
 import { engineStorageRoot, localWorkdir } from "./workdir.ts";
 import { CONTROL_REQUEST, CONTROL_SIGNAL, StateTree, type StoredNode } from "./state-tree.ts";
 
@@ -127,6 +130,20 @@ export interface RunOptions {
    * @default local processes (`namespaces` applies to them)
    */
   readonly executor?: Executor;
+  /**
+   * WorkflowTemplates and ClusterWorkflowTemplates that `templateRef` and
+   * `spec.workflowTemplateRef` refer to (see `loadWorkflowTemplates`); Argo reads them from the
+   * cluster.
+   * @default none: a reference ends its node with Error, saying so
+   */
+  readonly workflowTemplates?: readonly WorkflowTemplate[];
+  /**
+   * The ConfigMaps and Secrets the workflow reads (env `valueFrom`/`envFrom`, parameters'
+   * `valueFrom.configMapKeyRef`, HTTP header secrets); see `loadLocalObjects`. Secret values are
+   * never written to the state tree or to messages.
+   * @default none: a reference to one ends its node with Error, saying so
+   */
+  readonly objects?: LocalObjects;
 }
 
 /** What {@link runWorkflow} returns. */
@@ -198,8 +215,9 @@ function ignoreLateRequest(): void {
 
 /**
  * Runs an Argo workflow manifest with the local engine and resolves when it has ended (whatever
- * its phase: a failed workflow is a result, not an exception; only a manifest the engine cannot
- * read at all rejects).
+ * its phase: a failed workflow is a result, not an exception). A manifest Argo would refuse
+ * (see `validateManifest`: its CRD schema, strict on unknown fields, and the controller's
+ * semantic rules) rejects with a `ManifestError` naming every problem before anything runs.
  *
  * @example
  * ```ts
@@ -221,6 +239,10 @@ export async function runWorkflow(manifest: Workflow, options: RunOptions = {}):
       `runWorkflow: called while a worker thread imported the module of an OP that runs with thread "worker"; that module runs a workflow when imported — move the OPs to a module without side effects`,
     );
   }
+  // WorkflowTemplates given as files take the cluster's place.
+  manifest = inlineTemplateRefs(manifest, options.workflowTemplates ?? []);
+  // What Argo's API server and controller refuse is refused here too, before anything runs.
+  validateManifest(manifest, { suppliedParameters: Object.keys(options.parameters ?? {}) });
   const name = workflowRunName(manifest, options.name);
   const workdir = localWorkdir(options.workdir);
   const running: Workflow = { ...manifest, metadata: { ...manifest.metadata, name } };
@@ -253,6 +275,7 @@ export async function runWorkflow(manifest: Workflow, options: RunOptions = {}):
       processSlots: options.processes ?? 64,
       bindingSlots: options.inProcess ?? 256,
       namespaces: options.namespaces ?? namespacesAvailable(),
+      ...(options.objects ? { objects: options.objects } : {}),
       ...(options.executor ? { executor: options.executor } : {}),
       signal: options.signal ? AbortSignal.any([options.signal, control.terminate.signal]) : control.terminate.signal,
       stopSignal: options.stopSignal ? AbortSignal.any([options.stopSignal, control.stop.signal]) : control.stop.signal,

@@ -19,6 +19,8 @@ export class Scope {
    */
   readonly vars: Vars;
   readonly artifacts: Map<string, ArtifactRef>;
+  /** Outputs of skipped or omitted producers that have no default (see absent-arguments.ts). */
+  readonly absent = new Set<string>();
 
   constructor(parent: Vars | null = null, artifacts: Map<string, ArtifactRef> = new Map()) {
     this.vars = Object.create(parent) as Vars;
@@ -34,6 +36,7 @@ export class Scope {
   child(): Scope {
     const c = new Scope(Object.getPrototypeOf(this.vars) as Vars | null, new Map(this.artifacts));
     Object.assign(c.vars, this.vars);
+    for (const k of this.absent) c.absent.add(k);
     return c;
   }
 

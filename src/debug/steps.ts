@@ -6,7 +6,8 @@
 import type { NodePhase, NodeStatus, Template, WorkflowStep } from "../argo/model.ts";
 import { EngineError } from "../errors.ts";
 import { evaluateWhen } from "./_expr.ts";
-import { inherited, messageOf, type Inputs, type Place, type ResolvedArgs } from "./_context.ts";
+import { FAIL_FAST_MESSAGE, inherited, messageOf, type FailFastGuard, type Inputs, type Place, type ResolvedArgs } from "./_context.ts";
+import { markAbsentArguments } from "./absent-arguments.ts";
 import { exposeSkippedDefaults, recordInputs, resolveArgs, scopeFor, STEP_SKIP, substituteAll, succeedWithOutputs, varsOf } from "./arguments.ts";
 import { expand, expansionItems, withoutLoop } from "./expansion.ts";
 import { fireStepHooks, runStepExitHooks, watchHooks, type HookEngine } from "./hooks.ts";
@@ -66,6 +67,8 @@ export async function executeSteps(e: StepsEngine, place: Place, tmpl: Template,
     return e.book.finish(node, "Error", messageOf(err));
   }
   const groups = tmpl.steps ?? [];
+  // failFast: true (explicit, as Argo's Template.IsFailFast): once a child failed, no new one starts.
+  const guard: FailFastGuard | undefined = tmpl.failFast === true ? { failed: false } : undefined;
   let previous: NodeStatus | undefined;
   for (let i = 0; i < groups.length; i++) {
     // Nothing new starts once the run stops (also before the first group: a template that
@@ -74,7 +77,7 @@ export async function executeSteps(e: StepsEngine, place: Place, tmpl: Template,
     const group = groups[i] as WorkflowStep[];
     // As Argo links them: group 0 under the Steps node, group i+1 under the steps of group i.
     const parents = previous ? (previous.children ?? []) : [node.id];
-    const sgPlace: Place = { name: `${place.name}[${i}]`, displayName: `[${i}]`, parentId: parents[0] ?? node.id, boundaryID: node.id, semaphores, ...inherited(place) };
+    const sgPlace: Place = { name: `${place.name}[${i}]`, displayName: `[${i}]`, parentId: parents[0] ?? node.id, boundaryID: node.id, semaphores, ...inherited(place), ...(guard ? { failFast: guard } : {}) };
     const sg = e.resume.restore(sgPlace) ?? (await executeStepGroup(e, sgPlace, node, tmpl, group, scope, semaphores));
     for (const extra of parents.slice(1)) e.book.addChild(extra, sg.id);
     previous = sg;
@@ -109,14 +112,17 @@ function exposeStep(e: StepsEngine, sg: NodeStatus, childName: string, step: Wor
 async function executeStepGroup(e: StepsEngine, place: Place, stepsNode: NodeStatus, tmpl: Template, group: readonly WorkflowStep[], scope: Scope, semaphores: readonly Semaphore[]): Promise<NodeStatus> {
   const sg = e.book.create(place, "StepGroup", tmpl, "Running");
   const runs: Promise<{ node: NodeStatus; step: WorkflowStep }>[] = [];
-  const stepPlace = (name: string, displayName: string): Place => ({ name, displayName, parentId: sg.id, boundaryID: stepsNode.id, semaphores, ...inherited(place) });
+  const stepPlace = (name: string, displayName: string): Place => ({ name, displayName, parentId: sg.id, boundaryID: stepsNode.id, semaphores, ...inherited(place), ...(place.failFast ? { failFast: place.failFast } : {}) });
   try {
     for (const raw of group) {
       const childName = `${place.name}.${raw.name}`;
       const where = `step "${raw.name}" of node "${stepsNode.name}"`;
       const resolved = substituteAll(raw, varsOf(scope), "keep", STEP_SKIP);
       const items = expansionItems(resolved, where);
-      const ran = (node: NodeStatus): { node: NodeStatus; step: WorkflowStep } => ({ node, step: raw });
+      const ran = (node: NodeStatus): { node: NodeStatus; step: WorkflowStep } => {
+        if (place.failFast && isFailedOrError(node.phase)) place.failFast.failed = true;
+        return { node, step: raw };
+      };
       if (items === undefined) {
         runs.push(runStep(e, stepPlace(childName, raw.name), resolved, scope, {}, where).then(ran));
       } else if (items.length === 0) {
@@ -130,7 +136,9 @@ async function executeStepGroup(e: StepsEngine, place: Place, stepsNode: NodeSta
     await Promise.all(runs);
     return e.book.finish(sg, "Error", messageOf(err));
   }
-  for (const { node, step } of await Promise.all(runs)) {
+  const done = await Promise.all(runs);
+  if (place.failFast?.failed && done.some(({ node, step }) => isFailedOrError(node.phase) && !continues(step, node.phase))) return e.book.finish(sg, "Failed", FAIL_FAST_MESSAGE);
+  for (const { node, step } of done) {
     if (isFailedOrError(node.phase) && !continues(step, node.phase)) return e.book.finish(sg, "Failed", `child '${node.id}' failed`);
   }
   return e.book.finish(sg, "Succeeded");
@@ -143,7 +151,7 @@ export async function runStep(e: StepsEngine, place: Place, step: WorkflowStep, 
   let s: WorkflowStep;
   let args: ResolvedArgs;
   try {
-    s = substituteAll(step, varsOf(scope, item), "error", STEP_SKIP);
+    s = substituteAll(markAbsentArguments(step, scope.absent), varsOf(scope, item), "error", STEP_SKIP);
     if (s.when !== undefined && s.when !== "") {
       let proceed: boolean;
       try {

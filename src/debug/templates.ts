@@ -29,7 +29,7 @@ export class Templates {
       return d ? mergeDefaults(d, inv.inline) : inv.inline;
     }
     if (inv.templateRef) {
-      throw new EngineError(`${where}: templateRef ${inv.templateRef.name}/${inv.templateRef.template}: WorkflowTemplates are not available to the local engine; inline the template`);
+      throw new EngineError(`${where}: templateRef ${inv.templateRef.name}/${inv.templateRef.template}: WorkflowTemplate not loaded: give its file to the engine (opflow run --templates FILE|DIR, or workflowTemplates in runWorkflow)`);
     }
     if (!inv.template) throw new EngineError(`${where}: names no template (template, inline or templateRef)`);
     const t = this.byName.get(inv.template);

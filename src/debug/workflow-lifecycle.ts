@@ -17,6 +17,7 @@ import { isFailedOrError } from "./node-state.ts";
 import { aggregateProgress } from "./progress.ts";
 import { Scope } from "./scope.ts";
 import { checkParallelism } from "./steps.ts";
+import { configMapParameter, type LocalObjects } from "./local-objects.ts";
 import { DEADLINE_MESSAGE, type RunControl } from "./signals.ts";
 
 /** What the workflow's lifecycle needs of the engine. */
@@ -26,6 +27,8 @@ export interface LifecycleEngine extends HookEngine {
   /** Workflow argument overrides. */
   readonly parameters: Readonly<Record<string, string>>;
   readonly status: WorkflowStatus;
+  /** ConfigMaps and Secrets the workflow reads. */
+  readonly objects: LocalObjects | undefined;
 }
 
 /** Sets the `workflow.*` variables known before the run starts. */
@@ -52,7 +55,7 @@ function workflowArguments(e: LifecycleEngine, name: string): ResolvedArgs {
   const known = new Set<string>();
   for (const p of spec.arguments?.parameters ?? []) {
     known.add(p.name);
-    const value = e.parameters[p.name] ?? p.value ?? p.default ?? p.valueFrom?.default;
+    const value = e.parameters[p.name] ?? p.value ?? p.default ?? configMapParameter(p.valueFrom, e.objects, `workflow "${name}": spec.arguments.parameters "${p.name}"`) ?? p.valueFrom?.default;
     if (value === undefined) throw new EngineError(`workflow "${name}": spec.arguments.parameters "${p.name}" has no value; pass one (parameters: { "${p.name}": … })`);
     if (p.enum && !p.enum.includes(value)) {
       throw new EngineError(`workflow "${name}": parameter "${p.name}" must be one of ${JSON.stringify(p.enum)}, got ${JSON.stringify(value)}`);

@@ -82,7 +82,7 @@ export function namespacesAvailable(): boolean {
 
 // Mounts each (source, target) pair given as arguments, then execs the command after "--".
 const MOUNT_SCRIPT =
-  'while [ "$1" != "--" ]; do mount --bind "$1" "$2" || exit 125; shift 2; done; shift; cd "$OPFLOW_CWD" || exit 125; unset OPFLOW_CWD; exec "$@"';
+  'while [ "$1" != "--" ]; do mount --rbind "$1" "$2" || exit 125; shift 2; done; shift; cd "$OPFLOW_CWD" || exit 125; unset OPFLOW_CWD; exec "$@"';
 
 /**
  * Kills the process group `pgid` if it still exists (a step left running by an engine that was

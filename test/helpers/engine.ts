@@ -1,4 +1,5 @@
 /** Helpers for the engine's tests: hand-written Argo manifests and throwaway workdirs. */
+import fsSync from "node:fs";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -50,4 +51,28 @@ export function phases(status: WorkflowStatus): Record<string, string> {
 /** An output parameter's value. */
 export function outParam(n: NodeStatus, name: string): string | undefined {
   return n.outputs?.parameters?.find((p) => p.name === name)?.value;
+}
+
+/** Stand-ins for commands the upstream examples use (`cowsay`, `argosay`), so tests need nothing installed. */
+export const STAND_IN_BIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../fixtures/bin");
+
+/**
+ * Puts {@link STAND_IN_BIN} first on this test process's PATH (vitest runs each test file in a
+ * process of its own), so steps that run `cowsay` get the stand-in whatever is installed.
+ */
+export function useStandIns(): void {
+  if (!(process.env["PATH"] ?? "").split(":").includes(STAND_IN_BIN)) process.env["PATH"] = `${STAND_IN_BIN}:${process.env["PATH"] ?? "/usr/bin:/bin"}`;
+}
+
+/** Whether `command` can be found on PATH (plus /usr/games, as the engine's steps see it). */
+export function haveCommand(command: string): boolean {
+  const dirs = [...(process.env["PATH"] ?? "").split(":"), "/usr/games"].filter(Boolean);
+  return dirs.some((d) => {
+    try {
+      fsSync.accessSync(path.join(d, command), fsSync.constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }

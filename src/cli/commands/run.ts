@@ -3,8 +3,10 @@
  * with the local engine, showing the live step tree, and tells where the state tree is.
  */
 import path from "node:path";
-import type { WorkflowStatus } from "../../argo/model.ts";
+import type { WorkflowStatus, WorkflowTemplate } from "../../argo/model.ts";
 import { runWorkflow, workflowRunName } from "../../debug/run.ts";
+import { loadWorkflowTemplates } from "../../debug/workflow-templates.ts";
+import { loadLocalObjects, type LocalObjects } from "../../debug/local-objects.ts";
 import { OpflowError } from "../../errors.ts";
 import { LocalStorageClient } from "../../storage/local.ts";
 import { DEFAULT_WORKDIR, engineStorageRoot } from "../../debug/workdir.ts";
@@ -25,6 +27,12 @@ options:
                               (its Succeeded steps are not run again)
   --workdir DIR               where runs are written (default: ./${DEFAULT_WORKDIR})
   --parallelism N             most steps running at once
+  --templates PATH            WorkflowTemplates / ClusterWorkflowTemplates that templateRef and
+                              workflowTemplateRef name: a YAML file or a folder (repeatable;
+                              those in FILE itself are read too)
+  --objects PATH              ConfigMaps and Secrets the workflow reads (env valueFrom/envFrom,
+                              parameters from config maps, HTTP header secrets): Kubernetes
+                              manifests in a YAML file or a folder (repeatable)
   --json                      print one JSON document at the end: name, dir and the status
                               in Argo's shape (phase, outputs, nodes as status.nodes)
   -q, --quiet                 no live tree (also when stdout is not a terminal)
@@ -38,6 +46,8 @@ interface Parsed {
   name?: string;
   workdir?: string;
   parallelism?: number;
+  templates: string[];
+  objects: string[];
   json: boolean;
   quiet: boolean;
 }
@@ -47,6 +57,8 @@ const OPTIONS = {
   name: { type: "string" },
   workdir: { type: "string" },
   parallelism: { type: "string" },
+  templates: { type: "string", multiple: true },
+  objects: { type: "string", multiple: true },
   json: { type: "boolean" },
   quiet: { type: "boolean", short: "q" },
   help: { type: "boolean", short: "h" },
@@ -62,7 +74,7 @@ function parse(argv: readonly string[]): Parsed | undefined {
     if (eq <= 0) throw new UsageError(`--parameter expects NAME=VALUE, got ${JSON.stringify(v)}`);
     parameters[v.slice(0, eq)] = v.slice(eq + 1);
   }
-  const parsed: Parsed = { file: "", parameters, json: values["json"] === true, quiet: values["quiet"] === true };
+  const parsed: Parsed = { file: "", parameters, templates: stringArgs(values, "templates"), objects: stringArgs(values, "objects"), json: values["json"] === true, quiet: values["quiet"] === true };
   const name = stringArg(values, "name");
   if (name !== undefined) {
     if (!name) throw new UsageError("--name expects a value");
@@ -114,8 +126,12 @@ const command: CommandModule = {
       return 0;
     }
     let loaded;
+    let workflowTemplates: WorkflowTemplate[];
+    let objects: LocalObjects | undefined;
     try {
       loaded = await loadWorkflow(args.file);
+      workflowTemplates = [...(loaded.workflowTemplates ?? []), ...(await loadWorkflowTemplates(args.templates))];
+      if (args.objects.length > 0) objects = await loadLocalObjects(args.objects);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       console.error(`opflow run: ${message}`);
@@ -144,6 +160,8 @@ const command: CommandModule = {
         bindings: loaded.bindings,
         storage,
         parameters: args.parameters,
+        workflowTemplates,
+        ...(objects ? { objects } : {}),
         signal: stop.signal,
         // `opflow stop|terminate NAME --mode debug` from elsewhere.
         acceptControl: true,
@@ -170,6 +188,9 @@ const command: CommandModule = {
         process.stdout.write(`\nWorkflow ${result.name} ${phase} in ${humanDuration(Date.now() - started)}${reused}\nState tree: ${rel}\n`);
         if (phase !== "Succeeded") {
           if (result.status.message) process.stdout.write(`Message: ${result.status.message}\n`);
+          // The steps that failed, with their whole message (the tree above cuts long ones).
+          const failed = Object.values(result.status.nodes ?? {}).filter((n) => n.type === "Pod" && (n.phase === "Failed" || n.phase === "Error") && n.message);
+          for (const n of failed.slice(0, 5)) process.stdout.write(`  ${n.displayName} (${n.phase}): ${n.message}\n`);
           process.stdout.write(`Resume with: opflow run ${args.file} --name ${result.name}${args.workdir ? ` --workdir ${args.workdir}` : ""}\n`);
         }
       }

@@ -1,0 +1,23 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { imageEntrypoint } from "./image-entrypoints.ts";
+import { manifest, node, outParam, removeWorkdirs, useStandIns, workdir } from "../../test/helpers/engine.ts";
+import { runWorkflow } from "./run.ts";
+
+afterAll(removeWorkdirs);
+useStandIns(); // test/fixtures/bin/argosay
+
+// Kubernetes runs the image's ENTRYPOINT when a container has no command, with args after it;
+// upstream examples (key-only-artifact.yaml, label-value-from-workflow.yaml, …) run
+// argoproj/argosay:v2 so (test/e2e/images/argosay/v2/Dockerfile: ENTRYPOINT ["/argosay"]).
+describe("a container without command", () => {
+  it("runs the entrypoint of an image the engine knows, with args after it", async () => {
+    expect(imageEntrypoint("argoproj/argosay:v2")).toEqual(["argosay"]);
+    expect(imageEntrypoint("alpine:3.23")).toBeUndefined();
+    const wf = manifest("entrypoint-test", [
+      { name: "main", container: { image: "argoproj/argosay:v2", args: ["echo", "hello", "/tmp/out"] }, outputs: { parameters: [{ name: "p", valueFrom: { path: "/tmp/out" } }] } },
+    ]);
+    const { status } = await runWorkflow(wf, { workdir: await workdir() });
+    expect(status.phase).toBe("Succeeded");
+    expect(outParam(node(status, "entrypoint-test"), "p")).toBe("hello");
+  });
+});

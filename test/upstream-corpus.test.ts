@@ -1,0 +1,101 @@
+/**
+ * Upstream example workflows run on the local engine and end as Argo ends them: Argo's own
+ * examples (test/fixtures/upstream-argo) and Hera's example workflows (test/fixtures/hera),
+ * each with the phase — and some with the node phases — that `expected.json` gives and sources.
+ * Examples marked `knownFailing` are expected to fail (with the reason in the test's name):
+ * when one starts passing, the test says so, and its mark should go.
+ * A cowsay stand-in (test/fixtures/bin) plays whalesay; examples whose commands are not
+ * installed here (python) are skipped, and say so.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import type { Workflow } from "../src/argo/model.ts";
+import { parseYamlDocuments } from "../src/argo/parse-yaml.ts";
+import { runWorkflow } from "../src/debug/run.ts";
+import { loadWorkflowTemplates } from "../src/debug/workflow-templates.ts";
+import { loadLocalObjects } from "../src/debug/local-objects.ts";
+import { namespacesAvailable } from "../src/executors/local-process.ts";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const STAND_INS = path.join(here, "fixtures", "bin");
+process.env["PATH"] = `${STAND_INS}:${process.env["PATH"] ?? "/usr/bin:/bin"}`;
+
+interface Expected {
+  /** How Argo ends the workflow; "Refused": Argo refuses the manifest (see `refused`). */
+  readonly phase: string;
+  /** Part of the message with which the engine refuses it, as Argo does. */
+  readonly refused?: string;
+  /** Where that comes from (upstream test, label or docs page). */
+  readonly from: string;
+  /** Node display name → phase; null: Argo creates no such node. */
+  readonly nodes?: Readonly<Record<string, string | null>>;
+  /** Why the local engine does not end it as Argo does yet. */
+  readonly knownFailing?: string;
+  /** Files (relative to the corpus) with the WorkflowTemplates it refers to. */
+  readonly templates?: readonly string[];
+  /** Files or folders (relative to the corpus) with the ConfigMaps and Secrets it reads. */
+  readonly objects?: readonly string[];
+}
+
+const NAMESPACES = namespacesAvailable();
+const workdir = fs.mkdtempSync(path.join(os.tmpdir(), "opflow-corpus-"));
+afterAll(() => fs.rmSync(workdir, { recursive: true, force: true }));
+
+function haveCommand(command: string): boolean {
+  return [...(process.env["PATH"] ?? "").split(":"), "/usr/games"].some((d) => d && fs.existsSync(path.join(d, command)));
+}
+
+/** Commands a manifest runs that may be missing on a bare machine. */
+function missingCommands(wf: Workflow): string[] {
+  const wanted = new Set<string>();
+  for (const t of wf.spec.templates ?? []) {
+    const c = t.script ?? t.container;
+    const cmd = c?.command?.[0];
+    if (cmd && /^(python3?|node|bash)$/.test(path.basename(cmd))) wanted.add(path.basename(cmd));
+  }
+  return [...wanted].filter((c) => !haveCommand(c));
+}
+
+function corpus(dir: string, title: string): void {
+  const expectedFile = path.join(here, "fixtures", dir, "expected.json");
+  const expected = JSON.parse(fs.readFileSync(expectedFile, "utf8")) as { examples: Record<string, Expected> };
+  describe.concurrent(title, { timeout: 120_000 }, () => {
+    for (const [file, e] of Object.entries(expected.examples)) {
+      const text = fs.readFileSync(path.join(here, "fixtures", dir, file), "utf8");
+      const wf = parseYamlDocuments(text, file).find((d) => (d as { kind?: unknown }).kind === "Workflow") as Workflow;
+      const missing = missingCommands(wf);
+      // Volumes are mounted in private mount namespaces (root with unshare).
+      if (!NAMESPACES && JSON.stringify(wf).includes('"volumeMounts"')) missing.push("private mount namespaces (for volumes)");
+      const name = e.refused !== undefined ? `${file} is refused (${e.from})` : `${file} ends ${e.phase} (${e.from})`;
+      if (missing.length > 0) {
+        it.skip(`${name} — skipped: ${missing.join(", ")} not available here`, () => undefined);
+        continue;
+      }
+      const run = async (): Promise<void> => {
+        if (e.refused !== undefined) {
+          await expect(runWorkflow(wf, { workdir })).rejects.toThrow(e.refused);
+          return;
+        }
+        const runName = `${dir}-${file.replace(/\.yaml$/, "")}`.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 60);
+        const workflowTemplates = await loadWorkflowTemplates((e.templates ?? []).map((t) => path.join(here, "fixtures", dir, t)));
+        const objects = e.objects ? await loadLocalObjects(e.objects.map((o) => path.join(here, "fixtures", dir, o))) : undefined;
+        const { status } = await runWorkflow(wf, { workdir, name: runName, workflowTemplates, ...(objects ? { objects } : {}) });
+        const failing = Object.values(status.nodes ?? {}).filter((n) => n.type === "Pod" && (n.phase === "Failed" || n.phase === "Error"));
+        expect(status.phase, `${status.message ?? ""} ${failing.map((n) => `${n.displayName}: ${n.message}`).join("; ")}`).toBe(e.phase);
+        for (const [display, phase] of Object.entries(e.nodes ?? {})) {
+          const found = Object.values(status.nodes ?? {}).filter((n) => n.displayName === display);
+          if (phase === null) expect(found, `node ${display}`).toHaveLength(0);
+          else expect(found.map((n) => n.phase), `node ${display}`).toEqual([phase]);
+        }
+      };
+      if (e.knownFailing) it.fails(`${name} — known failing: ${e.knownFailing}`, run);
+      else it(name, run);
+    }
+  });
+}
+
+corpus("upstream-argo", "upstream Argo examples on the local engine");
+if (fs.existsSync(path.join(here, "fixtures", "hera", "expected.json"))) corpus("hera", "Hera example workflows on the local engine");
