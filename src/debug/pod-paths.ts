@@ -149,21 +149,19 @@ export function existingPath(declared: string, dir: string, mode: PathMode): str
 
 /**
  * Where an output declared at an absolute path outside `/tmp` and `/mnt` (`/output`,
- * `/result.txt`) is found: in the volume mounted there, if any (`volume`); else, since in a pod
- * that path is in the container's own file system, whose root is the default working directory
- * of most images (a script writing `result.txt` makes `/result.txt`), at
- * `<step>/workdir/<path>` first; then at the path itself, if this step wrote it (a file older
- * than the step is another run's, never taken). Other paths give `found` back.
+ * `/result.txt`) is found: in the volume mounted there, if any (`volume`); else in the pod's own
+ * file system, `<step>/fs/<path>`, where the pod sees it; else at `<step>/workdir/<path>`, since
+ * in a pod that path is in the container's own file system, whose root is the default working
+ * directory of most images (a script writing `result.txt` makes `/result.txt`). Never the host's
+ * path itself. Other paths give `found` back.
  */
-export function outsideOfMappedPaths(declared: string, found: string, dir: string, startedMs: number, volume?: string): string {
+export function outsideOfMappedPaths(declared: string, found: string, dir: string, _startedMs: number, volume?: string): string {
   const p = path.posix.normalize(declared);
-  if (!path.posix.isAbsolute(p) || hostPath(p, dir) !== p || p === "/") return found;
+  if (!path.posix.isAbsolute(p) || p === "/" || /^\/(tmp|mnt)(\/|$)/.test(p)) return found;
   if (volume !== undefined) return volume;
+  if (exists(found)) return found;
   const inWorkdir = path.join(dir, "workdir", p);
-  if (exists(inWorkdir)) return inWorkdir;
-  const info = statSync(p, { throwIfNoEntry: false });
-  if (info && info.mtimeMs >= startedMs - 1000) return p;
-  return inWorkdir;
+  return exists(inWorkdir) ? inWorkdir : found;
 }
 
 function exists(p: string): boolean {
