@@ -1,7 +1,7 @@
 /**
- * Dispatch: a template invocation becomes a node — taken over from an earlier run when it can
- * be (resume, reuse by key), else its template resolved, its arguments bound to its inputs, and
- * its body run by kind (Steps, DAG, suspend, pod), wrapped in a Retry node under a
+ * Dispatch: a template invocation becomes a node — its template resolved, its arguments bound to
+ * its inputs, its digest made; taken over from an earlier run when it can be (resume by digest,
+ * reuse by key, the content-hash cache), else its body run by kind (Steps, DAG, suspend, pod), wrapped in a Retry node under a
  * `retryStrategy` (the template's, else the workflow's, as Argo).
  */
 import type { NodeStatus, NodeType, Template } from "../argo/model.ts";
@@ -24,8 +24,6 @@ export interface DispatchEngine extends StepsEngine {
 export async function invoke(e: DispatchEngine, place0: Place, inv: Invocation, args: ResolvedArgs): Promise<NodeStatus> {
   const key = args.parameters.get(KEY_PARAMETER);
   const place: Place = key ? { ...place0, key } : place0;
-  const restored = e.resume.takeOver(place, inv.template);
-  if (restored) return restored;
   const where = `node "${place.name}"`;
   let tmpl: Template;
   let inputs: Inputs;
@@ -39,11 +37,17 @@ export async function invoke(e: DispatchEngine, place0: Place, inv: Invocation, 
   } catch (err) {
     return e.book.error(place, tmpl.steps ? "Steps" : tmpl.dag ? "DAG" : "Pod", tmpl, messageOf(err));
   }
+  // What decides the node's result: an earlier run's node is taken over only when it matches.
+  const digest = await e.resume.digest(place, tmpl, inv.inline !== undefined, inputs.parameters, inputs.artifacts);
+  const taken = await e.resume.takeOver(place, tmpl, inv.template, digest, inputs.parameters);
+  if (taken) return taken;
   const strategy = tmpl.retryStrategy ?? e.retryStrategy;
-  if (strategy && (tmpl.container || tmpl.script || tmpl.steps || tmpl.dag)) {
-    return executeRetry(e, place, tmpl, inputs, strategy, (p, t, i, retries) => executeBody(e, p, t, i, retries));
-  }
-  return executeBody(e, place, tmpl, inputs, 0);
+  const node =
+    strategy && (tmpl.container || tmpl.script || tmpl.steps || tmpl.dag)
+      ? await executeRetry(e, place, tmpl, inputs, strategy, (p, t, i, retries) => executeBody(e, p, t, i, retries))
+      : await executeBody(e, place, tmpl, inputs, 0);
+  await e.resume.cacheStore(node, tmpl, digest);
+  return node;
 }
 
 /** What the local engine cannot run, by template kind: the node type and what to say. */

@@ -4,7 +4,8 @@
  * ```
  * <workdir>/<workflow-name>/
  *   status          Pending | Running | Succeeded | Failed | Error
- *   manifest.yaml   the manifest that ran
+ *   manifest.yaml   the manifest that ran (manifests/attempt-<n>.yaml: each engine's)
+ *   engine.lock     the run lock while an engine runs it (run-lock.ts)
  *   workflow.json   the last WorkflowStatus snapshot (Argo's shape)
  *   nodes.jsonl     the node journal: one JSON line per recorded node state (the newest wins)
  *   engine.pid      pid of the engine while it runs
@@ -25,6 +26,8 @@ import YAML from "yaml";
 import type { NodeStatus, Workflow, WorkflowPhase, WorkflowStatus } from "../argo/model.ts";
 import { atomicWrite, pathExists } from "../files.ts";
 import { fnv32a } from "./node-id.ts";
+import { LOCK_FILE } from "./run-lock.ts";
+import type { DigestRecord } from "./node-digests.ts";
 
 export { atomicWrite };
 
@@ -41,6 +44,8 @@ export const CONTROL_SIGNAL = "SIGUSR2";
 export const RUN_FILES = {
   status: "status",
   manifest: "manifest.yaml",
+  manifests: "manifests",
+  lock: LOCK_FILE,
   workflowStatus: "workflow.json",
   journal: "nodes.jsonl",
   enginePid: "engine.pid",
@@ -111,6 +116,8 @@ interface PendingWrite {
 export interface StoredNode {
   readonly dir: string;
   readonly node: NodeStatus;
+  /** What decided its result when it was recorded (see node-digest.ts); absent in older trees. */
+  readonly digest?: DigestRecord;
 }
 
 /** Writes and reads one workflow's state tree. */
@@ -131,6 +138,7 @@ export class StateTree {
   direct = false;
   private readonly fileWrites = new Map<string, Promise<void>>();
   private readonly unfinished = new Map<string, number>();
+  private readonly digests = new Map<string, DigestRecord>();
 
   /**
    * @param delayMs - how long a node must stay Pending/Running before that state is written
@@ -171,14 +179,32 @@ export class StateTree {
     })();
   }
 
-  /** Creates the folder, writes the manifest, `status` and `engine.pid`. */
+  /**
+   * Creates the folder, writes the manifest, `status` and `engine.pid`. Every engine that runs
+   * the run keeps its manifest as `manifests/attempt-<n>.yaml` (1, 2, …); `manifest.yaml` is the
+   * latest (nodes of earlier attempts are only taken over when their digests still match it).
+   */
   async init(manifest: Workflow): Promise<void> {
-    await fs.mkdir(this.dir, { recursive: true });
-    await atomicWrite(path.join(this.dir, RUN_FILES.manifest), YAML.stringify(manifest, { aliasDuplicateObjects: false }));
+    await fs.mkdir(path.join(this.dir, RUN_FILES.manifests), { recursive: true });
+    const text = YAML.stringify(manifest, { aliasDuplicateObjects: false });
+    const attempts = (await fs.readdir(path.join(this.dir, RUN_FILES.manifests))).filter((f) => /^attempt-\d+\.yaml$/.test(f)).length;
+    await atomicWrite(path.join(this.dir, RUN_FILES.manifests, `attempt-${attempts + 1}.yaml`), text);
+    await atomicWrite(path.join(this.dir, RUN_FILES.manifest), text);
     await atomicWrite(path.join(this.dir, RUN_FILES.enginePid), String(process.pid));
     await this.writeStatus("Running");
     this.journal = openSync(path.join(this.dir, RUN_FILES.journal), "a");
     this.refill();
+  }
+
+  /** Removes everything an earlier engine recorded in the run's folder (but its lock): a restart. */
+  async clear(): Promise<void> {
+    let entries: string[];
+    try {
+      entries = await fs.readdir(this.dir);
+    } catch {
+      return;
+    }
+    await Promise.all(entries.filter((e) => !e.startsWith(RUN_FILES.lock)).map((e) => fs.rm(path.join(this.dir, e), { recursive: true, force: true })));
   }
 
   /** Writes the workflow's `status` file. */
@@ -306,7 +332,8 @@ export class StateTree {
     const dir = this.nodeDir(node);
     // The journal first, synchronously: it is what a resumed run trusts (one append, no file
     // creation). StepGroup/TaskGroup nodes are structure, not steps: journal only, no folder.
-    if (this.journal !== undefined) writeSync(this.journal, `${JSON.stringify({ dir: path.basename(dir), node })}\n`);
+    const digest = this.digests.get(node.id);
+    if (this.journal !== undefined) writeSync(this.journal, `${JSON.stringify(digest ? { dir: path.basename(dir), node, digest } : { dir: path.basename(dir), node })}\n`);
     if (isGroup) return;
     const id = node.id;
     if (this.direct && !this.fileWrites.has(id)) {
@@ -380,6 +407,11 @@ export class StateTree {
     return this.unfinished;
   }
 
+  /** The digest of a node: written with each of its journal lines from now on. */
+  recordDigest(id: string, digest: DigestRecord): void {
+    this.digests.set(id, digest);
+  }
+
   /** Records the process group a step runs in (journal only), so that a resumed run can end it. */
   recordPid(node: Pick<NodeStatus, "id" | "name">, pid: number): void {
     if (this.journal !== undefined) writeSync(this.journal, `${JSON.stringify({ pid, id: node.id })}\n`);
@@ -411,7 +443,7 @@ export class StateTree {
     pids.clear();
     for (const line of text.split("\n")) {
       if (!line) continue;
-      let rec: { dir?: unknown; node?: Partial<NodeStatus>; pid?: unknown; id?: unknown };
+      let rec: { dir?: unknown; node?: Partial<NodeStatus>; pid?: unknown; id?: unknown; digest?: DigestRecord };
       try {
         rec = JSON.parse(line) as typeof rec;
       } catch {
@@ -425,7 +457,8 @@ export class StateTree {
       if (typeof rec.dir !== "string" || !node || typeof node.id !== "string" || typeof node.name !== "string") continue;
       const dir = path.join(this.dir, rec.dir);
       if (isFinal(node.phase ?? "Running")) pids.delete(node.id);
-      out.set(node.id, { dir, node: node as NodeStatus });
+      const digest = rec.digest && typeof rec.digest.digest === "string" && typeof rec.digest.template === "string" ? rec.digest : undefined;
+      out.set(node.id, { dir, node: node as NodeStatus, ...(digest ? { digest } : {}) });
       this.dirs.set(node.id, dir);
       this.created.add(dir);
       this.created.add(path.join(dir, NODE_FILES.type));
