@@ -118,7 +118,7 @@ describe("keyed reuse on Argo (fake Kubernetes API)", () => {
     const dflowLike = structuredClone(m);
     for (const t of dflowLike.spec.templates ?? []) if (t.memoize) delete t.memoize.maxAge;
     expect(schemaCauses(dflowLike).map((c) => c.message).join(" ")).toMatch(/maxAge/);
-  });
+  }, 120_000);
 
   it("writes into an existing cache ConfigMap, but never into a ConfigMap that is not one", async () => {
     const first = await finishedFirstRun();
