@@ -68,7 +68,8 @@ async function finishedFirstRun(): Promise<{ name: string; steps: (key: string) 
   return { name, steps: (key) => handle.querySteps({ key }) };
 }
 
-describe("keyed reuse on Argo (fake Kubernetes API)", () => {
+// The fake validates every created workflow against the whole CRD (compiled once: slow on a busy machine).
+describe("keyed reuse on Argo (fake Kubernetes API)", { timeout: 120_000 }, () => {
   it("names the workflow, memoizes keyed templates and writes the reused outputs into its cache ConfigMap first", async () => {
     const first = await finishedFirstRun();
     const [iter0] = await first.steps("iter-0");
@@ -118,7 +119,7 @@ describe("keyed reuse on Argo (fake Kubernetes API)", () => {
     const dflowLike = structuredClone(m);
     for (const t of dflowLike.spec.templates ?? []) if (t.memoize) delete t.memoize.maxAge;
     expect(schemaCauses(dflowLike).map((c) => c.message).join(" ")).toMatch(/maxAge/);
-  }, 120_000);
+  });
 
   it("writes into an existing cache ConfigMap, but never into a ConfigMap that is not one", async () => {
     const first = await finishedFirstRun();
