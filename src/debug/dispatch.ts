@@ -11,6 +11,7 @@ import { bindInputs } from "./arguments.ts";
 import { executeDag } from "./dag.ts";
 import type { Leaves } from "./leaves.ts";
 import { executeRetry } from "./retry-node.ts";
+import type { Turn } from "./resume.ts";
 import { executeSteps, type StepsEngine } from "./steps.ts";
 
 /** What dispatch needs of the engine. */
@@ -21,7 +22,18 @@ export interface DispatchEngine extends StepsEngine {
 }
 
 /** Runs a template invocation at `place`; never throws for a step's own failure. */
-export async function invoke(e: DispatchEngine, place0: Place, inv: Invocation, args: ResolvedArgs): Promise<NodeStatus> {
+export async function invoke(e: DispatchEngine, place: Place, inv: Invocation, args: ResolvedArgs): Promise<NodeStatus> {
+  // Nodes are made in the order they are invoked (the order of a loop's items, which its
+  // aggregated outputs follow), though their digests take more or less time to make.
+  const turn = e.resume.turn();
+  try {
+    return await invokeInTurn(e, place, inv, args, turn);
+  } finally {
+    turn.release();
+  }
+}
+
+async function invokeInTurn(e: DispatchEngine, place0: Place, inv: Invocation, args: ResolvedArgs, turn: Turn): Promise<NodeStatus> {
   const key = args.parameters.get(KEY_PARAMETER);
   const place: Place = key ? { ...place0, key } : place0;
   const where = `node "${place.name}"`;
@@ -30,17 +42,22 @@ export async function invoke(e: DispatchEngine, place0: Place, inv: Invocation, 
   try {
     tmpl = e.templates.resolve(inv, where);
   } catch (err) {
+    await turn.prior;
     return e.book.error(place, "Skipped", undefined, messageOf(err));
   }
   try {
     inputs = bindInputs(e.globals, tmpl, args, `${where} (template "${tmpl.name}")`);
   } catch (err) {
+    await turn.prior;
     return e.book.error(place, tmpl.steps ? "Steps" : tmpl.dag ? "DAG" : "Pod", tmpl, messageOf(err));
   }
   // What decides the node's result: an earlier run's node is taken over only when it matches.
   const digest = await e.resume.digest(place, tmpl, inv.inline !== undefined, inputs.parameters, inputs.artifacts);
+  await turn.prior;
   const taken = await e.resume.takeOver(place, tmpl, inv.template, digest, inputs.parameters);
   if (taken) return taken;
+  // What runs inside this node is invoked after it.
+  turn.release();
   const strategy = tmpl.retryStrategy ?? e.retryStrategy;
   const node =
     strategy && (tmpl.container || tmpl.script || tmpl.steps || tmpl.dag)

@@ -182,4 +182,21 @@ describe("resume after a change", () => {
     expect(names(second, "rerun")).toEqual(["b"]);
     expect(names(second, "reused")).toEqual(["a", "c", "d", "e", "f"]);
   }, 60_000);
+
+  it("keeps a loop's items in order, however long their digests take", async () => {
+    const s = await setup("order");
+    // The first item's input artifact takes long to checksum, the second's not at all.
+    const big = path.join(s.workdir, "big.bin");
+    await fs.writeFile(big, Buffer.alloc(40 * 1024 * 1024, 7));
+    await s.storage.upload(big, "inputs/big.bin");
+    await fs.writeFile(path.join(s.workdir, "small.bin"), "x");
+    await s.storage.upload(path.join(s.workdir, "small.bin"), "inputs/small.bin");
+    const wf = manifest("order", [
+      { name: "main", steps: [[{ name: "each", template: "size", withItems: ["big", "small"], arguments: { parameters: [{ name: "which", value: "{{item}}" }], artifacts: [{ name: "f", s3: { key: "inputs/{{item}}.bin" } }] } }]], outputs: { parameters: [{ name: "all", valueFrom: { parameter: "{{steps.each.outputs.parameters.v}}" } }] } },
+      step(s.journal, "size", "echo {{inputs.parameters.which}} > out.txt", { inputs: { parameters: [{ name: "which" }], artifacts: [{ name: "f", path: "/tmp/inputs/artifacts/f" }] } }),
+    ]);
+    const r = await runWorkflow(wf, { workdir: s.workdir, storage: s.storage });
+    expect(r.status.phase).toBe("Succeeded");
+    expect(JSON.parse(outParam(node(r.status, "order"), "all") as string)).toEqual(["big", "small"]);
+  }, 60_000);
 });

@@ -66,9 +66,16 @@ export interface ResumeSources {
   readonly cacheAll?: boolean;
 }
 
+/** A place in the order nodes are made: wait for `prior`, then `release` (once is enough). */
+export interface Turn {
+  readonly prior: Promise<void>;
+  release(): void;
+}
+
 /** Takes over steps of earlier runs. */
 export class Resume {
   private taken = 0;
+  private lastTurn: Promise<void> = Promise.resolve();
   private digests: NodeDigests | undefined;
   /** Which steps were taken over, and which ran again because they changed. */
   readonly report: ResumeReport = { reused: [], rerun: [] };
@@ -78,6 +85,17 @@ export class Resume {
     private readonly globals: Globals,
     private readonly src: ResumeSources,
   ) {}
+
+  /**
+   * The next place in the order nodes are made: an invocation waits for the one before it to
+   * have made (or taken over) its node — digests, which read artifacts, take unequal times.
+   */
+  turn(): Turn {
+    const prior = this.lastTurn;
+    let release!: () => void;
+    this.lastTurn = new Promise<void>((resolve) => (release = resolve));
+    return { prior, release };
+  }
 
   /** How many nodes were taken over. */
   get count(): number {
