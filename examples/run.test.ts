@@ -77,4 +77,24 @@ describe("examples run on the local engine", () => {
     expect(out(root, "total")).toBe("5");
     expect(JSON.parse(out(root, "lines") as string)).toEqual([0, 1, 2, 3, 4].map((i) => `shard-${i}.csv: ${i + 1} rows`));
   });
+
+  it("reuse resubmits the keyed loop taking over iter-0 and iter-1 (one output replaced), as dflow's reuse example", async () => {
+    const { reuseDemo } = (await import("../examples/reuse.ts")) as typeof import("../examples/reuse.ts");
+    const { first, second } = await reuseDemo({ mode: "debug", workdir });
+    expect(await first.phase()).toBe("Succeeded");
+    expect(await second.phase()).toBe("Succeeded");
+    const steps = async (h: typeof first) => (await h.querySteps({ name: "plus-one", type: "Pod" })).map((s) => ({ key: s.key, reused: s.message?.startsWith("reused") ?? false, iter: s.outputs.parameters["iter"] })).sort((a, b) => String(a.key).localeCompare(String(b.key)));
+    expect(await steps(first)).toEqual([
+      { key: "iter-0", reused: false, iter: "1" },
+      { key: "iter-1", reused: false, iter: "2" },
+      { key: "iter-2", reused: false, iter: "3" },
+    ]);
+    // iter-1's output replaced by 4: the loop goes on from 4 and ends at the new limit, 6.
+    expect(await steps(second)).toEqual([
+      { key: "iter-0", reused: true, iter: "1" },
+      { key: "iter-1", reused: true, iter: "4" },
+      { key: "iter-4", reused: false, iter: "5" },
+      { key: "iter-5", reused: false, iter: "6" },
+    ]);
+  });
 });

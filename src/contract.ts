@@ -62,7 +62,10 @@ export interface InProcessResult {
  * A template that the local engine may run in-process instead of spawning its command
  * (the "local bindings" of DESIGN.md). Must obey the same contract as the container.
  */
-export type LocalBinding = (task: InProcessTask) => Promise<InProcessResult>;
+export type LocalBinding = ((task: InProcessTask) => Promise<InProcessResult>) & {
+  /** The module file whose code it runs: its source hash goes into the digests of the steps it runs. */
+  readonly codeFile?: string;
+};
 
 /** Template name → in-process implementation. */
 export type LocalBindings = ReadonlyMap<string, LocalBinding>;
@@ -72,3 +75,9 @@ export type LocalBindings = ReadonlyMap<string, LocalBinding>;
  * step's directory after it and reuses keyed steps; on Argo it keys memoization.
  */
 export const KEY_PARAMETER = "opflow-key";
+
+/**
+ * Template annotation that opts a template's steps into the local engine's content-hash cache
+ * (`cache: true` on a template): value `"true"`.
+ */
+export const CACHE_ANNOTATION = "opflow.dev/cache";

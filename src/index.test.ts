@@ -13,6 +13,7 @@ describe("the public index", () => {
       ...["TransientError", "FatalError", "CompileError", "ValidationError", "SubmitError", "OpflowError", "toYaml", "argo"],
       // docs/cluster.md and docs/local-engine.md
       ...["submitWorkflow", "workflowHandle", "WorkflowHandle", "querySteps", "nodeFieldSelector", "ClusterApiError", "createArgoClient"],
+      ...["modifyOutputs", "RunLockedError"],
       ...["runWorkflow", "LocalArgoClient", "LocalStorageClient", "S3StorageClient", "uploadArtifact", "downloadArtifact"],
     ];
     expect(documented.filter((name) => !exported.has(name))).toEqual([]);

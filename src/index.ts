@@ -102,6 +102,7 @@ export * from "./argo/create-argo-client.ts";
 export { ClusterApiError, type ApiErrorReason, type FieldCause } from "./argo/api-errors.ts";
 export { type ArgoStepIO, type ArgoStepOutputs, type ArgoStep, type ArgoStepFilter, querySteps, globalOutputs, workflowPhase } from "./argo/query.ts";
 export { type WaitDuration, type WaitOptions, waitForWorkflow } from "./argo/wait.ts";
+export { modifyOutputs, type OutputChanges } from "./argo/reuse.ts";
 export * from "./argo/logs.ts";
 export { type SubmitOptions, WorkflowHandle, submitWorkflow, workflowHandle } from "./argo/workflow-handle.ts";
 export { nodeFieldSelector } from "./argo/control.ts";
@@ -109,6 +110,8 @@ export { nodeFieldSelector } from "./argo/control.ts";
 export { runWorkflow, type RunOptions, type RunResult } from "./debug/run.ts";
 export { type LocalArgoClientOptions, LocalArgoClient } from "./debug/local-argo-client.ts";
 export type { DebugSubmitOptions } from "./debug/submit-mode.ts";
+export { RunLockedError, type RunLockHolder } from "./debug/run-lock.ts";
+export type { ResumeReport, ReusedNode, RerunNode } from "./debug/resume.ts";
 // Artifact storage: local directory and S3, transfers.
 export type { ProgressCallback, TransferOptions, StoredObject, StorageClient } from "./storage/client.ts";
 export * from "./storage/local.ts";

@@ -6,7 +6,10 @@
  * - workflows of argoproj.io/v1alpha1: create / get / list (label and field selectors) /
  *   watch / patch (merge) / update (with resourceVersion conflicts) / delete, under
  *   `/apis/argoproj.io/v1alpha1/namespaces/{ns}/workflows[/{name}]`
- * - pod logs `/api/v1/namespaces/{ns}/pods/{pod}/log`, pod deletion, configmaps `/api/v1/namespaces/{ns}/configmaps`
+ * - pod logs `/api/v1/namespaces/{ns}/pods/{pod}/log`, pod deletion
+ * - configmaps `/api/v1/namespaces/{ns}/configmaps[/{name}]`: get / list / create / replace
+ *   (resourceVersion conflicts) / merge patch / delete, with the API server's validation of
+ *   names, keys and the 1 MiB size
  * - errors shaped like a real API server (`Status` bodies): 401, 403 (RBAC message), 404,
  *   409, 422 with `details.causes`, and a 404 for every workflow path when Argo's CRD is "not
  *   installed".
@@ -405,38 +408,99 @@ export class FakeKubeServer {
       return;
     }
     if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/configmaps(?:\/([^/]+))?$/.exec(url.pathname))) {
-      const ns = decodeURIComponent(m[1] as string);
-      const name = m[2] ? decodeURIComponent(m[2]) : undefined;
-      const key = `${ns}/${name}`;
-      if (method === "GET" && name) {
-        const cm = this.configMaps.get(key);
-        if (cm) this.#json(res, 200, cm);
-        else this.#status(res, 404, "NotFound", `configmaps "${name}" not found`, { name, kind: "configmaps" });
-        return;
-      }
-      if (method === "GET") {
-        this.#json(res, 200, { kind: "ConfigMapList", apiVersion: "v1", metadata: {}, items: [...this.configMaps.entries()].filter(([k]) => k.startsWith(`${ns}/`)).map(([, v]) => v) });
-        return;
-      }
-      if (method === "POST" || method === "PUT") {
-        const cm = JSON.parse(body) as { metadata?: { name?: string } };
-        const n = name ?? cm.metadata?.name ?? "";
-        if (method === "POST" && this.configMaps.has(`${ns}/${n}`)) {
-          this.#status(res, 409, "AlreadyExists", `configmaps "${n}" already exists`, { name: n, kind: "configmaps" });
-          return;
-        }
-        const stored = { ...cm, apiVersion: "v1", kind: "ConfigMap", metadata: { ...(cm.metadata ?? {}), name: n, namespace: ns, resourceVersion: String(++this.#rv) } };
-        this.configMaps.set(`${ns}/${n}`, stored);
-        this.#json(res, method === "POST" ? 201 : 200, stored);
-        return;
-      }
-      if (method === "DELETE" && name) {
-        this.configMaps.delete(key);
-        this.#json(res, 200, { kind: "Status", apiVersion: "v1", status: "Success" });
-        return;
-      }
+      this.#configMaps(method, decodeURIComponent(m[1] as string), m[2] ? decodeURIComponent(m[2]) : undefined, req, res, body);
+      return;
     }
     this.#status(res, 404, "NotFound", "the server could not find the requested resource", {});
+  }
+
+  /**
+   * ConfigMaps as the API server keeps them: get, list (label selector), create (409 when the
+   * name is taken), replace (409 on a stale `resourceVersion`), merge patch, delete; RBAC
+   * denials by verb; names must be DNS subdomains and data values strings.
+   */
+  #configMaps(method: string, ns: string, name: string | undefined, req: http.IncomingMessage, res: http.ServerResponse, body: string): void {
+    const verb =
+      method === "POST" ? "create"
+      : method === "GET" ? (name ? "get" : "list")
+      : method === "PUT" ? "update"
+      : method === "PATCH" ? "patch"
+      : method === "DELETE" ? "delete"
+      : "unknown";
+    if (this.#denied(verb, "configmaps")) {
+      this.#status(res, 403, "Forbidden", this.#forbiddenMessage(verb, "configmaps", ns), { ...(name ? { name } : {}), kind: "configmaps" });
+      return;
+    }
+    const key = `${ns}/${name}`;
+    const notFound = (): void => this.#status(res, 404, "NotFound", `configmaps "${name}" not found`, { name, kind: "configmaps" });
+    if (verb === "get") {
+      const cm = this.configMaps.get(key);
+      if (cm) this.#json(res, 200, cm);
+      else notFound();
+      return;
+    }
+    if (verb === "list") {
+      const selector = new URL(req.url ?? "/", this.url).searchParams.get("labelSelector") ?? undefined;
+      const items = [...this.configMaps.entries()]
+        .filter(([k, v]) => k.startsWith(`${ns}/`) && matchSelector((v["metadata"] as { labels?: Record<string, string> }).labels, selector))
+        .map(([, v]) => v);
+      this.#json(res, 200, { kind: "ConfigMapList", apiVersion: "v1", metadata: {}, items });
+      return;
+    }
+    if (verb === "delete") {
+      if (!this.configMaps.delete(key)) return notFound();
+      this.#json(res, 200, { kind: "Status", apiVersion: "v1", status: "Success" });
+      return;
+    }
+    if (verb === "create" || verb === "update" || verb === "patch") {
+      let parsed: Json;
+      try {
+        parsed = JSON.parse(body) as Json;
+      } catch {
+        this.#status(res, 400, "BadRequest", "the body of the request was not valid JSON");
+        return;
+      }
+      const meta = (parsed["metadata"] ?? {}) as Json;
+      const n = name ?? (meta["name"] as string | undefined) ?? "";
+      const current = this.configMaps.get(`${ns}/${n}`);
+      if (verb === "create" && current) {
+        this.#status(res, 409, "AlreadyExists", `configmaps "${n}" already exists`, { name: n, kind: "configmaps" });
+        return;
+      }
+      if (verb !== "create" && !current) return notFound();
+      if (verb === "update" && meta["resourceVersion"] !== undefined && meta["resourceVersion"] !== (current?.["metadata"] as Json)["resourceVersion"]) {
+        this.#status(res, 409, "Conflict", `Operation cannot be fulfilled on configmaps "${n}": the object has been modified; please apply your changes to the latest version and try again`, { name: n, kind: "configmaps" });
+        return;
+      }
+      const next = verb === "patch" ? (mergePatch(current, parsed) as Json) : parsed;
+      const causes: { field: string; message: string; reason: string }[] = [];
+      if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(n) || n.length > 253) causes.push({ field: "metadata.name", message: `Invalid value: "${n}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`, reason: "FieldValueInvalid" });
+      for (const [k, v] of Object.entries((next["data"] ?? {}) as Json)) {
+        if (typeof v !== "string") causes.push({ field: `data[${k}]`, message: "must be a string", reason: "FieldValueInvalid" });
+        if (!/^[-._a-zA-Z0-9]+$/.test(k)) causes.push({ field: `data[${k}]`, message: "a valid config key must consist of alphanumeric characters, '-', '_' or '.'", reason: "FieldValueInvalid" });
+      }
+      if (Buffer.byteLength(JSON.stringify(next["data"] ?? {})) > 1048576) causes.push({ field: "data", message: "Too long: must have at most 1048576 bytes", reason: "FieldValueTooLong" });
+      if (causes.length > 0) {
+        this.#status(res, 422, "Invalid", `ConfigMap "${n}" is invalid: [${causes.map((c) => `${c.field}: ${c.message}`).join(", ")}]`, { name: n, kind: "ConfigMap", causes });
+        return;
+      }
+      const stored: Json = {
+        ...next,
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { ...((next["metadata"] ?? {}) as Json), name: n, namespace: ns, resourceVersion: String(++this.#rv), uid: ((current?.["metadata"] as Json | undefined)?.["uid"] as string | undefined) ?? randomUUID() },
+      };
+      this.configMaps.set(`${ns}/${n}`, stored);
+      this.#json(res, verb === "create" ? 201 : 200, stored);
+      return;
+    }
+    this.#status(res, 405, "MethodNotAllowed", `method ${method} is not supported on configmaps`);
+  }
+
+  /** A stored ConfigMap (a copy), or undefined. */
+  configMap(ns: string, name: string): Json | undefined {
+    const cm = this.configMaps.get(`${ns}/${name}`);
+    return cm ? structuredClone(cm) : undefined;
   }
 
   #notFound(res: http.ServerResponse, name: string): void {

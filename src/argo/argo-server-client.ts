@@ -7,6 +7,7 @@ import http from "node:http";
 import https from "node:https";
 import type { Workflow } from "./model.ts";
 import type {
+  CreateOptions,
   ArgoClient,
   PodLogOptions,
   WorkflowResubmitOptions,
@@ -15,7 +16,7 @@ import type {
   WorkflowListFilter,
 } from "./client.ts";
 import type { ArgoServerClusterConfig } from "./cluster-config.ts";
-import { toClusterApiError, type ApiVerb } from "./api-errors.ts";
+import { ClusterApiError, toClusterApiError, type ApiVerb } from "./api-errors.ts";
 import { filterWorkflows, labelSelector } from "./control.ts";
 
 interface HttpFailure {
@@ -155,7 +156,16 @@ export class ArgoServerClient implements ArgoClient {
     flush(buffer);
   }
 
-  create(manifest: Workflow): Promise<Workflow> {
+  create(manifest: Workflow, options: CreateOptions = {}): Promise<Workflow> {
+    if (options.reuse?.length) {
+      return Promise.reject(
+        new ClusterApiError(
+          `cannot submit workflow "${manifest.metadata.name ?? manifest.metadata.generateName}" reusing steps through Argo Server: the reused outputs go into a memoization ConfigMap, which only the Kubernetes API can write; submit with a kubeconfig (unset ARGO_SERVER)`,
+          "BadRequest",
+          undefined,
+        ),
+      );
+    }
     const workflow = { ...manifest, metadata: { ...manifest.metadata, namespace: this.namespace } };
     return this.#json("create", manifest.metadata.name ?? manifest.metadata.generateName, "POST", `/api/v1/workflows/${this.#ns()}`, {
       namespace: this.namespace,
@@ -234,6 +244,15 @@ export class ArgoServerClient implements ArgoClient {
   }
 
   resubmit(name: string, options: WorkflowResubmitOptions = {}): Promise<Workflow> {
+    if (options.reuse) {
+      return Promise.reject(
+        new ClusterApiError(
+          `cannot resubmit workflow "${name}" reusing its keyed steps through Argo Server: the reused outputs go into a memoization ConfigMap, which only the Kubernetes API can write; use a kubeconfig (unset ARGO_SERVER), or --memoized`,
+          "BadRequest",
+          undefined,
+        ),
+      );
+    }
     return this.#action(name, "resubmit", options.memoized ? { memoized: true } : {});
   }
 

@@ -5,6 +5,7 @@
  * (create-argo-client.ts) picks a cluster implementation, so this file imports none of them.
  */
 import type { Workflow, WorkflowPhase } from "./model.ts";
+import type { ArgoStep } from "./query.ts";
 
 /** Which workflows {@link ArgoClient.list} returns. All conditions must hold. */
 export interface WorkflowListFilter {
@@ -62,6 +63,30 @@ export interface WorkflowResubmitOptions {
    * @default false
    */
   readonly memoized?: boolean;
+  /**
+   * Take over the original run's Succeeded keyed steps whose key matches: comma-separated
+   * globs (`*` any characters), `"*"` for all (opflow's keyed reuse: on Argo through the new
+   * workflow's memoization ConfigMap, Kubernetes API only).
+   * @default nothing reused
+   */
+  readonly reuse?: string;
+}
+
+/** Options of {@link ArgoClient.create}. */
+export interface CreateOptions {
+  /**
+   * Succeeded keyed steps of earlier runs (from `querySteps`, possibly through `modifyOutputs`)
+   * that the new workflow takes over instead of running the steps with the same keys. On Argo
+   * the keyed templates get `memoize` and the steps' outputs are written into the workflow's
+   * memoization ConfigMap first (Kubernetes API only); the local engine takes them over itself.
+   * @default none
+   */
+  readonly reuse?: readonly ArgoStep[];
+  /**
+   * How long Argo trusts a memoization cache entry (`memoize.maxAge`, a Go duration).
+   * @default "720h"
+   */
+  readonly memoMaxAge?: string;
 }
 
 /** A change seen by {@link ArgoClient.watch}. */
@@ -84,7 +109,7 @@ export interface ArgoClient {
    */
   containsSecret(text: string): boolean;
   /** Creates a workflow; returns it as stored (with its generated name). */
-  create(manifest: Workflow): Promise<Workflow>;
+  create(manifest: Workflow, options?: CreateOptions): Promise<Workflow>;
   /** Reads a workflow with its status. */
   get(name: string): Promise<Workflow>;
   /** Lists workflows, newest first. */

@@ -14,6 +14,7 @@ import {
 import type { Workflow } from "./model.ts";
 import type {
   ArgoClient,
+  CreateOptions,
   PodLogOptions,
   WorkflowResubmitOptions,
   WorkflowRetryOptions,
@@ -24,10 +25,20 @@ import type { KubernetesClusterConfig } from "./cluster-config.ts";
 import { ClusterApiError, toClusterApiError, type ApiVerb } from "./api-errors.ts";
 import { filterWorkflows, labelSelector, resubmittedWorkflow, resumedWorkflow, retriedWorkflow, retryPlan } from "./control.ts";
 import { podNameOf } from "./pod-name.ts";
+import { CACHE_CONFIGMAP_LABEL, CACHE_CONFIGMAP_TYPE, memoCacheEntry, memoConfigMap, memoConfigMapName, memoizeKeyedTemplates, type ConfigMapObject } from "./memoize.ts";
+import { keyedStepsOf, reusableSteps, stepOutputs } from "./reuse.ts";
 
 const GROUP = "argoproj.io";
 const VERSION = "v1alpha1";
 const PLURAL = "workflows";
+const NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789";
+
+/** A name as Argo generates it from `generateName`: the prefix plus 5 random characters. */
+function generatedName(prefix: string): string {
+  let s = prefix;
+  for (let i = 0; i < 5; i++) s += NAME_CHARS[Math.floor(Math.random() * NAME_CHARS.length)];
+  return s;
+}
 
 function kubeSecrets(kc: KubeConfig): string[] {
   const user = kc.getCurrentUser();
@@ -89,11 +100,80 @@ export class KubernetesArgoClient implements ArgoClient {
     return { group: GROUP, version: VERSION, namespace: this.namespace, plural: PLURAL };
   }
 
-  async create(manifest: Workflow): Promise<Workflow> {
+  async create(manifest: Workflow, options: CreateOptions = {}): Promise<Workflow> {
+    if (options.reuse?.length) return this.#createReusing(manifest, options);
     const body = { ...manifest, metadata: { ...manifest.metadata, namespace: this.namespace } };
     return this.#call("create", manifest.metadata.name ?? manifest.metadata.generateName, async () => {
       return (await this.#custom.createNamespacedCustomObject({ ...this.#base(), body, fieldValidation: "Strict" })) as Workflow;
     });
+  }
+
+  /**
+   * Keyed reuse: names the workflow (the cache is named after it), puts `memoize` on its keyed
+   * templates, writes the reused steps' outputs into its memoization ConfigMap, creates it, and
+   * makes the workflow the ConfigMap's owner (deleted with it).
+   */
+  async #createReusing(manifest: Workflow, options: CreateOptions): Promise<Workflow> {
+    const steps = reusableSteps(options.reuse ?? []);
+    const name = manifest.metadata.name ?? generatedName(manifest.metadata.generateName ?? "");
+    const named: Workflow = { ...manifest, metadata: { ...manifest.metadata, name } };
+    delete named.metadata.generateName;
+    const memoized = memoizeKeyedTemplates(named, options.memoMaxAge !== undefined ? { maxAge: options.memoMaxAge } : {});
+    const cmName = memoConfigMapName(name);
+    await this.writeMemoCache(memoConfigMap(cmName, [...steps].map(([key, s]) => memoCacheEntry(key, s.id, stepOutputs(s)))));
+    const created = await this.create(memoized);
+    const uid = created.metadata.uid;
+    if (uid) {
+      // Best effort: without it the ConfigMap merely outlives the workflow.
+      await this.#call(
+        "patch",
+        cmName,
+        () =>
+          this.#core.patchNamespacedConfigMap(
+            { name: cmName, namespace: this.namespace, body: { metadata: { ownerReferences: [{ apiVersion: `${GROUP}/${VERSION}`, kind: "Workflow", name, uid }] } } },
+            setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+          ),
+        "configmaps",
+        "own memoization cache",
+      ).catch(() => undefined);
+    }
+    return created;
+  }
+
+  /**
+   * Writes the entries of a memoization ConfigMap: creates it, or adds them to the one there
+   * (which must carry Argo's cache label: any other ConfigMap of that name is left alone).
+   */
+  async writeMemoCache(cm: ConfigMapObject): Promise<void> {
+    const name = cm.metadata.name;
+    for (let attempt = 0; ; attempt++) {
+      let current: ConfigMapObject | undefined;
+      try {
+        current = (await this.#call("get", name, () => this.#core.readNamespacedConfigMap({ name, namespace: this.namespace }), "configmaps")) as unknown as ConfigMapObject;
+      } catch (error) {
+        if (!(error instanceof ClusterApiError && error.reason === "NotFound")) throw error;
+      }
+      try {
+        if (!current) {
+          await this.#call("create", name, () => this.#core.createNamespacedConfigMap({ namespace: this.namespace, body: { ...cm, metadata: { ...cm.metadata, namespace: this.namespace } } }), "configmaps", "write memoization cache");
+          return;
+        }
+        if (current.metadata.labels?.[CACHE_CONFIGMAP_LABEL] !== CACHE_CONFIGMAP_TYPE) {
+          throw new ClusterApiError(
+            `ConfigMap "${name}" in namespace "${this.namespace}" exists but is not a memoization cache (label ${CACHE_CONFIGMAP_LABEL}: ${CACHE_CONFIGMAP_TYPE} missing); refusing to write reused steps into it`,
+            "Conflict",
+            409,
+          );
+        }
+        const body = { ...current, metadata: { ...current.metadata, labels: { ...current.metadata.labels, ...cm.metadata.labels } }, data: { ...(current.data ?? {}), ...cm.data } };
+        await this.#call("update", name, () => this.#core.replaceNamespacedConfigMap({ name, namespace: this.namespace, body }), "configmaps", "write memoization cache");
+        return;
+      } catch (error) {
+        const raced = error instanceof ClusterApiError && (error.reason === "Conflict" || error.reason === "AlreadyExists") && error.status === 409 && !/not a memoization cache/.test(error.message);
+        if (raced && attempt < 4) continue;
+        throw error;
+      }
+    }
   }
 
   async get(name: string): Promise<Workflow> {
@@ -247,7 +327,9 @@ export class KubernetesArgoClient implements ArgoClient {
         undefined,
       );
     }
-    return this.create(resubmittedWorkflow(await this.get(name)));
+    const original = await this.get(name);
+    const reuse = options.reuse ? keyedStepsOf(original, options.reuse) : [];
+    return this.create(resubmittedWorkflow(original), reuse.length ? { reuse } : {});
   }
 
   async podLogs(workflowName: string, podName: string, options: PodLogOptions = {}): Promise<string> {

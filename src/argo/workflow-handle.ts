@@ -3,7 +3,7 @@
  * controls the run afterwards (what `workflow.submit()` returns).
  */
 import type { Workflow, WorkflowPhase, WorkflowStatus } from "./model.ts";
-import type { ArgoClient, WorkflowResubmitOptions, WorkflowRetryOptions } from "./client.ts";
+import type { ArgoClient, CreateOptions, WorkflowResubmitOptions, WorkflowRetryOptions } from "./client.ts";
 import { createArgoClient } from "./create-argo-client.ts";
 import type { ClusterOptions } from "./cluster-config.ts";
 import { globalOutputs, querySteps, workflowPhase, type ArgoStep, type ArgoStepFilter, type ArgoStepIO } from "./query.ts";
@@ -15,7 +15,7 @@ import { SubmitError } from "../errors.ts";
 export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
 
 /** Options of {@link submitWorkflow}: where to submit, plus submission tweaks. */
-export interface SubmitOptions extends ClusterOptions {
+export interface SubmitOptions extends ClusterOptions, CreateOptions {
   /**
    * The client to submit with (tests, or a client shared between submissions).
    * @default `createArgoClient(options)`
@@ -185,7 +185,10 @@ export async function submitWorkflow(manifest: Workflow, options: SubmitOptions 
   const toSend: Workflow = { ...prepared, metadata: { ...prepared.metadata, labels } };
   delete toSend.status;
   assertNoCredentials(toSend, (text) => client.containsSecret(text));
-  const created = await client.create(toSend);
+  const created = await client.create(toSend, {
+    ...(options.reuse?.length ? { reuse: options.reuse } : {}),
+    ...(options.memoMaxAge !== undefined ? { memoMaxAge: options.memoMaxAge } : {}),
+  });
   const name = created.metadata?.name;
   if (!name) throw new SubmitError(`the server accepted workflow ${JSON.stringify(manifest.metadata.generateName)} but returned no name`);
   return new WorkflowHandle(name, client);

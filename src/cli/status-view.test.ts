@@ -66,6 +66,26 @@ describe("renderStatus", () => {
     ]);
   });
 
+  it("marks steps taken from the cache, cache misses, and steps reused by key", () => {
+    const status: WorkflowStatus = {
+      phase: "Succeeded",
+      startedAt: t(0),
+      finishedAt: t(2),
+      nodes: {
+        wf: n("wf", "wf", "wf", "Steps", "Succeeded", { children: ["wf-1"] }),
+        "wf-1": n("wf-1", "wf[0]", "[0]", "StepGroup", "Succeeded", { boundaryID: "wf", children: ["wf-2", "wf-3", "wf-4"] }),
+        "wf-2": n("wf-2", "wf[0].a", "a", "Pod", "Succeeded", { boundaryID: "wf", memoizationStatus: { hit: true, key: "d1", cacheName: "opflow-step-cache" }, message: "cache hit: one/a" }),
+        "wf-3": n("wf-3", "wf[0].b", "b", "Pod", "Succeeded", { boundaryID: "wf", memoizationStatus: { hit: false, key: "d2", cacheName: "opflow-step-cache" } }),
+        "wf-4": n("wf-4", "wf[0].c", "c", "Pod", "Succeeded", { boundaryID: "wf", message: "reused from run-a (key c-1)" }),
+      },
+    };
+    expect(renderStatus(status, { name: "wf" }).split("\n").slice(3)).toEqual([
+      "   ├─ ✔ a  Succeeded  2.0s  cache hit",
+      "   ├─ ✔ b  Succeeded  2.0s  cache miss",
+      "   └─ ✔ c  Succeeded  2.0s  reused from run-a (key c-1)",
+    ]);
+  });
+
   it("summarises wide fan-outs and shows a leaf's own progress while it runs", () => {
     const nodes: Record<string, NodeStatus> = { wf: n("wf", "wf", "wf", "DAG", "Running", { finishedAt: undefined }) };
     for (let i = 0; i < 50; i++) nodes[`wf-${i}`] = n(`wf-${i}`, `wf.t${i}`, `t${i}`, "Pod", "Succeeded", { boundaryID: "wf" });

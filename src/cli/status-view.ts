@@ -170,6 +170,9 @@ export function renderStatus(status: WorkflowStatus, options: RenderOptions = {}
     const [done, total] = index.progress(n, memo);
     if (isLeaf(n) ? n.progress !== undefined && n.phase === "Running" : total > 1) parts.push(dim(`${done}/${total}`));
     if (n.message && n.phase !== "Succeeded") parts.push(dim(n.message.length > 160 ? `${n.message.slice(0, 157)}…` : n.message));
+    // Taken over instead of run: from the content-hash cache, or from another run by key.
+    if (n.memoizationStatus) parts.push(dim(n.memoizationStatus.hit ? "cache hit" : "cache miss"));
+    else if (n.phase === "Succeeded" && n.message?.startsWith("reused ")) parts.push(dim(n.message));
     return parts.join("  ");
   };
 

@@ -31,6 +31,8 @@ export interface WorkflowActionSpec {
    * `--workdir`): those another `opflow run` is running, which take stop and terminate requests.
    */
   readonly local?: boolean;
+  /** Rewrites the arguments before they are parsed (a flag whose value may be left out). */
+  rewrite?(argv: readonly string[]): string[];
 }
 
 const LOCAL_USAGE = [
@@ -52,7 +54,7 @@ export function workflowActionCommand(spec: WorkflowActionSpec): CommandModule {
     usage,
     run: (argv) =>
       runCommand(spec.command, usage, async () => {
-        const { values, positionals } = parseCommand(argv, { ...(spec.flags ?? {}), ...(spec.local ? { mode: { type: "string" }, workdir: { type: "string" } } : {}) });
+        const { values, positionals } = parseCommand(spec.rewrite ? spec.rewrite(argv) : argv, { ...(spec.flags ?? {}), ...(spec.local ? { mode: { type: "string" }, workdir: { type: "string" } } : {}) });
         if (values["help"]) return (out(usage), 0);
         const json = wantsJson(values);
         if (positionals.length === 0) throw new UsageError("expected at least one workflow NAME");

@@ -230,8 +230,6 @@ function exposeTask(e: DagEngine, n: NodeStatus, t: DAGTask, scope: Scope): void
 
 /** Runs one task whose dependencies are fulfilled: its `depends` logic, then the step (or its expansion in a TaskGroup). */
 async function runTask(e: DagEngine, place: Place, task: DAGTask, scope: Scope, depends: string, deps: readonly string[], resultOf: (name: string) => DependsTaskResult, where: string): Promise<NodeStatus> {
-  const restored = e.resume.restore(place);
-  if (restored) return restored;
   const twhere = `task "${task.name}" of ${where}`;
   if (deps.length > 0) {
     let ok: boolean;

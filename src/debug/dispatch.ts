@@ -1,7 +1,7 @@
 /**
- * Dispatch: a template invocation becomes a node — taken over from an earlier run when it can
- * be (resume, reuse by key), else its template resolved, its arguments bound to its inputs, and
- * its body run by kind (Steps, DAG, suspend, pod), wrapped in a Retry node under a
+ * Dispatch: a template invocation becomes a node — its template resolved, its arguments bound to
+ * its inputs, its digest made; taken over from an earlier run when it can be (resume by digest,
+ * reuse by key, the content-hash cache), else its body run by kind (Steps, DAG, suspend, pod), wrapped in a Retry node under a
  * `retryStrategy` (the template's, else the workflow's, as Argo).
  */
 import type { NodeStatus, NodeType, Template } from "../argo/model.ts";
@@ -13,6 +13,7 @@ import { displayNameOf, withInputsApplied } from "./template-inputs.ts";
 import { executeDag } from "./dag.ts";
 import type { Leaves } from "./leaves.ts";
 import { executeRetry } from "./retry-node.ts";
+import type { Turn } from "./resume.ts";
 import { executeSteps, type StepsEngine } from "./steps.ts";
 
 /** What dispatch needs of the engine. */
@@ -34,28 +35,40 @@ function breathe(): Promise<void> {
 }
 
 /** Runs a template invocation at `place`; never throws for a step's own failure. */
-export async function invoke(e: DispatchEngine, place0: Place, inv: Invocation, args: ResolvedArgs): Promise<NodeStatus> {
+export async function invoke(e: DispatchEngine, place: Place, inv: Invocation, args: ResolvedArgs): Promise<NodeStatus> {
+  // Nodes are made in the order they are invoked (the order of a loop's items, which its
+  // aggregated outputs follow), though their digests take more or less time to make.
+  const turn = e.resume.turn();
+  try {
+    return await invokeInTurn(e, place, inv, args, turn);
+  } finally {
+    turn.release();
+  }
+}
+
+async function invokeInTurn(e: DispatchEngine, place0: Place, inv: Invocation, args: ResolvedArgs, turn: Turn): Promise<NodeStatus> {
   await breathe();
   const key = args.parameters.get(KEY_PARAMETER);
   const depth = (place0.depth ?? 0) + 1;
   const place: Place = key ? { ...place0, key, depth } : { ...place0, depth };
-  const restored = e.resume.takeOver(place, inv.template);
-  if (restored) return restored;
   const where = `node "${place.name}"`;
   let tmpl: Template;
   let inputs: Inputs;
   try {
     tmpl = e.templates.resolve(inv, where);
   } catch (err) {
+    await turn.prior;
     return e.book.error(place, "Skipped", undefined, messageOf(err));
   }
   // Argo's stack depth: a template that calls itself without end stops here, with a short message.
   if (depth >= MAX_STACK_DEPTH) {
+    await turn.prior;
     return e.book.error(place, tmpl.steps ? "Steps" : tmpl.dag ? "DAG" : "Pod", tmpl, MAX_DEPTH_MESSAGE);
   }
   try {
     inputs = bindInputs(e.globals, tmpl, args, `${where} (template "${tmpl.name}")`, e.objects);
   } catch (err) {
+    await turn.prior;
     return e.book.error(place, tmpl.steps ? "Steps" : tmpl.dag ? "DAG" : "Pod", tmpl, messageOf(err));
   }
   // Argo substitutes the inputs into the template before it uses it; an annotation may name the node.
@@ -65,13 +78,23 @@ export async function invoke(e: DispatchEngine, place0: Place, inv: Invocation, 
     const displayName = displayNameOf(tmpl);
     if (displayName) at = { ...place, displayName };
   } catch (err) {
+    await turn.prior;
     return e.book.error(place, tmpl.steps ? "Steps" : tmpl.dag ? "DAG" : "Pod", tmpl, `${where}: ${messageOf(err)}`);
   }
+  // What decides the node's result: an earlier run's node is taken over only when it matches.
+  const digest = await e.resume.digest(at, tmpl, inv.inline !== undefined, inputs.parameters, inputs.artifacts);
+  await turn.prior;
+  const taken = await e.resume.takeOver(at, tmpl, inv.template, digest, inputs.parameters);
+  if (taken) return taken;
+  // What runs inside this node is invoked after it.
+  turn.release();
   const strategy = tmpl.retryStrategy ?? e.retryStrategy;
-  if (strategy && (tmpl.container || tmpl.script || tmpl.containerSet || tmpl.steps || tmpl.dag)) {
-    return executeRetry(e, at, tmpl, inputs, strategy, (p, t, i, retries) => executeBody(e, p, t, i, retries));
-  }
-  return executeBody(e, at, tmpl, inputs, 0);
+  const node =
+    strategy && (tmpl.container || tmpl.script || tmpl.containerSet || tmpl.steps || tmpl.dag)
+      ? await executeRetry(e, at, tmpl, inputs, strategy, (p, t, i, retries) => executeBody(e, p, t, i, retries))
+      : await executeBody(e, at, tmpl, inputs, 0);
+  await e.resume.cacheStore(node, tmpl, digest);
+  return node;
 }
 
 /** What the local engine cannot run, by template kind: the node type and what to say. */

@@ -13,7 +13,7 @@
  * | retry | `retry-node.ts`, `retry.ts` |
  * | hooks | `hooks.ts` |
  * | arguments and scopes | `arguments.ts`, `scope.ts`, `globals.ts` |
- * | resume and reuse | `resume.ts` |
+ * | resume and reuse | `resume.ts`, `node-digests.ts`, `node-digest.ts`, `step-cache.ts`, `run-lock.ts` |
  * | pods and suspend | `leaves.ts`, `pod.ts` (inputs → executor → outputs) |
  * | workflow lifecycle and signals | `workflow-lifecycle.ts`, `signals.ts` |
  * | state tree | `state-tree.ts` |
@@ -33,6 +33,7 @@ import { Globals } from "./globals.ts";
 import { Leaves } from "./leaves.ts";
 import { NodeBook } from "./node-book.ts";
 import { Resume } from "./resume.ts";
+import type { StepCache } from "./step-cache.ts";
 import { RunControl } from "./signals.ts";
 import type { StateTree, StoredNode } from "./state-tree.ts";
 import { Templates } from "./templates.ts";
@@ -75,6 +76,12 @@ export interface EngineConfig {
   readonly stopSignal?: AbortSignal;
   /** Called after every change of `status` (cheap; callers throttle). */
   readonly onChange: () => void;
+  /** The store's MD5 of a key (digests of input artifacts known only by key). */
+  readonly md5?: (key: string) => Promise<string | undefined>;
+  /** The content-hash cache shared by the runs of the workdir. */
+  readonly cache?: StepCache;
+  /** Every pod goes through the cache (`--cache`), not only templates with `cache: true`. */
+  readonly cacheAll?: boolean;
 }
 
 /** The local engine's interpreter of one workflow run. */
@@ -99,7 +106,16 @@ export class Engine implements DispatchEngine, LifecycleEngine {
     this.objects = cfg.objects;
     this.templates = new Templates(wf.spec);
     this.book = new NodeBook(wf.metadata.name as string, cfg.tree, cfg.onChange, (message) => this.stop(message), cfg.maxNodes);
-    this.resume = new Resume(this.book, this.globals, cfg.previous, cfg.reuse);
+    this.resume = new Resume(this.book, this.globals, {
+      previous: cfg.previous,
+      reuse: cfg.reuse,
+      templates: () => this.templates.all(),
+      bindings: cfg.bindings,
+      tree: cfg.tree,
+      ...(cfg.md5 ? { md5: cfg.md5 } : {}),
+      ...(cfg.cache ? { cache: cfg.cache } : {}),
+      ...(cfg.cacheAll ? { cacheAll: true } : {}),
+    });
     const parallelism = cfg.parallelism ?? wf.spec.parallelism;
     this.leaves = new Leaves(this, {
       spec: wf.spec,

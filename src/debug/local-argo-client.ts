@@ -7,6 +7,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import type {
+  CreateOptions,
   PodLogOptions,
   WatchEventType,
   WorkflowListFilter,
@@ -17,6 +18,7 @@ import type {
 import { ClusterApiError, type ApiErrorReason } from "../argo/api-errors.ts";
 import { filterWorkflows, isCompletedPhase, matchesLabelSelector, nodeFieldSelector, resubmittedWorkflow } from "../argo/control.ts";
 import type { NodeStatus, Workflow, WorkflowStatus } from "../argo/model.ts";
+import { keyedStepsOf } from "../argo/reuse.ts";
 import { podNameOf } from "../argo/pod-name.ts";
 import type { LocalBindings } from "../contract.ts";
 import { SubmitError } from "../errors.ts";
@@ -160,7 +162,7 @@ export class LocalArgoClient implements ArgoClient {
    * (its Succeeded steps are reused), as `workflow.run()` does; it is refused (409) while that
    * run is running. Failures of the run end it `Error`; they never reject later.
    */
-  async create(manifest: Workflow): Promise<Workflow> {
+  async create(manifest: Workflow, options: CreateOptions = {}): Promise<Workflow> {
     if (manifest?.kind !== "Workflow" || typeof manifest.spec !== "object" || manifest.spec === null) {
       throw this.error("create", manifest?.metadata?.name, "Invalid", 422, `expects an Argo Workflow object (kind: Workflow, spec), got kind ${JSON.stringify((manifest as { kind?: unknown })?.kind)}`);
     }
@@ -178,7 +180,7 @@ export class LocalArgoClient implements ArgoClient {
     const running: Workflow = structuredClone({ ...manifest, metadata: { ...manifest.metadata, name, namespace: LOCAL_NAMESPACE } });
     delete running.metadata.generateName;
     delete running.status;
-    this.start(running);
+    this.start(running, options.reuse?.length ? { reuseSteps: options.reuse } : {});
     return this.get(name);
   }
 
@@ -189,7 +191,7 @@ export class LocalArgoClient implements ArgoClient {
     if (other) throw this.error(action, name, reason, 409, `the run is still running in another engine (pid ${other.pid}) (409); stop it there first`);
   }
 
-  private start(manifest: Workflow, extra: Pick<RunOptions, "reuse" | "rerun"> = {}): LocalRun {
+  private start(manifest: Workflow, extra: Pick<RunOptions, "reuse" | "reuseSteps" | "rerun"> = {}): LocalRun {
     const name = manifest.metadata.name as string;
     const createdAt = now();
     const run: LocalRun = {
@@ -482,7 +484,8 @@ export class LocalArgoClient implements ArgoClient {
     for (let i = 0; i < 10 && (this.runs.has(newName) || (await pathExists(path.join(this.endpoint, newName)))); i++) newName = workflowRunName(copy);
     const running: Workflow = { ...copy, metadata: { ...copy.metadata, name: newName, namespace: LOCAL_NAMESPACE } };
     delete running.metadata.generateName;
-    this.start(running, options.memoized ? { reuse: [name] } : {});
+    const reuseSteps = options.reuse ? keyedStepsOf(wf, options.reuse) : [];
+    this.start(running, { ...(options.memoized ? { reuse: [name] } : {}), ...(reuseSteps.length ? { reuseSteps } : {}) });
     return this.get(newName);
   }
 

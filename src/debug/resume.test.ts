@@ -7,6 +7,7 @@ import YAML from "yaml";
 import type { Workflow } from "../argo/model.ts";
 import { node, outParam } from "../../test/helpers/engine.ts";
 import { runWorkflow } from "./run.ts";
+import { LOCK_FILE, RunLockedError } from "./run-lock.ts";
 import { StateTree } from "./state-tree.ts";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -76,14 +77,23 @@ describe("resume", () => {
     const before = await StateTree.read(path.join(workdir, "resume-kill"));
     expect(before.status.phase).toBe("Running");
     expect(before.engineAlive).toBe(false);
+    // …and its lock, naming the dead engine: the next engine takes it over.
+    const stale = JSON.parse(await fs.readFile(path.join(workdir, "resume-kill", LOCK_FILE), "utf8")) as { pid: number };
+    expect(stale.pid).toBe(engine.pid);
 
-    const { status, reusedNodes } = await runWorkflow(YAML.parse(await fs.readFile(file, "utf8")) as Workflow, {
+    const { status, reusedNodes, resume } = await runWorkflow(YAML.parse(await fs.readFile(file, "utf8")) as Workflow, {
       workdir,
       name: "resume-kill",
       parameters: { wait: "0" },
     });
     expect(status.phase).toBe("Succeeded");
-    expect(reusedNodes).toBeGreaterThanOrEqual(4);
+    // The steps that had succeeded, unchanged, are taken over; the rest (containers and s3) runs.
+    expect(resume.reused.map((r) => [r.name, r.how])).toEqual([
+      ["resume-kill[0].s1", "resumed"],
+      ["resume-kill[1].s2", "resumed"],
+    ]);
+    expect(reusedNodes).toBe(2);
+    expect(resume.rerun).toEqual([]);
     const lines = await read();
     const count = (line: string): number => lines.filter((l) => l === line).length;
     expect(count("start s1")).toBe(1);
@@ -96,6 +106,7 @@ describe("resume", () => {
     expect(outParam(node(status, "s3"), "final")).toBe("15");
     expect(status.outputs?.parameters).toEqual([{ name: "final", value: "15" }]);
     expect(await fs.readFile(path.join(workdir, "resume-kill", "status"), "utf8")).toBe("Succeeded");
+    await expect(fs.access(path.join(workdir, "resume-kill", LOCK_FILE))).rejects.toThrow();
     await fs.rm(base, { recursive: true, force: true });
   }, 60_000);
 
@@ -107,9 +118,44 @@ describe("resume", () => {
     expect(first.status.phase).toBe("Succeeded");
     const second = await runWorkflow(wf, { workdir: base, name: "again" });
     expect(second.status.phase).toBe("Succeeded");
-    expect(second.reusedNodes).toBe(Object.keys(first.status.nodes ?? {}).length);
+    // Every step is taken over (Steps and group nodes are walked again, which runs nothing).
+    expect(second.reusedNodes).toBe(3);
+    expect(second.resume.reused.map((r) => r.how)).toEqual(["resumed", "resumed", "resumed"]);
+    expect(Object.keys(second.status.nodes ?? {}).sort()).toEqual(Object.keys(first.status.nodes ?? {}).sort());
     expect((await fs.readFile(journal, "utf8")).split("\n").filter((l) => l.startsWith("start"))).toHaveLength(3);
     expect(second.status.outputs?.parameters).toEqual([{ name: "final", value: "15" }]);
     await fs.rm(base, { recursive: true, force: true });
   });
+
+  it("refuses a second engine on the same run at once, naming the first one's pid and host", async () => {
+    const base = await fs.mkdtemp("/var/tmp/opflow-resume-");
+    const journal = path.join(base, "journal.txt");
+    const file = path.join(base, "chain.yaml");
+    await fs.writeFile(file, YAML.stringify(chain(journal)));
+    const workdir = path.join(base, "runs");
+    const engine = spawn(process.execPath, [path.join(repo, "bin/opflow.mjs"), "run", file, "--name", "twin", "--workdir", workdir, "-p", "wait=60", "--quiet"], { cwd: base, stdio: "ignore" });
+    try {
+      const read = async (): Promise<string[]> => (await fs.readFile(journal, "utf8").catch(() => "")).split("\n").filter(Boolean);
+      await waitFor(async () => (await read()).includes("start s3"), 20_000);
+      const started = Date.now();
+      const err = await runWorkflow(chain(journal), { workdir, name: "twin" }).catch((e: unknown) => e);
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(err).toBeInstanceOf(RunLockedError);
+      expect((err as Error).message).toMatch(new RegExp(`run "twin" is being run by another engine \\(pid ${engine.pid} on host `));
+      // The refused engine touched nothing: no step ran twice, the first engine's files stand.
+      expect((await read()).filter((l) => l === "start s1")).toHaveLength(1);
+      expect((await fs.readFile(path.join(workdir, "twin", "engine.pid"), "utf8")).trim()).toBe(String(engine.pid));
+      // The same from the command line: exit code 1 and the message.
+      const cli = spawn(process.execPath, [path.join(repo, "bin/opflow.mjs"), "run", file, "--name", "twin", "--workdir", workdir, "--quiet"], { cwd: base, stdio: ["ignore", "ignore", "pipe"] });
+      let stderr = "";
+      cli.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      const code = await new Promise((r) => cli.once("exit", r));
+      expect(code).not.toBe(0);
+      expect(stderr).toContain(`is being run by another engine (pid ${engine.pid} on host`);
+    } finally {
+      engine.kill("SIGKILL");
+      await new Promise((r) => engine.once("exit", r));
+      await fs.rm(base, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -11,7 +11,6 @@ import { formatDuration } from "../duration.ts";
 import type { NodeBook } from "./node-book.ts";
 import { isFailedOrError } from "./node-state.ts";
 import { decideRetry, type Attempt } from "./retry.ts";
-import type { Resume } from "./resume.ts";
 import type { RunControl } from "./signals.ts";
 import { sleep } from "../sleep.ts";
 
@@ -19,7 +18,6 @@ import { sleep } from "../sleep.ts";
 export interface RetryEngine {
   readonly book: NodeBook;
   readonly control: RunControl;
-  readonly resume: Resume;
 }
 
 /** Runs attempt `retries` of the template's body at `place`. */
@@ -51,7 +49,7 @@ export async function executeRetry(e: RetryEngine, place: Place, tmpl: Template,
       ...(place.key ? { key: `${place.key}(${i})` } : {}),
       ...inherited(place),
     };
-    const child = e.resume.restore(childPlace) ?? (await body(childPlace, tmpl, inputs, i));
+    const child = await body(childPlace, tmpl, inputs, i);
     if (child.phase === "Succeeded") {
       if (child.outputs) node.outputs = child.outputs;
       const arts = e.book.artifacts.get(child.id);

@@ -7,6 +7,9 @@ import { isMainThread, workerData } from "node:worker_threads";
 import { containers } from "../argo/control.ts";
 import type { NodeStatus, Workflow, WorkflowStatus, WorkflowTemplate } from "../argo/model.ts";
 import { validateManifest } from "../argo/validate.ts";
+import type { ArgoStep } from "../argo/query.ts";
+import { reusableSteps, stepOutputs } from "../argo/reuse.ts";
+import { KEY_PARAMETER } from "../contract.ts";
 import type { LocalBindings } from "../contract.ts";
 import fs from "node:fs/promises";
 import { EngineError } from "../errors.ts";
@@ -20,7 +23,10 @@ import { Engine } from "./engine.ts";
 import type { LocalObjects } from "./local-objects.ts";
 import { inlineTemplateRefs } from "./workflow-templates.ts";
 import { engineStorageRoot, localWorkdir } from "./workdir.ts";
-import { CONTROL_REQUEST, CONTROL_SIGNAL, StateTree, type StoredNode } from "./state-tree.ts";
+import type { ResumeReport } from "./resume.ts";
+import { acquireRunLock } from "./run-lock.ts";
+import { StepCache } from "./step-cache.ts";
+import { CONTROL_REQUEST, CONTROL_SIGNAL, StateTree, safeSegment, type StoredNode } from "./state-tree.ts";
 
 /** Options of {@link runWorkflow}. */
 export interface RunOptions {
@@ -31,7 +37,8 @@ export interface RunOptions {
   readonly workdir?: string;
   /**
    * The workflow's name. Running again with the name of an earlier run **resumes** it: every
-   * node that run recorded as Succeeded is taken over, the rest runs (again).
+   * step that run recorded as Succeeded is taken over when its digest (template and code,
+   * resolved inputs, input artifacts' checksums) is unchanged; the rest runs (again).
    * @default `metadata.name`, else `metadata.generateName` plus 5 random characters (as Argo)
    */
   readonly name?: string;
@@ -120,6 +127,28 @@ export interface RunOptions {
    */
   readonly reuse?: readonly string[];
   /**
+   * Steps of earlier runs to take over by key, with their outputs (from `querySteps` of any
+   * handle, possibly changed with `modifyOutputs`): like {@link reuse}, but step by step, and
+   * their artifacts are read from the store by key.
+   * @default none
+   */
+  readonly reuseSteps?: readonly ArgoStep[];
+  /**
+   * Put every step through the content-hash cache shared by the runs of `workdir` (templates
+   * made with `cache: true` always go through it): a step (a pod: container or script template)
+   * whose digest — template and code, resolved inputs, input artifacts' checksums — an earlier
+   * run recorded is not run again; its outputs are taken over. Steps that ran are recorded for
+   * later runs. Nodes say `memoizationStatus.hit` (true for a hit).
+   * @default false
+   */
+  readonly cache?: boolean;
+  /**
+   * Start the run over: what an earlier engine recorded under this name is removed first, and
+   * nothing of it is taken over.
+   * @default false (a run with an existing name resumes)
+   */
+  readonly restart?: boolean;
+  /**
    * Run processes in private mount namespaces (`/tmp`, `/mnt` mapped into each step's folder).
    * @default when available (root, and `unshare` works); `OPFLOW_NO_NAMESPACES=1` disables it
    */
@@ -154,8 +183,13 @@ export interface RunResult {
   readonly dir: string;
   /** Final status in Argo's shape: phase, message, outputs, and `nodes` as `status.nodes`. */
   readonly status: WorkflowStatus;
-  /** Nodes taken over from an earlier run of the same name. */
+  /** Steps taken over: from an earlier run of the same name, by key, or from the cache. */
   readonly reusedNodes: number;
+  /**
+   * Which steps were taken over (and how), and which an earlier engine of this run had
+   * finished but ran again because something they depend on changed (and what).
+   */
+  readonly resume: ResumeReport;
 }
 
 const NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789";
@@ -252,6 +286,17 @@ export async function runWorkflow(manifest: Workflow, options: RunOptions = {}):
   // Templates that run as processes: the launcher starts while the tree is prepared.
   if (!options.executor && (running.spec.templates ?? []).some((t) => (t.container || t.script) && !bindings.has(t.name))) void warmUpLauncher();
   const tree = new StateTree(workdir, name);
+  // One engine per run: a second one refuses here, before it reads or writes anything.
+  const lock = await acquireRunLock(tree.dir);
+  try {
+    return await runLocked(running, options, tree, workdir, name, bindings);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function runLocked(running: Workflow, options: RunOptions, tree: StateTree, workdir: string, name: string, bindings: LocalBindings): Promise<RunResult> {
+  if (options.restart) await tree.clear();
   const previous = await tree.load();
   if (options.rerun) forgetForRerun(previous, options.rerun);
   // Steps a killed engine left running are ended before they run again.
@@ -268,7 +313,7 @@ export async function runWorkflow(manifest: Workflow, options: RunOptions = {}):
       artifactIO: new ArtifactIO(storage, name, path.join(tree.dir, ".scratch")),
       bindings,
       previous,
-      reuse: await reusedSteps(options.reuse ?? [], workdir),
+      reuse: await reusedSteps(options.reuse ?? [], options.reuseSteps ?? [], workdir),
       parameters: options.parameters ?? {},
       ...(options.parallelism !== undefined ? { parallelism: options.parallelism } : {}),
       ...(options.maxNodes !== undefined ? { maxNodes: options.maxNodes } : {}),
@@ -277,6 +322,9 @@ export async function runWorkflow(manifest: Workflow, options: RunOptions = {}):
       namespaces: options.namespaces ?? namespacesAvailable(),
       ...(options.objects ? { objects: options.objects } : {}),
       ...(options.executor ? { executor: options.executor } : {}),
+      md5: (key) => storage.md5(key),
+      cache: new StepCache(workdir),
+      ...(options.cache ? { cacheAll: true } : {}),
       signal: options.signal ? AbortSignal.any([options.signal, control.terminate.signal]) : control.terminate.signal,
       stopSignal: options.stopSignal ? AbortSignal.any([options.stopSignal, control.stop.signal]) : control.stop.signal,
       onChange: () => publisher.changed(),
@@ -292,19 +340,35 @@ export async function runWorkflow(manifest: Workflow, options: RunOptions = {}):
     status = await recordEnd(tree, status);
     await fs.rm(path.join(tree.dir, ".scratch"), { recursive: true, force: true }).catch(() => undefined);
     options.onUpdate?.(status);
-    return { name, dir: tree.dir, status, reusedNodes: engine.reusedNodes };
+    return { name, dir: tree.dir, status, reusedNodes: engine.reusedNodes, resume: engine.resume.report };
   } finally {
     control.dispose();
   }
 }
 
-/** The succeeded steps of the runs `reuse` names, by their folder name (the step's key). */
-async function reusedSteps(reuse: readonly string[], workdir: string): Promise<Map<string, StoredNode>> {
+/**
+ * The succeeded steps of the runs `reuse` names, and the steps `given` with their outputs, by
+ * their folder name (the step's key). A given step has no folder: its artifacts are read by key.
+ */
+async function reusedSteps(reuse: readonly string[], given: readonly ArgoStep[], workdir: string): Promise<Map<string, StoredNode>> {
   const steps = new Map<string, StoredNode>();
   for (const r of reuse) {
     const dir = path.isAbsolute(r) || r.includes("/") ? path.resolve(r) : path.join(workdir, r);
     const stored = await new StateTree(path.dirname(dir), path.basename(dir)).load();
     for (const s of stored.values()) if (s.node.phase === "Succeeded") steps.set(path.basename(s.dir), s);
+  }
+  for (const [key, step] of reusableSteps(given)) {
+    const node: NodeStatus = {
+      id: step.id,
+      name: step.name,
+      displayName: step.displayName,
+      type: step.type,
+      phase: "Succeeded",
+      ...(step.templateName ? { templateName: step.templateName } : {}),
+      inputs: { parameters: [{ name: KEY_PARAMETER, value: key }] },
+      outputs: stepOutputs(step),
+    };
+    steps.set(safeSegment(key), { dir: "", node });
   }
   return steps;
 }

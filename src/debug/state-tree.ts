@@ -4,7 +4,8 @@
  * ```
  * <workdir>/<workflow-name>/
  *   status          Pending | Running | Succeeded | Failed | Error
- *   manifest.yaml   the manifest that ran
+ *   manifest.yaml   the manifest that ran (manifests/attempt-<n>.yaml: each engine's)
+ *   engine.lock     the run lock while an engine runs it (run-lock.ts)
  *   workflow.json   the last WorkflowStatus snapshot (Argo's shape)
  *   nodes.jsonl     the node journal: one JSON line per recorded node state (the newest wins)
  *   engine.pid      the engine's pid, start time and boot id while it runs (process-identity.ts)
@@ -27,6 +28,8 @@ import { EngineError } from "../errors.ts";
 import { atomicWrite, namingFile, pathExists } from "../files.ts";
 import { formatIdentity, isSameProcess, parseIdentity, processIdentity, type ProcessIdentity } from "../executors/process-identity.ts";
 import { fnv32a } from "./node-id.ts";
+import { LOCK_FILE } from "./run-lock.ts";
+import type { DigestRecord } from "./node-digests.ts";
 
 export { atomicWrite };
 
@@ -43,6 +46,8 @@ export const CONTROL_SIGNAL = "SIGUSR2";
 export const RUN_FILES = {
   status: "status",
   manifest: "manifest.yaml",
+  manifests: "manifests",
+  lock: LOCK_FILE,
   workflowStatus: "workflow.json",
   journal: "nodes.jsonl",
   enginePid: "engine.pid",
@@ -140,6 +145,8 @@ interface PendingWrite {
 export interface StoredNode {
   readonly dir: string;
   readonly node: NodeStatus;
+  /** What decided its result when it was recorded (see node-digest.ts); absent in older trees. */
+  readonly digest?: DigestRecord;
 }
 
 /** Writes and reads one workflow's state tree. */
@@ -207,6 +214,7 @@ export class StateTree {
       this.fail(err, path.join(this.dir, RUN_FILES.journal));
     }
   }
+  private readonly digests = new Map<string, DigestRecord>();
 
   /**
    * @param delayMs - how long a node must stay Pending/Running before that state is written
@@ -249,17 +257,34 @@ export class StateTree {
 
   /**
    * Creates the folder, writes the manifest, `status` and `engine.pid`; on a resumed run first
-   * cuts a torn journal tail and removes the temporary files a killed engine left.
+   * cuts a torn journal tail and removes the temporary files a killed engine left. Every engine
+   * that runs the run keeps its manifest as `manifests/attempt-<n>.yaml` (1, 2, …);
+   * `manifest.yaml` is the latest (nodes of earlier attempts are only taken over when their
+   * digests still match it).
    */
   async init(manifest: Workflow): Promise<void> {
-    await fs.mkdir(this.dir, { recursive: true });
+    await fs.mkdir(path.join(this.dir, RUN_FILES.manifests), { recursive: true });
     await this.repairJournal();
     await this.removeStaleTemporaries();
-    await atomicWrite(path.join(this.dir, RUN_FILES.manifest), YAML.stringify(manifest, { aliasDuplicateObjects: false }));
+    const text = YAML.stringify(manifest, { aliasDuplicateObjects: false });
+    const attempts = (await fs.readdir(path.join(this.dir, RUN_FILES.manifests))).filter((f) => /^attempt-\d+\.yaml$/.test(f)).length;
+    await atomicWrite(path.join(this.dir, RUN_FILES.manifests, `attempt-${attempts + 1}.yaml`), text);
+    await atomicWrite(path.join(this.dir, RUN_FILES.manifest), text);
     await atomicWrite(path.join(this.dir, RUN_FILES.enginePid), `${formatIdentity(processIdentity())}\n`);
     await this.writeStatus("Running");
     this.journal = openSync(path.join(this.dir, RUN_FILES.journal), "a");
     this.refill();
+  }
+
+  /** Removes everything an earlier engine recorded in the run's folder (but its lock): a restart. */
+  async clear(): Promise<void> {
+    let entries: string[];
+    try {
+      entries = await fs.readdir(this.dir);
+    } catch {
+      return;
+    }
+    await Promise.all(entries.filter((e) => !e.startsWith(RUN_FILES.lock)).map((e) => fs.rm(path.join(this.dir, e), { recursive: true, force: true })));
   }
 
   /** Writes the workflow's `status` file. */
@@ -467,7 +492,8 @@ export class StateTree {
     const dir = this.nodeDir(node);
     // The journal first, synchronously: it is what a resumed run trusts (one append, no file
     // creation). StepGroup/TaskGroup nodes are structure, not steps: journal only, no folder.
-    this.appendJournal({ dir: path.basename(dir), node });
+    const digest = this.digests.get(node.id);
+    this.appendJournal(digest ? { dir: path.basename(dir), node, digest } : { dir: path.basename(dir), node });
     if (isGroup) return;
     const id = node.id;
     if (this.direct && !this.fileWrites.has(id)) {
@@ -545,6 +571,11 @@ export class StateTree {
     return this.unfinished;
   }
 
+  /** The digest of a node: written with each of its journal lines from now on. */
+  recordDigest(id: string, digest: DigestRecord): void {
+    this.digests.set(id, digest);
+  }
+
   /**
    * Records the process group a step runs in (journal only) with the leader's start time and
    * the boot id, so that a resumed run can end it and only it.
@@ -581,7 +612,7 @@ export class StateTree {
     pids.clear();
     for (const line of text.split("\n")) {
       if (!line) continue;
-      let rec: { dir?: unknown; node?: Partial<NodeStatus>; pid?: unknown; start?: unknown; boot?: unknown; id?: unknown };
+      let rec: { dir?: unknown; node?: Partial<NodeStatus>; pid?: unknown; start?: unknown; boot?: unknown; id?: unknown; digest?: DigestRecord };
       try {
         rec = JSON.parse(line) as typeof rec;
       } catch {
@@ -599,7 +630,8 @@ export class StateTree {
       if (typeof rec.dir !== "string" || !node || typeof node.id !== "string" || typeof node.name !== "string") continue;
       const dir = path.join(this.dir, rec.dir);
       if (isFinal(node.phase ?? "Running")) pids.delete(node.id);
-      out.set(node.id, { dir, node: node as NodeStatus });
+      const digest = rec.digest && typeof rec.digest.digest === "string" && typeof rec.digest.template === "string" ? rec.digest : undefined;
+      out.set(node.id, { dir, node: node as NodeStatus, ...(digest ? { digest } : {}) });
       this.dirs.set(node.id, dir);
       this.created.add(dir);
       this.created.add(path.join(dir, NODE_FILES.type));

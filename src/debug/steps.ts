@@ -78,7 +78,7 @@ export async function executeSteps(e: StepsEngine, place: Place, tmpl: Template,
     // As Argo links them: group 0 under the Steps node, group i+1 under the steps of group i.
     const parents = previous ? (previous.children ?? []) : [node.id];
     const sgPlace: Place = { name: `${place.name}[${i}]`, displayName: `[${i}]`, parentId: parents[0] ?? node.id, boundaryID: node.id, semaphores, ...inherited(place), ...(guard ? { failFast: guard } : {}) };
-    const sg = e.resume.restore(sgPlace) ?? (await executeStepGroup(e, sgPlace, node, tmpl, group, scope, semaphores));
+    const sg = await executeStepGroup(e, sgPlace, node, tmpl, group, scope, semaphores);
     for (const extra of parents.slice(1)) e.book.addChild(extra, sg.id);
     previous = sg;
     // Steps of the group become visible to the next groups.
@@ -126,7 +126,7 @@ async function executeStepGroup(e: StepsEngine, place: Place, stepsNode: NodeSta
       if (items === undefined) {
         runs.push(runStep(e, stepPlace(childName, raw.name), resolved, scope, {}, where).then(ran));
       } else if (items.length === 0) {
-        if (!e.resume.restore(stepPlace(childName, raw.name))) runs.push(e.book.skip(stepPlace(childName, raw.name), "Skipped, empty params").then(ran));
+        runs.push(e.book.skip(stepPlace(childName, raw.name), "Skipped, empty params").then(ran));
       } else {
         const base = withoutLoop(resolved);
         runs.push(...expand(raw.name, items, (label, item) => runStep(e, stepPlace(`${place.name}.${label}`, label), base, scope, item, where).then(ran)));
@@ -146,8 +146,6 @@ async function executeStepGroup(e: StepsEngine, place: Place, stepsNode: NodeSta
 
 /** Runs one (possibly expanded) step or task: item substitution, `when`, arguments, the template, hooks. */
 export async function runStep(e: StepsEngine, place: Place, step: WorkflowStep, scope: Scope, item: Vars, where: string): Promise<NodeStatus> {
-  const restored = e.resume.restore(place);
-  if (restored) return restored;
   let s: WorkflowStep;
   let args: ResolvedArgs;
   try {

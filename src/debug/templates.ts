@@ -22,6 +22,11 @@ export class Templates {
     for (const t of spec.templates ?? []) this.byName.set(t.name, defaults ? mergeDefaults(defaults, t) : t);
   }
 
+  /** Every template of the run (defaults applied). */
+  all(): Iterable<Template> {
+    return this.byName.values();
+  }
+
   /** The template an invocation names (inline templates get the defaults too). */
   resolve(inv: Invocation, where: string): Template {
     if (inv.inline) {

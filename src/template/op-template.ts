@@ -139,8 +139,9 @@ export class OPTemplate<I extends Signature = Signature, O extends Signature = S
 
   override localBinding(): LocalBinding {
     const op = this.op as unknown as OPDefinition;
-    if (this.thread === "worker") return workerBinding(op);
-    return (task) =>
+    const codeFile = op.modulePath ? { codeFile: op.modulePath.startsWith("file:") ? fileURLToPath(op.modulePath) : op.modulePath } : {};
+    if (this.thread === "worker") return Object.assign(workerBinding(op), codeFile);
+    const binding: LocalBinding = (task) =>
       runOp(op, {
         root: task.root,
         parameters: task.parameters,
@@ -150,6 +151,7 @@ export class OPTemplate<I extends Signature = Signature, O extends Signature = S
         log: (text) => task.log(text),
         signal: task.signal,
       });
+    return Object.assign(binding, codeFile);
   }
 }
 
@@ -222,8 +224,9 @@ export class SlicedOPTemplate extends PodTemplate<Signature, Signature> {
   override localBinding(): LocalBinding {
     const op = this.op;
     const slices = this.spec;
-    if (this.thread === "worker") return workerBinding(op, slices);
-    return (task) =>
+    const codeFile = op.modulePath ? { codeFile: op.modulePath.startsWith("file:") ? fileURLToPath(op.modulePath) : op.modulePath } : {};
+    if (this.thread === "worker") return Object.assign(workerBinding(op, slices), codeFile);
+    const binding: LocalBinding = (task) =>
       runOp(op, {
         root: task.root,
         parameters: task.parameters,
@@ -234,5 +237,6 @@ export class SlicedOPTemplate extends PodTemplate<Signature, Signature> {
         log: (text) => task.log(text),
         signal: task.signal,
       });
+    return Object.assign(binding, codeFile);
   }
 }

@@ -5,7 +5,7 @@
  * `OPTemplate`) and the graph templates (`Steps`, `DAG`).
  */
 import type { Artifact, DAGTask, KubeObject, Parameter, Template as ArgoTemplate } from "../argo/model.ts";
-import { KEY_PARAMETER, type LocalBinding } from "../contract.ts";
+import { CACHE_ANNOTATION, KEY_PARAMETER, type LocalBinding } from "../contract.ts";
 import { CompileError, type Issue, ValidationError } from "../errors.ts";
 import { ArtifactRef, type ParamRef, paramRef } from "../expr/refs.ts";
 import type { RenderContext } from "../expr/tree.ts";
@@ -108,6 +108,14 @@ export interface TemplateOptions {
   readonly affinity?: KubeObject;
   /** Service account of the pods. @default the workflow's */
   readonly serviceAccountName?: string;
+  /**
+   * Put this template's steps through the local engine's content-hash cache: a step whose
+   * digest (template and code, resolved inputs, input artifacts' checksums) an earlier run of
+   * the workdir computed is not run again (the annotation `opflow.dev/cache: "true"`; `--cache`
+   * does it for every step of a run).
+   * @default false
+   */
+  readonly cache?: boolean;
 }
 
 /** A call of a template by a step or task of a graph template (what the compiler needs to know of it). */
@@ -248,7 +256,8 @@ export abstract class Template<I extends Signature = Signature, O extends Signat
   protected renderCommon(): Partial<ArgoTemplate> {
     const o = this.options;
     const out: Partial<ArgoTemplate> = {};
-    if (o.annotations || o.labels) out.metadata = compact({ annotations: o.annotations && { ...o.annotations }, labels: o.labels && { ...o.labels } });
+    const annotations = o.cache ? { ...o.annotations, [CACHE_ANNOTATION]: "true" } : o.annotations;
+    if (annotations || o.labels) out.metadata = compact({ annotations: annotations && { ...annotations }, labels: o.labels && { ...o.labels } });
     if (o.retry !== undefined) out.retryStrategy = renderRetry(this.name, o.retry, this.defaultRetryOn());
     if (o.timeout !== undefined) out.activeDeadlineSeconds = Math.ceil(durationSeconds(o.timeout, `template "${this.name}": timeout`));
     if (o.nodeSelector) out.nodeSelector = { ...o.nodeSelector };
@@ -277,4 +286,5 @@ export function artifactDecl(name: string, path: string | undefined, optional: b
 function validateTemplateOptions(name: string, o: TemplateOptions): void {
   if (o.retry !== undefined) checkRetry(name, o.retry);
   if (o.timeout !== undefined) durationSeconds(o.timeout, `template "${name}": timeout`);
+  if (o.cache !== undefined && typeof o.cache !== "boolean") throw new ValidationError(`template "${name}": cache must be true or false, got ${JSON.stringify(o.cache)}`);
 }

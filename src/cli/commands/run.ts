@@ -4,7 +4,7 @@
  */
 import path from "node:path";
 import type { WorkflowStatus, WorkflowTemplate } from "../../argo/model.ts";
-import { runWorkflow, workflowRunName } from "../../debug/run.ts";
+import { runWorkflow, workflowRunName, type RunResult } from "../../debug/run.ts";
 import { loadWorkflowTemplates } from "../../debug/workflow-templates.ts";
 import { loadLocalObjects, type LocalObjects } from "../../debug/local-objects.ts";
 import { OpflowError } from "../../errors.ts";
@@ -23,8 +23,15 @@ local engine. Each step gets a directory under <workdir>/<workflow-name>/.
 
 options:
   -p, --parameter NAME=VALUE  set a workflow argument (repeatable)
-  --name NAME                 the workflow's name; the name of an earlier run resumes it
-                              (its Succeeded steps are not run again)
+  --name NAME                 the workflow's name; the name of an earlier run resumes it:
+                              its Succeeded steps whose template, inputs and input artifacts
+                              are unchanged are not run again; changed ones (and what they
+                              feed) run again
+  --restart                   with --name of an earlier run: start it over, reusing nothing
+  --reuse RUN                 take over the Succeeded keyed steps of run RUN (a name under the
+                              workdir, or a run folder) (repeatable)
+  --cache                     use the workdir's content-hash cache: a step an earlier run
+                              computed with the same template and inputs is not run again
   --workdir DIR               where runs are written (default: ./${DEFAULT_WORKDIR})
   --parallelism N             most steps running at once
   --templates PATH            WorkflowTemplates / ClusterWorkflowTemplates that templateRef and
@@ -34,7 +41,8 @@ options:
                               parameters from config maps, HTTP header secrets): Kubernetes
                               manifests in a YAML file or a folder (repeatable)
   --json                      print one JSON document at the end: name, dir and the status
-                              in Argo's shape (phase, outputs, nodes as status.nodes)
+                              in Argo's shape (phase, outputs, nodes as status.nodes), and
+                              "resume": the steps reused (how) and re-run (why)
   -q, --quiet                 no live tree (also when stdout is not a terminal)
   -h, --help                  this help
 
@@ -50,6 +58,9 @@ interface Parsed {
   objects: string[];
   json: boolean;
   quiet: boolean;
+  restart: boolean;
+  cache: boolean;
+  reuse: string[];
 }
 
 const OPTIONS = {
@@ -60,6 +71,9 @@ const OPTIONS = {
   templates: { type: "string", multiple: true },
   objects: { type: "string", multiple: true },
   json: { type: "boolean" },
+  restart: { type: "boolean" },
+  cache: { type: "boolean" },
+  reuse: { type: "string", multiple: true },
   quiet: { type: "boolean", short: "q" },
   help: { type: "boolean", short: "h" },
 } as const satisfies CommandOptions;
@@ -74,7 +88,18 @@ function parse(argv: readonly string[]): Parsed | undefined {
     if (eq <= 0) throw new UsageError(`--parameter expects NAME=VALUE, got ${JSON.stringify(v)}`);
     parameters[v.slice(0, eq)] = v.slice(eq + 1);
   }
-  const parsed: Parsed = { file: "", parameters, templates: stringArgs(values, "templates"), objects: stringArgs(values, "objects"), json: values["json"] === true, quiet: values["quiet"] === true };
+  const parsed: Parsed = {
+    file: "",
+    parameters,
+    templates: stringArgs(values, "templates"),
+    objects: stringArgs(values, "objects"),
+    json: values["json"] === true,
+    quiet: values["quiet"] === true,
+    restart: values["restart"] === true,
+    cache: values["cache"] === true,
+    reuse: stringArgs(values, "reuse"),
+  };
+  if (parsed.reuse.some((r) => !r)) throw new UsageError("--reuse expects a run name or folder");
   const name = stringArg(values, "name");
   if (name !== undefined) {
     if (!name) throw new UsageError("--name expects a value");
@@ -97,9 +122,21 @@ function parse(argv: readonly string[]): Parsed | undefined {
   return parsed;
 }
 
-/** The JSON document `--json` prints: name, dir, and the status in Argo's shape. */
-export function runDocument(name: string, dir: string, status: WorkflowStatus): Record<string, unknown> {
-  return { name, dir, ...status };
+/** The JSON document `--json` prints: name, dir, the status in Argo's shape, and what was reused or re-run. */
+export function runDocument(name: string, dir: string, status: WorkflowStatus, resume?: RunResult["resume"]): Record<string, unknown> {
+  return { name, dir, ...status, ...(resume ? { resume } : {}) };
+}
+
+/** The end line's note on reuse: `(4 steps reused, 2 re-ran because they changed)`. */
+export function reuseNote(resume: RunResult["resume"]): string {
+  const parts: string[] = [];
+  const count = (how: string): number => resume.reused.filter((r) => r.how === how).length;
+  const steps = (n: number): string => `${n} step${n === 1 ? "" : "s"}`;
+  if (count("resumed")) parts.push(`${steps(count("resumed"))} reused`);
+  if (count("key")) parts.push(`${steps(count("key"))} reused by key`);
+  if (count("cache")) parts.push(`${steps(count("cache"))} from the cache`);
+  if (resume.rerun.length) parts.push(`${resume.rerun.length} re-ran because ${resume.rerun.length === 1 ? "it" : "they"} changed`);
+  return parts.length ? ` (${parts.join(", ")})` : "";
 }
 
 /**
@@ -168,6 +205,9 @@ const command: CommandModule = {
         name,
         ...(args.workdir ? { workdir: args.workdir } : {}),
         ...(args.parallelism ? { parallelism: args.parallelism } : {}),
+        ...(args.restart ? { restart: true } : {}),
+        ...(args.cache ? { cache: true } : {}),
+        ...(args.reuse.length ? { reuse: args.reuse } : {}),
         ...(live
           ? {
               onUpdate: (status: WorkflowStatus) => {
@@ -181,11 +221,14 @@ const command: CommandModule = {
       const phase = result.status.phase ?? "Error";
       const rel = path.relative(process.cwd(), result.dir) || ".";
       if (args.json) {
-        process.stdout.write(`${JSON.stringify(runDocument(result.name, result.dir, result.status), null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify(runDocument(result.name, result.dir, result.status, result.resume), null, 2)}\n`);
       } else {
         if (!live && !args.quiet) process.stdout.write(`${renderStatus(result.status, { name: result.name })}\n`);
-        const reused = result.reusedNodes > 0 ? ` (${result.reusedNodes} nodes reused from the earlier run)` : "";
-        process.stdout.write(`\nWorkflow ${result.name} ${phase} in ${humanDuration(Date.now() - started)}${reused}\nState tree: ${rel}\n`);
+        process.stdout.write(`\nWorkflow ${result.name} ${phase} in ${humanDuration(Date.now() - started)}${reuseNote(result.resume)}\n`);
+        const shown = result.resume.rerun.slice(0, 10);
+        for (const r of shown) process.stdout.write(`  re-ran ${r.name.slice(result.name.length).replace(/^\./, "") || result.name}: ${r.reasons.join("; ")}\n`);
+        if (result.resume.rerun.length > shown.length) process.stdout.write(`  … and ${result.resume.rerun.length - shown.length} more (--json lists them all)\n`);
+        process.stdout.write(`State tree: ${rel}\n`);
         if (phase !== "Succeeded") {
           if (result.status.message) process.stdout.write(`Message: ${result.status.message}\n`);
           // The steps that failed, with their whole message (the tree above cuts long ones).
