@@ -144,7 +144,7 @@ describe("resume", () => {
       expect((err as Error).message).toMatch(new RegExp(`run "twin" is being run by another engine \\(pid ${engine.pid} on host `));
       // The refused engine touched nothing: no step ran twice, the first engine's files stand.
       expect((await read()).filter((l) => l === "start s1")).toHaveLength(1);
-      expect((await fs.readFile(path.join(workdir, "twin", "engine.pid"), "utf8")).trim()).toBe(String(engine.pid));
+      expect((await fs.readFile(path.join(workdir, "twin", "engine.pid"), "utf8")).trim().split(" ")[0]).toBe(String(engine.pid));
       // The same from the command line: exit code 1 and the message.
       const cli = spawn(process.execPath, [path.join(repo, "bin/opflow.mjs"), "run", file, "--name", "twin", "--workdir", workdir, "--quiet"], { cwd: base, stdio: ["ignore", "ignore", "pipe"] });
       let stderr = "";
