@@ -2,7 +2,11 @@
  * Importing a user's module — a workflow file given to the CLI, an OP's module in a worker
  * thread or a container. JavaScript is imported as it is; a TypeScript file (`.ts`, `.mts`,
  * `.cts`, `.tsx`) through tsx, whose loader is registered in this thread when the first one is
- * imported (never for opflow itself, which runs from compiled JavaScript when installed).
+ * imported (never for opflow itself, which runs from compiled JavaScript when installed). A
+ * TypeScript file that its package makes CommonJS (`.cts`, or `.ts` without `"type": "module"`,
+ * as `npm init` writes) is loaded as CommonJS by tsx's `require`, so that it just works: its
+ * `import … from "@opflow/core"` becomes a `require` of opflow's ES modules, which Node ≥ 20.19
+ * allows.
  */
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -57,7 +61,15 @@ async function packageType(file: string): Promise<{ type: string; packageJson: s
 export async function importUserModule(specifier: string): Promise<Record<string, unknown>> {
   const url = fileUrlOf(specifier);
   const file = url ? fileURLToPath(url) : undefined;
-  if (file && TYPESCRIPT.test(file)) await loadTypeScript();
+  if (file && TYPESCRIPT.test(file)) {
+    if (/\.cts$/i.test(file) || (!/\.mts$/i.test(file) && (await packageType(file))?.type !== "module")) {
+      const { require } = await import("tsx/cjs/api");
+      const exports: unknown = require(file, import.meta.url);
+      // as `import()` of CommonJS gives it: `default` is module.exports unless the module set its own
+      return typeof exports === "object" && exports !== null ? { default: exports, ...(exports as Record<string, unknown>) } : { default: exports };
+    }
+    await loadTypeScript();
+  }
   try {
     return (await import(url ?? specifier)) as Record<string, unknown>;
   } catch (error) {

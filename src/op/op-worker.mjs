@@ -91,4 +91,5 @@ async function serve() {
   });
 }
 
-if (parentPort && workerData === OP_WORKER_MARK) await serve();
+// Not a top-level await: the module is also imported (for OP_WORKER_MARK) by code that CommonJS may `require`.
+if (parentPort && workerData === OP_WORKER_MARK) void serve();
