@@ -18,12 +18,17 @@ let typescript: Promise<void> | undefined;
 
 /** Registers tsx's loader in this thread, once. Not needed (and skipped) where opflow itself runs from its `.ts` sources. */
 function loadTypeScript(): Promise<void> {
-  typescript ??= import.meta.url.endsWith(".ts")
-    ? Promise.resolve()
-    : import("tsx/esm/api").then(({ register }) => {
-        register();
-      });
+  typescript ??= import.meta.url.endsWith(".ts") ? Promise.resolve() : registerTsx();
   return typescript;
+}
+
+async function registerTsx(): Promise<void> {
+  // opflow's own modules first: a module loaded before the loader is registered never passes
+  // through its hooks (which run in another thread), so the user's `import "@opflow/core"` then
+  // costs nothing. This halves the start of `opflow run x.ts`.
+  await import("@opflow/core");
+  const { register } = await import("tsx/esm/api");
+  register();
 }
 
 /** A file URL for a path or file URL; `undefined` for a bare package specifier. */
