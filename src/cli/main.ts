@@ -37,6 +37,10 @@ const commands: Readonly<Record<string, CommandEntry>> = {
     summary: "List the OPs a package exports (read, not imported): inputs, outputs, types, defaults",
     load: () => import("./commands/ops.ts"),
   },
+  "new-op": {
+    summary: "Start an OP package (cookiecutter-op): an OP, a workflow, tests, README with the OP table, Dockerfile, CI",
+    load: () => import("./commands/new-op.ts"),
+  },
 };
 
 function entryOf(name: string | undefined): CommandEntry | undefined {
