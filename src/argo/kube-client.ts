@@ -126,7 +126,7 @@ export class KubernetesArgoClient implements ArgoClient {
         () =>
           this.#core.patchNamespacedConfigMap(
             { name: cmName, namespace: this.namespace, body: { metadata: { ownerReferences: [{ apiVersion: `${GROUP}/${VERSION}`, kind: "Workflow", name, uid }] } } },
-            setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+            kubernetes().setHeaderOptions("Content-Type", kubernetes().PatchStrategy.MergePatch),
           ),
         "configmaps",
         "own memoization cache",
