@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run build` (also run by `prepare`, so by `npm install` in a checkout and by `npm pack`):
-// compiles src/ to dist/ (JavaScript + .d.ts) with tsc and makes the command executable.
+// compiles src/ to dist/ (JavaScript + .d.ts) with tsc, copies the JSON data files beside it and
+// makes the command executable.
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -17,5 +18,11 @@ const r = spawnSync(process.execPath, [tsc, "-p", path.join(root, "tsconfig.buil
 if (r.status !== 0) {
   console.error("build: tsc failed; dist/ is incomplete");
   process.exit(r.status ?? 1);
+}
+// Data files the modules read at run time (e.g. argo/schema/*.json): tsc emits only code.
+for (const file of fs.readdirSync(path.join(root, "src"), { recursive: true, encoding: "utf8" })) {
+  if (!file.endsWith(".json")) continue;
+  fs.mkdirSync(path.dirname(path.join(dist, file)), { recursive: true });
+  fs.copyFileSync(path.join(root, "src", file), path.join(dist, file));
 }
 fs.chmodSync(path.join(dist, "cli", "bin.js"), 0o755);
