@@ -1,6 +1,15 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+import { sourceModeNodeOptions } from "./bin/_source-mode.mjs";
+
+// Source mode (see bin/_source-mode.mjs): `@opflow/core` is src/index.ts for the test files and
+// for every thread and process they start (worker threads, `node bin/opflow.mjs`, …).
+process.env["NODE_OPTIONS"] = sourceModeNodeOptions(process.env["NODE_OPTIONS"]);
 
 export default defineConfig({
+  resolve: {
+    alias: { "@opflow/core": fileURLToPath(new URL("./src/index.ts", import.meta.url)) },
+  },
   test: {
     include: ["src/**/*.test.ts", "examples/**/*.test.ts", "scripts/**/*.test.ts"],
     testTimeout: 30_000,

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const runner = path.resolve(here, "../bin/run-ts.mjs");
-const all = ["compile", "engine", "artifacts"];
+const all = ["compile", "engine", "artifacts", "startup"];
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : all;
 let failed = 0;
 for (const name of wanted) {

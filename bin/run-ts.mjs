@@ -1,9 +1,12 @@
 #!/usr/bin/env node
-// Runs a TypeScript entry point (benchmarks, scripts) with tsx's loader registered.
-import { register } from "tsx/esm/api";
-import { pathToFileURL } from "node:url";
+// Runs a TypeScript entry point (benchmarks, scripts) from this checkout's sources: tsx's
+// loader registered and `@opflow/core` resolved to src/ (source mode, see _source-mode.mjs).
+import { pathToFileURL, fileURLToPath } from "node:url";
 import path from "node:path";
+import { ensureSourceMode } from "./_source-mode.mjs";
 
+await ensureSourceMode(fileURLToPath(import.meta.url));
+const { register } = await import("tsx/esm/api");
 register();
 const [entry, ...rest] = process.argv.slice(2);
 if (!entry) {

@@ -5,7 +5,7 @@
  *   npx opflow run examples/conditional.ts
  */
 import { z } from "zod";
-import { OPTemplate, Step, Steps, Workflow, defineOp, ifExpression, param } from "opflow";
+import { OPTemplate, Step, Steps, Workflow, defineOp, ifExpression, param } from "@opflow/core";
 
 export const flip = defineOp({
   name: "flip",

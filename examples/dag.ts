@@ -10,7 +10,7 @@
  *   npx opflow run examples/dag.ts
  */
 import { z } from "zod";
-import { DAG, OPTemplate, Task, Workflow, defineOp, param } from "opflow";
+import { DAG, OPTemplate, Task, Workflow, defineOp, param } from "@opflow/core";
 
 export const add = defineOp({
   name: "add",

@@ -5,7 +5,7 @@
  *   npx opflow run examples/fan-out.ts
  */
 import { z } from "zod";
-import { OPTemplate, Step, Steps, Workflow, defineOp, param } from "opflow";
+import { OPTemplate, Step, Steps, Workflow, defineOp, param } from "@opflow/core";
 
 export const makeList = defineOp({
   name: "make-list",

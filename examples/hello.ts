@@ -7,7 +7,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
-import { OPTemplate, Step, Workflow, artifact, defineOp, param, rawArtifact } from "opflow";
+import { OPTemplate, Step, Workflow, artifact, defineOp, param, rawArtifact } from "@opflow/core";
 
 export const hello = defineOp({
   name: "hello",

@@ -12,7 +12,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { OPTemplate, Step, Steps, Workflow, argoString, defineOp, modifyOutputs, param, type WorkflowHandle } from "opflow";
+import { OPTemplate, Step, Steps, Workflow, argoString, defineOp, modifyOutputs, param, type WorkflowHandle } from "@opflow/core";
 
 export const plusOne = defineOp({
   name: "plus-one",

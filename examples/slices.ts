@@ -8,7 +8,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
-import { OPTemplate, Step, Steps, Workflow, artifact, defineOp, param, slicedStep } from "opflow";
+import { OPTemplate, Step, Steps, Workflow, artifact, defineOp, param, slicedStep } from "@opflow/core";
 
 export const makeShards = defineOp({
   name: "make-shards",

@@ -4,7 +4,7 @@
  *   npx opflow run examples/steps.ts
  */
 import { z } from "zod";
-import { OP, type OPInput, OPTemplate, Step, Steps, Workflow, param } from "opflow";
+import { OP, type OPInput, OPTemplate, Step, Steps, Workflow, param } from "@opflow/core";
 
 /** The class form of an OP: static signatures, typed execute. */
 export class Duplicate extends OP<typeof Duplicate.inputs, typeof Duplicate.outputs> {

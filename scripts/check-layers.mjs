@@ -39,6 +39,8 @@ export const ALLOWED = {
   debug: ["base", "expr", "argo-model", "argo-client", "argo-validation", "storage", "artifacts", "executors"],
   workflow: ["base", "expr", "op", "argo-model", "template", "steps", "dag", "argo-compiler", "argo-client", "argo-validation", "storage", "artifacts", "executors", "debug"],
   bundle: ["base", "op", "storage"],
+  catalog: ["base", "op"],
+  scaffold: ["base"],
   cli: "*",
   index: "*",
 };

@@ -84,6 +84,11 @@ export class SubmitError extends OpflowError {
   override readonly name: string = "SubmitError";
 }
 
+/** An OP package cannot be read by `opflow ops` (names the file and line where known). */
+export class CatalogError extends OpflowError {
+  override readonly name: string = "CatalogError";
+}
+
 /**
  * Raised by an OP's `execute` for a failure that may pass when tried again (a flaky network,
  * a busy license server). Retried under the template's `retryStrategy`.

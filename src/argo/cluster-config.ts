@@ -10,8 +10,9 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { SubmitError } from "../errors.ts";
+import { kubernetes } from "./_kubernetes.ts";
 
 /** Where the in-cluster service account's token, namespace and CA live in a pod. */
 export const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
@@ -178,7 +179,7 @@ function loadInCluster(options: ClusterOptions, env: Readonly<Record<string, str
   const caFile = path.join(dir, "ca.crt");
   const nsFile = path.join(dir, "namespace");
   const saNamespace = fs.existsSync(nsFile) ? fs.readFileSync(nsFile, "utf8").trim() : undefined;
-  const kc = new KubeConfig();
+  const kc = new (kubernetes().KubeConfig)();
   kc.loadFromOptions({
     clusters: [{ name: "inCluster", server, caFile: fs.existsSync(caFile) ? caFile : undefined, skipTLSVerify: false }],
     users: [{ name: "inClusterUser", authProvider: { name: "tokenFile", config: { tokenFile } } }],
@@ -221,12 +222,12 @@ export function resolveClusterConfig(options: ClusterOptions = {}): ClusterConfi
         "Set KUBECONFIG or pass --kubeconfig, run inside the cluster, or use an Argo Server (ARGO_SERVER and ARGO_TOKEN)",
     );
   }
-  const kc = new KubeConfig();
+  const kc = new (kubernetes().KubeConfig)();
   const file = existing[0] as string;
   try {
     kc.loadFromFile(file);
     for (const more of existing.slice(1)) {
-      const extra = new KubeConfig();
+      const extra = new (kubernetes().KubeConfig)();
       extra.loadFromFile(more);
       kc.mergeConfig(extra, true);
     }

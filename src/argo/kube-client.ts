@@ -3,14 +3,8 @@
  * custom objects of `argoproj.io/v1alpha1`; control actions are patches and updates of the
  * object, as the argo CLI does without Argo Server; logs are pod logs.
  */
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  PatchStrategy,
-  Watch,
-  setHeaderOptions,
-  type KubeConfig,
-} from "@kubernetes/client-node";
+import type { CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
+import { kubernetes } from "./_kubernetes.ts";
 import type { Workflow } from "./model.ts";
 import type {
   ArgoClient,
@@ -70,8 +64,9 @@ export class KubernetesArgoClient implements ArgoClient {
     this.namespace = config.namespace;
     this.endpoint = config.server;
     this.#kc = config.kubeConfig;
-    this.#custom = config.kubeConfig.makeApiClient(CustomObjectsApi);
-    this.#core = config.kubeConfig.makeApiClient(CoreV1Api);
+    const k8s = kubernetes();
+    this.#custom = config.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
+    this.#core = config.kubeConfig.makeApiClient(k8s.CoreV1Api);
   }
 
   async #call<T>(verb: ApiVerb, name: string | undefined, fn: () => Promise<T>, resource = PLURAL, action?: string): Promise<T> {
@@ -131,7 +126,7 @@ export class KubernetesArgoClient implements ArgoClient {
         () =>
           this.#core.patchNamespacedConfigMap(
             { name: cmName, namespace: this.namespace, body: { metadata: { ownerReferences: [{ apiVersion: `${GROUP}/${VERSION}`, kind: "Workflow", name, uid }] } } },
-            setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+            kubernetes().setHeaderOptions("Content-Type", kubernetes().PatchStrategy.MergePatch),
           ),
         "configmaps",
         "own memoization cache",
@@ -201,7 +196,7 @@ export class KubernetesArgoClient implements ArgoClient {
 
   async watch(name: string, onEvent: (type: WatchEventType, workflow: Workflow) => void, signal: AbortSignal): Promise<void> {
     const path = `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(this.namespace)}/${PLURAL}`;
-    const watcher = new Watch(this.#kc);
+    const watcher = new (kubernetes().Watch)(this.#kc);
     await new Promise<void>((resolve, reject) => {
       let controller: AbortController | undefined;
       let settled = false;
@@ -262,7 +257,7 @@ export class KubernetesArgoClient implements ArgoClient {
       async () =>
         (await this.#custom.patchNamespacedCustomObject(
           { ...this.#base(), name, body },
-          setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+          kubernetes().setHeaderOptions("Content-Type", kubernetes().PatchStrategy.MergePatch),
         )) as Workflow,
       PLURAL,
       action,

@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { copyFile, lstat, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import * as tar from "tar";
 import { StorageError, ValidationError } from "../errors.ts";
 import { pathExists } from "../files.ts";
 
@@ -110,7 +109,7 @@ export async function packArtifact(src: string, destFile: string, options: PackO
   try {
     if (archive === "none") await copyFile(source, tmp);
     else {
-      await tar.create(
+      await (await import("tar")).create(
         { gzip: { level }, file: tmp, cwd: path.dirname(source), portable: true, follow: false },
         [path.basename(source)],
       );
@@ -175,7 +174,7 @@ export async function unpackArtifact(file: string, dest: string, options: Unpack
   const staging = `${target}${suffix}`;
   await mkdir(staging);
   try {
-    await tar.extract({
+    await (await import("tar")).extract({
       file: archivePath,
       cwd: staging,
       strict: true,
@@ -219,7 +218,7 @@ const ALLOWED_TYPES = new Set(["File", "OldFile", "ContiguousFile", "Directory",
 export async function checkArchive(file: string): Promise<void> {
   const entries: Entry[] = [];
   try {
-    await tar.list({
+    await (await import("tar")).list({
       file,
       strict: true,
       onReadEntry: (entry) => {

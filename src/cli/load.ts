@@ -4,7 +4,6 @@
  */
 import fs from "node:fs/promises";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
 import type { Workflow as ArgoWorkflow, WorkflowTemplate } from "../argo/model.ts";
 import { parseYamlDocuments } from "../argo/parse-yaml.ts";
 import { workflowTemplatesIn } from "../debug/workflow-templates.ts";
@@ -12,6 +11,7 @@ import type { LocalBindings } from "../contract.ts";
 import type { TransferProgress } from "../artifacts/transfer.ts";
 import type { StorageClient } from "../storage/client.ts";
 import { OpflowError } from "../errors.ts";
+import { importUserModule } from "../user-module.ts";
 
 /** Local files a workflow passes as input artifacts, to upload before it runs. */
 export interface UploadableArtifact {
@@ -67,7 +67,7 @@ export async function loadWorkflow(file: string): Promise<LoadedWorkflow> {
     }
     return { manifest: workflows[0] as ArgoWorkflow, bindings: new Map(), source: abs, localArtifacts: [], workflowTemplates: workflowTemplatesIn(documents) };
   }
-  const mod = (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
+  const mod = await importUserModule(abs);
   let exported = mod["workflow"] ?? mod["default"];
   if (typeof exported === "function" && !isCompilable(exported)) exported = await (exported as () => unknown)();
   if (!isCompilable(exported)) {

@@ -255,7 +255,7 @@ function ignoreLateRequest(): void {
  *
  * @example
  * ```ts
- * import { runWorkflow } from "opflow";
+ * import { runWorkflow } from "@opflow/core";
  * const { status, dir } = await runWorkflow(manifest, { workdir: "runs", parameters: { n: "3" } });
  * console.log(status.phase, dir);                 // "Succeeded" "runs/hello-x7k2p"
  * console.log(status.outputs?.parameters);        // global outputs

@@ -4,11 +4,12 @@
  * module — again, in this thread — finds the OP by name and runs it through the OP runner
  * against the step's folder, one task at a time, reporting progress, log lines and the result.
  *
- * Plain JavaScript because worker threads start without the TypeScript loader; it registers
- * tsx itself before importing the runner and the OP's module.
+ * Plain JavaScript because worker threads start without the TypeScript loader: where opflow runs
+ * from its `.ts` sources (this checkout) it registers tsx itself before importing the runner;
+ * the OP's module is imported through `importUserModule`, which registers tsx for TypeScript.
  */
+import { existsSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
-import { register } from "tsx/esm/api";
 
 /**
  * A task for the worker.
@@ -37,9 +38,13 @@ export const OP_WORKER_MARK = "opflow-op-worker";
 
 async function serve() {
   const port = /** @type {import("node:worker_threads").MessagePort} */ (parentPort);
-  register();
+  if (existsSync(new URL("./runner.ts", import.meta.url))) {
+    const { register } = await import("tsx/esm/api");
+    register();
+  }
   const { runOp } = await import("./runner.ts");
   const { findOp } = await import("./find-op.ts");
+  const { importUserModule } = await import("../user-module.ts");
   /** @type {Map<number, AbortController>} */
   const running = new Map();
   /** @param {WorkerReply} reply */
@@ -52,7 +57,7 @@ async function serve() {
     try {
       let mod;
       try {
-        mod = /** @type {Record<string, unknown>} */ (await import(task.module));
+        mod = await importUserModule(task.module);
       } catch (err) {
         const message = `could not import the module of OP "${task.op}" (${task.module}) in a worker thread: ${err instanceof Error ? err.message : String(err)}`;
         reply({ type: "log", id: task.id, text: `${message}\n` });
@@ -86,4 +91,5 @@ async function serve() {
   });
 }
 
-if (parentPort && workerData === OP_WORKER_MARK) await serve();
+// Not a top-level await: the module is also imported (for OP_WORKER_MARK) by code that CommonJS may `require`.
+if (parentPort && workerData === OP_WORKER_MARK) void serve();

@@ -5,7 +5,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import path from "node:path";
 import { Transform, type Readable, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import * as Minio from "minio";
+import type * as Minio from "minio";
 import { ValidationError } from "../errors.ts";
 import {
   isTemporaryKey,
@@ -145,8 +145,9 @@ export class S3StorageClient implements StorageClient {
   readonly bucket: string;
   /** `host:port` of the server, as used in messages. */
   readonly endpoint: string;
-  /** The underlying minio client (for operations outside {@link StorageClient}). */
-  readonly client: Minio.Client;
+  private readonly clientOptions: Minio.ClientOptions;
+  /** The minio library and client, loaded on first use (`minio` costs ~80 MB and a second to load). */
+  private loaded: Promise<{ lib: typeof Minio; client: Minio.Client }> | undefined;
   private readonly retry: StorageRetryOptions;
   private readonly region: string;
   private readonly copyLimit: number;
@@ -183,14 +184,24 @@ export class S3StorageClient implements StorageClient {
     if (options.secretKey !== undefined) clientOptions.secretKey = options.secretKey;
     if (options.sessionToken !== undefined) clientOptions.sessionToken = options.sessionToken;
     if (options.partSize !== undefined) clientOptions.partSize = options.partSize;
-    this.client = new Minio.Client(clientOptions);
+    this.clientOptions = clientOptions;
+  }
+
+  /** The underlying minio client (for operations outside {@link StorageClient}); `minio` is loaded on first use. */
+  async minioClient(): Promise<Minio.Client> {
+    return (await this.minio()).client;
+  }
+
+  private minio(): Promise<{ lib: typeof Minio; client: Minio.Client }> {
+    this.loaded ??= import("minio").then((lib) => ({ lib, client: new lib.Client(this.clientOptions) }));
+    return this.loaded;
   }
 
   /** Creates the bucket when it does not exist yet. */
   async ensureBucket(): Promise<void> {
     const target = this.target("create bucket");
-    const exists = await withRetry(() => this.client.bucketExists(this.bucket), target, this.retry);
-    if (!exists) await withRetry(() => this.client.makeBucket(this.bucket, this.region), target, this.retry);
+    const exists = await withRetry(async () => (await this.minioClient()).bucketExists(this.bucket), target, this.retry);
+    if (!exists) await withRetry(async () => (await this.minioClient()).makeBucket(this.bucket, this.region), target, this.retry);
   }
 
   async upload(localPath: string, key: string, options: TransferOptions = {}): Promise<StoredObject> {
@@ -201,7 +212,7 @@ export class S3StorageClient implements StorageClient {
       if (!info.isFile()) throw new Error(`${localPath} is not a regular file`);
       return info.size;
     }, target, { attempts: 1 });
-    const partSize = this.client.calculatePartSize(size);
+    const partSize = (await this.minioClient()).calculatePartSize(size);
     if (size > this.copyLimit) return this.uploadDirect(localPath, key, size, partSize, options);
     const temporaries: string[] = [];
     try {
@@ -213,7 +224,7 @@ export class S3StorageClient implements StorageClient {
         const body = source.pipe(meter);
         source.on("error", (err) => meter.destroy(err));
         try {
-          const result = await this.client.putObject(this.bucket, tmp, body, size, {
+          const result = await (await this.minioClient()).putObject(this.bucket, tmp, body, size, {
             "Content-Type": "application/octet-stream",
           });
           const md5 = meter.md5();
@@ -251,7 +262,7 @@ export class S3StorageClient implements StorageClient {
       const source = createReadStream(localPath);
       source.on("error", (err) => meter.destroy(err));
       try {
-        const result = await this.client.putObject(this.bucket, key, source.pipe(meter), size, {
+        const result = await (await this.minioClient()).putObject(this.bucket, key, source.pipe(meter), size, {
           "Content-Type": "application/octet-stream",
           [MD5_METADATA]: md5,
         });
@@ -279,7 +290,7 @@ export class S3StorageClient implements StorageClient {
       const tmp = temporaryKey(file);
       try {
         // One GET: size, etag and metadata come from the response headers.
-        const stream = (await this.client.getObject(this.bucket, key)) as Readable & { headers?: IncomingHttpHeaders };
+        const stream = (await (await this.minioClient()).getObject(this.bucket, key)) as Readable & { headers?: IncomingHttpHeaders };
         const headers = stream.headers ?? {};
         const size = Number(headers["content-length"] ?? Number.NaN);
         const meta = headers[`x-amz-meta-${MD5_METADATA}`];
@@ -305,16 +316,18 @@ export class S3StorageClient implements StorageClient {
   async list(prefix: string): Promise<string[]> {
     const target = this.target("list", prefix);
     const keys = await withRetry(
-      () =>
-        new Promise<string[]>((resolve, reject) => {
+      async () => {
+        const client = await this.minioClient();
+        return new Promise<string[]>((resolve, reject) => {
           const out: string[] = [];
-          const stream = this.client.listObjectsV2(this.bucket, prefix, true);
+          const stream = client.listObjectsV2(this.bucket, prefix, true);
           stream.on("data", (item) => {
             if (item.name !== undefined) out.push(item.name);
           });
           stream.on("error", reject);
           stream.on("end", () => resolve(out));
-        }),
+        });
+      },
       target,
       this.retry,
     );
@@ -326,15 +339,16 @@ export class S3StorageClient implements StorageClient {
     validateStorageKey(dstKey);
     const target = this.target("copy", `${srcKey} -> ${dstKey}`);
     await withRetry(async () => {
-      const source = new Minio.CopySourceOptions({ Bucket: this.bucket, Object: srcKey });
-      const destination = new Minio.CopyDestinationOptions({ Bucket: this.bucket, Object: dstKey });
-      await this.client.copyObject(source, destination);
+      const { lib, client } = await this.minio();
+      const source = new lib.CopySourceOptions({ Bucket: this.bucket, Object: srcKey });
+      const destination = new lib.CopyDestinationOptions({ Bucket: this.bucket, Object: dstKey });
+      await client.copyObject(source, destination);
     }, target, this.retry);
   }
 
   async md5(key: string): Promise<string | undefined> {
     validateStorageKey(key);
-    const info = await withRetry(() => this.client.statObject(this.bucket, key), this.target("md5", key), this.retry);
+    const info = await withRetry(async () => (await this.minioClient()).statObject(this.bucket, key), this.target("md5", key), this.retry);
     return md5Of(info.metaData, info.etag);
   }
 
@@ -342,7 +356,7 @@ export class S3StorageClient implements StorageClient {
     validateStorageKey(key);
     return withRetry(async () => {
       try {
-        await this.client.statObject(this.bucket, key);
+        await (await this.minioClient()).statObject(this.bucket, key);
         return true;
       } catch (err) {
         const code = (err as { code?: unknown }).code;
@@ -354,7 +368,7 @@ export class S3StorageClient implements StorageClient {
 
   async remove(key: string): Promise<void> {
     validateStorageKey(key);
-    await withRetry(() => this.client.removeObject(this.bucket, key), this.target("remove", key), this.retry);
+    await withRetry(async () => (await this.minioClient()).removeObject(this.bucket, key), this.target("remove", key), this.retry);
   }
 
   private target(operation: string, key?: string): StorageTarget {
@@ -364,21 +378,22 @@ export class S3StorageClient implements StorageClient {
   }
 
   private async copyWithMd5(srcKey: string, dstKey: string, md5: string): Promise<void> {
-    const source = new Minio.CopySourceOptions({ Bucket: this.bucket, Object: srcKey });
-    const destination = new Minio.CopyDestinationOptions({
+    const { lib, client } = await this.minio();
+    const source = new lib.CopySourceOptions({ Bucket: this.bucket, Object: srcKey });
+    const destination = new lib.CopyDestinationOptions({
       Bucket: this.bucket,
       Object: dstKey,
       MetadataDirective: "REPLACE",
       UserMetadata: { [MD5_METADATA]: md5 },
       Headers: { "Content-Type": "application/octet-stream" },
     });
-    await this.client.copyObject(source, destination);
+    await client.copyObject(source, destination);
   }
 
   private async abortUploads(err: unknown, temporaries: readonly string[]): Promise<unknown> {
     for (const tmp of temporaries) {
       try {
-        await this.client.removeIncompleteUpload(this.bucket, tmp);
+        await (await this.minioClient()).removeIncompleteUpload(this.bucket, tmp);
       } catch {
         // the server may be gone; a leftover temporary key is never read as the target
       }
@@ -390,7 +405,7 @@ export class S3StorageClient implements StorageClient {
     await Promise.all(
       keys.map(async (k) => {
         try {
-          await this.client.removeObject(this.bucket, k);
+          await (await this.minioClient()).removeObject(this.bucket, k);
         } catch {
           // best effort: temporary keys are hidden from listings
         }

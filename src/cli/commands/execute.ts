@@ -2,11 +2,10 @@
  * `opflow execute --module <spec> --op <name>`: runs one OP against the runtime contract.
  * This is the command OP templates run inside their containers.
  */
-import path from "node:path";
-import { pathToFileURL } from "node:url";
 import { CONTAINER_ROOT, ROOT_ENV } from "../../contract.ts";
 import { findOp } from "../../op/find-op.ts";
 import { runOp } from "../../op/runner.ts";
+import { importUserModule } from "../../user-module.ts";
 import { UsageError, parseCommandArgs, stringArg } from "../args.ts";
 import type { CommandModule } from "../command.ts";
 
@@ -38,8 +37,7 @@ const command: CommandModule = {
     }
     const { spec, name } = args;
     const root = args.root ?? process.env[ROOT_ENV] ?? CONTAINER_ROOT;
-    const url = spec.startsWith(".") || spec.startsWith("/") || /\.[cm]?[jt]s$/.test(spec) ? pathToFileURL(path.resolve(spec)).href : spec;
-    const mod = (await import(url)) as Record<string, unknown>;
+    const mod = await importUserModule(spec);
     const op = findOp(mod, name);
     if (!op) {
       console.error(`opflow execute: module ${JSON.stringify(spec)} exports no OP named ${JSON.stringify(name)}`);
