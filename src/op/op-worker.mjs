@@ -8,7 +8,6 @@
  * tsx itself before importing the runner and the OP's module.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { register } from "tsx/esm/api";
 
 /**
  * A task for the worker.
@@ -37,6 +36,9 @@ export const OP_WORKER_MARK = "opflow-op-worker";
 
 async function serve() {
   const port = /** @type {import("node:worker_threads").MessagePort} */ (parentPort);
+  // Loaded here, not at the top: OP bundles include this file (for OP_WORKER_MARK) and must
+  // not carry the TypeScript loader.
+  const { register } = await import("tsx/esm/api");
   register();
   const { runOp } = await import("./runner.ts");
   const { findOp } = await import("./find-op.ts");

@@ -1,0 +1,279 @@
+/**
+ * OP bundles: the module that defines an OP, bundled by esbuild with opflow's OP runner, zod
+ * and whatever the module imports into one self-contained ESM file, so that any image with
+ * Node.js ≥ 20 runs the OP with `node <hash>.mjs --op <name>` (no npm, no network, no opflow
+ * installed). The file is named by the hash of its bytes; the same sources give the same bytes.
+ *
+ * What goes in:
+ * - the module and what it imports, tree-shaken. opflow's own sources count as free of side
+ *   effects, so only what the module uses of opflow is kept; what opflow loads lazily (the local
+ *   engine, the cluster client, S3 storage: everything behind an `import()` in opflow's
+ *   sources) is left out and fails with a clear message if a pod ever reaches it;
+ * - the entry (`bundle-main.ts`) that finds the OP named by `--op` and runs it.
+ *
+ * What cannot go in is reported here, at compile time, naming the package: native addons
+ * (`.node` files, `bindings`, `node-gyp-build`, …) and `require`/`import()` of computed names.
+ * The ways out: list such packages in `externals` (left out of the bundle and installed into
+ * its directory from the lock file), or run the OP in "installed" mode from an image that has
+ * the packages.
+ */
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { isBuiltin } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Message, Plugin, PluginBuild } from "esbuild";
+import { CompileError } from "../errors.ts";
+
+/** A module that cannot be bundled (native addon, computed `require`), or esbuild failed. */
+export class BundleError extends CompileError {
+  override readonly name: string = "BundleError";
+}
+
+/** Options of {@link bundleModule}. */
+export interface BundleOptions {
+  /**
+   * Packages left out of the bundle: the bundle imports them at run time from a
+   * `node_modules` folder beside it (see `installExternals`). Use it for native addons.
+   * @default none: everything is bundled
+   */
+  readonly externals?: readonly string[];
+  /**
+   * Minify the bundle (whitespace, syntax and local names; names of classes and functions are
+   * kept so that error names stay readable).
+   * @default true
+   */
+  readonly minify?: boolean;
+}
+
+/** One bundled module. */
+export interface OpBundle {
+  /** The bundled module (absolute path). */
+  readonly module: string;
+  /** Hash of the bundle's bytes (hex, 20 characters). */
+  readonly hash: string;
+  /** File name: `<hash>.mjs`. */
+  readonly fileName: string;
+  /** The bundle's bytes. */
+  readonly contents: Uint8Array;
+  /** Packages left out (see {@link BundleOptions.externals}), sorted. */
+  readonly externals: readonly string[];
+}
+
+/** Packages whose only purpose is loading a compiled addon: whoever imports them is native. */
+const NATIVE_LOADERS = new Set(["bindings", "node-gyp-build", "node-gyp-build-optional-packages", "@mapbox/node-pre-gyp", "node-pre-gyp", "prebuild-install", "napi-build-utils"]);
+
+/** esbuild messages that mean "this import cannot be resolved while bundling". */
+const COMPUTED_IMPORT_WARNINGS = new Set(["unsupported-require-call", "unsupported-dynamic-import", "empty-glob"]);
+
+/** Folder of opflow's sources (this file is `<src>/bundle/bundle.ts`). */
+const OPFLOW_SRC = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const BUNDLE_MAIN = path.join(OPFLOW_SRC, "bundle", "bundle-main.ts");
+
+/** The npm package a file belongs to (`pkg` or `@scope/pkg`), from its `node_modules` path. */
+export function packageOf(file: string): string | undefined {
+  const parts = file.split(/[\\/]/);
+  const i = parts.lastIndexOf("node_modules");
+  if (i < 0 || i + 1 >= parts.length) return undefined;
+  const first = parts[i + 1] as string;
+  return first.startsWith("@") && i + 2 < parts.length ? `${first}/${parts[i + 2]}` : first;
+}
+
+/** The package name of an import specifier (`lodash/fp` → `lodash`), or undefined for a path. */
+function specifierPackage(spec: string): string | undefined {
+  if (spec.startsWith(".") || spec.startsWith("/") || spec.startsWith("node:") || /^[a-z]+:/i.test(spec)) return undefined;
+  const parts = spec.split("/");
+  return spec.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0];
+}
+
+/** The folder esbuild's paths are relative to: the module's package root (stable across checkouts). */
+function packageRootOf(file: string): string {
+  let dir = path.dirname(file);
+  for (;;) {
+    if (existsSync(path.join(dir, "package.json"))) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) return path.dirname(file);
+    dir = up;
+  }
+}
+
+function isOpflowSource(file: string): boolean {
+  return file.startsWith(OPFLOW_SRC + path.sep);
+}
+
+const WAY_OUT =
+  'list it in the OP template\'s bundle externals (installed from the lock file into the bundle\'s directory), or use installed mode (bundle: "installed") with an image that has the package';
+
+function what(pkg: string | undefined, file: string, root: string): string {
+  return pkg ? `package "${pkg}"` : `module ${path.relative(root, file) || file}`;
+}
+
+/**
+ * The esbuild plugin of OP bundles: opflow's sources side-effect free, opflow's lazy imports
+ * left out, native addons reported.
+ */
+function opflowBundlePlugin(root: string, externals: ReadonlySet<string>, problems: string[]): Plugin {
+  return {
+    name: "opflow-bundle",
+    setup(build: PluginBuild) {
+      build.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.pluginData === "inner" || args.namespace === "opflow-lazy") return undefined;
+        const importer = args.importer;
+        const fromOpflow = isOpflowSource(importer);
+        const pkg = specifierPackage(args.path);
+        if (pkg && externals.has(pkg) && !fromOpflow) return { path: args.path, external: true };
+        if (fromOpflow && args.kind === "dynamic-import" && !isBuiltin(args.path)) {
+          // The engine, the cluster client, S3 storage, tsx: what opflow loads only when used
+          // outside a pod.
+          return { path: args.path, namespace: "opflow-lazy", pluginData: importer };
+        }
+        if (args.path.endsWith(".node")) {
+          const owner = packageOf(importer);
+          problems.push(`${what(owner, importer, root)} loads the native addon ${JSON.stringify(args.path)}, which cannot be bundled`);
+          return { path: args.path, external: true };
+        }
+        if (pkg && NATIVE_LOADERS.has(pkg) && !fromOpflow) {
+          const owner = packageOf(importer);
+          if (!owner || !externals.has(owner)) {
+            problems.push(`${what(owner, importer, root)} is a native addon (it loads its compiled code through "${pkg}"), which cannot be bundled`);
+          }
+          return { path: args.path, external: true };
+        }
+        // opflow's sources import each other by explicit relative paths (`./op.ts`); other
+        // imports resolve on esbuild's fast path, except bare names in the module's own code,
+        // which may name opflow itself.
+        if (fromOpflow && args.path.startsWith(".")) {
+          const target = path.resolve(args.resolveDir, args.path);
+          if (isOpflowSource(target) && existsSync(target)) return { path: target, sideEffects: false };
+          return undefined;
+        }
+        if (fromOpflow || !pkg || packageOf(importer) !== undefined || isBuiltin(args.path)) return undefined;
+        const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer, pluginData: "inner" });
+        if (resolved.errors.length > 0 || resolved.external) return undefined;
+        if (isOpflowSource(resolved.path)) return { path: resolved.path, sideEffects: false };
+        return undefined;
+      });
+      // zod's `z.locales` holds every language's messages (200 KB minified, most of a bundle):
+      // a bundle keeps English (zod's default) and names the way to any other.
+      build.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, async (args) => ({
+        contents: zodLocalesIndex(await readFile(args.path, "utf8")),
+        loader: "js",
+        resolveDir: path.dirname(args.path),
+      }));
+      build.onLoad({ filter: /.*/, namespace: "opflow-lazy" }, (args) => ({
+        contents: `throw new Error(${JSON.stringify(
+          `opflow: ${JSON.stringify(args.path)} (imported by ${path.relative(OPFLOW_SRC, String(args.pluginData))}) is not part of an OP bundle: a pod runs one OP; submitting workflows, the local engine and artifact storage clients run outside pods (use installed mode to have all of opflow in the pod)`,
+        )});`,
+        loader: "js",
+      }));
+    },
+  };
+}
+
+/**
+ * zod's `locales/index.js` with English only: every other locale becomes a function that
+ * throws, naming the import that brings it into a bundle.
+ */
+export function zodLocalesIndex(source: string): string {
+  const lines: string[] = [];
+  for (const line of source.split("\n")) {
+    const m = /^export \{ default as (\w+) \} from "\.\/([\w-]+)\.js";$/.exec(line.trim());
+    if (!m || m[1] === "en") {
+      lines.push(line);
+      continue;
+    }
+    const message = `zod locale "${m[1]}" is not in OP bundles (they keep English only, to stay small): import it by its own path, import ${m[1]} from "zod/v4/locales/${m[2]}.js"`;
+    lines.push(`export const ${m[1]} = () => { throw new Error(${JSON.stringify(message)}); };`);
+  }
+  return lines.join("\n");
+}
+
+/** How a bundle names its module: the path relative to its package root. */
+function moduleLabel(moduleFile: string, root: string): string {
+  return path.relative(root, moduleFile).split(path.sep).join("/") || path.basename(moduleFile);
+}
+
+function entrySource(moduleFile: string, label: string): string {
+  return [
+    `import * as mod from ${JSON.stringify(moduleFile)};`,
+    `import { runBundledOp } from ${JSON.stringify(BUNDLE_MAIN)};`,
+    `process.exitCode = await runBundledOp(mod, process.argv.slice(2), { module: ${JSON.stringify(label)} });`,
+    "",
+  ].join("\n");
+}
+
+/** Text of the esbuild messages, with their locations. */
+function describe(messages: readonly Message[]): string {
+  return messages.map((m) => (m.location ? `${m.location.file}:${m.location.line}: ${m.text}` : m.text)).join("; ");
+}
+
+/**
+ * Bundles the module `moduleFile` (a path or `file:` URL; TypeScript or JavaScript) into one
+ * self-contained ESM file that runs any OP the module exports: `node <hash>.mjs --op <name>`.
+ *
+ * @throws BundleError naming the package when something cannot be bundled (native addons,
+ *   computed `require` / `import()`), or when esbuild fails.
+ * @example
+ * const b = await bundleModule("examples/hello.ts");
+ * await fs.writeFile(b.fileName, b.contents); // node 3f2a….mjs --op hello
+ */
+export async function bundleModule(moduleFile: string, options: BundleOptions = {}): Promise<OpBundle> {
+  const file = path.resolve(moduleFile.startsWith("file:") ? fileURLToPath(moduleFile) : moduleFile);
+  if (!existsSync(file)) throw new BundleError(`OP bundle: module ${file} does not exist`);
+  const root = packageRootOf(file);
+  const externals = [...new Set(options.externals ?? [])].sort();
+  for (const e of externals) {
+    if (!specifierPackage(e) || specifierPackage(e) !== e) throw new BundleError(`OP bundle of ${file}: externals: ${JSON.stringify(e)} is not an npm package name`);
+  }
+  const problems: string[] = [];
+  const label = moduleLabel(file, root);
+  const minify = options.minify ?? true;
+  const { build } = await import("esbuild");
+  let result;
+  try {
+    result = await build({
+      stdin: { contents: entrySource(file, label), resolveDir: path.dirname(file), sourcefile: "opflow-bundle-entry.mjs", loader: "js" },
+      absWorkingDir: root,
+      bundle: true,
+      write: false,
+      outfile: path.join(root, "bundle.mjs"),
+      platform: "node",
+      format: "esm",
+      target: "node20",
+      // CommonJS packages inside an ESM bundle still need `require` for Node's built-ins.
+      banner: { js: 'import { createRequire as __opflowCreateRequire } from "node:module"; const require = __opflowCreateRequire(import.meta.url);' },
+      // What `callerModule` (op.ts) reports inside the bundle, where every stack frame is the bundle's.
+      define: { "process.env.OPFLOW_BUNDLED_MODULE": JSON.stringify(`file:///${label}`) },
+      minify,
+      keepNames: minify,
+      legalComments: "none",
+      charset: "utf8",
+      logLevel: "silent",
+      logOverride: { "unsupported-require-call": "warning", "unsupported-dynamic-import": "warning" },
+      plugins: [opflowBundlePlugin(root, new Set(externals), problems)],
+    });
+  } catch (err) {
+    const failure = err as { errors?: Message[]; message?: string };
+    const text = failure.errors ? describe(failure.errors) : String(failure.message ?? err);
+    throw new BundleError(`OP bundle of ${path.relative(root, file) || file}: esbuild failed: ${text}`);
+  }
+  for (const w of result.warnings) {
+    if (!w.id || !COMPUTED_IMPORT_WARNINGS.has(w.id) || !w.location) continue;
+    const where = path.resolve(root, w.location.file);
+    if (isOpflowSource(where)) continue; // opflow's own loaders (CLI, worker threads) never run in a pod
+    const owner = packageOf(where);
+    if (owner && externals.includes(owner)) continue;
+    problems.push(`${what(owner, where, root)} imports a module whose name is computed at run time (${w.location.file}:${w.location.line}: ${w.location.lineText.trim().slice(0, 120)}), which cannot be bundled`);
+  }
+  if (problems.length > 0) {
+    const unique = [...new Set(problems)];
+    throw new BundleError(`OP bundle of ${path.relative(root, file) || file}: ${unique.join("; ")}. Way out: ${WAY_OUT}`);
+  }
+  const output = result.outputFiles[0];
+  if (!output) throw new BundleError(`OP bundle of ${file}: esbuild wrote no output`);
+  const contents = output.contents;
+  const hash = createHash("sha256").update(contents).update(externals.join("\n")).digest("hex").slice(0, 20);
+  return { module: file, hash, fileName: `${hash}.mjs`, contents, externals };
+}
+
