@@ -267,7 +267,7 @@ export async function bundleModule(moduleFile: string, options: BundleOptions = 
     problems.push(`${what(owner, where, root)} imports a module whose name is computed at run time (${w.location.file}:${w.location.line}: ${w.location.lineText.trim().slice(0, 120)}), which cannot be bundled`);
   }
   if (problems.length > 0) {
-    const unique = [...new Set(problems)];
+    const unique = [...new Set(problems)].sort();
     throw new BundleError(`OP bundle of ${path.relative(root, file) || file}: ${unique.join("; ")}. Way out: ${WAY_OUT}`);
   }
   const output = result.outputFiles[0];
