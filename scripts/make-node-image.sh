@@ -14,20 +14,12 @@ major=$("$node" -p 'process.versions.node.split(".")[0]')
 tag=${1:-localhost/opflow-node:$major}
 r=$(mktemp -d); trap 'rm -rf "$r"' EXIT
 busybox_rootfs "$r"
+copy_with_libs "$r" "$node"
 mkdir -p "$r/usr/local/bin"
-cp "$node" "$r/usr/local/bin/node"
-# The dynamic loader and every library node links, at the paths ldd reports.
-for lib in $(ldd "$node" | awk '$3 ~ /^\// {print $3} $1 ~ /^\// {print $1}'); do
-  mkdir -p "$r$(dirname "$lib")"
-  cp -L "$lib" "$r$lib"
-done
-# Certificates and time zones are not needed by OPs that run offline; keep the image small.
-old=$(podman image inspect --format "{{.Id}}" "$tag" 2>/dev/null || true)
-tar -C "$r" -c . | podman import -q \
+mv "$r$node" "$r/usr/local/bin/node"
+import_rootfs "$r" "$tag" \
   --change 'ENV PATH=/usr/local/bin:/bin' \
-  --change 'ENV NODE_VERSION='"$("$node" -p process.versions.node)" \
+  --change "ENV NODE_VERSION=$("$node" -p process.versions.node)" \
   --change 'WORKDIR /tmp' \
-  --change 'CMD ["node"]' - "$tag" >/dev/null
+  --change 'CMD ["node"]'
 podman run --rm --network=none "$tag" node -e 'console.log(`${process.argv[1]} OK: node ${process.version}`)' "$tag"
-# The image this one replaced, if nothing else uses it.
-[ -z "$old" ] || [ "$old" = "$(podman image inspect --format "{{.Id}}" "$tag")" ] || podman rmi "$old" >/dev/null 2>&1 || true
