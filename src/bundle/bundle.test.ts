@@ -113,6 +113,33 @@ describe("bundleModule", () => {
     }
   });
 
+  it("bundles opflow's heavier dependencies only when the OP uses them", async () => {
+    const file = path.join(scratch, "uses-yaml.ts");
+    await write(
+      file,
+      `import { z } from "zod";
+import { defineOp, param, toYaml } from "opflow";
+export const dump = defineOp({
+  name: "dump",
+  inputs: { n: param(z.number()) },
+  outputs: { text: param(z.string()) },
+  async execute({ n }) { return { text: toYaml({ n, list: [1, 2] }) }; },
+});
+`,
+    );
+    const b = await bundleModule(file);
+    expect(Buffer.from(b.contents).toString("utf8")).not.toMatch(/from\s*"yaml"/);
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "opflow-bundle-yaml-"));
+    try {
+      await fs.writeFile(path.join(dir, b.fileName), b.contents);
+      const r = spawnSync(process.execPath, [path.join(dir, b.fileName), "--op", "dump", "--root", dir], { cwd: dir, env: { PATH: process.env["PATH"], n: "3" }, encoding: "utf8" });
+      expect(r.stderr).toBe("");
+      expect(await fs.readFile(path.join(dir, "outputs", "parameters", "text"), "utf8")).toBe("n: 3\nlist:\n  - 1\n  - 2\n");
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("reports a native addon at compile time, naming the package and the way out", async () => {
     await write(path.join(project, "node_modules", "fast-hash", "package.json"), JSON.stringify({ name: "fast-hash", version: "1.2.3", main: "index.js" }));
     await write(path.join(project, "node_modules", "fast-hash", "index.js"), 'module.exports = require("bindings")("fast_hash");\n');

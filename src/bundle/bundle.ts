@@ -18,12 +18,12 @@
  * the packages.
  */
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { isBuiltin } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Message, Plugin, PluginBuild } from "esbuild";
+import type { BuildResult, Message, Plugin, PluginBuild } from "esbuild";
 import { CompileError } from "../errors.ts";
 
 /** A module that cannot be bundled (native addon, computed `require`), or esbuild failed. */
@@ -66,6 +66,20 @@ const NATIVE_LOADERS = new Set(["bindings", "node-gyp-build", "node-gyp-build-op
 
 /** esbuild messages that mean "this import cannot be resolved while bundling". */
 const COMPUTED_IMPORT_WARNINGS = new Set(["unsupported-require-call", "unsupported-dynamic-import", "empty-glob"]);
+
+/**
+ * opflow's own dependencies but zod: what OPs rarely use (the Kubernetes client, minio, tar,
+ * yaml, tsx). A first pass leaves them out without parsing them (the Kubernetes client alone
+ * is megabytes); only when the result still imports one of them is it bundled after all.
+ */
+function opflowDependencies(): Set<string> {
+  try {
+    const pkg = JSON.parse(readFileSync(path.join(OPFLOW_SRC, "..", "package.json"), "utf8")) as { dependencies?: Record<string, string> };
+    return new Set(Object.keys(pkg.dependencies ?? {}).filter((d) => d !== "zod"));
+  } catch {
+    return new Set();
+  }
+}
 
 /** Folder of opflow's sources (this file is `<src>/bundle/bundle.ts`). */
 const OPFLOW_SRC = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -113,16 +127,22 @@ function what(pkg: string | undefined, file: string, root: string): string {
  * The esbuild plugin of OP bundles: opflow's sources side-effect free, opflow's lazy imports
  * left out, native addons reported.
  */
-function opflowBundlePlugin(root: string, externals: ReadonlySet<string>, problems: string[]): Plugin {
+function opflowBundlePlugin(root: string, externals: ReadonlySet<string>, deferred: ReadonlySet<string>, problems: string[]): Plugin {
   return {
     name: "opflow-bundle",
     setup(build: PluginBuild) {
-      build.onResolve({ filter: /.*/ }, async (args) => {
+      // Only what may need a decision reaches this callback (esbuild calls it from Go, one round
+      // trip per import): bare names, opflow's own relative imports (`./op.ts`, `./x.mjs`) and
+      // `.node` files. Relative `.js` imports inside packages (most of zod) never do.
+      build.onResolve({ filter: /^(?:[^./]|\.\.?\/.*\.(?:ts|mts|mjs)$)|\.node$/ }, async (args) => {
         if (args.pluginData === "inner" || args.namespace === "opflow-lazy") return undefined;
         const importer = args.importer;
         const fromOpflow = isOpflowSource(importer);
         const pkg = specifierPackage(args.path);
         if (pkg && externals.has(pkg) && !fromOpflow) return { path: args.path, external: true };
+        // opflow's heavy dependencies (the Kubernetes client, minio, …) are not even parsed
+        // unless a pass found them used (see bundleModule).
+        if (pkg && fromOpflow && deferred.has(pkg)) return { path: args.path, external: true };
         if (fromOpflow && args.kind === "dynamic-import" && !isBuiltin(args.path)) {
           // The engine, the cluster client, S3 storage, tsx: what opflow loads only when used
           // outside a pod.
@@ -230,33 +250,46 @@ export async function bundleModule(moduleFile: string, options: BundleOptions = 
   const label = moduleLabel(file, root);
   const minify = options.minify ?? true;
   const { build } = await import("esbuild");
-  let result;
-  try {
-    result = await build({
-      stdin: { contents: entrySource(file, label), resolveDir: path.dirname(file), sourcefile: "opflow-bundle-entry.mjs", loader: "js" },
-      absWorkingDir: root,
-      bundle: true,
-      write: false,
-      outfile: path.join(root, "bundle.mjs"),
-      platform: "node",
-      format: "esm",
-      target: "node20",
-      // CommonJS packages inside an ESM bundle still need `require` for Node's built-ins.
-      banner: { js: 'import { createRequire as __opflowCreateRequire } from "node:module"; const require = __opflowCreateRequire(import.meta.url);' },
-      // What `callerModule` (op.ts) reports inside the bundle, where every stack frame is the bundle's.
-      define: { "process.env.OPFLOW_BUNDLED_MODULE": JSON.stringify(`file:///${label}`) },
-      minify,
-      keepNames: minify,
-      legalComments: "none",
-      charset: "utf8",
-      logLevel: "silent",
-      logOverride: { "unsupported-require-call": "warning", "unsupported-dynamic-import": "warning" },
-      plugins: [opflowBundlePlugin(root, new Set(externals), problems)],
-    });
-  } catch (err) {
-    const failure = err as { errors?: Message[]; message?: string };
-    const text = failure.errors ? describe(failure.errors) : String(failure.message ?? err);
-    throw new BundleError(`OP bundle of ${path.relative(root, file) || file}: esbuild failed: ${text}`);
+  const deferred = opflowDependencies();
+  for (const e of externals) deferred.delete(e);
+  const run = async (): Promise<BuildResult<{ metafile: true; write: false }>> => {
+    problems.length = 0;
+    try {
+      return await build({
+        stdin: { contents: entrySource(file, label), resolveDir: path.dirname(file), sourcefile: "opflow-bundle-entry.mjs", loader: "js" },
+        absWorkingDir: root,
+        bundle: true,
+        write: false,
+        metafile: true,
+        outfile: path.join(root, "bundle.mjs"),
+        platform: "node",
+        format: "esm",
+        target: "node20",
+        // CommonJS packages inside an ESM bundle still need `require` for Node's built-ins.
+        banner: { js: 'import { createRequire as __opflowCreateRequire } from "node:module"; const require = __opflowCreateRequire(import.meta.url);' },
+        // What `callerModule` (op.ts) reports inside the bundle, where every stack frame is the bundle's.
+        define: { "process.env.OPFLOW_BUNDLED_MODULE": JSON.stringify(`file:///${label}`) },
+        minify,
+        keepNames: minify,
+        legalComments: "none",
+        charset: "utf8",
+        logLevel: "silent",
+        logOverride: { "unsupported-require-call": "warning", "unsupported-dynamic-import": "warning" },
+        plugins: [opflowBundlePlugin(root, new Set(externals), deferred, problems)],
+      });
+    } catch (err) {
+      const failure = err as { errors?: Message[]; message?: string };
+      const text = failure.errors ? describe(failure.errors) : String(failure.message ?? err);
+      throw new BundleError(`OP bundle of ${label}: esbuild failed: ${text}`);
+    }
+  };
+  let result = await run();
+  // A deferred dependency the module does use: bundle it after all.
+  const used = Object.values(result.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external).map((i) => specifierPackage(i.path) ?? ""));
+  const needed = used.filter((p) => deferred.has(p));
+  if (needed.length > 0) {
+    for (const p of needed) deferred.delete(p);
+    result = await run();
   }
   for (const w of result.warnings) {
     if (!w.id || !COMPUTED_IMPORT_WARNINGS.has(w.id) || !w.location) continue;
