@@ -134,7 +134,7 @@ export const dump = defineOp({
       await fs.writeFile(path.join(dir, b.fileName), b.contents);
       const r = spawnSync(process.execPath, [path.join(dir, b.fileName), "--op", "dump", "--root", dir], { cwd: dir, env: { PATH: process.env["PATH"], n: "3" }, encoding: "utf8" });
       expect(r.stderr).toBe("");
-      expect(await fs.readFile(path.join(dir, "outputs", "parameters", "text"), "utf8")).toBe("n: 3\nlist:\n  - 1\n  - 2\n");
+      expect(await fs.readFile(path.join(dir, "outputs", "parameters", "text"), "utf8")).toBe('"n": 3\nlist:\n  - 1\n  - 2\n');
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }

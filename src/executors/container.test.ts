@@ -54,6 +54,7 @@ describe("container options", () => {
 });
 
 const skip = podmanSkipReason();
+if (skip) console.warn(`container tests skipped: ${skip}`);
 describe.skipIf(skip !== undefined)(`runContainer with real podman${skip ? ` (skipped: ${skip})` : ""}`, () => {
   beforeAll(() => {
     ensureImage(BUSYBOX_IMAGE);
