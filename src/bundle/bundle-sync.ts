@@ -8,7 +8,8 @@
  * starts with the first bundle and never holds the process open.
  */
 import { MessageChannel, Worker, receiveMessageOnPort } from "node:worker_threads";
-import { BundleError, type BundleOptions, type OpBundle } from "./bundle.ts";
+import type { BundleOptions, OpBundle } from "./bundle.ts";
+import { BundleError } from "./bundle-error.ts";
 
 /** How long a synchronous bundle may take before it is given up. */
 const TIMEOUT_MS = 120_000;

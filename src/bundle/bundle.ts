@@ -24,12 +24,10 @@ import { isBuiltin } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BuildResult, Message, Plugin, PluginBuild } from "esbuild";
-import { CompileError } from "../errors.ts";
+import { BundleError } from "./bundle-error.ts";
+import { findLockRoot, lockedClosure, type LockedPackage } from "./externals.ts";
 
-/** A module that cannot be bundled (native addon, computed `require`), or esbuild failed. */
-export class BundleError extends CompileError {
-  override readonly name: string = "BundleError";
-}
+export { BundleError };
 
 /** Options of {@link bundleModule}. */
 export interface BundleOptions {
@@ -59,6 +57,11 @@ export interface OpBundle {
   readonly contents: Uint8Array;
   /** Packages left out (see {@link BundleOptions.externals}), sorted. */
   readonly externals: readonly string[];
+  /**
+   * With externals: the folder of the lock file they are installed from, and the packages
+   * (externals and their dependencies) at the versions it pins. Part of the hash.
+   */
+  readonly locked?: { readonly root: string; readonly packages: readonly LockedPackage[] };
 }
 
 /** Packages whose only purpose is loading a compiled addon: whoever imports them is native. */
@@ -117,7 +120,7 @@ function isOpflowSource(file: string): boolean {
 }
 
 const WAY_OUT =
-  'list it in the OP template\'s bundle externals (installed from the lock file into the bundle\'s directory), or use installed mode (bundle: "installed") with an image that has the package';
+  'list the package in the OP template\'s `externals` option (it is then installed from package-lock.json into the bundle\'s directory), or use installed mode (`code: "installed"`) with an image that has the package';
 
 function what(pkg: string | undefined, file: string, root: string): string {
   return pkg ? `package "${pkg}"` : `module ${path.relative(root, file) || file}`;
@@ -306,7 +309,16 @@ export async function bundleModule(moduleFile: string, options: BundleOptions = 
   const output = result.outputFiles[0];
   if (!output) throw new BundleError(`OP bundle of ${file}: esbuild wrote no output`);
   const contents = output.contents;
-  const hash = createHash("sha256").update(contents).update(externals.join("\n")).digest("hex").slice(0, 20);
-  return { module: file, hash, fileName: `${hash}.mjs`, contents, externals };
+  const digest = createHash("sha256").update(contents);
+  let locked: OpBundle["locked"];
+  if (externals.length > 0) {
+    const lockRoot = findLockRoot(root);
+    if (!lockRoot) throw new BundleError(`OP bundle of ${label}: externals ${externals.join(", ")} are installed from the project's package-lock.json, and there is none in ${root} or above`);
+    const packages = lockedClosure(lockRoot, externals);
+    for (const p of packages) digest.update(`\n${p.key}@${p.version}`);
+    locked = { root: lockRoot, packages };
+  }
+  const hash = digest.digest("hex").slice(0, 20);
+  return { module: file, hash, fileName: `${hash}.mjs`, contents, externals, ...(locked ? { locked } : {}) };
 }
 
