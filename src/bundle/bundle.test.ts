@@ -154,7 +154,7 @@ export const dump = defineOp({
     const message = (error as Error).message;
     expect(message).toContain('OP bundle of uses-native.mjs: package "fast-hash" is a native addon (it loads its compiled code through "bindings")');
     expect(message).toContain('package "raw-addon" loads the native addon "./build/Release/raw.node"');
-    expect(message).toMatch(/Way out: list it in the OP template's bundle externals .* or use installed mode/);
+    expect(message).toMatch(/Way out: list the package in the OP template's `externals` option \(it is then installed from package-lock.json into the bundle's directory\), or use installed mode \(`code: "installed"`\)/);
   });
 
   it("reports a require of a computed name, naming the package", async () => {
@@ -167,7 +167,10 @@ export const dump = defineOp({
   });
 
   it("leaves listed externals out of the bundle, and accepts their native code then", async () => {
+    const lock = { lockfileVersion: 3, packages: { "": {}, "node_modules/fast-hash": { version: "1.2.3", dependencies: { bindings: "^1.5.0" } }, "node_modules/bindings": { version: "1.5.0" }, "node_modules/raw-addon": { version: "0.1.0" } } };
+    await write(path.join(project, "package-lock.json"), JSON.stringify(lock));
     const b = await bundleModule(path.join(project, "uses-native.mjs"), { externals: ["fast-hash", "raw-addon"] });
+    expect(b.locked?.packages.map((p) => p.key)).toEqual(["node_modules/bindings", "node_modules/fast-hash", "node_modules/raw-addon"]);
     const text = Buffer.from(b.contents).toString("utf8");
     expect(text).toMatch(/from"fast-hash"/);
     expect(b.externals).toEqual(["fast-hash", "raw-addon"]);
