@@ -146,16 +146,24 @@ export function limitOptions(limits: ContainerLimits | undefined, where = "conta
   return out;
 }
 
+/** A field of podman's `--mount` option, quoted as CSV when it holds a comma or a quote. */
+function mountField(text: string): string {
+  return /[",]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** podman's `--mount` value of a bind mount. */
+export function mountOption(m: ContainerMount): string {
+  return ["type=bind", mountField(`source=${m.source}`), mountField(`destination=${m.target}`), ...(m.readOnly ? ["readonly=true"] : [])].join(",");
+}
+
 /** The `podman run` command line of `spec` (without the program). */
 export function podmanRunArgs(spec: ContainerSpec, name: string): string[] {
   const argv = ["run", "--rm", "--name", name, "--pull=never", `--network=${spec.network ?? "none"}`, "--log-driver=none"];
   if (spec.stdin !== undefined) argv.push("--interactive");
   for (const m of spec.mounts ?? []) {
-    for (const p of [m.source, m.target]) {
-      if (p.includes(":") || p.includes(",")) throw new EngineError(`container: mount path ${JSON.stringify(p)}: podman cannot mount paths containing ":" or ","`);
-    }
     if (!path.posix.isAbsolute(m.target)) throw new EngineError(`container: mount target ${JSON.stringify(m.target)} must be an absolute path`);
-    argv.push("--volume", `${m.source}:${m.target}${m.readOnly ? ":ro" : ""}`);
+    // --mount, not --volume: step folders have ":" in their names ("sleep(0:20)").
+    argv.push("--mount", mountOption(m));
   }
   for (const [k, v] of Object.entries(spec.env ?? {})) {
     if (!k || k.includes("=")) throw new EngineError(`container: environment variable name ${JSON.stringify(k)} is invalid`);
