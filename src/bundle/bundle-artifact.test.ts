@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { downloadArtifact } from "../artifacts/transfer.ts";
+import { downloadArtifact, uploadArtifact } from "../artifacts/transfer.ts";
 import { LocalStorageClient } from "../storage/local.ts";
 import { BundleError, bundleModule, type OpBundle } from "./bundle.ts";
 import { BUNDLE_INPUT, BundleArtifact, uploadBundles } from "./bundle-artifact.ts";
@@ -117,6 +117,24 @@ describe("BundleArtifact", () => {
     await fs.mkdir(root2);
     expect(run(path.join(pod, "opflow", b.hash, b.fileName), "use-loader", root2).status).toBe(0);
     expect(await fs.readFile(path.join(root2, "outputs/parameters/text"), "utf8")).toBe("loaded with helper 2");
+  });
+
+  it("writes bundles as their stored objects, which one upload of the folder puts under their keys", async () => {
+    const withExternals = new BundleArtifact(await bundleModule(path.join(project, "ops.mjs"), { externals: ["loader"] }));
+    const plain = new BundleArtifact(hello);
+    const dir = path.join(work, "rendered", "opflow-bundles");
+    expect(path.basename(await plain.writeObject(dir))).toBe(`${hello.hash}.mjs`);
+    expect(path.basename(await withExternals.writeObject(dir))).toBe(`${withExternals.bundle.hash}.tgz`);
+    // What `opflow upload <dir> --key opflow-bundles --archive none` does.
+    const storage = new LocalStorageClient({ root: path.join(work, "store-3") });
+    await uploadArtifact(storage, dir, { key: "opflow-bundles", archive: "none", progressBar: false });
+    expect((await storage.list("opflow-bundles/")).sort()).toEqual([plain.key, withExternals.key].sort());
+    expect(await uploadBundles([plain, withExternals], storage)).toEqual({ uploaded: [], present: [plain.key, withExternals.key] });
+    const pod = path.join(work, "pod-2");
+    await downloadArtifact(storage, withExternals.key, path.join(pod, "b"), { progressBar: false });
+    const root = path.join(work, "root-3");
+    await fs.mkdir(root);
+    expect(run(path.join(pod, "b", withExternals.bundle.fileName), "use-loader", root).status).toBe(0);
   });
 
   it("refuses externals the lock file does not have, or that are installed at another version", async () => {

@@ -81,6 +81,27 @@ export class BundleArtifact {
   }
 
   /**
+   * Writes the bundle under `dir` as the object stored under its key: `<dir>/<hash>.mjs`, or the
+   * archive `<dir>/<hash>.tgz` of a bundle with externals. A folder of such files uploads as
+   * the bundles' keys with `opflow upload <dir> --key opflow-bundles --archive none`. Returns
+   * the path written.
+   */
+  async writeObject(dir: string): Promise<string> {
+    if (!this.isFolder) return this.writeTo(dir);
+    const stage = await fs.mkdtemp(path.join(os.tmpdir(), "opflow-bundle-"));
+    try {
+      const folder = await this.writeTo(stage);
+      const file = path.join(dir, `${this.bundle.hash}.tgz`);
+      await fs.mkdir(dir, { recursive: true });
+      const { packArtifact } = await import("../artifacts/archive.ts");
+      await packArtifact(folder, file);
+      return file;
+    } finally {
+      await fs.rm(stage, { recursive: true, force: true });
+    }
+  }
+
+  /**
    * Uploads the bundle to `storage` unless its key is there already (the same hash is the same
    * bytes). Returns whether it uploaded.
    */
