@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BUSYBOX_IMAGE, ensureImage, podmanSkipReason } from "./_test-images.ts";
-import { containerName, defaultPodman, limitOptions, mapImage, mountOption, parseImageMap, parseQuantity, podmanRunArgs, runContainer } from "./container.ts";
+import { containerName, defaultPodman, imageMapFrom, limitOptions, mapImage, mountOption, parseImageMap, parseQuantity, podmanRunArgs, runContainer } from "./container.ts";
 
 const made: string[] = [];
 async function tmp(): Promise<string> {
@@ -41,6 +41,9 @@ describe("container options", () => {
     expect(mapImage("python:3", map)).toBe("python:3");
     expect(() => parseImageMap(["node:20-slim"])).toThrow('--image: expects NAME=LOCAL_IMAGE (e.g. node:20-slim=localhost/opflow-node:20), got "node:20-slim"');
     expect(() => parseImageMap(["=x"])).toThrow(/got "=x"/);
+    const fromEnv = imageMapFrom(["busybox=mine"], { OPFLOW_IMAGES: "node:20-slim=localhost/opflow-node:20, busybox=localhost/local/busybox" });
+    expect([...fromEnv]).toEqual([["node:20-slim", "localhost/opflow-node:20"], ["busybox", "mine"]]);
+    expect(() => imageMapFrom([], { OPFLOW_IMAGES: "oops" })).toThrow('$OPFLOW_IMAGES: expects NAME=LOCAL_IMAGE (e.g. node:20-slim=localhost/opflow-node:20), got "oops"');
   });
 
   it("runs offline, never pulls, and overrides the entrypoint only when a command is given", () => {

@@ -330,6 +330,19 @@ export function parseImageMap(entries: readonly string[], where = "--image"): Ma
   return map;
 }
 
+/** Environment variable holding an image map: `NAME=LOCAL` entries separated by spaces or commas. */
+export const IMAGES_ENV = "OPFLOW_IMAGES";
+
+/**
+ * The image map of `$OPFLOW_IMAGES` (read where the caller says: once, at the edge), with the
+ * `entries` given on the command line (`--image`) taking precedence.
+ * @throws EngineError naming the malformed entry and where it came from.
+ */
+export function imageMapFrom(entries: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): Map<string, string> {
+  const fromEnv = (env[IMAGES_ENV] ?? "").split(/[\s,]+/).filter(Boolean);
+  return new Map([...parseImageMap(fromEnv, `$${IMAGES_ENV}`), ...parseImageMap(entries)]);
+}
+
 /** The local image for a manifest's `image` (itself when the map has no entry for it). */
 export function mapImage(image: string, map: ImageMap): string {
   for (const alias of imageAliases(image)) {
