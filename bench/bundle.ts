@@ -48,7 +48,7 @@ const kb = (x: number): string => `${(x / 1024).toFixed(1)} KB`;
 async function main(): Promise<void> {
   if (process.argv[2] === "--one") return one(process.argv[3] as string);
   const wanted = new Set(process.argv.slice(2).length ? process.argv.slice(2) : ["a", "b", "c"]);
-  const examples = fs.readdirSync(path.join(repo, "examples")).filter((f) => f.endsWith(".ts")).sort();
+  const examples = fs.readdirSync(path.join(repo, "examples")).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts")).sort();
   if (wanted.has("a") || wanted.has("b")) {
     console.log("(a) bundle time per example module (cold: fresh process; target < 0.5 s)");
     let worst = 0;
