@@ -55,8 +55,10 @@ describe("bundleModule", () => {
   it("names the bundle by the hash of its bytes, and the same sources give the same bytes", async () => {
     expect(helloBundle.fileName).toBe(`${helloBundle.hash}.mjs`);
     expect(helloBundle.hash).toMatch(/^[0-9a-f]{20}$/);
-    const again = await bundleModule(hello);
+    // esbuild again (not this process's cached bundle): the same bytes.
+    const again = await bundleModule(hello, { cache: false });
     expect(again.hash).toBe(helloBundle.hash);
+    expect(await bundleModule(hello)).toBe(again); // unchanged files: the bundle this process made
     expect(Buffer.from(again.contents).equals(Buffer.from(helloBundle.contents))).toBe(true);
   });
 
@@ -69,6 +71,7 @@ describe("bundleModule", () => {
     expect(changed.hash).not.toBe(first.hash);
     await write(file, OP_SOURCE("Hello"));
     expect((await bundleModule(file)).hash).toBe(first.hash);
+    expect((await bundleModule(file, { cache: false })).hash).toBe(first.hash);
   });
 
   it("holds no cluster, S3, engine or CLI code, no absolute paths, and stays small", () => {

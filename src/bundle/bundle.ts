@@ -38,6 +38,12 @@ export interface BundleOptions {
    */
   readonly externals?: readonly string[];
   /**
+   * Reuse the bundle this process made of the same module when no file that went into it has
+   * changed (compared by content).
+   * @default true
+   */
+  readonly cache?: boolean;
+  /**
    * Minify the bundle (whitespace, syntax and local names; names of classes and functions are
    * kept so that error names stay readable).
    * @default true
@@ -212,6 +218,36 @@ export function zodLocalesIndex(source: string): string {
   return lines.join("\n");
 }
 
+/** A file's identity for the bundle cache: the hash of its content (a missing file: none). */
+interface Fingerprint {
+  readonly file: string;
+  readonly hash: string;
+}
+
+function fingerprints(files: readonly string[]): Fingerprint[] {
+  return files.map((file) => {
+    let hash = "";
+    try {
+      hash = createHash("sha1").update(readFileSync(file)).digest("hex");
+    } catch {
+      /* gone: no hash */
+    }
+    return { file, hash };
+  });
+}
+
+function unchanged(inputs: readonly Fingerprint[]): boolean {
+  return fingerprints(inputs.map((i) => i.file)).every((f, n) => f.hash === inputs[n]?.hash);
+}
+
+/**
+ * Bundles made by this process, by module and options, with the content hashes of every file
+ * that went in: a module bundled again with none of them changed gives the same bundle without
+ * esbuild (compiling, then running or submitting, bundles once). Like a memo of a pure
+ * function, it holds no workflow's state.
+ */
+const BUNDLE_CACHE = new Map<string, { readonly bundle: OpBundle; readonly inputs: readonly Fingerprint[] }>();
+
 /** How a bundle names its module: the path relative to its package root. */
 function moduleLabel(moduleFile: string, root: string): string {
   return path.relative(root, moduleFile).split(path.sep).join("/") || path.basename(moduleFile);
@@ -252,6 +288,9 @@ export async function bundleModule(moduleFile: string, options: BundleOptions = 
   const problems: string[] = [];
   const label = moduleLabel(file, root);
   const minify = options.minify ?? true;
+  const cacheKey = `${file}\0${externals.join(",")}\0${minify}`;
+  const cached = options.cache === false ? undefined : BUNDLE_CACHE.get(cacheKey);
+  if (cached && unchanged(cached.inputs)) return cached.bundle;
   const { build } = await import("esbuild");
   const deferred = opflowDependencies();
   for (const e of externals) deferred.delete(e);
@@ -319,6 +358,10 @@ export async function bundleModule(moduleFile: string, options: BundleOptions = 
     locked = { root: lockRoot, packages };
   }
   const hash = digest.digest("hex").slice(0, 20);
-  return { module: file, hash, fileName: `${hash}.mjs`, contents, externals, ...(locked ? { locked } : {}) };
+  const bundle: OpBundle = { module: file, hash, fileName: `${hash}.mjs`, contents, externals, ...(locked ? { locked } : {}) };
+  const inputs = Object.keys(result.metafile.inputs).filter((i) => !i.includes(":") && i !== "<stdin>").map((i) => path.resolve(root, i));
+  if (locked) inputs.push(path.join(locked.root, "package-lock.json"));
+  BUNDLE_CACHE.set(cacheKey, { bundle, inputs: fingerprints(inputs) });
+  return bundle;
 }
 
