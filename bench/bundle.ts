@@ -5,8 +5,9 @@
  *       nothing cached), again in that process (esbuild runs again), and unchanged (the
  *       process's bundle cache checks the inputs' hashes)                       target < 0.5 s cold
  * - (b) the size of hello's bundle, raw and gzipped                          aim < 300 KB
- * - (c) what a container costs per step against a local process: `true` run N times by
- *       podman (the local busybox image) and as a local process, sequentially (`OPFLOW_BENCH_STEPS`, 5)
+ * - (c) what a container costs per step against a local process: a chain of N `sh -c true`
+ *       steps (`OPFLOW_BENCH_STEPS`, 5) run by the engine with the local-process executor, then
+ *       with the container executor (podman, the local busybox image)
  *
  * Run: `node bin/run-ts.mjs bench/bundle.ts [a|b|c …]`. (c) is skipped, saying why, when podman
  * cannot run containers here.
@@ -18,8 +19,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { bundleModule } from "../src/bundle/bundle.ts";
-import { runContainer } from "../src/executors/container.ts";
-import { runProcess } from "../src/executors/local-process.ts";
+import type { Workflow as ArgoWorkflow } from "../src/argo/model.ts";
+import { runWorkflow } from "../src/debug/run.ts";
+import { ContainerExecutor, parseImageMap } from "../src/executors/container.ts";
 import { BUSYBOX_IMAGE, ensureImage, podmanSkipReason } from "../src/executors/_test-images.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -76,17 +78,28 @@ async function main(): Promise<void> {
     const n = Number(process.env["OPFLOW_BENCH_STEPS"] ?? 5);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "opflow-bench-container-"));
     try {
-      const log = path.join(dir, "log.txt");
-      const t0 = performance.now();
-      for (let i = 0; i < n; i++) await runProcess({ argv: ["true"], cwd: dir, env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin" }, logFile: log });
-      const local = (performance.now() - t0) / n;
-      const t1 = performance.now();
-      for (let i = 0; i < n; i++) {
-        const r = await runContainer({ image: BUSYBOX_IMAGE, command: ["true"], mounts: [{ source: dir, target: "/tmp" }], logFile: log });
-        if (r.exitCode !== 0) throw new Error(`container failed: ${r.startError ?? r.exitCode}`);
-      }
-      const container = (performance.now() - t1) / n;
-      console.log(`(c) per step: local process ${ms(local)}, podman container ${ms(container)}: a container costs ${ms(container - local)} more per step`);
+      // n sequential steps of `sh -c true`, run by the engine with each executor.
+      const chain: ArgoWorkflow = {
+        apiVersion: "argoproj.io/v1alpha1",
+        kind: "Workflow",
+        metadata: { name: "chain" },
+        spec: {
+          entrypoint: "main",
+          templates: [
+            { name: "main", steps: Array.from({ length: n }, (_, i) => [{ name: `s${i}`, template: "true" }]) },
+            { name: "true", container: { image: "busybox", command: ["sh", "-c", "true"] } },
+          ],
+        },
+      };
+      const time = async (label: string, executor?: ContainerExecutor): Promise<number> => {
+        const t0 = performance.now();
+        const r = await runWorkflow(chain, { workdir: path.join(dir, label), ...(executor ? { executor } : {}) });
+        if (r.status.phase !== "Succeeded") throw new Error(`${label}: ${r.status.phase} ${r.status.message ?? ""}`);
+        return (performance.now() - t0) / n;
+      };
+      const local = await time("local");
+      const container = await time("container", new ContainerExecutor({ images: parseImageMap([`busybox=${BUSYBOX_IMAGE}`]) }));
+      console.log(`(c) per step (${n} sequential steps through the engine): local process ${ms(local)}, podman container ${ms(container)}: a container costs ${ms(container - local)} more per step`);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -109,6 +109,11 @@ export { nodeFieldSelector } from "./argo/control.ts";
 export { runWorkflow, type RunOptions, type RunResult } from "./debug/run.ts";
 export { type LocalArgoClientOptions, LocalArgoClient } from "./debug/local-argo-client.ts";
 export type { DebugSubmitOptions } from "./debug/submit-mode.ts";
+// How OP code reaches a pod: esbuild bundles of OP modules, content-addressed, uploaded once.
+export { type BundleOptions, type OpBundle, BundleError, bundleModule } from "./bundle/bundle.ts";
+export { BundleArtifact } from "./bundle/bundle-artifact.ts";
+// Pods in containers (podman), as Argo runs them: `runWorkflow(m, { executor: new ContainerExecutor(…) })`.
+export { type ContainerExecutorOptions, type ImageMap, ContainerExecutor, parseImageMap } from "./executors/container.ts";
 // Artifact storage: local directory and S3, transfers.
 export type { ProgressCallback, TransferOptions, StoredObject, StorageClient } from "./storage/client.ts";
 export * from "./storage/local.ts";

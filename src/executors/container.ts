@@ -16,6 +16,7 @@ import { appendFileSync, existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { EngineError } from "../errors.ts";
+import type { Executor, PodEnd, PodSpec } from "./executor.ts";
 import type { ProcessResult } from "./local-process.ts";
 
 /** A file or directory of this machine bind-mounted into the container. */
@@ -350,4 +351,61 @@ export function mapImage(image: string, map: ImageMap): string {
     if (local !== undefined) return local;
   }
   return image;
+}
+/** Options of {@link ContainerExecutor}. */
+export interface ContainerExecutorOptions {
+  /**
+   * Images of the manifest → images of this machine (`node:20-slim` → `localhost/opflow-node:20`):
+   * containers never pull, so every image a workflow names must be here or mapped.
+   * @default no mapping: images are used by their own names
+   */
+  readonly images?: ImageMap;
+  /** How podman is run. @default {@link defaultPodman} */
+  readonly podman?: PodmanOptions;
+  /** Time between SIGTERM and SIGKILL when a pod is stopped. @default 2000 ms */
+  readonly graceMs?: number;
+}
+
+/**
+ * The container executor (`opflow run --executor container`): every container and script
+ * template runs in a real container from its image with podman, as an Argo pod would — the
+ * step's folder mounted on `/tmp` (inputs at their declared paths, outputs read from theirs),
+ * `/mnt` and volumes mounted, the template's environment only, its working directory,
+ * command and args, no network, cpu and memory limits; a deadline or a stop ends the
+ * container. OP templates go through their bundles (`node /tmp/opflow/<hash>.mjs`).
+ *
+ * @example
+ * await runWorkflow(manifest, { executor: new ContainerExecutor({ images: parseImageMap(["node:20-slim=localhost/opflow-node:20"]) }) });
+ */
+export class ContainerExecutor implements Executor {
+  readonly name = "podman";
+  readonly mounts = "always" as const;
+  readonly baseEnvironment = "image" as const;
+  readonly opTemplates = "bundle" as const;
+  private readonly images: ImageMap;
+
+  constructor(private readonly options: ContainerExecutorOptions = {}) {
+    this.images = options.images ?? new Map();
+  }
+
+  async run(spec: PodSpec): Promise<PodEnd> {
+    if (!spec.image) {
+      return { exitCode: 1, stdout: "", timedOut: false, aborted: false, startError: `template "${spec.template}": the container executor runs each pod from its image, and this template names none` };
+    }
+    const limits = spec.resources?.limits;
+    return runContainer({
+      image: mapImage(spec.image, this.images),
+      command: spec.command,
+      env: spec.env,
+      workingDir: spec.workingDir,
+      mounts: spec.mounts,
+      logFile: spec.logFile,
+      ...(spec.timeoutMs !== undefined ? { timeoutMs: spec.timeoutMs } : {}),
+      signal: spec.signal,
+      ...(this.options.graceMs !== undefined ? { graceMs: this.options.graceMs } : {}),
+      ...(limits && (limits["cpu"] !== undefined || limits["memory"] !== undefined) ? { limits: { ...(limits["cpu"] !== undefined ? { cpu: limits["cpu"] } : {}), ...(limits["memory"] !== undefined ? { memory: limits["memory"] } : {}) } } : {}),
+      name: containerName(spec.name),
+      ...(this.options.podman ? { podman: this.options.podman } : {}),
+    });
+  }
 }

@@ -279,8 +279,9 @@ export class Workflow<I extends Signature = Signature> {
    * console.log(status.phase, status.nodes);
    */
   async run(options: Omit<RunOptions, "bindings"> & CompileOptions = {}): Promise<RunResult> {
-    // In-process OPs need no bundle (ENGINE-EXECUTOR: containers will).
-    const bundled = false;
+    // An executor that runs OP templates from their bundles (containers) gets the manifest a
+    // cluster would, with the bundles in the run's storage, and no in-process bindings.
+    const bundled = options.executor?.opTemplates === "bundle";
     const { manifest, bindings, localArtifacts, bundles } = this.prepare({ ...options, bundles: options.bundles ?? bundled });
     const { runWorkflow } = await import("../debug/run.ts");
     const { LocalStorageClient } = await import("../storage/local.ts");
