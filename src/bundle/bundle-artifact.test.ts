@@ -112,7 +112,7 @@ describe("BundleArtifact", () => {
     expect(await a.upload(storage)).toBe(true);
     expect(await a.upload(storage)).toBe(false);
     const pod = path.join(work, "pod");
-    await downloadArtifact(storage, a.key, path.join(pod, "opflow", b.hash), { progressBar: false });
+    await downloadArtifact(storage, a.key, path.join(pod, "opflow", b.hash));
     const root2 = path.join(work, "root-2");
     await fs.mkdir(root2);
     expect(run(path.join(pod, "opflow", b.hash, b.fileName), "use-loader", root2).status).toBe(0);
@@ -127,11 +127,11 @@ describe("BundleArtifact", () => {
     expect(path.basename(await withExternals.writeObject(dir))).toBe(`${withExternals.bundle.hash}.tgz`);
     // What `opflow upload <dir> --key opflow-bundles --archive none` does.
     const storage = new LocalStorageClient({ root: path.join(work, "store-3") });
-    await uploadArtifact(storage, dir, { key: "opflow-bundles", archive: "none", progressBar: false });
+    await uploadArtifact(storage, dir, { key: "opflow-bundles", archive: "none" });
     expect((await storage.list("opflow-bundles/")).sort()).toEqual([plain.key, withExternals.key].sort());
     expect(await uploadBundles([plain, withExternals], storage)).toEqual({ uploaded: [], present: [plain.key, withExternals.key] });
     const pod = path.join(work, "pod-2");
-    await downloadArtifact(storage, withExternals.key, path.join(pod, "b"), { progressBar: false });
+    await downloadArtifact(storage, withExternals.key, path.join(pod, "b"));
     const root = path.join(work, "root-3");
     await fs.mkdir(root);
     expect(run(path.join(pod, "b", withExternals.bundle.fileName), "use-loader", root).status).toBe(0);

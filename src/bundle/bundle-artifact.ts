@@ -112,7 +112,7 @@ export class BundleArtifact {
       const written = await this.writeTo(stage);
       if (this.isFolder) {
         const { uploadArtifact } = await import("../artifacts/transfer.ts");
-        await uploadArtifact(storage, written, { key: this.key, archive: "tar", progressBar: false });
+        await uploadArtifact(storage, written, { key: this.key, archive: "tar" });
       } else {
         await storage.upload(written, this.key);
       }

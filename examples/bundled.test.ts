@@ -3,15 +3,14 @@
  * upstream Argo v4 CRD check (where ../shared/argo is present), names one bundle per module,
  * and stays about the size it was without bundles.
  */
-import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import type { Workflow } from "../src/workflow/workflow.ts";
-import { argoCheck, haveArgoCheck } from "./argo-check.ts";
+import { argoCheck, haveArgoCheck } from "../test/argo-check.ts";
+import { EXAMPLES_DIR, exampleFiles } from "../test/example-files.ts";
 
-const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../examples");
-const files = fs.readdirSync(dir).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts")).sort();
+const dir = EXAMPLES_DIR;
+const files = exampleFiles();
 
 async function prepared(f: string) {
   const wf = ((await import(path.join(dir, f))) as { default: Workflow }).default;

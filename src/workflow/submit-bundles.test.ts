@@ -10,15 +10,15 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Artifact, Template, Workflow as ArgoWorkflow } from "../src/argo/model.ts";
-import { createArgoClient } from "../src/argo/client.ts";
-import { runContainer } from "../src/executors/container.ts";
-import { NODE_IMAGE, ensureImage, podmanSkipReason } from "../src/executors/_test-images.ts";
-import type { StorageClient } from "../src/storage/client.ts";
-import { S3StorageClient } from "../src/storage/s3.ts";
-import type { Workflow } from "../src/workflow/workflow.ts";
-import { FakeKubeServer } from "./fake-kube-server.ts";
-import { startS3Server, type S3TestServer } from "./s3-server.ts";
+import type { Artifact, Template, Workflow as ArgoWorkflow } from "../argo/model.ts";
+import { createArgoClient } from "../argo/create-argo-client.ts";
+import { runContainer } from "../executors/container.ts";
+import { NODE_IMAGE, ensureImage, podmanSkipReason } from "../executors/_test-images.ts";
+import type { StorageClient } from "../storage/client.ts";
+import { S3StorageClient } from "../storage/s3.ts";
+import type { Workflow } from "./workflow.ts";
+import { FakeKubeServer } from "../../test/fake-kube-server.ts";
+import { startS3Server, type S3TestServer } from "../../test/s3-server.ts";
 
 const TOKEN = "bundle-test-token";
 const skip = podmanSkipReason();
@@ -69,7 +69,7 @@ describe("hello's manifest and its uploaded bundle", () => {
 
   beforeAll(async () => {
     uploads = [];
-    const wf = ((await import("../examples/hello.ts")) as { default: Workflow }).default;
+    const wf = ((await import("../../examples/hello.ts")) as { default: Workflow }).default;
     const client = createArgoClient({ kubeconfig, env: {} });
     const handle = await wf.submit({ client, storage: recording(storage, uploads), warn: () => {} });
     submitted = kube.workflow("argo", handle.name) as ArgoWorkflow;
@@ -82,7 +82,7 @@ describe("hello's manifest and its uploaded bundle", () => {
     expect(await storage.exists(bundleKeys[0] as string)).toBe(true);
     // Again: the key exists, nothing is uploaded.
     const again: string[] = [];
-    const wf = ((await import("../examples/hello.ts")) as { default: Workflow }).default;
+    const wf = ((await import("../../examples/hello.ts")) as { default: Workflow }).default;
     await wf.submit({ client: createArgoClient({ kubeconfig, env: {} }), storage: recording(storage, again), warn: () => {} });
     expect(again.filter((k) => k.startsWith("opflow-bundles/"))).toEqual([]);
     // The manifest names the bundle by key and stays small.

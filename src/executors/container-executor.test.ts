@@ -11,15 +11,17 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import YAML from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { NodeStatus, Workflow as ArgoWorkflow } from "../src/argo/model.ts";
-import { runWorkflow } from "../src/debug/run.ts";
-import { ContainerExecutor, defaultPodman, imageExists, parseImageMap } from "../src/executors/container.ts";
-import { BUSYBOX_IMAGE, NODE_IMAGE, ensureImage, podmanSkipReason } from "../src/executors/_test-images.ts";
-import type { Workflow } from "../src/workflow/workflow.ts";
+import type { NodeStatus, Workflow as ArgoWorkflow } from "../argo/model.ts";
+import { runWorkflow } from "../debug/run.ts";
+import { ContainerExecutor, defaultPodman, imageExists, parseImageMap } from "./container.ts";
+import { BUSYBOX_IMAGE, NODE_IMAGE, ensureImage, podmanSkipReason } from "./_test-images.ts";
+import type { Workflow } from "../workflow/workflow.ts";
+import { exampleFiles } from "../../test/example-files.ts";
+import { SHARED_ARGO_DIR } from "../../test/fake-kube-server.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const examples = fs.readdirSync(path.join(here, "../examples")).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts")).sort();
-const upstreamDir = path.resolve(here, "../../shared/argo/examples");
+const examples = exampleFiles();
+const upstreamDir = path.join(SHARED_ARGO_DIR, "examples");
 const upstream = fs.existsSync(upstreamDir) ? fs.readdirSync(upstreamDir).filter((f) => f.endsWith(".yaml")).sort() : [];
 if (upstream.length === 0) console.warn(`upstream examples skipped: ${upstreamDir} is absent`);
 
@@ -64,7 +66,7 @@ describe.skipIf(skip !== undefined)(`the container executor${skip ? ` (skipped: 
 
   for (const f of examples) {
     it(`runs examples/${f} on ${NODE_IMAGE} (no opflow inside) with the outputs of the in-process run`, async () => {
-      const wf = ((await import(`../examples/${f}`)) as { default: Workflow }).default;
+      const wf = ((await import(`../../examples/${f}`)) as { default: Workflow }).default;
       const inProcess = await wf.run({ workdir: path.join(workdir, "in-process"), warn: () => {} });
       const contained = await wf.run({ workdir: path.join(workdir, "container"), warn: () => {}, executor });
       expect(inProcess.status.phase).toBe("Succeeded");
@@ -122,7 +124,7 @@ describe.skipIf(skip !== undefined)(`the container executor${skip ? ` (skipped: 
     it(`runs Argo's upstream ${f} in busybox-style images`, async () => {
       const text = fs.readFileSync(path.join(upstreamDir, f), "utf8");
       if (/python:|argosay/.test(text) && !(imageExists("localhost/opflow-python:3") && imageExists("localhost/opflow-argosay:v1"))) {
-        const r = spawnSync("bash", [path.join(here, "../scripts/make-upstream-images.sh")], { encoding: "utf8" });
+        const r = spawnSync("bash", [path.join(here, "../../scripts/make-upstream-images.sh")], { encoding: "utf8" });
         expect(r.status, r.stderr).toBe(0);
       }
       const result = await runWorkflow(YAML.parse(text) as ArgoWorkflow, { workdir: path.join(workdir, "upstream"), executor: new ContainerExecutor({ images }) });
