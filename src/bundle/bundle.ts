@@ -155,7 +155,9 @@ function opflowBundlePlugin(root: string, externals: ReadonlySet<string>, deferr
         if (fromOpflow && args.kind === "dynamic-import" && !isBuiltin(args.path)) {
           // The engine, the cluster client, S3 storage, tsx: what opflow loads only when used
           // outside a pod.
-          return { path: args.path, namespace: "opflow-lazy", pluginData: importer };
+          // Named by what it is (one module however many import it: the bundle stays deterministic).
+          const target = args.path.startsWith(".") ? path.relative(OPFLOW_SRC, path.resolve(args.resolveDir, args.path)).split(path.sep).join("/") : args.path;
+          return { path: target, namespace: "opflow-lazy" };
         }
         if (args.path.endsWith(".node")) {
           const owner = packageOf(importer);
@@ -192,7 +194,7 @@ function opflowBundlePlugin(root: string, externals: ReadonlySet<string>, deferr
       }));
       build.onLoad({ filter: /.*/, namespace: "opflow-lazy" }, (args) => ({
         contents: `throw new Error(${JSON.stringify(
-          `opflow: ${JSON.stringify(args.path)} (imported by ${path.relative(OPFLOW_SRC, String(args.pluginData))}) is not part of an OP bundle: a pod runs one OP; submitting workflows, the local engine and artifact storage clients run outside pods (use installed mode to have all of opflow in the pod)`,
+          `opflow: ${JSON.stringify(args.path)} is not part of an OP bundle: a pod runs one OP; submitting workflows, the local engine and artifact storage clients run outside pods (use installed mode to have all of opflow in the pod)`,
         )});`,
         loader: "js",
       }));

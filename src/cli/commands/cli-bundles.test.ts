@@ -44,7 +44,7 @@ describe("opflow render", () => {
     expect(installed.stdout).toContain("- npx");
     expect(installed.stdout).not.toContain("opflow-bundles/");
     expect(opflow(["render", path.join(repo, "examples/hello.ts"), "--no-bundles", "--bundles", "x"], cwd).status).toBe(2);
-  });
+  }, 240_000);
 });
 
 const skip = podmanSkipReason();
@@ -62,7 +62,7 @@ describe("opflow run --executor", () => {
     const map = opflow(["run", path.join(repo, "examples/hello.ts"), "--executor", "container", "--image", "nonsense"], cwd);
     expect(map.status).toBe(2);
     expect(map.stderr).toMatch(/--image: expects NAME=LOCAL_IMAGE .*got "nonsense"|--executor container: podman/);
-  });
+  }, 120_000);
 
   it.skipIf(skip !== undefined)(`runs hello's pod in ${NODE_IMAGE} from its bundle${skip ? ` (skipped: ${skip})` : ""}`, async () => {
     ensureImage(NODE_IMAGE);
