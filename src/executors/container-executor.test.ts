@@ -16,7 +16,7 @@ import { runWorkflow } from "../debug/run.ts";
 import { ContainerExecutor, defaultPodman, imageExists, parseImageMap } from "./container.ts";
 import { BUSYBOX_IMAGE, NODE_IMAGE, ensureImage, podmanSkipReason } from "./_test-images.ts";
 import type { Workflow } from "../workflow/workflow.ts";
-import { exampleFiles } from "../../test/example-files.ts";
+import { EXAMPLES_DIR, exampleFiles } from "../../test/example-files.ts";
 import { SHARED_ARGO_DIR } from "../../test/fake-kube-server.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -66,7 +66,7 @@ describe.skipIf(skip !== undefined)(`the container executor${skip ? ` (skipped: 
 
   for (const f of examples) {
     it(`runs examples/${f} on ${NODE_IMAGE} (no opflow inside) with the outputs of the in-process run`, async () => {
-      const wf = ((await import(`../../examples/${f}`)) as { default: Workflow }).default;
+      const wf = ((await import(path.join(EXAMPLES_DIR, f))) as { default: Workflow }).default;
       const inProcess = await wf.run({ workdir: path.join(workdir, "in-process"), warn: () => {} });
       const contained = await wf.run({ workdir: path.join(workdir, "container"), warn: () => {}, executor });
       expect(inProcess.status.phase).toBe("Succeeded");
