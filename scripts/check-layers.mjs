@@ -37,10 +37,10 @@ export const ALLOWED = {
   "argo-validation": ["base", "expr", "argo-model"],
   executors: ["base"],
   debug: ["base", "expr", "argo-model", "argo-client", "argo-validation", "storage", "artifacts", "executors"],
-  workflow: ["base", "expr", "op", "argo-model", "template", "steps", "dag", "argo-compiler", "argo-client", "argo-validation", "storage", "artifacts", "executors", "debug"],
-  bundle: ["base", "op", "storage"],
+  bundle: ["base", "op", "argo-model", "storage", "artifacts"],
   catalog: ["base", "op"],
   scaffold: ["base"],
+  workflow: ["base", "expr", "op", "argo-model", "template", "steps", "dag", "argo-compiler", "argo-client", "argo-validation", "storage", "artifacts", "executors", "debug", "bundle"],
   cli: "*",
   index: "*",
 };

@@ -15,6 +15,8 @@ describe("the public index", () => {
       ...["submitWorkflow", "workflowHandle", "WorkflowHandle", "querySteps", "nodeFieldSelector", "ClusterApiError", "createArgoClient"],
       ...["modifyOutputs", "RunLockedError"],
       ...["runWorkflow", "LocalArgoClient", "LocalStorageClient", "S3StorageClient", "uploadArtifact", "downloadArtifact"],
+      // docs/cluster.md: how OP code reaches the pod; pods in local containers
+      ...["bundleModule", "BundleError", "BundleArtifact", "ContainerExecutor", "parseImageMap"],
     ];
     expect(documented.filter((name) => !exported.has(name))).toEqual([]);
   });
@@ -23,6 +25,7 @@ describe("the public index", () => {
     const helpers = ["compact", "kebabCase", "callerModule", "renderRetry", "renderPod", "orderTemplate", "checkName", "formatIssues"];
     const more = ["renderExpression", "renderCondition", "quoteString", "sourcePath", "splitSignature", "encodeParameter", "withRetry"];
     const engine = ["workflowRunName", "submitMode", "uploadLocalArtifacts", "compileTemplates", "checkLimits", "ProgressBar", "joinKey"];
-    expect([...helpers, ...more, ...engine].filter((name) => exported.has(name))).toEqual([]);
+    const bundles = ["bundleModuleSync", "uploadBundles", "installExternals", "runBundledOp", "runContainer", "podmanRunArgs"];
+    expect([...helpers, ...more, ...engine, ...bundles].filter((name) => exported.has(name))).toEqual([]);
   });
 });

@@ -112,6 +112,11 @@ export { type LocalArgoClientOptions, LocalArgoClient } from "./debug/local-argo
 export type { DebugSubmitOptions } from "./debug/submit-mode.ts";
 export { RunLockedError, type RunLockHolder } from "./debug/run-lock.ts";
 export type { ResumeReport, ReusedNode, RerunNode } from "./debug/resume.ts";
+// How OP code reaches a pod: esbuild bundles of OP modules, content-addressed, uploaded once.
+export { type BundleOptions, type OpBundle, BundleError, bundleModule } from "./bundle/bundle.ts";
+export { BundleArtifact } from "./bundle/bundle-artifact.ts";
+// Pods in containers (podman), as Argo runs them: `runWorkflow(m, { executor: new ContainerExecutor(…) })`.
+export { type ContainerExecutorOptions, type ImageMap, ContainerExecutor, parseImageMap } from "./executors/container.ts";
 // Artifact storage: local directory and S3, transfers.
 export type { ProgressCallback, TransferOptions, StoredObject, StorageClient } from "./storage/client.ts";
 export * from "./storage/local.ts";

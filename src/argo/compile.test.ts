@@ -47,7 +47,8 @@ describe("compiler", () => {
   });
 
   it("does not inline the OP's source, credentials or local absolute paths", () => {
-    const yaml = new Workflow({ entrypoint: OPTemplate.fromOp(op), parameters: { x: 1 } }).toYaml();
+    // (Installed mode: this test file imports vitest, which cannot be bundled.)
+    const yaml = new Workflow({ entrypoint: OPTemplate.fromOp(op), parameters: { x: 1 } }).toYaml({ bundles: false });
     expect(yaml).not.toContain("return { y");
     expect(yaml).not.toContain("async");
     expect(yaml).not.toContain(process.cwd());

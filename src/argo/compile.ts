@@ -15,7 +15,7 @@ import type { RenderContext, Variable } from "../expr/tree.ts";
 import type { Template, TemplateCompiler } from "../template/template.ts";
 import { layOutDag } from "./dag-split.ts";
 import { ArgoLimits } from "./limits.ts";
-import type { Template as ArgoTemplate } from "./model.ts";
+import type { Template as ArgoTemplate, Artifact } from "./model.ts";
 
 /** What compiling templates gives. */
 export interface CompiledTemplates {
@@ -75,6 +75,24 @@ export class IssueList {
   }
 }
 
+/** A bundle of an OP module as the compiler sees it (opflow's `BundleArtifact` is one). */
+export interface CompilableBundle {
+  /** The OP template's input artifact that brings the bundle to the pod. */
+  toInputArtifact(): Artifact;
+  /** The file the pod runs with `node`. */
+  readonly podEntry: string;
+}
+
+/** Options of {@link compileTemplates}. */
+export interface CompileTemplatesOptions {
+  /**
+   * Makes the bundle of an OP module (called once per module and externals; the result is one
+   * of the compile's artifact sources, to upload before running).
+   * @default none: OP templates render their installed-mode command
+   */
+  readonly bundler?: (moduleUrl: string, externals: readonly string[]) => CompilableBundle;
+}
+
 /**
  * Compiles the templates reachable from `roots`. Every problem found (references out of
  * scope, bad dependencies, Argo's limits, …) is gathered; one CompileError lists them all.
@@ -83,14 +101,19 @@ export class IssueList {
  * @example
  * const { templates } = compileTemplates([main]);
  */
-export function compileTemplates(roots: readonly Template[], warn: (message: string) => void = () => {}, issues?: IssueList): CompiledTemplates {
+export function compileTemplates(
+  roots: readonly Template[],
+  warn: (message: string) => void = () => {},
+  issues?: IssueList,
+  options: CompileTemplatesOptions = {},
+): CompiledTemplates {
   const problems = issues ?? new IssueList();
-  const result = gatherTemplates(roots, warn, problems);
+  const result = gatherTemplates(roots, warn, problems, options);
   if (!issues) problems.throwIfAny();
   return result;
 }
 
-function gatherTemplates(roots: readonly Template[], warn: (message: string) => void, structural: IssueList): CompiledTemplates {
+function gatherTemplates(roots: readonly Template[], warn: (message: string) => void, structural: IssueList, options: CompileTemplatesOptions): CompiledTemplates {
   const all = collect(roots);
   const warnings: string[] = [];
   const note = (m: string): void => {
@@ -105,6 +128,21 @@ function gatherTemplates(roots: readonly Template[], warn: (message: string) => 
   for (const t of all) names.set(t, t.name);
 
   const sources = new Set<object>();
+  // One bundle per module (and externals), made once even when rendering runs again.
+  const bundles = new Map<string, CompilableBundle>();
+  const bundler = options.bundler;
+  const bundleOf = bundler
+    ? (moduleUrl: string, externals: readonly string[]) => {
+        const id = `${moduleUrl}\0${[...externals].sort().join(",")}`;
+        let b = bundles.get(id);
+        if (!b) {
+          b = bundler(moduleUrl, externals);
+          bundles.set(id, b);
+        }
+        sources.add(b);
+        return { input: b.toInputArtifact(), entry: b.podEntry };
+      }
+    : undefined;
   const contexts = new Map<Template, RenderContext>();
   const contextOf = (t: Template): RenderContext => {
     let ctx = contexts.get(t);
@@ -149,6 +187,7 @@ function gatherTemplates(roots: readonly Template[], warn: (message: string) => 
       warn: note,
       outputMayBeSkipped: (t) => skippable.has(t),
       takesKey: (t) => keyed.has(t),
+      ...(bundleOf ? { bundle: bundleOf } : {}),
       report: (t, issue) => rendering.add({ ...issue, path: [names.get(t) ?? t.name, ...issue.path] }),
       layOutDag: (dag) => layOutDag(dag, compiler),
     };

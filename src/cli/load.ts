@@ -26,7 +26,32 @@ export interface CompilableWorkflow {
   /** Local files passed as input artifacts. */
   localArtifacts?(): readonly UploadableArtifact[];
   /** All three from one compile (preferred when present). */
-  prepare?(): { manifest: ArgoWorkflow; bindings: LocalBindings; localArtifacts: readonly UploadableArtifact[] };
+  prepare?(options?: { readonly bundles?: boolean }): {
+    manifest: ArgoWorkflow;
+    bindings: LocalBindings;
+    localArtifacts: readonly UploadableArtifact[];
+    bundles?: readonly LoadedBundle[];
+  };
+}
+
+/** An OP bundle the manifest names (opflow's `BundleArtifact`). */
+export interface LoadedBundle {
+  /** Its key in the artifact repository. */
+  readonly key: string;
+  /** Uploads it unless the key exists; resolves whether it uploaded. */
+  upload(storage: StorageClient): Promise<boolean>;
+  /** Writes it under `dir` as the object stored under its key; resolves the path written. */
+  writeObject(dir: string): Promise<string>;
+}
+
+/** Options of {@link loadWorkflow}. */
+export interface LoadOptions {
+  /**
+   * Compile with OP bundles (for a cluster, or for pods run in containers); without, OP
+   * templates render their installed-mode command (in-process runs need no bundle).
+   * @default false
+   */
+  readonly bundles?: boolean;
 }
 
 /** What a command loaded: the manifest, plus in-process bindings when it came from code. */
@@ -39,6 +64,8 @@ export interface LoadedWorkflow {
   readonly localArtifacts: readonly UploadableArtifact[];
   /** WorkflowTemplates and ClusterWorkflowTemplates found beside the Workflow in a manifest file. */
   readonly workflowTemplates?: readonly WorkflowTemplate[];
+  /** OP bundles the manifest names (with `bundles: true`): put them in the run's storage first. */
+  readonly bundles: readonly LoadedBundle[];
 }
 
 function isCompilable(value: unknown): value is CompilableWorkflow {
@@ -49,7 +76,7 @@ function isCompilable(value: unknown): value is CompilableWorkflow {
  * Loads `file`. A module must export its workflow as `default` or as `workflow` (either the
  * workflow object or a function returning it). A manifest file must hold one Workflow.
  */
-export async function loadWorkflow(file: string): Promise<LoadedWorkflow> {
+export async function loadWorkflow(file: string, options: LoadOptions = {}): Promise<LoadedWorkflow> {
   const abs = path.resolve(file);
   try {
     await fs.access(abs);
@@ -65,7 +92,7 @@ export async function loadWorkflow(file: string): Promise<LoadedWorkflow> {
     if (workflows.length !== 1) {
       throw new OpflowError(`${file}: expected exactly one Argo Workflow (kind: Workflow), found ${workflows.length}`);
     }
-    return { manifest: workflows[0] as ArgoWorkflow, bindings: new Map(), source: abs, localArtifacts: [], workflowTemplates: workflowTemplatesIn(documents) };
+    return { manifest: workflows[0] as ArgoWorkflow, bindings: new Map(), source: abs, localArtifacts: [], bundles: [], workflowTemplates: workflowTemplatesIn(documents) };
   }
   const mod = await importUserModule(abs);
   let exported = mod["workflow"] ?? mod["default"];
@@ -75,11 +102,15 @@ export async function loadWorkflow(file: string): Promise<LoadedWorkflow> {
       `${file}: the module must export a workflow as "default" or "workflow" (an object with compile(), or a function returning one)`,
     );
   }
-  if (exported.prepare) return { ...exported.prepare(), source: abs };
+  if (exported.prepare) {
+    const prepared = exported.prepare({ bundles: options.bundles ?? false });
+    return { ...prepared, bundles: prepared.bundles ?? [], source: abs };
+  }
   return {
     manifest: exported.compile(),
     bindings: exported.localBindings?.() ?? new Map(),
     source: abs,
     localArtifacts: exported.localArtifacts?.() ?? [],
+    bundles: [],
   };
 }

@@ -117,7 +117,7 @@ export class Leaves {
         binding,
         artifactIO: this.cfg.artifactIO,
         directIO: direct,
-        environment: this.environment,
+        environment: executor.baseEnvironment === "image" ? {} : this.environment,
         ...(this.cfg.objects ? { objects: this.cfg.objects } : {}),
         volumesDir: path.join(tree.dir, ".volumes"),
         workflowVolumes: [...(spec.volumes ?? []), ...(spec.volumeClaimTemplates ?? []).map((v) => ({ name: (v["metadata"] as { name?: string } | undefined)?.name }))],

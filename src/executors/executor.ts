@@ -105,6 +105,20 @@ export interface Executor {
    * (only for templates that use `/tmp` or `/mnt` paths: mounting costs), `"always"`.
    */
   readonly mounts: "never" | "when-needed" | "always";
+  /**
+   * What a pod's environment starts from, before its template's `env` and the contract's
+   * variables: this machine's (`"host"`, a local process) or nothing but what its image sets
+   * (`"image"`, a container).
+   * @default "host"
+   */
+  readonly baseEnvironment?: "host" | "image";
+  /**
+   * How OP templates run with this executor: through their in-process bindings
+   * (`"in-process"`), or from their bundles in the pod's image, as on a cluster (`"bundle"`:
+   * the workflow is then compiled with bundles, and they are put in the run's storage first).
+   * @default "in-process"
+   */
+  readonly opTemplates?: "in-process" | "bundle";
   /** Runs one pod to its end; never rejects for the pod's own failure. */
   run(spec: PodSpec): Promise<PodEnd>;
 }

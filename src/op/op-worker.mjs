@@ -38,6 +38,8 @@ export const OP_WORKER_MARK = "opflow-op-worker";
 
 async function serve() {
   const port = /** @type {import("node:worker_threads").MessagePort} */ (parentPort);
+  // Loaded here, not at the top: OP bundles include this file (for OP_WORKER_MARK) and must
+  // not carry the TypeScript loader; from compiled JavaScript no loader is needed.
   if (existsSync(new URL("./runner.ts", import.meta.url))) {
     const { register } = await import("tsx/esm/api");
     register();

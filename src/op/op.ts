@@ -76,7 +76,9 @@ export function callerModule(): string | undefined {
     if (OWN_FOLDERS.some((dir) => url.startsWith(dir)) || url.includes("/node_modules/")) continue;
     return url;
   }
-  return undefined;
+  // Inside an OP bundle every frame is the bundle's own: the bundler defines this constant as
+  // the module it bundled (elsewhere it is unset).
+  return process.env.OPFLOW_BUNDLED_MODULE;
 }
 
 /**

@@ -1,9 +1,10 @@
 /**
- * `OPTemplate`: an OP as a template (dflow's PythonOPTemplate). In a container it runs
- * `opflow execute`, which imports the OP's module and runs it through the OP runner against
- * the runtime contract; in the local engine the same runner runs it in-process.
+ * `OPTemplate`: an OP as a template (dflow's PythonOPTemplate). In a container it runs the OP's
+ * bundle (`node /tmp/opflow/<hash>.mjs --op <name>`: any Node image, the bundle arrives as an
+ * input artifact) or, in installed mode, `opflow execute` from the image's own package; either
+ * runs the OP through the OP runner against the runtime contract. In the local engine the same
+ * runner runs it in-process.
  */
-import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Template as ArgoTemplate } from "../argo/model.ts";
@@ -21,25 +22,18 @@ import type { PodTemplateOptions } from "./pod.ts";
 import { PodTemplate } from "./pod-template.ts";
 import type { RetryOn } from "./retry.ts";
 import type { TemplateCompiler } from "./template.ts";
+import { type OPCodeOptions, type OPCodeSettings, opCodeSettings, renderOPCommand } from "./_op-code.ts";
+
+export { moduleSpecifier, type OPCode, type OPCodeOptions } from "./_op-code.ts";
 
 /** Options of {@link OPTemplate.fromOp}. */
-export interface OPTemplateOptions extends PodTemplateOptions {
+export interface OPTemplateOptions extends PodTemplateOptions, OPCodeOptions {
   /**
-   * Image holding Node.js, opflow and the OP's package.
+   * The image: any image with Node.js ≥ 20 in bundle mode; one holding Node.js, opflow and
+   * the OP's package in installed mode.
    * @default "node:20-slim"
    */
   readonly image?: string;
-  /**
-   * How the container finds the OP: a package name (`"my-ops"`) or a path relative to the
-   * container's working directory (`"ops/train.ts"`).
-   * @default the defining file, relative to its package root
-   */
-  readonly module?: string;
-  /**
-   * The command that starts opflow in the image; the runner's arguments are appended.
-   * @default ["npx", "--no-install", "opflow", "execute"]
-   */
-  readonly command?: readonly string[];
   /**
    * Where the local engine runs the OP: on the engine's own thread (`"engine"`: cheapest, for
    * short or I/O-bound OPs), or in a pool of worker threads (`"worker"`: for CPU-bound OPs —
@@ -65,26 +59,6 @@ function checkThread(op: OPDefinition, thread: unknown): OPThread {
 /** The default image of OP templates. */
 export const DEFAULT_OP_IMAGE = "node:20-slim";
 
-function packageRoot(file: string): string | undefined {
-  let dir = path.dirname(file);
-  for (;;) {
-    if (fs.existsSync(path.join(dir, "package.json"))) return dir;
-    const up = path.dirname(dir);
-    if (up === dir) return undefined;
-    dir = up;
-  }
-}
-
-/** The module specifier a container uses to import an OP defined in `moduleUrl`. */
-export function moduleSpecifier(moduleUrl: string | undefined, opName: string): string {
-  if (!moduleUrl) {
-    throw new ValidationError(`OP "${opName}": cannot tell which module defines it; pass the "module" option of OPTemplate.fromOp`);
-  }
-  const file = moduleUrl.startsWith("file:") ? fileURLToPath(moduleUrl) : moduleUrl;
-  const root = packageRoot(file);
-  return root ? path.relative(root, file).split(path.sep).join("/") : path.basename(file);
-}
-
 /**
  * An OP as a template.
  *
@@ -93,18 +67,16 @@ export function moduleSpecifier(moduleUrl: string | undefined, opName: string): 
  */
 export class OPTemplate<I extends Signature = Signature, O extends Signature = Signature> extends PodTemplate<I, O> {
   readonly op: OPDefinition<I, O>;
-  private readonly module: string;
-  private readonly command: readonly string[];
+  private readonly code: OPCodeSettings;
   /** Where the local engine runs it. */
   readonly thread: OPThread;
 
   private constructor(op: OPDefinition<I, O>, options: OPTemplateOptions) {
-    const { thread, ...podOptions } = options;
+    const { thread, code, externals, module, command, ...podOptions } = options;
     super(options.name ?? op.name, op.inputs, op.outputs, { image: DEFAULT_OP_IMAGE, ...podOptions });
     this.op = op;
     this.thread = checkThread(op as unknown as OPDefinition, thread);
-    this.module = options.module ?? moduleSpecifier(op.modulePath, op.name);
-    this.command = options.command ?? ["npx", "--no-install", "opflow", "execute"];
+    this.code = opCodeSettings(op as unknown as OPDefinition, { code, externals, module, command });
   }
 
   /** Makes a template of an OP (a class extending `OP`, or the result of `defineOp`). */
@@ -121,11 +93,9 @@ export class OPTemplate<I extends Signature = Signature, O extends Signature = S
 
   toArgo(compiler: TemplateCompiler): ArgoTemplate[] {
     const { tmpl, container } = this.renderBase(compiler, this.contractEnv());
-    tmpl.container = compact({
-      ...container,
-      command: [...this.command],
-      args: ["--module", this.module, "--op", this.op.name],
-    });
+    const c = { ...container };
+    renderOPCommand(compiler, this.code, this.op.name, tmpl, c);
+    tmpl.container = compact(c);
     return [orderTemplate(tmpl)];
   }
 
@@ -134,7 +104,7 @@ export class OPTemplate<I extends Signature = Signature, O extends Signature = S
    * inputs arrive as whole lists, outputs leave stacked.
    */
   sliced(spec: SliceSpec): SlicedOPTemplate {
-    return new SlicedOPTemplate(this.op as unknown as OPDefinition, spec, this.pod, this.module, this.command, this.thread);
+    return new SlicedOPTemplate(this.op as unknown as OPDefinition, spec, this.pod, this.code, this.thread);
   }
 
   override localBinding(): LocalBinding {
@@ -197,8 +167,7 @@ export class SlicedOPTemplate extends PodTemplate<Signature, Signature> {
     readonly op: OPDefinition,
     readonly spec: SliceSpec,
     podOptions: PodTemplateOptions,
-    private readonly module: string,
-    private readonly command: readonly string[],
+    private readonly code: OPCodeSettings,
     /** Where the local engine runs it. */
     readonly thread: OPThread = "engine",
   ) {
@@ -213,7 +182,9 @@ export class SlicedOPTemplate extends PodTemplate<Signature, Signature> {
 
   toArgo(compiler: TemplateCompiler): ArgoTemplate[] {
     const { tmpl, container } = this.renderBase(compiler, [...this.contractEnv(), { name: SLICES_ENV, value: JSON.stringify(this.spec) }]);
-    tmpl.container = compact({ ...container, command: [...this.command], args: ["--module", this.module, "--op", this.op.name] });
+    const c = { ...container };
+    renderOPCommand(compiler, this.code, this.op.name, tmpl, c);
+    tmpl.container = compact(c);
     for (const a of tmpl.outputs?.artifacts ?? []) {
       a.archive = { none: {} };
       a.s3 = { key: `{{inputs.parameters.${STACK_KEY_PARAMETER}}}/${a.name}` };

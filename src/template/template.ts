@@ -24,8 +24,26 @@ import {
 import { compact } from "./compact.ts";
 import { type RetryOn, type RetryOptions, checkRetry, renderRetry } from "./retry.ts";
 
+/**
+ * The bundle of an OP's module, as the compiler made it (see `src/bundle/`): the input artifact
+ * that brings it to the pod, and the file the pod runs with `node`.
+ */
+export interface OPBundleRef {
+  /** The template's input artifact carrying the bundle (content-addressed `s3.key`). */
+  readonly input: Artifact;
+  /** Path of the bundle's entry file in the pod (`/tmp/opflow/<hash>.mjs`). */
+  readonly entry: string;
+}
+
 /** What a template needs from the compiler while rendering. */
 export interface TemplateCompiler {
+  /**
+   * The bundle of the module `moduleUrl` (one per module and externals, shared by its OPs), or
+   * undefined when this compile makes no bundles (local in-process runs): OP templates then
+   * render their installed-mode command.
+   * @throws BundleError when the module cannot be bundled.
+   */
+  bundle?(moduleUrl: string, externals: readonly string[]): OPBundleRef | undefined;
   /** The name the compiler gave `template` in the manifest (after dedup). */
   nameOf(template: Template): string;
   /** The render context for expressions inside `template`. */

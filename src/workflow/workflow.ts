@@ -4,6 +4,8 @@
  * submitted to Argo or interpreted by the local engine.
  */
 import { IssueList, compileTemplates, sizeIssues } from "../argo/compile.ts";
+import { BundleArtifact, uploadBundles } from "../bundle/bundle-artifact.ts";
+import { bundleModuleSync } from "../bundle/bundle-sync.ts";
 import { toYaml } from "../argo/yaml.ts";
 import type {
   Artifact,
@@ -90,6 +92,11 @@ export interface PreparedWorkflow {
   readonly bindings: LocalBindings;
   /** Local files passed as input artifacts; `run()` and `submit()` upload them before starting. */
   readonly localArtifacts: LocalArtifact[];
+  /**
+   * The OP bundles the manifest names (one per module), to put in the artifact repository
+   * before the workflow runs (`submit()` does; `bundle.writeTo(dir)` writes one as stored).
+   */
+  readonly bundles: BundleArtifact[];
   /** The compiler's warnings (also given to `warn`). */
   readonly warnings: readonly string[];
 }
@@ -98,6 +105,15 @@ export interface PreparedWorkflow {
 export interface CompileOptions {
   /** Receives compiler warnings. @default printed to stderr */
   readonly warn?: (message: string) => void;
+  /**
+   * Bundle the modules of bundle-mode OP templates (`src/bundle/`), so that the manifest runs
+   * on a cluster from any Node image: each such template gets its bundle as an input artifact
+   * and runs `node /tmp/opflow/<hash>.mjs`. Without bundles, OP templates render their
+   * installed-mode command (what local runs that call OPs in-process use: they need no bundle).
+   * @default true for compile(), prepare(), toYaml() and submit() to a cluster; for run() and
+   *   debug-mode submit(), only with an executor that runs OP templates from bundles (containers)
+   */
+  readonly bundles?: boolean;
 }
 
 /**
@@ -184,7 +200,8 @@ export class Workflow<I extends Signature = Signature> {
     const roots = [entry, ...(o.onExit ? [o.onExit] : [])];
     // Every problem of the workflow is gathered, then thrown at once.
     const issues = new IssueList();
-    const { templates, nameOf, bindings, sources: templateSources } = compileTemplates(roots, warn, issues);
+    const bundler = options.bundles === false ? undefined : (moduleUrl: string, externals: readonly string[]) => new BundleArtifact(bundleModuleSync(moduleUrl, { externals }));
+    const { templates, nameOf, bindings, sources: templateSources } = compileTemplates(roots, warn, issues, bundler ? { bundler } : {});
     const sources = new Set<object>(templateSources);
     const params: Parameter[] = [];
     const arts: Artifact[] = [];
@@ -243,7 +260,8 @@ export class Workflow<I extends Signature = Signature> {
     for (const i of sizeIssues(Buffer.byteLength(JSON.stringify(manifest)), `workflow "${o.name ?? metadata.generateName}"`, warn)) issues.add(i);
     issues.throwIfAny();
     const localArtifacts = [...sources].filter((s): s is LocalArtifact => s instanceof LocalArtifact);
-    return { manifest, bindings, localArtifacts, warnings };
+    const bundles = [...sources].filter((s): s is BundleArtifact => s instanceof BundleArtifact);
+    return { manifest, bindings, localArtifacts, bundles, warnings };
   }
 
   /** Compiles to a typed Argo v4 Workflow object (the manifest of {@link prepare}). The same workflow always gives the same object. */
@@ -261,13 +279,17 @@ export class Workflow<I extends Signature = Signature> {
    * console.log(status.phase, status.nodes);
    */
   async run(options: Omit<RunOptions, "bindings"> & CompileOptions = {}): Promise<RunResult> {
-    const { manifest, bindings, localArtifacts } = this.prepare(options);
+    // An executor that runs OP templates from their bundles (containers) gets the manifest a
+    // cluster would, with the bundles in the run's storage, and no in-process bindings.
+    const bundled = options.executor?.opTemplates === "bundle";
+    const { manifest, bindings, localArtifacts, bundles } = this.prepare({ ...options, bundles: options.bundles ?? bundled });
     const { runWorkflow } = await import("../debug/run.ts");
     const { LocalStorageClient } = await import("../storage/local.ts");
     // The engine's default store, made here so that local input artifacts can be put in it first.
     const storage = options.storage ?? new LocalStorageClient({ root: engineStorageRoot(options.workdir) });
     await uploadLocalArtifacts(localArtifacts, storage);
-    return runWorkflow(manifest, { ...options, bindings, storage });
+    await uploadBundles(bundles, storage);
+    return runWorkflow(manifest, { ...options, bindings: bundled ? new Map() : bindings, storage });
   }
 
   /**
@@ -290,7 +312,7 @@ export class Workflow<I extends Signature = Signature> {
     const { submitMode } = await import("../debug/submit-mode.ts");
     const { LocalArgoClient } = await import("../debug/local-argo-client.ts");
     const mode = submitMode(options);
-    const { manifest, bindings, localArtifacts: local } = this.prepare(options);
+    const { manifest, bindings, localArtifacts: local, bundles } = this.prepare({ ...options, bundles: options.bundles ?? mode !== "debug" });
     const { submitWorkflow } = await import("../argo/workflow-handle.ts");
     if (mode === "debug") {
       const { LocalStorageClient } = await import("../storage/local.ts");
@@ -305,13 +327,15 @@ export class Workflow<I extends Signature = Signature> {
       return submitWorkflow(manifest, { ...options, client, uploadLocalArtifacts: uploadToEngine });
     }
     const upload = async (m: ArgoWorkflow): Promise<ArgoWorkflow> => {
-      if (!local.length) return m;
+      if (!local.length && !bundles.length) return m;
       let storage = options.storage;
       if (!storage) {
         const { createStorageClient, loadArtifactRepositoryConfig } = await import("../storage/config.ts");
         storage = createStorageClient(loadArtifactRepositoryConfig());
       }
       await uploadLocalArtifacts(local, storage);
+      // Each bundle once: a key that exists holds the same bytes.
+      await uploadBundles(bundles, storage);
       return m;
     };
     return submitWorkflow(manifest, { ...options, uploadLocalArtifacts: upload });

@@ -12,6 +12,7 @@ import { LocalStorageClient } from "../../storage/local.ts";
 import { DEFAULT_WORKDIR, engineStorageRoot } from "../../debug/workdir.ts";
 import { UsageError, parseCommandArgs, stringArg, stringArgs, type CommandOptions } from "../args.ts";
 import { loadWorkflow } from "../load.ts";
+import { ContainerExecutor, imageMapFrom, podmanStatus } from "../../executors/container.ts";
 import { withProgressBar } from "../progress-bar.ts";
 import type { CommandModule } from "../command.ts";
 import { humanDuration, LiveStatusView, renderStatus } from "../status-view.ts";
@@ -40,6 +41,11 @@ options:
   --objects PATH              ConfigMaps and Secrets the workflow reads (env valueFrom/envFrom,
                               parameters from config maps, HTTP header secrets): Kubernetes
                               manifests in a YAML file or a folder (repeatable)
+  --executor local|container  how container and script templates run: local processes (default;
+                              OP templates in-process), or podman containers from their images as
+                              Argo pods run (OP templates from their bundles, as on a cluster)
+  --image NAME=LOCAL          container executor: run the manifest's image NAME as the local image
+                              LOCAL (repeatable; also $OPFLOW_IMAGES); images are never pulled
   --json                      print one JSON document at the end: name, dir and the status
                               in Argo's shape (phase, outputs, nodes as status.nodes), and
                               "resume": the steps reused (how) and re-run (why)
@@ -56,6 +62,8 @@ interface Parsed {
   parallelism?: number;
   templates: string[];
   objects: string[];
+  executor: "local" | "container";
+  images: string[];
   json: boolean;
   quiet: boolean;
   restart: boolean;
@@ -70,6 +78,8 @@ const OPTIONS = {
   parallelism: { type: "string" },
   templates: { type: "string", multiple: true },
   objects: { type: "string", multiple: true },
+  executor: { type: "string" },
+  image: { type: "string", multiple: true },
   json: { type: "boolean" },
   restart: { type: "boolean" },
   cache: { type: "boolean" },
@@ -88,11 +98,17 @@ function parse(argv: readonly string[]): Parsed | undefined {
     if (eq <= 0) throw new UsageError(`--parameter expects NAME=VALUE, got ${JSON.stringify(v)}`);
     parameters[v.slice(0, eq)] = v.slice(eq + 1);
   }
+  const executor = stringArg(values, "executor") ?? "local";
+  if (executor !== "local" && executor !== "container") throw new UsageError(`--executor must be local or container, got ${JSON.stringify(executor)}`);
+  const images = stringArgs(values, "image");
+  if (images.length > 0 && executor !== "container") throw new UsageError("--image maps images for --executor container; the local executor ignores images");
   const parsed: Parsed = {
     file: "",
     parameters,
     templates: stringArgs(values, "templates"),
     objects: stringArgs(values, "objects"),
+    executor,
+    images,
     json: values["json"] === true,
     quiet: values["quiet"] === true,
     restart: values["restart"] === true,
@@ -162,11 +178,26 @@ const command: CommandModule = {
       console.log(usage);
       return 0;
     }
+    let executor: ContainerExecutor | undefined;
+    if (args.executor === "container") {
+      const podman = podmanStatus();
+      if (!podman.ok) {
+        console.error(`opflow run: --executor container: ${podman.reason}`);
+        return 2;
+      }
+      try {
+        executor = new ContainerExecutor({ images: imageMapFrom(args.images) });
+      } catch (err) {
+        console.error(`opflow run: ${err instanceof Error ? err.message : String(err)}`);
+        return 2;
+      }
+    }
     let loaded;
     let workflowTemplates: WorkflowTemplate[];
     let objects: LocalObjects | undefined;
     try {
-      loaded = await loadWorkflow(args.file);
+      // Pods in containers run OP templates from their bundles, as on a cluster.
+      loaded = await loadWorkflow(args.file, { bundles: executor !== undefined });
       workflowTemplates = [...(loaded.workflowTemplates ?? []), ...(await loadWorkflowTemplates(args.templates))];
       if (args.objects.length > 0) objects = await loadLocalObjects(args.objects);
     } catch (err) {
@@ -193,8 +224,10 @@ const command: CommandModule = {
       // The engine's store, made here so that local input files can be put in it first.
       const storage = new LocalStorageClient({ root: engineStorageRoot(args.workdir) });
       for (const a of loaded.localArtifacts) await withProgressBar("auto", (onProgress) => a.upload(storage, { onProgress }));
+      for (const b of loaded.bundles) await b.upload(storage);
       const result = await runWorkflow(loaded.manifest, {
-        bindings: loaded.bindings,
+        bindings: executor ? new Map() : loaded.bindings,
+        ...(executor ? { executor } : {}),
         storage,
         parameters: args.parameters,
         workflowTemplates,

@@ -66,7 +66,8 @@ const command: CommandModule = {
       if (values["help"]) return (out(usage), 0);
       if (positionals.length !== 1) throw new UsageError("expected exactly one FILE");
       const json = wantsJson(values);
-      const loaded = await loadWorkflow(positionals[0] as string);
+      // A cluster's pods run OP templates from their bundles; the local engine calls them in-process.
+      const loaded = await loadWorkflow(positionals[0] as string, { bundles: !debug });
       const manifest = structuredClone(loaded.manifest);
       if (typeof values["name"] === "string") {
         manifest.metadata.name = values["name"];
@@ -88,10 +89,12 @@ const command: CommandModule = {
       }
       const workdir = typeof values["workdir"] === "string" ? values["workdir"] : undefined;
       let storage: StorageClient | undefined;
-      if (loaded.localArtifacts.length > 0) {
-        // Local input files go to the run's artifact store first: the engine's, or the cluster's repository.
+      if (loaded.localArtifacts.length > 0 || loaded.bundles.length > 0) {
+        // Local input files and OP bundles go to the run's artifact store first: the engine's, or
+        // the cluster's repository (each bundle once: a key that exists holds the same bytes).
         const store = debug ? new LocalStorageClient({ root: engineStorageRoot(workdir) }) : createStorageClient(loadArtifactRepositoryConfig());
         for (const a of loaded.localArtifacts) await withProgressBar("auto", (onProgress) => a.upload(store, { onProgress }));
+        for (const b of loaded.bundles) await b.upload(store);
         storage = store;
       }
       const client = debug

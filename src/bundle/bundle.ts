@@ -1,0 +1,369 @@
+/**
+ * OP bundles: the module that defines an OP, bundled by esbuild with opflow's OP runner, zod
+ * and whatever the module imports into one self-contained ESM file, so that any image with
+ * Node.js ≥ 20 runs the OP with `node <hash>.mjs --op <name>` (no npm, no network, no opflow
+ * installed). The file is named by the hash of its bytes; the same sources give the same bytes.
+ *
+ * What goes in:
+ * - the module and what it imports, tree-shaken. opflow's own sources count as free of side
+ *   effects, so only what the module uses of opflow is kept; what opflow loads lazily (the local
+ *   engine, the cluster client, S3 storage: everything behind an `import()` in opflow's
+ *   sources) is left out and fails with a clear message if a pod ever reaches it;
+ * - the entry (`bundle-main.ts`) that finds the OP named by `--op` and runs it.
+ *
+ * What cannot go in is reported here, at compile time, naming the package: native addons
+ * (`.node` files, `bindings`, `node-gyp-build`, …) and `require`/`import()` of computed names.
+ * The ways out: list such packages in `externals` (left out of the bundle and installed into
+ * its directory from the lock file), or run the OP in "installed" mode from an image that has
+ * the packages.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { isBuiltin } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { BuildResult, Message, Plugin, PluginBuild } from "esbuild";
+import { BundleError } from "./bundle-error.ts";
+import { findLockRoot, lockedClosure, type LockedPackage } from "./externals.ts";
+
+export { BundleError };
+
+/** Options of {@link bundleModule}. */
+export interface BundleOptions {
+  /**
+   * Packages left out of the bundle: the bundle imports them at run time from a
+   * `node_modules` folder beside it (see `installExternals`). Use it for native addons.
+   * @default none: everything is bundled
+   */
+  readonly externals?: readonly string[];
+  /**
+   * Reuse the bundle this process made of the same module when no file that went into it has
+   * changed (compared by content).
+   * @default true
+   */
+  readonly cache?: boolean;
+  /**
+   * Minify the bundle (whitespace, syntax and local names; names of classes and functions are
+   * kept so that error names stay readable).
+   * @default true
+   */
+  readonly minify?: boolean;
+}
+
+/** One bundled module. */
+export interface OpBundle {
+  /** The bundled module (absolute path). */
+  readonly module: string;
+  /** Hash of the bundle's bytes (hex, 20 characters). */
+  readonly hash: string;
+  /** File name: `<hash>.mjs`. */
+  readonly fileName: string;
+  /** The bundle's bytes. */
+  readonly contents: Uint8Array;
+  /** Packages left out (see {@link BundleOptions.externals}), sorted. */
+  readonly externals: readonly string[];
+  /**
+   * With externals: the folder of the lock file they are installed from, and the packages
+   * (externals and their dependencies) at the versions it pins. Part of the hash.
+   */
+  readonly locked?: { readonly root: string; readonly packages: readonly LockedPackage[] };
+}
+
+/** Packages whose only purpose is loading a compiled addon: whoever imports them is native. */
+const NATIVE_LOADERS = new Set(["bindings", "node-gyp-build", "node-gyp-build-optional-packages", "@mapbox/node-pre-gyp", "node-pre-gyp", "prebuild-install", "napi-build-utils"]);
+
+/** esbuild messages that mean "this import cannot be resolved while bundling". */
+const COMPUTED_IMPORT_WARNINGS = new Set(["unsupported-require-call", "unsupported-dynamic-import", "empty-glob"]);
+
+/**
+ * opflow's own dependencies but zod: what OPs rarely use (the Kubernetes client, minio, tar,
+ * yaml, tsx). A first pass leaves them out without parsing them (the Kubernetes client alone
+ * is megabytes); only when the result still imports one of them is it bundled after all.
+ */
+function opflowDependencies(): Set<string> {
+  try {
+    const pkg = JSON.parse(readFileSync(path.join(OPFLOW_SRC, "..", "package.json"), "utf8")) as { dependencies?: Record<string, string> };
+    return new Set(Object.keys(pkg.dependencies ?? {}).filter((d) => d !== "zod"));
+  } catch {
+    return new Set();
+  }
+}
+
+/** Folder of opflow's sources (this file is `<src>/bundle/bundle.ts`). */
+const OPFLOW_SRC = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const BUNDLE_MAIN = path.join(OPFLOW_SRC, "bundle", "bundle-main.ts");
+
+/** The npm package a file belongs to (`pkg` or `@scope/pkg`), from its `node_modules` path. */
+export function packageOf(file: string): string | undefined {
+  const parts = file.split(/[\\/]/);
+  const i = parts.lastIndexOf("node_modules");
+  if (i < 0 || i + 1 >= parts.length) return undefined;
+  const first = parts[i + 1] as string;
+  return first.startsWith("@") && i + 2 < parts.length ? `${first}/${parts[i + 2]}` : first;
+}
+
+/** The package name of an import specifier (`lodash/fp` → `lodash`), or undefined for a path. */
+function specifierPackage(spec: string): string | undefined {
+  if (spec.startsWith(".") || spec.startsWith("/") || spec.startsWith("node:") || /^[a-z]+:/i.test(spec)) return undefined;
+  const parts = spec.split("/");
+  return spec.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0];
+}
+
+/** The folder esbuild's paths are relative to: the module's package root (stable across checkouts). */
+function packageRootOf(file: string): string {
+  let dir = path.dirname(file);
+  for (;;) {
+    if (existsSync(path.join(dir, "package.json"))) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) return path.dirname(file);
+    dir = up;
+  }
+}
+
+function isOpflowSource(file: string): boolean {
+  return file.startsWith(OPFLOW_SRC + path.sep);
+}
+
+const WAY_OUT =
+  'list the package in the OP template\'s `externals` option (it is then installed from package-lock.json into the bundle\'s directory), or use installed mode (`code: "installed"`) with an image that has the package';
+
+function what(pkg: string | undefined, file: string, root: string): string {
+  return pkg ? `package "${pkg}"` : `module ${path.relative(root, file) || file}`;
+}
+
+/**
+ * The esbuild plugin of OP bundles: opflow's sources side-effect free, opflow's lazy imports
+ * left out, native addons reported.
+ */
+function opflowBundlePlugin(root: string, externals: ReadonlySet<string>, deferred: ReadonlySet<string>, problems: string[]): Plugin {
+  return {
+    name: "opflow-bundle",
+    setup(build: PluginBuild) {
+      // Only what may need a decision reaches this callback (esbuild calls it from Go, one round
+      // trip per import): bare names, opflow's own relative imports (`./op.ts`, `./x.mjs`) and
+      // `.node` files. Relative `.js` imports inside packages (most of zod) never do.
+      build.onResolve({ filter: /^(?:[^./]|\.\.?\/.*\.(?:ts|mts|mjs)$)|\.node$/ }, async (args) => {
+        if (args.pluginData === "inner" || args.namespace === "opflow-lazy") return undefined;
+        const importer = args.importer;
+        const fromOpflow = isOpflowSource(importer);
+        const pkg = specifierPackage(args.path);
+        if (pkg && externals.has(pkg) && !fromOpflow) return { path: args.path, external: true };
+        // opflow's heavy dependencies (the Kubernetes client, minio, …) are not even parsed
+        // unless a pass found them used (see bundleModule).
+        if (pkg && fromOpflow && deferred.has(pkg)) return { path: args.path, external: true };
+        if (fromOpflow && args.kind === "dynamic-import" && !isBuiltin(args.path)) {
+          // The engine, the cluster client, S3 storage, tsx: what opflow loads only when used
+          // outside a pod.
+          // Named by what it is (one module however many import it: the bundle stays deterministic).
+          const target = args.path.startsWith(".") ? path.relative(OPFLOW_SRC, path.resolve(args.resolveDir, args.path)).split(path.sep).join("/") : args.path;
+          return { path: target, namespace: "opflow-lazy" };
+        }
+        if (args.path.endsWith(".node")) {
+          const owner = packageOf(importer);
+          problems.push(`${what(owner, importer, root)} loads the native addon ${JSON.stringify(args.path)}, which cannot be bundled`);
+          return { path: args.path, external: true };
+        }
+        if (pkg && NATIVE_LOADERS.has(pkg) && !fromOpflow) {
+          const owner = packageOf(importer);
+          if (!owner || !externals.has(owner)) {
+            problems.push(`${what(owner, importer, root)} is a native addon (it loads its compiled code through "${pkg}"), which cannot be bundled`);
+          }
+          return { path: args.path, external: true };
+        }
+        // opflow's sources import each other by explicit relative paths (`./op.ts`); other
+        // imports resolve on esbuild's fast path, except bare names in the module's own code,
+        // which may name opflow itself.
+        if (fromOpflow && args.path.startsWith(".")) {
+          const target = path.resolve(args.resolveDir, args.path);
+          if (isOpflowSource(target) && existsSync(target)) return { path: target, sideEffects: false };
+          return undefined;
+        }
+        if (fromOpflow || !pkg || packageOf(importer) !== undefined || isBuiltin(args.path)) return undefined;
+        const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer, pluginData: "inner" });
+        if (resolved.errors.length > 0 || resolved.external) return undefined;
+        if (isOpflowSource(resolved.path)) return { path: resolved.path, sideEffects: false };
+        return undefined;
+      });
+      // zod's `z.locales` holds every language's messages (200 KB minified, most of a bundle):
+      // a bundle keeps English (zod's default) and names the way to any other.
+      build.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, async (args) => ({
+        contents: zodLocalesIndex(await readFile(args.path, "utf8")),
+        loader: "js",
+        resolveDir: path.dirname(args.path),
+      }));
+      build.onLoad({ filter: /.*/, namespace: "opflow-lazy" }, (args) => ({
+        contents: `throw new Error(${JSON.stringify(
+          `opflow: ${JSON.stringify(args.path)} is not part of an OP bundle: a pod runs one OP; submitting workflows, the local engine and artifact storage clients run outside pods (use installed mode to have all of opflow in the pod)`,
+        )});`,
+        loader: "js",
+      }));
+    },
+  };
+}
+
+/**
+ * zod's `locales/index.js` with English only: every other locale becomes a function that
+ * throws, naming the import that brings it into a bundle.
+ */
+export function zodLocalesIndex(source: string): string {
+  const lines: string[] = [];
+  for (const line of source.split("\n")) {
+    const m = /^export \{ default as (\w+) \} from "\.\/([\w-]+)\.js";$/.exec(line.trim());
+    if (!m || m[1] === "en") {
+      lines.push(line);
+      continue;
+    }
+    const message = `zod locale "${m[1]}" is not in OP bundles (they keep English only, to stay small): import it by its own path, import ${m[1]} from "zod/v4/locales/${m[2]}.js"`;
+    lines.push(`export const ${m[1]} = () => { throw new Error(${JSON.stringify(message)}); };`);
+  }
+  return lines.join("\n");
+}
+
+/** A file's identity for the bundle cache: the hash of its content (a missing file: none). */
+interface Fingerprint {
+  readonly file: string;
+  readonly hash: string;
+}
+
+function fingerprints(files: readonly string[]): Fingerprint[] {
+  return files.map((file) => {
+    let hash = "";
+    try {
+      hash = createHash("sha1").update(readFileSync(file)).digest("hex");
+    } catch {
+      /* gone: no hash */
+    }
+    return { file, hash };
+  });
+}
+
+function unchanged(inputs: readonly Fingerprint[]): boolean {
+  return fingerprints(inputs.map((i) => i.file)).every((f, n) => f.hash === inputs[n]?.hash);
+}
+
+/**
+ * Bundles made by this process, by module and options, with the content hashes of every file
+ * that went in: a module bundled again with none of them changed gives the same bundle without
+ * esbuild (compiling, then running or submitting, bundles once). Like a memo of a pure
+ * function, it holds no workflow's state.
+ */
+const BUNDLE_CACHE = new Map<string, { readonly bundle: OpBundle; readonly inputs: readonly Fingerprint[] }>();
+
+/** How a bundle names its module: the path relative to its package root. */
+function moduleLabel(moduleFile: string, root: string): string {
+  return path.relative(root, moduleFile).split(path.sep).join("/") || path.basename(moduleFile);
+}
+
+function entrySource(moduleFile: string, label: string): string {
+  return [
+    `import * as mod from ${JSON.stringify(moduleFile)};`,
+    `import { runBundledOp } from ${JSON.stringify(BUNDLE_MAIN)};`,
+    `process.exitCode = await runBundledOp(mod, process.argv.slice(2), { module: ${JSON.stringify(label)} });`,
+    "",
+  ].join("\n");
+}
+
+/** Text of the esbuild messages, with their locations. */
+function describe(messages: readonly Message[]): string {
+  return messages.map((m) => (m.location ? `${m.location.file}:${m.location.line}: ${m.text}` : m.text)).join("; ");
+}
+
+/**
+ * Bundles the module `moduleFile` (a path or `file:` URL; TypeScript or JavaScript) into one
+ * self-contained ESM file that runs any OP the module exports: `node <hash>.mjs --op <name>`.
+ *
+ * @throws BundleError naming the package when something cannot be bundled (native addons,
+ *   computed `require` / `import()`), or when esbuild fails.
+ * @example
+ * const b = await bundleModule("examples/hello.ts");
+ * await fs.writeFile(b.fileName, b.contents); // node 3f2a….mjs --op hello
+ */
+export async function bundleModule(moduleFile: string, options: BundleOptions = {}): Promise<OpBundle> {
+  const file = path.resolve(moduleFile.startsWith("file:") ? fileURLToPath(moduleFile) : moduleFile);
+  if (!existsSync(file)) throw new BundleError(`OP bundle: module ${file} does not exist`);
+  const root = packageRootOf(file);
+  const externals = [...new Set(options.externals ?? [])].sort();
+  for (const e of externals) {
+    if (!specifierPackage(e) || specifierPackage(e) !== e) throw new BundleError(`OP bundle of ${file}: externals: ${JSON.stringify(e)} is not an npm package name`);
+  }
+  const problems: string[] = [];
+  const label = moduleLabel(file, root);
+  const minify = options.minify ?? true;
+  const cacheKey = `${file}\0${externals.join(",")}\0${minify}`;
+  const cached = options.cache === false ? undefined : BUNDLE_CACHE.get(cacheKey);
+  if (cached && unchanged(cached.inputs)) return cached.bundle;
+  const { build } = await import("esbuild");
+  const deferred = opflowDependencies();
+  for (const e of externals) deferred.delete(e);
+  const run = async (): Promise<BuildResult<{ metafile: true; write: false }>> => {
+    problems.length = 0;
+    try {
+      return await build({
+        stdin: { contents: entrySource(file, label), resolveDir: path.dirname(file), sourcefile: "opflow-bundle-entry.mjs", loader: "js" },
+        absWorkingDir: root,
+        bundle: true,
+        write: false,
+        metafile: true,
+        outfile: path.join(root, "bundle.mjs"),
+        platform: "node",
+        format: "esm",
+        target: "node20",
+        // CommonJS packages inside an ESM bundle still need `require` for Node's built-ins.
+        banner: { js: 'import { createRequire as __opflowCreateRequire } from "node:module"; const require = __opflowCreateRequire(import.meta.url);' },
+        // What `callerModule` (op.ts) reports inside the bundle, where every stack frame is the bundle's.
+        define: { "process.env.OPFLOW_BUNDLED_MODULE": JSON.stringify(`file:///${label}`) },
+        minify,
+        keepNames: minify,
+        legalComments: "none",
+        charset: "utf8",
+        logLevel: "silent",
+        logOverride: { "unsupported-require-call": "warning", "unsupported-dynamic-import": "warning" },
+        plugins: [opflowBundlePlugin(root, new Set(externals), deferred, problems)],
+      });
+    } catch (err) {
+      const failure = err as { errors?: Message[]; message?: string };
+      const text = failure.errors ? describe(failure.errors) : String(failure.message ?? err);
+      throw new BundleError(`OP bundle of ${label}: esbuild failed: ${text}`);
+    }
+  };
+  let result = await run();
+  // A deferred dependency the module does use: bundle it after all.
+  const used = Object.values(result.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external).map((i) => specifierPackage(i.path) ?? ""));
+  const needed = used.filter((p) => deferred.has(p));
+  if (needed.length > 0) {
+    for (const p of needed) deferred.delete(p);
+    result = await run();
+  }
+  for (const w of result.warnings) {
+    if (!w.id || !COMPUTED_IMPORT_WARNINGS.has(w.id) || !w.location) continue;
+    const where = path.resolve(root, w.location.file);
+    if (isOpflowSource(where)) continue; // opflow's own loaders (CLI, worker threads) never run in a pod
+    const owner = packageOf(where);
+    if (owner && externals.includes(owner)) continue;
+    problems.push(`${what(owner, where, root)} imports a module whose name is computed at run time (${w.location.file}:${w.location.line}: ${w.location.lineText.trim().slice(0, 120)}), which cannot be bundled`);
+  }
+  if (problems.length > 0) {
+    const unique = [...new Set(problems)].sort();
+    throw new BundleError(`OP bundle of ${path.relative(root, file) || file}: ${unique.join("; ")}. Way out: ${WAY_OUT}`);
+  }
+  const output = result.outputFiles[0];
+  if (!output) throw new BundleError(`OP bundle of ${file}: esbuild wrote no output`);
+  const contents = output.contents;
+  const digest = createHash("sha256").update(contents);
+  let locked: OpBundle["locked"];
+  if (externals.length > 0) {
+    const lockRoot = findLockRoot(root);
+    if (!lockRoot) throw new BundleError(`OP bundle of ${label}: externals ${externals.join(", ")} are installed from the project's package-lock.json, and there is none in ${root} or above`);
+    const packages = lockedClosure(lockRoot, externals);
+    for (const p of packages) digest.update(`\n${p.key}@${p.version}`);
+    locked = { root: lockRoot, packages };
+  }
+  const hash = digest.digest("hex").slice(0, 20);
+  const bundle: OpBundle = { module: file, hash, fileName: `${hash}.mjs`, contents, externals, ...(locked ? { locked } : {}) };
+  const inputs = Object.keys(result.metafile.inputs).filter((i) => !i.includes(":") && i !== "<stdin>").map((i) => path.resolve(root, i));
+  if (locked) inputs.push(path.join(locked.root, "package-lock.json"));
+  BUNDLE_CACHE.set(cacheKey, { bundle, inputs: fingerprints(inputs) });
+  return bundle;
+}
+
