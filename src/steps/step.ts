@@ -155,8 +155,11 @@ export interface StepLike {
 }
 
 type AnyOptions = {
-  /** Internal: outputs are stacked slices (set by `slicedStep`). */
-  stacked?: boolean;
+  /**
+   * Internal: outputs are stacked slices (set by `slicedStep`); `"artifacts"` when only the
+   * artifacts are (parameters then aggregate as loop outputs do).
+   */
+  stacked?: boolean | "artifacts";
   parameters?: Record<string, unknown> | ((item: ItemRef<unknown>) => Record<string, unknown>);
   artifacts?: Record<string, unknown> | ((item: ItemRef<unknown>) => Record<string, unknown>);
 } & StepControl<unknown>;
@@ -253,6 +256,7 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
     const p: Record<string, unknown> = {};
     const a: Record<string, unknown> = {};
     const stacked = this.options.stacked === true;
+    const stackedArtifacts = stacked || this.options.stacked === "artifacts";
     for (const [name, spec] of parameters) {
       const ref = spec.big
         ? new ArtifactRef({ type: "output", producer: this, io: "artifacts", name }, "path")
@@ -260,7 +264,7 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
       p[name] = stacked && !spec.big ? new StackedParam(ref) : ref;
     }
     for (const [name, spec] of artifacts) {
-      a[name] = stacked ? new StackedArtifactRef(this, name) : new ArtifactRef({ type: "output", producer: this, io: "artifacts", name }, spec.shape);
+      a[name] = stackedArtifacts ? new StackedArtifactRef(this, name) : new ArtifactRef({ type: "output", producer: this, io: "artifacts", name }, spec.shape);
     }
     return {
       parameters: p,
