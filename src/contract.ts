@@ -72,3 +72,11 @@ export type LocalBindings = ReadonlyMap<string, LocalBinding>;
  * step's directory after it and reuses keyed steps; on Argo it keys memoization.
  */
 export const KEY_PARAMETER = "opflow-key";
+
+/**
+ * Annotation of a container or script template holding the JSON Schemas of its output
+ * parameters (`{"<name>": <schema>, …}`). The local engine checks each output parameter it
+ * reads against its schema and fails the node when one does not match; templates in any
+ * language so get the checks an OP's runner makes. Argo ignores it.
+ */
+export const OUTPUT_SCHEMAS_ANNOTATION = "opflow.dev/output-schemas";

@@ -8,6 +8,7 @@ import fs from "node:fs/promises";
 import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Artifact, Container, NodePhase, Outputs, Parameter, ResourceRequirements, Template, UserContainer } from "../argo/model.ts";
+import { OUTPUT_SCHEMAS_ANNOTATION } from "../contract.ts";
 import { EngineError, OpflowError } from "../errors.ts";
 import type { Executor, PodEnd, PodResources } from "../executors/executor.ts";
 import type { ArtifactIO, ArtifactRef } from "./artifact-io.ts";
@@ -128,7 +129,7 @@ export async function runPod(ctx: PodContext): Promise<PodResult> {
     }
     const places = { template: t, dir, volumesDir: ctx.volumesDir, workflowVolumes: ctx.workflowVolumes };
     const collected = await collectOutputs(
-      { nodeName: ctx.nodeName, nodeId: ctx.nodeId, dir, mode, parameters: outParams, artifacts: outArtifacts, artifactIO: ctx.artifactIO, where, startedMs, inVolume: (d) => inVolume(places, d) },
+      { nodeName: ctx.nodeName, nodeId: ctx.nodeId, dir, mode, parameters: outParams, artifacts: outArtifacts, artifactIO: ctx.artifactIO, where, startedMs, inVolume: (d) => inVolume(places, d), schemas: t.metadata?.annotations?.[OUTPUT_SCHEMAS_ANNOTATION] },
       end,
       podPhase(end, deadline.message),
     );

@@ -119,6 +119,11 @@ export class OPTemplate<I extends Signature = Signature, O extends Signature = S
     return "transient-error";
   }
 
+  /** The OP runner validates outputs itself. */
+  protected override checksOutputsWhenRead(): boolean {
+    return false;
+  }
+
   toArgo(compiler: TemplateCompiler): ArgoTemplate[] {
     const { tmpl, container } = this.renderBase(compiler, this.contractEnv());
     tmpl.container = compact({
@@ -207,6 +212,11 @@ export class SlicedOPTemplate extends PodTemplate<Signature, Signature> {
 
   protected override defaultRetryOn(): RetryOn {
     return "transient-error";
+  }
+
+  /** The OP runner validates outputs itself. */
+  protected override checksOutputsWhenRead(): boolean {
+    return false;
   }
 
   toArgo(compiler: TemplateCompiler): ArgoTemplate[] {

@@ -75,3 +75,36 @@ describe("script templates", () => {
     ]);
   });
 });
+
+describe("outputs of script templates", () => {
+  it("carry their output schemas to the engine in an annotation", () => {
+    const t = new ShellOPTemplate({ name: "emit", outputs: { n: param(z.number().int().min(0)) }, source: "true", annotations: { team: "a" } });
+    const m = new Workflow({ entrypoint: t }).compile();
+    const annotations = m.spec.templates?.[0]?.metadata?.annotations ?? {};
+    expect(annotations.team).toBe("a");
+    expect(JSON.parse(annotations["opflow.dev/output-schemas"] as string)).toEqual({ n: { type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER } });
+  });
+
+  const template = new ShellOPTemplate({
+    name: "emit",
+    inputs: { v: param(z.string()) },
+    outputs: { n: param(z.number().int().min(0)), tags: param(z.array(z.string()), { default: [] }) },
+    source: 'mkdir -p /tmp/outputs/parameters && printf "%s" "$v" > /tmp/outputs/parameters/n',
+  });
+
+  for (const [value, ok] of [
+    ["3", true],
+    ["-1", false],
+    ["three", false],
+    ["2.5", false],
+  ] as const) {
+    it(`are checked against the schema when the engine reads them: n = ${JSON.stringify(value)} ${ok ? "passes" : "fails the step"}`, async () => {
+      const workdir = await fs.mkdtemp(path.join(os.tmpdir(), "opflow-script-out-"));
+      dirs.push(workdir);
+      const { status } = await new Workflow({ generateName: "emit-", entrypoint: template, parameters: { v: value } }).run({ workdir });
+      expect(status.phase).toBe(ok ? "Succeeded" : "Failed");
+      const messages = Object.values(status.nodes ?? {}).map((n) => n.message ?? "");
+      if (!ok) expect(messages.join("\n")).toMatch(new RegExp(`template "emit"\\): output parameter "n": .*got "${value}"`));
+    });
+  }
+});
