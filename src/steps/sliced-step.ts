@@ -93,7 +93,7 @@ export function sliceCall<I extends Signature, O extends Signature>(
   const artifacts: Record<string, unknown> = { ...givenArts };
   for (const a of arts) artifacts[a] = spec.subPath ? new SubPathArtifact(sources[a], "{{item}}") : sources[a];
   const control: Record<string, unknown> = {};
-  for (const k of ["when", "continueOn", "key", "onExit", "parallelism", "dependencies", "depends"]) {
+  for (const k of ["when", "continueOn", "key", "onExit", "parallelism", "continueOnNumSuccess", "continueOnSuccessRatio", "dependencies", "depends"]) {
     const v = (options as unknown as Record<string, unknown>)[k];
     if (v !== undefined) control[k] = v;
   }
@@ -152,7 +152,7 @@ function scriptSliceCall(
   const stacksArtifacts = splitSignature(template.outputs).artifacts.length > 0;
   const item: Template = stacksArtifacts ? new SlicedItemTemplate(template) : template;
   const length = sliceLength(where, sources, params, options.count);
-  const control = controlOf(options, ["when", "continueOn", "key", "onExit", "parallelism", "dependencies", "depends"]);
+  const control = controlOf(options, ["when", "continueOn", "key", "onExit", "parallelism", "continueOnNumSuccess", "continueOnSuccessRatio", "dependencies", "depends"]);
   const parameters: Record<string, unknown> = { ...given };
   const artifacts: Record<string, unknown> = { ...givenArts };
   const index = new ItemRef<unknown>();
@@ -209,7 +209,7 @@ function sliceGraphCall(
   if (first === undefined) throw new ValidationError(`${where}: slices must name at least one input`);
   const length = options.count !== undefined ? toExpr(options.count) : new Call<number>("len", [sliceList(sources[first])], "integer");
   const control: Record<string, unknown> = {};
-  for (const k of ["artifacts", "when", "continueOn", "key", "onExit", "parallelism", "dependencies", "depends"]) {
+  for (const k of ["artifacts", "when", "continueOn", "key", "onExit", "parallelism", "continueOnNumSuccess", "continueOnSuccessRatio", "dependencies", "depends"]) {
     const v = (options as unknown as Record<string, unknown>)[k];
     if (v !== undefined) control[k] = v;
   }

@@ -37,6 +37,7 @@ import { type ArtifactSource, isArtifactSource } from "./artifact-source.ts";
 export { type ArtifactSource, httpArtifact, rawArtifact, s3Artifact } from "./artifact-source.ts";
 import { LocalArtifact } from "./local-artifact.ts";
 import { ParallelLoop } from "./parallel-loop.ts";
+import { quorumOf } from "./quorum.ts";
 import { StackedArtifactRef, StackedParam } from "./stacked.ts";
 
 type ShapeOf<S> = S extends ArtifactSpec<infer K> ? K : never;
@@ -123,6 +124,20 @@ export interface StepControl<Item> {
    * @default unbounded (the enclosing template's and the workflow's parallelism apply)
    */
   readonly parallelism?: number;
+  /**
+   * The step succeeds when at least this many items of its loop (or slices) succeed (dflow's
+   * `continue_on_num_success`). Failed items' outputs are left out of the aggregated outputs.
+   * The loop then runs in a template of its own, each item in a try wrapper, and a check step
+   * after it fails the step when too few succeeded.
+   * @default every item must succeed
+   */
+  readonly continueOnNumSuccess?: number;
+  /**
+   * The step succeeds when at least this share (in (0, 1]) of its items succeed (dflow's
+   * `continue_on_success_ratio`). Otherwise as {@link StepControl.continueOnNumSuccess}.
+   * @default every item must succeed
+   */
+  readonly continueOnSuccessRatio?: number;
 }
 
 /** All options of a step. */
@@ -193,9 +208,12 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
     this.checkArguments();
     this.outputs = this.makeOutputs();
     const par = this.options.parallelism;
+    const quorum = quorumOf(`${this.kindName()} "${name}"`, this.options.continueOnNumSuccess, this.options.continueOnSuccessRatio, this.looped);
     if (par !== undefined) {
       if (!Number.isInteger(par) || par < 1) throw new ValidationError(`${this.kindName()} "${name}": parallelism must be a positive integer, got ${JSON.stringify(par)}`);
       if (!this.looped) throw new ValidationError(`${this.kindName()} "${name}": parallelism bounds a loop; add withParam, withItems or withSequence, or set parallelism on the template`);
+    }
+    if (par !== undefined || quorum) {
       const self = this;
       this.loop = new ParallelLoop(
         {
@@ -210,6 +228,7 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
           renderLoop: (c, owner) => this.render(c, owner, false),
         },
         par,
+        quorum,
       );
     }
   }
