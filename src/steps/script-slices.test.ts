@@ -172,7 +172,7 @@ describe("slices over script templates (no runner in the image)", () => {
   it.skipIf(!haveArgoCheck)("emits manifests that pass the upstream CRD check (needs ../shared/argo)", async () => {
     const manifests = [build({}), build({ groupSize: 2 }), build({ groupSize: 3, poolSize: 3 })].map((b) => b.wf.compile());
     expect((await argoCheck(manifests)).output).toMatch(/3 passed, 0 failed/);
-  });
+  }, 120_000);
 
   for (const [label, options] of [
     ["one item per step", {}],

@@ -8,6 +8,7 @@ import { KEY_PARAMETER } from "../contract.ts";
 import { CompileError, ValidationError } from "../errors.ts";
 import { checkStepName } from "../names.ts";
 import {
+  ArtifactPart,
   ArtifactRef,
   type ArtifactHandle,
   ItemRef,
@@ -439,7 +440,11 @@ function renderSequence(seq: SequenceLoop, ctx: RenderContext): Sequence {
 }
 
 function renderArtifactArg(name: string, value: unknown, ctx: RenderContext, where: string): Artifact {
-  if (value instanceof SubPathArtifact) return { ...renderArtifactArg(name, value.artifact, ctx, where), subPath: value.subPath };
+  if (value instanceof SubPathArtifact) {
+    const inner = renderArtifactArg(name, value.artifact, ctx, where);
+    return { ...inner, subPath: inner.subPath ? `${inner.subPath}/${value.subPath}` : value.subPath };
+  }
+  if (value instanceof ArtifactPart) return { ...renderArtifactArg(name, value.artifact, ctx, where), subPath: value.subPath };
   if (value instanceof StackedArtifactRef) {
     value.path(ctx); // scope check, and dependency inference in DAGs
     return { name, s3: { key: value.key() } };
