@@ -18,7 +18,7 @@ import {
   type RefProducer,
   paramRef,
 } from "../expr/refs.ts";
-import { Expr, type Operand, RawTag, type RenderContext, VarRef, renderCondition, renderExpression, renderValue, toExpr } from "../expr/tree.ts";
+import { type DeepOperand, Expr, type Operand, RawTag, containsExpr, type RenderContext, VarRef, renderCondition, renderExpression, renderValue, toExpr } from "../expr/tree.ts";
 import { formatIssues, schemaIssues } from "../op/op.ts";
 import { encodeParameter } from "../op/parameter-codec.ts";
 import type {
@@ -43,8 +43,11 @@ import { StackedArtifactRef, StackedParam } from "./stacked.ts";
 
 type ShapeOf<S> = S extends ArtifactSpec<infer K> ? K : never;
 
-/** What may be passed to a parameter of type T: a literal or an expression of type T. */
-export type ParamArg<T> = Operand<Exclude<T, undefined>>;
+/**
+ * What may be passed to a parameter of type T: a literal, an expression of type T, or — for
+ * lists and objects — a literal with expressions inside (built at run time).
+ */
+export type ParamArg<T> = DeepOperand<Exclude<T, undefined>>;
 
 /** A source for an artifact argument. */
 export type ArtifactArg<K extends RefArtifactShape> = Expr<ArtifactHandle<K>> | ArtifactSource;
@@ -339,7 +342,7 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
     for (const [name, spec] of parameters) {
       const given = spec.big ? arts[name] ?? params[name] : params[name];
       if (given === undefined && !spec.optional) throw new ValidationError(`${where}: parameter "${name}" is required`);
-      if (given !== undefined && !(given instanceof Expr) && !spec.big) {
+      if (given !== undefined && !(given instanceof Expr) && !containsExpr(given) && !spec.big) {
         const r = spec.schema.safeParse(given);
         if (!r.success) {
           throw new ValidationError(formatIssues(where, name, r.error, given), { issues: schemaIssues(where, name, r.error, given) });
@@ -390,11 +393,14 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
       if (spec.kind === "parameter" && !spec.big) {
         const v = params[name];
         if (v === undefined) continue;
-        parameters.push({ name, value: v instanceof Expr ? renderValue(v, ctx) : encodeParameter(v) });
+        parameters.push({ name, value: v instanceof Expr || containsExpr(v) ? renderValue(toExpr(v as Operand<unknown>), ctx) : encodeParameter(v) });
         continue;
       }
       const v = spec.kind === "parameter" ? (arts[name] ?? params[name]) : arts[name];
       if (v === undefined) continue;
+      if (spec.kind === "parameter" && containsExpr(v) && !(v instanceof Expr)) {
+        throw new CompileError(`${where}: big parameter "${name}" travels as an artifact; it cannot be built from references (pass one reference or a literal)`);
+      }
       if (spec.kind === "parameter" && !(v instanceof Expr) && !isArtifactSource(v)) {
         // A literal value of a big parameter travels as an inline (raw) artifact.
         artifacts.push({ name, raw: { data: encodeParameter(v) } });
