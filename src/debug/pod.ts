@@ -259,7 +259,12 @@ async function execute(ctx: PodContext, container: Container & { source?: string
     signal: ctx.signal,
     onProgress: (p: string) => ctx.onProgress(p),
   };
-  if (ctx.binding) return ctx.executor.run({ ...base, command: [], env: {}, workingDir: dir, mounts: [] });
+  if (ctx.binding) {
+    // A binding sees the template's own environment (tags resolved), not the engine's.
+    const env: Record<string, string> = {};
+    for (const e of container.env ?? []) if (typeof e.value === "string") env[e.name] = e.value;
+    return ctx.executor.run({ ...base, command: [], env, workingDir: dir, mounts: [] });
+  }
   const pod = processPod(ctx, container, mode, where);
   const resolved = await processPodSpec(pod);
   // Init containers run one after the other before the main one; sidecars beside it until it

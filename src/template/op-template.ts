@@ -6,8 +6,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Template as ArgoTemplate } from "../argo/model.ts";
-import type { LocalBinding } from "../contract.ts";
+import type { EnvVar, Template as ArgoTemplate } from "../argo/model.ts";
+import { KEY_PARAMETER, type LocalBinding, OPFLOW_ENV, opflowEnvOf } from "../contract.ts";
 import { ValidationError } from "../errors.ts";
 import { type OPClass, type OPDefinition, toOPDefinition } from "../op/op.ts";
 import { runOp } from "../op/runner.ts";
@@ -20,7 +20,7 @@ import { orderTemplate } from "./order.ts";
 import type { PodTemplateOptions } from "./pod.ts";
 import { PodTemplate } from "./pod-template.ts";
 import type { RetryOn } from "./retry.ts";
-import type { TemplateCompiler } from "./template.ts";
+import type { Template, TemplateCompiler } from "./template.ts";
 
 /** Options of {@link OPTemplate.fromOp}. */
 export interface OPTemplateOptions extends PodTemplateOptions {
@@ -50,6 +50,13 @@ export interface OPTemplateOptions extends PodTemplateOptions {
    * @default "engine"
    */
   readonly thread?: OPThread;
+}
+
+/** The environment that tells an OP where it runs: the workflow's name, and the step's key when steps pass one. */
+function opflowEnv(compiler: TemplateCompiler, template: Template): EnvVar[] {
+  const env: EnvVar[] = [{ name: OPFLOW_ENV.workflowName, value: "{{workflow.name}}" }];
+  if (compiler.takesKey?.(template)) env.push({ name: OPFLOW_ENV.stepKey, value: `{{inputs.parameters.${KEY_PARAMETER}}}` });
+  return env;
 }
 
 /** Where the local engine runs an OP template in-process (see {@link OPTemplateOptions.thread}). */
@@ -125,7 +132,7 @@ export class OPTemplate<I extends Signature = Signature, O extends Signature = S
   }
 
   toArgo(compiler: TemplateCompiler): ArgoTemplate[] {
-    const { tmpl, container } = this.renderBase(compiler, this.contractEnv());
+    const { tmpl, container } = this.renderBase(compiler, [...this.contractEnv(), ...opflowEnv(compiler, this)]);
     tmpl.container = compact({
       ...container,
       command: [...this.command],
@@ -149,7 +156,7 @@ export class OPTemplate<I extends Signature = Signature, O extends Signature = S
       runOp(op, {
         root: task.root,
         parameters: task.parameters,
-        env: {},
+        env: opflowEnvOf(task.env),
         workdir: path.join(task.root, "workdir"),
         progress: (done, total) => task.progress(done, total),
         log: (text) => task.log(text),
@@ -220,7 +227,7 @@ export class SlicedOPTemplate extends PodTemplate<Signature, Signature> {
   }
 
   toArgo(compiler: TemplateCompiler): ArgoTemplate[] {
-    const { tmpl, container } = this.renderBase(compiler, [...this.contractEnv(), { name: SLICES_ENV, value: JSON.stringify(this.spec) }]);
+    const { tmpl, container } = this.renderBase(compiler, [...this.contractEnv(), ...opflowEnv(compiler, this), { name: SLICES_ENV, value: JSON.stringify(this.spec) }]);
     tmpl.container = compact({ ...container, command: [...this.command], args: ["--module", this.module, "--op", this.op.name] });
     for (const a of tmpl.outputs?.artifacts ?? []) {
       a.archive = { none: {} };
@@ -237,7 +244,7 @@ export class SlicedOPTemplate extends PodTemplate<Signature, Signature> {
       runOp(op, {
         root: task.root,
         parameters: task.parameters,
-        env: {},
+        env: opflowEnvOf(task.env),
         slices,
         workdir: path.join(task.root, "workdir"),
         progress: (done, total) => task.progress(done, total),
