@@ -56,3 +56,39 @@ describe("OP context", () => {
     expect([out("w"), out("k"), out("k2")]).toEqual([result.name, "item-a", "(none)"]);
   });
 });
+
+describe("timeoutAsTransientError", () => {
+  let attempts = 0;
+  const slowOnce = OPTemplate.fromOp(
+    defineOp({
+      name: "slow-once",
+      inputs: {},
+      outputs: { attempts: param(z.number()) },
+      async execute(_i, { signal }) {
+        attempts += 1;
+        if (attempts === 1) await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+        return { attempts };
+      },
+    }),
+    { module: "ops.ts", timeout: "1s", retry: { limit: 2, timeoutAsTransientError: true } },
+  );
+
+  it("retries an attempt that ran past its deadline as a transient error", async () => {
+    const m = new Workflow({ entrypoint: slowOnce }).compile();
+    expect(m.spec.templates?.[0]?.retryStrategy).toEqual({
+      limit: 2,
+      retryPolicy: "Always",
+      expression: '(asInt(lastRetry.exitCode) == 75 || lastRetry.message contains "deadline")',
+    });
+    const workdir = await fs.mkdtemp(path.join(os.tmpdir(), "opflow-timeout-"));
+    dirs.push(workdir);
+    const result = await new Workflow({ generateName: "slow-", entrypoint: slowOnce }).run({ workdir });
+    expect(result.status.phase).toBe("Succeeded");
+    expect(attempts).toBe(2);
+  });
+
+  it("without it, a timed-out OP attempt is not retried", () => {
+    const plain = OPTemplate.fromOp(defineOp({ name: "p", inputs: {}, outputs: {}, async execute() { return {}; } }), { module: "ops.ts", retry: 2 });
+    expect(new Workflow({ entrypoint: plain }).compile().spec.templates?.[0]?.retryStrategy?.expression).toBe("asInt(lastRetry.exitCode) == 75");
+  });
+});
