@@ -3,7 +3,7 @@
  * Its arguments are type-checked against the template's input signature; its outputs are
  * typed references other steps can read.
  */
-import type { Arguments, Artifact, ContinueOn, Item as ArgoItem, Parameter, Sequence, WorkflowStep } from "../argo/model.ts";
+import type { Arguments, Artifact, ContinueOn, Item as ArgoItem, LifecycleHook, Parameter, Sequence, WorkflowStep } from "../argo/model.ts";
 import { KEY_PARAMETER } from "../contract.ts";
 import { CompileError, ValidationError } from "../errors.ts";
 import { checkStepName } from "../names.ts";
@@ -123,6 +123,14 @@ export interface StepControl<Item> {
   /** Template to run when this step ends, whatever its phase (Argo's step `onExit`). @default none */
   readonly onExit?: Template;
   /**
+   * Lifecycle hooks (Argo's step `hooks`), by name: each runs its template once, when its
+   * condition first holds while the step runs or when it ends (`step.status.eq("Running")`,
+   * `step.status.eq("Failed")`, …). Make them with {@link lifecycleHook}. The name `exit`
+   * means "when the step ends" (as `onExit`).
+   * @default none
+   */
+  readonly hooks?: Readonly<Record<string, StepHook>>;
+  /**
    * Most items of this step's loop running at once. Argo bounds concurrency per template, so
    * the loop runs inside a small Steps template of its own (`<template>-loop`).
    * @default unbounded (the enclosing template's and the workflow's parallelism apply)
@@ -210,6 +218,7 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
     const loops = [this.options.withParam, this.options.withItems, this.options.withSequence].filter((x) => x !== undefined);
     if (loops.length > 1) throw new ValidationError(`${this.kindName()} "${name}": use only one of withParam, withItems, withSequence`);
     this.checkArguments();
+    checkHooks(`${this.kindName()} "${name}"`, this.options.hooks);
     this.outputs = this.makeOutputs();
     const par = this.options.parallelism;
     const quorum = quorumOf(`${this.kindName()} "${name}"`, this.options.continueOnNumSuccess, this.options.continueOnSuccessRatio, this.looped);
@@ -378,6 +387,7 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
     if (this.options.when !== undefined) step.when = renderCondition(this.options.when, ctx);
     if (this.options.continueOn) step.continueOn = compact({ ...this.options.continueOn }) as ContinueOn;
     if (this.options.onExit) step.onExit = compiler.nameOf(this.options.onExit);
+    if (this.options.hooks) step.hooks = renderHooks(this.options.hooks, compiler, ctx, this);
     return step;
   }
 
@@ -426,6 +436,7 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
     if (this.options.withSequence !== undefined) step.withSequence = renderSequence(this.options.withSequence, ctx);
     if (this.options.continueOn) step.continueOn = compact({ ...this.options.continueOn }) as ContinueOn;
     if (outer && this.options.onExit) step.onExit = compiler.nameOf(this.options.onExit);
+    if (outer && this.options.hooks) step.hooks = renderHooks(this.options.hooks, compiler, ctx, this);
     return step;
   }
 
@@ -436,7 +447,7 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
 
   /** Templates this step calls. */
   references(): Template[] {
-    return [this.loop ?? this.template, ...(this.options.onExit ? [this.options.onExit] : [])];
+    return [this.loop ?? this.template, ...(this.options.onExit ? [this.options.onExit] : []), ...Object.values(this.options.hooks ?? {}).map((h) => h.template)];
   }
 }
 
@@ -471,4 +482,70 @@ export class SubPathArtifact {
     readonly artifact: unknown,
     readonly subPath: string,
   ) {}
+}
+
+/** When a hook runs: an expression, a function of the hooked step, or Argo text. */
+export type HookCondition = Operand<boolean> | string | ((step: { readonly status: ParamRef<string> }) => Operand<boolean>);
+
+/** A lifecycle hook of a step or task (see {@link StepControl.hooks}). */
+export interface StepHook {
+  readonly template: Template;
+  /**
+   * When it runs: an expression, a function of the step it hooks (`(s) => s.status.eq("Running")`),
+   * or Argo text. @default when the step ends (only for the hook named `exit`)
+   */
+  readonly when?: HookCondition;
+  /** Parameters of the hook's template. */
+  readonly parameters?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * A lifecycle hook: runs `template` once, when `when` first holds (Argo's `hooks`).
+ *
+ * @example
+ * const train = new Step("train", trainT, { parameters: { … }, hooks: {
+ *   failed: lifecycleHook(alertT, { when: trainStatus.eq("Failed"), parameters: { what: "train" } }),
+ * } });
+ */
+export function lifecycleHook<I extends Signature>(
+  template: Template<I, Signature>,
+  options: { readonly when?: HookCondition } & ({} extends ParamArgs<I> ? { readonly parameters?: ParamArgs<I> } : { readonly parameters: ParamArgs<I> }),
+): StepHook {
+  const parameters = (options as { parameters?: Record<string, unknown> }).parameters;
+  const known = new Set(splitSignature(template.inputs).parameters.map(([n]) => n));
+  for (const [name, value] of Object.entries(parameters ?? {})) {
+    if (!known.has(name)) throw new ValidationError(`lifecycle hook of template "${template.name}": unknown parameter ${JSON.stringify(name)}; parameters: ${[...known].join(", ") || "none"}`);
+    const spec = template.inputs[name];
+    if (spec?.kind === "parameter" && !(value instanceof Expr) && !containsExpr(value)) {
+      const r = spec.schema.safeParse(value);
+      if (!r.success) throw new ValidationError(formatIssues(`lifecycle hook of template "${template.name}"`, name, r.error, value));
+    }
+  }
+  return { template, ...(options.when !== undefined ? { when: options.when } : {}), ...(parameters ? { parameters } : {}) };
+}
+
+function checkHooks(where: string, hooks: Readonly<Record<string, StepHook>> | undefined): void {
+  for (const [name, hook] of Object.entries(hooks ?? {})) {
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) throw new ValidationError(`${where}: hook name ${JSON.stringify(name)} is invalid: use lowercase letters, digits and "-"`);
+    if (!hook || typeof (hook.template as { toArgo?: unknown } | undefined)?.toArgo !== "function") throw new ValidationError(`${where}: hook "${name}" needs a template (make it with lifecycleHook)`);
+    if (name !== "exit" && hook.when === undefined) throw new ValidationError(`${where}: hook "${name}" needs a condition (when); only the hook named "exit" runs without one`);
+  }
+}
+
+function renderHooks(hooks: Readonly<Record<string, StepHook>>, compiler: TemplateCompiler, ctx: RenderContext, self: { readonly status: ParamRef<string> }): Record<string, LifecycleHook> {
+  const out: Record<string, LifecycleHook> = {};
+  for (const [name, h] of Object.entries(hooks)) {
+    const hook: LifecycleHook = { template: compiler.nameOf(h.template) };
+    if (h.when !== undefined) {
+      const cond = typeof h.when === "function" ? h.when(self) : h.when;
+      hook.expression = typeof cond === "string" ? cond : toExpr(cond).renderExpr(ctx);
+    }
+    const params = Object.entries(h.parameters ?? {}).map(([n, v]) => ({
+      name: n,
+      value: v instanceof Expr || containsExpr(v) ? renderValue(toExpr(v as Operand<unknown>), ctx) : encodeParameter(v),
+    }));
+    if (params.length) hook.arguments = { parameters: params };
+    out[name] = hook;
+  }
+  return out;
 }
