@@ -95,7 +95,7 @@ export type { SliceSpec, SliceOptions } from "./op/slices.ts";
 export { type SliceSources, type StackedSignature, type SlicedStepOptions, slicedStep } from "./steps/sliced-step.ts";
 export * from "./dag/sliced-task.ts";
 export * from "./argo/yaml.ts";
-export * from "./argo/graph.ts";
+export * from "./workflow/graph.ts";
 // Running on Argo Workflows: connect, submit, query, control.
 export { type ClusterOptions, type KubernetesClusterConfig, ArgoServerClusterConfig, type ClusterConfig, resolveClusterConfig } from "./argo/cluster-config.ts";
 export * from "./argo/client.ts";

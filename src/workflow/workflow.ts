@@ -3,7 +3,7 @@
  * typed Argo v4 manifest — the single intermediate representation (DESIGN.md) — which is
  * submitted to Argo or interpreted by the local engine.
  */
-import { type WorkflowGraph, manifestGraph } from "../argo/graph.ts";
+import { type WorkflowGraph, manifestGraph } from "./graph.ts";
 import { IssueList, compileTemplates, sizeIssues } from "../argo/compile.ts";
 import { toYaml } from "../argo/yaml.ts";
 import type {

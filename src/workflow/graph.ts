@@ -5,7 +5,7 @@
  * each step calls. Rendered as JSON, Mermaid or Graphviz DOT text for docs.
  */
 import { dependsTasks } from "../expr/depends.ts";
-import type { Template, Workflow } from "./model.ts";
+import type { Template, Workflow } from "../argo/model.ts";
 
 /** What a graph node stands for. */
 export type GraphNodeKind = "steps" | "dag" | "container" | "script" | "resource" | "suspend" | "http" | "other" | "step" | "task";

@@ -6,9 +6,9 @@ import { param } from "../op/signature.ts";
 import { Step } from "../steps/step.ts";
 import { Steps } from "../steps/steps.ts";
 import { ShellOPTemplate } from "../template/script-template.ts";
-import { Workflow } from "../workflow/workflow.ts";
+import { Workflow } from "./workflow.ts";
 import { graphToDot, graphToMermaid, manifestGraph } from "./graph.ts";
-import type { Workflow as ArgoWorkflow } from "./model.ts";
+import type { Workflow as ArgoWorkflow } from "../argo/model.ts";
 
 const echo = new ShellOPTemplate({ name: "echo", inputs: { x: param(z.number()) }, outputs: { y: param(z.number()) }, source: "true" });
 
