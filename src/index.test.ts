@@ -14,6 +14,8 @@ describe("the public index", () => {
       // docs/cluster.md and docs/local-engine.md
       ...["submitWorkflow", "workflowHandle", "WorkflowHandle", "querySteps", "nodeFieldSelector", "ClusterApiError", "createArgoClient"],
       ...["runWorkflow", "LocalArgoClient", "LocalStorageClient", "S3StorageClient", "uploadArtifact", "downloadArtifact"],
+      // docs/dflow.md, docs/wiring.md, docs/compiling.md
+      ...["argoSum", "argoConcat", "div", "mod", "at", "ArtifactPart", "lifecycleHook", "manifestGraph", "graphToMermaid", "graphToDot"],
     ];
     expect(documented.filter((name) => !exported.has(name))).toEqual([]);
   });

@@ -28,8 +28,14 @@ export {
   argoString,
   argoCondition,
   rawArgo,
+  type DeepOperand,
+  div,
+  mod,
+  at,
+  argoSum,
+  argoConcat,
 } from "./expr/tree.ts";
-export { type RefArtifactShape, type ArtifactHandle, type ParamRef, ArtifactRef, ItemRef, workflowVar } from "./expr/refs.ts";
+export { type RefArtifactShape, type ArtifactHandle, type ParamRef, ArtifactRef, ArtifactPart, ItemRef, workflowVar } from "./expr/refs.ts";
 // OPs and their signatures.
 export {
   type ParamOptions,
@@ -83,6 +89,9 @@ export {
   httpArtifact,
   s3Artifact,
   argoSequence,
+  type StepHook,
+  type HookCondition,
+  lifecycleHook,
   Step,
 } from "./steps/step.ts";
 export { type OutputBindings, type GraphTemplateOptions, GraphTemplate, Steps } from "./steps/steps.ts";
