@@ -15,7 +15,7 @@ describe("the public index", () => {
       ...["submitWorkflow", "workflowHandle", "WorkflowHandle", "querySteps", "nodeFieldSelector", "ClusterApiError", "createArgoClient"],
       ...["runWorkflow", "LocalArgoClient", "LocalStorageClient", "S3StorageClient", "uploadArtifact", "downloadArtifact"],
       // docs/dflow.md, docs/wiring.md, docs/compiling.md
-      ...["argoSum", "argoConcat", "div", "mod", "at", "ArtifactPart", "lifecycleHook", "manifestGraph", "graphToMermaid", "graphToDot"],
+      ...["argoSum", "argoConcat", "div", "mod", "at", "ArtifactPart", "lifecycleHook", "SuspendTemplate", "manifestGraph", "graphToMermaid", "graphToDot"],
     ];
     expect(documented.filter((name) => !exported.has(name))).toEqual([]);
   });

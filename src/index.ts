@@ -72,6 +72,7 @@ export { PodTemplate, type ContractPathOverrides, type Word, type Words } from "
 export * from "./template/container-template.ts";
 export { type ScriptTemplateOptions, type ShellTemplateOptions, ScriptOPTemplate, ShellOPTemplate } from "./template/script-template.ts";
 export { type OPTemplateOptions, type OPThread, OPTemplate } from "./template/op-template.ts";
+export { type SuspendTemplateOptions, SuspendTemplate } from "./template/suspend-template.ts";
 // Steps, DAGs and workflows.
 export {
   type ParamArg,
