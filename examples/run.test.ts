@@ -2,12 +2,22 @@
  * The examples run offline through `workflow.run()` (the local engine, OPs in-process) and
  * end with the results their comments promise.
  */
+import { execFileSync } from "node:child_process";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NodeStatus } from "../src/argo/model.ts";
 import type { Workflow } from "../src/workflow/workflow.ts";
+
+const havePython = (() => {
+  try {
+    execFileSync("python3", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 let workdir: string;
 beforeAll(async () => {
@@ -96,5 +106,12 @@ describe("examples run on the local engine", () => {
       { key: "iter-4", reused: false, iter: "5" },
       { key: "iter-5", reused: false, iter: "6" },
     ]);
+  });
+
+  it.skipIf(!havePython)("script-slices runs a Python OP sliced over a list artifact, two items per step (needs python3)", async () => {
+    const { result, root, out } = await run("script-slices");
+    expect(result.status.phase).toBe("Succeeded");
+    expect((JSON.parse(out(root, "scores") as string) as unknown[]).map(Number)).toEqual([1, 4, 9, 16]);
+    expect(out(root, "lines")).toBe("shard-0.csv: 1 rows; shard-1.csv: 2 rows; shard-2.csv: 3 rows; shard-3.csv: 4 rows; ");
   });
 });

@@ -22,6 +22,22 @@ export const CONTAINER_ROOT = "/tmp";
 /** Environment variable that names the progress file (Argo's). */
 export const PROGRESS_FILE_ENV = "ARGO_PROGRESS_FILE";
 
+/**
+ * Environment variables an OP template's pod gets so that the OP can read where it runs:
+ * the workflow's name and the step's key (empty when the step has none).
+ */
+export const OPFLOW_ENV = { workflowName: "OPFLOW_WORKFLOW_NAME", stepKey: "OPFLOW_STEP_KEY" } as const;
+
+/** The {@link OPFLOW_ENV} variables of an environment (what an in-process OP is handed of it). */
+export function opflowEnvOf(env: Readonly<Record<string, string | undefined>> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of Object.values(OPFLOW_ENV)) {
+    const v = env?.[name];
+    if (v !== undefined) out[name] = v;
+  }
+  return out;
+}
+
 /** Environment variable that holds the contract root for an OP runner. */
 export const ROOT_ENV = "OPFLOW_ROOT";
 
@@ -47,6 +63,8 @@ export interface InProcessTask {
   log(text: string): void;
   /** Aborted when the step times out or the engine stops. */
   readonly signal: AbortSignal;
+  /** The pod's environment, tags resolved ({@link OPFLOW_ENV} among it). @default none */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** What an in-process task returns: the exit code it would have had as a process. */
@@ -81,3 +99,11 @@ export const KEY_PARAMETER = "opflow-key";
  * (`cache: true` on a template): value `"true"`.
  */
 export const CACHE_ANNOTATION = "opflow.dev/cache";
+
+/**
+ * Annotation of a container or script template holding the JSON Schemas of its output
+ * parameters (`{"<name>": <schema>, …}`). The local engine checks each output parameter it
+ * reads against its schema and fails the node when one does not match; templates in any
+ * language so get the checks an OP's runner makes. Argo ignores it.
+ */
+export const OUTPUT_SCHEMAS_ANNOTATION = "opflow.dev/output-schemas";

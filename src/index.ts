@@ -28,8 +28,14 @@ export {
   argoString,
   argoCondition,
   rawArgo,
+  type DeepOperand,
+  div,
+  mod,
+  at,
+  argoSum,
+  argoConcat,
 } from "./expr/tree.ts";
-export { type RefArtifactShape, type ArtifactHandle, type ParamRef, ArtifactRef, ItemRef, workflowVar } from "./expr/refs.ts";
+export { type RefArtifactShape, type ArtifactHandle, type ParamRef, ArtifactRef, ArtifactPart, ItemRef, workflowVar } from "./expr/refs.ts";
 // OPs and their signatures.
 export {
   type ParamOptions,
@@ -66,6 +72,7 @@ export { PodTemplate, type ContractPathOverrides, type Word, type Words } from "
 export * from "./template/container-template.ts";
 export { type ScriptTemplateOptions, type ShellTemplateOptions, ScriptOPTemplate, ShellOPTemplate } from "./template/script-template.ts";
 export { type OPTemplateOptions, type OPThread, OPTemplate } from "./template/op-template.ts";
+export { type SuspendTemplateOptions, SuspendTemplate } from "./template/suspend-template.ts";
 // Steps, DAGs and workflows.
 export {
   type ParamArg,
@@ -83,6 +90,9 @@ export {
   httpArtifact,
   s3Artifact,
   argoSequence,
+  type StepHook,
+  type HookCondition,
+  lifecycleHook,
   Step,
 } from "./steps/step.ts";
 export { type OutputBindings, type GraphTemplateOptions, GraphTemplate, Steps } from "./steps/steps.ts";
@@ -95,6 +105,7 @@ export type { SliceSpec, SliceOptions } from "./op/slices.ts";
 export { type SliceSources, type StackedSignature, type SlicedStepOptions, slicedStep } from "./steps/sliced-step.ts";
 export * from "./dag/sliced-task.ts";
 export * from "./argo/yaml.ts";
+export * from "./workflow/graph.ts";
 // Running on Argo Workflows: connect, submit, query, control.
 export { type ClusterOptions, type KubernetesClusterConfig, ArgoServerClusterConfig, type ClusterConfig, resolveClusterConfig } from "./argo/cluster-config.ts";
 export * from "./argo/client.ts";

@@ -12,6 +12,7 @@ import { EngineError, OpflowError } from "../errors.ts";
 import type { PodEnd } from "../executors/executor.ts";
 import type { ArtifactIO, ArtifactRef } from "./artifact-io.ts";
 import { symlinkIfElsewhere } from "./pod-inputs.ts";
+import { outputSchemaViolation } from "./output-schemas.ts";
 import { existingPath, hostPath, outsideOfMappedPaths, type PathMode } from "./pod-paths.ts";
 import { atomicWriteSync } from "./state-tree.ts";
 
@@ -31,6 +32,11 @@ export interface OutputCollection {
   readonly startedMs: number;
   /** Where a declared path inside a volume mounted outside /tmp and /mnt is. */
   readonly inVolume?: (declared: string) => string | undefined;
+  /**
+   * JSON Schemas of the output parameters (the template's `opflow.dev/output-schemas`
+   * annotation): a value that does not match fails the node. @default not checked
+   */
+  readonly schemas?: string;
 }
 
 /** Where a declared output path is on this machine. */
@@ -113,6 +119,13 @@ export async function collectOutputs(c: OutputCollection, end: PodEnd, ended: { 
   } catch (err) {
     phase = "Error";
     message = err instanceof OpflowError ? err.message : `${c.where}: ${(err as Error).message}`;
+  }
+  if (phase === "Succeeded") {
+    const violation = outputSchemaViolation(c.schemas, c.parameters, params);
+    if (violation) {
+      phase = "Failed";
+      message = `${c.where}: ${violation}`;
+    }
   }
   if (params.length > 0) outputs.parameters = params;
   if (recordedArtifacts.length > 0) outputs.artifacts = recordedArtifacts;

@@ -8,6 +8,7 @@ import fs from "node:fs/promises";
 import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Artifact, Container, NodePhase, Outputs, Parameter, ResourceRequirements, Template, UserContainer } from "../argo/model.ts";
+import { OUTPUT_SCHEMAS_ANNOTATION } from "../contract.ts";
 import { EngineError, OpflowError } from "../errors.ts";
 import type { Executor, PodEnd, PodResources } from "../executors/executor.ts";
 import type { ArtifactIO, ArtifactRef } from "./artifact-io.ts";
@@ -128,7 +129,7 @@ export async function runPod(ctx: PodContext): Promise<PodResult> {
     }
     const places = { template: t, dir, volumesDir: ctx.volumesDir, workflowVolumes: ctx.workflowVolumes };
     const collected = await collectOutputs(
-      { nodeName: ctx.nodeName, nodeId: ctx.nodeId, dir, mode, parameters: outParams, artifacts: outArtifacts, artifactIO: ctx.artifactIO, where, startedMs, inVolume: (d) => inVolume(places, d) },
+      { nodeName: ctx.nodeName, nodeId: ctx.nodeId, dir, mode, parameters: outParams, artifacts: outArtifacts, artifactIO: ctx.artifactIO, where, startedMs, inVolume: (d) => inVolume(places, d), schemas: t.metadata?.annotations?.[OUTPUT_SCHEMAS_ANNOTATION] },
       end,
       podPhase(end, deadline.message),
     );
@@ -258,7 +259,12 @@ async function execute(ctx: PodContext, container: Container & { source?: string
     signal: ctx.signal,
     onProgress: (p: string) => ctx.onProgress(p),
   };
-  if (ctx.binding) return ctx.executor.run({ ...base, command: [], env: {}, workingDir: dir, mounts: [] });
+  if (ctx.binding) {
+    // A binding sees the template's own environment (tags resolved), not the engine's.
+    const env: Record<string, string> = {};
+    for (const e of container.env ?? []) if (typeof e.value === "string") env[e.name] = e.value;
+    return ctx.executor.run({ ...base, command: [], env, workingDir: dir, mounts: [] });
+  }
   const pod = processPod(ctx, container, mode, where);
   const resolved = await processPodSpec(pod);
   // Init containers run one after the other before the main one; sidecars beside it until it

@@ -28,6 +28,7 @@ export class BindingExecutor implements Executor {
       const call = this.binding({
         root: spec.dir,
         parameters: { ...spec.parameters },
+        env: spec.env,
         template: spec.template,
         progress: (done, total) => spec.onProgress?.(`${done}/${total}`),
         log: (text) => void logs.push(text),

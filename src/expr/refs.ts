@@ -3,7 +3,8 @@
  * parameters. A reference knows where it points; the compiler decides how it renders in the
  * template where it is used (and rejects it where it is out of scope).
  */
-import { VarRef, type ValueKind, type Variable } from "./tree.ts";
+import { CompileError, ValidationError } from "../errors.ts";
+import { Expr, VarRef, type ValueKind, type Variable } from "./tree.ts";
 
 /** Shape of an artifact (see `op/signature.ts`). */
 export type RefArtifactShape = "path" | "list" | "record";
@@ -98,6 +99,40 @@ export class ArtifactRef<K extends RefArtifactShape = RefArtifactShape> extends 
     readonly shape: K,
   ) {
     super(variableOf(source, "unknown"));
+  }
+
+  /**
+   * The file or directory at `relPath` inside this artifact (Argo's artifact `subPath`), as a
+   * single-path artifact for a step's or task's arguments. Only what is needed is fetched.
+   *
+   * @example
+   * new Step("plot", plotT, { artifacts: { data: train.outputs.artifacts.run.subPath("metrics/loss.csv") } })
+   */
+  subPath(relPath: string): ArtifactPart {
+    return new ArtifactPart(this, relPath);
+  }
+}
+
+/** A part of an artifact: what lies at a relative path inside it (see {@link ArtifactRef.subPath}). */
+export class ArtifactPart extends Expr<ArtifactHandle<"path">> {
+  readonly kind = "unknown" as const;
+  readonly subPath: string;
+  constructor(
+    readonly artifact: ArtifactRef,
+    relPath: string,
+  ) {
+    super();
+    const parts = typeof relPath === "string" ? relPath.split("/").filter((p) => p !== "" && p !== ".") : [];
+    if (typeof relPath !== "string" || !parts.length || relPath.startsWith("/") || parts.includes("..")) {
+      throw new ValidationError(`${artifact.variable.describe()}: subPath must be a relative path inside the artifact without "..", got ${JSON.stringify(relPath)}`);
+    }
+    this.subPath = parts.join("/");
+  }
+  renderExpr(): string {
+    throw new CompileError(`${this.artifact.variable.describe()}: a subPath of an artifact can be passed to a step or task, not used inside an expression`);
+  }
+  override renderTag(): string {
+    return this.renderExpr();
   }
 }
 

@@ -4,7 +4,7 @@
  * enough, expr-lang `{{=…}}` tags otherwise — and the local engine evaluates what was
  * rendered with its own parser. Nothing here evaluates anything.
  */
-import { CompileError } from "../errors.ts";
+import { CompileError, ValidationError } from "../errors.ts";
 
 /** How a value travels as an Argo string, which decides how expressions convert it. */
 export type ValueKind = "string" | "number" | "integer" | "boolean" | "json" | "unknown";
@@ -117,9 +117,49 @@ export abstract class Expr<T> {
   }
 }
 
-/** Wraps a literal or passes an expression through. */
-export function toExpr<T>(value: Operand<T>): Expr<T> {
-  return value instanceof Expr ? value : (new Literal(value as T) as Expr<T>);
+/**
+ * A literal, an expression, or — for lists and objects — a literal structure with expressions
+ * anywhere inside (dflow's dict and list parameters built from references).
+ */
+export type DeepOperand<T> =
+  | Expr<T>
+  | (T extends readonly (infer E)[] ? readonly DeepOperand<E>[] : T extends object ? { readonly [K in keyof T]: DeepOperand<T[K]> } : T);
+
+/** Whether a plain list or object holds an expression somewhere inside. */
+export function containsExpr(value: unknown): boolean {
+  if (value instanceof Expr) return true;
+  if (Array.isArray(value)) return value.some(containsExpr);
+  if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) return Object.values(value).some(containsExpr);
+  return false;
+}
+
+/** Wraps a literal or passes an expression through; a structure holding expressions becomes a {@link Composite}. */
+export function toExpr<T>(value: Operand<T> | DeepOperand<T>): Expr<T> {
+  if (value instanceof Expr) return value;
+  if (containsExpr(value)) return new Composite<T>(value);
+  return new Literal(value as T) as Expr<T>;
+}
+
+/** A list or object literal with expressions inside, built at run time (`{"k": steps.a.outputs.parameters.n}`). */
+export class Composite<T> extends Expr<T> {
+  readonly kind: ValueKind = "json";
+  constructor(readonly value: unknown) {
+    super();
+  }
+  renderExpr(ctx: RenderContext): string {
+    const walk = (v: unknown): string => {
+      if (v instanceof Expr) return v.renderExpr(ctx);
+      if (Array.isArray(v)) return `[${v.map(walk).join(", ")}]`;
+      if (v !== null && typeof v === "object") {
+        // "} " and not "}": two closing braces in a row would end the surrounding {{=…}} tag.
+        return `{${Object.entries(v as Record<string, unknown>)
+          .map(([k, x]) => `${quoteString(k)}: ${walk(x)}`)
+          .join(", ")} }`;
+      }
+      return renderLiteral(v);
+    };
+    return walk(this.value);
+  }
 }
 
 /** A literal value rendered in expr-lang syntax. */
@@ -155,9 +195,10 @@ function renderLiteral(value: unknown): string {
   if (typeof value === "boolean") return String(value);
   if (Array.isArray(value)) return `[${value.map(renderLiteral).join(", ")}]`;
   if (typeof value === "object") {
+    // "} " and not "}": two closing braces in a row would end the surrounding {{=…}} tag.
     return `{${Object.entries(value as Record<string, unknown>)
       .map(([k, v]) => `${quoteString(k)}: ${renderLiteral(v)}`)
-      .join(", ")}}`;
+      .join(", ")} }`;
   }
   throw new CompileError(`expression literal of type ${typeof value} cannot be rendered`);
 }
@@ -350,6 +391,52 @@ export function sub(a: Operand<number>, b: Operand<number>): Expr<number> {
 export function mul(a: Operand<number>, b: Operand<number>): Expr<number> {
   return arith("*", a, b);
 }
+/** `a / b` (always a float in expr-lang). */
+export function div(a: Operand<number>, b: Operand<number>): Expr<number> {
+  return new Binary<number>("/", toExpr(a), toExpr(b), "number");
+}
+/** `a % b` on integers. */
+export function mod(a: Operand<number>, b: Operand<number>): Expr<number> {
+  return new Binary<number>("%", toExpr(a), toExpr(b), "integer");
+}
+
+/** The element at `index` of a list (negative counts from the end), or the value at `key` of an object. */
+export function at<T>(list: Expr<readonly T[]> | Expr<T[]>, index: Operand<number>): Expr<T>;
+export function at<T extends object, K extends keyof T & string>(obj: Expr<T>, key: K): Expr<T[K]>;
+export function at(container: Expr<unknown>, key: Operand<number> | string): Expr<unknown> {
+  return new Index(container, toExpr(key as Operand<unknown>));
+}
+
+class Index extends Expr<unknown> {
+  readonly kind: ValueKind = "unknown";
+  constructor(
+    readonly container: Expr<unknown>,
+    readonly key: Expr<unknown>,
+  ) {
+    super();
+  }
+  renderExpr(ctx: RenderContext): string {
+    const k = this.key.kind === "integer" || this.key.kind === "number" ? `int(${this.key.renderExpr(ctx)})` : this.key.renderExpr(ctx);
+    return `${this.container.renderExpr(ctx)}[${k}]`;
+  }
+  override renderTag(ctx: RenderContext): string {
+    // Strings as they are, anything else as JSON (how Argo writes an expression's value).
+    const src = this.renderExpr(ctx);
+    return `{{=type(${src}) == "string" ? ${src} : toJson(${src})}}`;
+  }
+}
+
+/** The sum of a list of numbers (dflow's `argo_sum`). */
+export function argoSum(list: Expr<readonly number[]> | Expr<number[]>): Expr<number> {
+  return new Call<number>("sum", [list as Expr<unknown>], "number");
+}
+
+/** The lists joined into one (dflow's `argo_concat`). */
+export function argoConcat<T>(...lists: (Expr<readonly T[]> | Expr<T[]> | readonly DeepOperand<T>[])[]): Expr<T[]> {
+  if (!lists.length) throw new ValidationError("argoConcat(): give at least one list");
+  return new Call<T[]>("concat", lists.map((l) => toExpr(l as Operand<unknown>)), "json");
+}
+
 function arith(op: string, a: Operand<number>, b: Operand<number>): Expr<number> {
   const l = toExpr(a);
   const r = toExpr(b);

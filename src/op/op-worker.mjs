@@ -20,6 +20,7 @@ import { parentPort, workerData } from "node:worker_threads";
  * @property {import("./slices.ts").SliceSpec} [slices] Run as a slice of a fan-out.
  * @property {string} root Contract root (the step's folder).
  * @property {Record<string, string>} parameters Input parameter values.
+ * @property {Record<string, string>} [env] The OPFLOW_ENV variables of the pod's environment.
  * @property {string} workdir The OP's scratch directory.
  */
 /**
@@ -74,7 +75,7 @@ async function serve() {
       const result = await runOp(op, {
         root: task.root,
         parameters: task.parameters,
-        env: {},
+        env: task.env ?? {},
         workdir: task.workdir,
         ...(task.slices ? { slices: task.slices } : {}),
         progress: (done, total) => reply({ type: "progress", id: task.id, done, total }),

@@ -22,6 +22,10 @@ export interface OPContext {
   readonly signal: AbortSignal;
   /** A private scratch directory for this execution (the step's working directory). */
   readonly workdir: string;
+  /** The name of the workflow this runs in (Argo's `{{workflow.name}}`), when known. */
+  readonly workflowName?: string;
+  /** The key of the step this runs as (dflow's step key), when it has one. */
+  readonly stepKey?: string;
 }
 
 /** An OP as templates and runners see it. */

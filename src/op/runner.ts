@@ -10,7 +10,7 @@
  */
 import fs from "node:fs/promises";
 import path from "node:path";
-import { ExitCode, type InProcessResult, contractPaths } from "../contract.ts";
+import { ExitCode, type InProcessResult, KEY_PARAMETER, OPFLOW_ENV, contractPaths } from "../contract.ts";
 import { FatalError, TransientError, ValidationError } from "../errors.ts";
 import { atomicWrite, pathExists } from "../files.ts";
 import type { OPContext, OPDefinition } from "./op.ts";
@@ -176,11 +176,16 @@ export async function runOp(op: OPDefinition, options: RunOpOptions): Promise<In
   const log = options.log ?? ((text: string) => process.stderr.write(text.endsWith("\n") ? text : `${text}\n`));
   const workdir = options.workdir ?? path.join(options.root, "workdir");
   const controller = new AbortController();
+  const env = options.env ?? process.env;
+  const workflowName = env[OPFLOW_ENV.workflowName] || undefined;
+  const stepKey = options.parameters?.[KEY_PARAMETER] || env[OPFLOW_ENV.stepKey] || undefined;
   const context: OPContext = {
     progress: options.progress ?? (() => {}),
     log: (message) => log(message.endsWith("\n") ? message : `${message}\n`),
     signal: options.signal ?? controller.signal,
     workdir,
+    ...(workflowName ? { workflowName } : {}),
+    ...(stepKey ? { stepKey } : {}),
   };
   try {
     await fs.mkdir(workdir, { recursive: true });

@@ -11,7 +11,7 @@
 import os from "node:os";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
-import type { InProcessResult, InProcessTask, LocalBinding } from "../contract.ts";
+import { type InProcessResult, type InProcessTask, type LocalBinding, opflowEnvOf } from "../contract.ts";
 import { ValidationError } from "../errors.ts";
 import type { OPDefinition } from "./op.ts";
 import { OP_WORKER_MARK, type WorkerReply, type WorkerRequest, type WorkerTask } from "./op-worker.mjs";
@@ -172,6 +172,7 @@ export function workerBinding(op: OPDefinition, slices?: SliceSpec): LocalBindin
         op: op.name,
         root: from.root,
         parameters: { ...from.parameters },
+        env: opflowEnvOf(from.env),
         workdir: path.join(from.root, "workdir"),
         ...(slices ? { slices } : {}),
       };

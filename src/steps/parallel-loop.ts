@@ -1,9 +1,11 @@
 /**
- * A fanned-out step with `parallelism`: Argo limits concurrency per template, not per step,
- * so the loop moves into a small Steps template of its own (`<template>-loop`) whose
- * `parallelism` is the step's. Values the loop reads from outside become the wrapper's
- * inputs; the wrapper's outputs are the loop's aggregated outputs, so references to the
- * step's outputs keep their meaning.
+ * A fanned-out step with `parallelism` or a quorum (`continueOnNumSuccess` /
+ * `continueOnSuccessRatio`): Argo limits concurrency per template, not per step, and a quorum
+ * needs a check after the loop, so the loop moves into a small Steps template of its own
+ * (`<template>-loop`) whose `parallelism` is the step's. Values the loop reads from outside
+ * become the wrapper's inputs; the wrapper's outputs are the loop's aggregated outputs, so
+ * references to the step's outputs keep their meaning. With a quorum, each item runs in a try
+ * wrapper (see quorum.ts) and a check step follows the loop.
  */
 import type { Artifact, Parameter, Template as ArgoTemplate, WorkflowStep } from "../argo/model.ts";
 import { CompileError } from "../errors.ts";
@@ -14,6 +16,7 @@ import type { Signature } from "../op/signature.ts";
 import { splitSignature } from "../op/signature.ts";
 import { compact } from "../template/compact.ts";
 import { Template, type TemplateCall, type TemplateCompiler } from "../template/template.ts";
+import { type Quorum, TryTemplate, quorumCheckStep, quorumCheckTemplate, succeededOutput } from "./quorum.ts";
 
 /** What the wrapper needs of the step it wraps. */
 export interface LoopedStep {
@@ -34,21 +37,36 @@ interface Port {
 /** The Steps template that runs one loop with bounded parallelism. */
 export class ParallelLoop extends Template<Signature, Signature> {
   private readonly ports = new Map<string, Port>();
+  private readonly tryTemplate: TryTemplate | undefined;
+  private readonly check: Template | undefined;
 
   constructor(
     private readonly step: LoopedStep,
-    private readonly parallelism: number,
+    private readonly parallelism: number | undefined,
+    private readonly quorum?: Quorum,
   ) {
     super(`${step.template.name.slice(0, 120)}-loop`, {}, step.template.outputs, {});
+    if (quorum) {
+      this.tryTemplate = new TryTemplate(step.template, step.key !== undefined);
+      this.check = quorumCheckTemplate();
+    }
+  }
+
+  /** The template each item calls: the step's, or its try wrapper under a quorum. */
+  private get itemTemplate(): Template {
+    return this.tryTemplate ?? this.step.template;
   }
 
   override references(): Template[] {
-    return [this.step.template];
+    return [this.itemTemplate, ...(this.check ? [this.check] : [])];
   }
 
   /** The call inside. */
   override calls(): readonly TemplateCall[] {
-    return [{ template: this.step.template, conditional: this.step.conditional, keyed: this.step.key !== undefined }];
+    return [
+      { template: this.itemTemplate, conditional: this.step.conditional, keyed: this.step.key !== undefined },
+      ...(this.check ? [{ template: this.check, conditional: true, keyed: false }] : []),
+    ];
   }
 
   /** The context inside the wrapper: outside values become its inputs. */
@@ -73,6 +91,7 @@ export class ParallelLoop extends Template<Signature, Signature> {
     this.ports.clear();
     const ctx = this.context(compiler);
     const inner = this.step.renderLoop({ ...compiler, context: () => ctx }, this);
+    if (this.tryTemplate) inner.template = compiler.nameOf(this.tryTemplate);
     const { name: _name, ...rest } = inner;
     const text = JSON.stringify(rest);
     const stray = /\{\{=?[^}]*\b(steps|tasks)(\.|\[)/.exec(text);
@@ -103,7 +122,7 @@ export class ParallelLoop extends Template<Signature, Signature> {
     const { parameters, artifacts } = splitSignature(this.step.template.outputs);
     const outParams: Parameter[] = parameters
       .filter(([, spec]) => !spec.big)
-      .map(([name]) => ({ name, valueFrom: { parameter: `{{steps.${inner.name}.outputs.parameters.${name}}}` } }));
+      .map(([name]) => (this.quorum ? succeededOutput(inner.name, name) : { name, valueFrom: { parameter: `{{steps.${inner.name}.outputs.parameters.${name}}}` } }));
     void artifacts;
     const inputs = compact({
       parameters: ports.filter((p) => p.kind === "parameters").map((p) => ({ name: p.alias })),
@@ -115,8 +134,8 @@ export class ParallelLoop extends Template<Signature, Signature> {
         ? { inputs: compact({ parameters: inputs.parameters?.length ? inputs.parameters : undefined, artifacts: inputs.artifacts?.length ? inputs.artifacts : undefined }) }
         : {}),
       ...(outParams.length ? { outputs: { parameters: outParams } } : {}),
-      parallelism: this.parallelism,
-      steps: [[inner]],
+      ...(this.parallelism !== undefined ? { parallelism: this.parallelism } : {}),
+      steps: this.quorum && this.check ? [[inner], [quorumCheckStep(this.step.name, inner.name, this.quorum, compiler.nameOf(this.check))]] : [[inner]],
     };
     return [orderTemplate(t)];
   }

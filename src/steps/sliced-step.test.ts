@@ -178,7 +178,7 @@ describe("slicedTask and slices over Steps templates", () => {
     // Argo aggregates scalar outputs of a loop as strings: ["3","6","9"]; OPs decode them.
     expect((JSON.parse(out("ys") as string) as string[]).map(Number)).toEqual([3, 6, 9]);
     expect(() => slicedStep("bad", inner, { slices: { x: g.outputs.parameters.xs }, artifacts: { text: rawArtifactOf("x") }, groupSize: 2 })).toThrow(
-      /groupSize, poolSize, subPath and createDir need an OP template/,
+      /groupSize, poolSize, subPath and createDir need an OP, script, shell or container template/,
     );
   });
 });

@@ -7,9 +7,11 @@ import { ValidationError } from "../errors.ts";
 import { type ArtifactHandle, ItemRef, type RefProducer } from "../expr/refs.ts";
 import { Call, Expr, type Operand, type RenderContext, toExpr } from "../expr/tree.ts";
 import { OPTemplate } from "../template/op-template.ts";
+import { PodTemplate } from "../template/pod-template.ts";
 import type { Template } from "../template/template.ts";
-import type { ArtifactKeys, ArtifactSpec, ParamKeys, ParamSpec, Signature, SpecValue } from "../op/signature.ts";
+import { type ArtifactKeys, type ArtifactSpec, type ParamKeys, type ParamSpec, type Signature, type SpecValue, splitSignature } from "../op/signature.ts";
 import { SLICE_INDICES_PARAMETER, STACK_KEY_PARAMETER, type SliceOptions, type SliceSpec, checkSliceOptions } from "../op/slices.ts";
+import { ElementOf, type ScriptSliceSpec, SliceGroupTemplate, SlicedItemTemplate, checkScriptSlices } from "./script-slices.ts";
 import { StackKey } from "./stacked.ts";
 import { Step, type StepArguments, type StepControl, SubPathArtifact } from "./step.ts";
 
@@ -49,6 +51,9 @@ export function sliceCall<I extends Signature, O extends Signature>(
 ): { template: Template; options: Record<string, unknown> } {
   const where = `${kind} "${name}"`;
   checkSliceOptions(where, options);
+  if (template instanceof PodTemplate && !(template instanceof OPTemplate)) {
+    return scriptSliceCall(where, template as unknown as PodTemplate<Signature, Signature>, options as unknown as SlicedStepOptions<Signature, SliceSources<Signature>>, producer);
+  }
   if (!(template instanceof OPTemplate)) return sliceGraphCall(where, template as unknown as Template, options as unknown as SlicedStepOptions<Signature, SliceSources<Signature>>);
   const sources = (options.slices ?? {}) as Record<string, unknown>;
   const params: string[] = [];
@@ -88,15 +93,93 @@ export function sliceCall<I extends Signature, O extends Signature>(
   const artifacts: Record<string, unknown> = { ...givenArts };
   for (const a of arts) artifacts[a] = spec.subPath ? new SubPathArtifact(sources[a], "{{item}}") : sources[a];
   const control: Record<string, unknown> = {};
-  for (const k of ["when", "continueOn", "key", "onExit", "parallelism", "dependencies", "depends"]) {
+  for (const k of ["when", "continueOn", "key", "onExit", "parallelism", "continueOnNumSuccess", "continueOnSuccessRatio", "dependencies", "depends"]) {
     const v = (options as unknown as Record<string, unknown>)[k];
     if (v !== undefined) control[k] = v;
   }
   return { template: sliced, options: { ...control, parameters, artifacts, withParam, stacked: true } };
 }
 
+/** The sliced inputs named by `slices`, split into parameters and artifacts; checks they are not also passed directly. */
+function slicedInputs(where: string, template: Template, options: SlicedStepOptions<Signature, SliceSources<Signature>>): { params: string[]; arts: string[] } {
+  const sources = (options.slices ?? {}) as Record<string, unknown>;
+  const params: string[] = [];
+  const arts: string[] = [];
+  for (const [key, value] of Object.entries(sources)) {
+    const spec = template.inputs[key];
+    if (!spec) throw new ValidationError(`${where}: slices: unknown input ${JSON.stringify(key)} of template "${template.name}"`);
+    if (value === undefined) continue;
+    (spec.kind === "parameter" ? params : arts).push(key);
+  }
+  if (!params.length && !arts.length) throw new ValidationError(`${where}: slices must name at least one input`);
+  const given = (options as { parameters?: Record<string, unknown> }).parameters ?? {};
+  const givenArts = (options as { artifacts?: Record<string, unknown> }).artifacts ?? {};
+  for (const key of [...params, ...arts]) {
+    if (key in given || key in givenArts) throw new ValidationError(`${where}: input "${key}" is sliced; do not also pass it under parameters or artifacts`);
+  }
+  return { params, arts };
+}
+
+/** The control options a sliced call passes on to its step. */
+function controlOf(options: object, keys: readonly string[]): Record<string, unknown> {
+  const control: Record<string, unknown> = {};
+  for (const k of keys) {
+    const v = (options as Record<string, unknown>)[k];
+    if (v !== undefined) control[k] = v;
+  }
+  return control;
+}
+
 /**
- * Slices over a template without the OP runner (a Steps or DAG template, a script): each child
+ * Slices over a script, shell or container template (any language, no OP runner in the
+ * image): the manifest does the slicing. Each item is one call of the template with its
+ * element of every sliced parameter and its item of every sliced artifact (`subPath`); groups
+ * run in a Steps template of their own (`<template>-group`), `poolSize` items at once.
+ */
+function scriptSliceCall(
+  where: string,
+  template: PodTemplate<Signature, Signature>,
+  options: SlicedStepOptions<Signature, SliceSources<Signature>>,
+  producer: () => RefProducer,
+): { template: Template; options: Record<string, unknown> } {
+  if (options.createDir) throw new ValidationError(`${where}: createDir gives items of a group their own working directory in the OP runner; template "${template.name}" runs each item in a pod of its own, so leave it out`);
+  const { params, arts } = slicedInputs(where, template, options);
+  const spec: ScriptSliceSpec = { parameters: params, artifacts: arts, groupSize: options.groupSize ?? 1, poolSize: options.poolSize ?? 1 };
+  checkScriptSlices(where, template, spec);
+  const sources = (options.slices ?? {}) as Record<string, unknown>;
+  const given = (options as { parameters?: Record<string, unknown> }).parameters ?? {};
+  const givenArts = (options as { artifacts?: Record<string, unknown> }).artifacts ?? {};
+  const stacksArtifacts = splitSignature(template.outputs).artifacts.length > 0;
+  const item: Template = stacksArtifacts ? new SlicedItemTemplate(template) : template;
+  const length = sliceLength(where, sources, params, options.count);
+  const control = controlOf(options, ["when", "continueOn", "key", "onExit", "parallelism", "continueOnNumSuccess", "continueOnSuccessRatio", "dependencies", "depends"]);
+  const parameters: Record<string, unknown> = { ...given };
+  const artifacts: Record<string, unknown> = { ...givenArts };
+  const index = new ItemRef<unknown>();
+  if (stacksArtifacts) parameters[STACK_KEY_PARAMETER] = new StackKey(producer);
+  if (spec.groupSize === 1) {
+    for (const p of params) parameters[p] = new ElementOf(sliceList(sources[p]), index);
+    for (const a of arts) artifacts[a] = new SubPathArtifact(sources[a], "{{item}}");
+    if (stacksArtifacts) parameters[SLICE_INDICES_PARAMETER] = index;
+    const withParam = new Call<number[]>("sprig.until", [new Call<number>("int", [length as Expr<unknown>], "integer")], "json");
+    return { template: item, options: { ...control, parameters, artifacts, withParam, stacked: "artifacts" } };
+  }
+  const group = new SliceGroupTemplate(item, spec, template.inputs, template.outputs, template.name);
+  for (const p of params) parameters[p] = sources[p];
+  for (const a of arts) artifacts[a] = sources[a];
+  parameters[SLICE_INDICES_PARAMETER] = index;
+  return { template: group, options: { ...control, parameters, artifacts, withParam: new GroupIndices(length, spec.groupSize), stacked: true } };
+}
+
+function sliceLength(where: string, sources: Record<string, unknown>, params: readonly string[], count: Operand<number> | undefined): Expr<number> {
+  if (count !== undefined) return toExpr(count);
+  const first = params[0];
+  if (first !== undefined) return new Call<number>("len", [sliceList(sources[first])], "integer");
+  throw new ValidationError(`${where}: only artifacts are sliced; give count (the number of items)`);
+}
+
+/**
+ * Slices over a template without the OP runner (a Steps or DAG template): each child
  * gets its element of every sliced parameter through an expression; its outputs aggregate as
  * Argo aggregates loop outputs. Artifacts and groups need the runner.
  */
@@ -106,7 +189,7 @@ function sliceGraphCall(
   options: SlicedStepOptions<Signature, SliceSources<Signature>>,
 ): { template: Template; options: Record<string, unknown> } {
   if ((options.groupSize ?? 1) > 1 || (options.poolSize ?? 1) > 1 || options.subPath || options.createDir) {
-    throw new ValidationError(`${where}: groupSize, poolSize, subPath and createDir need an OP template (OPTemplate.fromOp), whose runner processes the items; "${template.name}" is not one`);
+    throw new ValidationError(`${where}: groupSize, poolSize, subPath and createDir need an OP, script, shell or container template; "${template.name}" is a graph template`);
   }
   const sources = (options.slices ?? {}) as Record<string, unknown>;
   const given = (options as { parameters?: Record<string, unknown> }).parameters ?? {};
@@ -117,7 +200,7 @@ function sliceGraphCall(
     if (!spec) throw new ValidationError(`${where}: slices: unknown input ${JSON.stringify(key)} of template "${template.name}"`);
     if (value === undefined) continue;
     if (spec.kind !== "parameter" || spec.big) {
-      throw new ValidationError(`${where}: slicing artifact "${key}" needs an OP template (OPTemplate.fromOp); over "${template.name}" only parameters can be sliced`);
+      throw new ValidationError(`${where}: slicing artifact "${key}" needs an OP, script, shell or container template; over the graph template "${template.name}" only parameters can be sliced`);
     }
     if (key in given) throw new ValidationError(`${where}: input "${key}" is sliced; do not also pass it under parameters`);
     parameters[key] = new ElementOf(sliceList(value), new ItemRef<unknown>());
@@ -126,26 +209,12 @@ function sliceGraphCall(
   if (first === undefined) throw new ValidationError(`${where}: slices must name at least one input`);
   const length = options.count !== undefined ? toExpr(options.count) : new Call<number>("len", [sliceList(sources[first])], "integer");
   const control: Record<string, unknown> = {};
-  for (const k of ["artifacts", "when", "continueOn", "key", "onExit", "parallelism", "dependencies", "depends"]) {
+  for (const k of ["artifacts", "when", "continueOn", "key", "onExit", "parallelism", "continueOnNumSuccess", "continueOnSuccessRatio", "dependencies", "depends"]) {
     const v = (options as unknown as Record<string, unknown>)[k];
     if (v !== undefined) control[k] = v;
   }
   const withParam = new Call<number[]>("sprig.until", [new Call<number>("int", [length as Expr<unknown>], "integer")], "json");
   return { template, options: { ...control, parameters, withParam } };
-}
-
-/** `list[item]`, written as Argo writes an expression's value: strings as they are, the rest as JSON. */
-class ElementOf extends Expr<unknown> {
-  readonly kind = "unknown" as const;
-  constructor(
-    readonly list: Expr<unknown>,
-    readonly index: Expr<unknown>,
-  ) {
-    super();
-  }
-  renderExpr(ctx: RenderContext): string {
-    return `${this.list.renderExpr(ctx)}[int(${this.index.renderExpr(ctx)})]`;
-  }
 }
 
 function sliceList(value: unknown): Expr<unknown> {

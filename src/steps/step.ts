@@ -3,11 +3,12 @@
  * Its arguments are type-checked against the template's input signature; its outputs are
  * typed references other steps can read.
  */
-import type { Arguments, Artifact, ContinueOn, Item as ArgoItem, Parameter, Sequence, WorkflowStep } from "../argo/model.ts";
+import type { Arguments, Artifact, ContinueOn, Item as ArgoItem, LifecycleHook, Parameter, Sequence, WorkflowStep } from "../argo/model.ts";
 import { KEY_PARAMETER } from "../contract.ts";
 import { CompileError, ValidationError } from "../errors.ts";
 import { checkStepName } from "../names.ts";
 import {
+  ArtifactPart,
   ArtifactRef,
   type ArtifactHandle,
   ItemRef,
@@ -17,7 +18,7 @@ import {
   type RefProducer,
   paramRef,
 } from "../expr/refs.ts";
-import { Expr, type Operand, RawTag, type RenderContext, VarRef, renderCondition, renderExpression, renderValue, toExpr } from "../expr/tree.ts";
+import { type DeepOperand, Expr, type Operand, RawTag, containsExpr, type RenderContext, VarRef, renderCondition, renderExpression, renderValue, toExpr } from "../expr/tree.ts";
 import { formatIssues, schemaIssues } from "../op/op.ts";
 import { encodeParameter } from "../op/parameter-codec.ts";
 import type {
@@ -37,12 +38,16 @@ import { type ArtifactSource, isArtifactSource } from "./artifact-source.ts";
 export { type ArtifactSource, httpArtifact, rawArtifact, s3Artifact } from "./artifact-source.ts";
 import { LocalArtifact } from "./local-artifact.ts";
 import { ParallelLoop } from "./parallel-loop.ts";
+import { quorumOf } from "./quorum.ts";
 import { StackedArtifactRef, StackedParam } from "./stacked.ts";
 
 type ShapeOf<S> = S extends ArtifactSpec<infer K> ? K : never;
 
-/** What may be passed to a parameter of type T: a literal or an expression of type T. */
-export type ParamArg<T> = Operand<Exclude<T, undefined>>;
+/**
+ * What may be passed to a parameter of type T: a literal, an expression of type T, or — for
+ * lists and objects — a literal with expressions inside (built at run time).
+ */
+export type ParamArg<T> = DeepOperand<Exclude<T, undefined>>;
 
 /** A source for an artifact argument. */
 export type ArtifactArg<K extends RefArtifactShape> = Expr<ArtifactHandle<K>> | ArtifactSource;
@@ -118,11 +123,33 @@ export interface StepControl<Item> {
   /** Template to run when this step ends, whatever its phase (Argo's step `onExit`). @default none */
   readonly onExit?: Template;
   /**
+   * Lifecycle hooks (Argo's step `hooks`), by name: each runs its template once, when its
+   * condition first holds while the step runs or when it ends (`step.status.eq("Running")`,
+   * `step.status.eq("Failed")`, …). Make them with {@link lifecycleHook}. The name `exit`
+   * means "when the step ends" (as `onExit`).
+   * @default none
+   */
+  readonly hooks?: Readonly<Record<string, StepHook>>;
+  /**
    * Most items of this step's loop running at once. Argo bounds concurrency per template, so
    * the loop runs inside a small Steps template of its own (`<template>-loop`).
    * @default unbounded (the enclosing template's and the workflow's parallelism apply)
    */
   readonly parallelism?: number;
+  /**
+   * The step succeeds when at least this many items of its loop (or slices) succeed (dflow's
+   * `continue_on_num_success`). Failed items' outputs are left out of the aggregated outputs.
+   * The loop then runs in a template of its own, each item in a try wrapper, and a check step
+   * after it fails the step when too few succeeded.
+   * @default every item must succeed
+   */
+  readonly continueOnNumSuccess?: number;
+  /**
+   * The step succeeds when at least this share (in (0, 1]) of its items succeed (dflow's
+   * `continue_on_success_ratio`). Otherwise as {@link StepControl.continueOnNumSuccess}.
+   * @default every item must succeed
+   */
+  readonly continueOnSuccessRatio?: number;
 }
 
 /** All options of a step. */
@@ -155,8 +182,11 @@ export interface StepLike {
 }
 
 type AnyOptions = {
-  /** Internal: outputs are stacked slices (set by `slicedStep`). */
-  stacked?: boolean;
+  /**
+   * Internal: outputs are stacked slices (set by `slicedStep`); `"artifacts"` when only the
+   * artifacts are (parameters then aggregate as loop outputs do).
+   */
+  stacked?: boolean | "artifacts";
   parameters?: Record<string, unknown> | ((item: ItemRef<unknown>) => Record<string, unknown>);
   artifacts?: Record<string, unknown> | ((item: ItemRef<unknown>) => Record<string, unknown>);
 } & StepControl<unknown>;
@@ -188,11 +218,15 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
     const loops = [this.options.withParam, this.options.withItems, this.options.withSequence].filter((x) => x !== undefined);
     if (loops.length > 1) throw new ValidationError(`${this.kindName()} "${name}": use only one of withParam, withItems, withSequence`);
     this.checkArguments();
+    checkHooks(`${this.kindName()} "${name}"`, this.options.hooks);
     this.outputs = this.makeOutputs();
     const par = this.options.parallelism;
+    const quorum = quorumOf(`${this.kindName()} "${name}"`, this.options.continueOnNumSuccess, this.options.continueOnSuccessRatio, this.looped);
     if (par !== undefined) {
       if (!Number.isInteger(par) || par < 1) throw new ValidationError(`${this.kindName()} "${name}": parallelism must be a positive integer, got ${JSON.stringify(par)}`);
       if (!this.looped) throw new ValidationError(`${this.kindName()} "${name}": parallelism bounds a loop; add withParam, withItems or withSequence, or set parallelism on the template`);
+    }
+    if (par !== undefined || quorum) {
       const self = this;
       this.loop = new ParallelLoop(
         {
@@ -207,6 +241,7 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
           renderLoop: (c, owner) => this.render(c, owner, false),
         },
         par,
+        quorum,
       );
     }
   }
@@ -253,6 +288,7 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
     const p: Record<string, unknown> = {};
     const a: Record<string, unknown> = {};
     const stacked = this.options.stacked === true;
+    const stackedArtifacts = stacked || this.options.stacked === "artifacts";
     for (const [name, spec] of parameters) {
       const ref = spec.big
         ? new ArtifactRef({ type: "output", producer: this, io: "artifacts", name }, "path")
@@ -260,7 +296,7 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
       p[name] = stacked && !spec.big ? new StackedParam(ref) : ref;
     }
     for (const [name, spec] of artifacts) {
-      a[name] = stacked ? new StackedArtifactRef(this, name) : new ArtifactRef({ type: "output", producer: this, io: "artifacts", name }, spec.shape);
+      a[name] = stackedArtifacts ? new StackedArtifactRef(this, name) : new ArtifactRef({ type: "output", producer: this, io: "artifacts", name }, spec.shape);
     }
     return {
       parameters: p,
@@ -315,7 +351,7 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
     for (const [name, spec] of parameters) {
       const given = spec.big ? arts[name] ?? params[name] : params[name];
       if (given === undefined && !spec.optional) throw new ValidationError(`${where}: parameter "${name}" is required`);
-      if (given !== undefined && !(given instanceof Expr) && !spec.big) {
+      if (given !== undefined && !(given instanceof Expr) && !containsExpr(given) && !spec.big) {
         const r = spec.schema.safeParse(given);
         if (!r.success) {
           throw new ValidationError(formatIssues(where, name, r.error, given), { issues: schemaIssues(where, name, r.error, given) });
@@ -351,6 +387,7 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
     if (this.options.when !== undefined) step.when = renderCondition(this.options.when, ctx);
     if (this.options.continueOn) step.continueOn = compact({ ...this.options.continueOn }) as ContinueOn;
     if (this.options.onExit) step.onExit = compiler.nameOf(this.options.onExit);
+    if (this.options.hooks) step.hooks = renderHooks(this.options.hooks, compiler, ctx, this);
     return step;
   }
 
@@ -366,11 +403,14 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
       if (spec.kind === "parameter" && !spec.big) {
         const v = params[name];
         if (v === undefined) continue;
-        parameters.push({ name, value: v instanceof Expr ? renderValue(v, ctx) : encodeParameter(v) });
+        parameters.push({ name, value: v instanceof Expr || containsExpr(v) ? renderValue(toExpr(v as Operand<unknown>), ctx) : encodeParameter(v) });
         continue;
       }
       const v = spec.kind === "parameter" ? (arts[name] ?? params[name]) : arts[name];
       if (v === undefined) continue;
+      if (spec.kind === "parameter" && containsExpr(v) && !(v instanceof Expr)) {
+        throw new CompileError(`${where}: big parameter "${name}" travels as an artifact; it cannot be built from references (pass one reference or a literal)`);
+      }
       if (spec.kind === "parameter" && !(v instanceof Expr) && !isArtifactSource(v)) {
         // A literal value of a big parameter travels as an inline (raw) artifact.
         artifacts.push({ name, raw: { data: encodeParameter(v) } });
@@ -396,6 +436,7 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
     if (this.options.withSequence !== undefined) step.withSequence = renderSequence(this.options.withSequence, ctx);
     if (this.options.continueOn) step.continueOn = compact({ ...this.options.continueOn }) as ContinueOn;
     if (outer && this.options.onExit) step.onExit = compiler.nameOf(this.options.onExit);
+    if (outer && this.options.hooks) step.hooks = renderHooks(this.options.hooks, compiler, ctx, this);
     return step;
   }
 
@@ -406,7 +447,7 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
 
   /** Templates this step calls. */
   references(): Template[] {
-    return [this.loop ?? this.template, ...(this.options.onExit ? [this.options.onExit] : [])];
+    return [this.loop ?? this.template, ...(this.options.onExit ? [this.options.onExit] : []), ...Object.values(this.options.hooks ?? {}).map((h) => h.template)];
   }
 }
 
@@ -416,7 +457,11 @@ function renderSequence(seq: SequenceLoop, ctx: RenderContext): Sequence {
 }
 
 function renderArtifactArg(name: string, value: unknown, ctx: RenderContext, where: string): Artifact {
-  if (value instanceof SubPathArtifact) return { ...renderArtifactArg(name, value.artifact, ctx, where), subPath: value.subPath };
+  if (value instanceof SubPathArtifact) {
+    const inner = renderArtifactArg(name, value.artifact, ctx, where);
+    return { ...inner, subPath: inner.subPath ? `${inner.subPath}/${value.subPath}` : value.subPath };
+  }
+  if (value instanceof ArtifactPart) return { ...renderArtifactArg(name, value.artifact, ctx, where), subPath: value.subPath };
   if (value instanceof StackedArtifactRef) {
     value.path(ctx); // scope check, and dependency inference in DAGs
     return { name, s3: { key: value.key() } };
@@ -437,4 +482,70 @@ export class SubPathArtifact {
     readonly artifact: unknown,
     readonly subPath: string,
   ) {}
+}
+
+/** When a hook runs: an expression, a function of the hooked step, or Argo text. */
+export type HookCondition = Operand<boolean> | string | ((step: { readonly status: ParamRef<string> }) => Operand<boolean>);
+
+/** A lifecycle hook of a step or task (see {@link StepControl.hooks}). */
+export interface StepHook {
+  readonly template: Template;
+  /**
+   * When it runs: an expression, a function of the step it hooks (`(s) => s.status.eq("Running")`),
+   * or Argo text. @default when the step ends (only for the hook named `exit`)
+   */
+  readonly when?: HookCondition;
+  /** Parameters of the hook's template. */
+  readonly parameters?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * A lifecycle hook: runs `template` once, when `when` first holds (Argo's `hooks`).
+ *
+ * @example
+ * const train = new Step("train", trainT, { parameters: { … }, hooks: {
+ *   failed: lifecycleHook(alertT, { when: trainStatus.eq("Failed"), parameters: { what: "train" } }),
+ * } });
+ */
+export function lifecycleHook<I extends Signature>(
+  template: Template<I, Signature>,
+  options: { readonly when?: HookCondition } & ({} extends ParamArgs<I> ? { readonly parameters?: ParamArgs<I> } : { readonly parameters: ParamArgs<I> }),
+): StepHook {
+  const parameters = (options as { parameters?: Record<string, unknown> }).parameters;
+  const known = new Set(splitSignature(template.inputs).parameters.map(([n]) => n));
+  for (const [name, value] of Object.entries(parameters ?? {})) {
+    if (!known.has(name)) throw new ValidationError(`lifecycle hook of template "${template.name}": unknown parameter ${JSON.stringify(name)}; parameters: ${[...known].join(", ") || "none"}`);
+    const spec = template.inputs[name];
+    if (spec?.kind === "parameter" && !(value instanceof Expr) && !containsExpr(value)) {
+      const r = spec.schema.safeParse(value);
+      if (!r.success) throw new ValidationError(formatIssues(`lifecycle hook of template "${template.name}"`, name, r.error, value));
+    }
+  }
+  return { template, ...(options.when !== undefined ? { when: options.when } : {}), ...(parameters ? { parameters } : {}) };
+}
+
+function checkHooks(where: string, hooks: Readonly<Record<string, StepHook>> | undefined): void {
+  for (const [name, hook] of Object.entries(hooks ?? {})) {
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) throw new ValidationError(`${where}: hook name ${JSON.stringify(name)} is invalid: use lowercase letters, digits and "-"`);
+    if (!hook || typeof (hook.template as { toArgo?: unknown } | undefined)?.toArgo !== "function") throw new ValidationError(`${where}: hook "${name}" needs a template (make it with lifecycleHook)`);
+    if (name !== "exit" && hook.when === undefined) throw new ValidationError(`${where}: hook "${name}" needs a condition (when); only the hook named "exit" runs without one`);
+  }
+}
+
+function renderHooks(hooks: Readonly<Record<string, StepHook>>, compiler: TemplateCompiler, ctx: RenderContext, self: { readonly status: ParamRef<string> }): Record<string, LifecycleHook> {
+  const out: Record<string, LifecycleHook> = {};
+  for (const [name, h] of Object.entries(hooks)) {
+    const hook: LifecycleHook = { template: compiler.nameOf(h.template) };
+    if (h.when !== undefined) {
+      const cond = typeof h.when === "function" ? h.when(self) : h.when;
+      hook.expression = typeof cond === "string" ? cond : toExpr(cond).renderExpr(ctx);
+    }
+    const params = Object.entries(h.parameters ?? {}).map(([n, v]) => ({
+      name: n,
+      value: v instanceof Expr || containsExpr(v) ? renderValue(toExpr(v as Operand<unknown>), ctx) : encodeParameter(v),
+    }));
+    if (params.length) hook.arguments = { parameters: params };
+    out[name] = hook;
+  }
+  return out;
 }

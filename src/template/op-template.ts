@@ -7,8 +7,8 @@
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Template as ArgoTemplate } from "../argo/model.ts";
-import type { LocalBinding } from "../contract.ts";
+import type { EnvVar, Template as ArgoTemplate } from "../argo/model.ts";
+import { KEY_PARAMETER, type LocalBinding, OPFLOW_ENV, opflowEnvOf } from "../contract.ts";
 import { ValidationError } from "../errors.ts";
 import { type OPClass, type OPDefinition, toOPDefinition } from "../op/op.ts";
 import { runOp } from "../op/runner.ts";
@@ -21,7 +21,7 @@ import { orderTemplate } from "./order.ts";
 import type { PodTemplateOptions } from "./pod.ts";
 import { PodTemplate } from "./pod-template.ts";
 import type { RetryOn } from "./retry.ts";
-import type { TemplateCompiler } from "./template.ts";
+import type { Template, TemplateCompiler } from "./template.ts";
 import { type OPCodeOptions, type OPCodeSettings, opCodeSettings, renderOPCommand } from "./_op-code.ts";
 
 export { moduleSpecifier, type OPCode, type OPCodeOptions } from "./_op-code.ts";
@@ -44,6 +44,13 @@ export interface OPTemplateOptions extends PodTemplateOptions, OPCodeOptions {
    * @default "engine"
    */
   readonly thread?: OPThread;
+}
+
+/** The environment that tells an OP where it runs: the workflow's name, and the step's key when steps pass one. */
+function opflowEnv(compiler: TemplateCompiler, template: Template): EnvVar[] {
+  const env: EnvVar[] = [{ name: OPFLOW_ENV.workflowName, value: "{{workflow.name}}" }];
+  if (compiler.takesKey?.(template)) env.push({ name: OPFLOW_ENV.stepKey, value: `{{inputs.parameters.${KEY_PARAMETER}}}` });
+  return env;
 }
 
 /** Where the local engine runs an OP template in-process (see {@link OPTemplateOptions.thread}). */
@@ -91,8 +98,13 @@ export class OPTemplate<I extends Signature = Signature, O extends Signature = S
     return "transient-error";
   }
 
+  /** The OP runner validates outputs itself. */
+  protected override checksOutputsWhenRead(): boolean {
+    return false;
+  }
+
   toArgo(compiler: TemplateCompiler): ArgoTemplate[] {
-    const { tmpl, container } = this.renderBase(compiler, this.contractEnv());
+    const { tmpl, container } = this.renderBase(compiler, [...this.contractEnv(), ...opflowEnv(compiler, this)]);
     const c = { ...container };
     renderOPCommand(compiler, this.code, this.op.name, tmpl, c);
     tmpl.container = compact(c);
@@ -115,7 +127,7 @@ export class OPTemplate<I extends Signature = Signature, O extends Signature = S
       runOp(op, {
         root: task.root,
         parameters: task.parameters,
-        env: {},
+        env: opflowEnvOf(task.env),
         workdir: path.join(task.root, "workdir"),
         progress: (done, total) => task.progress(done, total),
         log: (text) => task.log(text),
@@ -180,8 +192,13 @@ export class SlicedOPTemplate extends PodTemplate<Signature, Signature> {
     return "transient-error";
   }
 
+  /** The OP runner validates outputs itself. */
+  protected override checksOutputsWhenRead(): boolean {
+    return false;
+  }
+
   toArgo(compiler: TemplateCompiler): ArgoTemplate[] {
-    const { tmpl, container } = this.renderBase(compiler, [...this.contractEnv(), { name: SLICES_ENV, value: JSON.stringify(this.spec) }]);
+    const { tmpl, container } = this.renderBase(compiler, [...this.contractEnv(), ...opflowEnv(compiler, this), { name: SLICES_ENV, value: JSON.stringify(this.spec) }]);
     const c = { ...container };
     renderOPCommand(compiler, this.code, this.op.name, tmpl, c);
     tmpl.container = compact(c);
@@ -201,7 +218,7 @@ export class SlicedOPTemplate extends PodTemplate<Signature, Signature> {
       runOp(op, {
         root: task.root,
         parameters: task.parameters,
-        env: {},
+        env: opflowEnvOf(task.env),
         slices,
         workdir: path.join(task.root, "workdir"),
         progress: (done, total) => task.progress(done, total),

@@ -4,7 +4,8 @@
  * pod fields shared by every such template.
  */
 import type { EnvVar, Template as ArgoTemplate } from "../argo/model.ts";
-import { CONTAINER_ROOT, contractPaths } from "../contract.ts";
+import { z } from "zod";
+import { CONTAINER_ROOT, OUTPUT_SCHEMAS_ANNOTATION, contractPaths } from "../contract.ts";
 import { ValidationError } from "../errors.ts";
 import { type Operand, renderValue } from "../expr/tree.ts";
 import { type Signature, splitSignature } from "../op/signature.ts";
@@ -35,6 +36,26 @@ export function contractPath(side: "inputs" | "outputs", io: "parameters" | "art
         ? contractPaths.outputParameter(name)
         : contractPaths.outputArtifact(name);
   return `${CONTAINER_ROOT}/${rel}`;
+}
+
+/**
+ * The JSON Schemas of a template's output parameters, as the text of the
+ * {@link OUTPUT_SCHEMAS_ANNOTATION} annotation; undefined when no output has a checkable schema.
+ */
+export function outputSchemas(outputs: Signature): string | undefined {
+  const out: Record<string, unknown> = {};
+  for (const [name, spec] of splitSignature(outputs).parameters) {
+    if (spec.big) continue;
+    let schema: Record<string, unknown>;
+    try {
+      schema = z.toJSONSchema(spec.schema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+    } catch {
+      continue; // not expressible as JSON Schema (e.g. a refinement): left to the consumer
+    }
+    delete schema.$schema;
+    if (Object.keys(schema).length) out[name] = schema;
+  }
+  return Object.keys(out).length ? JSON.stringify(out) : undefined;
 }
 
 /** Base of templates that run one container. */
@@ -77,8 +98,18 @@ export abstract class PodTemplate<I extends Signature, O extends Signature> exte
       .map(([name]) => ({ name, value: `{{inputs.parameters.${name}}}` }));
   }
 
+  /**
+   * Whether the engine that reads this template's outputs checks them against the output
+   * schemas (carried by the {@link OUTPUT_SCHEMAS_ANNOTATION} annotation). Templates whose
+   * runner validates its own outputs (OP templates) say no.
+   */
+  protected checksOutputsWhenRead(): boolean {
+    return true;
+  }
+
   protected renderBase(compiler: TemplateCompiler, env: EnvVar[]): { tmpl: ArgoTemplate; container: ArgoTemplate["container"] } {
     const { container, pod } = renderPod(this.pod, env);
+    const schemas = this.checksOutputsWhenRead() ? outputSchemas(this.outputs) : undefined;
     const tmpl: ArgoTemplate = compact({
       name: compiler.nameOf(this),
       inputs: nonEmpty(this.renderInputs((io, n) => this.inputPath(io, n), compiler)),
@@ -86,6 +117,7 @@ export abstract class PodTemplate<I extends Signature, O extends Signature> exte
       ...this.renderCommon(),
       ...pod,
     });
+    if (schemas) tmpl.metadata = { ...(tmpl.metadata ?? {}), annotations: { ...(tmpl.metadata?.annotations ?? {}), [OUTPUT_SCHEMAS_ANNOTATION]: schemas } };
     return { tmpl, container };
   }
 }

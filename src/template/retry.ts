@@ -37,6 +37,13 @@ export interface RetryOptions {
    * @default none
    */
   readonly expression?: string;
+  /**
+   * Retry an attempt that ran past its deadline (`timeout`) as a `TransientError` (dflow's
+   * `timeout_as_transient_error`). Only changes the `"transient-error"` rule: the others retry
+   * timeouts anyway.
+   * @default false
+   */
+  readonly timeoutAsTransientError?: boolean;
 }
 
 /** Checks a retry option's limit; `template` names the template for the error. */
@@ -56,7 +63,11 @@ export function renderRetry(template: string, retry: RetryOptions | number, defa
   switch (on) {
     case "transient-error":
       out.retryPolicy = "Always";
-      expressions.push(`asInt(lastRetry.exitCode) == ${ExitCode.Transient}`);
+      expressions.push(
+        r.timeoutAsTransientError
+          ? `(asInt(lastRetry.exitCode) == ${ExitCode.Transient} || lastRetry.message contains "deadline")`
+          : `asInt(lastRetry.exitCode) == ${ExitCode.Transient}`,
+      );
       break;
     case "failure":
       // Argo's default retryPolicy is OnFailure: left implicit.

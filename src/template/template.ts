@@ -10,7 +10,7 @@ import { CompileError, type Issue, ValidationError } from "../errors.ts";
 import { ArtifactRef, type ParamRef, paramRef } from "../expr/refs.ts";
 import type { RenderContext } from "../expr/tree.ts";
 import { checkIOName, checkName } from "../names.ts";
-import { type Duration, durationSeconds } from "../duration.ts";
+import { type Duration, durationSeconds, renderDuration } from "../duration.ts";
 import { NONE, encodeParameter } from "../op/parameter-codec.ts";
 import {
   type ArtifactKeys,
@@ -134,6 +134,19 @@ export interface TemplateOptions {
    * @default false
    */
   readonly cache?: boolean;
+  /**
+   * Cache the template's outputs on Argo by a key (Argo's `memoize`, dflow's `memoize_key`): a
+   * later call with the same key within `maxAge` takes the cached outputs instead of running.
+   * The key may hold tags such as `"{{inputs.parameters.x}}"`. The local engine reuses steps by
+   * their `key` instead (see `reuse`).
+   * @default not memoized
+   */
+  readonly memoize?: {
+    readonly key: string;
+    readonly maxAge: Duration;
+    /** The ConfigMap holding the cache. @default "opflow-memoize" */
+    readonly cache?: string;
+  };
 }
 
 /** A call of a template by a step or task of a graph template (what the compiler needs to know of it). */
@@ -282,6 +295,13 @@ export abstract class Template<I extends Signature = Signature, O extends Signat
     if (o.tolerations) out.tolerations = [...o.tolerations];
     if (o.affinity) out.affinity = o.affinity;
     if (o.serviceAccountName) out.serviceAccountName = o.serviceAccountName;
+    if (o.memoize) {
+      out.memoize = {
+        key: o.memoize.key,
+        maxAge: renderDuration(o.memoize.maxAge, `template "${this.name}": memoize.maxAge`),
+        cache: { configMap: { name: o.memoize.cache ?? "opflow-memoize" } },
+      };
+    }
     return out;
   }
 }
@@ -305,4 +325,11 @@ function validateTemplateOptions(name: string, o: TemplateOptions): void {
   if (o.retry !== undefined) checkRetry(name, o.retry);
   if (o.timeout !== undefined) durationSeconds(o.timeout, `template "${name}": timeout`);
   if (o.cache !== undefined && typeof o.cache !== "boolean") throw new ValidationError(`template "${name}": cache must be true or false, got ${JSON.stringify(o.cache)}`);
+  if (o.memoize !== undefined) {
+    if (typeof o.memoize.key !== "string" || !o.memoize.key.trim()) {
+      throw new ValidationError(`template "${name}": memoize.key must be a non-empty string, got ${JSON.stringify(o.memoize.key)}`);
+    }
+    durationSeconds(o.memoize.maxAge, `template "${name}": memoize.maxAge`);
+    if (o.memoize.cache !== undefined) checkName(`template "${name}": memoize.cache`, o.memoize.cache);
+  }
 }

@@ -3,6 +3,7 @@
  * typed Argo v4 manifest — the single intermediate representation (DESIGN.md) — which is
  * submitted to Argo or interpreted by the local engine.
  */
+import { type WorkflowGraph, manifestGraph } from "./graph.ts";
 import { IssueList, compileTemplates, sizeIssues } from "../argo/compile.ts";
 import { BundleArtifact, uploadBundles } from "../bundle/bundle-artifact.ts";
 import { bundleModuleSync } from "../bundle/bundle-sync.ts";
@@ -267,6 +268,17 @@ export class Workflow<I extends Signature = Signature> {
   /** Compiles to a typed Argo v4 Workflow object (the manifest of {@link prepare}). The same workflow always gives the same object. */
   compile(options?: CompileOptions): ArgoWorkflow {
     return this.prepare(options).manifest;
+  }
+
+  /**
+   * The workflow's shape as nodes and edges (templates, steps and tasks; step-group order, DAG
+   * dependencies, calls), from its manifest. Render it with `graphToMermaid` or `graphToDot`.
+   *
+   * @example
+   * fs.writeFileSync("flow.mmd", graphToMermaid(workflow.toGraph()));
+   */
+  toGraph(options?: CompileOptions): WorkflowGraph {
+    return manifestGraph(this.compile(options));
   }
 
   /**
