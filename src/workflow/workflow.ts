@@ -16,6 +16,9 @@ import type {
   WorkflowSpec,
 } from "../argo/model.ts";
 import type { SubmitOptions, WorkflowHandle } from "../argo/workflow-handle.ts";
+import { rootOutputs } from "../argo/query.ts";
+import { decodeOutputs, signatureValues, type StorageSource, type WorkflowOutputs } from "./outputs.ts";
+import type { StorageClient } from "../storage/client.ts";
 import type { LocalBindings } from "../contract.ts";
 import { LocalArtifact, uploadLocalArtifacts } from "../steps/local-artifact.ts";
 import type { RunOptions, RunResult } from "../debug/run.ts";
@@ -43,7 +46,7 @@ export interface TTLOptions {
 }
 
 /** Options of a workflow. */
-export interface WorkflowOptions<I extends Signature = Signature> {
+export interface WorkflowOptions<I extends Signature = Signature, O extends Signature = Signature> {
   /**
    * Fixed name (lowercase RFC 1123, at most 63 characters). Resubmitting with the same name
    * resumes it in the local engine.
@@ -53,7 +56,7 @@ export interface WorkflowOptions<I extends Signature = Signature> {
   /** Prefix of generated names. @default the entrypoint's name followed by "-" */
   readonly generateName?: string;
   /** The template the workflow runs. @default a Steps template built with `add()` */
-  readonly entrypoint?: Template<I, Signature>;
+  readonly entrypoint?: Template<I, O>;
   /** Values of the entrypoint's input parameters (Argo's `spec.arguments`). */
   readonly parameters?: ParamArgs<I>;
   /** Input artifacts of the entrypoint (Argo's `spec.arguments.artifacts`). */
@@ -92,6 +95,17 @@ export interface PreparedWorkflow {
   readonly localArtifacts: LocalArtifact[];
   /** The compiler's warnings (also given to `warn`). */
   readonly warnings: readonly string[];
+  /** Output signature of each template by manifest template name (decodes step outputs). */
+  readonly outputSignatures: ReadonlyMap<string, Signature>;
+}
+
+/** What {@link Workflow.run} gives: the run's result plus the entrypoint's outputs, typed. */
+export interface WorkflowRunResult<O extends Signature = Signature> extends RunResult {
+  /**
+   * The entrypoint's outputs, typed by its signature (parameters as values, artifacts as
+   * references with `download()`); empty when the workflow did not succeed.
+   */
+  readonly outputs: WorkflowOutputs<O>;
 }
 
 /** Options of {@link Workflow.compile}. */
@@ -107,11 +121,11 @@ export interface CompileOptions {
  * const wf = new Workflow({ name: "hello", entrypoint: main, parameters: { who: "world" } });
  * console.log(wf.toYaml());
  */
-export class Workflow<I extends Signature = Signature> {
-  private readonly options: WorkflowOptions<I>;
+export class Workflow<I extends Signature = Signature, O extends Signature = Signature> {
+  private readonly options: WorkflowOptions<I, O>;
   private implicit: Steps | undefined;
 
-  constructor(options: WorkflowOptions<I> = {}) {
+  constructor(options: WorkflowOptions<I, O> = {}) {
     this.options = options;
     checkWorkflowNames(options.name, options.generateName);
     if (options.parallelism !== undefined && (!Number.isInteger(options.parallelism) || options.parallelism < 1)) {
@@ -121,7 +135,7 @@ export class Workflow<I extends Signature = Signature> {
     if (options.entrypoint) this.checkArguments(options.entrypoint);
   }
 
-  private checkArguments(entry: Template<I, Signature>): void {
+  private checkArguments(entry: Template<I, O>): void {
     const { parameters, artifacts } = splitSignature(entry.inputs);
     const given = (this.options.parameters ?? {}) as Record<string, unknown>;
     const givenArts = (this.options.artifacts ?? {}) as Record<string, unknown>;
@@ -184,7 +198,7 @@ export class Workflow<I extends Signature = Signature> {
     const roots = [entry, ...(o.onExit ? [o.onExit] : [])];
     // Every problem of the workflow is gathered, then thrown at once.
     const issues = new IssueList();
-    const { templates, nameOf, bindings, sources: templateSources } = compileTemplates(roots, warn, issues);
+    const { templates, nameOf, bindings, outputSignatures, sources: templateSources } = compileTemplates(roots, warn, issues);
     const sources = new Set<object>(templateSources);
     const params: Parameter[] = [];
     const arts: Artifact[] = [];
@@ -243,7 +257,7 @@ export class Workflow<I extends Signature = Signature> {
     for (const i of sizeIssues(Buffer.byteLength(JSON.stringify(manifest)), `workflow "${o.name ?? metadata.generateName}"`, warn)) issues.add(i);
     issues.throwIfAny();
     const localArtifacts = [...sources].filter((s): s is LocalArtifact => s instanceof LocalArtifact);
-    return { manifest, bindings, localArtifacts, warnings };
+    return { manifest, bindings, localArtifacts, warnings, outputSignatures };
   }
 
   /** Compiles to a typed Argo v4 Workflow object (the manifest of {@link prepare}). The same workflow always gives the same object. */
@@ -260,14 +274,16 @@ export class Workflow<I extends Signature = Signature> {
    * const { status, dir } = await wf.run({ workdir: "runs" });
    * console.log(status.phase, status.nodes);
    */
-  async run(options: Omit<RunOptions, "bindings"> & CompileOptions = {}): Promise<RunResult> {
+  async run(options: Omit<RunOptions, "bindings"> & CompileOptions = {}): Promise<WorkflowRunResult<O>> {
     const { manifest, bindings, localArtifacts } = this.prepare(options);
     const { runWorkflow } = await import("../debug/run.ts");
     const { LocalStorageClient } = await import("../storage/local.ts");
     // The engine's default store, made here so that local input artifacts can be put in it first.
     const storage = options.storage ?? new LocalStorageClient({ root: engineStorageRoot(options.workdir) });
     await uploadLocalArtifacts(localArtifacts, storage);
-    return runWorkflow(manifest, { ...options, bindings, storage });
+    const result = await runWorkflow(manifest, { ...options, bindings, storage });
+    const outputs = this.decode(rootOutputs({ metadata: { name: result.name }, status: result.status }), () => storage);
+    return { ...result, outputs };
   }
 
   /**
@@ -286,11 +302,12 @@ export class Workflow<I extends Signature = Signature> {
    * const local = await wf.submit({ mode: "debug", workdir: "runs" });
    * console.log((await local.wait()).status?.phase);
    */
-  async submit(options: SubmitOptions & CompileOptions & DebugSubmitOptions = {}): Promise<WorkflowHandle> {
+  async submit(options: SubmitOptions & CompileOptions & DebugSubmitOptions = {}): Promise<WorkflowHandle<WorkflowOutputs<O>>> {
     const { submitMode } = await import("../debug/submit-mode.ts");
     const { LocalArgoClient } = await import("../debug/local-argo-client.ts");
     const mode = submitMode(options);
-    const { manifest, bindings, localArtifacts: local } = this.prepare(options);
+    const { manifest, bindings, localArtifacts: local, outputSignatures } = this.prepare(options);
+    const stepValues = signatureValues(outputSignatures);
     const { submitWorkflow } = await import("../argo/workflow-handle.ts");
     if (mode === "debug") {
       const { LocalStorageClient } = await import("../storage/local.ts");
@@ -302,7 +319,7 @@ export class Workflow<I extends Signature = Signature> {
         if (local.length) await uploadLocalArtifacts(local, storage);
         return m;
       };
-      return submitWorkflow(manifest, { ...options, client, uploadLocalArtifacts: uploadToEngine });
+      return submitWorkflow(manifest, { ...options, client, uploadLocalArtifacts: uploadToEngine, decoding: { outputs: (io) => this.decode(io, () => storage), stepValues } });
     }
     const upload = async (m: ArgoWorkflow): Promise<ArgoWorkflow> => {
       if (!local.length) return m;
@@ -314,7 +331,16 @@ export class Workflow<I extends Signature = Signature> {
       await uploadLocalArtifacts(local, storage);
       return m;
     };
-    return submitWorkflow(manifest, { ...options, uploadLocalArtifacts: upload });
+    let clusterStorage: Promise<StorageClient> | undefined;
+    const storage: StorageSource = () =>
+      options.storage ??
+      (clusterStorage ??= import("../storage/config.ts").then(({ createStorageClient, loadArtifactRepositoryConfig }) => createStorageClient(loadArtifactRepositoryConfig())));
+    return submitWorkflow(manifest, { ...options, uploadLocalArtifacts: upload, decoding: { outputs: (io) => this.decode(io, storage), stepValues } });
+  }
+
+  /** Decodes root outputs by the entrypoint's output signature. */
+  private decode(io: Parameters<typeof decodeOutputs>[1], storage: StorageSource): WorkflowOutputs<O> {
+    return decodeOutputs(this.entrypoint.outputs as O, io, storage);
   }
 
   /** The manifest as YAML. */
