@@ -241,6 +241,43 @@ export function looseOutputs(outputs: ArgoStepIO): Readonly<Record<string, unkno
   return out;
 }
 
+/**
+ * The steps where a failed workflow failed: Failed or Error nodes (not StepGroup/TaskGroup)
+ * none of whose children failed — the origin, not the Steps/DAG nodes it failed through —
+ * in start order. Empty for a workflow that did not fail.
+ */
+export function failedSteps(workflow: Workflow): ArgoStep[] {
+  const nodes = workflow.status?.nodes ?? {};
+  const failed = (n: NodeStatus | undefined): boolean => n !== undefined && (n.phase === "Failed" || n.phase === "Error");
+  return querySteps(workflow, { phase: ["Failed", "Error"] }).filter((s) => {
+    // A Retry node's attempts all failed: the Retry node is the step (its message says why no retry).
+    if (s.type === "Retry") return true;
+    const parent = Object.values(nodes).find((n) => n.type === "Retry" && n.children?.includes(s.id));
+    if (parent) return false;
+    return !s.children.some((c) => {
+      const child = nodes[c];
+      if (!failed(child)) return false;
+      // Through a group to its members.
+      return child?.type !== "StepGroup" && child?.type !== "TaskGroup" ? true : (child.children ?? []).some((g) => failed(nodes[g]));
+    });
+  });
+}
+
+/**
+ * One line saying where and why a workflow failed, for people: the failing step by its name
+ * and its path (`step "sum" (fan-out-x[2].sum) failed: …`), not a node id. `undefined` when
+ * the workflow did not fail; its own message when no step failed (deadline, bad manifest …).
+ */
+export function describeFailure(workflow: Workflow): string | undefined {
+  const phase = workflow.status?.phase;
+  if (phase !== "Failed" && phase !== "Error") return undefined;
+  const steps = failedSteps(workflow).filter((s) => s.id !== workflow.metadata.name);
+  const [first] = steps;
+  if (!first) return workflow.status?.message ?? `workflow ${phase}`;
+  const more = steps.length > 1 ? ` (and ${steps.length - 1} more failed step${steps.length > 2 ? "s" : ""}: ${steps.slice(1, 4).map((s) => s.displayName).join(", ")}${steps.length > 4 ? ", …" : ""})` : "";
+  return `step "${first.displayName}" (${first.name}) ${first.phase === "Error" ? "errored" : "failed"}${first.message ? `: ${first.message}` : ""}${more}`;
+}
+
 /** The workflow's phase; `Pending` until the controller sets one. */
 export function workflowPhase(workflow: Workflow): Exclude<WorkflowPhase, ""> {
   const p = workflow.status?.phase;
