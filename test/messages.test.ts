@@ -8,6 +8,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { describeFailure } from "../src/argo/query.ts";
+import { substituteStrict } from "../src/debug/scope.ts";
 import { defineOp } from "../src/op/op.ts";
 import { param } from "../src/op/signature.ts";
 import { Step } from "../src/steps/step.ts";
@@ -79,4 +80,8 @@ describe("failure messages", () => {
     expect(status.phase).toBe("Succeeded");
     expect(nodeNamed(status, "maybe").message).toBe(`when 'false' evaluated false (as written: '{{=(inputs.parameters.go == "yes")}}')`);
   }, 60_000);
+
+  it("say 'failed to resolve' once", () => {
+    expect(() => substituteStrict("x {{inputs.parameters.nope}}", {})).toThrow(/^failed to resolve \{\{inputs\.parameters\.nope\}\}: no variable named "inputs\.parameters\.nope"$/);
+  });
 });
