@@ -152,6 +152,29 @@ describe("slicedStep", () => {
     expect(await received({ subPath: false })).toBe(36);
   });
 
+  it("slices a local list artifact (an archived workflow input) one item per step", async () => {
+    const { localArtifact } = await import("./local-artifact.ts");
+    const files = await Promise.all([0, 1, 2].map(async (i) => {
+      const f = path.join(workdir, `local-${i}.txt`);
+      await fs.writeFile(f, `local ${i}`);
+      return f;
+    }));
+    const read = defineOp({
+      name: "read-one",
+      inputs: { f: artifact() },
+      outputs: { t: param(z.string()) },
+      async execute({ f }) {
+        return { t: await fs.readFile(f, "utf8") };
+      },
+    });
+    const main = new Steps({ name: "main", inputs: { files: artifact.list() }, outputs: { ts: param(z.array(z.string())) } });
+    const s = main.add(slicedStep("read", OPTemplate.fromOp(read), { slices: { f: main.io.artifacts.files }, count: 3 }));
+    main.setOutputs({ parameters: { ts: s.outputs.parameters.t } });
+    const { status, outputs } = await new Workflow({ name: "sliced-local", entrypoint: main, artifacts: { files: localArtifact(files) } }).run({ workdir });
+    expect(status.phase, status.message).toBe("Succeeded");
+    expect(outputs.ts).toEqual(["local 0", "local 1", "local 2"]);
+  });
+
   it("rejects slicing what cannot be sliced, naming the step", () => {
     const main = new Steps({ name: "m" });
     const g = main.add(new Step("gen", G, { parameters: { n: 1 } }));
