@@ -7,14 +7,14 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { describeFailure } from "../src/argo/query.ts";
-import { substituteStrict } from "../src/debug/scope.ts";
-import { defineOp } from "../src/op/op.ts";
-import { param } from "../src/op/signature.ts";
-import { Step } from "../src/steps/step.ts";
-import { Steps } from "../src/steps/steps.ts";
-import { OPTemplate } from "../src/template/op-template.ts";
-import { Workflow } from "../src/workflow/workflow.ts";
+import { describeFailure } from "../argo/query.ts";
+import { substituteStrict } from "./scope.ts";
+import { defineOp } from "../op/op.ts";
+import { param } from "../op/signature.ts";
+import { Step } from "../steps/step.ts";
+import { Steps } from "../steps/steps.ts";
+import { OPTemplate } from "../template/op-template.ts";
+import { Workflow } from "../workflow/workflow.ts";
 
 let workdir: string;
 beforeAll(async () => {
