@@ -10,26 +10,28 @@ import { format, inspect } from "node:util";
 type Sink = (text: string) => void;
 
 const current = new AsyncLocalStorage<Sink>();
-const METHODS = ["log", "info", "warn", "error", "debug"] as const;
-let installed = false;
+const METHODS = ["log", "info", "warn", "error", "debug", "dir"] as const;
+const WRAPPED = Symbol("opflow.console-capture");
 
+type ConsoleFn = ((...args: unknown[]) => void) & { [WRAPPED]?: true };
+
+/**
+ * Wraps each console method that is not wrapped yet (again after something — a test spy —
+ * replaced it): a call inside a running OP goes to its sink, any other to the method wrapped.
+ */
 function install(): void {
-  if (installed) return;
-  installed = true;
+  const c = console as unknown as Record<(typeof METHODS)[number], ConsoleFn>;
   for (const m of METHODS) {
-    const original = console[m];
-    console[m] = (...args: unknown[]): void => {
+    if (c[m][WRAPPED]) continue;
+    const original = c[m];
+    const wrapper: ConsoleFn = (...args: unknown[]): void => {
       const sink = current.getStore();
-      if (sink) sink(`${format(...args)}\n`);
-      else original.apply(console, args);
+      if (!sink) return original.apply(console, args);
+      sink(m === "dir" ? `${inspect(args[0], args[1] as object | undefined)}\n` : `${format(...args)}\n`);
     };
+    wrapper[WRAPPED] = true;
+    c[m] = wrapper;
   }
-  const dir = console.dir;
-  console.dir = (item?: unknown, options?: object): void => {
-    const sink = current.getStore();
-    if (sink) sink(`${inspect(item, options)}\n`);
-    else dir.call(console, item, options);
-  };
 }
 
 /**
