@@ -3,6 +3,8 @@
  * subcommand lives in its own module under `commands/`, imported only when it runs (or when
  * its usage is asked for), so that `opflow render` does not load the Kubernetes client.
  */
+import { readFileSync } from "node:fs";
+import { closest } from "./args.ts";
 import type { CommandModule } from "./command.ts";
 
 interface CommandEntry {
@@ -42,15 +44,25 @@ function entryOf(name: string | undefined): CommandEntry | undefined {
 function help(): string {
   const names = Object.keys(commands).sort();
   const width = Math.max(...names.map((n) => n.length));
-  const lines = ["usage: opflow <command> [options]", "", "commands:"];
+  const lines = ["usage: opflow <command> [options]", "       opflow --version", "", "commands:"];
   for (const name of names) lines.push(`  ${name.padEnd(width)}  ${commands[name]?.summary}`);
-  lines.push("", "Run `opflow help <command>` for a command's options.");
+  lines.push("", "Run `opflow help <command>` or `opflow <command> --help` for a command's options.");
   return lines.join("\n");
+}
+
+/** opflow's version, from its package.json. */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string };
+  return pkg.version ?? "unknown";
 }
 
 /** Runs `opflow ...argv`; returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === "--version" || name === "-V" || name === "version") {
+    console.log(`opflow ${version()}`);
+    return 0;
+  }
   if (!name || name === "help" || name === "--help" || name === "-h") {
     const topic = entryOf(rest[0]);
     if (topic) {
@@ -61,6 +73,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const entry = entryOf(name);
   if (!entry) {
+    const near = closest(name, Object.keys(commands));
+    if (near) {
+      console.error(`opflow: unknown command ${JSON.stringify(name)}; did you mean "${near}"?\n\nRun \`opflow help\` for the list of commands.`);
+      return 2;
+    }
     console.error(`opflow: unknown command ${JSON.stringify(name)}\n\n${help()}`);
     return 2;
   }
