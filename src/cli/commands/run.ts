@@ -15,6 +15,8 @@ import { loadWorkflow } from "../load.ts";
 import { withProgressBar } from "../progress-bar.ts";
 import type { CommandModule } from "../command.ts";
 import { humanDuration, LiveStatusView, renderStatus } from "../status-view.ts";
+import { formatFailure, formatOutputs, runOutputs } from "../results.ts";
+import { withParameters } from "../run-parameters.ts";
 
 const usage = `usage: opflow run FILE [options]
 
@@ -22,7 +24,8 @@ Runs FILE (a .ts/.js module exporting a workflow, or an Argo Workflow .yaml/.jso
 local engine. Each step gets a directory under <workdir>/<workflow-name>/.
 
 options:
-  -p, --parameter NAME=VALUE  set a workflow argument (repeatable)
+  -p, --parameter NAME=VALUE  set an input of the workflow's entrypoint (or a workflow
+                              argument); repeatable; an unknown NAME is an error
   --name NAME                 the workflow's name; the name of an earlier run resumes it
                               (its Succeeded steps are not run again)
   --workdir DIR               where runs are written (default: ./${DEFAULT_WORKDIR})
@@ -33,8 +36,9 @@ options:
   --objects PATH              ConfigMaps and Secrets the workflow reads (env valueFrom/envFrom,
                               parameters from config maps, HTTP header secrets): Kubernetes
                               manifests in a YAML file or a folder (repeatable)
-  --json                      print one JSON document at the end: name, dir and the status
-                              in Argo's shape (phase, outputs, nodes as status.nodes)
+  --json                      print one JSON document at the end: name, dir, outputs (the
+                              entrypoint's) and the status in Argo's shape (phase, nodes …)
+  --outputs                   print only the workflow's outputs, as one JSON object
   -q, --quiet                 no live tree (also when stdout is not a terminal)
   -h, --help                  this help
 
@@ -49,6 +53,7 @@ interface Parsed {
   templates: string[];
   objects: string[];
   json: boolean;
+  outputs: boolean;
   quiet: boolean;
 }
 
@@ -60,6 +65,7 @@ const OPTIONS = {
   templates: { type: "string", multiple: true },
   objects: { type: "string", multiple: true },
   json: { type: "boolean" },
+  outputs: { type: "boolean" },
   quiet: { type: "boolean", short: "q" },
   help: { type: "boolean", short: "h" },
 } as const satisfies CommandOptions;
@@ -74,7 +80,7 @@ function parse(argv: readonly string[]): Parsed | undefined {
     if (eq <= 0) throw new UsageError(`--parameter expects NAME=VALUE, got ${JSON.stringify(v)}`);
     parameters[v.slice(0, eq)] = v.slice(eq + 1);
   }
-  const parsed: Parsed = { file: "", parameters, templates: stringArgs(values, "templates"), objects: stringArgs(values, "objects"), json: values["json"] === true, quiet: values["quiet"] === true };
+  const parsed: Parsed = { file: "", parameters, templates: stringArgs(values, "templates"), objects: stringArgs(values, "objects"), json: values["json"] === true, outputs: values["outputs"] === true, quiet: values["quiet"] === true };
   const name = stringArg(values, "name");
   if (name !== undefined) {
     if (!name) throw new UsageError("--name expects a value");
@@ -97,9 +103,12 @@ function parse(argv: readonly string[]): Parsed | undefined {
   return parsed;
 }
 
-/** The JSON document `--json` prints: name, dir, and the status in Argo's shape. */
+/**
+ * The JSON document `--json` prints: name, dir, the status in Argo's shape, and `results`: the
+ * entrypoint's outputs (Argo's `outputs` stays the global outputs).
+ */
 export function runDocument(name: string, dir: string, status: WorkflowStatus): Record<string, unknown> {
-  return { name, dir, ...status };
+  return { name, dir, results: runOutputs(name, status), ...status };
 }
 
 /**
@@ -125,11 +134,17 @@ const command: CommandModule = {
       console.log(usage);
       return 0;
     }
+    // A line at once: loading a TypeScript module takes a moment.
+    // (bin/opflow.mjs says it before loading opflow itself.)
+    const announced = (globalThis as Record<symbol, unknown>)[Symbol.for("opflow.run.announced")] === true;
+    if (!announced && !args.json && !args.outputs && !args.quiet) process.stderr.write(`opflow run: loading workflow…\n`);
     let loaded;
     let workflowTemplates: WorkflowTemplate[];
     let objects: LocalObjects | undefined;
     try {
       loaded = await loadWorkflow(args.file);
+      // -p names are checked before anything is created.
+      loaded = { ...loaded, manifest: withParameters(loaded.manifest, args.parameters) };
       workflowTemplates = [...(loaded.workflowTemplates ?? []), ...(await loadWorkflowTemplates(args.templates))];
       if (args.objects.length > 0) objects = await loadLocalObjects(args.objects);
     } catch (err) {
@@ -148,7 +163,7 @@ const command: CommandModule = {
     };
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
-    const live = !args.quiet && !args.json && process.stdout.isTTY === true;
+    const live = !args.quiet && !args.json && !args.outputs && process.stdout.isTTY === true;
     let view: LiveStatusView | undefined;
     const started = Date.now();
     try {
@@ -182,15 +197,20 @@ const command: CommandModule = {
       const rel = path.relative(process.cwd(), result.dir) || ".";
       if (args.json) {
         process.stdout.write(`${JSON.stringify(runDocument(result.name, result.dir, result.status), null, 2)}\n`);
+      } else if (args.outputs) {
+        process.stdout.write(`${JSON.stringify(runOutputs(result.name, result.status), null, 2)}\n`);
+        if (phase !== "Succeeded") process.stderr.write(formatFailure(result.name, result.status));
       } else {
         if (!live && !args.quiet) process.stdout.write(`${renderStatus(result.status, { name: result.name })}\n`);
         const reused = result.reusedNodes > 0 ? ` (${result.reusedNodes} nodes reused from the earlier run)` : "";
         process.stdout.write(`\nWorkflow ${result.name} ${phase} in ${humanDuration(Date.now() - started)}${reused}\nState tree: ${rel}\n`);
+        process.stdout.write(formatOutputs(result.name, result.status, args.workdir));
         if (phase !== "Succeeded") {
-          if (result.status.message) process.stdout.write(`Message: ${result.status.message}\n`);
-          // The steps that failed, with their whole message (the tree above cuts long ones).
+          // Where it failed, by step name and path; then the failed steps with their whole message
+          // (the tree above cuts long ones).
+          process.stdout.write(formatFailure(result.name, result.status) || (result.status.message ? `Message: ${result.status.message}\n` : ""));
           const failed = Object.values(result.status.nodes ?? {}).filter((n) => n.type === "Pod" && (n.phase === "Failed" || n.phase === "Error") && n.message);
-          for (const n of failed.slice(0, 5)) process.stdout.write(`  ${n.displayName} (${n.phase}): ${n.message}\n`);
+          if (failed.length > 1) for (const n of failed.slice(0, 5)) process.stdout.write(`  ${n.displayName} (${n.phase}): ${n.message}\n`);
           process.stdout.write(`Resume with: opflow run ${args.file} --name ${result.name}${args.workdir ? ` --workdir ${args.workdir}` : ""}\n`);
         }
       }
