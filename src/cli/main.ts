@@ -20,7 +20,7 @@ const commands: Readonly<Record<string, CommandEntry>> = {
   get: { summary: "Show a cluster workflow's status and steps (like argo get)", load: () => import("./commands/get.ts") },
   list: { summary: "List cluster workflows by label, phase and name prefix (like argo list)", load: () => import("./commands/list.ts") },
   watch: { summary: "Follow a cluster workflow until it finishes (like argo watch)", load: () => import("./commands/watch.ts") },
-  logs: { summary: "Print the logs of a cluster workflow or of one step (like argo logs)", load: () => import("./commands/logs.ts") },
+  logs: { summary: "Print or follow the logs of a workflow or of one step, local run or cluster (like argo logs)", load: () => import("./commands/logs.ts") },
   terminate: {
     summary: "Terminate a workflow at once, without exit handlers (like argo terminate); --mode debug: a local run",
     load: () => import("./commands/terminate.ts"),

@@ -25,7 +25,7 @@ export function formatOutputs(name: string, status: WorkflowStatus, workdir?: st
   for (const [k, v] of Object.entries(io.parameters)) lines.push(`  ${k} = ${v}`);
   for (const [k, a] of Object.entries(io.artifacts)) {
     const key = a.s3?.key;
-    lines.push(key ? `  ${k} = artifact ${key}  (opflow download ${key} ${k}${workdir ? ` --workdir ${workdir}` : ""})` : `  ${k} = artifact ${JSON.stringify(a)}`);
+    lines.push(key ? `  ${k} = artifact ${key}  (opflow download --key ${key} ${k}${workdir ? ` --workdir ${workdir}` : ""})` : `  ${k} = artifact ${JSON.stringify(a)}`);
   }
   return lines.length ? `Outputs:\n${lines.join("\n")}\n` : "";
 }
