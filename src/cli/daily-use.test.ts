@@ -85,16 +85,17 @@ describe("logs of local runs", () => {
     await opflow("run", path.join(work, "bad.yaml"), "--workdir", workdir, "--name", "daily-logs", "-q");
     const all = await opflow("logs", "daily-logs", "--workdir", workdir);
     expect(all.code, all.stderr).toBe(0);
-    expect(all.stdout).toContain("prepare: ready\n");
-    expect(all.stdout).toContain("boom: first line\nboom: second line\n");
+    // Prefixed by pod name, as argo logs does.
+    expect(all.stdout).toMatch(/^daily-logs-ok-\d+: ready$/m);
+    expect(all.stdout).toMatch(/^daily-logs-fail-\d+: first line\ndaily-logs-fail-\d+: second line$/m);
     const one = await opflow("logs", "daily-logs", "boom", "--workdir", workdir, "--no-prefix");
     expect(one.stdout).toBe("first line\nsecond line\n");
     const follow = await opflow("logs", "daily-logs", "boom", "--workdir", workdir, "--follow");
     expect(follow.code).toBe(0);
-    expect(follow.stdout).toBe("boom: first line\nboom: second line\n");
+    expect(follow.stdout).toMatch(/^daily-logs-fail-\d+: first line\ndaily-logs-fail-\d+: second line\n$/);
     const missing = await opflow("logs", "daily-logs", "nope", "--workdir", workdir);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain('no step matches "nope"');
+    expect(missing.stderr).toContain('no pod step matches "nope"');
   }, 120_000);
 });
 

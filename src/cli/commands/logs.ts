@@ -24,7 +24,7 @@ const usage = [
   "  -c, --container NAME   container (default main)",
   "      --tail N           last N lines of each step",
   "      --key KEY          select the step with this key",
-  "      --no-prefix        do not prefix lines with the step's name",
+  "      --no-prefix        do not prefix lines with the pod name",
   "      --mode MODE        debug: a local run; cluster: a cluster workflow",
   "                         (default: local when <workdir>/NAME exists, else $OPFLOW_MODE)",
   `      --workdir DIR      where local runs are (default: ./${DEFAULT_WORKDIR})`,
@@ -84,7 +84,7 @@ const command: CommandModule = {
         },
         ...(typeof values["container"] === "string" ? { container: values["container"] } : {}),
       };
-      const prefix = (log: ArgoStepLog, line: string): string => (values["no-prefix"] ? line : `${log.step}: ${line}`);
+      const prefix = (log: ArgoStepLog, line: string): string => (values["no-prefix"] ? line : `${log.podName}: ${line}`);
       if (follow) {
         // Polls: prints what each step's log gained since the last look, until the workflow ends.
         const printed = new Map<string, number>();
@@ -112,12 +112,12 @@ const command: CommandModule = {
         return 0;
       }
       if (logs.length === 0 && positionals[1]) {
-        process.stderr.write(`opflow logs: no step matches ${JSON.stringify(positionals[1])} in workflow ${name}\n`);
+        process.stderr.write(`opflow logs: no pod step matches ${JSON.stringify(positionals[1])} in workflow ${name}\n`);
         return 1;
       }
       for (const log of logs) {
         if (log.missing) {
-          process.stderr.write(`${log.step}: ${log.missing}\n`);
+          process.stderr.write(`${log.podName}: ${log.missing}\n`);
           continue;
         }
         const lines = log.text.split("\n");
