@@ -17,7 +17,9 @@ export function withParameters(manifest: Workflow, given: Readonly<Record<string
   if (names.length === 0) return manifest;
   const declared = manifest.spec.arguments?.parameters ?? [];
   const entry = (manifest.spec.templates ?? []).find((t) => t.name === manifest.spec.entrypoint);
-  const inputs = (entry?.inputs?.parameters ?? []).map((p) => p.name);
+  // The entrypoint is elsewhere (workflowTemplateRef): the engine checks the names.
+  if (!entry) return manifest;
+  const inputs = (entry.inputs?.parameters ?? []).map((p) => p.name);
   const known = [...new Set([...declared.map((p) => p.name), ...inputs])];
   const added = [...declared];
   for (const name of names) {
