@@ -4,8 +4,10 @@
 // dist/cli/bin.js, compiled by `npm run build`.
 import { fileURLToPath } from "node:url";
 import { ensureSourceMode } from "./_source-mode.mjs";
+import { announceRun } from "../src/cli/announce.mjs";
 
 await ensureSourceMode(fileURLToPath(import.meta.url));
+announceRun(process.argv.slice(2));
 const { register } = await import("tsx/esm/api");
 register();
 const { main } = await import("../src/cli/main.ts");

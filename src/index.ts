@@ -104,6 +104,7 @@ export { type LocalArtifactUploadOptions, LocalArtifact, localArtifact } from ".
 export type { SliceSpec, SliceOptions } from "./op/slices.ts";
 export { type SliceSources, type StackedSignature, type SlicedStepOptions, slicedStep } from "./steps/sliced-step.ts";
 export * from "./dag/sliced-task.ts";
+export { OutputArtifact, type OutputValue, type StorageSource, type WorkflowOutputs } from "./workflow/outputs.ts";
 export * from "./argo/yaml.ts";
 export * from "./workflow/graph.ts";
 // Running on Argo Workflows: connect, submit, query, control.

@@ -180,7 +180,7 @@ describe.each(backends())("ArgoClient over %s", (backend, make) => {
     expect(await handle.querySteps({ name: "tr*", type: ["Pod"] })).toHaveLength(1);
     expect(await handle.querySteps({ name: /^gen$/, phase: "Failed" })).toEqual([]);
     expect(await handle.querySteps({ type: "StepGroup" })).toHaveLength(2);
-    expect(await handle.outputs()).toEqual({ parameters: { count: "count-value" }, artifacts: {} });
+    expect(await handle.globalOutputs()).toEqual({ parameters: { count: "count-value" }, artifacts: {} });
   });
 
   it("passes an output artifact reference as the input of a new workflow", async () => {

@@ -25,6 +25,8 @@ export interface CompiledTemplates {
   readonly nameOf: (t: Template) => string;
   /** In-process implementations by manifest template name. */
   readonly bindings: Map<string, LocalBinding>;
+  /** Output signature of each template, by manifest template name (to decode step outputs). */
+  readonly outputSignatures: ReadonlyMap<string, Template["outputs"]>;
   /** Artifact sources the templates pass (local files to upload before running). */
   readonly sources: ReadonlySet<object>;
   readonly warnings: string[];
@@ -263,7 +265,9 @@ function gatherTemplates(roots: readonly Template[], warn: (message: string) => 
   }
   for (const i of rendering.items) structural.add(i);
   for (const i of limitIssues(templates, note)) structural.add(i);
-  return { templates, nameOf: (t) => names.get(t) ?? t.name, bindings, warnings, sources };
+  const outputSignatures = new Map<string, Template["outputs"]>();
+  for (const t of all) outputSignatures.set(names.get(t) ?? t.name, t.outputs);
+  return { templates, nameOf: (t) => names.get(t) ?? t.name, bindings, outputSignatures, warnings, sources };
 }
 
 /** Enforces Argo v4's per-template limits; warns near them. Throws one CompileError listing every excess. */

@@ -50,6 +50,33 @@ export interface ArgoStep {
   readonly progress?: string;
   readonly inputs: ArgoStepIO;
   readonly outputs: ArgoStepOutputs;
+  /**
+   * The output parameters as values: decoded by the template's output signature when the
+   * handle knows it (handles of `Workflow.submit()`: `{ mean: 4.5 }`), else read as JSON where
+   * they parse (text otherwise).
+   */
+  readonly values: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Decodes a step's output parameters into values, given its manifest template name; see
+ * {@link ArgoStep.values}.
+ */
+export type StepValueDecoder = (templateName: string | undefined, parameters: Readonly<Record<string, string>>) => Record<string, unknown>;
+
+/** Reads each parameter as JSON where it parses, as text otherwise. */
+export const looseValues: StepValueDecoder = (_template, parameters) => {
+  const out: Record<string, unknown> = {};
+  for (const [name, text] of Object.entries(parameters)) out[name] = parseLoose(text);
+  return out;
+};
+
+function parseLoose(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
 }
 
 /** Which steps {@link querySteps} returns. Every given condition must hold. */
@@ -133,8 +160,9 @@ function nameMatches(displayName: string, pattern: string | RegExp): boolean {
 }
 
 /** One status node as an {@link ArgoStep}. */
-export function toArgoStep(workflow: Workflow, node: NodeStatus): ArgoStep {
+export function toArgoStep(workflow: Workflow, node: NodeStatus, decode: StepValueDecoder = looseValues): ArgoStep {
   const key = keyOf(node);
+  const outputs = outputsOf(node.outputs);
   return {
     id: node.id,
     name: node.name,
@@ -151,7 +179,8 @@ export function toArgoStep(workflow: Workflow, node: NodeStatus): ArgoStep {
     ...(node.message !== undefined ? { message: node.message } : {}),
     ...(node.progress !== undefined ? { progress: node.progress } : {}),
     inputs: io(node.inputs),
-    outputs: outputsOf(node.outputs),
+    outputs,
+    values: decode(node.templateName, outputs.parameters),
   };
 }
 
@@ -163,10 +192,11 @@ export function toArgoStep(workflow: Workflow, node: NodeStatus): ArgoStep {
  * const wf = await client.get("hello-x7k2p");
  * const [train] = querySteps(wf, { name: "train", phase: "Succeeded" });
  * train?.outputs.parameters["loss"];          // "0.12"
+ * train?.values["loss"];                      // 0.12
  * train?.outputs.artifacts["model"];          // { name: "model", s3: { key: "…/model.tgz" } }
  * ```
  */
-export function querySteps(workflow: Workflow, filter: ArgoStepFilter = {}): ArgoStep[] {
+export function querySteps(workflow: Workflow, filter: ArgoStepFilter = {}, decode: StepValueDecoder = looseValues): ArgoStep[] {
   const names = list(filter.name);
   const keys = list(filter.key);
   const phases = list(filter.phase);
@@ -183,12 +213,69 @@ export function querySteps(workflow: Workflow, filter: ArgoStepFilter = {}): Arg
       return k !== undefined && keys.includes(k);
     })
     .sort((a, b) => (a.startedAt ?? "\uffff").localeCompare(b.startedAt ?? "\uffff") || a.name.localeCompare(b.name))
-    .map((n) => toArgoStep(workflow, n));
+    .map((n) => toArgoStep(workflow, n, decode));
 }
 
 /** The workflow's global outputs (`globalName` parameters and artifacts). */
 export function globalOutputs(workflow: Workflow): ArgoStepIO {
   return io(workflow.status?.outputs);
+}
+
+/**
+ * The outputs of the workflow's root node — the entrypoint's outputs, what the workflow
+ * produced (its global outputs are {@link globalOutputs}).
+ */
+export function rootOutputs(workflow: Pick<Workflow, "metadata" | "status">): ArgoStepIO {
+  const name = workflow.metadata.name;
+  const root = name !== undefined ? workflow.status?.nodes?.[name] : undefined;
+  return io(root?.outputs);
+}
+
+/**
+ * Outputs in Argo's shape with parameters read as JSON where they parse (`"4.5"` → 4.5, text
+ * otherwise): what a handle gives when the entrypoint's signature is not known.
+ */
+export function looseOutputs(outputs: ArgoStepIO): Readonly<Record<string, unknown>> {
+  const out: Record<string, unknown> = looseValues(undefined, outputs.parameters);
+  for (const [name, art] of Object.entries(outputs.artifacts)) out[name] = art;
+  return out;
+}
+
+/**
+ * The steps where a failed workflow failed: Failed or Error nodes (not StepGroup/TaskGroup)
+ * none of whose children failed — the origin, not the Steps/DAG nodes it failed through —
+ * in start order. Empty for a workflow that did not fail.
+ */
+export function failedSteps(workflow: Workflow): ArgoStep[] {
+  const nodes = workflow.status?.nodes ?? {};
+  const failed = (n: NodeStatus | undefined): boolean => n !== undefined && (n.phase === "Failed" || n.phase === "Error");
+  return querySteps(workflow, { phase: ["Failed", "Error"] }).filter((s) => {
+    // A Retry node's attempts all failed: the Retry node is the step (its message says why no retry).
+    if (s.type === "Retry") return true;
+    const parent = Object.values(nodes).find((n) => n.type === "Retry" && n.children?.includes(s.id));
+    if (parent) return false;
+    return !s.children.some((c) => {
+      const child = nodes[c];
+      if (!failed(child)) return false;
+      // Through a group to its members.
+      return child?.type !== "StepGroup" && child?.type !== "TaskGroup" ? true : (child.children ?? []).some((g) => failed(nodes[g]));
+    });
+  });
+}
+
+/**
+ * One line saying where and why a workflow failed, for people: the failing step by its name
+ * and its path (`step "sum" (fan-out-x[2].sum) failed: …`), not a node id. `undefined` when
+ * the workflow did not fail; its own message when no step failed (deadline, bad manifest …).
+ */
+export function describeFailure(workflow: Workflow): string | undefined {
+  const phase = workflow.status?.phase;
+  if (phase !== "Failed" && phase !== "Error") return undefined;
+  const steps = failedSteps(workflow).filter((s) => s.id !== workflow.metadata.name);
+  const [first] = steps;
+  if (!first) return workflow.status?.message ?? `workflow ${phase}`;
+  const more = steps.length > 1 ? ` (and ${steps.length - 1} more failed step${steps.length > 2 ? "s" : ""}: ${steps.slice(1, 4).map((s) => s.displayName).join(", ")}${steps.length > 4 ? ", …" : ""})` : "";
+  return `step "${first.displayName}" (${first.name}) ${first.phase === "Error" ? "errored" : "failed"}${first.message ? `: ${first.message}` : ""}${more}`;
 }
 
 /** The workflow's phase; `Pending` until the controller sets one. */

@@ -12,6 +12,7 @@ const step: ArgoStep = {
   children: [],
   inputs: { parameters: {}, artifacts: {} },
   outputs: { parameters: { n: "1", msg: "hi" }, artifacts: { data: { name: "data", s3: { key: "wf/wf-1/data.tgz" } } }, exitCode: "0" },
+  values: { n: 1, msg: "hi" },
 };
 
 describe("reuse helpers", () => {

@@ -81,7 +81,9 @@ export function modifyOutputs(step: ArgoStep, changes: OutputChanges): ArgoStep 
     }
     artifacts[name] = { ...value, name };
   }
-  return { ...step, outputs: { ...step.outputs, parameters, artifacts } };
+  // The decoded values follow the replaced parameters.
+  const values = { ...step.values, ...(changes.parameters ?? {}) };
+  return { ...step, outputs: { ...step.outputs, parameters, artifacts }, values };
 }
 
 /** Whether `key` matches `selector`: comma-separated globs, `*` standing for any characters. */

@@ -32,14 +32,49 @@ export function parseCommandArgs(argv: readonly string[], options: CommandOption
     const { values, positionals } = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
     return { values: values as ArgValues, positionals };
   } catch (error) {
-    throw new UsageError(usageMessage(error as Error & { code?: string }));
+    throw new UsageError(usageMessage(error as Error & { code?: string }, options));
   }
 }
 
-/** `parseArgs`' message, shortened where it explains more than a command line needs. */
-function usageMessage(error: Error & { code?: string }): string {
+/** `parseArgs`' message, shortened where it explains more than a command line needs; a near option suggested. */
+function usageMessage(error: Error & { code?: string }, options: CommandOptions): string {
   const unknown = error.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? /^Unknown option '([^']+)'/.exec(error.message) : null;
-  return unknown ? `unknown option ${unknown[1]}` : error.message;
+  if (!unknown) return error.message;
+  const given = unknown[1] as string;
+  const near = closest(given.replace(/^-+/, "").split("=")[0] as string, Object.keys(options));
+  return `unknown option ${given}${near ? `; did you mean --${near}?` : ""}`;
+}
+
+/** Edit distance of two short strings (insertions, deletions, substitutions, transpositions). */
+function distance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const row = d[i] as number[];
+      const prev = d[i - 1] as number[];
+      row[j] = Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) row[j] = Math.min(row[j] as number, ((d[i - 2] as number[])[j - 2] as number) + 1);
+    }
+  }
+  return (d[a.length] as number[])[b.length] as number;
+}
+
+/**
+ * The candidate nearest to `word` (git's "did you mean"): within a third of its length in
+ * edits (at least 1, at most 3), or one it begins; undefined when none is near.
+ */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const dist = c.startsWith(word) && word.length >= 2 ? 0.5 : distance(word, c);
+    if (dist < bestDistance) {
+      best = c;
+      bestDistance = dist;
+    }
+  }
+  const limit = Math.min(3, Math.max(1, Math.floor(word.length / 3)));
+  return best !== undefined && bestDistance <= limit ? best : undefined;
 }
 
 /** The value of a string option, or undefined. */

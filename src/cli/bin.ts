@@ -3,8 +3,10 @@
  * The installed `opflow` command (package.json "bin", compiled to dist/cli/bin.js). It runs from
  * compiled JavaScript; tsx is registered only to load a user's TypeScript module.
  */
+import { announceRun } from "./announce.mjs";
 import { main } from "./main.ts";
 
+announceRun(process.argv.slice(2));
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {

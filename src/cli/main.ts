@@ -3,6 +3,8 @@
  * subcommand lives in its own module under `commands/`, imported only when it runs (or when
  * its usage is asked for), so that `opflow render` does not load the Kubernetes client.
  */
+import { readFileSync } from "node:fs";
+import { closest } from "./args.ts";
 import type { CommandModule } from "./command.ts";
 
 interface CommandEntry {
@@ -18,7 +20,7 @@ const commands: Readonly<Record<string, CommandEntry>> = {
   get: { summary: "Show a cluster workflow's status and steps (like argo get)", load: () => import("./commands/get.ts") },
   list: { summary: "List cluster workflows by label, phase and name prefix (like argo list)", load: () => import("./commands/list.ts") },
   watch: { summary: "Follow a cluster workflow until it finishes (like argo watch)", load: () => import("./commands/watch.ts") },
-  logs: { summary: "Print the logs of a cluster workflow or of one step (like argo logs)", load: () => import("./commands/logs.ts") },
+  logs: { summary: "Print or follow the logs of a workflow or of one step, local run or cluster (like argo logs)", load: () => import("./commands/logs.ts") },
   terminate: {
     summary: "Terminate a workflow at once, without exit handlers (like argo terminate); --mode debug: a local run",
     load: () => import("./commands/terminate.ts"),
@@ -50,15 +52,25 @@ function entryOf(name: string | undefined): CommandEntry | undefined {
 function help(): string {
   const names = Object.keys(commands).sort();
   const width = Math.max(...names.map((n) => n.length));
-  const lines = ["usage: opflow <command> [options]", "", "commands:"];
+  const lines = ["usage: opflow <command> [options]", "       opflow --version", "", "commands:"];
   for (const name of names) lines.push(`  ${name.padEnd(width)}  ${commands[name]?.summary}`);
-  lines.push("", "Run `opflow help <command>` for a command's options.");
+  lines.push("", "Run `opflow help <command>` or `opflow <command> --help` for a command's options.");
   return lines.join("\n");
+}
+
+/** opflow's version, from its package.json. */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string };
+  return pkg.version ?? "unknown";
 }
 
 /** Runs `opflow ...argv`; returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === "--version" || name === "-V" || name === "version") {
+    console.log(`opflow ${version()}`);
+    return 0;
+  }
   if (!name || name === "help" || name === "--help" || name === "-h") {
     const topic = entryOf(rest[0]);
     if (topic) {
@@ -69,6 +81,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const entry = entryOf(name);
   if (!entry) {
+    const near = closest(name, Object.keys(commands));
+    if (near) {
+      console.error(`opflow: unknown command ${JSON.stringify(name)}; did you mean "${near}"?\n\nRun \`opflow help\` for the list of commands.`);
+      return 2;
+    }
     console.error(`opflow: unknown command ${JSON.stringify(name)}\n\n${help()}`);
     return 2;
   }

@@ -87,7 +87,8 @@ export class ArtifactIO {
 
   /**
    * Places input artifact `ref` at `dest` (a file or directory path on this machine).
-   * `subPath` selects a part of a directory artifact.
+   * `subPath` (the input's, after the argument's `subPath` on the reference) selects a part
+   * of a directory artifact.
    */
   async loadInput(nodeName: string, name: string, ref: ArtifactRef, dest: string, subPath?: string): Promise<void> {
     await fs.rm(dest, { recursive: true, force: true });
@@ -101,6 +102,8 @@ export class ArtifactIO {
       await cloneTree(subPath ? path.join(ref.localPath, subPath) : ref.localPath, dest);
       return;
     }
+    // An argument's subPath (`artifacts[].subPath`, carried on the reference) selects first.
+    if (art.subPath) subPath = subPath ? path.join(art.subPath, subPath) : art.subPath;
     const key = art.s3?.key;
     if (!key) {
       throw new EngineError(

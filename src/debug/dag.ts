@@ -248,13 +248,13 @@ async function runTask(e: DagEngine, place: Place, task: DAGTask, scope: Scope, 
   } catch (err) {
     return e.book.error(place, "Skipped", undefined, messageOf(err));
   }
-  if (items === undefined) return runStep(e, place, resolved, scope, {}, twhere);
+  if (items === undefined) return runStep(e, place, resolved, scope, {}, twhere, task.when);
   const group = e.book.create(place, "TaskGroup", undefined, "Running");
   if (items.length === 0) return e.book.finish(group, "Skipped", "Skipped, empty params");
   const base = withoutLoop(resolved);
   const prefix = place.name.slice(0, place.name.length - task.name.length);
   const childPlace = (label: string): Place => ({ name: `${prefix}${label}`, displayName: label, parentId: group.id, ...(place.boundaryID ? { boundaryID: place.boundaryID } : {}), semaphores: place.semaphores, ...inherited(place) });
-  const children = await Promise.all(expand(task.name, items, (label, item) => runStep(e, childPlace(label), base, scope, item, twhere)));
+  const children = await Promise.all(expand(task.name, items, (label, item) => runStep(e, childPlace(label), base, scope, item, twhere, task.when)));
   const bad = children.find((c) => isFailedOrError(c.phase));
   if (bad) return e.book.finish(group, "Failed", `child '${bad.id}' failed`);
   return e.book.finish(group, "Succeeded");

@@ -62,7 +62,7 @@ describe("steps", () => {
     expect(await fs.readFile(path.join(dir, "status"), "utf8")).toBe("Failed");
   });
 
-  it("skips a step whose when is false, with Argo's message", async () => {
+  it("skips a step whose when is false, with Argo's message and the condition as written", async () => {
     const wf = manifest("when-test", [
       {
         name: "main",
@@ -77,7 +77,7 @@ describe("steps", () => {
     const { status } = await runWorkflow(wf, { workdir: await workdir(), parameters: { go: "true" } });
     expect(status.phase).toBe("Succeeded");
     expect(node(status, "yes").phase).toBe("Succeeded");
-    expect(node(status, "no")).toMatchObject({ type: "Skipped", phase: "Skipped", message: "when 'true != true' evaluated false" });
+    expect(node(status, "no")).toMatchObject({ type: "Skipped", phase: "Skipped", message: "when 'true != true' evaluated false (as written: '{{inputs.parameters.go}} != true')" });
   });
 
   it("continues past a failed step with continueOn.failed", async () => {

@@ -102,7 +102,7 @@ describe("submit() in debug mode", () => {
     // The step's folder is named by its key (DESIGN.md's state tree).
     expect((await fs.readFile(path.join(workdir, handle.name, "greet-ada", "phase"), "utf8")).trim()).toBe("Succeeded");
 
-    const outputs = await handle.outputs();
+    const outputs = await handle.globalOutputs();
     expect(["hello ada", "hello bob"]).toContain(outputs.parameters["greeting"]);
 
     const logs = await handle.logs();

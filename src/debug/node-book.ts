@@ -149,6 +149,9 @@ export class NodeBook {
     else if (phase === "Succeeded") delete node.message;
     this.changed();
     this.persist(node);
+    if (phase === "Succeeded" && (node.type === "Steps" || node.type === "DAG") && node.outputs?.parameters?.length) {
+      await this.tree.writeOutputParameters(node).catch((err: unknown) => this.onDiskError(`cannot write the state tree (${this.tree.dir}): ${messageOf(err)}`));
+    }
     return node;
   }
 

@@ -40,4 +40,13 @@ describe("retry decisions", () => {
       message: "retryStrategy.expression evaluated to false",
     });
   });
+
+  it("says under an OP's default policy that only TransientErrors are retried, and how to retry any failure", () => {
+    const d = decideRetry({ limit: 3, retryPolicy: "Always", expression: "asInt(lastRetry.exitCode) == 75" }, [{ ...failed(0, 1), message: "Error: boom" }], "t", (_e, env) => (env["lastRetry"] as { exitCode: string }).exitCode === "75");
+    expect(d).toEqual({
+      retry: false,
+      message:
+        'retryStrategy.expression evaluated to false: under this retry policy only a TransientError (exit code 75) is retried, and the attempt ended with exit code 1 (Error: boom); throw TransientError for failures worth retrying, or retry on any failure with retry: { limit: N, on: "failure" }',
+    });
+  });
 });

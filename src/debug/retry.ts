@@ -111,7 +111,23 @@ export function decideRetry(
         message: last.message ?? "",
       },
     };
-    if (!evaluate(strategy.expression, env)) return { retry: false, message: "retryStrategy.expression evaluated to false" };
+    if (!evaluate(strategy.expression, env)) return { retry: false, message: notRetried(strategy.expression, last.exitCode, last.message) };
   }
   return { retry: true, waitMs };
+}
+
+/** The condition opflow's OP templates retry under by default (`retry: N`): a TransientError's exit code. */
+const TRANSIENT_ONLY = `asInt(lastRetry.exitCode) == ${ExitCode.Transient}`;
+
+/**
+ * Why a failed attempt was not retried although the limit allows it: Argo's words, then — under
+ * an OP's default policy — what is retried, what the attempt ended with, and how to retry any
+ * failure.
+ */
+function notRetried(expression: string, exitCode: number | undefined, message: string | undefined): string {
+  const argo = "retryStrategy.expression evaluated to false";
+  if (expression.includes(TRANSIENT_ONLY) && exitCode !== ExitCode.Transient) {
+    return `${argo}: under this retry policy only a TransientError (exit code ${ExitCode.Transient}) is retried, and the attempt ended with exit code ${exitCode ?? "unknown"}${message ? ` (${message})` : ""}; throw TransientError for failures worth retrying, or retry on any failure with retry: { limit: N, on: "failure" }`;
+  }
+  return argo;
 }

@@ -197,7 +197,9 @@ export function substituteStrict(text: string, vars: Vars): string {
         try {
           substituteTags(tag, vars, { onMissing: "error" });
         } catch (err) {
-          throw new EngineError(`failed to resolve ${tag}: ${(err as Error).message}`);
+          // The evaluator's message may name the tag already: say it once.
+          const why = (err as Error).message;
+          throw new EngineError(why.startsWith(`failed to resolve ${tag}`) ? why : `failed to resolve ${tag}: ${why}`);
         }
         throw new EngineError(`failed to resolve ${tag}`);
       }

@@ -459,6 +459,17 @@ export class StateTree {
   }
 
   /**
+   * Writes a Steps or DAG node's output parameters to `outputs/parameters/<name>` (a pod's are
+   * written by the pod): the root node's are the workflow's outputs (`_root/outputs/parameters`).
+   */
+  async writeOutputParameters(node: NodeStatus): Promise<void> {
+    const params = (node.outputs?.parameters ?? []).filter((p) => p.value !== undefined);
+    if (params.length === 0) return;
+    const dir = path.join(this.ensureNodeDir(node, path.join("outputs", "parameters")), "outputs", "parameters");
+    await Promise.all(params.map((p) => atomicWrite(path.join(dir, safeSegment(p.name)), p.value as string)));
+  }
+
+  /**
    * Persists a node: its `type` and `phase` files and a journal line. A final phase is written at once; a
    * Running state only if the node is still running a moment later, and Pending never (short
    * steps cost one write; a resumed run re-runs unfinished steps either way). Writes of one node never reorder:

@@ -124,12 +124,12 @@ async function executeStepGroup(e: StepsEngine, place: Place, stepsNode: NodeSta
         return { node, step: raw };
       };
       if (items === undefined) {
-        runs.push(runStep(e, stepPlace(childName, raw.name), resolved, scope, {}, where).then(ran));
+        runs.push(runStep(e, stepPlace(childName, raw.name), resolved, scope, {}, where, raw.when).then(ran));
       } else if (items.length === 0) {
         runs.push(e.book.skip(stepPlace(childName, raw.name), "Skipped, empty params").then(ran));
       } else {
         const base = withoutLoop(resolved);
-        runs.push(...expand(raw.name, items, (label, item) => runStep(e, stepPlace(`${place.name}.${label}`, label), base, scope, item, where).then(ran)));
+        runs.push(...expand(raw.name, items, (label, item) => runStep(e, stepPlace(`${place.name}.${label}`, label), base, scope, item, where, raw.when).then(ran)));
       }
     }
   } catch (err) {
@@ -144,8 +144,11 @@ async function executeStepGroup(e: StepsEngine, place: Place, stepsNode: NodeSta
   return e.book.finish(sg, "Succeeded");
 }
 
-/** Runs one (possibly expanded) step or task: item substitution, `when`, arguments, the template, hooks. */
-export async function runStep(e: StepsEngine, place: Place, step: WorkflowStep, scope: Scope, item: Vars, where: string): Promise<NodeStatus> {
+/**
+ * Runs one (possibly expanded) step or task: item substitution, `when`, arguments, the template,
+ * hooks. `writtenWhen` is the condition as the manifest writes it (for the skip message).
+ */
+export async function runStep(e: StepsEngine, place: Place, step: WorkflowStep, scope: Scope, item: Vars, where: string, writtenWhen: string | undefined = step.when): Promise<NodeStatus> {
   let s: WorkflowStep;
   let args: ResolvedArgs;
   try {
@@ -157,7 +160,8 @@ export async function runStep(e: StepsEngine, place: Place, step: WorkflowStep, 
       } catch (err) {
         throw new EngineError(`${where}: invalid 'when' expression '${s.when}': ${messageOf(err)}`);
       }
-      if (!proceed) return await e.book.skip(place, `when '${s.when}' evaluated false`);
+      // Argo's message, then the condition as written when substitution changed it.
+      if (!proceed) return await e.book.skip(place, `when '${s.when}' evaluated false${writtenWhen !== undefined && writtenWhen !== s.when ? ` (as written: '${writtenWhen}')` : ""}`);
     }
     args = resolveArgs(e.globals, s.arguments, scope, where);
   } catch (err) {

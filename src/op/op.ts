@@ -188,7 +188,9 @@ export function describeValue(value: unknown): string {
   const type = value === null ? "null" : Array.isArray(value) ? "array" : typeof value;
   let text: string;
   try {
-    text = JSON.stringify(value) ?? String(value);
+    // NaN and ±Infinity are named as such (JSON would print them as null).
+    const mark = "\u0000";
+    text = (JSON.stringify(value, (_k, v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? `${mark}${v}${mark}` : v)) ?? String(value)).replace(/"\\u0000(-?\w+)\\u0000"/g, "$1");
   } catch {
     text = String(value);
   }

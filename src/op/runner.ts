@@ -11,7 +11,8 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { ExitCode, type InProcessResult, KEY_PARAMETER, OPFLOW_ENV, contractPaths } from "../contract.ts";
-import { FatalError, TransientError, ValidationError } from "../errors.ts";
+import { FatalError, OpflowError, TransientError, ValidationError } from "../errors.ts";
+import { withConsoleTo } from "./console-capture.ts";
 import { atomicWrite, pathExists } from "../files.ts";
 import type { OPContext, OPDefinition } from "./op.ts";
 import { validateInput, validateOutput } from "./op.ts";
@@ -191,17 +192,32 @@ export async function runOp(op: OPDefinition, options: RunOpOptions): Promise<In
     await fs.mkdir(workdir, { recursive: true });
     const envSlices = (options.env ?? process.env)[SLICES_ENV];
     const slices = options.slices ?? (envSlices ? parseSliceSpec(envSlices) : undefined);
-    if (slices) return await runSlices(op, { ...options, slices }, context, log);
+    if (slices) {
+      const all = (): Promise<InProcessResult> => runSlices(op, { ...options, slices }, context, log);
+      return await (options.log ? withConsoleTo(log, all) : all());
+    }
     const raw = await readInputs(op, options);
     const input = validateInput(op.name, op.inputs, raw);
-    const output = validateOutput(op.name, op.outputs, await op.execute(input, context));
+    // Embedded (engine process, worker thread): the OP's console output goes to its log too.
+    const execute = (): Promise<unknown> => Promise.resolve(op.execute(input, context));
+    const returned = options.log ? await withConsoleTo(log, execute) : await execute();
+    const output = validateOutput(op.name, op.outputs, returned);
     await writeOutputs(op, output as Record<string, unknown>, options);
     return { exitCode: ExitCode.Success };
   } catch (error) {
     const message = errorText(error);
-    log(`${message}\n`);
+    log(`${logText(error)}\n`);
     return { exitCode: exitCodeOf(error), message };
   }
+}
+
+/**
+ * What the log keeps of a failure: the stack of an error thrown by the OP's code (where it
+ * happened), only the message of opflow's own validation errors (their stack is opflow's).
+ */
+function logText(error: unknown): string {
+  const thrownByOp = error instanceof Error && (!(error instanceof OpflowError) || error instanceof TransientError || error instanceof FatalError);
+  return thrownByOp && error.stack ? error.stack : errorText(error);
 }
 
 /**

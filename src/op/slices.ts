@@ -44,9 +44,9 @@ export interface SliceOptions {
    */
   readonly poolSize?: number;
   /**
-   * Hand each step only its own items of sliced artifacts (Argo `subPath`), instead of the
-   * whole list. Not with `groupSize` > 1.
-   * @default false
+   * Hand each step only its own item of sliced artifacts (Argo `subPath`), instead of the
+   * whole list. Not with `groupSize` > 1, where each step downloads the whole list.
+   * @default true when `groupSize` is 1, false otherwise
    */
   readonly subPath?: boolean;
   /**

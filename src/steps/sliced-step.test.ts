@@ -132,6 +132,49 @@ describe("slicedStep", () => {
     });
   }
 
+  it("hands each step only its own item of a sliced artifact by default (subPath), the whole list only when asked or with groups", async () => {
+    const artArgs = (options: Parameters<typeof build>[0]) => build(options).wf.compile().spec.templates?.[0]?.steps?.[1]?.[0]?.arguments?.artifacts;
+    expect(artArgs({})).toEqual([{ name: "text", from: "{{steps.gen.outputs.artifacts.files}}", subPath: "{{item}}" }]);
+    expect(artArgs({ subPath: false })?.[0]?.subPath).toBeUndefined();
+    expect(artArgs({ groupSize: 2 })?.[0]?.subPath).toBeUndefined();
+    // Files the steps received: one each by default, the whole list each with subPath: false.
+    const received = async (options: Parameters<typeof build>[0]): Promise<number> => {
+      const { result } = await run(build(options, 6).wf);
+      expect(result.status.phase).toBe("Succeeded");
+      let files = 0;
+      for (const d of (await fs.readdir(result.dir)).filter((d) => d.includes("work("))) {
+        const entries = await fs.readdir(path.join(result.dir, d, "inputs", "artifacts"), { recursive: true, withFileTypes: true });
+        files += entries.filter((e) => e.isFile()).length;
+      }
+      return files;
+    };
+    expect(await received({})).toBe(6);
+    expect(await received({ subPath: false })).toBe(36);
+  });
+
+  it("slices a local list artifact (an archived workflow input) one item per step", async () => {
+    const { localArtifact } = await import("./local-artifact.ts");
+    const files = await Promise.all([0, 1, 2].map(async (i) => {
+      const f = path.join(workdir, `local-${i}.txt`);
+      await fs.writeFile(f, `local ${i}`);
+      return f;
+    }));
+    const read = defineOp({
+      name: "read-one",
+      inputs: { f: artifact() },
+      outputs: { t: param(z.string()) },
+      async execute({ f }) {
+        return { t: await fs.readFile(f, "utf8") };
+      },
+    });
+    const main = new Steps({ name: "main", inputs: { files: artifact.list() }, outputs: { ts: param(z.array(z.string())) } });
+    const s = main.add(slicedStep("read", OPTemplate.fromOp(read), { slices: { f: main.io.artifacts.files }, count: 3 }));
+    main.setOutputs({ parameters: { ts: s.outputs.parameters.t } });
+    const { status, outputs } = await new Workflow({ name: "sliced-local", entrypoint: main, artifacts: { files: localArtifact(files) } }).run({ workdir });
+    expect(status.phase, status.message).toBe("Succeeded");
+    expect(outputs.ts).toEqual(["local 0", "local 1", "local 2"]);
+  });
+
   it("rejects slicing what cannot be sliced, naming the step", () => {
     const main = new Steps({ name: "m" });
     const g = main.add(new Step("gen", G, { parameters: { n: 1 } }));

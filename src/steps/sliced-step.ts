@@ -75,7 +75,9 @@ export function sliceCall<I extends Signature, O extends Signature>(
     artifacts: arts,
     poolSize: options.poolSize ?? 1,
     createDir: options.createDir ?? false,
-    subPath: options.subPath ?? false,
+    // One item per step: each step downloads only its own item by default (equivalent, and
+    // cheap: N items cost N downloads, not N²). Several items per step need the whole list.
+    subPath: options.subPath ?? (options.groupSize ?? 1) === 1,
   };
   const sliced = template.sliced(spec);
   const first = params[0];

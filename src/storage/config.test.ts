@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { ValidationError } from "../errors.ts";
+import { engineStorageRoot } from "../debug/workdir.ts";
 import {
   artifactRepositoryConfigMap,
   artifactRepositoryManifest,
@@ -37,7 +38,9 @@ const s3Config: S3RepositoryConfig = {
 
 describe("artifact repository config", () => {
   it("defaults to a local folder and reads S3 settings from the environment", () => {
-    expect(loadArtifactRepositoryConfig({ env: {}, cwd: work })).toEqual({ type: "local", root: path.join(work, ".opflow", "artifacts") });
+    // The local engine's store in its default workdir: upload, download and run share it.
+    expect(loadArtifactRepositoryConfig({ env: {}, cwd: work })).toEqual({ type: "local", root: path.join(work, "opflow-runs", ".storage") });
+    expect(path.relative(process.cwd(), engineStorageRoot())).toBe(path.join("opflow-runs", ".storage"));
     expect(loadArtifactRepositoryConfig({ env: { AWS_ACCESS_KEY_ID: "x", AWS_SECRET_ACCESS_KEY: "y" }, cwd: work }).type).toBe("local");
     const config = loadArtifactRepositoryConfig({
       env: {

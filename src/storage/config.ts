@@ -135,7 +135,9 @@ export interface LoadConfigOptions {
  * | `AWS_SESSION_TOKEN` | `sessionToken` |
  * | `OPFLOW_STORAGE_DIR` | local `root` |
  *
- * Without any of them: a local repository in `.opflow/artifacts`.
+ * Without any of them: a local repository in `opflow-runs/.storage` — the store of the local
+ * engine's runs in the default workdir, so that `opflow upload`, `opflow download` and
+ * `opflow run` share one store.
  *
  * @example
  * ```ts
@@ -202,7 +204,8 @@ export function loadArtifactRepositoryConfig(options: LoadConfigOptions = {}): A
     // S3 credentials alone (AWS_* variables are common) do not switch away from the file's or the default type.
     merged.type = merged.endpoint !== undefined ? "s3" : "local";
   }
-  if (merged.type === "local" && merged.root === undefined) merged.root = path.resolve(cwd, ".opflow", "artifacts");
+  // The local engine's store in its default workdir (debug/workdir.ts engineStorageRoot; a test keeps them equal).
+  if (merged.type === "local" && merged.root === undefined) merged.root = path.resolve(cwd, "opflow-runs", ".storage");
   if (merged.type === "local") {
     for (const field of ["accessKey", "secretKey", "sessionToken", "region"]) delete merged[field];
   }

@@ -19,6 +19,9 @@ import type {
   WorkflowSpec,
 } from "../argo/model.ts";
 import type { SubmitOptions, WorkflowHandle } from "../argo/workflow-handle.ts";
+import { rootOutputs } from "../argo/query.ts";
+import { decodeOutputs, signatureValues, type StorageSource, type WorkflowOutputs } from "./outputs.ts";
+import type { StorageClient } from "../storage/client.ts";
 import type { LocalBindings } from "../contract.ts";
 import { LocalArtifact, uploadLocalArtifacts } from "../steps/local-artifact.ts";
 import type { RunOptions, RunResult } from "../debug/run.ts";
@@ -46,7 +49,7 @@ export interface TTLOptions {
 }
 
 /** Options of a workflow. */
-export interface WorkflowOptions<I extends Signature = Signature> {
+export interface WorkflowOptions<I extends Signature = Signature, O extends Signature = Signature> {
   /**
    * Fixed name (lowercase RFC 1123, at most 63 characters). Resubmitting with the same name
    * resumes it in the local engine.
@@ -56,7 +59,7 @@ export interface WorkflowOptions<I extends Signature = Signature> {
   /** Prefix of generated names. @default the entrypoint's name followed by "-" */
   readonly generateName?: string;
   /** The template the workflow runs. @default a Steps template built with `add()` */
-  readonly entrypoint?: Template<I, Signature>;
+  readonly entrypoint?: Template<I, O>;
   /** Values of the entrypoint's input parameters (Argo's `spec.arguments`). */
   readonly parameters?: ParamArgs<I>;
   /** Input artifacts of the entrypoint (Argo's `spec.arguments.artifacts`). */
@@ -100,6 +103,17 @@ export interface PreparedWorkflow {
   readonly bundles: BundleArtifact[];
   /** The compiler's warnings (also given to `warn`). */
   readonly warnings: readonly string[];
+  /** Output signature of each template by manifest template name (decodes step outputs). */
+  readonly outputSignatures: ReadonlyMap<string, Signature>;
+}
+
+/** What {@link Workflow.run} gives: the run's result plus the entrypoint's outputs, typed. */
+export interface WorkflowRunResult<O extends Signature = Signature> extends RunResult {
+  /**
+   * The entrypoint's outputs, typed by its signature (parameters as values, artifacts as
+   * references with `download()`); empty when the workflow did not succeed.
+   */
+  readonly outputs: WorkflowOutputs<O>;
 }
 
 /** Options of {@link Workflow.compile}. */
@@ -124,11 +138,11 @@ export interface CompileOptions {
  * const wf = new Workflow({ name: "hello", entrypoint: main, parameters: { who: "world" } });
  * console.log(wf.toYaml());
  */
-export class Workflow<I extends Signature = Signature> {
-  private readonly options: WorkflowOptions<I>;
+export class Workflow<I extends Signature = Signature, O extends Signature = Signature> {
+  private readonly options: WorkflowOptions<I, O>;
   private implicit: Steps | undefined;
 
-  constructor(options: WorkflowOptions<I> = {}) {
+  constructor(options: WorkflowOptions<I, O> = {}) {
     this.options = options;
     checkWorkflowNames(options.name, options.generateName);
     if (options.parallelism !== undefined && (!Number.isInteger(options.parallelism) || options.parallelism < 1)) {
@@ -138,7 +152,7 @@ export class Workflow<I extends Signature = Signature> {
     if (options.entrypoint) this.checkArguments(options.entrypoint);
   }
 
-  private checkArguments(entry: Template<I, Signature>): void {
+  private checkArguments(entry: Template<I, O>): void {
     const { parameters, artifacts } = splitSignature(entry.inputs);
     const given = (this.options.parameters ?? {}) as Record<string, unknown>;
     const givenArts = (this.options.artifacts ?? {}) as Record<string, unknown>;
@@ -202,7 +216,7 @@ export class Workflow<I extends Signature = Signature> {
     // Every problem of the workflow is gathered, then thrown at once.
     const issues = new IssueList();
     const bundler = options.bundles === false ? undefined : (moduleUrl: string, externals: readonly string[]) => new BundleArtifact(bundleModuleSync(moduleUrl, { externals }));
-    const { templates, nameOf, bindings, sources: templateSources } = compileTemplates(roots, warn, issues, bundler ? { bundler } : {});
+    const { templates, nameOf, bindings, outputSignatures, sources: templateSources } = compileTemplates(roots, warn, issues, bundler ? { bundler } : {});
     const sources = new Set<object>(templateSources);
     const params: Parameter[] = [];
     const arts: Artifact[] = [];
@@ -262,7 +276,7 @@ export class Workflow<I extends Signature = Signature> {
     issues.throwIfAny();
     const localArtifacts = [...sources].filter((s): s is LocalArtifact => s instanceof LocalArtifact);
     const bundles = [...sources].filter((s): s is BundleArtifact => s instanceof BundleArtifact);
-    return { manifest, bindings, localArtifacts, bundles, warnings };
+    return { manifest, bindings, localArtifacts, bundles, warnings, outputSignatures };
   }
 
   /** Compiles to a typed Argo v4 Workflow object (the manifest of {@link prepare}). The same workflow always gives the same object. */
@@ -290,7 +304,7 @@ export class Workflow<I extends Signature = Signature> {
    * const { status, dir } = await wf.run({ workdir: "runs" });
    * console.log(status.phase, status.nodes);
    */
-  async run(options: Omit<RunOptions, "bindings"> & CompileOptions = {}): Promise<RunResult> {
+  async run(options: Omit<RunOptions, "bindings"> & CompileOptions = {}): Promise<WorkflowRunResult<O>> {
     // An executor that runs OP templates from their bundles (containers) gets the manifest a
     // cluster would, with the bundles in the run's storage, and no in-process bindings.
     const bundled = options.executor?.opTemplates === "bundle";
@@ -301,7 +315,9 @@ export class Workflow<I extends Signature = Signature> {
     const storage = options.storage ?? new LocalStorageClient({ root: engineStorageRoot(options.workdir) });
     await uploadLocalArtifacts(localArtifacts, storage);
     await uploadBundles(bundles, storage);
-    return runWorkflow(manifest, { ...options, bindings: bundled ? new Map() : bindings, storage });
+    const result = await runWorkflow(manifest, { ...options, bindings: bundled ? new Map() : bindings, storage });
+    const outputs = this.decode(rootOutputs({ metadata: { name: result.name }, status: result.status }), () => storage);
+    return { ...result, outputs };
   }
 
   /**
@@ -320,11 +336,12 @@ export class Workflow<I extends Signature = Signature> {
    * const local = await wf.submit({ mode: "debug", workdir: "runs" });
    * console.log((await local.wait()).status?.phase);
    */
-  async submit(options: SubmitOptions & CompileOptions & DebugSubmitOptions = {}): Promise<WorkflowHandle> {
+  async submit(options: SubmitOptions & CompileOptions & DebugSubmitOptions = {}): Promise<WorkflowHandle<WorkflowOutputs<O>>> {
     const { submitMode } = await import("../debug/submit-mode.ts");
     const { LocalArgoClient } = await import("../debug/local-argo-client.ts");
     const mode = submitMode(options);
-    const { manifest, bindings, localArtifacts: local, bundles } = this.prepare({ ...options, bundles: options.bundles ?? mode !== "debug" });
+    const { manifest, bindings, localArtifacts: local, bundles, outputSignatures } = this.prepare({ ...options, bundles: options.bundles ?? mode !== "debug" });
+    const stepValues = signatureValues(outputSignatures);
     const { submitWorkflow } = await import("../argo/workflow-handle.ts");
     if (mode === "debug") {
       const { LocalStorageClient } = await import("../storage/local.ts");
@@ -336,7 +353,7 @@ export class Workflow<I extends Signature = Signature> {
         if (local.length) await uploadLocalArtifacts(local, storage);
         return m;
       };
-      return submitWorkflow(manifest, { ...options, client, uploadLocalArtifacts: uploadToEngine });
+      return submitWorkflow(manifest, { ...options, client, uploadLocalArtifacts: uploadToEngine, decoding: { outputs: (io) => this.decode(io, () => storage), stepValues } });
     }
     const upload = async (m: ArgoWorkflow): Promise<ArgoWorkflow> => {
       if (!local.length && !bundles.length) return m;
@@ -350,7 +367,16 @@ export class Workflow<I extends Signature = Signature> {
       await uploadBundles(bundles, storage);
       return m;
     };
-    return submitWorkflow(manifest, { ...options, uploadLocalArtifacts: upload });
+    let clusterStorage: Promise<StorageClient> | undefined;
+    const storage: StorageSource = () =>
+      options.storage ??
+      (clusterStorage ??= import("../storage/config.ts").then(({ createStorageClient, loadArtifactRepositoryConfig }) => createStorageClient(loadArtifactRepositoryConfig())));
+    return submitWorkflow(manifest, { ...options, uploadLocalArtifacts: upload, decoding: { outputs: (io) => this.decode(io, storage), stepValues } });
+  }
+
+  /** Decodes root outputs by the entrypoint's output signature. */
+  private decode(io: Parameters<typeof decodeOutputs>[1], storage: StorageSource): WorkflowOutputs<O> {
+    return decodeOutputs(this.entrypoint.outputs as O, io, storage);
   }
 
   /** The manifest as YAML. */

@@ -15,8 +15,9 @@ interface ExecuteArgs {
   readonly root: string | undefined;
 }
 
-function parse(argv: readonly string[]): ExecuteArgs {
-  const { values, positionals } = parseCommandArgs(argv, { module: { type: "string" }, op: { type: "string" }, root: { type: "string" } });
+function parse(argv: readonly string[]): ExecuteArgs | undefined {
+  const { values, positionals } = parseCommandArgs(argv, { module: { type: "string" }, op: { type: "string" }, root: { type: "string" }, help: { type: "boolean", short: "h" } });
+  if (values["help"]) return undefined;
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
   const spec = stringArg(values, "module");
   const name = stringArg(values, "op");
@@ -25,15 +26,26 @@ function parse(argv: readonly string[]): ExecuteArgs {
 }
 
 const command: CommandModule = {
-  usage: "usage: opflow execute --module <path-or-package> --op <name> [--root <dir>]",
+  usage: [
+    "usage: opflow execute --module <path-or-package> --op <name> [--root <dir>]",
+    "",
+    "  --module SPEC   the module (path or package) that exports the OP",
+    "  --op NAME       the OP's name",
+    "  --root DIR      the contract root (default: $OPFLOW_ROOT, else /tmp)",
+    "  -h, --help      this help",
+  ].join("\n"),
   async run(argv) {
-    let args: ExecuteArgs;
+    let args: ExecuteArgs | undefined;
     try {
       args = parse(argv);
     } catch (err) {
       if (!(err instanceof UsageError)) throw err;
       console.error(`opflow execute: ${err.message}\n\n${command.usage}`);
       return 2;
+    }
+    if (!args) {
+      console.log(command.usage);
+      return 0;
     }
     const { spec, name } = args;
     const root = args.root ?? process.env[ROOT_ENV] ?? CONTAINER_ROOT;

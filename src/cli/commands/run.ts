@@ -16,6 +16,8 @@ import { ContainerExecutor, imageMapFrom, podmanStatus } from "../../executors/c
 import { withProgressBar } from "../progress-bar.ts";
 import type { CommandModule } from "../command.ts";
 import { humanDuration, LiveStatusView, renderStatus } from "../status-view.ts";
+import { formatFailure, formatOutputs, runOutputs } from "../results.ts";
+import { withParameters } from "../run-parameters.ts";
 
 const usage = `usage: opflow run FILE [options]
 
@@ -23,7 +25,8 @@ Runs FILE (a .ts/.js module exporting a workflow, or an Argo Workflow .yaml/.jso
 local engine. Each step gets a directory under <workdir>/<workflow-name>/.
 
 options:
-  -p, --parameter NAME=VALUE  set a workflow argument (repeatable)
+  -p, --parameter NAME=VALUE  set an input of the workflow's entrypoint (or a workflow
+                              argument); repeatable; an unknown NAME is an error
   --name NAME                 the workflow's name; the name of an earlier run resumes it:
                               its Succeeded steps whose template, inputs and input artifacts
                               are unchanged are not run again; changed ones (and what they
@@ -46,9 +49,10 @@ options:
                               Argo pods run (OP templates from their bundles, as on a cluster)
   --image NAME=LOCAL          container executor: run the manifest's image NAME as the local image
                               LOCAL (repeatable; also $OPFLOW_IMAGES); images are never pulled
-  --json                      print one JSON document at the end: name, dir and the status
-                              in Argo's shape (phase, outputs, nodes as status.nodes), and
-                              "resume": the steps reused (how) and re-run (why)
+  --json                      print one JSON document at the end: name, dir, results (the
+                              entrypoint's outputs), the status in Argo's shape (phase, nodes …)
+                              and "resume": the steps reused (how) and re-run (why)
+  --outputs                   print only the workflow's outputs, as one JSON object
   -q, --quiet                 no live tree (also when stdout is not a terminal)
   -h, --help                  this help
 
@@ -65,6 +69,7 @@ interface Parsed {
   executor: "local" | "container";
   images: string[];
   json: boolean;
+  outputs: boolean;
   quiet: boolean;
   restart: boolean;
   cache: boolean;
@@ -84,6 +89,7 @@ const OPTIONS = {
   restart: { type: "boolean" },
   cache: { type: "boolean" },
   reuse: { type: "string", multiple: true },
+  outputs: { type: "boolean" },
   quiet: { type: "boolean", short: "q" },
   help: { type: "boolean", short: "h" },
 } as const satisfies CommandOptions;
@@ -110,6 +116,7 @@ function parse(argv: readonly string[]): Parsed | undefined {
     executor,
     images,
     json: values["json"] === true,
+    outputs: values["outputs"] === true,
     quiet: values["quiet"] === true,
     restart: values["restart"] === true,
     cache: values["cache"] === true,
@@ -138,9 +145,12 @@ function parse(argv: readonly string[]): Parsed | undefined {
   return parsed;
 }
 
-/** The JSON document `--json` prints: name, dir, the status in Argo's shape, and what was reused or re-run. */
+/**
+ * The JSON document `--json` prints: name, dir, `results` (the entrypoint's outputs; Argo's
+ * `outputs` stays the global outputs), the status in Argo's shape, and what was reused or re-run.
+ */
 export function runDocument(name: string, dir: string, status: WorkflowStatus, resume?: RunResult["resume"]): Record<string, unknown> {
-  return { name, dir, ...status, ...(resume ? { resume } : {}) };
+  return { name, dir, results: runOutputs(name, status), ...status, ...(resume ? { resume } : {}) };
 }
 
 /** The end line's note on reuse: `(4 steps reused, 2 re-ran because they changed)`. */
@@ -192,12 +202,18 @@ const command: CommandModule = {
         return 2;
       }
     }
+    // A line at once: loading a TypeScript module takes a moment (the command's entry says it
+    // before loading opflow itself; this is for callers of main()).
+    const announced = (globalThis as Record<symbol, unknown>)[Symbol.for("opflow.run.announced")] === true;
+    if (!announced && !args.json && !args.outputs && !args.quiet) process.stderr.write(`opflow run: loading workflow…\n`);
     let loaded;
     let workflowTemplates: WorkflowTemplate[];
     let objects: LocalObjects | undefined;
     try {
       // Pods in containers run OP templates from their bundles, as on a cluster.
       loaded = await loadWorkflow(args.file, { bundles: executor !== undefined });
+      // -p names are checked before anything is created.
+      loaded = { ...loaded, manifest: withParameters(loaded.manifest, args.parameters) };
       workflowTemplates = [...(loaded.workflowTemplates ?? []), ...(await loadWorkflowTemplates(args.templates))];
       if (args.objects.length > 0) objects = await loadLocalObjects(args.objects);
     } catch (err) {
@@ -216,7 +232,7 @@ const command: CommandModule = {
     };
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
-    const live = !args.quiet && !args.json && process.stdout.isTTY === true;
+    const live = !args.quiet && !args.json && !args.outputs && process.stdout.isTTY === true;
     let view: LiveStatusView | undefined;
     const started = Date.now();
     try {
@@ -255,6 +271,9 @@ const command: CommandModule = {
       const rel = path.relative(process.cwd(), result.dir) || ".";
       if (args.json) {
         process.stdout.write(`${JSON.stringify(runDocument(result.name, result.dir, result.status, result.resume), null, 2)}\n`);
+      } else if (args.outputs) {
+        process.stdout.write(`${JSON.stringify(runOutputs(result.name, result.status), null, 2)}\n`);
+        if (phase !== "Succeeded") process.stderr.write(formatFailure(result.name, result.status));
       } else {
         if (!live && !args.quiet) process.stdout.write(`${renderStatus(result.status, { name: result.name })}\n`);
         process.stdout.write(`\nWorkflow ${result.name} ${phase} in ${humanDuration(Date.now() - started)}${reuseNote(result.resume)}\n`);
@@ -262,11 +281,13 @@ const command: CommandModule = {
         for (const r of shown) process.stdout.write(`  re-ran ${r.name.slice(result.name.length).replace(/^\./, "") || result.name}: ${r.reasons.join("; ")}\n`);
         if (result.resume.rerun.length > shown.length) process.stdout.write(`  … and ${result.resume.rerun.length - shown.length} more (--json lists them all)\n`);
         process.stdout.write(`State tree: ${rel}\n`);
+        process.stdout.write(formatOutputs(result.name, result.status, args.workdir));
         if (phase !== "Succeeded") {
-          if (result.status.message) process.stdout.write(`Message: ${result.status.message}\n`);
-          // The steps that failed, with their whole message (the tree above cuts long ones).
+          // Where it failed, by step name and path; then the failed steps with their whole message
+          // (the tree above cuts long ones).
+          process.stdout.write(formatFailure(result.name, result.status) || (result.status.message ? `Message: ${result.status.message}\n` : ""));
           const failed = Object.values(result.status.nodes ?? {}).filter((n) => n.type === "Pod" && (n.phase === "Failed" || n.phase === "Error") && n.message);
-          for (const n of failed.slice(0, 5)) process.stdout.write(`  ${n.displayName} (${n.phase}): ${n.message}\n`);
+          if (failed.length > 1) for (const n of failed.slice(0, 5)) process.stdout.write(`  ${n.displayName} (${n.phase}): ${n.message}\n`);
           process.stdout.write(`Resume with: opflow run ${args.file} --name ${result.name}${args.workdir ? ` --workdir ${args.workdir}` : ""}\n`);
         }
       }

@@ -10,14 +10,16 @@ import { DEFAULT_WORKDIR, localWorkdir } from "../../debug/workdir.ts";
 import { UsageError, parseCommandArgs, runCommand } from "../args.ts";
 import { renderStatus } from "../status-view.ts";
 import { runDocument } from "./run.ts";
+import { formatFailure, formatOutputs, runOutputs } from "../results.ts";
 
-const usage = `usage: opflow status DIR [--json]
+const usage = `usage: opflow status DIR [--json | --outputs]
 
 Shows the step tree of the local run in DIR (a run's folder, <workdir>/<workflow-name>, or a
 workflow name under ./${DEFAULT_WORKDIR}): phase, duration, retries and progress of every step.
 
 options:
   --json      print the status in Argo's shape (phase, outputs, nodes as status.nodes)
+  --outputs   print only the workflow's outputs, as one JSON object
   -h, --help  this help`;
 
 async function isRunDir(dir: string): Promise<boolean> {
@@ -33,7 +35,7 @@ const command: CommandModule = {
   usage,
   run: (argv) =>
     runCommand("status", usage, async () => {
-      const { values, positionals } = parseCommandArgs(argv, { json: { type: "boolean" }, help: { type: "boolean", short: "h" } });
+      const { values, positionals } = parseCommandArgs(argv, { json: { type: "boolean" }, outputs: { type: "boolean" }, help: { type: "boolean", short: "h" } });
       if (values["help"]) {
         console.log(usage);
         return 0;
@@ -51,7 +53,14 @@ const command: CommandModule = {
         process.stdout.write(`${JSON.stringify(runDocument(name, path.resolve(dir), status), null, 2)}\n`);
         return 0;
       }
+      if (values["outputs"]) {
+        process.stdout.write(`${JSON.stringify(runOutputs(name, status), null, 2)}\n`);
+        return 0;
+      }
       process.stdout.write(`${renderStatus(status, { name, color: process.stdout.isTTY === true })}\n`);
+      const outputs = formatOutputs(name, status, path.relative(process.cwd(), path.dirname(path.resolve(dir))) || ".");
+      const failure = formatFailure(name, status);
+      if (outputs || failure) process.stdout.write(`\n${outputs}${failure}`);
       if (status.phase === "Running" && engineAlive === false) {
         process.stdout.write(`\nThe engine of this run is gone (killed?). Resume with: opflow run <file> --name ${name}\n`);
       }
