@@ -35,7 +35,7 @@ afterAll(async () => {
 
 const OP_SOURCE = (greeting: string): string => `
 import { z } from "zod";
-import { defineOp, param, OPTemplate } from "opflow";
+import { defineOp, param, OPTemplate } from "@opflow/core";
 export const greet = defineOp({
   name: "greet",
   inputs: { who: param(z.string()) },
@@ -121,7 +121,7 @@ describe("bundleModule", () => {
     await write(
       file,
       `import { z } from "zod";
-import { defineOp, param, toYaml } from "opflow";
+import { defineOp, param, toYaml } from "@opflow/core";
 export const dump = defineOp({
   name: "dump",
   inputs: { n: param(z.number()) },

@@ -92,7 +92,17 @@ function opflowDependencies(): Set<string> {
 
 /** Folder of opflow's sources (this file is `<src>/bundle/bundle.ts`). */
 const OPFLOW_SRC = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const BUNDLE_MAIN = path.join(OPFLOW_SRC, "bundle", "bundle-main.ts");
+/**
+ * Whether opflow runs from its TypeScript sources (this repository's `src/`) or from the
+ * compiled package (`dist/`, where its modules import each other as `.js`).
+ */
+const FROM_SOURCES = existsSync(path.join(OPFLOW_SRC, "bundle", "bundle-main.ts"));
+const BUNDLE_MAIN = path.join(OPFLOW_SRC, "bundle", FROM_SOURCES ? "bundle-main.ts" : "bundle-main.js");
+/**
+ * The imports the plugin decides on: bare names, opflow's own relative imports (`./op.ts`,
+ * `./x.mjs`; `./x.js` in the compiled package) and `.node` files.
+ */
+const DECIDED_IMPORTS = FROM_SOURCES ? /^(?:[^./]|\.\.?\/.*\.(?:ts|mts|mjs)$)|\.node$/ : /^(?:[^./]|\.\.?\/.*\.(?:ts|mts|mjs|js)$)|\.node$/;
 
 /** The npm package a file belongs to (`pkg` or `@scope/pkg`), from its `node_modules` path. */
 export function packageOf(file: string): string | undefined {
@@ -143,7 +153,7 @@ function opflowBundlePlugin(root: string, externals: ReadonlySet<string>, deferr
       // Only what may need a decision reaches this callback (esbuild calls it from Go, one round
       // trip per import): bare names, opflow's own relative imports (`./op.ts`, `./x.mjs`) and
       // `.node` files. Relative `.js` imports inside packages (most of zod) never do.
-      build.onResolve({ filter: /^(?:[^./]|\.\.?\/.*\.(?:ts|mts|mjs)$)|\.node$/ }, async (args) => {
+      build.onResolve({ filter: DECIDED_IMPORTS }, async (args) => {
         if (args.pluginData === "inner" || args.namespace === "opflow-lazy") return undefined;
         const importer = args.importer;
         const fromOpflow = isOpflowSource(importer);
@@ -302,6 +312,8 @@ export async function bundleModule(moduleFile: string, options: BundleOptions = 
       return await build({
         stdin: { contents: entrySource(file, label), resolveDir: path.dirname(file), sourcefile: "opflow-bundle-entry.mjs", loader: "js" },
         absWorkingDir: root,
+        // From this repository's sources, `@opflow/core` is its src/ (package.json "exports").
+        ...(FROM_SOURCES ? { conditions: ["opflow-source"] } : {}),
         bundle: true,
         write: false,
         metafile: true,

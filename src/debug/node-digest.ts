@@ -18,7 +18,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Template } from "../argo/model.ts";
-import { KEY_PARAMETER } from "../contract.ts";
+import { KEY_PARAMETER, OPFLOW_ENV } from "../contract.ts";
 
 /** What {@link nodeDigest} hashes. */
 export interface NodeDigestParts {
@@ -71,13 +71,20 @@ function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");
 }
 
+/** Environment variables that name the run and the step (contract.ts OPFLOW_ENV): left out of digests. */
+const RUN_NAMING_ENV = new Set<string>(Object.values(OPFLOW_ENV));
+
 /** A template without the fields that only decide scheduling. */
 function resultFields(t: Template): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(t)) {
     if (SCHEDULING_FIELDS.has(k)) continue;
     if ((k === "container" || k === "script") && v && typeof v === "object") {
-      out[k] = Object.fromEntries(Object.entries(v as Record<string, unknown>).filter(([ck]) => !CONTAINER_SCHEDULING_FIELDS.has(ck)));
+      const c = Object.fromEntries(Object.entries(v as Record<string, unknown>).filter(([ck]) => !CONTAINER_SCHEDULING_FIELDS.has(ck)));
+      // The workflow's name and the step's key that OP templates pass their OP name the run,
+      // not what it computes.
+      if (Array.isArray(c["env"])) c["env"] = (c["env"] as { name?: string }[]).filter((e) => !RUN_NAMING_ENV.has(e.name ?? ""));
+      out[k] = c;
     } else out[k] = v;
   }
   return out;
