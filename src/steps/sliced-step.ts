@@ -56,20 +56,9 @@ export function sliceCall<I extends Signature, O extends Signature>(
   }
   if (!(template instanceof OPTemplate)) return sliceGraphCall(where, template as unknown as Template, options as unknown as SlicedStepOptions<Signature, SliceSources<Signature>>);
   const sources = (options.slices ?? {}) as Record<string, unknown>;
-  const params: string[] = [];
-  const arts: string[] = [];
-  for (const [key, value] of Object.entries(sources)) {
-    const spec = template.inputs[key];
-    if (!spec) throw new ValidationError(`${where}: slices: unknown input ${JSON.stringify(key)} of template "${template.name}"`);
-    if (value === undefined) continue;
-    (spec.kind === "parameter" ? params : arts).push(key);
-  }
-  if (!params.length && !arts.length) throw new ValidationError(`${where}: slices must name at least one input`);
+  const { params, arts } = slicedInputs(where, template as unknown as Template, options as unknown as SlicedStepOptions<Signature, SliceSources<Signature>>);
   const given = (options as { parameters?: Record<string, unknown> }).parameters ?? {};
   const givenArts = (options as { artifacts?: Record<string, unknown> }).artifacts ?? {};
-  for (const key of [...params, ...arts]) {
-    if (key in given || key in givenArts) throw new ValidationError(`${where}: input "${key}" is sliced; do not also pass it under parameters or artifacts`);
-  }
   const spec: SliceSpec = {
     parameters: params,
     artifacts: arts,
