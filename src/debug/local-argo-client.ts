@@ -31,6 +31,7 @@ import { NODE_FILES, RUN_FILES, StateTree, nodeDirName } from "./state-tree.ts";
 import { pathExists } from "../files.ts";
 import { sleep } from "../sleep.ts";
 import { localWorkdir } from "./workdir.ts";
+import { holdsRun, readManifest, readRunStatus, requestOfEngine } from "./run-folder.ts";
 
 /** Options of a {@link LocalArgoClient}. */
 export interface LocalArgoClientOptions {
@@ -238,7 +239,7 @@ export class LocalArgoClient implements ArgoClient {
         run.status = { ...run.status, phase: "Error", message: `the local engine failed: ${messageOf(err)}`, finishedAt: now() };
         // The tree may say Running with this process as its engine: record the end there too.
         const tree = new StateTree(this.endpoint, name);
-        if (await StateTree.holdsRun(tree.dir)) {
+        if (await holdsRun(tree.dir)) {
           await tree.writeWorkflowStatus(run.status).catch(() => undefined);
           await tree.writeStatus("Error").catch(() => undefined);
           await tree.releaseEngine().catch(() => undefined);
@@ -283,7 +284,7 @@ export class LocalArgoClient implements ArgoClient {
     } catch {
       /* no workdir yet: no runs */
     }
-    for (const e of entries) if (!e.startsWith(".") && (await StateTree.holdsRun(path.join(this.endpoint, e)))) names.add(e);
+    for (const e of entries) if (!e.startsWith(".") && (await holdsRun(path.join(this.endpoint, e)))) names.add(e);
     const items: Workflow[] = [];
     for (const name of names) {
       if (filter.namePrefix && !name.startsWith(filter.namePrefix)) continue;
@@ -343,7 +344,7 @@ export class LocalArgoClient implements ArgoClient {
   /** Removes the run's folder (its state tree). Refused (409) while the run is running. */
   async delete(name: string): Promise<void> {
     const dir = this.runDir(name);
-    const known = this.runs.has(name) || (await StateTree.holdsRun(dir));
+    const known = this.runs.has(name) || (await holdsRun(dir));
     if (!known) throw this.notFound("delete", name);
     await this.refuseIfRunning("delete", name, "Conflict");
     await fs.rm(dir, { recursive: true, force: true });
@@ -365,12 +366,12 @@ export class LocalArgoClient implements ArgoClient {
         throw this.error(action, name, "Conflict", 409, `the run is running in another engine (pid ${other.pid}) that takes no requests (a program that did not set acceptControl) (409); stop it there`);
       }
       // The request, then the signal that makes that engine read it.
-      await StateTree.request(this.runDir(name), action);
+      await requestOfEngine(this.runDir(name), action);
       // Signalled only while it is still that engine (checked again just before the signal).
       signalIfSame(other.identity, other.control as NodeJS.Signals);
       const deadline = Date.now() + STOP_WAIT_MS;
       for (;;) {
-        const { status, engineAlive } = await StateTree.read(this.runDir(name));
+        const { status, engineAlive } = await readRunStatus(this.runDir(name));
         if (engineAlive !== true || isCompletedPhase(status.phase)) return this.get(name);
         if (Date.now() > deadline) {
           throw this.error(action, name, "ServerError", 504, `the engine (pid ${other.pid}) was asked to ${action} the run but it has not ended within ${STOP_WAIT_MS / 1000} s (504)`);
@@ -432,7 +433,7 @@ export class LocalArgoClient implements ArgoClient {
   private async storedManifest(action: string, name: string): Promise<Workflow> {
     const run = this.runs.get(name);
     try {
-      return await StateTree.readManifest(this.runDir(name));
+      return await readManifest(this.runDir(name));
     } catch {
       if (run) return structuredClone(run.manifest);
       throw this.notFound(action, name);

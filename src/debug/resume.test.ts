@@ -9,6 +9,7 @@ import { node, outParam } from "../../test/helpers/engine.ts";
 import { runWorkflow } from "./run.ts";
 import { LOCK_FILE, RunLockedError } from "./run-lock.ts";
 import { StateTree } from "./state-tree.ts";
+import { readRunStatus } from "./run-folder.ts";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -74,7 +75,7 @@ describe("resume", () => {
     await new Promise((r) => engine.once("exit", r));
 
     // The killed engine left a tree that says where it was.
-    const before = await StateTree.read(path.join(workdir, "resume-kill"));
+    const before = await readRunStatus(path.join(workdir, "resume-kill"));
     expect(before.status.phase).toBe("Running");
     expect(before.engineAlive).toBe(false);
     // …and its lock, naming the dead engine: the next engine takes it over.

@@ -8,6 +8,7 @@ import { COMPLETED_LABEL, PHASE_LABEL, isCompletedPhase } from "../argo/control.
 import type { Workflow, WorkflowPhase, WorkflowStatus } from "../argo/model.ts";
 import type { ProcessIdentity } from "../executors/process-identity.ts";
 import { StateTree } from "./state-tree.ts";
+import { controlOf, enginePid, holdsRun, readManifest, readRunStatus } from "./run-folder.ts";
 
 /** The namespace a `LocalArgoClient` reports. */
 export const LOCAL_NAMESPACE = "local";
@@ -36,11 +37,11 @@ export function runWorkflowObject(manifest: Workflow, status: WorkflowStatus, cr
 export async function storedRun(dir: string, runningHere: boolean): Promise<Workflow | undefined> {
   let manifest: Workflow;
   try {
-    manifest = await StateTree.readManifest(dir);
+    manifest = await readManifest(dir);
   } catch {
     return undefined;
   }
-  const { status, engineAlive } = await StateTree.read(dir);
+  const { status, engineAlive } = await readRunStatus(dir);
   if (!isCompletedPhase(status.phase) && engineAlive !== true && !runningHere) {
     status.phase = "Failed";
     status.message = `the engine of this run is gone (killed?); retry it to resume (its Succeeded steps are reused)`;
@@ -55,11 +56,11 @@ export async function storedRun(dir: string, runningHere: boolean): Promise<Work
 
 /** The live engine of another process running the run in `dir`, and how it takes requests, if any. */
 export async function otherEngine(dir: string): Promise<{ pid: number; identity: ProcessIdentity; control?: string } | undefined> {
-  if (!(await StateTree.holdsRun(dir))) return undefined;
-  const { status, engineAlive } = await StateTree.read(dir);
+  if (!(await holdsRun(dir))) return undefined;
+  const { status, engineAlive } = await readRunStatus(dir);
   if (isCompletedPhase(status.phase) || engineAlive !== true) return undefined;
-  const identity = await StateTree.enginePid(dir);
+  const identity = await enginePid(dir);
   if (identity === undefined) return undefined;
-  const control = await StateTree.controlOf(dir);
+  const control = await controlOf(dir);
   return { pid: identity.pid, identity, ...(control ? { control } : {}) };
 }

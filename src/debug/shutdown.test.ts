@@ -9,6 +9,7 @@ import { opflow } from "../../test/cli-capture.ts";
 import { manifest, node, phases, sh, workdir, removeWorkdirs } from "../../test/helpers/engine.ts";
 import { runWorkflow } from "./run.ts";
 import { StateTree } from "./state-tree.ts";
+import { readRunStatus } from "./run-folder.ts";
 
 afterAll(removeWorkdirs);
 
@@ -128,7 +129,7 @@ describe("stopping a run of another engine (opflow stop|terminate NAME --mode de
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`workflow ${name} ${action === "stop" ? "stopped" : "terminated"}`);
     expect(await exited(engine)).toBe(1);
-    const { status } = await StateTree.read(path.join(dir, name));
+    const { status } = await readRunStatus(path.join(dir, name));
     expect(status).toMatchObject({ phase: "Failed", message });
     expect(node(status, "A")).toMatchObject({ phase: "Failed", message });
     expect(Object.values(status.nodes ?? {}).find((n) => n.displayName === `${name}.onExit`)?.phase).toBe(exitHandler);

@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { NodeStatus } from "../argo/model.ts";
 import { workdir, removeWorkdirs } from "../../test/helpers/engine.ts";
 import { atomicWrite, nodeDirName, StateTree } from "./state-tree.ts";
+import { readRunStatus } from "./run-folder.ts";
 
 afterAll(removeWorkdirs);
 
@@ -79,7 +80,7 @@ describe("state tree", () => {
     const tree = new StateTree(dir, "wf");
     await tree.init({ apiVersion: "argoproj.io/v1alpha1", kind: "Workflow", metadata: { name: "wf" }, spec: {} });
     tree.persistNode(pod("Succeeded"));
-    const { status, engineAlive } = await StateTree.read(path.join(dir, "wf"));
+    const { status, engineAlive } = await readRunStatus(path.join(dir, "wf"));
     expect(status.phase).toBe("Running");
     expect(engineAlive).toBe(true);
     expect(status.nodes?.["wf-1"]?.phase).toBe("Succeeded");

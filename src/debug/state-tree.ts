@@ -25,13 +25,14 @@ import path from "node:path";
 import YAML from "yaml";
 import type { NodeStatus, Workflow, WorkflowPhase, WorkflowStatus } from "../argo/model.ts";
 import { EngineError } from "../errors.ts";
-import { atomicWrite, namingFile, pathExists } from "../files.ts";
-import { formatIdentity, isSameProcess, parseIdentity, processIdentity, type ProcessIdentity } from "../executors/process-identity.ts";
-import { fnv32a } from "./node-id.ts";
+import { atomicWrite, namingFile } from "../files.ts";
+import { formatIdentity, processIdentity, type ProcessIdentity } from "../executors/process-identity.ts";
+import { nodeDirName, safeSegment } from "./node-dir-name.ts";
+import { repairJournal, removeStaleTemporaries } from "./run-repair.ts";
 import { LOCK_FILE } from "./run-lock.ts";
 import type { DigestRecord } from "./node-digests.ts";
 
-export { atomicWrite };
+export { atomicWrite, nodeDirName, safeSegment };
 
 let tmpCounter = 0;
 
@@ -88,52 +89,6 @@ export function atomicWriteSync(file: string, data: string | Uint8Array): void {
     rmSync(tmp, { force: true });
     throw namingFile(err, file);
   }
-}
-
-/** The longest file name Linux file systems take (NAME_MAX), in bytes of UTF-8. */
-const MAX_SEGMENT_BYTES = 255;
-
-/**
- * What never goes into a folder name: path separators, control characters (C0, DEL, C1), the
- * bidirectional controls that make a name display as another (U+202E …) and lone surrogates
- * (not encodable as UTF-8).
- */
-const UNSAFE_IN_SEGMENT = /[/\\\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]|\p{Cs}/gu;
-
-/**
- * Sanitises `text` into one path segment of at most 255 bytes of UTF-8; long or altered names
- * get a hash suffix of the original text to stay unique.
- */
-export function safeSegment(text: string): string {
-  let out = text.replace(UNSAFE_IN_SEGMENT, "_");
-  if (out === "." || out === "..") out = `_${out}`;
-  if (out !== text || Buffer.byteLength(out) > MAX_SEGMENT_BYTES) {
-    const suffix = `-${fnv32a(text).toString(36)}`;
-    out = cutUtf8(out, MAX_SEGMENT_BYTES - suffix.length) + suffix;
-  }
-  return out;
-}
-
-/** The longest prefix of `text` that fits in `maxBytes` of UTF-8, never splitting a character. */
-function cutUtf8(text: string, maxBytes: number): string {
-  const bytes = Buffer.from(text, "utf8");
-  if (bytes.length <= maxBytes) return text;
-  let end = maxBytes;
-  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
-  return bytes.subarray(0, end).toString("utf8");
-}
-
-/**
- * The directory name of a node inside the workflow's folder: the step's key when it has one,
- * else its Argo node name without the workflow-name prefix (`[1].hello2a`, `A`,
- * `fan(3:c)`, `onExit`), `_root` for the root node.
- */
-export function nodeDirName(workflowName: string, nodeName: string, key?: string): string {
-  if (key) return safeSegment(key);
-  let rel = nodeName.startsWith(workflowName) ? nodeName.slice(workflowName.length) : nodeName;
-  if (rel.startsWith(".")) rel = rel.slice(1);
-  if (rel === "") return "_root";
-  return safeSegment(rel);
 }
 
 interface PendingWrite {
@@ -264,8 +219,8 @@ export class StateTree {
    */
   async init(manifest: Workflow): Promise<void> {
     await fs.mkdir(path.join(this.dir, RUN_FILES.manifests), { recursive: true });
-    await this.repairJournal();
-    await this.removeStaleTemporaries();
+    await repairJournal(path.join(this.dir, RUN_FILES.journal));
+    await removeStaleTemporaries(this.dir);
     const text = YAML.stringify(manifest, { aliasDuplicateObjects: false });
     const attempts = (await fs.readdir(path.join(this.dir, RUN_FILES.manifests))).filter((f) => /^attempt-\d+\.yaml$/.test(f)).length;
     await atomicWrite(path.join(this.dir, RUN_FILES.manifests, `attempt-${attempts + 1}.yaml`), text);
@@ -300,76 +255,6 @@ export class StateTree {
         throw namingFile(err, file);
       }
     }
-  }
-
-  /**
-   * Cuts a torn last line off the journal (a crash or a full disk in the middle of an append),
-   * so that the next line starts on a line of its own instead of being glued to the torn one.
-   */
-  private async repairJournal(): Promise<void> {
-    const file = path.join(this.dir, RUN_FILES.journal);
-    let handle: fs.FileHandle;
-    try {
-      handle = await fs.open(file, "r+");
-    } catch {
-      return; // no journal yet
-    }
-    try {
-      const { size } = await handle.stat();
-      if (size === 0) return;
-      // Read backwards in chunks up to the last newline.
-      const chunk = Buffer.alloc(Math.min(size, 64 * 1024));
-      let end = size;
-      let keep = 0;
-      let lastByte = true;
-      while (end > 0) {
-        const start = Math.max(0, end - chunk.length);
-        const { bytesRead } = await handle.read(chunk, 0, end - start, start);
-        if (lastByte && chunk[bytesRead - 1] === 0x0a) return; // ends with a whole line
-        lastByte = false;
-        const nl = chunk.subarray(0, bytesRead).lastIndexOf(0x0a);
-        if (nl >= 0) {
-          keep = start + nl + 1;
-          break;
-        }
-        end = start;
-      }
-      await handle.truncate(keep);
-    } finally {
-      await handle.close();
-    }
-  }
-
-  /**
-   * Removes the temporary files (`*.tmp-PID-N` of atomic writes, `*.opflow-tmp-…` of artifact
-   * transfers) a killed engine left in the run folder and in its step folders' contract
-   * sub-folders. One engine holds a run at a time, so none of them is being written.
-   */
-  private async removeStaleTemporaries(): Promise<void> {
-    const TEMPORARY = /\.(tmp-\d+(-\d+)?|opflow-tmp-[0-9a-f]{16})$/;
-    /** Removes the temporaries in `dir`; returns its sub-folders. */
-    const sweep = async (dir: string): Promise<string[]> => {
-      const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
-      const folders: string[] = [];
-      for (const e of entries) {
-        const p = path.join(dir, e.name);
-        if (TEMPORARY.test(e.name)) await fs.rm(p, { recursive: true, force: true }).catch(() => undefined);
-        else if (e.isDirectory() && !e.name.startsWith(".")) folders.push(p);
-      }
-      return folders;
-    };
-    // The run folder, each step folder, its inputs/ and outputs/ and their parameters/ and
-    // artifacts/: where the engine writes. Never a step's workdir/ (the step's own files).
-    const steps = await sweep(this.dir);
-    await Promise.all(
-      steps.map(async (step) => {
-        await sweep(step);
-        for (const side of ["inputs", "outputs"]) {
-          await sweep(path.join(step, side));
-          for (const kind of ["parameters", "artifacts"]) await sweep(path.join(step, side, kind));
-        }
-      }),
-    );
   }
 
   /** Writes `workflow.json` (the Argo `WorkflowStatus`). */
@@ -649,71 +534,5 @@ export class StateTree {
       this.phaseWritten.add(node.id);
     }
     return out;
-  }
-
-  /** Whether `dir` holds a run (its manifest). */
-  static async holdsRun(dir: string): Promise<boolean> {
-    return pathExists(path.join(dir, RUN_FILES.manifest));
-  }
-
-  /** The manifest of the run in `dir` (rejects when there is none). */
-  static async readManifest(dir: string): Promise<Workflow> {
-    return YAML.parse(await fs.readFile(path.join(dir, RUN_FILES.manifest), "utf8")) as Workflow;
-  }
-
-  /** The engine recorded in `engine.pid` of the run in `dir` (pid, start time, boot id), or undefined when there is none. */
-  static async enginePid(dir: string): Promise<ProcessIdentity | undefined> {
-    return (await StateTree.engineIdentity(dir)) ?? undefined;
-  }
-
-  /** How the engine of the run in `dir` takes requests of other processes (the control file), if it does. */
-  static async controlOf(dir: string): Promise<string | undefined> {
-    const control = (await fs.readFile(path.join(dir, RUN_FILES.control), "utf8").catch(() => "")).trim();
-    return control || undefined;
-  }
-
-  /** Asks the engine of the run in `dir` to `stop` or `terminate` (then send it {@link CONTROL_SIGNAL}). */
-  static async request(dir: string, action: "stop" | "terminate"): Promise<void> {
-    await atomicWrite(path.join(dir, RUN_FILES.request), action);
-  }
-
-  /** Reads back a whole tree as an Argo `WorkflowStatus` (for `opflow status`). */
-  static async read(dir: string): Promise<{ status: WorkflowStatus; engineAlive: boolean | undefined }> {
-    const abs = path.resolve(dir);
-    let status: WorkflowStatus = {};
-    try {
-      status = JSON.parse(await fs.readFile(path.join(abs, RUN_FILES.workflowStatus), "utf8")) as WorkflowStatus;
-    } catch {
-      /* a run killed before its first snapshot */
-    }
-    try {
-      status.phase = (await fs.readFile(path.join(abs, RUN_FILES.status), "utf8")).trim() as WorkflowPhase;
-    } catch {
-      /* keep the snapshot's phase */
-    }
-    const tree = new StateTree(path.dirname(abs), path.basename(abs));
-    const stored = await tree.load();
-    const nodes: Record<string, NodeStatus> = { ...(status.nodes ?? {}) };
-    for (const [id, s] of stored) {
-      const prev = nodes[id];
-      // A node's own record is newer than the snapshot unless the snapshot saw it fulfilled.
-      if (!prev || prev.phase === "Running" || prev.phase === "Pending") nodes[id] = { ...prev, ...s.node };
-    }
-    status.nodes = nodes;
-    const engine = await StateTree.engineIdentity(abs);
-    // Alive only when the recorded engine is still that process (not a process that got its pid).
-    const engineAlive = engine === null ? undefined : engine !== undefined && isSameProcess(engine);
-    return { status, engineAlive };
-  }
-
-  /** The identity recorded in a run's `engine.pid`: null when there is none, undefined when it holds no pid. */
-  static async engineIdentity(dir: string): Promise<ProcessIdentity | undefined | null> {
-    let text: string;
-    try {
-      text = await fs.readFile(path.join(dir, RUN_FILES.enginePid), "utf8");
-    } catch {
-      return null;
-    }
-    return parseIdentity(text);
   }
 }

@@ -11,6 +11,7 @@ import { UsageError, parseCommandArgs, runCommand } from "../args.ts";
 import { renderStatus } from "../status-view.ts";
 import { runDocument } from "./run.ts";
 import { formatFailure, formatOutputs, runOutputs } from "../results.ts";
+import { readRunStatus } from "../../debug/run-folder.ts";
 
 const usage = `usage: opflow status DIR [--json | --outputs]
 
@@ -47,7 +48,7 @@ const command: CommandModule = {
         console.error(`opflow status: ${dir} is not the folder of a local run (no manifest.yaml)`);
         return 2;
       }
-      const { status, engineAlive } = await StateTree.read(dir);
+      const { status, engineAlive } = await readRunStatus(dir);
       const name = path.basename(path.resolve(dir));
       if (values["json"]) {
         process.stdout.write(`${JSON.stringify(runDocument(name, path.resolve(dir), status), null, 2)}\n`);
