@@ -169,7 +169,7 @@ export function inVolume(p: VolumePlaces, declared: string): string | undefined 
   const set = p.template.containerSet as { volumeMounts?: { name: string; mountPath: string; subPath?: string }[] } | undefined;
   for (const m of [...((p.template.script ?? p.template.container)?.volumeMounts ?? []), ...(set?.volumeMounts ?? [])]) {
     const mp = path.posix.normalize(m.mountPath);
-    if (hostPath(mp, p.dir) !== mp) continue;
+    if (/^\/(tmp|mnt)(\/|$)/.test(mp)) continue; // those are inside the step's folder already
     if (norm === mp || norm.startsWith(`${mp}/`)) return path.join(volumeSource(p, m), norm.slice(mp.length));
   }
   return undefined;
