@@ -5,9 +5,9 @@
  */
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import type { Workflow } from "../src/workflow/workflow.ts";
-import { argoCheck, haveArgoCheck } from "../test/argo-check.ts";
-import { EXAMPLES_DIR, exampleFiles } from "../test/example-files.ts";
+import type { Workflow } from "../../src/workflow/workflow.ts";
+import { argoCheck, haveArgoCheck } from "../../test/argo-check.ts";
+import { EXAMPLES_DIR, exampleFiles } from "../../test/example-files.ts";
 
 const dir = EXAMPLES_DIR;
 const files = exampleFiles();

@@ -4,9 +4,9 @@
  */
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadWorkflow } from "../src/cli/load.ts";
-import { argoCheck, haveArgoCheck } from "../test/argo-check.ts";
-import { EXAMPLES_DIR, exampleFiles } from "../test/example-files.ts";
+import { loadWorkflow } from "../../src/cli/load.ts";
+import { argoCheck, haveArgoCheck } from "../../test/argo-check.ts";
+import { EXAMPLES_DIR, exampleFiles } from "../../test/example-files.ts";
 
 const dir = EXAMPLES_DIR;
 const files = exampleFiles();

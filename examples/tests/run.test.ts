@@ -7,8 +7,8 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { NodeStatus } from "../src/argo/model.ts";
-import type { Workflow } from "../src/workflow/workflow.ts";
+import type { NodeStatus } from "../../src/argo/model.ts";
+import type { Workflow } from "../../src/workflow/workflow.ts";
 
 const havePython = (() => {
   try {
@@ -89,7 +89,7 @@ describe("examples run on the local engine", () => {
   });
 
   it("reuse resubmits the keyed loop taking over iter-0 and iter-1 (one output replaced), as dflow's reuse example", async () => {
-    const { reuseDemo } = (await import("../examples/reuse.ts")) as typeof import("../examples/reuse.ts");
+    const { reuseDemo } = (await import("../../examples/reuse.ts")) as typeof import("../../examples/reuse.ts");
     const { first, second } = await reuseDemo({ mode: "debug", workdir });
     expect(await first.phase()).toBe("Succeeded");
     expect(await second.phase()).toBe("Succeeded");
