@@ -28,7 +28,7 @@ afterAll(async () => {
 });
 
 async function run(example: string) {
-  const mod = (await import(`./${example}.ts`)) as { default: Workflow };
+  const mod = (await import(`../${example}.ts`)) as { default: Workflow };
   const result = await mod.default.run({ workdir, warn: () => {} });
   const nodes = Object.values(result.status.nodes ?? {});
   const root = nodes.find((n) => n.name === result.name) as NodeStatus;
