@@ -12,15 +12,15 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import type { Workflow } from "../src/argo/model.ts";
-import { parseYamlDocuments } from "../src/argo/parse-yaml.ts";
-import { runWorkflow } from "../src/debug/run.ts";
-import { loadWorkflowTemplates } from "../src/debug/workflow-templates.ts";
-import { loadLocalObjects } from "../src/debug/local-objects.ts";
-import { namespacesAvailable } from "../src/executors/local-process.ts";
+import type { Workflow } from "../argo/model.ts";
+import { parseYamlDocuments } from "../argo/parse-yaml.ts";
+import { runWorkflow } from "./run.ts";
+import { loadWorkflowTemplates } from "./workflow-templates.ts";
+import { loadLocalObjects } from "./local-objects.ts";
+import { namespacesAvailable } from "../executors/local-process.ts";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const STAND_INS = path.join(here, "fixtures", "bin");
+const fixtures = fileURLToPath(new URL("../../test/fixtures", import.meta.url));
+const STAND_INS = path.join(fixtures, "bin");
 process.env["PATH"] = `${STAND_INS}:${process.env["PATH"] ?? "/usr/bin:/bin"}`;
 
 interface Expected {
@@ -60,11 +60,11 @@ function missingCommands(wf: Workflow): string[] {
 }
 
 function corpus(dir: string, title: string): void {
-  const expectedFile = path.join(here, "fixtures", dir, "expected.json");
+  const expectedFile = path.join(fixtures, dir, "expected.json");
   const expected = JSON.parse(fs.readFileSync(expectedFile, "utf8")) as { examples: Record<string, Expected> };
   describe.concurrent(title, { timeout: 120_000 }, () => {
     for (const [file, e] of Object.entries(expected.examples)) {
-      const text = fs.readFileSync(path.join(here, "fixtures", dir, file), "utf8");
+      const text = fs.readFileSync(path.join(fixtures, dir, file), "utf8");
       const wf = parseYamlDocuments(text, file).find((d) => (d as { kind?: unknown }).kind === "Workflow") as Workflow;
       const missing = missingCommands(wf);
       // Volumes are mounted in private mount namespaces (root with unshare).
@@ -80,8 +80,8 @@ function corpus(dir: string, title: string): void {
           return;
         }
         const runName = `${dir}-${file.replace(/\.yaml$/, "")}`.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 60);
-        const workflowTemplates = await loadWorkflowTemplates((e.templates ?? []).map((t) => path.join(here, "fixtures", dir, t)));
-        const objects = e.objects ? await loadLocalObjects(e.objects.map((o) => path.join(here, "fixtures", dir, o))) : undefined;
+        const workflowTemplates = await loadWorkflowTemplates((e.templates ?? []).map((t) => path.join(fixtures, dir, t)));
+        const objects = e.objects ? await loadLocalObjects(e.objects.map((o) => path.join(fixtures, dir, o))) : undefined;
         const { status } = await runWorkflow(wf, { workdir, name: runName, workflowTemplates, ...(objects ? { objects } : {}) });
         const failing = Object.values(status.nodes ?? {}).filter((n) => n.type === "Pod" && (n.phase === "Failed" || n.phase === "Error"));
         expect(status.phase, `${status.message ?? ""} ${failing.map((n) => `${n.displayName}: ${n.message}`).join("; ")}`).toBe(e.phase);
@@ -98,4 +98,4 @@ function corpus(dir: string, title: string): void {
 }
 
 corpus("upstream-argo", "upstream Argo examples on the local engine");
-if (fs.existsSync(path.join(here, "fixtures", "hera", "expected.json"))) corpus("hera", "Hera example workflows on the local engine");
+if (fs.existsSync(path.join(fixtures, "hera", "expected.json"))) corpus("hera", "Hera example workflows on the local engine");
