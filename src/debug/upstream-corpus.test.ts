@@ -7,6 +7,7 @@
  * A cowsay stand-in (test/fixtures/bin) plays whalesay; examples whose commands are not
  * installed here (python) are skipped, and say so.
  */
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -79,7 +80,9 @@ function corpus(dir: string, title: string): void {
           await expect(runWorkflow(wf, { workdir })).rejects.toThrow(e.refused);
           return;
         }
-        const runName = `${dir}-${file.replace(/\.yaml$/, "")}`.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 60);
+        // Unique per case: the cases run concurrently, and cut names of the same folder collide.
+        const hash = createHash("sha256").update(`${dir}/${file}`).digest("hex").slice(0, 8);
+        const runName = `${`${dir}-${file.replace(/\.yaml$/, "")}`.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 50)}-${hash}`;
         const workflowTemplates = await loadWorkflowTemplates((e.templates ?? []).map((t) => path.join(fixtures, dir, t)));
         const objects = e.objects ? await loadLocalObjects(e.objects.map((o) => path.join(fixtures, dir, o))) : undefined;
         const { status } = await runWorkflow(wf, { workdir, name: runName, workflowTemplates, ...(objects ? { objects } : {}) });
