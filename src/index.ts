@@ -28,6 +28,7 @@ export {
   argoString,
   argoCondition,
   rawArgo,
+  rawExpression,
   type DeepOperand,
   div,
   mod,

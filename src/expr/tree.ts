@@ -4,7 +4,7 @@
  * enough, expr-lang `{{=…}}` tags otherwise — and the local engine evaluates what was
  * rendered with its own parser. Nothing here evaluates anything.
  */
-import { CompileError, ValidationError } from "../errors.ts";
+import { CompileError, ExpressionError, ValidationError } from "../errors.ts";
 
 /** How a value travels as an Argo string, which decides how expressions convert it. */
 export type ValueKind = "string" | "number" | "integer" | "boolean" | "json" | "unknown";
@@ -534,6 +534,30 @@ export function argoCondition(strings: TemplateStringsArray, ...values: Operand<
  */
 export function rawArgo<T = string>(text: string): Expr<T> {
   return new RawTag<T>(text);
+}
+
+/** Verbatim expr-lang source (an `{{=…}}` tag's inside), as `valueFrom.expression` and `fromExpression` take it. */
+class RawExpression<T> extends Expr<T> {
+  readonly kind: ValueKind = "string";
+  constructor(readonly source: string) {
+    super();
+  }
+  renderExpr(): string {
+    return this.source;
+  }
+}
+
+/**
+ * Verbatim expr-lang source, for fields that take an expression (a graph template's output
+ * `valueFrom.expression`, an artifact's `fromExpression`); where a string is expected it renders
+ * as `{{=source}}`. Prefer the typed builders.
+ *
+ * @example
+ * main.setOutputs({ parameters: { n: rawExpression("steps.gen.outputs.result + '!'") } });
+ */
+export function rawExpression<T = string>(source: string): Expr<T> {
+  if (typeof source !== "string" || !source.trim()) throw new ExpressionError(`rawExpression(): expects expr-lang source, got ${JSON.stringify(source)}`);
+  return new RawExpression<T>(source);
 }
 
 /** Renders a condition for a `when` field. */

@@ -40,6 +40,7 @@ import type { ArtifactArgs, ParamArgs, StepLike, StepOptions } from "../steps/st
 import { Steps } from "../steps/steps.ts";
 import { VarRef } from "../expr/tree.ts";
 import { ArtifactRef } from "../expr/refs.ts";
+import { parseManifestText, rebuildManifest } from "./from-manifest.ts";
 
 /** How long finished workflows are kept (Argo's `ttlStrategy`). */
 export interface TTLOptions {
@@ -141,6 +142,30 @@ export interface CompileOptions {
 export class Workflow<I extends Signature = Signature, O extends Signature = Signature> {
   private readonly options: WorkflowOptions<I, O>;
   private implicit: Steps | undefined;
+
+  /**
+   * Rebuilds a workflow from an Argo Workflow manifest: Steps and DAG templates become `Steps`
+   * and `DAG` objects (steps, tasks, arguments, `when`, `depends`, loops, `continueOn`, exit
+   * handlers, hooks, outputs); container, script and other leaf templates — and graph templates
+   * using fields Steps and DAG do not express — are kept verbatim as `ManifestTemplate`s.
+   * `compile()` then gives the same manifest, up to what Argo treats as equal (order of
+   * templates and arguments; templates nothing reaches are left out).
+   *
+   * @throws ManifestImportError naming the field opflow's `Workflow` cannot express (e.g.
+   *   `spec.hooks`), or a call of a template the manifest lacks.
+   * @example
+   * const wf = Workflow.fromManifest(YAML.parse(text));
+   * await wf.run();
+   */
+  static fromManifest(manifest: unknown): Workflow {
+    const { templates: _templates, parameters, artifacts, ...options } = rebuildManifest(manifest);
+    return new Workflow({ ...options, parameters: parameters as ParamArgs<Signature>, artifacts: artifacts as ArtifactArgs<Signature> });
+  }
+
+  /** {@link Workflow.fromManifest} from YAML (or JSON) text holding one Workflow. */
+  static fromYaml(text: string, source?: string): Workflow {
+    return Workflow.fromManifest(parseManifestText(text, source));
+  }
 
   constructor(options: WorkflowOptions<I, O> = {}) {
     this.options = options;
