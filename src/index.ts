@@ -71,6 +71,7 @@ export type { RetryOn, RetryOptions } from "./template/retry.ts";
 export type { PodTemplateOptions, Resources } from "./template/pod.ts";
 export { PodTemplate, type ContractPathOverrides, type Word, type Words } from "./template/pod-template.ts";
 export * from "./template/container-template.ts";
+export { type ManifestTemplateOptions, ManifestTemplate } from "./template/manifest-template.ts";
 export { type ScriptTemplateOptions, type ShellTemplateOptions, ScriptOPTemplate, ShellOPTemplate } from "./template/script-template.ts";
 export { type OPTemplateOptions, type OPThread, OPTemplate } from "./template/op-template.ts";
 export { type SuspendTemplateOptions, SuspendTemplate } from "./template/suspend-template.ts";
@@ -95,6 +96,7 @@ export {
   type HookCondition,
   lifecycleHook,
   Step,
+  SubPathArtifact,
 } from "./steps/step.ts";
 export { type OutputBindings, type GraphTemplateOptions, GraphTemplate, Steps } from "./steps/steps.ts";
 export * from "./dag/task.ts";

@@ -11,7 +11,7 @@ import { DAG } from "../dag/dag.ts";
 import { Task } from "../dag/task.ts";
 import { type Expr, rawArgo, rawExpression } from "../expr/tree.ts";
 import { type ArtifactSpec, type ParamSpec, type Signature, artifact, param } from "../op/signature.ts";
-import { type ArtifactSource, argoSequence, httpArtifact, lifecycleHook, rawArtifact, s3Artifact, Step, type StepHook } from "../steps/step.ts";
+import { type ArtifactSource, argoSequence, httpArtifact, lifecycleHook, rawArtifact, s3Artifact, Step, type StepHook, SubPathArtifact } from "../steps/step.ts";
 import { GraphTemplate, Steps } from "../steps/steps.ts";
 import { ManifestTemplate } from "../template/manifest-template.ts";
 import type { Template } from "../template/template.ts";
@@ -68,9 +68,9 @@ function graphSignatures(g: PlanGraph): { inputs: Signature; outputs: Signature 
 }
 
 /** The DSL object for an artifact source of the plan. */
-export function artifactOf(s: PlanArtifactSource): Expr<unknown> | ArtifactSource {
-  if ("from" in s) return rawArgo(s.from);
-  if ("fromExpression" in s) return rawExpression(s.fromExpression);
+export function artifactOf(s: PlanArtifactSource): Expr<unknown> | ArtifactSource | SubPathArtifact {
+  if ("from" in s) return s.subPath !== undefined ? new SubPathArtifact(rawArgo(s.from), s.subPath) : rawArgo(s.from);
+  if ("fromExpression" in s) return s.subPath !== undefined ? new SubPathArtifact(rawExpression(s.fromExpression), s.subPath) : rawExpression(s.fromExpression);
   if ("raw" in s) return rawArtifact(s.raw);
   if ("s3" in s) return s3Artifact(s.s3);
   return httpArtifact(s.http);

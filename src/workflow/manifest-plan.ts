@@ -33,8 +33,8 @@ export interface PlanOutputParam extends PlanParam {
 
 /** Where an artifact argument or output comes from. */
 export type PlanArtifactSource =
-  | { readonly from: string }
-  | { readonly fromExpression: string }
+  | { readonly from: string; readonly subPath?: string }
+  | { readonly fromExpression: string; readonly subPath?: string }
   | { readonly raw: string }
   | { readonly s3: string }
   | { readonly http: string };
@@ -364,14 +364,16 @@ function whyVerbatim(t: ArgoTemplate): string | undefined {
 
 /** Where an artifact comes from; `optionalOk`: an argument may say it is optional. */
 function artifactSource(a: Artifact, where: string, optionalOk: boolean): PlanArtifactSource {
-  const keys = Object.keys(a).filter((k) => k !== "name" && !(optionalOk && k === "optional"));
+  const all = Object.keys(a).filter((k) => k !== "name" && !(optionalOk && k === "optional"));
+  const sub = typeof a.subPath === "string" && (a.from !== undefined || a.fromExpression !== undefined) ? { subPath: a.subPath } : {};
+  const keys = sub.subPath !== undefined ? all.filter((k) => k !== "subPath") : all;
   const one = (k: string): boolean => keys.length === 1 && keys[0] === k;
-  if (one("from") && typeof a.from === "string") return { from: a.from };
-  if (one("fromExpression") && typeof a.fromExpression === "string") return { fromExpression: a.fromExpression };
+  if (one("from") && typeof a.from === "string") return { from: a.from, ...sub };
+  if (one("fromExpression") && typeof a.fromExpression === "string") return { fromExpression: a.fromExpression, ...sub };
   if (one("raw") && typeof a.raw?.data === "string" && Object.keys(a.raw).length === 1) return { raw: a.raw.data };
   if (one("s3") && typeof a.s3?.key === "string" && Object.keys(a.s3).length === 1) return { s3: a.s3.key };
   if (one("http") && typeof a.http?.url === "string" && Object.keys(a.http).length === 1) return { http: a.http.url };
-  throw new ManifestImportError(`${where}: artifact "${a.name}" (${keys.join(", ") || "no source"}) is not one of from, fromExpression, raw, s3 key, http url`);
+  throw new ManifestImportError(`${where}: artifact "${a.name}" (${keys.join(", ") || "no source"}) is not one of from, fromExpression (each with a subPath or not), raw, s3 key, http url`);
 }
 
 function planGraph(t: ArgoTemplate, byName: ReadonlyMap<string, ArgoTemplate>): PlanGraph {
