@@ -102,6 +102,9 @@ export { type OutputBindings, type GraphTemplateOptions, GraphTemplate, Steps } 
 export * from "./dag/task.ts";
 export { type DAGOptions, DAG } from "./dag/dag.ts";
 export * from "./workflow/workflow.ts";
+export { ManifestImportError } from "./workflow/manifest-plan.ts";
+export { type CodegenOptions, generateWorkflowCode } from "./workflow/codegen.ts";
+export { canonicalManifest } from "./workflow/manifest-equality.ts";
 export { type LocalArtifactUploadOptions, LocalArtifact, localArtifact } from "./steps/local-artifact.ts";
 // Slices (dflow's Slices): fan out over list inputs, stack outputs.
 export type { SliceSpec, SliceOptions } from "./op/slices.ts";

@@ -15,6 +15,7 @@ interface CommandEntry {
 
 const commands: Readonly<Record<string, CommandEntry>> = {
   render: { summary: "Print the Argo manifest of the workflow a module exports", load: () => import("./commands/render.ts") },
+  codegen: { summary: "Print a TypeScript module (opflow's DSL) that builds the workflow of an Argo manifest", load: () => import("./commands/codegen.ts") },
   execute: { summary: "Run one OP against the runtime contract (used inside OP template containers)", load: () => import("./commands/execute.ts") },
   submit: { summary: "Submit a workflow (module or manifest) to Argo (like argo submit)", load: () => import("./commands/submit.ts") },
   get: { summary: "Show a cluster workflow's status and steps (like argo get)", load: () => import("./commands/get.ts") },
