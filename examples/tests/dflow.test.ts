@@ -162,3 +162,25 @@ describe("the dflow ports' manifests", () => {
     }
   }, 120_000);
 });
+
+describe("the dflow ports rebuilt from their manifests", () => {
+  // The bindings of the prepare() that made a manifest let its OP templates run in-process again.
+  for (const f of ["steps", "dag", "slices", "recursive", "long-chains"]) {
+    it(`${f}: Workflow.fromManifest(manifest, { bindings }) runs as the original`, async () => {
+      const mod = (await import(`../dflow/${f}.ts`)) as { default: Workflow };
+      const { manifest, bindings } = mod.default.prepare({ bundles: false, warn: () => {} });
+      const summary = (r: Awaited<ReturnType<Workflow["run"]>>): unknown => ({
+        phase: r.status.phase,
+        pods: Object.values(r.status.nodes ?? {})
+          .filter((n) => n.type === "Pod")
+          .map((n) => `${n.displayName}=${JSON.stringify(n.outputs?.parameters?.map((p) => p.value))}`)
+          .sort(),
+      });
+      const original = await mod.default.run({ workdir, warn: () => {} });
+      const rebuilt = await Workflow.fromManifest(manifest, { bindings }).run({ workdir, warn: () => {} });
+      expect(summary(rebuilt)).toEqual(summary(original));
+      expect(original.status.phase).toBe("Succeeded");
+    }, 120_000);
+  }
+});
+

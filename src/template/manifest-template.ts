@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import type { Template as ArgoTemplate } from "../argo/model.ts";
-import { KEY_PARAMETER } from "../contract.ts";
+import { KEY_PARAMETER, type LocalBinding } from "../contract.ts";
 import { ValidationError } from "../errors.ts";
 import { type Signature, artifact, param } from "../op/signature.ts";
 import { Template, type TemplateCompiler } from "./template.ts";
@@ -19,6 +19,12 @@ export interface ManifestTemplateOptions {
    * @default none
    */
   readonly calls?: readonly Template[] | (() => readonly Template[]);
+  /**
+   * An in-process implementation for the local engine (an OP template's binding, from the
+   * `bindings` of the `prepare()` that made the manifest). @default none: the engine runs the
+   * template's command
+   */
+  readonly binding?: LocalBinding;
 }
 
 /**
@@ -33,6 +39,7 @@ export interface ManifestTemplateOptions {
 export class ManifestTemplate extends Template<Signature, Signature> {
   private readonly argo: ArgoTemplate;
   private readonly called: readonly Template[] | (() => readonly Template[]);
+  private readonly binding: LocalBinding | undefined;
 
   constructor(argo: ArgoTemplate, options: ManifestTemplateOptions = {}) {
     if (!argo || typeof argo !== "object" || typeof argo.name !== "string") {
@@ -41,6 +48,7 @@ export class ManifestTemplate extends Template<Signature, Signature> {
     super(argo.name, signatureOf(argo, "inputs"), signatureOf(argo, "outputs"), {});
     this.argo = structuredClone(argo);
     this.called = options.calls ?? [];
+    this.binding = options.binding;
   }
 
   /** The Argo template as given. */
@@ -50,6 +58,10 @@ export class ManifestTemplate extends Template<Signature, Signature> {
 
   toArgo(compiler: TemplateCompiler): ArgoTemplate[] {
     return [{ ...structuredClone(this.argo), name: compiler.nameOf(this) }];
+  }
+
+  override localBinding(): LocalBinding | undefined {
+    return this.binding;
   }
 
   override references(): Template[] {

@@ -90,7 +90,7 @@ describe("round trip: the upstream Argo corpus", () => {
     }
     it(`${f}: fromYaml(text).compile() is the same manifest`, () => {
       const text = fs.readFileSync(path.join(upstreamDir, f), "utf8");
-      const back = Workflow.fromYaml(text, f).compile(quiet);
+      const back = Workflow.fromYaml(text, { source: f }).compile(quiet);
       expect(canonicalManifest(back)).toEqual(canonicalManifest(parseManifestText(text, f)));
     });
   }
@@ -145,7 +145,7 @@ describe("what is rebuilt, and how", () => {
   it("reads YAML text, and refuses several documents", () => {
     const text = YAML.stringify(every);
     expect(canonicalManifest(Workflow.fromYaml(text).compile(quiet))).toEqual(canonicalManifest(every));
-    expect(() => Workflow.fromYaml(`${text}\n---\n${text}`, "two.yaml")).toThrow(/two\.yaml: expects one YAML document holding a Workflow, got 2/);
+    expect(() => Workflow.fromYaml(`${text}\n---\n${text}`, { source: "two.yaml" })).toThrow(/two\.yaml: expects one YAML document holding a Workflow, got 2/);
   });
 });
 

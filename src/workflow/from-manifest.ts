@@ -15,6 +15,7 @@ import { type ArtifactSource, argoSequence, httpArtifact, lifecycleHook, rawArti
 import { GraphTemplate, Steps } from "../steps/steps.ts";
 import { ManifestTemplate } from "../template/manifest-template.ts";
 import type { Template } from "../template/template.ts";
+import type { LocalBindings } from "../contract.ts";
 import { ManifestImportError, type ManifestPlan, type PlanArtifactSource, type PlanGraph, type PlanParam, type PlanStep, calledBy, planManifest } from "./manifest-plan.ts";
 
 /** What a manifest rebuilds to: the options of the `Workflow` to make. */
@@ -38,6 +39,16 @@ export interface RebuiltWorkflow {
   readonly templateDefaults?: Partial<ArgoTemplate>;
   /** The templates built, by name (graph templates as Steps/DAG, the others verbatim). */
   readonly templates: ReadonlyMap<string, Template>;
+}
+
+/** Options of {@link rebuildManifest} (and `Workflow.fromManifest`). */
+export interface RebuildOptions {
+  /**
+   * In-process implementations by template name, for the local engine: the `bindings` of the
+   * `prepare()` that made the manifest, so that its OP templates run in-process as they did.
+   * @default none: the engine runs every template's command
+   */
+  readonly bindings?: LocalBindings;
 }
 
 /** Parses YAML (or JSON) text holding one Argo Workflow. */
@@ -81,12 +92,12 @@ export function artifactOf(s: PlanArtifactSource): Expr<unknown> | ArtifactSourc
  * @throws ManifestImportError naming what the DSL cannot express; ValidationError where the
  *   manifest's wiring does not fit the templates it calls.
  */
-export function rebuildManifest(manifest: unknown): RebuiltWorkflow {
-  return buildPlan(planManifest(manifest));
+export function rebuildManifest(manifest: unknown, options: RebuildOptions = {}): RebuiltWorkflow {
+  return buildPlan(planManifest(manifest), options);
 }
 
 /** Builds the objects of a plan. */
-export function buildPlan(plan: ManifestPlan): RebuiltWorkflow {
+export function buildPlan(plan: ManifestPlan, options: RebuildOptions = {}): RebuiltWorkflow {
   const built = new Map<string, Template>();
   const get = (name: string): Template => {
     const t = built.get(name);
@@ -97,11 +108,12 @@ export function buildPlan(plan: ManifestPlan): RebuiltWorkflow {
   for (const p of plan.templates) {
     if (p.kind === "verbatim") {
       const calls = calledBy(p);
-      built.set(p.name, new ManifestTemplate(p.argo, { calls: () => calls.map(get) }));
+      const binding = options.bindings?.get(p.name);
+      built.set(p.name, new ManifestTemplate(p.argo, { calls: () => calls.map(get), ...(binding ? { binding } : {}) }));
       continue;
     }
     const { inputs, outputs } = graphSignatures(p);
-    const options = {
+    const graphOptions = {
       name: p.name,
       inputs,
       outputs,
@@ -110,7 +122,7 @@ export function buildPlan(plan: ManifestPlan): RebuiltWorkflow {
       ...(p.annotations ? { annotations: p.annotations } : {}),
       ...(p.labels ? { labels: p.labels } : {}),
     };
-    built.set(p.name, p.kind === "dag" ? new DAG(options) : new Steps(options));
+    built.set(p.name, p.kind === "dag" ? new DAG(graphOptions) : new Steps(graphOptions));
   }
   for (const p of plan.templates) {
     if (p.kind === "verbatim") continue;

@@ -40,7 +40,7 @@ import type { ArtifactArgs, ParamArgs, StepLike, StepOptions } from "../steps/st
 import { Steps } from "../steps/steps.ts";
 import { VarRef } from "../expr/tree.ts";
 import { ArtifactRef } from "../expr/refs.ts";
-import { parseManifestText, rebuildManifest } from "./from-manifest.ts";
+import { type RebuildOptions, parseManifestText, rebuildManifest } from "./from-manifest.ts";
 
 /** How long finished workflows are kept (Argo's `ttlStrategy`). */
 export interface TTLOptions {
@@ -151,20 +151,24 @@ export class Workflow<I extends Signature = Signature, O extends Signature = Sig
    * `compile()` then gives the same manifest, up to what Argo treats as equal (order of
    * templates and arguments; templates nothing reaches are left out).
    *
+   * Pass `bindings` (from the `prepare()` that made the manifest) to run its OP templates
+   * in-process on the local engine, as the original workflow does.
+   *
    * @throws ManifestImportError naming the field opflow's `Workflow` cannot express (e.g.
    *   `spec.hooks`), or a call of a template the manifest lacks.
    * @example
    * const wf = Workflow.fromManifest(YAML.parse(text));
    * await wf.run();
    */
-  static fromManifest(manifest: unknown): Workflow {
-    const { templates: _templates, parameters, artifacts, ...options } = rebuildManifest(manifest);
-    return new Workflow({ ...options, parameters: parameters as ParamArgs<Signature>, artifacts: artifacts as ArtifactArgs<Signature> });
+  static fromManifest(manifest: unknown, options: RebuildOptions = {}): Workflow {
+    const { templates: _templates, parameters, artifacts, ...rest } = rebuildManifest(manifest, options);
+    const built = rest;
+    return new Workflow({ ...built, parameters: parameters as ParamArgs<Signature>, artifacts: artifacts as ArtifactArgs<Signature> });
   }
 
-  /** {@link Workflow.fromManifest} from YAML (or JSON) text holding one Workflow. */
-  static fromYaml(text: string, source?: string): Workflow {
-    return Workflow.fromManifest(parseManifestText(text, source));
+  /** {@link Workflow.fromManifest} from YAML (or JSON) text holding one Workflow (`source` names it in errors). */
+  static fromYaml(text: string, options: RebuildOptions & { readonly source?: string } = {}): Workflow {
+    return Workflow.fromManifest(parseManifestText(text, options.source), options);
   }
 
   constructor(options: WorkflowOptions<I, O> = {}) {
