@@ -64,7 +64,7 @@ describe("generated code", () => {
     expect(code).toContain('import { z } from "zod";');
     expect(code).toMatch(/from "@opflow\/core";/);
     expect(code).toContain('const main = new Steps({');
-    expect(code).toContain('mode: param(z.enum(["fast","exact"]), { default: "fast" })');
+    expect(code).toContain('mode: param(z.enum(["fast", "exact"]), { default: "fast" })');
     expect(code).toContain('const diamond = new DAG({');
     expect(code).toContain('const echo = new ManifestTemplate(');
     expect(code).toContain('key: rawArgo("k-{{inputs.parameters.num}}")');

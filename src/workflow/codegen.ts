@@ -31,8 +31,29 @@ function identifier(name: string, taken: Set<string>): string {
 const str = (s: string): string => JSON.stringify(s);
 /** A property key: bare when it is an identifier, quoted otherwise. */
 const key = (k: string): string => (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(k) ? k : JSON.stringify(k));
-/** A JSON value as TypeScript source, indented. */
-const json = (v: unknown, indent: string): string => JSON.stringify(v, null, 2).replace(/\n/g, `\n${indent}`);
+/**
+ * A JSON value as TypeScript source: identifier keys bare, short lists and objects on one line,
+ * the rest one entry a line, indented from `indent`.
+ */
+function json(v: unknown, indent: string): string {
+  const flat = literal(v);
+  if (flat.length + indent.length <= 100 || v === null || typeof v !== "object") return flat;
+  const inner = `${indent}  `;
+  if (Array.isArray(v)) return `[\n${v.map((x) => `${inner}${json(x, inner)},`).join("\n")}\n${indent}]`;
+  return `{\n${Object.entries(v as Record<string, unknown>)
+    .map(([k, x]) => `${inner}${key(k)}: ${json(x, inner)},`)
+    .join("\n")}\n${indent}}`;
+}
+
+/** A JSON value as TypeScript source on one line. */
+function literal(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(literal).join(", ")}]`;
+  if (v !== null && typeof v === "object") {
+    const entries = Object.entries(v as Record<string, unknown>);
+    return entries.length ? `{ ${entries.map(([k, x]) => `${key(k)}: ${literal(x)}`).join(", ")} }` : "{}";
+  }
+  return JSON.stringify(v);
+}
 
 function record(entries: readonly [string, string][]): string {
   return entries.length ? `{ ${entries.map(([k, v]) => `${key(k)}: ${v}`).join(", ")} }` : "{}";
@@ -40,7 +61,7 @@ function record(entries: readonly [string, string][]): string {
 
 function paramSpec(p: PlanParam & { readonly globalName?: string }): string {
   const en = p.enum && p.enum.length > 0 && (p.default === undefined || p.enum.includes(p.default)) ? p.enum : undefined;
-  const schema = en ? `z.enum(${JSON.stringify(en)})` : "z.string()";
+  const schema = en ? `z.enum(${literal(en)})` : "z.string()";
   const opts: [string, string][] = [];
   if (p.default !== undefined) opts.push(["default", str(p.default)]);
   if (p.description !== undefined) opts.push(["description", str(p.description)]);
@@ -72,7 +93,7 @@ function stepCode(s: PlanStep, task: boolean, ids: ReadonlyMap<string, string>, 
   if (s.key !== undefined) opts.push(["key", (use.add("rawArgo"), `rawArgo(${str(s.key)})`)]);
   if (s.when !== undefined) opts.push(["when", str(s.when)]);
   if (s.withParam !== undefined) opts.push(["withParam", (use.add("rawArgo"), `rawArgo<unknown[]>(${str(s.withParam)})`)]);
-  if (s.withItems !== undefined) opts.push(["withItems", JSON.stringify(s.withItems)]);
+  if (s.withItems !== undefined) opts.push(["withItems", literal(s.withItems)]);
   if (s.withSequence) {
     use.add("argoSequence");
     use.add("rawArgo");
@@ -82,7 +103,7 @@ function stepCode(s: PlanStep, task: boolean, ids: ReadonlyMap<string, string>, 
     if (q.format !== undefined) parts.push(["format", str(q.format)]);
     opts.push(["withSequence", `argoSequence(${record(parts)})`]);
   }
-  if (s.continueOn) opts.push(["continueOn", JSON.stringify(s.continueOn).replace(/"(\w+)":/g, "$1: ")]);
+  if (s.continueOn) opts.push(["continueOn", literal(s.continueOn)]);
   if (s.onExit !== undefined) opts.push(["onExit", id(s.onExit)]);
   if (s.hooks) {
     use.add("lifecycleHook");
@@ -95,7 +116,7 @@ function stepCode(s: PlanStep, task: boolean, ids: ReadonlyMap<string, string>, 
     opts.push(["hooks", record(hooks)]);
   }
   if (s.depends !== undefined) opts.push(["depends", str(s.depends)]);
-  if (s.dependencies !== undefined) opts.push(["dependencies", JSON.stringify(s.dependencies)]);
+  if (s.dependencies !== undefined) opts.push(["dependencies", literal(s.dependencies)]);
   const kind = task ? "Task" : "Step";
   use.add(kind);
   const body = opts.length ? `, {\n${opts.map(([k, v]) => `${indent}  ${key(k)}: ${v},`).join("\n")}\n${indent}}` : "";
@@ -122,8 +143,8 @@ function graphDeclaration(p: PlanGraph, id: string, use: Set<string>): string {
   if (outputs.length) opts.push(["outputs", record(outputs)]);
   if (p.parallelism !== undefined) opts.push(["parallelism", String(p.parallelism)]);
   if (p.failFast !== undefined) opts.push(["failFast", String(p.failFast)]);
-  if (p.annotations) opts.push(["annotations", JSON.stringify(p.annotations)]);
-  if (p.labels) opts.push(["labels", JSON.stringify(p.labels)]);
+  if (p.annotations) opts.push(["annotations", literal(p.annotations)]);
+  if (p.labels) opts.push(["labels", literal(p.labels)]);
   return `const ${id} = new ${kind}({\n${opts.map(([k, v]) => `  ${k}: ${v},`).join("\n")}\n});`;
 }
 
