@@ -21,6 +21,7 @@
 import { fork, spawnSync, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { Executor, Mount, PodEnd, PodSpec } from "./executor.ts";
+import { bindPlan, chrootProgram, podRootPlan, type NamespacePlan } from "./pod-root.ts";
 import { LAUNCHER_MARK, startChild, type ChildSpec, type LauncherReply, type LauncherRequest } from "./process-launcher.mjs";
 
 
@@ -42,6 +43,11 @@ export interface ProcessSpec {
   readonly signal?: AbortSignal;
   /** Bind mounts of a private mount namespace. @default none: the process runs directly */
   readonly mounts?: readonly Mount[];
+  /**
+   * A private mount namespace set up step by step (see pod-root.ts), replacing `mounts`: the
+   * pod's own root file system. @default none
+   */
+  readonly namespace?: NamespacePlan;
   /** Time between SIGTERM and SIGKILL. @default 2000 ms */
   readonly graceMs?: number;
   /** Called with the pid (also the process group id) once the process started. */
@@ -80,9 +86,19 @@ export function namespacesAvailable(): boolean {
   return namespaces;
 }
 
-// Mounts each (source, target) pair given as arguments, then execs the command after "--".
-const MOUNT_SCRIPT =
-  'while [ "$1" != "--" ]; do mount --rbind "$1" "$2" || exit 125; shift 2; done; shift; cd "$OPFLOW_CWD" || exit 125; unset OPFLOW_CWD; exec "$@"';
+// Runs the steps of a NamespacePlan given as arguments up to "--" (b: bind, o: overlay, u:
+// detach), then the command after the root ("-": none; else chrooted into it) in $OPFLOW_CWD.
+const NAMESPACE_SCRIPT = [
+  'while [ "$1" != "--" ]; do case "$1" in',
+  '  b) mount --rbind "$2" "$3" || exit 125; shift 3 ;;',
+  '  o) (cd "$2" && mount -t overlay overlay -o "lowerdir=$3,upperdir=$4,workdir=$5" "$6") || exit 125; shift 6 ;;',
+  '  u) umount -l "$2" || exit 125; shift 2 ;;',
+  '  *) echo "opflow: unknown namespace step $1" >&2; exit 125 ;;',
+  "esac; done; shift",
+  'root=$1; chroot=$2; shift 2',
+  'if [ "$root" != - ]; then exec "$chroot" "$root" /bin/sh -c \'cd "$OPFLOW_CWD" || exit 125; unset OPFLOW_CWD; exec "$@"\' sh "$@"; fi',
+  'cd "$OPFLOW_CWD" || exit 125; unset OPFLOW_CWD; exec "$@"',
+].join("\n");
 
 /**
  * Kills the process group `pgid` if it still exists (a step left running by an engine that was
@@ -127,6 +143,14 @@ export class LocalProcessExecutor implements Executor {
   }
 
   run(spec: PodSpec): Promise<PodEnd> {
+    let namespace: NamespacePlan | undefined;
+    if (spec.podRoot && spec.mounts.length > 0) {
+      try {
+        namespace = podRootPlan(spec.dir, spec.podRoot, spec.mounts, `template "${spec.template}"`);
+      } catch (err) {
+        return Promise.resolve({ exitCode: 1, stdout: "", timedOut: false, aborted: false, startError: (err as Error).message });
+      }
+    }
     return runProcess({
       argv: spec.command,
       cwd: spec.workingDir,
@@ -134,7 +158,7 @@ export class LocalProcessExecutor implements Executor {
       logFile: spec.logFile,
       ...(spec.timeoutMs !== undefined ? { timeoutMs: spec.timeoutMs } : {}),
       signal: spec.signal,
-      ...(spec.mounts.length > 0 ? { mounts: spec.mounts } : {}),
+      ...(namespace ? { namespace } : spec.mounts.length > 0 ? { mounts: spec.mounts } : {}),
       // Recorded so that a resumed run can end what a killed engine left running.
       onSpawn: (pid) => spec.onSpawn?.(pid),
     });
@@ -167,12 +191,9 @@ function childSpec(spec: ProcessSpec): ChildSpec {
   let argv = [...spec.argv];
   let env: Record<string, string> = { ...spec.env };
   let cwd = spec.cwd;
-  if (spec.mounts && spec.mounts.length > 0) {
-    const ordered = [...spec.mounts].sort((a, b) => b.target.length - a.target.length);
-    // Mount /tmp last: sources may live under it.
-    ordered.sort((a, b) => Number(a.target === "/tmp") - Number(b.target === "/tmp"));
-    const pairs = ordered.flatMap((m) => [m.source, m.target]);
-    argv = ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", MOUNT_SCRIPT, "sh", ...pairs, "--", ...argv];
+  const plan = spec.namespace ?? (spec.mounts && spec.mounts.length > 0 ? bindPlan(spec.mounts) : undefined);
+  if (plan) {
+    argv = ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", NAMESPACE_SCRIPT, "sh", ...plan.steps, "--", plan.root, chrootProgram(), ...argv];
     env = { ...env, OPFLOW_CWD: spec.cwd };
     cwd = "/";
   }
