@@ -125,6 +125,34 @@ describe.skipIf(skip !== undefined)(`the container executor${skip ? ` (skipped: 
     }
   }, 120_000);
 
+  it("gives a pod its own file system at paths outside /tmp and /mnt: inputs bound there, outputs read from there, never this machine's", async () => {
+    const absent = `/opflow-canary-${process.pid}-${Date.now().toString(36)}`;
+    const manifest: ArgoWorkflow = {
+      apiVersion: "argoproj.io/v1alpha1",
+      kind: "Workflow",
+      metadata: { name: "own-paths" },
+      spec: {
+        entrypoint: "main",
+        templates: [
+          { name: "main", steps: [[{ name: "write", template: "write" }], [{ name: "read", template: "read", arguments: { artifacts: [{ name: "in", from: "{{steps.write.outputs.artifacts.dir}}" }] } }]] },
+          {
+            name: "write",
+            container: { image: "busybox", command: ["sh", "-c"], args: [`mkdir -p /output ${absent} && echo x > /output/x && echo 42 > /result && echo deep > ${absent}/deep && ls /bin/sh`] },
+            outputs: { parameters: [{ name: "x", valueFrom: { path: "/output/x" } }, { name: "r", valueFrom: { path: "/result" } }], artifacts: [{ name: "dir", path: absent }] },
+          },
+          { name: "read", inputs: { artifacts: [{ name: "in", path: `${absent}-in` }] }, container: { image: "busybox", command: ["sh", "-c"], args: [`cat ${absent}-in/deep`], workingDir: `${absent}-wd` } },
+        ],
+      },
+    };
+    const r = await runWorkflow(manifest, { workdir: path.join(workdir, "own-paths"), executor: new ContainerExecutor({ images: parseImageMap([`busybox=${BUSYBOX_IMAGE}`]) }) });
+    const nodes = Object.values(r.status.nodes ?? {});
+    expect(r.status.phase, JSON.stringify(nodes.map((n) => n.message).filter(Boolean))).toBe("Succeeded");
+    const write = nodes.find((n) => n.displayName === "write");
+    expect(write?.outputs?.parameters).toEqual([{ name: "x", value: "x" }, { name: "r", value: "42" }]);
+    expect(nodes.find((n) => n.displayName === "read")?.outputs?.result).toBe("deep");
+    for (const p of [absent, `${absent}-in`, `${absent}-wd`]) expect(fs.existsSync(p), p).toBe(false);
+  }, 120_000);
+
   const images = parseImageMap([`busybox=${BUSYBOX_IMAGE}`, `alpine:3.23=${BUSYBOX_IMAGE}`, "python:alpine3.23=localhost/opflow-python:3", "argoproj/argosay:v1=localhost/opflow-argosay:v1"]);
   for (const f of upstream) {
     it(`runs Argo's upstream ${f} in busybox-style images`, async () => {
