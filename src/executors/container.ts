@@ -50,6 +50,11 @@ export interface ContainerSpec {
   readonly env?: Readonly<Record<string, string>>;
   /** Working directory inside the container. @default the image's */
   readonly workingDir?: string;
+  /**
+   * Folder of this machine bound at `workingDir` when the image has no such folder: Kubernetes
+   * makes a missing working directory, podman refuses to start. @default none: podman's refusal
+   */
+  readonly workingDirSource?: string;
   /** Bind mounts. @default none */
   readonly mounts?: readonly ContainerMount[];
   /** File receiving stdout and stderr (appended; created with the first output). */
@@ -284,6 +289,17 @@ export function runContainer(spec: ContainerSpec): Promise<ProcessResult> {
       spec.signal?.removeEventListener("abort", onAbort);
       const exitCode = code ?? (signal ? 128 + (signalNumber(signal) ?? 9) : 1);
       if (!startError && exitCode === 125 && !timedOut && !aborted) startError = podmanError(stderrTail, spec.image);
+      if (exitCode === 126 && spec.workingDir && spec.workingDirSource !== undefined && !timedOut && !aborted && /workdir ".*" does not exist on container/.test(stderrTail)) {
+        // Again, with the working directory made as Kubernetes makes it (from the step's folder).
+        const again = { ...spec, name: containerName(spec.name?.replace(/^opflow-/, "").replace(/-[0-9a-f]{8}$/, "")), mounts: [...(spec.mounts ?? []), { source: spec.workingDirSource, target: spec.workingDir }] };
+        delete (again as { workingDirSource?: string }).workingDirSource;
+        log(Buffer.from(`opflow: the image has no ${spec.workingDir}: made for the pod, as Kubernetes makes a missing working directory\n`));
+        void mkdir(spec.workingDirSource, { recursive: true })
+          .then(() => podman(["rm", "--force", "--ignore", name], options))
+          .then(() => runContainer(again))
+          .then(resolve);
+        return;
+      }
       const finish = (): void =>
         resolve({
           exitCode,
@@ -453,6 +469,7 @@ export class ContainerExecutor implements Executor {
       command: spec.command,
       env: spec.env,
       workingDir: spec.workingDir,
+      ...(spec.podRoot && path.posix.isAbsolute(spec.workingDir) && !/^\/(tmp|mnt)(\/|$)/.test(path.posix.normalize(spec.workingDir)) ? { workingDirSource: path.join(spec.podRoot.source, path.posix.normalize(spec.workingDir).slice(1)) } : {}),
       mounts: [...spec.mounts, ...own.mounts],
       ...(own.copyOut.length > 0 ? { copyOut: own.copyOut } : {}),
       logFile: spec.logFile,
