@@ -19,9 +19,10 @@
  *   rather than by forking the engine; see {@link runProcess}.
  */
 import { fork, spawnSync, type ChildProcess } from "node:child_process";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Executor, Mount, PodEnd, PodSpec } from "./executor.ts";
-import { bindPlan, chrootProgram, podRootPlan, type NamespacePlan } from "./pod-root.ts";
+import { POD_ROOT_SCRATCH, bindPlan, chrootProgram, podRootPlan, type NamespacePlan } from "./pod-root.ts";
 import { LAUNCHER_MARK, startChild, type ChildSpec, type LauncherReply, type LauncherRequest } from "./process-launcher.mjs";
 
 
@@ -146,7 +147,11 @@ export class LocalProcessExecutor implements Executor {
     let namespace: NamespacePlan | undefined;
     if (spec.podRoot && spec.mounts.length > 0) {
       try {
-        namespace = podRootPlan(spec.dir, spec.podRoot, spec.mounts, `template "${spec.template}"`);
+        // The main container's root is backed by the step's fs/; another container of the pod
+        // (init, sidecar, containerSet) gets a root of its own beside it, as in a pod.
+        const other = spec.podRoot.collect === false ? `${POD_ROOT_SCRATCH}-${path.basename(spec.logFile).replace(/\.[^.]*$/, "").replace(/[^A-Za-z0-9_.-]/g, "_")}` : undefined;
+        const root = other ? { ...spec.podRoot, source: path.join(spec.dir, other, "upper") } : spec.podRoot;
+        namespace = podRootPlan(spec.dir, root, spec.mounts, `template "${spec.template}"`, other);
       } catch (err) {
         return Promise.resolve({ exitCode: 1, stdout: "", timedOut: false, aborted: false, startError: (err as Error).message });
       }

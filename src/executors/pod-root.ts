@@ -61,11 +61,14 @@ export function bindPlan(mounts: readonly Mount[]): NamespacePlan {
  * `mounts` are the pod's other mounts: targets inside `dir` (volumes under `/tmp`) are bound
  * there first; the others (`/tmp`, `/mnt`, volumes elsewhere) at their places in the root.
  *
+ * `scratchName` names the sub-folder of `dir` this pod's overlay uses: each container running at
+ * once needs its own.
+ *
  * @throws EngineError when a declared path lies under a symbolic link of this machine (the
  *   pod's root cannot be laid over a link without following it onto this machine's folders).
  */
-export function podRootPlan(dir: string, root: PodRoot, mounts: readonly Mount[], where = "pod"): NamespacePlan {
-  const scratch = path.join(dir, POD_ROOT_SCRATCH);
+export function podRootPlan(dir: string, root: PodRoot, mounts: readonly Mount[], where = "pod", scratchName = POD_ROOT_SCRATCH): NamespacePlan {
+  const scratch = path.join(dir, scratchName);
   const lower = path.join(scratch, "lower");
   const work = path.join(scratch, "work");
   const merged = path.join(scratch, "root");
