@@ -440,7 +440,8 @@ export interface ContainerExecutorOptions {
  * The container executor (`opflow run --executor container`): every container and script
  * template runs in a real container from its image with podman, as an Argo pod would — the
  * step's folder mounted on `/tmp` (inputs at their declared paths, outputs read from theirs),
- * `/mnt` and volumes mounted, the template's environment only, its working directory,
+ * paths declared elsewhere kept in the step's `fs/` as the container's own (inputs bound at
+ * their paths, outputs copied out once it ended: {@link ownFileSystem}), `/mnt` and volumes mounted, the template's environment only, its working directory,
  * command and args, no network, cpu and memory limits; a deadline or a stop ends the
  * container. OP templates go through their bundles (`node /tmp/opflow/<hash>.mjs`).
  *

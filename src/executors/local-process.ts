@@ -10,7 +10,8 @@
  *   `/mnt/…`. When `mounts` are given and this process may create mount namespaces (root with
  *   `unshare` available), the command runs in a private mount namespace (`unshare -m`) where each
  *   mount's host directory is bind-mounted on its target, so parallel steps writing
- *   `/tmp/out.txt` each write their own copy. Elsewhere {@link namespacesAvailable} is false
+ *   `/tmp/out.txt` each write their own copy; a pod with paths of its own outside `/tmp` and
+ *   `/mnt` (`/output`) gets its own root file system there (see `pod-root.ts`). Elsewhere {@link namespacesAvailable} is false
  *   and the engine falls back to rewriting the contract root through the environment
  *   (`OPFLOW_ROOT`, tags such as `{{inputs.artifacts.a.path}}`); literal absolute paths in a
  *   script are then shared by all steps.
