@@ -20,6 +20,7 @@
  *   rather than by forking the engine; see {@link runProcess}.
  */
 import { fork, spawnSync, type ChildProcess } from "node:child_process";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Executor, Mount, PodEnd, PodSpec } from "./executor.ts";
@@ -146,18 +147,20 @@ export class LocalProcessExecutor implements Executor {
 
   run(spec: PodSpec): Promise<PodEnd> {
     let namespace: NamespacePlan | undefined;
+    let scratch: string | undefined;
     if (spec.podRoot && spec.mounts.length > 0) {
       try {
         // The main container's root is backed by the step's fs/; another container of the pod
         // (init, sidecar, containerSet) gets a root of its own beside it, as in a pod.
         const other = spec.podRoot.collect === false ? `${POD_ROOT_SCRATCH}-${path.basename(spec.logFile).replace(/\.[^.]*$/, "").replace(/[^A-Za-z0-9_.-]/g, "_")}` : undefined;
         const root = other ? { ...spec.podRoot, source: path.join(spec.dir, other, "upper") } : spec.podRoot;
+        scratch = path.join(spec.dir, other ?? POD_ROOT_SCRATCH);
         namespace = podRootPlan(spec.dir, root, spec.mounts, `template "${spec.template}"`, other);
       } catch (err) {
         return Promise.resolve({ exitCode: 1, stdout: "", timedOut: false, aborted: false, startError: (err as Error).message });
       }
     }
-    return runProcess({
+    const ran = runProcess({
       argv: spec.command,
       cwd: spec.workingDir,
       env: spec.env,
@@ -168,6 +171,11 @@ export class LocalProcessExecutor implements Executor {
       // Recorded so that a resumed run can end what a killed engine left running.
       onSpawn: (pid) => spec.onSpawn?.(pid),
     });
+    if (!scratch) return ran;
+    // The overlay's skeleton and work folder (and another container's own root) end with the
+    // process; the step's fs/ stays. Here they are plain folders: the mounts were the namespace's.
+    const done = scratch;
+    return ran.then((end) => rm(done, { recursive: true, force: true }).then(() => end, () => end));
   }
 }
 

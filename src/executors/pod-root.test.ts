@@ -125,6 +125,8 @@ describe.skipIf(!NAMESPACES)(`a local process with its own root file system${NAM
     expect(readFileSync(path.join(dir, "fs", canary.slice(1), "out.txt"), "utf8")).toBe("pod\n");
     expect(readFileSync(path.join(dir, "fs", absent.slice(1), "deep", "x"), "utf8")).toBe("made\n");
     expect(readFileSync(path.join(dir, "scratch"), "utf8")).toBe("scratch\n");
+    // The overlay's skeleton is gone with the process; fs/ stays.
+    expect(existsSync(path.join(dir, POD_ROOT_SCRATCH))).toBe(false);
     // This machine: the canary as it was, the absent path still absent.
     expect(await snapshot(canary)).toEqual(before);
     expect(existsSync(absent)).toBe(false);
