@@ -15,6 +15,7 @@ for (const dir of process.argv.slice(2)) {
     const text = fs.readFileSync(full, "utf8");
     const missing = ["python", "python3", "node", "bash"].filter((c) => new RegExp(`command:\\s*(\\[\\s*|\\n\\s*-\\s*)${c}\\b`).test(text) && !installed(c));
     if (/volumeMounts:/.test(text) && !namespaces) missing.push("private mount namespaces (for volumes)");
+    if (e.needsNamespaces && !namespaces) missing.push(`private mount namespaces (${e.needsNamespaces})`);
     if (e.knownFailing) console.log(`skip\t${full}\tknown failing: ${e.knownFailing}`);
     else if (missing.length) console.log(`skip\t${full}\tnot available here: ${missing.join(", ")}`);
     else console.log(`${full}\t${e.phase}\t${[...(e.templates ?? []).map((t) => `--templates ${path.join(dir, t)}`), ...(e.objects ?? []).map((o) => `--objects ${path.join(dir, o)}`)].join(" ")}`);

@@ -143,6 +143,38 @@ export const dump = defineOp({
     }
   });
 
+  it("runs the OP, not the module's own main code, when the module checks whether it is the program", async () => {
+    const file = path.join(scratch, "has-main.ts");
+    await write(
+      file,
+      `import { fileURLToPath } from "node:url";
+import { z } from "zod";
+import { defineOp, param } from "@opflow/core";
+export const twice = defineOp({
+  name: "twice",
+  inputs: { n: param(z.number()) },
+  outputs: { n: param(z.number()) },
+  async execute({ n }) { return { n: n * 2 }; },
+});
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  console.error("the module's main code ran");
+  process.exit(7);
+}
+`,
+    );
+    const b = await bundleModule(file);
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "opflow-bundle-main-"));
+    try {
+      await fs.writeFile(path.join(dir, b.fileName), b.contents);
+      const r = spawnSync(process.execPath, [path.join(dir, b.fileName), "--op", "twice", "--root", dir], { cwd: dir, env: { PATH: process.env["PATH"], n: "21" }, encoding: "utf8" });
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      expect(await fs.readFile(path.join(dir, "outputs", "parameters", "n"), "utf8")).toBe("42");
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("reports a native addon at compile time, naming the package and the way out", async () => {
     await write(path.join(project, "node_modules", "fast-hash", "package.json"), JSON.stringify({ name: "fast-hash", version: "1.2.3", main: "index.js" }));
     await write(path.join(project, "node_modules", "fast-hash", "index.js"), 'module.exports = require("bindings")("fast_hash");\n');

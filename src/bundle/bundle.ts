@@ -98,6 +98,8 @@ const OPFLOW_SRC = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
  */
 const FROM_SOURCES = existsSync(path.join(OPFLOW_SRC, "bundle", "bundle-main.ts"));
 const BUNDLE_MAIN = path.join(OPFLOW_SRC, "bundle", FROM_SOURCES ? "bundle-main.ts" : "bundle-main.js");
+/** Evaluated first in every bundle (see bundle-argv.ts). */
+const BUNDLE_ARGV = path.join(OPFLOW_SRC, "bundle", FROM_SOURCES ? "bundle-argv.ts" : "bundle-argv.js");
 /**
  * The imports the plugin decides on: bare names, opflow's own relative imports (`./op.ts`,
  * `./x.mjs`; `./x.js` in the compiled package) and `.node` files.
@@ -267,6 +269,8 @@ function moduleLabel(moduleFile: string, root: string): string {
 
 function entrySource(moduleFile: string, label: string): string {
   return [
+    // Before the module: its "am I the program?" check must see the program, not the bundle.
+    `import ${JSON.stringify(BUNDLE_ARGV)};`,
     `import * as mod from ${JSON.stringify(moduleFile)};`,
     `import { runBundledOp } from ${JSON.stringify(BUNDLE_MAIN)};`,
     `process.exitCode = await runBundledOp(mod, process.argv.slice(2), { module: ${JSON.stringify(label)} });`,

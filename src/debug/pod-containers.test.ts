@@ -7,7 +7,9 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { manifest, node, removeWorkdirs, workdir } from "../../test/helpers/engine.ts";
+import { existsSync } from "node:fs";
+import { manifest, node, outParam, removeWorkdirs, workdir } from "../../test/helpers/engine.ts";
+import { namespacesAvailable } from "../executors/local-process.ts";
 import { runWorkflow } from "./run.ts";
 
 afterAll(removeWorkdirs);
@@ -46,5 +48,30 @@ describe("init containers and sidecars", () => {
     expect(status.phase).toBe("Failed");
     expect(node(status, "pod-init-fail").message).toBe('init container "setup" failed: exit code 3');
     await expect(fs.access(path.join(dir, "_root", "ran"))).rejects.toThrow();
+  });
+});
+
+// Each container of a pod has its own root file system (the image's); only volumes are shared.
+describe.skipIf(!namespacesAvailable())("containers of a pod with paths outside /tmp and /mnt", () => {
+  it("give each container its own root at once, and read the outputs from the main container's", async () => {
+    const out = `/opflow-canary-${process.pid}-${Date.now().toString(36)}`;
+    const wf = manifest("pod-roots", [
+      {
+        name: "main",
+        initContainers: [{ name: "setup", image: "alpine", command: ["sh", "-c", `echo init > ${out}`] }],
+        sidecars: [{ name: "helper", image: "alpine", command: ["sh", "-c", `echo sidecar > ${out}; touch "$OPFLOW_ROOT/sidecar-up"; exec sleep 60`] }],
+        container: {
+          image: "alpine",
+          command: ["sh", "-c", `for i in $(seq 100); do [ -f "$OPFLOW_ROOT/sidecar-up" ] && break; sleep 0.1; done; cat ${out} 2>/dev/null || echo none; echo main > ${out}`],
+        },
+        outputs: { parameters: [{ name: "o", valueFrom: { path: out } }] },
+      },
+    ]);
+    const { status } = await runWorkflow(wf, { workdir: await workdir() });
+    const n = node(status, "pod-roots");
+    expect(n.phase, n.message).toBe("Succeeded");
+    expect(n.outputs?.result).toBe("none");
+    expect(outParam(n, "o")).toBe("main");
+    expect(existsSync(out)).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Template } from "../argo/model.ts";
-import { checkPodPaths, hostPath, literalPath, podPath } from "./pod-paths.ts";
+import { checkPodPaths, hasPodRootPaths, hostPath, literalPath, podPath, podRootPaths } from "./pod-paths.ts";
 
 const dir = "/runs/wf/step";
 
@@ -24,14 +24,25 @@ describe("pod paths never leave the step's folder", () => {
     expect(() => hostPath("/tmp/a\0b", dir)).toThrow("NUL");
   });
 
-  it("shows a mounted pod its own file system under /tmp/fs, and keeps literal copies to /tmp and /mnt", () => {
-    expect(podPath("/data/in", dir, "mounted")).toBe("/tmp/fs/data/in");
+  it("shows a mounted pod its own file system at the declared paths, and keeps literal copies to /tmp and /mnt", () => {
+    expect(podPath("/data/in", dir, "mounted")).toBe("/data/in");
     expect(podPath("/tmp/x", dir, "mounted")).toBe("/tmp/x");
     expect(podPath("rel", dir, "mounted")).toBe("rel");
     expect(podPath("/data/in", dir, "host")).toBe("/runs/wf/step/fs/data/in");
     expect(literalPath("/tmp/message", dir, "host")).toBe("/tmp/message");
     expect(literalPath("/data/in", dir, "host")).toBeUndefined();
     expect(literalPath("/etc/shadow", dir, "host")).toBeUndefined();
+  });
+
+  it("lists the paths of the pod's own file system: absolute, outside /tmp and /mnt, by kind", () => {
+    const t: Template = {
+      name: "t",
+      inputs: { artifacts: [{ name: "a", path: "/data/in" }, { name: "b", path: "/tmp/in" }, { name: "c" }] },
+      outputs: { parameters: [{ name: "p", valueFrom: { path: "/output" } }, { name: "q", valueFrom: { path: "rel" } }], artifacts: [{ name: "o", path: "/mnt/out" }, { name: "r", path: "/result" }] },
+      container: { image: "x", command: ["true"], workingDir: "/app", volumeMounts: [{ name: "v", mountPath: "/workspace" }, { name: "w", mountPath: "/tmp/w" }] },
+    };
+    expect(podRootPaths(t)).toEqual({ source: "", inputs: ["/data/in"], outputs: ["/output", "/result"], others: ["/app", "/workspace"] });
+    expect(hasPodRootPaths(podRootPaths({ name: "u", container: { image: "x", command: ["cat", "/tmp/x"] } }))).toBe(false);
   });
 
   it("checks names that become file names and declared paths, naming the field", () => {

@@ -4,8 +4,10 @@
  * `/tmp`, the contract root), `/mnt/x` → `<step>/mnt/x`, relative paths → `<step>/workdir/x`.
  *
  * - **mounted** (an executor that mounts, e.g. a private mount namespace: used when the template
- *   mentions `/tmp` or `/mnt`): the step's folder is mounted on `/tmp` (and `<step>/mnt` on
- *   `/mnt`), so the process itself sees the mapping, literal paths in scripts included.
+ *   mentions `/tmp` or `/mnt` or declares other absolute paths): the step's folder is mounted on
+ *   `/tmp` (and `<step>/mnt` on `/mnt`), and `<step>/fs` is the pod's own file system at its
+ *   other absolute paths (`/output` is `<step>/fs/output`), so the process itself sees the
+ *   mapping, literal paths in scripts included.
  * - **host** (elsewhere, or `OPFLOW_NO_NAMESPACES=1`): the contract root travels in
  *   `OPFLOW_ROOT`, `$ARGO_PROGRESS_FILE` and tags such as `{{inputs.artifacts.a.path}}` resolve to
  *   the mapped paths, and for scripts that use a declared path literally the engine also places
@@ -21,7 +23,7 @@ import { statSync } from "node:fs";
 import path from "node:path";
 import type { Container, Parameter, Template } from "../argo/model.ts";
 import { EngineError } from "../errors.ts";
-import type { Executor } from "../executors/executor.ts";
+import type { Executor, PodRoot } from "../executors/executor.ts";
 
 /** How a pod sees paths (see the module's comment). */
 export type PathMode = "mounted" | "host" | "binding";
@@ -42,10 +44,43 @@ function mentionsMappedPaths(t: Template): boolean {
   return (c?.volumeMounts?.length ?? 0) > 0 || texts.some((s) => MAPPED.test(s));
 }
 
-/** How the pod of `t` run by `executor` sees paths. */
+/** Whether `declared` is a path of the pod's own file system: absolute, outside `/tmp` and `/mnt`, not `/`. */
+function ownPath(declared: string | undefined): declared is string {
+  if (declared === undefined || declared === "" || declared.includes("\0")) return false;
+  const p = path.posix.normalize(declared);
+  return path.posix.isAbsolute(p) && p !== "/" && !/^\/(tmp|mnt)(\/|$)/.test(p);
+}
+
+/**
+ * The paths of `t` in the pod's own file system (see {@link PodRoot}): its input artifact
+ * paths, output parameter and artifact paths, working directory and volume mount points
+ * outside `/tmp` and `/mnt`, as declared (tags not yet resolved: use the resolved ones to run).
+ */
+export function podRootPaths(t: Template): PodRoot {
+  const c = t.script ?? t.container;
+  const set = t.containerSet as { containers?: Container[]; volumeMounts?: { mountPath: string }[] } | undefined;
+  const others = [c?.workingDir, ...[...(c?.volumeMounts ?? []), ...(set?.volumeMounts ?? []), ...[...(t.initContainers ?? []), ...(t.sidecars ?? []), ...(set?.containers ?? [])].flatMap((x) => x.volumeMounts ?? [])].map((m) => m.mountPath)];
+  return {
+    source: "",
+    inputs: (t.inputs?.artifacts ?? []).map((a) => a.path).filter(ownPath),
+    outputs: [...(t.outputs?.parameters ?? []).map((p) => p.valueFrom?.path), ...(t.outputs?.artifacts ?? []).map((a) => a.path)].filter(ownPath),
+    others: others.filter(ownPath),
+  };
+}
+
+/** Whether `root` holds any path. */
+export function hasPodRootPaths(root: PodRoot): boolean {
+  return root.inputs.length + root.outputs.length + root.others.length > 0;
+}
+
+/**
+ * How the pod of `t` run by `executor` sees paths: mounted where the executor mounts, and (for
+ * an executor that mounts when needed) when the template uses `/tmp` or `/mnt` paths or has
+ * paths of its own file system outside them.
+ */
 export function pathMode(executor: Executor, binding: boolean, t: Template): PathMode {
   if (binding) return "binding";
-  if (executor.mounts === "always" || (executor.mounts === "when-needed" && mentionsMappedPaths(t))) return "mounted";
+  if (executor.mounts === "always" || (executor.mounts === "when-needed" && (mentionsMappedPaths(t) || hasPodRootPaths(podRootPaths(t))))) return "mounted";
   return "host";
 }
 
@@ -85,14 +120,12 @@ export function hostPath(declared: string, dir: string): string {
 
 /**
  * A declared path as the pod's process sees it: the mapped host path, or with mounts (the
- * step's folder on `/tmp`) the path itself, and `/tmp/fs/…` for the pod's own file system.
+ * step's folder on `/tmp`, the pod's own file system at its other absolute paths) the path
+ * itself.
  */
 export function podPath(declared: string, dir: string, mode: PathMode): string {
   const mapped = hostPath(declared, dir);
-  if (mode !== "mounted") return mapped;
-  const p = path.posix.normalize(declared);
-  if (!path.posix.isAbsolute(p) || p === "/tmp" || p.startsWith("/tmp/") || p === "/mnt" || p.startsWith("/mnt/")) return declared;
-  return path.posix.join("/tmp", POD_ROOT_DIR, p);
+  return mode === "mounted" ? declared : mapped;
 }
 
 /**

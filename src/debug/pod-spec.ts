@@ -10,10 +10,10 @@ import path from "node:path";
 import type { Container, Parameter, Template, UserContainer } from "../argo/model.ts";
 import { PROGRESS_FILE_ENV, ROOT_ENV } from "../contract.ts";
 import { EngineError } from "../errors.ts";
-import type { Mount, PodSpec } from "../executors/executor.ts";
+import type { Mount, PodRoot, PodSpec } from "../executors/executor.ts";
 import { parseDuration } from "../duration.ts";
 import { substituteTagsDeep } from "./_expr.ts";
-import { hostPath, podPath, type PathMode } from "./pod-paths.ts";
+import { POD_ROOT_DIR, hasPodRootPaths, hostPath, podPath, podRootPaths, type PathMode } from "./pod-paths.ts";
 import { imageEntrypoint } from "./image-entrypoints.ts";
 import { inputParametersJson } from "./input-parameters-json.ts";
 import type { LocalObjects } from "./local-objects.ts";
@@ -106,10 +106,21 @@ export interface ProcessPod {
   readonly objects?: LocalObjects;
   /** The pod's name (`fieldRef: metadata.name`). */
   readonly podName: string;
+  /** The template's outputs with tags resolved. @default the template's own */
+  readonly outputs?: Template["outputs"];
+}
+
+/** The pod's own file system of a mounted pod whose template declares paths outside /tmp and /mnt (see {@link PodRoot}). */
+function podRootOf(p: ProcessPod): PodRoot | undefined {
+  if (p.mode !== "mounted") return undefined;
+  const t = p.template;
+  const resolved: Template = { ...t, ...(t.script ? { script: { ...t.script, ...p.container } } : t.container ? { container: { ...t.container, ...p.container } } : {}), ...(p.outputs ? { outputs: p.outputs } : {}) };
+  const root = podRootPaths(resolved);
+  return hasPodRootPaths(root) ? { ...root, source: path.join(p.dir, POD_ROOT_DIR) } : undefined;
 }
 
 /** The command, environment, working directory and mounts of a process pod (its script written). */
-export async function processPodSpec(p: ProcessPod): Promise<Pick<PodSpec, "command" | "env" | "workingDir" | "mounts">> {
+export async function processPodSpec(p: ProcessPod): Promise<Pick<PodSpec, "command" | "env" | "workingDir" | "mounts" | "podRoot">> {
   const { container, dir, mode, where } = p;
   // Without a command, the image's entrypoint runs (when the engine knows it), args after it.
   const argv = [...(container.command ?? imageEntrypoint(container.image) ?? [])];
@@ -139,7 +150,8 @@ export async function processPodSpec(p: ProcessPod): Promise<Pick<PodSpec, "comm
     mounts.push({ source: dir, target: "/tmp" }, { source: path.join(dir, "mnt"), target: "/mnt" });
     mounts.push(...(await volumeMounts(p, container.volumeMounts ?? [])));
   }
-  return { command: argv, env, workingDir, mounts };
+  const podRoot = podRootOf(p);
+  return { command: argv, env, workingDir, mounts, ...(podRoot ? { podRoot } : {}) };
 }
 
 /** Where a pod's volumes are on this machine. */
@@ -178,8 +190,8 @@ export function inVolume(p: VolumePlaces, declared: string): string | undefined 
 /**
  * The mounts of volumes: under /tmp and /mnt, on their place inside the step's folder (bound
  * recursively with it, so the mount point exists there whatever this machine has); elsewhere
- * (`/workspace`) on the path itself in the pod's private namespace, only its mount point — an
- * empty folder — made on this machine.
+ * (`/workspace`) on the path itself, in the pod's own file system (its mount point made there,
+ * never on this machine).
  */
 export async function volumeMounts(p: VolumePlaces & { readonly where: string }, mounts: readonly { name: string; mountPath: string; subPath?: string }[]): Promise<Mount[]> {
   const out: Mount[] = [];
@@ -191,7 +203,6 @@ export async function volumeMounts(p: VolumePlaces & { readonly where: string },
       if (target === "/" || /^\/(proc|sys|dev|etc|usr|bin|sbin|lib|lib64|boot|run|var|root|home)(\/|$)/.test(target)) {
         throw new EngineError(`${p.where}: volumeMount "${m.name}" at ${m.mountPath}: the local engine does not mount volumes over this machine's system folders`);
       }
-      await fs.mkdir(target, { recursive: true });
       out.push({ source, target });
       continue;
     }
@@ -207,7 +218,7 @@ export async function volumeMounts(p: VolumePlaces & { readonly where: string },
  * sidecar, a containerSet's container — beside the main one: same working directory and folder,
  * the set's and its own volumes.
  */
-export async function otherContainerSpec(p: ProcessPod, c: UserContainer, extraMounts: readonly { name: string; mountPath: string; subPath?: string }[] = []): Promise<Pick<PodSpec, "command" | "env" | "workingDir" | "mounts">> {
+export async function otherContainerSpec(p: ProcessPod, c: UserContainer, extraMounts: readonly { name: string; mountPath: string; subPath?: string }[] = []): Promise<Pick<PodSpec, "command" | "env" | "workingDir" | "mounts" | "podRoot">> {
   const at = `${p.where}: container "${c.name}"`;
   const command = [...(c.command ?? imageEntrypoint(c.image) ?? []), ...(c.args ?? [])];
   if (command.length === 0) throw new EngineError(`${at}: has no command; the local engine ignores images, so it needs command (or args) to know what to run`);
@@ -218,5 +229,7 @@ export async function otherContainerSpec(p: ProcessPod, c: UserContainer, extraM
     mounts.push({ source: p.dir, target: "/tmp" }, { source: path.join(p.dir, "mnt"), target: "/mnt" });
     mounts.push(...(await volumeMounts(p, [...extraMounts, ...(c.volumeMounts ?? [])])));
   }
-  return { command, env, workingDir: p.mode === "mounted" ? "/tmp/workdir" : path.join(p.dir, "workdir"), mounts };
+  // The pod's own file system is shared by its containers; outputs are the main container's.
+  const podRoot = podRootOf(p);
+  return { command, env, workingDir: p.mode === "mounted" ? "/tmp/workdir" : path.join(p.dir, "workdir"), mounts, ...(podRoot ? { podRoot: { ...podRoot, collect: c.name === "main" && p.template.containerSet !== undefined } } : {}) };
 }

@@ -119,9 +119,9 @@ export async function runPod(ctx: PodContext): Promise<PodResult> {
     let containers: ContainerRun[] | undefined;
     let end: PodEnd;
     if (t.containerSet && !ctx.binding) {
-      ({ end, containers } = await runContainerSet(ctx, substituteDeep(t.containerSet, vars, where) as unknown as ContainerSet, mode, deadline.timeoutMs, where));
+      ({ end, containers } = await runContainerSet(ctx, substituteDeep(t.containerSet, vars, where) as unknown as ContainerSet, mode, deadline.timeoutMs, where, { parameters: outParams, artifacts: outArtifacts }));
     } else {
-      end = await execute(ctx, container, mode, deadline.timeoutMs, where);
+      end = await execute(ctx, container, mode, deadline.timeoutMs, where, { parameters: outParams, artifacts: outArtifacts });
     }
     if (end.startError) {
       const c = t.script ?? t.container;
@@ -144,8 +144,9 @@ export async function runPod(ctx: PodContext): Promise<PodResult> {
 }
 
 /** The pod of a process template as pod-spec.ts resolves it. */
-function processPod(ctx: PodContext, container: Container & { source?: string }, mode: PathMode, where: string): ProcessPod {
+function processPod(ctx: PodContext, container: Container & { source?: string }, mode: PathMode, where: string, outputs: Outputs): ProcessPod {
   return {
+    outputs,
     template: ctx.template,
     container,
     dir: ctx.dir,
@@ -175,9 +176,9 @@ interface ContainerSet {
  * dependency did not succeed never starts (Omitted). The step's stdout is the `main` container's
  * (its log is the step's log.txt; the others log to container-<name>.log).
  */
-async function runContainerSet(ctx: PodContext, set: ContainerSet, mode: PathMode, timeoutMs: number | undefined, where: string): Promise<{ end: PodEnd; containers: ContainerRun[] }> {
+async function runContainerSet(ctx: PodContext, set: ContainerSet, mode: PathMode, timeoutMs: number | undefined, where: string, outputs: Outputs): Promise<{ end: PodEnd; containers: ContainerRun[] }> {
   const dir = ctx.dir;
-  const pod = processPod(ctx, {} as Container, mode, where);
+  const pod = processPod(ctx, {} as Container, mode, where, outputs);
   const byName = new Map(set.containers.map((c) => [c.name, c]));
   const deadline = timeoutMs !== undefined ? AbortSignal.timeout(timeoutMs) : undefined;
   const signal = deadline ? AbortSignal.any([ctx.signal, deadline]) : ctx.signal;
@@ -243,7 +244,7 @@ function podResources(r: ResourceRequirements): PodResources {
 }
 
 /** Resolves the pod spec and runs it through the executor, following its progress file. */
-async function execute(ctx: PodContext, container: Container & { source?: string }, mode: PathMode, timeoutMs: number | undefined, where: string): Promise<PodEnd> {
+async function execute(ctx: PodContext, container: Container & { source?: string }, mode: PathMode, timeoutMs: number | undefined, where: string, outputs: Outputs): Promise<PodEnd> {
   const dir = ctx.dir;
   const parameters: Record<string, string> = {};
   for (const p of ctx.parameters) parameters[p.name] = p.value ?? "";
@@ -265,7 +266,7 @@ async function execute(ctx: PodContext, container: Container & { source?: string
     for (const e of container.env ?? []) if (typeof e.value === "string") env[e.name] = e.value;
     return ctx.executor.run({ ...base, command: [], env, workingDir: dir, mounts: [] });
   }
-  const pod = processPod(ctx, container, mode, where);
+  const pod = processPod(ctx, container, mode, where, outputs);
   const resolved = await processPodSpec(pod);
   // Init containers run one after the other before the main one; sidecars beside it until it
   // ends, when Argo kills them. Each logs to <step>/<init|sidecar>-<name>.log.

@@ -35,6 +35,11 @@ interface Expected {
   readonly nodes?: Readonly<Record<string, string | null>>;
   /** Why the local engine does not end it as Argo does yet. */
   readonly knownFailing?: string;
+  /**
+   * Why it needs private mount namespaces (root with unshare): its commands write paths of the
+   * container's own file system. Skipped, saying so, where there are none.
+   */
+  readonly needsNamespaces?: string;
   /** Files (relative to the corpus) with the WorkflowTemplates it refers to. */
   readonly templates?: readonly string[];
   /** Files or folders (relative to the corpus) with the ConfigMaps and Secrets it reads. */
@@ -70,6 +75,7 @@ function corpus(dir: string, title: string): void {
       const missing = missingCommands(wf);
       // Volumes are mounted in private mount namespaces (root with unshare).
       if (!NAMESPACES && JSON.stringify(wf).includes('"volumeMounts"')) missing.push("private mount namespaces (for volumes)");
+      if (!NAMESPACES && e.needsNamespaces) missing.push(`private mount namespaces (${e.needsNamespaces})`);
       const name = e.refused !== undefined ? `${file} is refused (${e.from})` : `${file} ends ${e.phase} (${e.from})`;
       if (missing.length > 0) {
         it.skip(`${name} — skipped: ${missing.join(", ")} not available here`, () => undefined);

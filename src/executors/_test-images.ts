@@ -12,9 +12,13 @@ export const BUSYBOX_IMAGE = "localhost/local/busybox";
 /** This machine's node on busybox, no opflow inside. */
 export const NODE_IMAGE = `localhost/opflow-node:${process.versions.node.split(".")[0]}`;
 
+/** This machine's python3 and its standard library on busybox (the python examples' stand-in). */
+export const PYTHON_IMAGE = "localhost/opflow-python:3";
+
 const SCRIPTS: Record<string, string> = {
   [BUSYBOX_IMAGE]: "make-busybox-image.sh",
   [NODE_IMAGE]: "make-node-image.sh",
+  [PYTHON_IMAGE]: "make-upstream-images.sh",
 };
 
 let status: { readonly ok: boolean; readonly reason?: string } | undefined;

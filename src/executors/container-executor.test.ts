@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NodeStatus, Workflow as ArgoWorkflow } from "../argo/model.ts";
 import { runWorkflow } from "../debug/run.ts";
 import { ContainerExecutor, defaultPodman, imageExists, parseImageMap } from "./container.ts";
-import { BUSYBOX_IMAGE, NODE_IMAGE, ensureImage, podmanSkipReason } from "./_test-images.ts";
+import { BUSYBOX_IMAGE, NODE_IMAGE, PYTHON_IMAGE, ensureImage, podmanSkipReason } from "./_test-images.ts";
 import type { Workflow } from "../workflow/workflow.ts";
 import { EXAMPLES_DIR, exampleFiles } from "../../test/example-files.ts";
 import { SHARED_ARGO_DIR } from "../../test/fake-kube-server.ts";
@@ -34,6 +34,7 @@ beforeAll(() => {
   if (!skip) {
     ensureImage(NODE_IMAGE);
     ensureImage(BUSYBOX_IMAGE);
+    ensureImage(PYTHON_IMAGE);
   }
 }, 300_000);
 afterAll(() => fs.rmSync(workdir, { recursive: true, force: true }));
@@ -55,7 +56,8 @@ function outcome(dir: string, nodes: readonly NodeStatus[]): string[] {
 }
 
 describe.skipIf(skip !== undefined)(`the container executor${skip ? ` (skipped: ${skip})` : ""}`, () => {
-  const executor = new ContainerExecutor({ images: parseImageMap([`node:20-slim=${NODE_IMAGE}`]) });
+  // The examples name node:20-slim (OP templates), busybox:1.36 and python:3.12-alpine (script-slices.ts).
+  const executor = new ContainerExecutor({ images: parseImageMap([`node:20-slim=${NODE_IMAGE}`, `busybox:1.36=${BUSYBOX_IMAGE}`, `python:3.12-alpine=${PYTHON_IMAGE}`]) });
 
   it(`uses ${NODE_IMAGE}, which has node and no opflow`, () => {
     const conf = defaultPodman().containersConf;
@@ -64,18 +66,7 @@ describe.skipIf(skip !== undefined)(`the container executor${skip ? ` (skipped: 
     expect(r.stdout.trim()).toBe(`no opflow: ${process.version}`);
   });
 
-  // Examples that landed with other work and do not run in containers yet (known gaps, said
-  // here so that the list shrinks): reuse.ts fails a pod (exit code 1) in the container;
-  // script-slices.ts needs python and busybox images mapped to local ones.
-  const notYet: Record<string, string> = {
-    "reuse.ts": "a pod of the keyed loop exits 1 in the container",
-    "script-slices.ts": "needs a local python image for its script OP and busybox:1.36 mapped",
-  };
   for (const f of examples) {
-    if (notYet[f]) {
-      it.skip(`runs examples/${f} in containers: not yet (${notYet[f]})`, () => {});
-      continue;
-    }
     it(`runs examples/${f} on ${NODE_IMAGE} (no opflow inside) with the outputs of the in-process run`, async () => {
       const wf = ((await import(path.join(EXAMPLES_DIR, f))) as { default: Workflow }).default;
       const inProcess = await wf.run({ workdir: path.join(workdir, "in-process"), warn: () => {} });
@@ -83,10 +74,14 @@ describe.skipIf(skip !== undefined)(`the container executor${skip ? ` (skipped: 
       expect(inProcess.status.phase).toBe("Succeeded");
       expect(contained.status.phase, JSON.stringify(Object.values(contained.status.nodes ?? {}).map((n) => n.message).filter(Boolean))).toBe("Succeeded");
       expect(outcome(contained.dir, Object.values(contained.status.nodes ?? {}))).toEqual(outcome(inProcess.dir, Object.values(inProcess.status.nodes ?? {})));
-      // The pods ran their bundle, brought as an input artifact (no in-process binding).
+      // The pods of OP templates (those the in-process run called as bindings) ran their
+      // bundle, brought as an input artifact; script templates ran their scripts.
+      const manifest = YAML.parse(fs.readFileSync(path.join(contained.dir, "manifest.yaml"), "utf8")) as ArgoWorkflow;
+      const opTemplates = new Set((manifest.spec.templates ?? []).filter((t) => [...(t.container?.command ?? []), ...(t.container?.args ?? [])].some((a) => a.startsWith("/tmp/opflow/"))).map((t) => t.name));
       const pods = Object.values(contained.status.nodes ?? {}).filter((n) => n.type === "Pod" && n.phase === "Succeeded");
       expect(pods.length).toBeGreaterThan(0);
-      for (const p of pods) expect(p.inputs?.artifacts?.some((a) => a.name === "opflow-bundle" && /^opflow-bundles\/[0-9a-f]{20}\.mjs$/.test(a.s3?.key ?? ""))).toBe(true);
+      for (const p of pods.filter((n) => opTemplates.has(n.templateName ?? ""))) expect(p.inputs?.artifacts?.some((a) => a.name === "opflow-bundle" && /^opflow-bundles\/[0-9a-f]{20}\.mjs$/.test(a.s3?.key ?? ""))).toBe(true);
+      if (f !== "script-slices.ts") expect(pods.some((n) => opTemplates.has(n.templateName ?? ""))).toBe(true);
     }, 180_000);
   }
 
@@ -128,6 +123,34 @@ describe.skipIf(skip !== undefined)(`the container executor${skip ? ` (skipped: 
     } finally {
       delete process.env["OPFLOW_TEST_HOST_ONLY"];
     }
+  }, 120_000);
+
+  it("gives a pod its own file system at paths outside /tmp and /mnt: inputs bound there, outputs read from there, never this machine's", async () => {
+    const absent = `/opflow-canary-${process.pid}-${Date.now().toString(36)}`;
+    const manifest: ArgoWorkflow = {
+      apiVersion: "argoproj.io/v1alpha1",
+      kind: "Workflow",
+      metadata: { name: "own-paths" },
+      spec: {
+        entrypoint: "main",
+        templates: [
+          { name: "main", steps: [[{ name: "write", template: "write" }], [{ name: "read", template: "read", arguments: { artifacts: [{ name: "in", from: "{{steps.write.outputs.artifacts.dir}}" }] } }]] },
+          {
+            name: "write",
+            container: { image: "busybox", command: ["sh", "-c"], args: [`mkdir -p /output ${absent} && echo x > /output/x && echo 42 > /result && echo deep > ${absent}/deep && ls /bin/sh`] },
+            outputs: { parameters: [{ name: "x", valueFrom: { path: "/output/x" } }, { name: "r", valueFrom: { path: "/result" } }], artifacts: [{ name: "dir", path: absent }] },
+          },
+          { name: "read", inputs: { artifacts: [{ name: "in", path: `${absent}-in` }] }, container: { image: "busybox", command: ["sh", "-c"], args: [`cat ${absent}-in/deep`], workingDir: `${absent}-wd` } },
+        ],
+      },
+    };
+    const r = await runWorkflow(manifest, { workdir: path.join(workdir, "own-paths"), executor: new ContainerExecutor({ images: parseImageMap([`busybox=${BUSYBOX_IMAGE}`]) }) });
+    const nodes = Object.values(r.status.nodes ?? {});
+    expect(r.status.phase, JSON.stringify(nodes.map((n) => n.message).filter(Boolean))).toBe("Succeeded");
+    const write = nodes.find((n) => n.displayName === "write");
+    expect(write?.outputs?.parameters).toEqual([{ name: "x", value: "x" }, { name: "r", value: "42" }]);
+    expect(nodes.find((n) => n.displayName === "read")?.outputs?.result).toBe("deep");
+    for (const p of [absent, `${absent}-in`, `${absent}-wd`]) expect(fs.existsSync(p), p).toBe(false);
   }, 120_000);
 
   const images = parseImageMap([`busybox=${BUSYBOX_IMAGE}`, `alpine:3.23=${BUSYBOX_IMAGE}`, "python:alpine3.23=localhost/opflow-python:3", "argoproj/argosay:v1=localhost/opflow-argosay:v1"]);

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BUSYBOX_IMAGE, ensureImage, podmanSkipReason } from "./_test-images.ts";
-import { containerName, defaultPodman, imageMapFrom, limitOptions, mapImage, mountOption, parseImageMap, parseQuantity, podmanRunArgs, runContainer } from "./container.ts";
+import { containerName, defaultPodman, imageMapFrom, limitOptions, mapImage, mountOption, ownFileSystem, parseImageMap, parseQuantity, podmanRunArgs, runContainer } from "./container.ts";
 
 const made: string[] = [];
 async function tmp(): Promise<string> {
@@ -151,5 +151,30 @@ describe.skipIf(skip !== undefined)(`runContainer with real podman${skip ? ` (sk
     const dir = await tmp();
     const r = await runContainer({ image: "no-such-image:1", command: ["true"], logFile: path.join(dir, "log.txt") });
     expect(r.startError).toBe('image "no-such-image:1" is not on this machine (containers never pull images here): map it to a local image, e.g. --image no-such-image:1=localhost/opflow-node:20 (scripts/make-node-image.sh builds that one)');
+  });
+});
+
+describe("a container's own file system", () => {
+  it("binds laid-out inputs at their paths and copies outputs out, except those a mount or an input already holds", async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "opflow-own-fs-"));
+    try {
+      const source = path.join(dir, "fs");
+      await fs.mkdir(path.join(source, "data", "in", "sub"), { recursive: true });
+      const own = ownFileSystem(
+        { source, inputs: ["/data/in", "/data/in/sub", "/absent-in"], outputs: ["/output", "/data/in/result", "/workspace/out", "/result//x"], others: ["/app"] },
+        [{ source: path.join(dir, "vol"), target: "/workspace" }],
+      );
+      expect(own.mounts).toEqual([{ source: path.join(source, "data", "in"), target: "/data/in" }]);
+      expect(own.copyOut).toEqual([
+        { from: "/output", to: path.join(source, "output") },
+        { from: "/result/x", to: path.join(source, "result", "x") },
+      ]);
+      expect(ownFileSystem({ source, inputs: [], outputs: ["/output"], others: [], collect: false }, []).copyOut).toEqual([]);
+      // Without copies the container is removed by podman itself; with them, after the copies.
+      expect(podmanRunArgs({ image: "i", logFile: "l" }, "n")).toContain("--rm");
+      expect(podmanRunArgs({ image: "i", logFile: "l", copyOut: own.copyOut }, "n")).not.toContain("--rm");
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -13,10 +13,11 @@
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { appendFileSync, existsSync } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { EngineError } from "../errors.ts";
-import type { Executor, PodEnd, PodSpec } from "./executor.ts";
+import type { Executor, PodEnd, PodRoot, PodSpec } from "./executor.ts";
 import type { ProcessResult } from "./local-process.ts";
 
 /** A file or directory of this machine bind-mounted into the container. */
@@ -49,6 +50,11 @@ export interface ContainerSpec {
   readonly env?: Readonly<Record<string, string>>;
   /** Working directory inside the container. @default the image's */
   readonly workingDir?: string;
+  /**
+   * Folder of this machine bound at `workingDir` when the image has no such folder: Kubernetes
+   * makes a missing working directory, podman refuses to start. @default none: podman's refusal
+   */
+  readonly workingDirSource?: string;
   /** Bind mounts. @default none */
   readonly mounts?: readonly ContainerMount[];
   /** File receiving stdout and stderr (appended; created with the first output). */
@@ -67,6 +73,12 @@ export interface ContainerSpec {
   readonly network?: string;
   /** Container name. @default `opflow-<random>` */
   readonly name?: string;
+  /**
+   * Files and folders copied out of the container once it ended (`podman cp`), before it is
+   * removed: `from` in the container to `to` on this machine (replaced). A path the container
+   * does not have is skipped. @default none
+   */
+  readonly copyOut?: readonly { readonly from: string; readonly to: string }[];
   /** Called with the container's name once podman was started (to stop it after a crash). */
   readonly onStart?: (name: string) => void;
   /** How podman is run. @default {@link defaultPodman} */
@@ -159,7 +171,8 @@ export function mountOption(m: ContainerMount): string {
 
 /** The `podman run` command line of `spec` (without the program). */
 export function podmanRunArgs(spec: ContainerSpec, name: string): string[] {
-  const argv = ["run", "--rm", "--name", name, "--pull=never", `--network=${spec.network ?? "none"}`, "--log-driver=none"];
+  // A container whose files are copied out afterwards is removed after that.
+  const argv = ["run", ...((spec.copyOut?.length ?? 0) > 0 ? [] : ["--rm"]), "--name", name, "--pull=never", `--network=${spec.network ?? "none"}`, "--log-driver=none"];
   if (spec.stdin !== undefined) argv.push("--interactive");
   for (const m of spec.mounts ?? []) {
     if (!path.posix.isAbsolute(m.target)) throw new EngineError(`container: mount target ${JSON.stringify(m.target)} must be an absolute path`);
@@ -276,6 +289,17 @@ export function runContainer(spec: ContainerSpec): Promise<ProcessResult> {
       spec.signal?.removeEventListener("abort", onAbort);
       const exitCode = code ?? (signal ? 128 + (signalNumber(signal) ?? 9) : 1);
       if (!startError && exitCode === 125 && !timedOut && !aborted) startError = podmanError(stderrTail, spec.image);
+      if (exitCode === 126 && spec.workingDir && spec.workingDirSource !== undefined && !timedOut && !aborted && /workdir ".*" does not exist on container/.test(stderrTail)) {
+        // Again, with the working directory made as Kubernetes makes it (from the step's folder).
+        const again = { ...spec, name: containerName(spec.name?.replace(/^opflow-/, "").replace(/-[0-9a-f]{8}$/, "")), mounts: [...(spec.mounts ?? []), { source: spec.workingDirSource, target: spec.workingDir }] };
+        delete (again as { workingDirSource?: string }).workingDirSource;
+        log(Buffer.from(`opflow: the image has no ${spec.workingDir}: made for the pod, as Kubernetes makes a missing working directory\n`));
+        void mkdir(spec.workingDirSource, { recursive: true })
+          .then(() => podman(["rm", "--force", "--ignore", name], options))
+          .then(() => runContainer(again))
+          .then(resolve);
+        return;
+      }
       const finish = (): void =>
         resolve({
           exitCode,
@@ -284,10 +308,33 @@ export function runContainer(spec: ContainerSpec): Promise<ProcessResult> {
           aborted: aborted && !timedOut,
           ...(startError ? { startError } : {}),
         });
-      if (stopping) void stopping.then(finish);
+      const copied = (spec.copyOut?.length ?? 0) > 0 ? (stopping ?? Promise.resolve()).then(() => copyOutAndRemove(name, spec.copyOut ?? [], !startError && !timedOut && !aborted, options)) : stopping;
+      if (copied) void copied.then(finish);
       else finish();
     });
   });
+}
+
+/** Runs podman with `args`; resolves with its exit code (null when it could not start). */
+function podman(args: readonly string[], options: PodmanOptions): Promise<number | null> {
+  return new Promise((resolve) => {
+    const child = spawn(options.program ?? "podman", args, { env: podmanEnv(options), stdio: "ignore" });
+    child.on("error", () => resolve(null));
+    child.on("close", (code) => resolve(code));
+  });
+}
+
+/** Copies `copies` out of the ended container `name` (when `copy`), then removes it. */
+async function copyOutAndRemove(name: string, copies: readonly { readonly from: string; readonly to: string }[], copy: boolean, options: PodmanOptions): Promise<void> {
+  if (copy) {
+    for (const c of copies) {
+      await rm(c.to, { recursive: true, force: true });
+      await mkdir(path.dirname(c.to), { recursive: true });
+      // A path the container does not have fails here: the engine then reports the output missing.
+      await podman(["cp", `${name}:${c.from}`, c.to], options);
+    }
+  }
+  await podman(["rm", "--force", "--ignore", name], options);
 }
 
 function signalNumber(signal: NodeJS.Signals): number | undefined {
@@ -352,6 +399,29 @@ export function mapImage(image: string, map: ImageMap): string {
   }
   return image;
 }
+function under(p: string, dir: string): boolean {
+  return p === dir || p.startsWith(dir === "/" ? "/" : `${dir}/`);
+}
+
+/**
+ * How a container gets its own file system's declared paths (see {@link PodRoot}) as an Argo
+ * pod does: input artifacts bound at their paths from the step's folder (Argo mounts them from
+ * a volume); outputs copied out of the container once it ended (Argo's executor reads them
+ * from the main container), unless a mount already puts them in a folder of this machine. The
+ * image's own files beside them stay visible, and this machine's paths are never involved.
+ */
+export function ownFileSystem(root: PodRoot, mounts: readonly ContainerMount[]): { mounts: ContainerMount[]; copyOut: { from: string; to: string }[] } {
+  const at = (p: string): string => path.join(root.source, path.posix.normalize(p).slice(1));
+  const inputs = [...new Set(root.inputs.map((p) => path.posix.normalize(p)))].sort();
+  const bound = inputs.filter((p, i) => !inputs.slice(0, i).some((q) => under(p, q)) && existsSync(at(p)));
+  const targets = [...mounts.map((m) => path.posix.normalize(m.target)), ...bound];
+  const outputs = root.collect === false ? [] : [...new Set(root.outputs.map((p) => path.posix.normalize(p)))];
+  return {
+    mounts: bound.map((p) => ({ source: at(p), target: p })),
+    copyOut: outputs.filter((p) => !targets.some((t) => under(p, t))).map((p) => ({ from: p, to: at(p) })),
+  };
+}
+
 /** Options of {@link ContainerExecutor}. */
 export interface ContainerExecutorOptions {
   /**
@@ -370,7 +440,8 @@ export interface ContainerExecutorOptions {
  * The container executor (`opflow run --executor container`): every container and script
  * template runs in a real container from its image with podman, as an Argo pod would — the
  * step's folder mounted on `/tmp` (inputs at their declared paths, outputs read from theirs),
- * `/mnt` and volumes mounted, the template's environment only, its working directory,
+ * paths declared elsewhere kept in the step's `fs/` as the container's own (inputs bound at
+ * their paths, outputs copied out once it ended: {@link ownFileSystem}), `/mnt` and volumes mounted, the template's environment only, its working directory,
  * command and args, no network, cpu and memory limits; a deadline or a stop ends the
  * container. OP templates go through their bundles (`node /tmp/opflow/<hash>.mjs`).
  *
@@ -393,12 +464,15 @@ export class ContainerExecutor implements Executor {
       return { exitCode: 1, stdout: "", timedOut: false, aborted: false, startError: `template "${spec.template}": the container executor runs each pod from its image, and this template names none` };
     }
     const limits = spec.resources?.limits;
+    const own = spec.podRoot ? ownFileSystem(spec.podRoot, spec.mounts) : { mounts: [], copyOut: [] };
     return runContainer({
       image: mapImage(spec.image, this.images),
       command: spec.command,
       env: spec.env,
       workingDir: spec.workingDir,
-      mounts: spec.mounts,
+      ...(spec.podRoot && path.posix.isAbsolute(spec.workingDir) && !/^\/(tmp|mnt)(\/|$)/.test(path.posix.normalize(spec.workingDir)) ? { workingDirSource: path.join(spec.podRoot.source, path.posix.normalize(spec.workingDir).slice(1)) } : {}),
+      mounts: [...spec.mounts, ...own.mounts],
+      ...(own.copyOut.length > 0 ? { copyOut: own.copyOut } : {}),
       logFile: spec.logFile,
       ...(spec.timeoutMs !== undefined ? { timeoutMs: spec.timeoutMs } : {}),
       signal: spec.signal,

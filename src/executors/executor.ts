@@ -20,7 +20,8 @@
  * contract root), apply `spec.resources`, send stdout and stderr to `spec.logFile`, return the
  * captured stdout, kill the pod when `spec.signal` aborts (`aborted: true`) or
  * `spec.timeoutMs` passes (`timedOut: true`), report a pod that could not start as `startError`.
- * Say with {@link Executor.mounts} `"always"` that the pod always sees its folder at `/tmp`.
+ * Say with {@link Executor.mounts} `"always"` that the pod always sees its folder at `/tmp`, and
+ * show the pod its declared paths outside `/tmp` and `/mnt` at their places ({@link PodRoot}).
  * Then let the engine choose it (`EngineConfig.executor` in `debug/engine.ts`, set by
  * `runWorkflow`'s options) and run the engine's tests with it.
  */
@@ -31,6 +32,32 @@ export interface Mount {
   readonly source: string;
   /** Absolute path the pod sees (`/tmp`, `/mnt`, a volume's mount path). */
   readonly target: string;
+}
+
+/**
+ * The pod's own file system: the absolute paths a template declares outside `/tmp` and `/mnt`
+ * (`/output`, `/data/in.csv`, a working directory `/app`, a volume at `/workspace`), which in
+ * a container are the container's and never this machine's. The engine keeps them in the
+ * step's folder, `<source>/<path>` (`<step>/fs/output`): it lays inputs out there before the
+ * pod runs and reads outputs from there after it ended. An executor that honours this shows
+ * the pod each of these paths at its declared place, backed by `source`, and never creates or
+ * changes anything of this machine at those paths.
+ */
+export interface PodRoot {
+  /** Folder of this machine holding the pod's own file system (`<step>/fs`): `/output` is `<source>/output`. */
+  readonly source: string;
+  /** Input artifact paths: laid out at `<source>/<path>` before the pod runs. */
+  readonly inputs: readonly string[];
+  /** Output parameter and artifact paths: read from `<source>/<path>` after the pod ended. */
+  readonly outputs: readonly string[];
+  /** Other declared places of the pod: its working directory and the mount points of its volumes. */
+  readonly others: readonly string[];
+  /**
+   * Whether the engine reads `outputs` from this container (the main one, not an init
+   * container or a sidecar): an executor whose containers keep their files to themselves
+   * copies them to `<source>/<path>` when it ends. @default true
+   */
+  readonly collect?: boolean;
 }
 
 /** Resource requests and limits of a container (Kubernetes quantities: `"500m"`, `"1Gi"`). */
@@ -65,6 +92,11 @@ export interface PodSpec {
   readonly parameters: Readonly<Record<string, string>>;
   /** Host folders the pod sees elsewhere; empty when the pod sees host paths as they are. */
   readonly mounts: readonly Mount[];
+  /**
+   * The pod's own file system, when the template declares absolute paths outside `/tmp` and
+   * `/mnt` and the pod sees mounts ({@link Executor.mounts}). @default none
+   */
+  readonly podRoot?: PodRoot;
   /** The container's resource requests and limits. */
   readonly resources?: PodResources;
   /** Receives stdout and stderr (appended; created with the first output). */

@@ -10,7 +10,8 @@
  *   `/mnt/…`. When `mounts` are given and this process may create mount namespaces (root with
  *   `unshare` available), the command runs in a private mount namespace (`unshare -m`) where each
  *   mount's host directory is bind-mounted on its target, so parallel steps writing
- *   `/tmp/out.txt` each write their own copy. Elsewhere {@link namespacesAvailable} is false
+ *   `/tmp/out.txt` each write their own copy; a pod with paths of its own outside `/tmp` and
+ *   `/mnt` (`/output`) gets its own root file system there (see `pod-root.ts`). Elsewhere {@link namespacesAvailable} is false
  *   and the engine falls back to rewriting the contract root through the environment
  *   (`OPFLOW_ROOT`, tags such as `{{inputs.artifacts.a.path}}`); literal absolute paths in a
  *   script are then shared by all steps.
@@ -19,8 +20,11 @@
  *   rather than by forking the engine; see {@link runProcess}.
  */
 import { fork, spawnSync, type ChildProcess } from "node:child_process";
+import { rm } from "node:fs/promises";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Executor, Mount, PodEnd, PodSpec } from "./executor.ts";
+import { POD_ROOT_SCRATCH, bindPlan, chrootProgram, podRootPlan, type NamespacePlan } from "./pod-root.ts";
 import { LAUNCHER_MARK, startChild, type ChildSpec, type LauncherReply, type LauncherRequest } from "./process-launcher.mjs";
 
 
@@ -42,6 +46,11 @@ export interface ProcessSpec {
   readonly signal?: AbortSignal;
   /** Bind mounts of a private mount namespace. @default none: the process runs directly */
   readonly mounts?: readonly Mount[];
+  /**
+   * A private mount namespace set up step by step (see pod-root.ts), replacing `mounts`: the
+   * pod's own root file system. @default none
+   */
+  readonly namespace?: NamespacePlan;
   /** Time between SIGTERM and SIGKILL. @default 2000 ms */
   readonly graceMs?: number;
   /** Called with the pid (also the process group id) once the process started. */
@@ -80,9 +89,19 @@ export function namespacesAvailable(): boolean {
   return namespaces;
 }
 
-// Mounts each (source, target) pair given as arguments, then execs the command after "--".
-const MOUNT_SCRIPT =
-  'while [ "$1" != "--" ]; do mount --rbind "$1" "$2" || exit 125; shift 2; done; shift; cd "$OPFLOW_CWD" || exit 125; unset OPFLOW_CWD; exec "$@"';
+// Runs the steps of a NamespacePlan given as arguments up to "--" (b: bind, o: overlay, u:
+// detach), then the command after the root ("-": none; else chrooted into it) in $OPFLOW_CWD.
+const NAMESPACE_SCRIPT = [
+  'while [ "$1" != "--" ]; do case "$1" in',
+  '  b) mount --rbind "$2" "$3" || exit 125; shift 3 ;;',
+  '  o) (cd "$2" && mount -t overlay overlay -o "lowerdir=$3,upperdir=$4,workdir=$5" "$6") || exit 125; shift 6 ;;',
+  '  u) umount -l "$2" || exit 125; shift 2 ;;',
+  '  *) echo "opflow: unknown namespace step $1" >&2; exit 125 ;;',
+  "esac; done; shift",
+  'root=$1; chroot=$2; shift 2',
+  'if [ "$root" != - ]; then exec "$chroot" "$root" /bin/sh -c \'cd "$OPFLOW_CWD" || exit 125; unset OPFLOW_CWD; exec "$@"\' sh "$@"; fi',
+  'cd "$OPFLOW_CWD" || exit 125; unset OPFLOW_CWD; exec "$@"',
+].join("\n");
 
 /**
  * Kills the process group `pgid` if it still exists (a step left running by an engine that was
@@ -127,17 +146,36 @@ export class LocalProcessExecutor implements Executor {
   }
 
   run(spec: PodSpec): Promise<PodEnd> {
-    return runProcess({
+    let namespace: NamespacePlan | undefined;
+    let scratch: string | undefined;
+    if (spec.podRoot && spec.mounts.length > 0) {
+      try {
+        // The main container's root is backed by the step's fs/; another container of the pod
+        // (init, sidecar, containerSet) gets a root of its own beside it, as in a pod.
+        const other = spec.podRoot.collect === false ? `${POD_ROOT_SCRATCH}-${path.basename(spec.logFile).replace(/\.[^.]*$/, "").replace(/[^A-Za-z0-9_.-]/g, "_")}` : undefined;
+        const root = other ? { ...spec.podRoot, source: path.join(spec.dir, other, "upper") } : spec.podRoot;
+        scratch = path.join(spec.dir, other ?? POD_ROOT_SCRATCH);
+        namespace = podRootPlan(spec.dir, root, spec.mounts, `template "${spec.template}"`, other);
+      } catch (err) {
+        return Promise.resolve({ exitCode: 1, stdout: "", timedOut: false, aborted: false, startError: (err as Error).message });
+      }
+    }
+    const ran = runProcess({
       argv: spec.command,
       cwd: spec.workingDir,
       env: spec.env,
       logFile: spec.logFile,
       ...(spec.timeoutMs !== undefined ? { timeoutMs: spec.timeoutMs } : {}),
       signal: spec.signal,
-      ...(spec.mounts.length > 0 ? { mounts: spec.mounts } : {}),
+      ...(namespace ? { namespace } : spec.mounts.length > 0 ? { mounts: spec.mounts } : {}),
       // Recorded so that a resumed run can end what a killed engine left running.
       onSpawn: (pid) => spec.onSpawn?.(pid),
     });
+    if (!scratch) return ran;
+    // The overlay's skeleton and work folder (and another container's own root) end with the
+    // process; the step's fs/ stays. Here they are plain folders: the mounts were the namespace's.
+    const done = scratch;
+    return ran.then((end) => rm(done, { recursive: true, force: true }).then(() => end, () => end));
   }
 }
 
@@ -167,12 +205,9 @@ function childSpec(spec: ProcessSpec): ChildSpec {
   let argv = [...spec.argv];
   let env: Record<string, string> = { ...spec.env };
   let cwd = spec.cwd;
-  if (spec.mounts && spec.mounts.length > 0) {
-    const ordered = [...spec.mounts].sort((a, b) => b.target.length - a.target.length);
-    // Mount /tmp last: sources may live under it.
-    ordered.sort((a, b) => Number(a.target === "/tmp") - Number(b.target === "/tmp"));
-    const pairs = ordered.flatMap((m) => [m.source, m.target]);
-    argv = ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", MOUNT_SCRIPT, "sh", ...pairs, "--", ...argv];
+  const plan = spec.namespace ?? (spec.mounts && spec.mounts.length > 0 ? bindPlan(spec.mounts) : undefined);
+  if (plan) {
+    argv = ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", NAMESPACE_SCRIPT, "sh", ...plan.steps, "--", plan.root, chrootProgram(), ...argv];
     env = { ...env, OPFLOW_CWD: spec.cwd };
     cwd = "/";
   }
