@@ -5,10 +5,10 @@
  * on a shared flag, then read from a port without returning to the event loop.
  *
  * The worker is shared by the whole process, like a thread pool: it holds no workflow's state,
- * starts with the first bundle and never holds the process open.
+ * starts with the first bundle that is not in the bundle cache and never holds the process open.
  */
 import { MessageChannel, Worker, receiveMessageOnPort } from "node:worker_threads";
-import type { BundleOptions, OpBundle } from "./bundle.ts";
+import { type BundleOptions, type OpBundle, cachedBundle } from "./bundle.ts";
 import { BundleError } from "./bundle-error.ts";
 
 /** How long a synchronous bundle may take before it is given up. */
@@ -41,6 +41,9 @@ type Reply = { ok: true; bundle: OpBundle } | { ok: false; name: string; message
  * const b = bundleModuleSync("examples/hello.ts"); // b.fileName: "<hash>.mjs"
  */
 export function bundleModuleSync(moduleFile: string, options: BundleOptions = {}): OpBundle {
+  // A cached bundle costs no thread and no esbuild (`opflow render` of an unchanged module).
+  const cached = cachedBundle(moduleFile, options);
+  if (cached) return cached;
   const flag = new Int32Array(new SharedArrayBuffer(4));
   const { port1, port2 } = new MessageChannel();
   const w = bundler();

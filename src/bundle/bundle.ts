@@ -25,6 +25,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BuildResult, Message, Plugin, PluginBuild } from "esbuild";
 import { BundleError } from "./bundle-error.ts";
+import { type BundleCacheKey, type InputStamps, lookupBundle, stampInputs, stampsUnchanged, storeBundle } from "./bundle-cache.ts";
 import { findLockRoot, lockedClosure, type LockedPackage } from "./externals.ts";
 
 export { BundleError };
@@ -38,8 +39,9 @@ export interface BundleOptions {
    */
   readonly externals?: readonly string[];
   /**
-   * Reuse the bundle this process made of the same module when no file that went into it has
-   * changed (compared by content).
+   * Reuse a bundle made before of the same module (by this process, or by any process through
+   * the bundle cache on disk, see `bundle-cache.ts`) when no file that went into it has
+   * changed. `false`: run esbuild (what it makes still goes into the cache).
    * @default true
    */
   readonly cache?: boolean;
@@ -100,6 +102,8 @@ const FROM_SOURCES = existsSync(path.join(OPFLOW_SRC, "bundle", "bundle-main.ts"
 const BUNDLE_MAIN = path.join(OPFLOW_SRC, "bundle", FROM_SOURCES ? "bundle-main.ts" : "bundle-main.js");
 /** Evaluated first in every bundle (see bundle-argv.ts). */
 const BUNDLE_ARGV = path.join(OPFLOW_SRC, "bundle", FROM_SOURCES ? "bundle-argv.ts" : "bundle-argv.js");
+/** opflow's `bundle-sync` module, which OP bundles leave out (with esbuild, the cache, the plugin). */
+const BUNDLE_SYNC = /[\\/]bundle[\\/]bundle-sync\.[jt]s$/;
 /**
  * The imports the plugin decides on: bare names, opflow's own relative imports (`./op.ts`,
  * `./x.mjs`; `./x.js` in the compiled package) and `.node` files.
@@ -148,7 +152,7 @@ function what(pkg: string | undefined, file: string, root: string): string {
  * The esbuild plugin of OP bundles: opflow's sources side-effect free, opflow's lazy imports
  * left out, native addons reported.
  */
-function opflowBundlePlugin(root: string, externals: ReadonlySet<string>, deferred: ReadonlySet<string>, problems: string[]): Plugin {
+function opflowBundlePlugin(root: string, externals: ReadonlySet<string>, deferred: ReadonlySet<string>, problems: string[], stubZodOptional: boolean): Plugin {
   return {
     name: "opflow-bundle",
     setup(build: PluginBuild) {
@@ -161,9 +165,8 @@ function opflowBundlePlugin(root: string, externals: ReadonlySet<string>, deferr
         const fromOpflow = isOpflowSource(importer);
         const pkg = specifierPackage(args.path);
         if (pkg && externals.has(pkg) && !fromOpflow) return { path: args.path, external: true };
-        // opflow's heavy dependencies (the Kubernetes client, minio, …) are not even parsed
-        // unless a pass found them used (see bundleModule).
-        if (pkg && fromOpflow && deferred.has(pkg)) return { path: args.path, external: true };
+        // Decided before the deferred packages below: a lazy import of one (tar, tsx) must not
+        // count as a use, which would cost a second pass.
         if (fromOpflow && args.kind === "dynamic-import" && !isBuiltin(args.path)) {
           // The engine, the cluster client, S3 storage, tsx: what opflow loads only when used
           // outside a pod.
@@ -171,6 +174,9 @@ function opflowBundlePlugin(root: string, externals: ReadonlySet<string>, deferr
           const target = args.path.startsWith(".") ? path.relative(OPFLOW_SRC, path.resolve(args.resolveDir, args.path)).split(path.sep).join("/") : args.path;
           return { path: target, namespace: "opflow-lazy" };
         }
+        // opflow's heavy dependencies (the Kubernetes client, minio, …) are not even parsed
+        // unless a pass found them used (see bundleModule).
+        if (pkg && fromOpflow && deferred.has(pkg)) return { path: args.path, external: true };
         if (args.path.endsWith(".node")) {
           const owner = packageOf(importer);
           problems.push(`${what(owner, importer, root)} loads the native addon ${JSON.stringify(args.path)}, which cannot be bundled`);
@@ -188,6 +194,8 @@ function opflowBundlePlugin(root: string, externals: ReadonlySet<string>, deferr
         // which may name opflow itself.
         if (fromOpflow && args.path.startsWith(".")) {
           const target = path.resolve(args.resolveDir, args.path);
+          // A pod runs an OP: it never bundles (compiling a workflow there needs no bundles).
+          if (BUNDLE_SYNC.test(target)) return { path: "bundle-sync", namespace: "opflow-no-bundler" };
           if (isOpflowSource(target) && existsSync(target)) return { path: target, sideEffects: false };
           return undefined;
         }
@@ -204,10 +212,21 @@ function opflowBundlePlugin(root: string, externals: ReadonlySet<string>, deferr
         loader: "js",
         resolveDir: path.dirname(args.path),
       }));
+      if (stubZodOptional) {
+        build.onLoad({ filter: ZOD_OPTIONAL }, async (args) => ({ contents: zodOptionalStub(await readFile(args.path, "utf8"), args.path), loader: "js" }));
+      }
+      build.onLoad({ filter: /.*/, namespace: "opflow-no-bundler" }, () => ({
+        contents: 'export function bundleModuleSync() { throw new Error("opflow: an OP bundle cannot make OP bundles: compile workflows with bundles outside pods"); }',
+        loader: "js",
+      }));
+      // Each lazy module is one line calling a shared helper that holds the message.
+      build.onResolve({ filter: /^opflow-lazy-message$/ }, () => ({ path: "message", namespace: "opflow-lazy-message" }));
+      build.onLoad({ filter: /.*/, namespace: "opflow-lazy-message" }, () => ({
+        contents: `export function notInBundle(what) { throw new Error(\`\${what}: a pod runs one OP; submitting workflows, the local engine and artifact storage clients run outside pods (use installed mode to have all of opflow in the pod)\`); }`,
+        loader: "js",
+      }));
       build.onLoad({ filter: /.*/, namespace: "opflow-lazy" }, (args) => ({
-        contents: `throw new Error(${JSON.stringify(
-          `opflow: ${JSON.stringify(args.path)} is not part of an OP bundle: a pod runs one OP; submitting workflows, the local engine and artifact storage clients run outside pods (use installed mode to have all of opflow in the pod)`,
-        )});`,
+        contents: `import { notInBundle } from "opflow-lazy-message"; notInBundle(${JSON.stringify(`opflow: ${JSON.stringify(args.path)} is not part of an OP bundle`)});`,
         loader: "js",
       }));
     },
@@ -216,51 +235,57 @@ function opflowBundlePlugin(root: string, externals: ReadonlySet<string>, deferr
 
 /**
  * zod's `locales/index.js` with English only: every other locale becomes a function that
- * throws, naming the import that brings it into a bundle.
+ * throws, naming the import that brings it into a bundle (one shared helper: a line each).
  */
 export function zodLocalesIndex(source: string): string {
-  const lines: string[] = [];
+  const lines: string[] = [
+    "const __opflowNoLocale = (name, file) => () => {",
+    '  throw new Error(`zod locale "${name}" is not in OP bundles (they keep English only, to stay small): import it by its own path, import ${name} from "zod/v4/locales/${file}.js"`);',
+    "};",
+  ];
   for (const line of source.split("\n")) {
     const m = /^export \{ default as (\w+) \} from "\.\/([\w-]+)\.js";$/.exec(line.trim());
-    if (!m || m[1] === "en") {
-      lines.push(line);
-      continue;
-    }
-    const message = `zod locale "${m[1]}" is not in OP bundles (they keep English only, to stay small): import it by its own path, import ${m[1]} from "zod/v4/locales/${m[2]}.js"`;
-    lines.push(`export const ${m[1]} = () => { throw new Error(${JSON.stringify(message)}); };`);
+    if (!m || m[1] === "en") lines.push(line);
+    else lines.push(`export const ${m[1]} = __opflowNoLocale(${JSON.stringify(m[1])}, ${JSON.stringify(m[2])});`);
   }
   return lines.join("\n");
 }
 
-/** A file's identity for the bundle cache: the hash of its content (a missing file: none). */
-interface Fingerprint {
-  readonly file: string;
-  readonly hash: string;
-}
+/**
+ * zod modules that only an explicit call reaches (`z.compile`, `z.fromJSONSchema`: 130 KB of
+ * source, 44 KB of a minified bundle) but that `import { z } from "zod"` keeps, because the
+ * namespace `z` holds them. An OP bundle replaces them by stubs unless code of the module or of
+ * its packages names them (see `ZOD_OPTIONAL_USE`).
+ */
+const ZOD_OPTIONAL = /[\\/]zod[\\/]v4[\\/](?:core[\\/]compile|classic[\\/]from-json-schema)\.js$/;
 
-function fingerprints(files: readonly string[]): Fingerprint[] {
-  return files.map((file) => {
-    let hash = "";
-    try {
-      hash = createHash("sha1").update(readFileSync(file)).digest("hex");
-    } catch {
-      /* gone: no hash */
-    }
-    return { file, hash };
-  });
-}
+/** Code that uses what {@link ZOD_OPTIONAL} leaves out. */
+const ZOD_OPTIONAL_USE = /\bfromJSONSchema\b|\bcompileFn\b|\bwithParser\b|\bZodCompile\w*Error\b|\b(?:z|zod|core)\.compile\b|import\s*\{[^}]*\bcompile\b[^}]*\}\s*from\s*["']zod/;
 
-function unchanged(inputs: readonly Fingerprint[]): boolean {
-  return fingerprints(inputs.map((i) => i.file)).every((f, n) => f.hash === inputs[n]?.hash);
+/**
+ * A zod module of {@link ZOD_OPTIONAL} as stubs: every function or class it exports throws,
+ * naming itself and the way out; constants become symbols.
+ */
+export function zodOptionalStub(source: string, file: string): string {
+  const lines = [
+    "const __opflowNoZod = (name) => function () {",
+    `  throw new Error(\`zod's \${name} (${file.split(/[\\/]/).slice(-2).join("/")}) is not in this OP bundle: opflow leaves it out unless the OP's module names it (use installed mode, or name it in the module)\`);`,
+    "};",
+  ];
+  for (const m of source.matchAll(/^export\s+(?:async\s+)?(function\*?|class|const|let|var)\s+([\w$]+)/gm)) {
+    const [, kind, name] = m as unknown as [string, string, string];
+    lines.push(kind === "const" || kind === "let" || kind === "var" ? `export const ${name} = Symbol.for(${JSON.stringify(`opflow.bundle.missing.${name}`)});` : `export const ${name} = __opflowNoZod(${JSON.stringify(name)});`);
+  }
+  return lines.join("\n");
 }
 
 /**
- * Bundles made by this process, by module and options, with the content hashes of every file
- * that went in: a module bundled again with none of them changed gives the same bundle without
- * esbuild (compiling, then running or submitting, bundles once). Like a memo of a pure
- * function, it holds no workflow's state.
+ * Bundles made by this process, by module and options, with what went into them: a module
+ * bundled again with nothing changed gives the same bundle without reading the disk cache
+ * (compiling, then running or submitting, bundles once). Like a memo of a pure function, it
+ * holds no workflow's state.
  */
-const BUNDLE_CACHE = new Map<string, { readonly bundle: OpBundle; readonly inputs: readonly Fingerprint[] }>();
+const BUNDLE_MEMO = new Map<string, { readonly bundle: OpBundle; readonly inputs: InputStamps }>();
 
 /** How a bundle names its module: the path relative to its package root. */
 function moduleLabel(moduleFile: string, root: string): string {
@@ -283,6 +308,45 @@ function describe(messages: readonly Message[]): string {
   return messages.map((m) => (m.location ? `${m.location.file}:${m.location.line}: ${m.text}` : m.text)).join("; ");
 }
 
+/** A bundle request, checked and normalised. */
+interface BundleRequest {
+  readonly file: string;
+  readonly externals: string[];
+  readonly minify: boolean;
+  readonly key: BundleCacheKey;
+  readonly memoKey: string;
+}
+
+function bundleRequest(moduleFile: string, options: BundleOptions): BundleRequest {
+  const file = path.resolve(moduleFile.startsWith("file:") ? fileURLToPath(moduleFile) : moduleFile);
+  if (!existsSync(file)) throw new BundleError(`OP bundle: module ${file} does not exist`);
+  const externals = [...new Set(options.externals ?? [])].sort();
+  for (const e of externals) {
+    if (!specifierPackage(e) || specifierPackage(e) !== e) throw new BundleError(`OP bundle of ${file}: externals: ${JSON.stringify(e)} is not an npm package name`);
+  }
+  const minify = options.minify ?? true;
+  return { file, externals, minify, key: { module: file, externals, minify, fromSources: FROM_SOURCES }, memoKey: JSON.stringify([file, externals, minify]) };
+}
+
+function cachedOf(key: BundleCacheKey, memoKey: string): OpBundle | undefined {
+  const memo = BUNDLE_MEMO.get(memoKey);
+  if (memo && stampsUnchanged(memo.inputs)) return memo.bundle;
+  return lookupBundle(key);
+}
+
+/**
+ * The bundle {@link bundleModule} would return without running esbuild (made before by this
+ * process or found in the bundle cache, nothing that went into it changed), or undefined.
+ * Synchronous: `bundleModuleSync` asks here before it starts its bundling thread.
+ *
+ * @throws BundleError for a request {@link bundleModule} refuses (a missing module, a bad external).
+ */
+export function cachedBundle(moduleFile: string, options: BundleOptions = {}): OpBundle | undefined {
+  if (options.cache === false) return undefined;
+  const { key, memoKey } = bundleRequest(moduleFile, options);
+  return cachedOf(key, memoKey);
+}
+
 /**
  * Bundles the module `moduleFile` (a path or `file:` URL; TypeScript or JavaScript) into one
  * self-contained ESM file that runs any OP the module exports: `node <hash>.mjs --op <name>`.
@@ -294,19 +358,12 @@ function describe(messages: readonly Message[]): string {
  * await fs.writeFile(b.fileName, b.contents); // node 3f2a….mjs --op hello
  */
 export async function bundleModule(moduleFile: string, options: BundleOptions = {}): Promise<OpBundle> {
-  const file = path.resolve(moduleFile.startsWith("file:") ? fileURLToPath(moduleFile) : moduleFile);
-  if (!existsSync(file)) throw new BundleError(`OP bundle: module ${file} does not exist`);
+  const { file, externals, minify, key, memoKey } = bundleRequest(moduleFile, options);
   const root = packageRootOf(file);
-  const externals = [...new Set(options.externals ?? [])].sort();
-  for (const e of externals) {
-    if (!specifierPackage(e) || specifierPackage(e) !== e) throw new BundleError(`OP bundle of ${file}: externals: ${JSON.stringify(e)} is not an npm package name`);
-  }
   const problems: string[] = [];
   const label = moduleLabel(file, root);
-  const minify = options.minify ?? true;
-  const cacheKey = `${file}\0${externals.join(",")}\0${minify}`;
-  const cached = options.cache === false ? undefined : BUNDLE_CACHE.get(cacheKey);
-  if (cached && unchanged(cached.inputs)) return cached.bundle;
+  const cached = options.cache === false ? undefined : cachedOf(key, memoKey);
+  if (cached) return cached;
   const { build } = await import("esbuild");
   const deferred = opflowDependencies();
   for (const e of externals) deferred.delete(e);
@@ -335,7 +392,7 @@ export async function bundleModule(moduleFile: string, options: BundleOptions = 
         charset: "utf8",
         logLevel: "silent",
         logOverride: { "unsupported-require-call": "warning", "unsupported-dynamic-import": "warning" },
-        plugins: [opflowBundlePlugin(root, new Set(externals), deferred, problems)],
+        plugins: [opflowBundlePlugin(root, new Set(externals), deferred, problems, stubZodOptional)],
       });
     } catch (err) {
       const failure = err as { errors?: Message[]; message?: string };
@@ -343,12 +400,25 @@ export async function bundleModule(moduleFile: string, options: BundleOptions = 
       throw new BundleError(`OP bundle of ${label}: esbuild failed: ${text}`);
     }
   };
+  let stubZodOptional = true;
   let result = await run();
-  // A deferred dependency the module does use: bundle it after all.
+  // A deferred dependency the module does use: bundle it after all. zod's optional modules
+  // named by code of the module or its packages: them too.
   const used = Object.values(result.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external).map((i) => specifierPackage(i.path) ?? ""));
   const needed = used.filter((p) => deferred.has(p));
-  if (needed.length > 0) {
+  const zodOptionalUsed = Object.keys(result.metafile.inputs).some((i) => {
+    if (i.includes(":") || i === "<stdin>" || /[\\/]zod[\\/]/.test(i)) return false;
+    const f = path.resolve(root, i);
+    if (isOpflowSource(f)) return false;
+    try {
+      return ZOD_OPTIONAL_USE.test(readFileSync(f, "utf8"));
+    } catch {
+      return false;
+    }
+  });
+  if (needed.length > 0 || zodOptionalUsed) {
     for (const p of needed) deferred.delete(p);
+    stubZodOptional = !zodOptionalUsed;
     result = await run();
   }
   for (const w of result.warnings) {
@@ -377,9 +447,14 @@ export async function bundleModule(moduleFile: string, options: BundleOptions = 
   }
   const hash = digest.digest("hex").slice(0, 20);
   const bundle: OpBundle = { module: file, hash, fileName: `${hash}.mjs`, contents, externals, ...(locked ? { locked } : {}) };
-  const inputs = Object.keys(result.metafile.inputs).filter((i) => !i.includes(":") && i !== "<stdin>").map((i) => path.resolve(root, i));
-  if (locked) inputs.push(path.join(locked.root, "package-lock.json"));
-  BUNDLE_CACHE.set(cacheKey, { bundle, inputs: fingerprints(inputs) });
+  {
+    // Made with `cache: false` too: the next call may reuse it.
+    const files = Object.keys(result.metafile.inputs).filter((i) => !i.includes(":") && i !== "<stdin>").map((i) => path.resolve(root, i));
+    if (locked) files.push(path.join(locked.root, "package-lock.json"));
+    const inputs = stampInputs(files);
+    BUNDLE_MEMO.set(memoKey, { bundle, inputs });
+    storeBundle(key, bundle, inputs);
+  }
   return bundle;
 }
 
