@@ -36,6 +36,7 @@ const commands: Readonly<Record<string, CommandEntry>> = {
   download: { summary: "Download an artifact by reference or key, checking MD5s", load: () => import("./commands/download.ts") },
   run: { summary: "Run a workflow with the local engine (live step tree; resumable by name)", load: () => import("./commands/run.ts") },
   status: { summary: "Show the step tree of a local run from its folder", load: () => import("./commands/status.ts") },
+  cache: { summary: "Show or clear the cache of OP bundles (cache dir, cache clear)", load: () => import("./commands/cache.ts") },
   ops: {
     summary: "List the OPs a package exports (read, not imported): inputs, outputs, types, defaults",
     load: () => import("./commands/ops.ts"),
