@@ -4,10 +4,12 @@
  * compiled JavaScript; tsx is registered only to load a user's TypeScript module.
  */
 import { announceRun } from "./announce.mjs";
-import { main } from "./main.ts";
 
+// First the line that says something is happening (issue: a blank terminal), then the rest
+// of the command: main and what it imports load after it.
 announceRun(process.argv.slice(2));
 try {
+  const { main } = await import("./main.ts");
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
   // zod is a peer dependency: say so when a package manager did not install it.
