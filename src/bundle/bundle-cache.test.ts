@@ -90,6 +90,18 @@ describe("the bundle cache", () => {
     expect(lookupBundle(keyOf(file))?.hash).toBe(first.hash);
   });
 
+  it("does not trust the size and time of a file changed within the clock tick of its bundle", async () => {
+    const file = await moduleFile("racy", "Hej");
+    const tick = new Date();
+    await fs.utimes(file, tick, tick);
+    const first = await bundleModule(file);
+    // The same size and the same modification time, other content: only the content tells.
+    await fs.writeFile(file, OP_SOURCE("Hoi"));
+    await fs.utimes(file, tick, tick);
+    expect(lookupBundle(keyOf(file))).toBeUndefined();
+    expect((await bundleModule(file)).hash).not.toBe(first.hash);
+  });
+
   it("misses when a new file appears beside an input (it could change what an import resolves to)", async () => {
     const file = await moduleFile("listing", "Hi");
     await bundleModule(file);

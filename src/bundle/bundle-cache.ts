@@ -64,7 +64,7 @@ export interface CachedBundle {
 /** A file as the cache knows it. */
 interface FileStamp {
   readonly file: string;
-  /** Size and modification time (ns), the quick check; "" for a missing file. */
+  /** Size and modification time (ns), the quick check; "" for a missing file, "racy" for a file too fresh to judge by it. */
   readonly stat: string;
   /** SHA-256 of the content; "" for a missing file. */
   readonly sha256: string;
@@ -169,8 +169,17 @@ function statOf(file: string): string {
   }
 }
 
+/**
+ * A file modified this recently may be modified again within the file system's clock tick with
+ * the same size and time ("racy" stamps, as git calls them): its stamp keeps no stat, so that
+ * only its content can prove it unchanged.
+ */
+const RACY_NS = 2_000_000_000n;
+
 function stampFile(file: string): FileStamp {
-  const stat = statOf(file);
+  let stat = statOf(file);
+  const mtime = stat ? BigInt(stat.slice(stat.indexOf(":") + 1)) : 0n;
+  if (stat && BigInt(Date.now()) * 1_000_000n - mtime < RACY_NS) stat = "racy";
   let hash = "";
   if (stat) {
     try {
