@@ -9,7 +9,8 @@
  *   or the first after a change)                  reported
  * - `opflow run examples/hello.ts`                target: < 0.8 s
  * - `opflow run examples/hello.ts`, time to its first line on the terminal ("loading
- *   workflow…", measured at the first byte of stdout or stderr)    target: < 0.2 s
+ *   workflow…", measured at the first byte of stdout or stderr)    target: < 0.2 s; beside it,
+ *   the floor: plain node writing one byte
  *
  * Each command runs once to warm the file cache, then RUNS times (OPFLOW_BENCH_RUNS, default 5);
  * the median is printed with the min and max. Wall time is measured here around each process;
@@ -62,12 +63,12 @@ function once(args: readonly string[], caseEnv: CaseEnv): Sample {
 }
 
 /** Spawns `opflow ...args` (no GNU time in between) and notes when its first byte arrives. */
-function firstByte(args: readonly string[], caseEnv: CaseEnv): Promise<Sample> {
+function firstByte(args: readonly string[], caseEnv: CaseEnv, script: readonly string[] = [bin]): Promise<Sample> {
   return new Promise((resolve, reject) => {
     const start = performance.now();
     let first: number | undefined;
     let stderr = "";
-    const child = spawn(process.execPath, [bin, ...args], { cwd: root, env: caseEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [...script, ...args], { cwd: root, env: caseEnv(), stdio: ["ignore", "pipe", "pipe"] });
     const seen = (chunk: Buffer): void => {
       first ??= (performance.now() - start) / 1000;
       void chunk;
@@ -110,6 +111,8 @@ interface Case {
   wall?: number;
   rssMb?: number;
   firstByte?: boolean;
+  /** What node runs instead of the command (a baseline). */
+  script?: string[];
 }
 
 const runDir = (): string => path.join(workdir, "runs");
@@ -119,6 +122,8 @@ const cases: Case[] = [
   { name: "render cold", args: ["render", "examples/hello.ts"], env: withCache(freshCache) },
   { name: "run hello", args: ["run", "examples/hello.ts", "--quiet", "--workdir", runDir()], env: withCache(() => warmCache), wall: 0.8 },
   { name: "run 1st line", args: ["run", "examples/hello.ts", "--workdir", runDir()], env: withCache(() => warmCache), wall: 0.2, firstByte: true },
+  // The floor under the line above on this machine now: node starting and writing one byte.
+  { name: "node 1st byte", args: [], env: () => env, firstByte: true, script: ["-e", "process.stderr.write('.')"] },
 ];
 
 console.log(`opflow startup, whole process (${runs} runs after one warm-up; median (min–max))`);
@@ -128,9 +133,9 @@ try {
   for (const c of cases) {
     let samples: Sample[];
     if (c.firstByte) {
-      await firstByte(c.args, c.env);
+      await firstByte(c.args, c.env, c.script);
       samples = [];
-      for (let i = 0; i < runs; i++) samples.push(await firstByte(c.args, c.env));
+      for (let i = 0; i < runs; i++) samples.push(await firstByte(c.args, c.env, c.script));
     } else {
       once(c.args, c.env);
       samples = Array.from({ length: runs }, () => once(c.args, c.env));
