@@ -156,6 +156,21 @@ describe("the bundle cache", () => {
     expect((await fs.readdir(bundleCacheDir(file))).filter((n) => n.includes(".tmp-"))).toEqual([]);
   });
 
+  it("keeps the last four bundles of a module, and drops the bytes of older ones", async () => {
+    const file = await moduleFile("kept", "v0");
+    const hashes: string[] = [];
+    for (const v of ["v0", "v1", "v2", "v3", "v4"]) {
+      await fs.writeFile(file, OP_SOURCE(v));
+      hashes.push((await bundleModule(file)).hash);
+    }
+    const objects = (await fs.readdir(bundleCacheDir(file))).filter((n) => n.endsWith(".mjs"));
+    expect(objects).toHaveLength(4);
+    await fs.writeFile(file, OP_SOURCE("v1"));
+    expect(lookupBundle(keyOf(file))?.hash).toBe(hashes[1]);
+    await fs.writeFile(file, OP_SOURCE("v0"));
+    expect(lookupBundle(keyOf(file))).toBeUndefined();
+  });
+
   it("is emptied by clearBundleCache, and a missing folder is no error", async () => {
     const file = await moduleFile("clear", "Ciao");
     await bundleModule(file);

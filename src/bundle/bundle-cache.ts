@@ -328,8 +328,16 @@ export function storeBundle(key: BundleCacheKey, bundle: CachedBundle, inputs: I
     const entry: Entry = { files: inputs.files, dirs: inputs.dirs, contents, bundle: meta };
     const file = entryPath(dir, key);
     const previous = readEntryFile(file, key.module)?.entries ?? [];
-    const entries = [entry, ...previous.filter((p) => p?.contents !== contents)].slice(0, KEPT_PER_KEY);
+    const all = [entry, ...previous.filter((p) => p?.contents !== contents)];
+    const entries = all.slice(0, KEPT_PER_KEY);
     writeAtomic(file, `${JSON.stringify({ format: FORMAT, module: key.module, entries } satisfies EntryFile)}\n`);
+    // The bytes of entries no longer kept (another key naming the same bytes would just miss).
+    const kept = new Set(entries.map((e) => e.contents));
+    for (const dropped of all.slice(KEPT_PER_KEY)) {
+      if (typeof dropped?.contents === "string" && /^[0-9a-f]{64}$/.test(dropped.contents) && !kept.has(dropped.contents)) {
+        fs.rmSync(path.join(dir, `${dropped.contents}.mjs`), { force: true });
+      }
+    }
   } catch {
     /* a read-only or full disk: bundles are made again next time */
   }
