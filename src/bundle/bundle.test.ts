@@ -175,6 +175,37 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     }
   });
 
+  it("leaves manifest reading (and the yaml package) out unless the module names it", async () => {
+    const file = path.join(scratch, "reads-a-manifest.ts");
+    await write(
+      file,
+      `import { z } from "zod";
+import { Workflow, defineOp, param } from "@opflow/core";
+export const echo = defineOp({
+  name: "echo",
+  inputs: { s: param(z.string()) },
+  outputs: { s: param(z.string()) },
+  async execute({ s }) { return { s: s + "!" }; },
+});
+// Read when the module loads, in the pod too.
+export const rebuilt = Workflow.fromYaml("apiVersion: argoproj.io/v1alpha1\\nkind: Workflow\\nmetadata: {name: w}\\nspec:\\n  entrypoint: main\\n  templates:\\n  - name: main\\n    container: {image: busybox, command: [sh, -c, 'true']}\\n");
+`,
+    );
+    const b = await bundleModule(file);
+    const helloText = Buffer.from(helloBundle.contents).toString("utf8");
+    expect(helloText).toContain("(argo/parse-yaml.");
+    expect(b.contents.length - helloBundle.contents.length).toBeGreaterThan(50_000);
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "opflow-bundle-yaml-read-"));
+    try {
+      await fs.writeFile(path.join(dir, b.fileName), b.contents);
+      const r = spawnSync(process.execPath, [path.join(dir, b.fileName), "--op", "echo", "--root", dir], { cwd: dir, env: { PATH: process.env["PATH"], s: "hi" }, encoding: "utf8" });
+      expect(r.stderr).toBe("");
+      expect(await fs.readFile(path.join(dir, "outputs", "parameters", "s"), "utf8")).toBe("hi!");
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("leaves zod's compile and fromJSONSchema out unless the module names them, and says so when reached", async () => {
     const source = (call: string): string => `import { z } from "zod";
 import { defineOp, param } from "@opflow/core";

@@ -102,8 +102,22 @@ const FROM_SOURCES = existsSync(path.join(OPFLOW_SRC, "bundle", "bundle-main.ts"
 const BUNDLE_MAIN = path.join(OPFLOW_SRC, "bundle", FROM_SOURCES ? "bundle-main.ts" : "bundle-main.js");
 /** Evaluated first in every bundle (see bundle-argv.ts). */
 const BUNDLE_ARGV = path.join(OPFLOW_SRC, "bundle", FROM_SOURCES ? "bundle-argv.ts" : "bundle-argv.js");
-/** opflow's `bundle-sync` module, which OP bundles leave out (with esbuild, the cache, the plugin). */
-const BUNDLE_SYNC = /[\\/]bundle[\\/]bundle-sync\.[jt]s$/;
+/**
+ * opflow's modules that work only outside pods, left out of OP bundles (their exports throw):
+ * `bundle-sync` (with esbuild, the cache and this plugin: a pod never bundles), and
+ * `parse-yaml` (reading manifests: `Workflow.fromYaml`; with the `yaml` package, 120 KB of a
+ * bundle) unless code of the module or its packages names what uses it ({@link MANIFEST_READING_USE}).
+ */
+const OUTSIDE_PODS = /[\\/](?:bundle[\\/]bundle-sync|argo[\\/]parse-yaml)\.[jt]s$/;
+const MANIFEST_READING = /[\\/]argo[\\/]parse-yaml\.[jt]s$/;
+/** Code that may read a manifest when its module is loaded. */
+const MANIFEST_READING_USE = /\bfromYaml\b|\bfromManifest\b/;
+
+/** What an OP bundle replaces by stubs (see {@link ZOD_OPTIONAL}, {@link OUTSIDE_PODS}). */
+interface Stubs {
+  zodOptional: boolean;
+  manifestReading: boolean;
+}
 /**
  * The imports the plugin decides on: bare names, opflow's own relative imports (`./op.ts`,
  * `./x.mjs`; `./x.js` in the compiled package) and `.node` files.
@@ -152,7 +166,7 @@ function what(pkg: string | undefined, file: string, root: string): string {
  * The esbuild plugin of OP bundles: opflow's sources side-effect free, opflow's lazy imports
  * left out, native addons reported.
  */
-function opflowBundlePlugin(root: string, externals: ReadonlySet<string>, deferred: ReadonlySet<string>, problems: string[], stubZodOptional: boolean): Plugin {
+function opflowBundlePlugin(root: string, externals: ReadonlySet<string>, deferred: ReadonlySet<string>, problems: string[], stubs: Readonly<Stubs>): Plugin {
   return {
     name: "opflow-bundle",
     setup(build: PluginBuild) {
@@ -194,8 +208,9 @@ function opflowBundlePlugin(root: string, externals: ReadonlySet<string>, deferr
         // which may name opflow itself.
         if (fromOpflow && args.path.startsWith(".")) {
           const target = path.resolve(args.resolveDir, args.path);
-          // A pod runs an OP: it never bundles (compiling a workflow there needs no bundles).
-          if (BUNDLE_SYNC.test(target)) return { path: "bundle-sync", namespace: "opflow-no-bundler" };
+          if (OUTSIDE_PODS.test(target) && isOpflowSource(target) && (stubs.manifestReading || !MANIFEST_READING.test(target))) {
+            return { path: path.relative(OPFLOW_SRC, target).split(path.sep).join("/"), namespace: "opflow-outside-pods", pluginData: target };
+          }
           if (isOpflowSource(target) && existsSync(target)) return { path: target, sideEffects: false };
           return undefined;
         }
@@ -212,11 +227,14 @@ function opflowBundlePlugin(root: string, externals: ReadonlySet<string>, deferr
         loader: "js",
         resolveDir: path.dirname(args.path),
       }));
-      if (stubZodOptional) {
+      if (stubs.zodOptional) {
         build.onLoad({ filter: ZOD_OPTIONAL }, async (args) => ({ contents: zodOptionalStub(await readFile(args.path, "utf8"), args.path), loader: "js" }));
       }
-      build.onLoad({ filter: /.*/, namespace: "opflow-no-bundler" }, () => ({
-        contents: 'export function bundleModuleSync() { throw new Error("opflow: an OP bundle cannot make OP bundles: compile workflows with bundles outside pods"); }',
+      build.onLoad({ filter: /.*/, namespace: "opflow-outside-pods" }, async (args) => ({
+        contents: exportStubs(
+          await readFile(args.pluginData as string, "utf8"),
+          `(name) => function () { throw new Error(\`opflow: \${name} (${args.path}) is not in OP bundles: a pod runs one OP; bundling and reading manifests happen outside pods (use installed mode to have all of opflow in the pod)\`); }`,
+        ),
         loader: "js",
       }));
       // Each lazy module is one line calling a shared helper that holds the message.
@@ -267,14 +285,22 @@ const ZOD_OPTIONAL_USE = /\bfromJSONSchema\b|\bcompileFn\b|\bwithParser\b|\bZodC
  * naming itself and the way out; constants become symbols.
  */
 export function zodOptionalStub(source: string, file: string): string {
-  const lines = [
-    "const __opflowNoZod = (name) => function () {",
-    `  throw new Error(\`zod's \${name} (${file.split(/[\\/]/).slice(-2).join("/")}) is not in this OP bundle: opflow leaves it out unless the OP's module names it (use installed mode, or name it in the module)\`);`,
-    "};",
-  ];
+  return exportStubs(
+    source,
+    `(name) => function () { throw new Error(\`zod's \${name} (${file.split(/[\\/]/).slice(-2).join("/")}) is not in this OP bundle: opflow leaves it out unless the OP's module names it (use installed mode, or name it in the module)\`); }`,
+  );
+}
+
+/**
+ * A module exporting what `source` exports (its top-level `export function|class|const …`
+ * names), each function or class a function made by `stub` (JavaScript source of
+ * `(name) => function`), each constant a symbol.
+ */
+function exportStubs(source: string, stub: string): string {
+  const lines = [`const __opflowStub = ${stub};`];
   for (const m of source.matchAll(/^export\s+(?:async\s+)?(function\*?|class|const|let|var)\s+([\w$]+)/gm)) {
     const [, kind, name] = m as unknown as [string, string, string];
-    lines.push(kind === "const" || kind === "let" || kind === "var" ? `export const ${name} = Symbol.for(${JSON.stringify(`opflow.bundle.missing.${name}`)});` : `export const ${name} = __opflowNoZod(${JSON.stringify(name)});`);
+    lines.push(kind === "const" || kind === "let" || kind === "var" ? `export const ${name} = Symbol.for(${JSON.stringify(`opflow.bundle.missing.${name}`)});` : `export const ${name} = __opflowStub(${JSON.stringify(name)});`);
   }
   return lines.join("\n");
 }
@@ -392,7 +418,7 @@ export async function bundleModule(moduleFile: string, options: BundleOptions = 
         charset: "utf8",
         logLevel: "silent",
         logOverride: { "unsupported-require-call": "warning", "unsupported-dynamic-import": "warning" },
-        plugins: [opflowBundlePlugin(root, new Set(externals), deferred, problems, stubZodOptional)],
+        plugins: [opflowBundlePlugin(root, new Set(externals), deferred, problems, stubs)],
       });
     } catch (err) {
       const failure = err as { errors?: Message[]; message?: string };
@@ -400,25 +426,29 @@ export async function bundleModule(moduleFile: string, options: BundleOptions = 
       throw new BundleError(`OP bundle of ${label}: esbuild failed: ${text}`);
     }
   };
-  let stubZodOptional = true;
+  const stubs: Stubs = { zodOptional: true, manifestReading: true };
   let result = await run();
-  // A deferred dependency the module does use: bundle it after all. zod's optional modules
-  // named by code of the module or its packages: them too.
+  // A deferred dependency the module does use: bundle it after all. What the stubs leave out,
+  // named by code of the module or its packages: that too.
   const used = Object.values(result.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external).map((i) => specifierPackage(i.path) ?? ""));
   const needed = used.filter((p) => deferred.has(p));
-  const zodOptionalUsed = Object.keys(result.metafile.inputs).some((i) => {
-    if (i.includes(":") || i === "<stdin>" || /[\\/]zod[\\/]/.test(i)) return false;
+  const texts = Object.keys(result.metafile.inputs).flatMap((i) => {
+    if (i.includes(":") || i === "<stdin>" || /[\\/]zod[\\/]/.test(i)) return [];
     const f = path.resolve(root, i);
-    if (isOpflowSource(f)) return false;
+    if (isOpflowSource(f)) return [];
     try {
-      return ZOD_OPTIONAL_USE.test(readFileSync(f, "utf8"));
+      return [readFileSync(f, "utf8")];
     } catch {
-      return false;
+      return [];
     }
   });
-  if (needed.length > 0 || zodOptionalUsed) {
+  const zodOptionalUsed = texts.some((t) => ZOD_OPTIONAL_USE.test(t));
+  const manifestReadingUsed = texts.some((t) => MANIFEST_READING_USE.test(t));
+  if (needed.length > 0 || zodOptionalUsed || manifestReadingUsed) {
     for (const p of needed) deferred.delete(p);
-    stubZodOptional = !zodOptionalUsed;
+    if (manifestReadingUsed) deferred.delete("yaml");
+    stubs.zodOptional = !zodOptionalUsed;
+    stubs.manifestReading = !manifestReadingUsed;
     result = await run();
   }
   for (const w of result.warnings) {
