@@ -10,7 +10,9 @@ import type {
   CreateOptions,
   ArgoClient,
   PodLogOptions,
+  NodeSetOptions,
   WorkflowResubmitOptions,
+  WorkflowResumeOptions,
   WorkflowRetryOptions,
   WatchEventType,
   WorkflowListFilter,
@@ -232,8 +234,18 @@ export class ArgoServerClient implements ArgoClient {
     return this.#action(name, "suspend");
   }
 
-  resume(name: string): Promise<Workflow> {
-    return this.#action(name, "resume");
+  resume(name: string, options: WorkflowResumeOptions = {}): Promise<Workflow> {
+    return this.#action(name, "resume", options.nodeFieldSelector ? { nodeFieldSelector: options.nodeFieldSelector } : {});
+  }
+
+  /** Argo Server's `/set` (what `argo node set` calls); output parameters go as one JSON object. */
+  setNodes(name: string, options: NodeSetOptions): Promise<Workflow> {
+    return this.#action(name, "set", {
+      nodeFieldSelector: options.nodeFieldSelector,
+      ...(options.message ? { message: options.message } : {}),
+      ...(options.phase ? { phase: options.phase } : {}),
+      ...(options.outputParameters && Object.keys(options.outputParameters).length > 0 ? { outputParameters: JSON.stringify(options.outputParameters) } : {}),
+    });
   }
 
   retry(name: string, options: WorkflowRetryOptions = {}): Promise<Workflow> {

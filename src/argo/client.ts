@@ -4,7 +4,7 @@
  * the local engine's `LocalArgoClient`) import this file; `createArgoClient`
  * (create-argo-client.ts) picks a cluster implementation, so this file imports none of them.
  */
-import type { Workflow, WorkflowPhase } from "./model.ts";
+import type { NodePhase, Workflow, WorkflowPhase } from "./model.ts";
 import type { ArgoStep } from "./query.ts";
 
 /** Which workflows {@link ArgoClient.list} returns. All conditions must hold. */
@@ -42,6 +42,37 @@ export interface PodLogOptions {
 }
 
 /** Options of {@link ArgoClient.retry}. */
+/** What `argo node set` (the API's `/set`) changes on the suspend nodes a selector matches. */
+export interface NodeSetOptions {
+  /** Argo node field selector naming the suspend nodes (`displayName=approve`). */
+  readonly nodeFieldSelector: string;
+  /**
+   * Values of the nodes' `valueFrom.supplied` output parameters, by name.
+   * @default none
+   */
+  readonly outputParameters?: Readonly<Record<string, string>>;
+  /**
+   * The nodes' new message.
+   * @default unchanged
+   */
+  readonly message?: string;
+  /**
+   * The nodes' new phase (`Succeeded` resumes them; `Failed` or `Error` ends them so).
+   * @default unchanged: the nodes keep waiting
+   */
+  readonly phase?: NodePhase;
+}
+
+/** Options of {@link ArgoClient.resume}. */
+export interface WorkflowResumeOptions {
+  /**
+   * Resume only the suspend nodes this Argo node field selector matches (`displayName=approve`),
+   * as `argo resume --node-field-selector`; a selector that matches none is an error.
+   * @default every waiting suspend node (and a workflow suspended as a whole)
+   */
+  readonly nodeFieldSelector?: string;
+}
+
 export interface WorkflowRetryOptions {
   /**
    * Also re-run succeeded nodes matched by {@link nodeFieldSelector}.
@@ -127,8 +158,16 @@ export interface ArgoClient {
   stop(name: string): Promise<Workflow>;
   /** Suspends a workflow: no new step starts (`spec.suspend: true`). */
   suspend(name: string): Promise<Workflow>;
-  /** Resumes a suspended workflow and any suspend node waiting for input. */
-  resume(name: string): Promise<Workflow>;
+  /**
+   * Resumes a suspended workflow and its suspend nodes waiting for a person (all, or those
+   * `nodeFieldSelector` matches), as `argo resume`.
+   */
+  resume(name: string, options?: WorkflowResumeOptions): Promise<Workflow>;
+  /**
+   * Sets supplied output parameters, the message or the phase of the waiting suspend nodes a
+   * node field selector matches, as `argo node set`.
+   */
+  setNodes(name: string, options: NodeSetOptions): Promise<Workflow>;
   /** Re-runs the failed part of a Failed or Error workflow, in place. */
   retry(name: string, options?: WorkflowRetryOptions): Promise<Workflow>;
   /** Submits a copy of a workflow under a new generated name; returns the new workflow. */

@@ -98,20 +98,6 @@ export function filterWorkflows(items: readonly Workflow[], filter: WorkflowList
     .sort((a, b) => (b.metadata.creationTimestamp ?? "").localeCompare(a.metadata.creationTimestamp ?? ""));
 }
 
-/** Resume as Argo does: clear `spec.suspend` and mark running suspend nodes Succeeded. */
-export function resumedWorkflow(wf: Workflow, now: string = new Date().toISOString()): Workflow {
-  const out = clone(wf);
-  delete out.spec.suspend;
-  for (const node of Object.values(out.status?.nodes ?? {})) {
-    if (node.type === "Suspend" && (node.phase === "Running" || node.phase === "Pending")) {
-      node.phase = "Succeeded";
-      node.finishedAt = now;
-      node.message = "Resumed by opflow";
-    }
-  }
-  return out;
-}
-
 const SELECTOR_FIELDS = ["displayName", "name", "id", "templateName", "phase", "type", "templateRef.name", "templateRef.template", "inputs.parameters.<name>.value"];
 
 function nodeField(n: NodeStatus, field: string): string | undefined {

@@ -10,14 +10,18 @@ import type {
   ArgoClient,
   CreateOptions,
   PodLogOptions,
+  NodeSetOptions,
   WorkflowResubmitOptions,
+  WorkflowResumeOptions,
   WorkflowRetryOptions,
   WatchEventType,
   WorkflowListFilter,
 } from "./client.ts";
 import type { KubernetesClusterConfig } from "./cluster-config.ts";
 import { ClusterApiError, toClusterApiError, type ApiVerb } from "./api-errors.ts";
-import { filterWorkflows, labelSelector, resubmittedWorkflow, resumedWorkflow, retriedWorkflow, retryPlan } from "./control.ts";
+import { filterWorkflows, labelSelector, resubmittedWorkflow, retriedWorkflow, retryPlan } from "./control.ts";
+import { resumedWorkflow, setWorkflowNodes } from "./suspend-nodes.ts";
+import { SubmitError } from "../errors.ts";
 import { podNameOf } from "./pod-name.ts";
 import { CACHE_CONFIGMAP_LABEL, CACHE_CONFIGMAP_TYPE, memoCacheEntry, memoConfigMap, memoConfigMapName, memoizeKeyedTemplates, type ConfigMapObject } from "./memoize.ts";
 import { keyedStepsOf, reusableSteps, stepOutputs } from "./reuse.ts";
@@ -295,8 +299,22 @@ export class KubernetesArgoClient implements ArgoClient {
     return this.#mergePatch(name, { spec: { suspend: true } }, "suspend");
   }
 
-  resume(name: string): Promise<Workflow> {
-    return this.#update(name, "resume", (wf) => resumedWorkflow(wf));
+  resume(name: string, options: WorkflowResumeOptions = {}): Promise<Workflow> {
+    return this.#update(name, "resume", (wf) => this.#checked(name, "resume", () => resumedWorkflow(wf, options.nodeFieldSelector)));
+  }
+
+  setNodes(name: string, options: NodeSetOptions): Promise<Workflow> {
+    return this.#update(name, "set", (wf) => this.#checked(name, "set nodes of", () => setWorkflowNodes(wf, options)));
+  }
+
+  /** A change Argo refuses (no node matches, an output not expected …) as a 400, naming the workflow. */
+  #checked(name: string, action: string, change: () => Workflow): Workflow {
+    try {
+      return change();
+    } catch (error) {
+      if (error instanceof SubmitError) throw new ClusterApiError(`cannot ${action} workflow "${name}": ${error.message} (400)`, "BadRequest", 400);
+      throw error;
+    }
   }
 
   async retry(name: string, options: WorkflowRetryOptions = {}): Promise<Workflow> {

@@ -2,7 +2,8 @@ import { describe, expect, expectTypeOf, it } from "vitest";
 import type { Artifact, NodeStatus, Workflow } from "./model.ts";
 import { argoNodeId, argoNameHash, podName, podNameOf } from "./pod-name.ts";
 import { artifactArgument, globalOutputs, querySteps, workflowPhase, type ArgoStep } from "./query.ts";
-import { filterWorkflows, labelSelector, nodeFieldSelector, resubmittedWorkflow, resumedWorkflow, retryPlan } from "./control.ts";
+import { filterWorkflows, labelSelector, nodeFieldSelector, resubmittedWorkflow, retryPlan } from "./control.ts";
+import { resumedWorkflow } from "./suspend-nodes.ts";
 import { waitDurationMs } from "./wait.ts";
 
 function node(partial: Partial<NodeStatus> & Pick<NodeStatus, "name" | "displayName" | "type" | "phase">): NodeStatus {

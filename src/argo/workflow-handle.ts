@@ -3,7 +3,7 @@
  * controls the run afterwards (what `workflow.submit()` returns).
  */
 import type { Workflow, WorkflowPhase, WorkflowStatus } from "./model.ts";
-import type { ArgoClient, CreateOptions, WorkflowResubmitOptions, WorkflowRetryOptions } from "./client.ts";
+import type { ArgoClient, CreateOptions, NodeSetOptions, WorkflowResubmitOptions, WorkflowResumeOptions, WorkflowRetryOptions } from "./client.ts";
 import { createArgoClient } from "./create-argo-client.ts";
 import type { ClusterOptions } from "./cluster-config.ts";
 import { globalOutputs, looseOutputs, looseValues, querySteps, rootOutputs, workflowPhase, type ArgoStep, type ArgoStepFilter, type ArgoStepIO, type StepValueDecoder } from "./query.ts";
@@ -181,9 +181,29 @@ export class WorkflowHandle<T = Readonly<Record<string, unknown>>> {
     await this.client.suspend(this.name);
   }
 
-  /** Resumes a suspended workflow. */
-  async resume(): Promise<void> {
-    await this.client.resume(this.name);
+  /**
+   * Resumes the workflow: its suspend nodes waiting for a person (all, or those
+   * `nodeFieldSelector` matches) end Succeeded, as `argo resume`. Without a selector, a supplied
+   * output that was not set takes its default; one without a default makes the resume fail.
+   *
+   * @example
+   * ```ts
+   * await handle.setOutputs({ message: "ship it" }, { nodeFieldSelector: "displayName=approve" });
+   * await handle.resume({ nodeFieldSelector: "displayName=approve" });
+   * ```
+   */
+  async resume(options: WorkflowResumeOptions = {}): Promise<void> {
+    await this.client.resume(this.name, options);
+  }
+
+  /**
+   * Sets `valueFrom.supplied` output parameters of the waiting suspend nodes that
+   * `nodeFieldSelector` matches (as `argo node set --output-parameter`); they keep waiting
+   * until {@link resume}. A selector that matches no waiting suspend node, or a name the node
+   * does not expect, is an error.
+   */
+  async setOutputs(outputParameters: Readonly<Record<string, string>>, options: Pick<NodeSetOptions, "nodeFieldSelector" | "message">): Promise<void> {
+    await this.client.setNodes(this.name, { ...options, outputParameters });
   }
 
   /** Re-runs the failed part of a Failed or Error workflow. */

@@ -28,7 +28,14 @@ const commands: Readonly<Record<string, CommandEntry>> = {
   },
   stop: { summary: "Stop a workflow, running its exit handlers (like argo stop); --mode debug: a local run", load: () => import("./commands/stop.ts") },
   suspend: { summary: "Suspend a cluster workflow (like argo suspend)", load: () => import("./commands/suspend.ts") },
-  resume: { summary: "Resume a suspended cluster workflow (like argo resume)", load: () => import("./commands/resume.ts") },
+  resume: {
+    summary: "Resume a suspended workflow or its waiting suspend nodes (like argo resume); --mode debug: a local run",
+    load: () => import("./commands/resume.ts"),
+  },
+  node: {
+    summary: "Set supplied outputs, message or phase of waiting suspend nodes (like argo node set); --mode debug: a local run",
+    load: () => import("./commands/node.ts"),
+  },
   retry: { summary: "Re-run the failed steps of a Failed or Error cluster workflow (like argo retry)", load: () => import("./commands/retry.ts") },
   resubmit: { summary: "Submit a copy of a cluster workflow under a new name (like argo resubmit)", load: () => import("./commands/resubmit.ts") },
   delete: { summary: "Delete cluster workflows by name, label, prefix or completion (like argo delete)", load: () => import("./commands/delete.ts") },

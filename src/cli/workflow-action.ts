@@ -28,9 +28,12 @@ export interface WorkflowActionSpec {
   message?(name: string, result: Workflow | void): string;
   /**
    * Also acts on runs of the local engine (`--mode debug`, or `OPFLOW_MODE=debug`, with
-   * `--workdir`): those another `opflow run` is running, which take stop and terminate requests.
+   * `--workdir`): those another `opflow run` is running, which take stop, terminate, resume and
+   * node set requests; a run re-entered by `resume` runs in the command's process.
    */
   readonly local?: boolean;
+  /** The usage line, when not `opflow <command> NAME... [options]`. */
+  readonly usageLine?: string;
   /** Rewrites the arguments before they are parsed (a flag whose value may be left out). */
   rewrite?(argv: readonly string[]): string[];
 }
@@ -43,7 +46,7 @@ const LOCAL_USAGE = [
 /** A {@link CommandModule} for an action on named workflows. */
 export function workflowActionCommand(spec: WorkflowActionSpec): CommandModule {
   const usage = [
-    `usage: opflow ${spec.command} NAME... [options]`,
+    spec.usageLine ?? `usage: opflow ${spec.command} NAME... [options]`,
     "",
     ...(spec.flagUsage ?? []),
     ...(spec.local ? LOCAL_USAGE : []),
@@ -61,7 +64,7 @@ export function workflowActionCommand(spec: WorkflowActionSpec): CommandModule {
         const mode = typeof values["mode"] === "string" ? values["mode"] : undefined;
         if (mode !== undefined && mode !== "debug" && mode !== "cluster") throw new UsageError(`--mode must be debug or cluster, got ${JSON.stringify(mode)}`);
         const debug = spec.local === true && submitMode(mode === undefined ? {} : { mode }) === "debug";
-        const client = debug ? new LocalArgoClient(typeof values["workdir"] === "string" ? { workdir: values["workdir"] } : {}) : createArgoClient(clusterOptionsFrom(values));
+        const client = debug ? new LocalArgoClient({ ...(typeof values["workdir"] === "string" ? { workdir: values["workdir"] } : {}), run: { acceptControl: true } }) : createArgoClient(clusterOptionsFrom(values));
         const results: { name: string; result?: Workflow }[] = [];
         for (const name of positionals) {
           const result = await spec.act(client, name, values);

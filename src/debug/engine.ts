@@ -14,7 +14,7 @@
  * | hooks | `hooks.ts` |
  * | arguments and scopes | `arguments.ts`, `scope.ts`, `globals.ts` |
  * | resume and reuse | `resume.ts`, `node-digests.ts`, `node-digest.ts`, `step-cache.ts`, `run-lock.ts` |
- * | pods and suspend | `leaves.ts`, `pod.ts` (inputs → executor → outputs) |
+ * | pods and suspend | `leaves.ts`, `pod.ts` (inputs → executor → outputs), `suspensions.ts` |
  * | workflow lifecycle and signals | `workflow-lifecycle.ts`, `signals.ts` |
  * | state tree | `state-tree.ts` |
  *
@@ -36,6 +36,7 @@ import { Resume } from "./resume.ts";
 import type { StepCache } from "./step-cache.ts";
 import { RunControl } from "./signals.ts";
 import type { StateTree, StoredNode } from "./state-tree.ts";
+import { Suspensions, type NodeRequest, type NodeRequestResult } from "./suspensions.ts";
 import { Templates } from "./templates.ts";
 import { runWorkflowLifecycle, type LifecycleEngine } from "./workflow-lifecycle.ts";
 import type { NodeStatus } from "../argo/model.ts";
@@ -95,6 +96,8 @@ export class Engine implements DispatchEngine, LifecycleEngine {
   readonly resume: Resume;
   readonly templates: Templates;
   readonly leaves: Leaves;
+  /** Suspend nodes waiting for a person, and what resumes them. */
+  readonly suspensions: Suspensions;
   readonly retryStrategy: Template["retryStrategy"];
   readonly objects: LocalObjects | undefined;
 
@@ -116,6 +119,7 @@ export class Engine implements DispatchEngine, LifecycleEngine {
       ...(cfg.cache ? { cache: cfg.cache } : {}),
       ...(cfg.cacheAll ? { cacheAll: true } : {}),
     });
+    this.suspensions = new Suspensions(this.book, cfg.previous);
     const parallelism = cfg.parallelism ?? wf.spec.parallelism;
     this.leaves = new Leaves(this, {
       spec: wf.spec,
@@ -143,6 +147,14 @@ export class Engine implements DispatchEngine, LifecycleEngine {
    */
   stop(message: string, options: { exitHandlers?: boolean } = {}): void {
     this.control.stop(message, options);
+  }
+
+  /**
+   * Resumes or sets the run's waiting suspend nodes (`opflow resume`, `opflow node set`);
+   * throws a `SubmitError` as Argo refuses (a selector that matches no waiting node …).
+   */
+  request(request: NodeRequest): NodeRequestResult {
+    return this.suspensions.apply(request);
   }
 
   invoke(place: Place, inv: Invocation, args: ResolvedArgs): Promise<NodeStatus> {

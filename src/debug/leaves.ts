@@ -1,14 +1,15 @@
 /**
  * Leaf nodes: pods (container and script templates, run through an executor in slots — the
  * workflow's `parallelism`, template-level parallelism of the ancestors, and the process or
- * binding slots) and suspend templates with a duration.
+ * binding slots), HTTP templates, and suspend templates (waiting for a duration or a person).
  */
 import path from "node:path";
-import type { NodeStatus, Template, WorkflowSpec } from "../argo/model.ts";
+import type { NodePhase, NodeStatus, Template, WorkflowSpec } from "../argo/model.ts";
+import { outputsWithDefaults, suppliedOutputs } from "../argo/suspend-nodes.ts";
+import type { Suspensions } from "./suspensions.ts";
 import type { LocalBindings } from "../contract.ts";
 import { BindingExecutor } from "../executors/in-process.ts";
 import type { Executor } from "../executors/executor.ts";
-import { sleep } from "../sleep.ts";
 import { substituteTags } from "./_expr.ts";
 import { FAIL_FAST_MESSAGE, messageOf, type Inputs, type Place } from "./_context.ts";
 import { isFailedOrError } from "./node-state.ts";
@@ -30,6 +31,7 @@ export interface LeafEngine {
   readonly book: NodeBook;
   readonly control: RunControl;
   readonly globals: Globals;
+  readonly suspensions: Suspensions;
 }
 
 /** How leaves run. */
@@ -165,22 +167,48 @@ export class Leaves {
     }
   }
 
-  /** Runs a suspend template with a duration at `place`. */
+  /**
+   * Runs a suspend template at `place` (operator.go `executeSuspend`): the node is Running, with
+   * the template's `supplied` outputs still unset, until a person resumes it (`opflow resume`,
+   * {@link Suspensions}) or its `duration` runs out — then its unset supplied outputs take their
+   * defaults, and a missing default ends it Error. A node an earlier engine of this run left
+   * waiting keeps its start (the duration counts from there) and the outputs set so far.
+   */
   async suspend(place: Place, tmpl: Template, inputs: Inputs): Promise<NodeStatus> {
-    const { book, control } = this.e;
-    const node = book.create(place, "Suspend", tmpl, "Running", recordInputs(inputs));
+    const { book, control, suspensions } = this.e;
+    const earlier = suspensions.earlier(book.idOf(place.name));
+    const outputs = earlier?.outputs ?? suppliedOutputs(tmpl);
+    const node = book.create(place, "Suspend", tmpl, "Running", {
+      ...recordInputs(inputs),
+      ...(outputs ? { outputs: structuredClone(outputs) } : {}),
+      ...(earlier?.startedAt ? { startedAt: earlier.startedAt } : {}),
+      ...(earlier?.message ? { message: earlier.message } : {}),
+    });
     const d = tmpl.suspend?.duration;
-    if (d === undefined || d === "") {
-      return book.finish(node, "Error", `template "${tmpl.name}": suspend without a duration waits for \`argo resume\`, which the local engine does not support; give suspend.duration`);
+    let ms: number | undefined;
+    if (d !== undefined && d !== "") {
+      try {
+        ms = parseDuration(substituteTags(d, varsWithInputs(this.e.globals, inputs), { onMissing: "error" }), `template "${tmpl.name}": suspend.duration`, EngineError);
+      } catch (err) {
+        return book.finish(node, "Error", messageOf(err));
+      }
+      ms = Math.max(0, Date.parse(node.startedAt as string) + ms - Date.now());
     }
-    let ms: number;
-    try {
-      ms = parseDuration(substituteTags(d, varsWithInputs(this.e.globals, inputs), { onMissing: "error" }), `template "${tmpl.name}": suspend.duration`, EngineError);
-    } catch (err) {
-      return book.finish(node, "Error", messageOf(err));
+    const end = await suspensions.wait(node, ms, control.signalFor(place));
+    if (end.how === "aborted" || control.halted(place)) return book.finish(node, "Failed", control.stopMessage ?? "Stopped");
+    let phase: NodePhase = "Succeeded";
+    if (end.how === "expired") {
+      try {
+        const withDefaults = outputsWithDefaults(node.outputs);
+        if (withDefaults) node.outputs = withDefaults;
+      } catch (err) {
+        return book.finish(node, "Error", `node "${node.displayName}": ${messageOf(err)}`);
+      }
+    } else phase = end.phase;
+    if (phase === "Succeeded") {
+      this.e.globals.addOutputs(node, undefined);
+      await this.cfg.tree.writeOutputParameters(node).catch(() => undefined);
     }
-    await sleep(ms, control.signalFor(place));
-    if (control.halted(place)) return book.finish(node, "Failed", control.stopMessage ?? "Stopped");
-    return book.finish(node, "Succeeded");
+    return book.finish(node, phase, node.message);
   }
 }

@@ -11,10 +11,15 @@ import type {
   PodLogOptions,
   WatchEventType,
   WorkflowListFilter,
+  NodeSetOptions,
   WorkflowResubmitOptions,
+  WorkflowResumeOptions,
   WorkflowRetryOptions,
   ArgoClient,
 } from "../argo/client.ts";
+import { resumeSuspendNodes, setSuspendNodes, type SuspendNodeChange } from "../argo/suspend-nodes.ts";
+import { awaitNodeReply, NodeRequestChannel, writeNodeRequest, type NodeRequest } from "./node-requests.ts";
+import { acquireRunLock, type RunLock } from "./run-lock.ts";
 import { ClusterApiError, type ApiErrorReason } from "../argo/api-errors.ts";
 import { filterWorkflows, isCompletedPhase, matchesLabelSelector, nodeFieldSelector, resubmittedWorkflow } from "../argo/control.ts";
 import type { NodeStatus, Workflow, WorkflowStatus } from "../argo/model.ts";
@@ -27,7 +32,7 @@ import type { StorageClient } from "../storage/client.ts";
 import { runWorkflow, workflowRunName, type RunOptions } from "./run.ts";
 import { messageOf, now } from "./_context.ts";
 import { LOCAL_NAMESPACE, otherEngine, runWorkflowObject, storedRun } from "./run-record.ts";
-import { NODE_FILES, RUN_FILES, StateTree, nodeDirName } from "./state-tree.ts";
+import { NODE_FILES, RUN_FILES, StateTree, nodeDirName, type StoredNode } from "./state-tree.ts";
 import { pathExists } from "../files.ts";
 import { sleep } from "../sleep.ts";
 import { localWorkdir } from "./workdir.ts";
@@ -53,10 +58,10 @@ export interface LocalArgoClientOptions {
   readonly storage?: StorageClient;
   /**
    * Further options of every run (`parallelism`, `processes`, `inProcess`, `namespaces`,
-   * `updateIntervalMs`).
+   * `updateIntervalMs`, `acceptControl`).
    * @default the engine's defaults
    */
-  readonly run?: Pick<RunOptions, "parallelism" | "processes" | "inProcess" | "namespaces" | "updateIntervalMs">;
+  readonly run?: Pick<RunOptions, "parallelism" | "processes" | "inProcess" | "namespaces" | "updateIntervalMs" | "acceptControl">;
   /**
    * How often {@link LocalArgoClient.watch} reads the state tree of a run that is not running in
    * this process.
@@ -81,6 +86,8 @@ interface LocalRun {
   running: boolean;
   /** The run rejected: its status here is authoritative (the tree may be half made). */
   failed: boolean;
+  /** Resumes and sets its suspend nodes. */
+  readonly nodeRequests: NodeRequestChannel;
   done: Promise<void>;
   readonly listeners: Set<() => void>;
 }
@@ -100,7 +107,7 @@ const STOP_WAIT_MS = 60_000;
  * Errors are `ClusterApiError`s with the reasons the handle expects: `NotFound` (404) for an
  * unknown name or pod, `AlreadyExists` (409) for a name that is running, `Conflict` (409) for an
  * action the run's state forbids, `BadRequest` (400) for what the local engine cannot do
- * (suspend, and resume of a running workflow).
+ * (suspend a whole running workflow) and for a resume or node set Argo would refuse.
  *
  * A run whose engine is gone (a killed process) is reported `Failed` with a message saying so;
  * `retry` resumes it.
@@ -204,6 +211,7 @@ export class LocalArgoClient implements ArgoClient {
       status: { phase: "Running", startedAt: createdAt, progress: "0/0", nodes: {} },
       running: true,
       failed: false,
+      nodeRequests: new NodeRequestChannel(),
       done: Promise.resolve(),
       listeners: new Set(),
     };
@@ -226,6 +234,7 @@ export class LocalArgoClient implements ArgoClient {
       ...(this.storage ? { storage: this.storage } : {}),
       signal: run.abort.signal,
       stopSignal: run.stop.signal,
+      nodeRequests: run.nodeRequests,
       onUpdate: (status) => {
         run.status = status;
         bump();
@@ -416,18 +425,104 @@ export class LocalArgoClient implements ArgoClient {
   }
 
   /**
-   * Always rejects (400): the local engine has no suspension to resume (a `suspend` template
-   * with a `duration` resumes by itself; one without a duration ends Error).
+   * Resumes the run's suspend nodes waiting for a person — all, or those `nodeFieldSelector`
+   * matches — as `argo resume` does (see `resumeSuspendNodes`): a run of this process or of
+   * another engine that takes requests (`opflow run`) carries on at once. A run whose engine is
+   * gone is re-entered: the nodes are recorded resumed, then the engine resumes the run in this
+   * process (its Succeeded steps reused), as {@link retry} does. Refused (400) with Argo's
+   * message when a supplied output has neither a value nor a default, or the selector matches
+   * no waiting suspend node; (409) when the run has ended with nothing waiting.
    */
-  async resume(name: string): Promise<Workflow> {
-    await this.get(name);
-    throw this.error(
-      "resume",
-      name,
-      "BadRequest",
-      400,
-      "the local engine has no suspension to resume (400): suspend templates with a duration resume by themselves, those without one are not supported",
-    );
+  resume(name: string, options: WorkflowResumeOptions = {}): Promise<Workflow> {
+    return this.nodeRequest("resume", name, { action: "resume", ...(options.nodeFieldSelector ? { nodeFieldSelector: options.nodeFieldSelector } : {}) });
+  }
+
+  /**
+   * Sets supplied output parameters, the message or the phase of the waiting suspend nodes that
+   * `options.nodeFieldSelector` matches, as `argo node set` (see `setSuspendNodes`); without a
+   * phase they keep waiting. Works on a run of this process, of another engine that takes
+   * requests, and of one whose engine is gone (recorded for when it is resumed).
+   */
+  setNodes(name: string, options: NodeSetOptions): Promise<Workflow> {
+    return this.nodeRequest("set nodes of", name, { action: "set", options });
+  }
+
+  /**
+   * Waits until the run `name` this client runs in this process (create, retry, resubmit, a
+   * resume that re-entered it) has ended; false at once when it runs nothing of that name.
+   */
+  async settled(name: string): Promise<boolean> {
+    if (!this.runsHere(name)) return false;
+    await this.runs.get(name)?.done;
+    return true;
+  }
+
+  /** Whether this client runs `name` in this process now. */
+  runsHere(name: string): boolean {
+    return this.runs.get(name)?.running === true;
+  }
+
+  private async nodeRequest(action: string, name: string, request: NodeRequest): Promise<Workflow> {
+    const refused = (err: unknown): ClusterApiError => (err instanceof ClusterApiError ? err : this.error(action, name, "BadRequest", 400, `${messageOf(err)} (400)`));
+    const run = this.runs.get(name);
+    if (run?.running && run.nodeRequests.attached) {
+      try {
+        run.nodeRequests.send(request);
+      } catch (err) {
+        throw refused(err);
+      }
+      return this.get(name);
+    }
+    const wf = await this.get(name);
+    const dir = this.runDir(name);
+    const other = await otherEngine(dir);
+    if (other) {
+      if (!other.control) {
+        throw this.error(action, name, "Conflict", 409, `the run is running in another engine (pid ${other.pid}) that takes no requests (a program that did not set acceptControl) (409)`);
+      }
+      const id = await writeNodeRequest(dir, request);
+      signalIfSame(other.identity, other.control as NodeJS.Signals);
+      const reply = await awaitNodeReply(dir, id, STOP_WAIT_MS, async () => (await readRunStatus(dir)).engineAlive === true);
+      if (reply?.ok === false) throw this.error(action, name, "BadRequest", 400, `${reply.error} (400)`);
+      if (reply) return this.get(name);
+      if ((await readRunStatus(dir)).engineAlive === true) {
+        throw this.error(action, name, "ServerError", 504, `the engine (pid ${other.pid}) was asked but has not answered within ${STOP_WAIT_MS / 1000} s (504)`);
+      }
+      // The engine died meanwhile: as below.
+    }
+    // No engine: the change is recorded in the state tree, under the run's lock.
+    let lock: RunLock;
+    try {
+      lock = await acquireRunLock(dir);
+    } catch (err) {
+      throw this.error(action, name, "Conflict", 409, `${messageOf(err)} (409)`);
+    }
+    let changed: number;
+    try {
+      const tree = new StateTree(this.endpoint, name);
+      const stored = await tree.load();
+      const nodes = [...stored.values()].map((s) => s.node);
+      let changes: SuspendNodeChange[];
+      try {
+        changes = request.action === "resume" ? resumeSuspendNodes(nodes, request.nodeFieldSelector) : setSuspendNodes(nodes, request.options);
+      } catch (err) {
+        throw refused(err);
+      }
+      if (changes.length === 0) {
+        throw this.error(action, name, "Conflict", 409, `the run is not running and no suspend node of it waits (phase ${wf.status?.phase || "Pending"}) (409)`);
+      }
+      await tree.recordWithoutEngine(changes.map((c) => ({ ...(stored.get(c.after.id) as StoredNode), node: c.after })));
+      changed = changes.length;
+    } finally {
+      await lock.release();
+    }
+    if (request.action === "resume" && changed > 0) {
+      const manifest = await this.storedManifest(action, name);
+      manifest.metadata = { ...manifest.metadata, name, namespace: LOCAL_NAMESPACE };
+      delete manifest.status;
+      this.start(manifest);
+    }
+    return this.get(name);
   }
 
   private async storedManifest(action: string, name: string): Promise<Workflow> {

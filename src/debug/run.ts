@@ -25,6 +25,8 @@ import { inlineTemplateRefs } from "./workflow-templates.ts";
 import { engineStorageRoot, localWorkdir } from "./workdir.ts";
 import type { ResumeReport } from "./resume.ts";
 import { acquireRunLock } from "./run-lock.ts";
+import { clearNodeRequests, serveNodeRequests, type NodeRequestChannel } from "./node-requests.ts";
+import type { NodeRequest, NodeRequestResult } from "./suspensions.ts";
 import { StepCache } from "./step-cache.ts";
 import { CONTROL_REQUEST, CONTROL_SIGNAL, StateTree, safeSegment, type StoredNode } from "./state-tree.ts";
 
@@ -119,6 +121,13 @@ export interface RunOptions {
    * @default false
    */
   readonly acceptControl?: boolean;
+  /**
+   * Resume or set the run's suspend nodes that wait for a person from this process (see
+   * {@link NodeRequestChannel}); other processes reach a run that set {@link acceptControl}
+   * (`opflow resume NAME`, `opflow node set NAME …`, `LocalArgoClient`).
+   * @default none: only other processes, through `acceptControl`
+   */
+  readonly nodeRequests?: NodeRequestChannel;
   /**
    * Earlier runs whose Succeeded **keyed** steps (the `opflow-key` argument) this run reuses:
    * a step with the same key and template is not run again; its outputs are taken over. Each
@@ -330,10 +339,15 @@ async function runLocked(running: Workflow, options: RunOptions, tree: StateTree
       onChange: () => publisher.changed(),
     });
     publisher.status = engine.status;
+    const onRequest = (request: NodeRequest): NodeRequestResult => engine.request(request);
+    control.serve(onRequest);
+    options.nodeRequests?.attach(onRequest);
     let status: WorkflowStatus;
     try {
       status = await engine.run();
     } finally {
+      options.nodeRequests?.attach(undefined);
+      control.serve(undefined);
       publisher.close();
     }
     await publisher.written();
@@ -375,10 +389,17 @@ async function reusedSteps(reuse: readonly string[], given: readonly ArgoStep[],
 
 /**
  * Requests of other processes (see {@link RunOptions.acceptControl}): aborts `stop` or
- * `terminate` when one arrives; `dispose` stops listening.
+ * `terminate` when one arrives, and answers requests about suspend nodes (node-requests.ts)
+ * through the handler given to `serve`; `dispose` stops listening.
  */
-async function takeControl(tree: StateTree, accept: boolean): Promise<{ stop: AbortController; terminate: AbortController; dispose(): void }> {
+async function takeControl(
+  tree: StateTree,
+  accept: boolean,
+): Promise<{ stop: AbortController; terminate: AbortController; serve(handler: ((request: NodeRequest) => NodeRequestResult) | undefined): void; dispose(): void }> {
   const requested = { stop: new AbortController(), terminate: new AbortController() };
+  let nodeRequests: ((request: NodeRequest) => NodeRequestResult) | undefined;
+  // Requests about suspend nodes are answered one batch at a time, in order.
+  let serving: Promise<void> = Promise.resolve();
   // A write of the state tree failed (a full disk …): the run ends at once as Error, naming the path.
   tree.onFailure = (err) => requested.terminate.abort(err.message);
   const onControl = (): void => {
@@ -390,15 +411,26 @@ async function takeControl(tree: StateTree, accept: boolean): Promise<{ stop: Ab
       },
       () => undefined,
     );
+    const handler = nodeRequests;
+    if (handler) serving = serving.then(() => serveNodeRequests(tree.dir, handler)).catch(() => undefined);
   };
   if (accept) {
     // A request that arrives as the run ends finds no run, and must not end the process
     // (SIGUSR2's default): once a run took control, the process ignores stray ones.
     if (!process.listeners(CONTROL_SIGNAL).includes(ignoreLateRequest)) process.on(CONTROL_SIGNAL, ignoreLateRequest);
     process.on(CONTROL_SIGNAL, onControl);
+    await clearNodeRequests(tree.dir);
     await tree.acceptControl();
   }
-  return { ...requested, dispose: () => void process.off(CONTROL_SIGNAL, onControl) };
+  return {
+    ...requested,
+    serve: (handler) => {
+      nodeRequests = handler;
+      // Requests that came while the engine was being made.
+      if (handler && accept) onControl();
+    },
+    dispose: () => void process.off(CONTROL_SIGNAL, onControl),
+  };
 }
 
 /**

@@ -493,6 +493,24 @@ export class StateTree {
   }
 
   /**
+   * Records changed nodes while no engine runs the run (the caller holds its lock): journal
+   * lines after whatever the last engine left (a torn tail cut first), their `phase` files, and
+   * the output parameters of those that Succeeded. Each keeps the folder and digest it had.
+   */
+  async recordWithoutEngine(records: readonly StoredNode[]): Promise<void> {
+    const journal = path.join(this.dir, RUN_FILES.journal);
+    await repairJournal(journal);
+    const lines = records.map((r) => JSON.stringify(r.digest ? { dir: path.basename(r.dir), node: r.node, digest: r.digest } : { dir: path.basename(r.dir), node: r.node }));
+    await fs.appendFile(journal, lines.map((l) => `${l}\n`).join(""));
+    for (const r of records) {
+      await atomicWrite(path.join(r.dir, NODE_FILES.phase), r.node.phase, true);
+      if (r.node.phase !== "Succeeded") continue;
+      const params = (r.node.outputs?.parameters ?? []).filter((p) => p.value !== undefined);
+      for (const p of params) await atomicWrite(path.join(r.dir, "outputs", "parameters", safeSegment(p.name)), p.value as string, true);
+    }
+  }
+
+  /**
    * Reads the nodes a previous engine recorded under this workflow's folder (for resume).
    * Unreadable or half-written records are ignored: those steps simply run again.
    */
