@@ -55,10 +55,13 @@ export class Suspensions {
       const end = (value: SuspendEnd): void => {
         if (!this.waiting.delete(node.id)) return;
         if (timer) clearTimeout(timer);
+        clearInterval(keepAlive);
         signal.removeEventListener("abort", onAbort);
         resolve(value);
       };
       const onAbort = (): void => end({ how: "aborted" });
+      // Nothing else may keep the process alive while it waits for a person (a request comes as a signal).
+      const keepAlive = setInterval(() => undefined, 3_600_000);
       this.waiting.set(node.id, { node, end });
       if (signal.aborted) return onAbort();
       signal.addEventListener("abort", onAbort, { once: true });
