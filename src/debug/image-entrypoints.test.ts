@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { imageEntrypoint } from "./image-entrypoints.ts";
+import { containerCommand, imageEntrypoint } from "./image-entrypoints.ts";
 import { manifest, node, outParam, removeWorkdirs, useStandIns, workdir } from "../../test/helpers/engine.ts";
 import { runWorkflow } from "./run.ts";
 
@@ -19,5 +19,18 @@ describe("a container without command", () => {
     const { status } = await runWorkflow(wf, { workdir: await workdir() });
     expect(status.phase).toBe("Succeeded");
     expect(outParam(node(status, "entrypoint-test"), "p")).toBe("hello");
+  });
+});
+
+// upstream examples/intermediate-parameters.yaml names the entrypoint by its path in the image.
+describe("a container whose command is the entrypoint's path inside a known image", () => {
+  it("runs the program of that name on PATH; other commands run as written", async () => {
+    expect(containerCommand({ image: "argoproj/argosay:v2", command: ["/argosay"] })).toEqual(["argosay"]);
+    expect(containerCommand({ image: "argoproj/argosay:v2" })).toEqual(["argosay"]);
+    expect(containerCommand({ image: "alpine", command: ["/argosay"] })).toEqual(["/argosay"]);
+    expect(containerCommand({ image: "argoproj/argosay:v2", command: ["sh", "-c"] })).toEqual(["sh", "-c"]);
+    const wf = manifest("entrypoint-path", [{ name: "main", container: { image: "argoproj/argosay:v2", command: ["/argosay"], args: ["echo", "deploying"] } }]);
+    const { status } = await runWorkflow(wf, { workdir: await workdir() });
+    expect(status.phase, status.message).toBe("Succeeded");
   });
 });

@@ -4,10 +4,13 @@
  * images upstream Argo examples run that way, and otherwise runs `args` as the command.
  */
 
-/** Known images and their entrypoint, looked up on PATH (a stand-in of the same name will do). */
-const ENTRYPOINTS: readonly (readonly [RegExp, readonly string[]])[] = [
+/**
+ * Known images, their entrypoint looked up on PATH (a stand-in of the same name will do), and
+ * where that program sits inside the image.
+ */
+const ENTRYPOINTS: readonly (readonly [RegExp, readonly string[], string])[] = [
   // Argo's test image (test/e2e/images/argosay/v2/Dockerfile: ENTRYPOINT ["/argosay"]).
-  [/^(docker\.io\/)?argoproj\/argosay:v2$/, ["argosay"]],
+  [/^(docker\.io\/)?argoproj\/argosay:v2$/, ["argosay"], "/argosay"],
 ];
 
 /**
@@ -22,4 +25,23 @@ const ENTRYPOINTS: readonly (readonly [RegExp, readonly string[]])[] = [
 export function imageEntrypoint(image: string | undefined): readonly string[] | undefined {
   if (!image) return undefined;
   return ENTRYPOINTS.find(([re]) => re.test(image))?.[1];
+}
+
+/**
+ * The command a container runs on this machine: its own, else the image's entrypoint (see
+ * {@link imageEntrypoint}). A command that names the entrypoint by its path inside a known image
+ * (`command: [/argosay]`, upstream examples/intermediate-parameters.yaml) runs the program of
+ * that name on PATH, as when the command is left out.
+ *
+ * @example
+ * ```ts
+ * containerCommand({ image: "argoproj/argosay:v2", command: ["/argosay"] }); // ["argosay"]
+ * containerCommand({ image: "alpine", command: ["/bin/echo"] });           // ["/bin/echo"]
+ * ```
+ */
+export function containerCommand(c: { readonly image?: string; readonly command?: readonly string[] }): readonly string[] | undefined {
+  if (!c.command) return imageEntrypoint(c.image);
+  const known = c.image ? ENTRYPOINTS.find(([re]) => re.test(c.image as string)) : undefined;
+  if (known && c.command[0] === known[2]) return [...known[1], ...c.command.slice(1)];
+  return c.command;
 }

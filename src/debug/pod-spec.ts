@@ -14,7 +14,7 @@ import type { Mount, PodRoot, PodSpec } from "../executors/executor.ts";
 import { parseDuration } from "../duration.ts";
 import { substituteTagsDeep } from "./_expr.ts";
 import { POD_ROOT_DIR, hasPodRootPaths, hostPath, podPath, podRootPaths, type PathMode } from "./pod-paths.ts";
-import { imageEntrypoint } from "./image-entrypoints.ts";
+import { containerCommand } from "./image-entrypoints.ts";
 import { inputParametersJson } from "./input-parameters-json.ts";
 import type { LocalObjects } from "./local-objects.ts";
 import { containerEnv } from "./pod-env.ts";
@@ -123,7 +123,7 @@ function podRootOf(p: ProcessPod): PodRoot | undefined {
 export async function processPodSpec(p: ProcessPod): Promise<Pick<PodSpec, "command" | "env" | "workingDir" | "mounts" | "podRoot">> {
   const { container, dir, mode, where } = p;
   // Without a command, the image's entrypoint runs (when the engine knows it), args after it.
-  const argv = [...(container.command ?? imageEntrypoint(container.image) ?? [])];
+  const argv = [...(containerCommand(container) ?? [])];
   if (p.template.script) {
     const scriptFile = path.join(dir, NODE_FILES.script);
     // Written before the process starts; a run that dies here writes it again. Mode 0755, as
@@ -220,7 +220,7 @@ export async function volumeMounts(p: VolumePlaces & { readonly where: string },
  */
 export async function otherContainerSpec(p: ProcessPod, c: UserContainer, extraMounts: readonly { name: string; mountPath: string; subPath?: string }[] = []): Promise<Pick<PodSpec, "command" | "env" | "workingDir" | "mounts" | "podRoot">> {
   const at = `${p.where}: container "${c.name}"`;
-  const command = [...(c.command ?? imageEntrypoint(c.image) ?? []), ...(c.args ?? [])];
+  const command = [...(containerCommand(c) ?? []), ...(c.args ?? [])];
   if (command.length === 0) throw new EngineError(`${at}: has no command; the local engine ignores images, so it needs command (or args) to know what to run`);
   const env: Record<string, string> = { ...p.environment, ...containerEnv(c, p.objects, at, { podName: p.podName }) };
   env[ROOT_ENV] = p.mode === "mounted" ? "/tmp" : p.dir;

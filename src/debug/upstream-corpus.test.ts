@@ -4,6 +4,8 @@
  * each with the phase — and some with the node phases — that `expected.json` gives and sources.
  * Examples marked `knownFailing` are expected to fail (with the reason in the test's name):
  * when one starts passing, the test says so, and its mark should go.
+ * Examples with suspend nodes that wait for a person get what `resume` in `expected.json` says
+ * (node set, resume), as a person would give it with the argo CLI.
  * A cowsay stand-in (test/fixtures/bin) plays whalesay; examples whose commands are not
  * installed here (python) are skipped, and say so.
  */
@@ -13,7 +15,9 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import type { Workflow } from "../argo/model.ts";
+import type { NodeSetOptions } from "../argo/client.ts";
+import type { Workflow, WorkflowStatus } from "../argo/model.ts";
+import { NodeRequestChannel } from "./node-requests.ts";
 import { parseYamlDocuments } from "../argo/parse-yaml.ts";
 import { runWorkflow } from "./run.ts";
 import { loadWorkflowTemplates } from "./workflow-templates.ts";
@@ -44,6 +48,23 @@ interface Expected {
   readonly templates?: readonly string[];
   /** Files or folders (relative to the corpus) with the ConfigMaps and Secrets it reads. */
   readonly objects?: readonly string[];
+  /**
+   * What a person does while it runs, in order, each once a suspend node waits: `set` as
+   * `argo node set` (NodeSetOptions), `resume` as `argo resume` (with an optional selector).
+   */
+  readonly resume?: readonly ({ readonly set: NodeSetOptions } | { readonly resume: { readonly nodeFieldSelector?: string } })[];
+}
+
+/** Plays the person of `actions`: each is sent once a suspend node of the live run waits. */
+async function actAsPerson(actions: Expected["resume"], channel: NodeRequestChannel, live: () => WorkflowStatus | undefined, ended: () => boolean): Promise<void> {
+  for (const action of actions ?? []) {
+    while (!Object.values(live()?.nodes ?? {}).some((n) => n.type === "Suspend" && n.phase === "Running")) {
+      // A run that ended first is judged by its phase and nodes; the action is not made.
+      if (ended()) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    channel.send("set" in action ? { action: "set", options: action.set } : { action: "resume", ...action.resume });
+  }
 }
 
 const NAMESPACES = namespacesAvailable();
@@ -91,7 +112,13 @@ function corpus(dir: string, title: string): void {
         const runName = `${`${dir}-${file.replace(/\.yaml$/, "")}`.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 50)}-${hash}`;
         const workflowTemplates = await loadWorkflowTemplates((e.templates ?? []).map((t) => path.join(fixtures, dir, t)));
         const objects = e.objects ? await loadLocalObjects(e.objects.map((o) => path.join(fixtures, dir, o))) : undefined;
-        const { status } = await runWorkflow(wf, { workdir, name: runName, workflowTemplates, ...(objects ? { objects } : {}) });
+        const nodeRequests = new NodeRequestChannel();
+        let live: WorkflowStatus | undefined;
+        const running = runWorkflow(wf, { workdir, name: runName, workflowTemplates, ...(objects ? { objects } : {}), nodeRequests, onUpdate: (s) => (live = s), updateIntervalMs: 20 });
+        let ended = false;
+        const person = actAsPerson(e.resume, nodeRequests, () => live, () => ended);
+        const { status } = await running.finally(() => (ended = true));
+        await person;
         const failing = Object.values(status.nodes ?? {}).filter((n) => n.type === "Pod" && (n.phase === "Failed" || n.phase === "Error"));
         expect(status.phase, `${status.message ?? ""} ${failing.map((n) => `${n.displayName}: ${n.message}`).join("; ")}`).toBe(e.phase);
         for (const [display, phase] of Object.entries(e.nodes ?? {})) {
