@@ -16,7 +16,7 @@
  *
  * Argo Server REST API
  * - `/api/v1/workflows/{ns}` (create, list), `/{name}` (get, delete), `/{name}/{action}` for
- *   terminate, stop, suspend, resume, retry, resubmit; `/{name}/log` and
+ *   terminate, stop, suspend, resume, set, retry, resubmit; `/{name}/log` and
  *   `/api/v1/workflow-events/{ns}` as NDJSON streams of `{"result": …}`; gRPC-gateway error
  *   bodies (`{code, message}`); "down" answers 503 as a proxy in front of a dead server would.
  *
@@ -32,7 +32,8 @@ import { fileURLToPath } from "node:url";
 import type { AddressInfo } from "node:net";
 import YAML from "yaml";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import type { Workflow, WorkflowStatus } from "../src/argo/model.ts";
+import type { NodePhase, Workflow, WorkflowStatus } from "../src/argo/model.ts";
+import { resumedWorkflow, setWorkflowNodes } from "../src/argo/suspend-nodes.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** Folder of the upstream Argo CRD and examples (../shared/argo beside the repo). */
@@ -723,8 +724,26 @@ export class FakeKubeServer {
           next.spec.suspend = true;
           break;
         case "resume":
-          delete next.spec.suspend;
+        case "set": {
+          // As Argo Server's ResumeWorkflow / SetWorkflow (workflow/util/util.go), refusals as InvalidArgument.
+          const r = JSON.parse(body || "{}") as { nodeFieldSelector?: string; message?: string; phase?: NodePhase; outputParameters?: string };
+          try {
+            const changed =
+              action === "resume"
+                ? resumedWorkflow(next, r.nodeFieldSelector || undefined)
+                : setWorkflowNodes(next, {
+                    nodeFieldSelector: r.nodeFieldSelector ?? "",
+                    ...(r.message ? { message: r.message } : {}),
+                    ...(r.phase ? { phase: r.phase } : {}),
+                    ...(r.outputParameters ? { outputParameters: JSON.parse(r.outputParameters) as Record<string, string> } : {}),
+                  });
+            next.spec = changed.spec;
+            next.status = changed.status ?? {};
+          } catch (err) {
+            return this.#grpc(res, 400, 3, (err as Error).message);
+          }
           break;
+        }
         case "retry":
           if (next.status?.phase !== "Failed" && next.status?.phase !== "Error") {
             return this.#grpc(res, 400, 3, `workflow must be Failed/Error to retry`);

@@ -257,6 +257,19 @@ describe.each(backends())("ArgoClient over %s", (backend, make) => {
     expect(server.workflow("argo", handle.name)?.spec.shutdown).toBe("Terminate");
   });
 
+  it("sets supplied outputs of a waiting suspend node and resumes it by selector, as argo node set / argo resume", async () => {
+    const client = make();
+    const handle = await submitWorkflow(manifest(), { client });
+    const suspend = { id: `${handle.name}-1`, name: `${handle.name}[0].approve`, displayName: "approve", type: "Suspend" as const, phase: "Running" as const, templateName: "approve", outputs: { parameters: [{ name: "message", valueFrom: { supplied: {} } }] } };
+    server.setStatus("argo", handle.name, { phase: "Running", nodes: { [suspend.id]: suspend } });
+    await expect(handle.setOutputs({ message: "hi" }, { nodeFieldSelector: "displayName=nobody" })).rejects.toThrow(/no suspend node waiting to be resumed matches it/);
+    await expect(handle.resume()).rejects.toThrow(/raw output parameter 'message' has not been set and does not have a default value/);
+    await handle.setOutputs({ message: "hi" }, { nodeFieldSelector: "displayName=approve" });
+    expect(server.workflow("argo", handle.name)?.status?.nodes?.[suspend.id]).toMatchObject({ phase: "Running", outputs: { parameters: [{ name: "message", value: "hi" }] } });
+    await handle.resume({ nodeFieldSelector: "displayName=approve" });
+    expect(server.workflow("argo", handle.name)?.status?.nodes?.[suspend.id]?.phase).toBe("Succeeded");
+  });
+
   it("retries a failed workflow in place and resubmits a copy", async () => {
     const client = make();
     const handle = await submitWorkflow(manifest(), { client });

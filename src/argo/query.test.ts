@@ -161,7 +161,7 @@ describe("control transformations", () => {
   });
 
   it("resume clears spec.suspend and completes waiting suspend nodes", () => {
-    const r = resumedWorkflow(failed, "2026-01-01T00:02:00Z");
+    const r = resumedWorkflow(failed, undefined, "2026-01-01T00:02:00Z");
     expect(r.spec.suspend).toBeUndefined();
     const s = Object.values(r.status?.nodes ?? {}).find((n) => n.type === "Suspend");
     expect(s?.phase).toBe("Succeeded");
