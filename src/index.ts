@@ -127,6 +127,8 @@ export { nodeFieldSelector } from "./argo/control.ts";
 // The local engine.
 export { runWorkflow, type RunOptions, type RunResult } from "./debug/run.ts";
 export { type LocalArgoClientOptions, LocalArgoClient } from "./debug/local-argo-client.ts";
+export { NodeRequestChannel, type NodeRequest, type NodeRequestResult } from "./debug/node-requests.ts";
+export { isActiveSuspendNode, resumedWorkflow, setWorkflowNodes, suppliedOutputs } from "./argo/suspend-nodes.ts";
 export type { DebugSubmitOptions } from "./debug/submit-mode.ts";
 export { RunLockedError, type RunLockHolder } from "./debug/run-lock.ts";
 export type { ResumeReport, ReusedNode, RerunNode } from "./debug/resume.ts";
