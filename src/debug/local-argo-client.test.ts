@@ -354,8 +354,10 @@ describe("LocalArgoClient control", () => {
 
     const handle = await keyedWorkflow().submit({ mode: "debug", workdir, ...quiet });
     await expect(handle.suspend()).rejects.toMatchObject({ reason: "BadRequest", message: expect.stringMatching(/local engine has no suspension/) });
-    await expect(handle.resume()).rejects.toMatchObject({ reason: "BadRequest" });
+    // No suspend node waits: a selector matches none (as argo resume --node-field-selector).
+    await expect(handle.resume({ nodeFieldSelector: "displayName=approve" })).rejects.toMatchObject({ reason: "BadRequest", message: expect.stringMatching(/no suspend node waiting to be resumed matches it/) });
     await handle.wait();
+    await expect(handle.resume()).rejects.toMatchObject({ reason: "Conflict", message: expect.stringMatching(/no suspend node of it waits \(phase Succeeded\)/) });
     await expect(handle.client.podLogs(handle.name, "no-such-pod")).rejects.toMatchObject({ reason: "NotFound", message: expect.stringMatching(/pod "no-such-pod" not found/) });
     expect(client.containsSecret("anything")).toBe(false);
     expect(client.endpoint).toBe(path.resolve(workdir));

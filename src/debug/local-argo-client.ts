@@ -465,6 +465,8 @@ export class LocalArgoClient implements ArgoClient {
   private async nodeRequest(action: string, name: string, request: NodeRequest): Promise<Workflow> {
     const refused = (err: unknown): ClusterApiError => (err instanceof ClusterApiError ? err : this.error(action, name, "BadRequest", 400, `${messageOf(err)} (400)`));
     const run = this.runs.get(name);
+    // A run this client just started takes requests once its engine is made (the tree read).
+    for (const until = Date.now() + STOP_WAIT_MS; run?.running && !run.nodeRequests.attached && Date.now() < until; ) await sleep(20);
     if (run?.running && run.nodeRequests.attached) {
       try {
         run.nodeRequests.send(request);
