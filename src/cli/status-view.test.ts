@@ -66,6 +66,22 @@ describe("renderStatus", () => {
     ]);
   });
 
+  it("says what a suspend node waiting for a person waits for, and the outputs to supply", () => {
+    const status: WorkflowStatus = {
+      phase: "Running",
+      startedAt: t(0),
+      nodes: {
+        wf: n("wf", "wf", "wf", "Steps", "Running", { children: ["wf-1"] }),
+        "wf-1": n("wf-1", "wf[0]", "[0]", "StepGroup", "Running", { boundaryID: "wf", children: ["wf-2", "wf-3"] }),
+        "wf-2": n("wf-2", "wf[0].approve", "approve", "Suspend", "Running", { boundaryID: "wf", finishedAt: undefined, outputs: { parameters: [{ name: "message", valueFrom: { supplied: {} } }, { name: "done", value: "x" }] } }),
+        "wf-3": n("wf-3", "wf[0].wait", "wait", "Suspend", "Running", { boundaryID: "wf", finishedAt: undefined }),
+      },
+    };
+    const lines = renderStatus(status, { name: "wf", now: Date.parse(t(5)) }).split("\n");
+    expect(lines.find((l) => l.includes("approve"))).toBe("   ├─ ◷ approve  Running  5.0s  waiting for `opflow resume wf` (to supply first with `opflow node set`: message)");
+    expect(lines.find((l) => l.includes(" wait "))).toBe("   └─ ◷ wait  Running  5.0s  waiting for `opflow resume wf`");
+  });
+
   it("marks steps taken from the cache, cache misses, and steps reused by key", () => {
     const status: WorkflowStatus = {
       phase: "Succeeded",

@@ -170,6 +170,12 @@ export function renderStatus(status: WorkflowStatus, options: RenderOptions = {}
     const [done, total] = index.progress(n, memo);
     if (isLeaf(n) ? n.progress !== undefined && n.phase === "Running" : total > 1) parts.push(dim(`${done}/${total}`));
     if (n.message && n.phase !== "Succeeded") parts.push(dim(n.message.length > 160 ? `${n.message.slice(0, 157)}…` : n.message));
+    // A suspend node waiting for a person: what resumes it, and the outputs still to supply.
+    if (n.type === "Suspend" && n.phase === "Running") {
+      const unset = (n.outputs?.parameters ?? []).filter((p) => p.valueFrom?.supplied && p.value === undefined).map((p) => p.name);
+      const resume = options.name ? `opflow resume ${options.name}` : "opflow resume";
+      parts.push(dim(`waiting for \`${resume}\`${unset.length > 0 ? ` (to supply first with \`opflow node set\`: ${unset.join(", ")})` : ""}`));
+    }
     // Taken over instead of run: from the content-hash cache, or from another run by key.
     if (n.memoizationStatus) parts.push(dim(n.memoizationStatus.hit ? "cache hit" : "cache miss"));
     else if (n.phase === "Succeeded" && n.message?.startsWith("reused ")) parts.push(dim(n.message));
