@@ -189,6 +189,26 @@ describe("suspend templates resumed from another process", () => {
     expect(node(wf.status as WorkflowStatus, "build")).toMatchObject({ phase: "Succeeded", startedAt: built.startedAt, finishedAt: built.finishedAt });
     await expect(client.resume("orphan")).rejects.toThrow(/no suspend node of it waits \(phase Succeeded\) \(409\)/);
   });
+
+  it("a run re-entered otherwise (retry) finds the node still waiting, with its start and the outputs set so far", { timeout: 60_000 }, async () => {
+    const dir = await workdir();
+    const e = await engine(dir, "again", withSaid(approval("again")));
+    await whenWaiting(async () => (await readRunStatus(path.join(dir, "again"))).status);
+    const before = node((await readRunStatus(path.join(dir, "again"))).status, "approve");
+    e.kill();
+    await e.exited;
+    const client = new LocalArgoClient({ workdir: dir });
+    await client.setNodes("again", { nodeFieldSelector: "displayName=approve", outputParameters: { message: "kept" } });
+    await client.retry("again");
+    await whenWaiting(async () => (await client.get("again")).status);
+    const waitingAgain = node((await client.get("again")).status as WorkflowStatus, "approve");
+    expect(waitingAgain).toMatchObject({ phase: "Running", startedAt: before.startedAt, outputs: { parameters: [{ name: "message", value: "kept" }] } });
+    await client.resume("again");
+    await client.settled("again");
+    const wf = await client.get("again");
+    expect(wf.status?.phase, wf.status?.message).toBe("Succeeded");
+    expect(outParam(node(wf.status as WorkflowStatus, "release"), "said")).toBe("kept");
+  });
 });
 
 describe("opflow resume / node set usage", () => {
