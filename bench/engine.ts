@@ -170,8 +170,10 @@ async function runCase(c: Case, workdir: string): Promise<void> {
     // The machine may be shared: measure the raw cost of spawning around the engine's run.
     const rawBefore = c === "c" ? await spawnRaw(200, 8) : 0;
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const r = await runWorkflow(wf, { workdir, bindings, processes: 8, inProcess: Number(process.env["OPFLOW_BENCH_INPROCESS"] ?? 256) });
     const ms = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
     clearInterval(sampler);
     peak = Math.max(peak, process.memoryUsage.rss());
     if (r.status.phase !== "Succeeded") throw new Error(`case ${c}: workflow ${r.status.phase}: ${r.status.message ?? ""}`);
@@ -187,7 +189,7 @@ async function runCase(c: Case, workdir: string): Promise<void> {
       if (out) writeFileSync(out, JSON.stringify({ ratio: ms / raw }));
     }
     console.log(
-      `(${c}) ${String(steps).padStart(6)} steps  wall ${ms.toFixed(0).padStart(6)} ms  per step ${(ms / steps).toFixed(3)} ms  peak RSS ${mb(peak)}  [target ${target}]${extra}`,
+      `(${c}) ${String(steps).padStart(6)} steps  wall ${ms.toFixed(0).padStart(6)} ms  per step ${(ms / steps).toFixed(3)} ms  cpu ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms (user ${(cpu.user / 1000).toFixed(0)})  peak RSS ${mb(peak)}  [target ${target}]${extra}`,
     );
   } finally {
     clearInterval(sampler);

@@ -25,13 +25,30 @@ export interface DispatchEngine extends StepsEngine {
   readonly objects: LocalObjects | undefined;
 }
 
+/** How long invocations may run one after another without letting timers, I/O and signals in. */
+const BREATHE_EVERY_MS = 10;
+let lastBreath = performance.now();
+let breath: Promise<void> | undefined;
+
 /**
- * Lets timers, I/O and signal handlers run between invocations: invocations that only await
- * each other (a template that calls itself, a wide expansion) would otherwise chain microtasks
- * without end, and Ctrl-C, a stop or a deadline would wait until the run ran out of memory.
+ * Lets timers, I/O and signal handlers run between invocations once {@link BREATHE_EVERY_MS}
+ * passed since they last could: invocations that only await each other (a template that calls
+ * itself, a wide expansion) would otherwise chain microtasks without end, and Ctrl-C, a stop or
+ * a deadline would wait until the run ran out of memory. Not at every invocation: a macrotask
+ * turn each is a cost a wide fan-out pays ten thousand times. Invocations that arrive while a
+ * pause is pending share it.
  */
-function breathe(): Promise<void> {
-  return new Promise<void>((resolve) => setImmediate(resolve));
+function breathe(): Promise<void> | undefined {
+  if (breath) return breath;
+  if (performance.now() - lastBreath < BREATHE_EVERY_MS) return undefined;
+  breath = new Promise<void>((resolve) =>
+    setImmediate(() => {
+      lastBreath = performance.now();
+      breath = undefined;
+      resolve();
+    }),
+  );
+  return breath;
 }
 
 /** Runs a template invocation at `place`; never throws for a step's own failure. */
@@ -47,7 +64,8 @@ export async function invoke(e: DispatchEngine, place: Place, inv: Invocation, a
 }
 
 async function invokeInTurn(e: DispatchEngine, place0: Place, inv: Invocation, args: ResolvedArgs, turn: Turn): Promise<NodeStatus> {
-  await breathe();
+  const pause = breathe();
+  if (pause) await pause;
   const key = args.parameters.get(KEY_PARAMETER);
   const depth = (place0.depth ?? 0) + 1;
   const place: Place = key ? { ...place0, key, depth } : { ...place0, depth };
