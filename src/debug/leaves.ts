@@ -119,6 +119,7 @@ export class Leaves {
         binding,
         artifactIO: this.cfg.artifactIO,
         directIO: direct,
+        values: tree.values,
         environment: executor.baseEnvironment === "image" ? {} : this.environment,
         ...(this.cfg.objects ? { objects: this.cfg.objects } : {}),
         volumesDir: path.join(tree.dir, ".volumes"),

@@ -10,6 +10,7 @@ import { contractPaths } from "../contract.ts";
 import type { ArtifactIO, ArtifactRef } from "./artifact-io.ts";
 import { hostPath, literalPath, type PathMode } from "./pod-paths.ts";
 import { writeText } from "./state-tree.ts";
+import { VALUE_INLINE_MAX, type ValueStore } from "./value-store.ts";
 
 /** What laying out inputs needs. */
 export interface InputLayout {
@@ -22,6 +23,8 @@ export interface InputLayout {
   readonly artifactIO: ArtifactIO;
   /** Write small files with direct calls (few steps in flight) rather than through the pool. */
   readonly directIO?: boolean;
+  /** The run's large values: an input parameter file of one is a hard link to it, not a copy. */
+  readonly values?: ValueStore;
   readonly mode: PathMode;
 }
 
@@ -41,8 +44,11 @@ export async function layOutInputs(l: InputLayout): Promise<Artifact[]> {
   if (l.mode === "mounted") mkdirSync(path.join(dir, "mnt"), { recursive: true });
   // Inputs of a step that has not started: nothing reads them yet, and a run that dies here
   // lays them out again when it re-runs the step.
-  if (l.directIO) for (const p of l.parameters) writeFileSync(path.join(dir, contractPaths.inputParameter(p.name)), p.value ?? "");
-  else await Promise.all(l.parameters.map((p) => writeText(path.join(dir, contractPaths.inputParameter(p.name)), p.value ?? "")));
+  const large = l.values ? l.parameters.filter((p) => (p.value?.length ?? 0) > VALUE_INLINE_MAX) : [];
+  for (const p of large) l.values?.writeFile(path.join(dir, contractPaths.inputParameter(p.name)), p.value ?? "");
+  const small = large.length > 0 ? l.parameters.filter((p) => !large.includes(p)) : l.parameters;
+  if (l.directIO) for (const p of small) writeFileSync(path.join(dir, contractPaths.inputParameter(p.name)), p.value ?? "");
+  else await Promise.all(small.map((p) => writeText(path.join(dir, contractPaths.inputParameter(p.name)), p.value ?? "")));
   const inputArtifacts: Artifact[] = [];
   for (const a of l.template.inputs?.artifacts ?? []) {
     const ref = l.artifacts.get(a.name);

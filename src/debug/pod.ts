@@ -13,6 +13,7 @@ import { EngineError, OpflowError } from "../errors.ts";
 import type { Executor, PodEnd, PodResources } from "../executors/executor.ts";
 import type { ArtifactIO, ArtifactRef } from "./artifact-io.ts";
 import { layOutInputs } from "./pod-inputs.ts";
+import type { ValueStore } from "./value-store.ts";
 import { collectOutputs, podPhase } from "./pod-outputs.ts";
 import { checkPodPaths, hostPath, pathMode, podPath, type PathMode } from "./pod-paths.ts";
 import { bodyVars, inVolume, otherContainerSpec, podDeadline, processEnvironment, processPodSpec, substituteDeep, type ProcessPod } from "./pod-spec.ts";
@@ -47,6 +48,8 @@ export interface PodContext {
   readonly artifactIO: ArtifactIO;
   /** Write small files with direct calls (few steps in flight) rather than through the pool. */
   readonly directIO?: boolean;
+  /** The run's large values: an input parameter file of one is a link to it (value-store.ts). */
+  readonly values?: ValueStore;
   /** Shared volume folders of the workflow. */
   readonly volumesDir: string;
   readonly workflowVolumes: readonly Record<string, unknown>[];

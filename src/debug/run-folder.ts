@@ -9,6 +9,7 @@ import type { NodeStatus, Workflow, WorkflowPhase, WorkflowStatus } from "../arg
 import { atomicWrite, pathExists } from "../files.ts";
 import { isSameProcess, parseIdentity, type ProcessIdentity } from "../executors/process-identity.ts";
 import { RUN_FILES, StateTree } from "./state-tree.ts";
+import { mentionsStoredValue, ValueReader } from "./value-store.ts";
 
 /** Whether `dir` holds a run (its manifest). */
 export async function holdsRun(dir: string): Promise<boolean> {
@@ -41,7 +42,9 @@ export async function readRunStatus(dir: string): Promise<{ status: WorkflowStat
   const abs = path.resolve(dir);
   let status: WorkflowStatus = {};
   try {
-    status = JSON.parse(await fs.readFile(path.join(abs, RUN_FILES.workflowStatus), "utf8")) as WorkflowStatus;
+    const text = await fs.readFile(path.join(abs, RUN_FILES.workflowStatus), "utf8");
+    status = JSON.parse(text) as WorkflowStatus;
+    if (mentionsStoredValue(text)) status = new ValueReader(abs).resolveStatus(status);
   } catch {
     /* a run killed before its first snapshot */
   }

@@ -8,6 +8,7 @@
  *   engine.lock     the run lock while an engine runs it (run-lock.ts)
  *   workflow.json   the last WorkflowStatus snapshot (Argo's shape)
  *   nodes.jsonl     the node journal: one JSON line per recorded node state (the newest wins)
+ *   .values/        parameter values over 64 KiB, once each, named by their SHA-256 (value-store.ts)
  *   engine.pid      the engine's pid, start time and boot id while it runs (process-identity.ts)
  *   engine.control  present while the engine takes stop/terminate requests from other processes
  *   control.request a request of another process: "stop" or "terminate" (then SIGUSR2)
@@ -31,6 +32,7 @@ import { nodeDirName, safeSegment } from "./node-dir-name.ts";
 import { repairJournal, removeStaleTemporaries } from "./run-repair.ts";
 import { LOCK_FILE } from "./run-lock.ts";
 import type { DigestRecord } from "./node-digests.ts";
+import { mentionsStoredValue, ValueReader, ValueStore, VALUES_DIR } from "./value-store.ts";
 
 export { atomicWrite, nodeDirName, safeSegment };
 
@@ -48,6 +50,7 @@ export const RUN_FILES = {
   status: "status",
   manifest: "manifest.yaml",
   manifests: "manifests",
+  values: VALUES_DIR,
   lock: LOCK_FILE,
   workflowStatus: "workflow.json",
   journal: "nodes.jsonl",
@@ -181,7 +184,11 @@ export class StateTree {
     private readonly delayMs = 250,
   ) {
     this.dir = path.resolve(workdir, workflowName);
+    this.values = new ValueStore(this.dir);
   }
+
+  /** The run's large values, stored once and referred to from records (value-store.ts). */
+  readonly values: ValueStore;
 
   private readonly pool: string[] = [];
   private refilling = false;
@@ -259,7 +266,7 @@ export class StateTree {
 
   /** Writes `workflow.json` (the Argo `WorkflowStatus`). */
   async writeWorkflowStatus(status: WorkflowStatus): Promise<void> {
-    await atomicWrite(path.join(this.dir, RUN_FILES.workflowStatus), JSON.stringify(status));
+    await atomicWrite(path.join(this.dir, RUN_FILES.workflowStatus), JSON.stringify(this.values.referStatus(status)));
   }
 
   /**
@@ -389,7 +396,14 @@ export class StateTree {
     // The journal first, synchronously: it is what a resumed run trusts (one append, no file
     // creation). StepGroup/TaskGroup nodes are structure, not steps: journal only, no folder.
     const digest = this.digests.get(node.id);
-    this.appendJournal(digest ? { dir: path.basename(dir), node, digest } : { dir: path.basename(dir), node });
+    let recorded: NodeStatus;
+    try {
+      recorded = this.values.refer(node);
+    } catch (err) {
+      this.fail(err, path.join(this.dir, VALUES_DIR));
+      return;
+    }
+    this.appendJournal(digest ? { dir: path.basename(dir), node: recorded, digest } : { dir: path.basename(dir), node: recorded });
     if (isGroup) return;
     const id = node.id;
     if (this.direct && !this.fileWrites.has(id)) {
@@ -524,6 +538,7 @@ export class StateTree {
     }
     const pids = this.unfinished;
     pids.clear();
+    const values = new ValueReader(this.dir);
     for (const line of text.split("\n")) {
       if (!line) continue;
       let rec: { dir?: unknown; node?: Partial<NodeStatus>; pid?: unknown; start?: unknown; boot?: unknown; id?: unknown; digest?: DigestRecord };
@@ -540,7 +555,8 @@ export class StateTree {
         });
         continue;
       }
-      const node = rec.node;
+      // Large values are stored once (value-store.ts); a record whose value is gone is left out.
+      const node = rec.node && mentionsStoredValue(line) ? values.resolve(rec.node as NodeStatus) : rec.node;
       if (typeof rec.dir !== "string" || !node || typeof node.id !== "string" || typeof node.name !== "string") continue;
       const dir = path.join(this.dir, rec.dir);
       if (isFinal(node.phase ?? "Running")) pids.delete(node.id);
