@@ -83,6 +83,14 @@ async function invokeInTurn(e: DispatchEngine, place0: Place, inv: Invocation, a
     await turn.prior;
     return e.book.error(place, tmpl.steps ? "Steps" : tmpl.dag ? "DAG" : "Pod", tmpl, MAX_DEPTH_MESSAGE);
   }
+  // A template that always calls itself again would reach that depth for sure (recursion.ts):
+  // said at once, before it grows a tree of 2^depth nodes.
+  const cycle = inv.inline === undefined ? e.templates.endlessCycle(tmpl.name) : undefined;
+  if (cycle) {
+    await turn.prior;
+    const why = `template "${tmpl.name}" calls itself without a condition (${cycle.join(" → ")}): Argo stops it at depth ${MAX_STACK_DEPTH}`;
+    return e.book.error(place, tmpl.steps ? "Steps" : "DAG", tmpl, `${MAX_DEPTH_MESSAGE} (${why})`);
+  }
   try {
     inputs = bindInputs(e.globals, tmpl, args, `${where} (template "${tmpl.name}")`, e.objects);
   } catch (err) {

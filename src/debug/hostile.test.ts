@@ -363,9 +363,19 @@ describe("expansion bombs and recursion", () => {
     expect((status.message ?? "").length).toBeLessThan(300);
   });
 
-  it("stops a template that calls itself twice (exponential) at the node cap, and stays responsive", async () => {
+  it("ends a template that always calls itself twice at once, with Argo's recursion-depth message", async () => {
+    const wf = manifest("always-twice", [{ name: "forever", steps: [[{ name: "left", template: "forever" }, { name: "right", template: "forever" }]] }]);
+    const { status } = await runWorkflow(wf, { workdir: await workdir() });
+    expect(status.phase).toBe("Error");
+    expect(status.message).toBe(
+      'Maximum recursion depth exceeded. See https://argo-workflows.readthedocs.io/en/latest/scaling/#maximum-recursion-depth (template "forever" calls itself without a condition (forever → forever): Argo stops it at depth 100)',
+    );
+    expect(Object.keys(status.nodes ?? {})).toHaveLength(1);
+  });
+
+  it("stops a template that calls itself twice under a condition (exponential) at the node cap, and stays responsive", async () => {
     const t0 = Date.now();
-    const wf = manifest("twice", [{ name: "forever", steps: [[{ name: "left", template: "forever" }, { name: "right", template: "forever" }]] }]);
+    const wf = manifest("twice", [{ name: "forever", steps: [[{ name: "left", template: "forever", when: "1 == 1" }, { name: "right", template: "forever", when: "1 == 1" }]] }]);
     const { status } = await runWorkflow(wf, { workdir: await workdir(), maxNodes: 3000 });
     expect(status.phase).toBe("Failed");
     expect(status.message).toBe("the workflow has 3000 nodes, the local engine's limit (a template that calls itself without end?)");
@@ -377,7 +387,7 @@ describe("expansion bombs and recursion", () => {
 
 describe("signals while a run grows", () => {
   it("a terminate ends an exponentially recursive run within seconds", async () => {
-    const wf = manifest("grow", [{ name: "forever", steps: [[{ name: "left", template: "forever" }, { name: "right", template: "forever" }]] }]);
+    const wf = manifest("grow", [{ name: "forever", steps: [[{ name: "left", template: "forever", when: "1 == 1" }, { name: "right", template: "forever", when: "1 == 1" }]] }]);
     const abort = new AbortController();
     const t0 = Date.now();
     let abortedAt = 0;

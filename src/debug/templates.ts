@@ -2,6 +2,7 @@
 import type { Template, WorkflowSpec } from "../argo/model.ts";
 import { EngineError } from "../errors.ts";
 import type { Invocation } from "./_context.ts";
+import { EndlessRecursion } from "./recursion.ts";
 
 /** Deep merge for `templateDefaults` (the template's own fields win). */
 function mergeDefaults<T>(defaults: unknown, value: T): T {
@@ -16,6 +17,7 @@ function mergeDefaults<T>(defaults: unknown, value: T): T {
 /** The templates a run may invoke. */
 export class Templates {
   private readonly byName = new Map<string, Template>();
+  private recursion: EndlessRecursion | undefined;
 
   constructor(private readonly spec: WorkflowSpec) {
     const defaults = spec.templateDefaults;
@@ -40,6 +42,15 @@ export class Templates {
     const t = this.byName.get(inv.template);
     if (!t) throw new EngineError(`${where}: template "${inv.template}" not found in spec.templates`);
     return t;
+  }
+
+  /**
+   * The chain by which the template named `name` always calls itself again, branching
+   * (recursion.ts), or undefined when its recursion may end or is linear.
+   */
+  endlessCycle(name: string): readonly string[] | undefined {
+    this.recursion ??= new EndlessRecursion(this.byName.values());
+    return this.recursion.cycleOf(name);
   }
 
   /** {@link resolve}, or undefined when it cannot. */

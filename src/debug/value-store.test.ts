@@ -41,6 +41,7 @@ function node(value: string, result?: string): NodeStatus {
   return {
     id: "n",
     name: "wf.n",
+    displayName: "n",
     type: "Pod",
     phase: "Succeeded",
     inputs: { parameters: [{ name: "big", value }, { name: "small", value: "s" }] },
