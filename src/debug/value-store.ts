@@ -15,6 +15,7 @@ import { createHash } from "node:crypto";
 import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { NodeStatus, Outputs, Parameter, WorkflowStatus } from "../argo/model.ts";
+import { namingFile } from "../files.ts";
 
 /** The longest parameter value (or result) kept inline in a record, in characters. */
 export const VALUE_INLINE_MAX = 64 * 1024;
@@ -54,19 +55,24 @@ export class ValueStore {
 
   /**
    * Stores `value` (once per run) and returns its reference.
-   * @throws the file system's error (a full disk) — the caller decides what it means.
+   * @throws the file system's error naming the file (a full disk): the caller decides what it means.
    */
   put(value: string): string {
     const ref = sha256(value);
     if (this.stored.has(ref)) return ref;
     const file = this.fileOf(ref);
     if (!existsSync(file)) {
-      mkdirSync(path.dirname(file), { recursive: true });
       const tmp = `${file}.tmp-${process.pid}-${++this.temporaries}`;
-      writeFileSync(tmp, value);
-      // A complete file under its final name only: a killed engine leaves a temporary at most.
-      linkSync(tmp, file);
-      rmSync(tmp, { force: true });
+      try {
+        mkdirSync(path.dirname(file), { recursive: true });
+        writeFileSync(tmp, value);
+        // A complete file under its final name only: a killed engine leaves a temporary at most.
+        linkSync(tmp, file);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw namingFile(err, file);
+      } finally {
+        rmSync(tmp, { force: true });
+      }
     }
     this.stored.add(ref);
     return ref;
@@ -116,16 +122,15 @@ export class ValueStore {
 
   /** A workflow status as `workflow.json` holds it: every node's large values (and the workflow's outputs') by reference. */
   referStatus(status: WorkflowStatus): WorkflowStatus {
-    const nodes: Record<string, NodeStatus> = {};
-    let changed = false;
+    // A copy of the node map only when a node has a large value (a snapshot of 10,000 small nodes is written as it is).
+    let nodes: Record<string, NodeStatus> | undefined;
     for (const [id, n] of Object.entries(status.nodes ?? {})) {
       const r = this.refer(n);
-      if (r !== n) changed = true;
-      nodes[id] = r;
+      if (r !== n) (nodes ??= { ...status.nodes })[id] = r;
     }
     const outputs = status.outputs?.parameters?.some((p) => isLarge(p.value)) ? this.refer({ id: "", name: "", type: "Steps", outputs: status.outputs } as NodeStatus).outputs : status.outputs;
-    if (!changed && outputs === status.outputs) return status;
-    return { ...status, ...(status.nodes ? { nodes } : {}), ...(outputs ? { outputs } : {}) };
+    if (!nodes && outputs === status.outputs) return status;
+    return { ...status, ...(nodes ? { nodes } : {}), ...(outputs ? { outputs } : {}) };
   }
 }
 
