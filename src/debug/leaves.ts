@@ -125,7 +125,7 @@ export class Leaves {
         volumesDir: path.join(tree.dir, ".volumes"),
         workflowVolumes: [...(spec.volumes ?? []), ...(spec.volumeClaimTemplates ?? []).map((v) => ({ name: (v["metadata"] as { name?: string } | undefined)?.name }))],
         signal: control.signalFor(place),
-        onSpawn: (pid) => tree.recordPid(node, pid),
+        onSpawn: (pid, start) => tree.recordPid(node, pid, start),
         onProgress: (p) => {
           node.progress = p;
           book.changed();

@@ -65,7 +65,7 @@ export interface PodContext {
   /** Called when the step reports progress (`N/M`). */
   onProgress(progress: string): void;
   /** Called with the process group id once the step's process started. */
-  onSpawn?(pid: number): void;
+  onSpawn?(pid: number, startTime?: string): void;
 }
 
 /** How a pod ended. */
@@ -304,7 +304,7 @@ async function execute(ctx: PodContext, container: Container & { source?: string
   poll.unref();
   let end: PodEnd;
   try {
-    end = await ctx.executor.run({ ...base, ...resolved, ...(ctx.onSpawn ? { onSpawn: (pid: number) => ctx.onSpawn?.(pid) } : {}) });
+    end = await ctx.executor.run({ ...base, ...resolved, ...(ctx.onSpawn ? { onSpawn: (pid: number, start?: string) => ctx.onSpawn?.(pid, start) } : {}) });
   } finally {
     clearInterval(poll);
     sidecarStop.abort();

@@ -15,6 +15,7 @@ import { readFileSync, unlinkSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { EngineError } from "../errors.ts";
+import { processStartTime } from "../executors/process-identity.ts";
 
 /** File name of the lock inside a run's folder. */
 export const LOCK_FILE = "engine.lock";
@@ -58,19 +59,10 @@ function readText(file: string): string | undefined {
   }
 }
 
-/** Start time of process `pid` in clock ticks since boot, from `/proc` (Linux), else undefined. */
-function startTimeOf(pid: number): string | undefined {
-  const stat = readText(`/proc/${pid}/stat`);
-  if (!stat) return undefined;
-  // The command name (field 2) may hold spaces and parentheses: fields count after the last ')'.
-  const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return rest[19];
-}
-
 /** The identity of this process as a lock holder. */
 export function currentHolder(): RunLockHolder {
   const bootId = readText("/proc/sys/kernel/random/boot_id");
-  const startTime = startTimeOf(process.pid);
+  const startTime = processStartTime(process.pid);
   return {
     pid: process.pid,
     host: os.hostname(),
@@ -96,7 +88,7 @@ export function holderAlive(holder: RunLockHolder): boolean {
     if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
   }
   if (holder.startTime) {
-    const now = startTimeOf(holder.pid);
+    const now = processStartTime(holder.pid);
     if (now !== undefined && now !== holder.startTime) return false;
   }
   return true;

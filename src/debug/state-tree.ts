@@ -490,9 +490,9 @@ export class StateTree {
    * Records the process group a step runs in (journal only) with the leader's start time and
    * the boot id, so that a resumed run can end it and only it.
    */
-  recordPid(node: Pick<NodeStatus, "id" | "name">, pid: number): void {
+  recordPid(node: Pick<NodeStatus, "id" | "name">, pid: number, knownStart?: string): void {
     if (this.journal === undefined) return;
-    const { startTime, bootId } = processIdentity(pid);
+    const { startTime, bootId } = processIdentity(pid, knownStart);
     this.appendJournal({ pid, start: startTime, boot: bootId, id: node.id });
   }
 

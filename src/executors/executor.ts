@@ -105,8 +105,11 @@ export interface PodSpec {
   readonly timeoutMs?: number;
   /** Kill the pod when aborted (the engine stops). */
   readonly signal: AbortSignal;
-  /** Called with the process group id once a process started (a resumed run kills what a dead engine left). */
-  onSpawn?(pid: number): void;
+  /**
+   * Called with the process group id once a process started (a resumed run kills what a dead
+   * engine left), and its start time where it was read at once (Linux).
+   */
+  onSpawn?(pid: number, startTime?: string): void;
   /** Called with `N/M` progress reported other than through the progress file (bindings). */
   onProgress?(progress: string): void;
 }

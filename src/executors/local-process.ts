@@ -53,8 +53,8 @@ export interface ProcessSpec {
   readonly namespace?: NamespacePlan;
   /** Time between SIGTERM and SIGKILL. @default 2000 ms */
   readonly graceMs?: number;
-  /** Called with the pid (also the process group id) once the process started. */
-  readonly onSpawn?: (pid: number) => void;
+  /** Called with the pid (also the process group id) and its start time once the process started. */
+  readonly onSpawn?: (pid: number, startTime?: string) => void;
 }
 
 /** How a process ended. */
@@ -169,7 +169,7 @@ export class LocalProcessExecutor implements Executor {
       signal: spec.signal,
       ...(namespace ? { namespace } : spec.mounts.length > 0 ? { mounts: spec.mounts } : {}),
       // Recorded so that a resumed run can end what a killed engine left running.
-      onSpawn: (pid) => spec.onSpawn?.(pid),
+      onSpawn: (pid, start) => spec.onSpawn?.(pid, start),
     });
     if (!scratch) return ran;
     // The overlay's skeleton and work folder (and another container's own root) end with the
@@ -181,7 +181,7 @@ export class LocalProcessExecutor implements Executor {
 
 /** {@link runProcess} started from this process (no launcher). */
 export function runProcessHere(spec: ProcessSpec): Promise<ProcessResult> {
-  const run = startChild(childSpec(spec), (pid) => spec.onSpawn?.(pid));
+  const run = startChild(childSpec(spec), (pid, start) => spec.onSpawn?.(pid, start));
   const onAbort = (): void => run.abort();
   if (spec.signal?.aborted) onAbort();
   else spec.signal?.addEventListener("abort", onAbort, { once: true });
@@ -305,7 +305,7 @@ class Launcher {
     if (!r) return;
     if (msg.type === "spawned") {
       r.pid = msg.pid;
-      r.spec.onSpawn?.(msg.pid);
+      r.spec.onSpawn?.(msg.pid, msg.start);
     } else {
       this.settle(msg.id, r, msg.result);
     }

@@ -6,6 +6,9 @@
  * {@link isSameProcess} checks both before anyone signals a recorded pid.
  */
 import { readFileSync } from "node:fs";
+import { processStartTime } from "./proc-start.mjs";
+
+export { processStartTime };
 
 /** A process as recorded: its pid, and on Linux its start time and the boot it started in. */
 export interface ProcessIdentity {
@@ -30,28 +33,14 @@ export function bootId(): string | undefined {
   return cachedBootId ?? undefined;
 }
 
-/** The start time of `pid` (clock ticks after boot), or undefined when there is no such process or no `/proc`. */
-export function processStartTime(pid: number): string | undefined {
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  } catch {
-    return undefined;
-  }
-  // "pid (comm) state ppid …": comm may hold spaces and parentheses, so count from the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return fields[19]; // field 22 overall: after pid and comm, the 20th
-}
-
 /**
  * The identity of a live process (default: this one), to record beside its pid.
  *
  * @example
  * writeFileSync("engine.pid", formatIdentity(processIdentity()));
  */
-export function processIdentity(pid: number = process.pid): ProcessIdentity {
-  const startTime = processStartTime(pid);
+export function processIdentity(pid: number = process.pid, knownStart?: string): ProcessIdentity {
+  const startTime = knownStart ?? processStartTime(pid);
   const boot = bootId();
   return { pid, ...(startTime !== undefined ? { startTime } : {}), ...(boot !== undefined ? { bootId: boot } : {}) };
 }

@@ -24,6 +24,7 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
+import { processStartTime } from "./proc-start.mjs";
 
 /**
  * What starting one process needs (the serialisable part of a `ProcessSpec`).
@@ -60,7 +61,7 @@ import os from "node:os";
  */
 /**
  * A report of the launcher.
- * @typedef {{ type: "ready" } | { type: "spawned", id: number, pid: number } | { type: "done", id: number, result: ChildResult }} LauncherReply
+ * @typedef {{ type: "ready" } | { type: "spawned", id: number, pid: number, start?: string } | { type: "done", id: number, result: ChildResult }} LauncherReply
  */
 
 /**
@@ -76,7 +77,8 @@ export const LAUNCHER_MARK = "opflow-process-launcher";
 /**
  * Starts one process.
  * @param {ChildSpec} spec
- * @param {(pid: number) => void} onSpawn Called with the pid (also the process group id).
+ * @param {(pid: number, start: string | undefined) => void} onSpawn Called with the pid (also the process
+ *   group id) and its start time, read at once: a process that ends fast is not yet reaped then.
  * @returns {RunningChild}
  */
 export function startChild(spec, onSpawn) {
@@ -153,7 +155,7 @@ export function startChild(spec, onSpawn) {
     resolve({ exitCode: 127, stdout: "", timedOut: false, aborted: false, startError: message });
     return { done, abort: () => undefined };
   }
-  if (child.pid !== undefined) onSpawn(child.pid);
+  if (child.pid !== undefined) onSpawn(child.pid, processStartTime(child.pid));
 
   /** @param {NodeJS.Signals} sig */
   const killGroup = (sig) => {
@@ -251,7 +253,7 @@ function serve() {
       return;
     }
     const id = msg.id;
-    const run = startChild(msg.spec, (pid) => report({ type: "spawned", id, pid }));
+    const run = startChild(msg.spec, (pid, start) => report({ type: "spawned", id, pid, ...(start !== undefined ? { start } : {}) }));
     running.set(id, run);
     void run.done.then((result) => {
       running.delete(id);
