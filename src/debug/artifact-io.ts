@@ -52,6 +52,16 @@ export class ArtifactIO {
     private readonly scratch: string,
   ) {}
 
+  /** Where the artifacts are stored (for messages). */
+  get location(): string {
+    return this.storage.location;
+  }
+
+  /** Keys of the store under `prefix`, recursively, sorted (what a data template lists). */
+  list(prefix: string): Promise<string[]> {
+    return this.storage.list(prefix);
+  }
+
   /**
    * Stores the output artifact `art` of node `nodeId` found at `hostPath`. Returns the artifact
    * as Argo records it in `status.nodes[id].outputs.artifacts`, or undefined for a missing

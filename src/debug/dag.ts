@@ -68,6 +68,15 @@ function dagGraph(dag: NonNullable<Template["dag"]>, where: string): DagGraph {
 /** Runs a DAG template at `place`. */
 export async function executeDag(e: DagEngine, place: Place, tmpl: Template, inputs: Inputs): Promise<NodeStatus> {
   const node = e.book.create(place, "DAG", tmpl, "Running", recordInputs(inputs));
+  try {
+    return await dagBody(e, place, node, tmpl, inputs);
+  } finally {
+    // Argo's killDaemonedChildren once the DAG node is fulfilled.
+    await e.daemons.endScope(node.id);
+  }
+}
+
+async function dagBody(e: DagEngine, place: Place, node: NodeStatus, tmpl: Template, inputs: Inputs): Promise<NodeStatus> {
   const dag = tmpl.dag as NonNullable<Template["dag"]>;
   const where = `node "${node.name}" (template "${tmpl.name}")`;
   let graph: DagGraph;
@@ -88,6 +97,11 @@ export async function executeDag(e: DagEngine, place: Place, tmpl: Template, inp
   const { phase, message } = run.outcome();
   if (phase !== "Succeeded") return e.book.finish(node, phase, message);
   return succeedWithOutputs(e, node, tmpl, scope, where);
+}
+
+/** Whether a task's dependants may start: it ended, or it is a daemon that became ready (Argo's `Fulfilled`). */
+function isDone(n: NodeStatus): boolean {
+  return isFulfilled(n.phase) || (n.daemoned === true && n.phase !== "Pending");
 }
 
 const asResult = (phase: NodePhase): TaskResultPhase | "Pending" | "Running" => (phase === "Error" ? "Errored" : phase);
@@ -123,7 +137,7 @@ class DagRun {
         if (!this.graph.needed.has(t.name) || this.started.has(t.name)) continue;
         if (this.e.control.halted(this.place) || (this.failed && this.failFast)) continue;
         const d = this.graph.deps.get(t.name) ?? [];
-        if (!d.every((dep) => this.taskNode.has(dep) && isFulfilled((this.taskNode.get(dep) as NodeStatus).phase))) continue;
+        if (!d.every((dep) => this.taskNode.has(dep) && isDone(this.taskNode.get(dep) as NodeStatus))) continue;
         this.launch(t);
         progressed = true;
       }
@@ -141,7 +155,8 @@ class DagRun {
       const phases = (n.children ?? []).map((c) => asResult((this.e.book.nodes[c] as NodeStatus).phase)).filter((p): p is TaskResultPhase => p !== "Pending" && p !== "Running");
       return { phase: asResult(n.phase), fanOut: { phases }, ...continueOn };
     }
-    return { phase: asResult(n.phase), ...continueOn };
+    // A daemon that became ready is Daemoned to depends logic (dag.go: daemoned and not Pending).
+    return { phase: n.daemoned && n.phase === "Running" ? "Daemoned" : asResult(n.phase), ...continueOn };
   }
 
   /**

@@ -1,7 +1,7 @@
 /**
  * Dispatch: a template invocation becomes a node — its template resolved, its arguments bound to
  * its inputs, its digest made; taken over from an earlier run when it can be (resume by digest,
- * reuse by key, the content-hash cache), else its body run by kind (Steps, DAG, suspend, pod), wrapped in a Retry node under a
+ * reuse by key, the content-hash cache), else its body run by kind (Steps, DAG, suspend, HTTP, data, pod, daemon), wrapped in a Retry node under a
  * `retryStrategy` (the template's, else the workflow's, as Argo).
  */
 import type { NodeStatus, NodeType, Template } from "../argo/model.ts";
@@ -110,7 +110,8 @@ async function invokeInTurn(e: DispatchEngine, place0: Place, inv: Invocation, a
   // What decides the node's result: an earlier run's node is taken over only when it matches.
   const digest = await e.resume.digest(at, tmpl, inv.inline !== undefined, inputs.parameters, inputs.artifacts);
   await turn.prior;
-  const taken = await e.resume.takeOver(at, tmpl, inv.template, digest, inputs.parameters);
+  // A daemon serves the steps after it: it runs again, never taken over.
+  const taken = tmpl.daemon ? undefined : await e.resume.takeOver(at, tmpl, inv.template, digest, inputs.parameters);
   if (taken) return taken;
   // What runs inside this node is invoked after it.
   turn.release();
@@ -119,7 +120,7 @@ async function invokeInTurn(e: DispatchEngine, place0: Place, inv: Invocation, a
     strategy && (tmpl.container || tmpl.script || tmpl.containerSet || tmpl.steps || tmpl.dag)
       ? await executeRetry(e, at, tmpl, inputs, strategy, (p, t, i, retries) => executeBody(e, p, t, i, retries))
       : await executeBody(e, at, tmpl, inputs, 0);
-  await e.resume.cacheStore(node, tmpl, digest);
+  if (!tmpl.daemon) await e.resume.cacheStore(node, tmpl, digest);
   return node;
 }
 
@@ -127,8 +128,6 @@ async function invokeInTurn(e: DispatchEngine, place0: Place, inv: Invocation, a
 function unsupported(tmpl: Template): [NodeType, string] | undefined {
   if (tmpl.resource) return ["Pod", "a resource template (it needs a Kubernetes API server)"];
   if (tmpl.plugin) return ["Plugin", "a plugin template"];
-  if (tmpl.data) return ["Pod", "a data template"];
-  if (tmpl.daemon) return ["Pod", "a daemon template (daemon: true)"];
   return undefined;
 }
 
@@ -138,6 +137,7 @@ function executeBody(e: DispatchEngine, place: Place, tmpl: Template, inputs: In
   if (tmpl.dag) return executeDag(e, place, tmpl, inputs);
   if (tmpl.suspend) return e.leaves.suspend(place, tmpl, inputs);
   if (tmpl.http) return e.leaves.http(place, tmpl, inputs);
+  if (tmpl.data) return e.leaves.data(place, tmpl, inputs);
   const no = unsupported(tmpl);
   if (no) return e.book.error(place, no[0], tmpl, `template "${tmpl.name}": ${no[1]} is not supported by the local engine`);
   if (tmpl.container || tmpl.script || tmpl.containerSet) return e.leaves.pod(place, tmpl, inputs, retries);

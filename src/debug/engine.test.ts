@@ -169,14 +169,12 @@ describe("steps", () => {
 
   it("fails unsupported templates with a message that says so", async () => {
     const wf = manifest("unsupported-test", [
-      { name: "main", steps: [[{ name: "k8s", template: "k8s", continueOn: { error: true } }, { name: "d", template: "daemon", continueOn: { error: true } }]] },
+      { name: "main", steps: [[{ name: "k8s", template: "k8s", continueOn: { error: true } }]] },
       { name: "k8s", resource: { action: "create", manifest: "kind: ConfigMap" } },
-      { name: "daemon", daemon: true, container: { image: "nginx", command: ["nginx"] } },
     ]);
     const { status } = await runWorkflow(wf, { workdir: await workdir() });
     expect(node(status, "k8s")).toMatchObject({ phase: "Error" });
     expect(node(status, "k8s").message).toMatch(/resource template .* not supported by the local engine/);
-    expect(node(status, "d").message).toMatch(/daemon template .* not supported by the local engine/);
   });
 });
 

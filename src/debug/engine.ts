@@ -15,6 +15,7 @@
  * | arguments and scopes | `arguments.ts`, `scope.ts`, `globals.ts` |
  * | resume and reuse | `resume.ts`, `node-digests.ts`, `node-digest.ts`, `step-cache.ts`, `run-lock.ts` |
  * | pods and suspend | `leaves.ts`, `pod.ts` (inputs → executor → outputs), `suspensions.ts` |
+ * | daemons, data templates | `daemons.ts`, `readiness-probe.ts`, `data-template.ts` |
  * | workflow lifecycle and signals | `workflow-lifecycle.ts`, `signals.ts` |
  * | state tree | `state-tree.ts` |
  *
@@ -29,6 +30,7 @@ import type { LocalObjects } from "./local-objects.ts";
 import { now, type Invocation, type Place, type ResolvedArgs } from "./_context.ts";
 import type { ArtifactIO } from "./artifact-io.ts";
 import { invoke, type DispatchEngine } from "./dispatch.ts";
+import { Daemons } from "./daemons.ts";
 import { Globals } from "./globals.ts";
 import { Leaves } from "./leaves.ts";
 import { NodeBook } from "./node-book.ts";
@@ -100,6 +102,7 @@ export class Engine implements DispatchEngine, LifecycleEngine {
   readonly suspensions: Suspensions;
   readonly retryStrategy: Template["retryStrategy"];
   readonly objects: LocalObjects | undefined;
+  readonly daemons: Daemons;
 
   constructor(private readonly cfg: EngineConfig) {
     const wf = cfg.manifest;
@@ -109,6 +112,7 @@ export class Engine implements DispatchEngine, LifecycleEngine {
     this.objects = cfg.objects;
     this.templates = new Templates(wf.spec);
     this.book = new NodeBook(wf.metadata.name as string, cfg.tree, cfg.onChange, (message) => this.stop(message), cfg.maxNodes);
+    this.daemons = new Daemons(this.book);
     this.resume = new Resume(this.book, this.globals, {
       previous: cfg.previous,
       reuse: cfg.reuse,

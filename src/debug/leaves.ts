@@ -1,7 +1,9 @@
 /**
  * Leaf nodes: pods (container and script templates, run through an executor in slots — the
  * workflow's `parallelism`, template-level parallelism of the ancestors, and the process or
- * binding slots), HTTP templates, and suspend templates (waiting for a duration or a person).
+ * binding slots; a daemon's pod gives its slots back once ready, and runs on until its scope
+ * ends it, daemons.ts), data templates, HTTP templates, and suspend templates (waiting for a
+ * duration or a person).
  */
 import path from "node:path";
 import type { NodePhase, NodeStatus, Template, WorkflowSpec } from "../argo/model.ts";
@@ -10,6 +12,7 @@ import type { Suspensions } from "./suspensions.ts";
 import type { LocalBindings } from "../contract.ts";
 import { BindingExecutor } from "../executors/in-process.ts";
 import type { Executor } from "../executors/executor.ts";
+import { sleep } from "../sleep.ts";
 import { substituteTags } from "./_expr.ts";
 import { FAIL_FAST_MESSAGE, messageOf, type Inputs, type Place } from "./_context.ts";
 import { isFailedOrError } from "./node-state.ts";
@@ -19,16 +22,33 @@ import { parseDuration } from "../duration.ts";
 import { EngineError } from "../errors.ts";
 import type { Globals } from "./globals.ts";
 import type { NodeBook } from "./node-book.ts";
-import { processEnvironment, runPod } from "./pod.ts";
+import { processEnvironment, runPod, type PodResult } from "./pod.ts";
+import type { Daemons } from "./daemons.ts";
+import { runData, type DataSpec } from "./data-template.ts";
+import { checkProbe, waitReady, type ProbeSpec, type ProbeTarget } from "./readiness-probe.ts";
 import { acquireAll, Semaphore } from "./semaphore.ts";
 import type { RunControl } from "./signals.ts";
 import type { StateTree } from "./state-tree.ts";
 import { runHttp, type HttpSpec } from "./http-template.ts";
 import type { LocalObjects } from "./local-objects.ts";
 
+/** Why a daemon's pod ended by itself: Argo's message for a failed pod, or that it ended at all. */
+function daemonEndMessage(r: PodResult): string {
+  if (r.phase !== "Succeeded" && r.message) return r.message;
+  return `daemon ended by itself (exit code ${r.exitCode ?? 0}) before its steps or DAG did; a daemon must keep running until then`;
+}
+
+/** A daemon's readiness probe (none: ready once started) and where it runs. */
+interface DaemonProbe {
+  readonly probe?: ProbeSpec;
+  readonly target: ProbeTarget;
+}
+
 /** What leaves need of the engine. */
 export interface LeafEngine {
   readonly book: NodeBook;
+  /** The run's daemons, ended with their scopes. */
+  readonly daemons: Daemons;
   readonly control: RunControl;
   readonly globals: Globals;
   readonly suspensions: Suspensions;
@@ -107,7 +127,19 @@ export class Leaves {
       tree.direct = direct;
       const dir = direct ? tree.ensureNodeDir(node, ...subdirs) : await tree.ensureNodeDirAsync(node, ...subdirs);
       const spec = this.cfg.spec;
-      const result = await runPod({
+      const where = `node "${node.name}" (template "${tmpl.name}")`;
+      let readiness: DaemonProbe | undefined;
+      try {
+        if (tmpl.daemon) readiness = this.daemonProbe(tmpl, dir, where);
+      } catch (err) {
+        return await book.finish(node, "Error", messageOf(err));
+      }
+      // A daemon's process is also killed when its scope ends (daemons.ts).
+      const daemonStop = tmpl.daemon ? new AbortController() : undefined;
+      const signal = daemonStop ? AbortSignal.any([control.signalFor(place), daemonStop.signal]) : control.signalFor(place);
+      let spawned = (): void => undefined;
+      const started = new Promise<void>((resolve) => (spawned = resolve));
+      const podRun = runPod({
         nodeName: node.name,
         nodeId: node.id,
         dir,
@@ -124,13 +156,32 @@ export class Leaves {
         ...(this.cfg.objects ? { objects: this.cfg.objects } : {}),
         volumesDir: path.join(tree.dir, ".volumes"),
         workflowVolumes: [...(spec.volumes ?? []), ...(spec.volumeClaimTemplates ?? []).map((v) => ({ name: (v["metadata"] as { name?: string } | undefined)?.name }))],
-        signal: control.signalFor(place),
-        onSpawn: (pid, start) => tree.recordPid(node, pid, start),
+        signal,
+        onSpawn: (pid, start) => {
+          tree.recordPid(node, pid, start);
+          spawned();
+        },
         onProgress: (p) => {
           node.progress = p;
           book.changed();
         },
       });
+      if (daemonStop && readiness) {
+        if (await this.daemonReady(readiness, started, podRun, signal)) {
+          node.daemoned = true;
+          book.persist(node);
+          book.changed();
+          const daemons = this.e.daemons;
+          const exited = podRun.then(async (r) => {
+            if (!daemons.ending(node.id) && !control.halted(place)) await daemons.exitedEarly(node.id, daemonEndMessage(r));
+          });
+          daemons.add(place.boundaryID ?? "", { node, kill: () => daemonStop.abort(), exited });
+          return node;
+        }
+      }
+      let result = await podRun;
+      // Argo fails a daemon whose pod ends, even with exit code 0 (operator.go assessNodeStatus).
+      if (tmpl.daemon && result.phase === "Succeeded") result = { ...result, phase: "Failed", message: daemonEndMessage(result) };
       if (result.inputs.parameters || result.inputs.artifacts) node.inputs = result.inputs;
       if (result.outputs) node.outputs = result.outputs;
       // A containerSet's containers: Container nodes under the pod's (Argo names them pod.container).
@@ -150,6 +201,56 @@ export class Leaves {
       // Before the slot goes to the next item: a failure here stops a failFast template at once.
       if (place.failFast && isFailedOrError(node.phase)) place.failFast.failed = true;
       release();
+    }
+  }
+
+  /**
+   * A daemon's readiness probe and where it runs.
+   *
+   * @throws EngineError for a probe the engine cannot run.
+   */
+  private daemonProbe(tmpl: Template, dir: string, where: string): DaemonProbe {
+    const c = tmpl.container ?? tmpl.script;
+    const probe = c?.readinessProbe as ProbeSpec | undefined;
+    const target: ProbeTarget = {
+      ports: (c?.ports ?? []) as unknown as ProbeTarget["ports"],
+      cwd: path.join(dir, "workdir"),
+      env: { ...this.environment, ...Object.fromEntries((c?.env ?? []).filter((e) => typeof e.value === "string").map((e) => [e.name, e.value as string])) },
+      where: `${where}: container`,
+    };
+    if (probe) checkProbe(probe, target);
+    return probe ? { probe, target } : { target };
+  }
+
+  /**
+   * Whether a daemon's pod became ready before it ended: once started without a
+   * `readinessProbe`, else once the probe succeeds (readiness-probe.ts). False when the pod
+   * ended first, or the run stopped.
+   */
+  private async daemonReady(readiness: DaemonProbe, started: Promise<void>, podRun: Promise<PodResult>, signal: AbortSignal): Promise<boolean> {
+    const { probe, target } = readiness;
+    const over = new AbortController();
+    const probing = AbortSignal.any([signal, over.signal]);
+    // An executor that does not say when its process started (a container runtime): soon after.
+    const start = Promise.race([started, sleep(1000, probing)]);
+    const ready = start.then(() => (probing.aborted ? false : probe ? waitReady(probe, target, probing) : true));
+    try {
+      return await Promise.race([podRun.then(() => false), ready]);
+    } finally {
+      over.abort();
+    }
+  }
+
+  /** Runs a data template at `place`: its source listed from the artifact store, transformed (data-template.ts). */
+  async data(place: Place, tmpl: Template, inputs: Inputs): Promise<NodeStatus> {
+    const { book } = this.e;
+    const node = book.create(place, "Pod", tmpl, "Running", recordInputs(inputs));
+    try {
+      const result = await runData(tmpl.data as DataSpec | undefined, this.cfg.artifactIO, `node "${node.name}" (template "${tmpl.name}")`);
+      node.outputs = { result };
+      return await book.finish(node, "Succeeded");
+    } catch (err) {
+      return book.finish(node, "Error", messageOf(err));
     }
   }
 

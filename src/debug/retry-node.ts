@@ -8,6 +8,7 @@ import { evaluateExpression } from "./_expr.ts";
 import { inherited, messageOf, now, type Inputs, type Place } from "./_context.ts";
 import { recordInputs } from "./arguments.ts";
 import { formatDuration } from "../duration.ts";
+import type { Daemons } from "./daemons.ts";
 import type { NodeBook } from "./node-book.ts";
 import { isFailedOrError } from "./node-state.ts";
 import { decideRetry, type Attempt } from "./retry.ts";
@@ -17,6 +18,8 @@ import { sleep } from "../sleep.ts";
 /** What retrying needs of the engine. */
 export interface RetryEngine {
   readonly book: NodeBook;
+  /** The run's daemons: a Retry node over a daemon that became ready is daemoned with it. */
+  readonly daemons: Daemons;
   readonly control: RunControl;
 }
 
@@ -50,6 +53,14 @@ export async function executeRetry(e: RetryEngine, place: Place, tmpl: Template,
       ...inherited(place),
     };
     const child = await body(childPlace, tmpl, inputs, i);
+    if (child.daemoned && child.phase === "Running") {
+      // Daemoned as its attempt is (operator.go), and ended with it (daemons.ts).
+      node.daemoned = true;
+      e.book.persist(node);
+      e.book.changed();
+      e.daemons.follow(child.id, node);
+      return node;
+    }
     if (child.phase === "Succeeded") {
       if (child.outputs) node.outputs = child.outputs;
       const arts = e.book.artifacts.get(child.id);

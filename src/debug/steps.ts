@@ -17,9 +17,12 @@ import type { Scope, Vars } from "./scope.ts";
 import { Semaphore } from "./semaphore.ts";
 import type { RunControl } from "./signals.ts";
 import type { Templates } from "./templates.ts";
+import type { Daemons } from "./daemons.ts";
 
 /** What Steps (and the steps of DAG tasks) need of the engine. */
 export interface StepsEngine extends HookEngine {
+  /** The run's daemons: a Steps or DAG node ends those of its scope once it ended. */
+  readonly daemons: Daemons;
   readonly control: RunControl;
   readonly resume: Resume;
   readonly templates: Templates;
@@ -56,9 +59,20 @@ export function checkParallelism(value: unknown, field: string): void {
   }
 }
 
-/** Runs a Steps template at `place`. */
+/**
+ * Runs a Steps template at `place`; once it ended, the daemons it started are killed and
+ * recorded Succeeded (Argo's `killDaemonedChildren` when a Steps node is fulfilled).
+ */
 export async function executeSteps(e: StepsEngine, place: Place, tmpl: Template, inputs: Inputs): Promise<NodeStatus> {
   const node = e.book.create(place, "Steps", tmpl, "Running", recordInputs(inputs));
+  try {
+    return await stepsBody(e, place, node, tmpl, inputs);
+  } finally {
+    await e.daemons.endScope(node.id);
+  }
+}
+
+async function stepsBody(e: StepsEngine, place: Place, node: NodeStatus, tmpl: Template, inputs: Inputs): Promise<NodeStatus> {
   const scope = scopeFor(e.globals, inputs);
   let semaphores: readonly Semaphore[];
   try {

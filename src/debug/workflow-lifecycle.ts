@@ -17,6 +17,7 @@ import { isFailedOrError } from "./node-state.ts";
 import { aggregateProgress } from "./progress.ts";
 import { Scope } from "./scope.ts";
 import { checkParallelism } from "./steps.ts";
+import type { Daemons } from "./daemons.ts";
 import { configMapParameter, type LocalObjects } from "./local-objects.ts";
 import { DEADLINE_MESSAGE, type RunControl } from "./signals.ts";
 
@@ -29,6 +30,8 @@ export interface LifecycleEngine extends HookEngine {
   readonly status: WorkflowStatus;
   /** ConfigMaps and Secrets the workflow reads. */
   readonly objects: LocalObjects | undefined;
+  /** The run's daemons: those outside any Steps or DAG end with the workflow's main tree. */
+  readonly daemons: Daemons;
 }
 
 /** Sets the `workflow.*` variables known before the run starts. */
@@ -112,11 +115,14 @@ export async function runWorkflowLifecycle(e: LifecycleEngine): Promise<void> {
       hooks.stop();
     }
     await hooks.settled();
+    // Daemons outside any Steps or DAG (an entrypoint that is one): killed, Succeeded (operator.go).
+    await e.daemons.endScope("");
 
     let phase: WorkflowPhase = root.phase === "Skipped" || root.phase === "Omitted" ? "Succeeded" : (root.phase as WorkflowPhase);
     let message = isFailedOrError(root.phase) ? (e.control.stopMessage ?? root.message) : undefined;
     setEndVariables(e, phase);
     const onExit = await runExitHandler(e, name);
+    await e.daemons.endScope("");
     if (onExit && isFailedOrError(onExit.phase) && phase === "Succeeded") {
       phase = "Failed";
       message = onExit.message ?? `exit handler ${onExit.displayName} ${onExit.phase}`;
@@ -131,6 +137,8 @@ export async function runWorkflowLifecycle(e: LifecycleEngine): Promise<void> {
     finishWorkflow(e, "Error", messageOf(err));
   } finally {
     deadline?.clear();
+    // Whatever ended the run, no daemon outlives it.
+    await e.daemons.endAll();
   }
 }
 
