@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { containerCommand, imageEntrypoint } from "./image-entrypoints.ts";
+import { containerCommand, imageCommand, imageEntrypoint } from "./image-entrypoints.ts";
 import { manifest, node, outParam, removeWorkdirs, useStandIns, workdir } from "../../test/helpers/engine.ts";
 import { runWorkflow } from "./run.ts";
 
@@ -19,6 +19,14 @@ describe("a container without command", () => {
     const { status } = await runWorkflow(wf, { workdir: await workdir() });
     expect(status.phase).toBe("Succeeded");
     expect(outParam(node(status, "entrypoint-test"), "p")).toBe("hello");
+  });
+
+  it("runs the CMD of an image the engine knows only when there are neither command nor args (nginx, influxdb of the daemon examples)", () => {
+    expect(imageCommand("nginx:1.13", undefined)).toEqual(["nginx", "-g", "daemon off;"]);
+    expect(imageCommand("influxdb:1.2", [])).toEqual(["influxd"]);
+    expect(imageCommand("nginx:1.13", ["nginx", "-t"])).toBeUndefined();
+    expect(imageCommand("argoproj/argosay:v2", ["echo"])).toEqual(["argosay"]);
+    expect(imageCommand("alpine:3.23", undefined)).toBeUndefined();
   });
 });
 

@@ -14,6 +14,34 @@ const ENTRYPOINTS: readonly (readonly [RegExp, readonly string[], string])[] = [
 ];
 
 /**
+ * Known images whose default command is a CMD (run only when the container gives neither
+ * `command` nor `args`; `args` replace it), looked up on PATH like the entrypoints. The
+ * daemons of upstream examples run them so (daemon-nginx.yaml, daemon-step.yaml): nginx's
+ * Dockerfile has `CMD ["nginx", "-g", "daemon off;"]`; influxdb 1.x's entrypoint script
+ * executes its arguments, `CMD ["influxd"]`.
+ */
+const CMDS: readonly (readonly [RegExp, readonly string[]])[] = [
+  [/^(docker\.io\/)?(library\/)?nginx(:[\w.-]+)?$/, ["nginx", "-g", "daemon off;"]],
+  [/^(docker\.io\/)?(library\/)?influxdb:1(\.[\w.-]+)?$/, ["influxd"]],
+];
+
+/**
+ * The command of a container without `command`: the image's entrypoint when the engine knows
+ * it, else, without `args`, the image's CMD when the engine knows it.
+ *
+ * @example
+ * ```ts
+ * imageCommand("nginx:1.13", undefined);        // ["nginx", "-g", "daemon off;"]
+ * imageCommand("nginx:1.13", ["nginx", "-t"]);  // undefined: the args are the command
+ * ```
+ */
+export function imageCommand(image: string | undefined, args: readonly string[] | undefined): readonly string[] | undefined {
+  const entrypoint = imageEntrypoint(image);
+  if (entrypoint || !image || (args && args.length > 0)) return entrypoint;
+  return CMDS.find(([re]) => re.test(image))?.[1];
+}
+
+/**
  * The entrypoint of `image` when the engine knows it, else undefined.
  *
  * @example
@@ -28,8 +56,8 @@ export function imageEntrypoint(image: string | undefined): readonly string[] | 
 }
 
 /**
- * The command a container runs on this machine: its own, else the image's entrypoint (see
- * {@link imageEntrypoint}). A command that names the entrypoint by its path inside a known image
+ * The command a container runs on this machine: its own, else the image's entrypoint, else —
+ * without args — the image's CMD (see {@link imageCommand}). A command that names the entrypoint by its path inside a known image
  * (`command: [/argosay]`, upstream examples/intermediate-parameters.yaml) runs the program of
  * that name on PATH, as when the command is left out.
  *
@@ -39,8 +67,8 @@ export function imageEntrypoint(image: string | undefined): readonly string[] | 
  * containerCommand({ image: "alpine", command: ["/bin/echo"] });           // ["/bin/echo"]
  * ```
  */
-export function containerCommand(c: { readonly image?: string; readonly command?: readonly string[] }): readonly string[] | undefined {
-  if (!c.command) return imageEntrypoint(c.image);
+export function containerCommand(c: { readonly image?: string; readonly command?: readonly string[]; readonly args?: readonly string[] }): readonly string[] | undefined {
+  if (!c.command) return imageCommand(c.image, c.args);
   const known = c.image ? ENTRYPOINTS.find(([re]) => re.test(c.image as string)) : undefined;
   if (known && c.command[0] === known[2]) return [...known[1], ...c.command.slice(1)];
   return c.command;

@@ -122,7 +122,8 @@ function podRootOf(p: ProcessPod): PodRoot | undefined {
 /** The command, environment, working directory and mounts of a process pod (its script written). */
 export async function processPodSpec(p: ProcessPod): Promise<Pick<PodSpec, "command" | "env" | "workingDir" | "mounts" | "podRoot">> {
   const { container, dir, mode, where } = p;
-  // Without a command, the image's entrypoint runs (when the engine knows it), args after it.
+  // Without a command, the image's entrypoint runs (when the engine knows it), args after it;
+  // without args either, the image's CMD (when the engine knows it).
   const argv = [...(containerCommand(container) ?? [])];
   if (p.template.script) {
     const scriptFile = path.join(dir, NODE_FILES.script);

@@ -17,7 +17,7 @@ import type { ValueStore } from "./value-store.ts";
 import { collectOutputs, podPhase } from "./pod-outputs.ts";
 import { checkPodPaths, hostPath, pathMode, podPath, type PathMode } from "./pod-paths.ts";
 import { bodyVars, inVolume, otherContainerSpec, podDeadline, processEnvironment, processPodSpec, substituteDeep, type ProcessPod } from "./pod-spec.ts";
-import { imageEntrypoint } from "./image-entrypoints.ts";
+import { imageCommand } from "./image-entrypoints.ts";
 import type { LocalObjects } from "./local-objects.ts";
 import { explainStartError } from "./missing-command.ts";
 import { parseProgress } from "./progress.ts";
@@ -128,7 +128,7 @@ export async function runPod(ctx: PodContext): Promise<PodResult> {
     }
     if (end.startError) {
       const c = t.script ?? t.container;
-      end = { ...end, startError: explainStartError(end.startError, t.name, c?.image, c?.command?.[0] ?? imageEntrypoint(c?.image)?.[0] ?? c?.args?.[0]) };
+      end = { ...end, startError: explainStartError(end.startError, t.name, c?.image, c?.command?.[0] ?? imageCommand(c?.image, c?.args)?.[0] ?? c?.args?.[0]) };
     }
     const places = { template: t, dir, volumesDir: ctx.volumesDir, workflowVolumes: ctx.workflowVolumes };
     const collected = await collectOutputs(

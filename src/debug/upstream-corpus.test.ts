@@ -6,8 +6,9 @@
  * when one starts passing, the test says so, and its mark should go.
  * Examples with suspend nodes that wait for a person get what `resume` in `expected.json` says
  * (node set, resume), as a person would give it with the argo CLI.
- * A cowsay stand-in (test/fixtures/bin) plays whalesay; examples whose commands are not
- * installed here (python) are skipped, and say so.
+ * Stand-ins (test/fixtures/bin) play the images' programs: cowsay for whalesay, argosay, and
+ * nginx and influxd for the daemons of the daemon examples; examples whose commands are not
+ * installed here (python, curl) are skipped, and say so.
  */
 import { createHash } from "node:crypto";
 import fs from "node:fs";
@@ -23,6 +24,7 @@ import { runWorkflow } from "./run.ts";
 import { loadWorkflowTemplates } from "./workflow-templates.ts";
 import { loadLocalObjects } from "./local-objects.ts";
 import { namespacesAvailable } from "../executors/local-process.ts";
+import { engineStorageRoot } from "./workdir.ts";
 
 const fixtures = fileURLToPath(new URL("../../test/fixtures", import.meta.url));
 const STAND_INS = path.join(fixtures, "bin");
@@ -53,6 +55,16 @@ interface Expected {
    * `argo node set` (NodeSetOptions), `resume` as `argo resume` (with an optional selector).
    */
   readonly resume?: readonly ({ readonly set: NodeSetOptions } | { readonly resume: { readonly nodeFieldSelector?: string } })[];
+  /**
+   * Ports of 127.0.0.1 its daemons listen on (the local engine's pod IP is the same for every
+   * daemon): examples sharing a port run one after another; one below 1024 needs root.
+   */
+  readonly ports?: readonly number[];
+  /**
+   * A folder (relative to the corpus) whose files are the keys of the artifact store the example
+   * runs with (its bucket, for data templates); it then runs in a workdir of its own.
+   */
+  readonly store?: string;
 }
 
 /** Plays the person of `actions`: each is sent once a suspend node of the live run waits. */
@@ -65,6 +77,15 @@ async function actAsPerson(actions: Expected["resume"], channel: NodeRequestChan
     }
     channel.send("set" in action ? { action: "set", options: action.set } : { action: "resume", ...action.resume });
   }
+}
+
+/** One chain of runs per port: examples whose daemons use the same port never run at once. */
+const portChains = new Map<number, Promise<unknown>>();
+async function withPorts<T>(ports: readonly number[], run: () => Promise<T>): Promise<T> {
+  const before = ports.map((p) => portChains.get(p) ?? Promise.resolve());
+  const mine = Promise.allSettled(before).then(run);
+  for (const p of ports) portChains.set(p, mine.catch(() => undefined));
+  return mine;
 }
 
 const NAMESPACES = namespacesAvailable();
@@ -82,6 +103,8 @@ function missingCommands(wf: Workflow): string[] {
     const c = t.script ?? t.container;
     const cmd = c?.command?.[0];
     if (cmd && /^(python3?|node|bash)$/.test(path.basename(cmd))) wanted.add(path.basename(cmd));
+    // The clients of the daemon examples (curlimages/curl) run curl from a shell.
+    if (c?.image?.includes("curl")) wanted.add("curl");
   }
   return [...wanted].filter((c) => !haveCommand(c));
 }
@@ -97,6 +120,7 @@ function corpus(dir: string, title: string): void {
       // Volumes are mounted in private mount namespaces (root with unshare).
       if (!NAMESPACES && JSON.stringify(wf).includes('"volumeMounts"')) missing.push("private mount namespaces (for volumes)");
       if (!NAMESPACES && e.needsNamespaces) missing.push(`private mount namespaces (${e.needsNamespaces})`);
+      if ((e.ports ?? []).some((p) => p < 1024) && process.getuid?.() !== 0) missing.push(`root (its daemon listens on port ${(e.ports ?? []).join(", ")})`);
       const name = e.refused !== undefined ? `${file} is refused (${e.from})` : `${file} ends ${e.phase} (${e.from})`;
       if (missing.length > 0) {
         it.skip(`${name} — skipped: ${missing.join(", ")} not available here`, () => undefined);
@@ -112,9 +136,14 @@ function corpus(dir: string, title: string): void {
         const runName = `${`${dir}-${file.replace(/\.yaml$/, "")}`.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 50)}-${hash}`;
         const workflowTemplates = await loadWorkflowTemplates((e.templates ?? []).map((t) => path.join(fixtures, dir, t)));
         const objects = e.objects ? await loadLocalObjects(e.objects.map((o) => path.join(fixtures, dir, o))) : undefined;
+        let runIn = workdir;
+        if (e.store !== undefined) {
+          runIn = fs.mkdtempSync(path.join(workdir, "store-"));
+          fs.cpSync(path.join(fixtures, dir, e.store), engineStorageRoot(runIn), { recursive: true });
+        }
         const nodeRequests = new NodeRequestChannel();
         let live: WorkflowStatus | undefined;
-        const running = runWorkflow(wf, { workdir, name: runName, workflowTemplates, ...(objects ? { objects } : {}), nodeRequests, onUpdate: (s) => (live = s), updateIntervalMs: 20 });
+        const running = withPorts(e.ports ?? [], () => runWorkflow(wf, { workdir: runIn, name: runName, workflowTemplates, ...(objects ? { objects } : {}), nodeRequests, onUpdate: (s) => (live = s), updateIntervalMs: 20 }));
         let ended = false;
         const person = actAsPerson(e.resume, nodeRequests, () => live, () => ended);
         const { status } = await running.finally(() => (ended = true));
