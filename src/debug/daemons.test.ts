@@ -192,14 +192,19 @@ describe("daemon templates", () => {
 
   it("records a daemon that dies after it was ready Failed, and the scope goes on as Argo's does", async () => {
     const dir = await workdir();
+    const port = await freePort();
+    // Ready once it listens; it exits (code 7) when asked, answering with its pid, and the
+    // step after it waits until that process is gone before the scope ends.
+    const daemon = `require("http").createServer((q, s) => s.end(String(process.pid), () => process.exit(7))).listen(${port}, "127.0.0.1")`;
+    const quit = `fetch("{{inputs.parameters.url}}").then((r) => r.text()).then((pid) => { const t = setInterval(() => { try { process.kill(Number(pid), 0); } catch { clearInterval(t); setTimeout(() => console.log("gone"), 500); } }, 50); })`;
     const wf = manifest("daemon-dies", [
-      { name: "main", steps: [[{ name: "d", template: "d" }], [{ name: "wait", template: "wait" }]] },
-      // Ready once started (no probe), then gone.
-      { name: "d", daemon: true, container: { image: "busybox", command: ["sh", "-c", "sleep 0.3; exit 7"] } },
-      sh("wait", "sleep 2"),
+      { name: "main", steps: [[{ name: "d", template: "d" }], [{ name: "wait", template: "wait", arguments: { parameters: [{ name: "url", value: `http://{{steps.d.ip}}:${port}/quit` }] } }]] },
+      { name: "d", daemon: true, container: { image: "node:20", command: ["node", "-e", daemon], readinessProbe: { tcpSocket: { port }, periodSeconds: 1 } } as Template["container"] },
+      { name: "wait", inputs: { parameters: [{ name: "url" }] }, container: { image: "node:20", command: ["node", "-e", quit] } },
     ]);
     const { status } = await runWorkflow(wf, { workdir: dir });
     expect(status.phase, status.message).toBe("Succeeded");
+    expect(node(status, "wait").outputs?.result).toBe("gone");
     expect(node(status, "d")).toMatchObject({ phase: "Failed", message: "Error (exit code 7)" });
     expect(node(status, "d").daemoned).toBeUndefined();
   });
@@ -247,6 +252,40 @@ describe("daemon templates", () => {
     expect(node(status, "daemoned(0)").phase).toBe("Failed");
     expect(node(status, "daemoned(1)").phase).toBe("Succeeded");
     expect(node(status, "daemoned")).toMatchObject({ type: "Retry", phase: "Succeeded" });
+  });
+
+  it("two daemons on one port collide as on one host: the second cannot listen and ends Failed (docs/local-engine.md, Ports)", async () => {
+    const dir = await workdir();
+    const port = await freePort();
+    // Ready once it listens (it says so in a file of its working folder).
+    const listener = (name: string): Template => ({
+      name,
+      daemon: true,
+      container: {
+        image: "node:20",
+        command: ["node", "-e", `require("http").createServer((q, s) => s.end("${name}")).listen(${port}, "127.0.0.1", () => require("fs").writeFileSync("bound", ""))`],
+        readinessProbe: { exec: { command: ["test", "-e", "bound"] }, periodSeconds: 1 },
+      } as Template["container"],
+    });
+    const wf = manifest("daemon-collide", [
+      {
+        name: "main",
+        steps: [
+          [{ name: "first", template: "first" }],
+          [{ name: "second", template: "second", continueOn: { failed: true } }],
+          [{ name: "client", template: "client", arguments: { parameters: [{ name: "url", value: `http://{{steps.first.ip}}:${port}/` }] } }],
+        ],
+      },
+      listener("first"),
+      listener("second"),
+      client("client"),
+    ]);
+    const { status } = await runWorkflow(wf, { workdir: dir });
+    expect(status.phase, status.message).toBe("Succeeded");
+    expect(node(status, "second")).toMatchObject({ phase: "Failed", message: "Error (exit code 1)" });
+    expect(await fs.readFile(path.join(dir, "daemon-collide", "[1].second", "log.txt"), "utf8")).toContain("EADDRINUSE");
+    expect(node(status, "client").outputs?.result).toBe("first");
+    expect(node(status, "first").phase).toBe("Succeeded");
   });
 
   it("refuses a readiness probe it cannot run, naming the field", async () => {
