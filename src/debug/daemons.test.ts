@@ -254,6 +254,36 @@ describe("daemon templates", () => {
     expect(node(status, "daemoned")).toMatchObject({ type: "Retry", phase: "Succeeded" });
   });
 
+  it("retries a daemon that ended by itself after it was ready; the next attempt serves on (daemon_pod_test.go TestDaemonPodRetry)", async () => {
+    const dir = await workdir();
+    const port = await freePort();
+    // Ready once started, as upstream's (no probe). Attempt 0 serves until asked to quit (exit 1);
+    // attempt 1 serves on. The client waits until attempt 1 answers.
+    const daemon = `require("http").createServer((q, s) => s.end("attempt {{retries}}", () => { if (q.url === "/quit" && "{{retries}}" === "0") process.exit(1); })).listen(${port}, "127.0.0.1")`;
+    const whale = `const u = "{{inputs.parameters.url}}"; const until = (path, want, then) => fetch(u + path).then((r) => r.text()).then((t) => (t === want ? then(t) : setTimeout(() => until(path, want, then), 50)), () => setTimeout(() => until(path, want, then), 50)); until("quit", "attempt 0", () => until("", "attempt 1", (t) => console.log(t)));`;
+    const wf = manifest("daemon-retry-after", [
+      {
+        name: "main",
+        dag: {
+          tasks: [
+            { name: "daemoned", template: "daemoned" },
+            { name: "whale", template: "whale", dependencies: ["daemoned"], arguments: { parameters: [{ name: "url", value: `http://{{tasks.daemoned.ip}}:${port}/` }] } },
+          ],
+        },
+      },
+      { name: "daemoned", daemon: true, retryStrategy: { limit: "2" }, container: { image: "node:20", command: ["node", "-e", daemon] } } as Template,
+      { name: "whale", inputs: { parameters: [{ name: "url" }] }, container: { image: "node:20", command: ["node", "-e", whale] } },
+    ]);
+    const { status } = await runWorkflow(wf, { workdir: dir });
+    expect(status.phase, status.message).toBe("Succeeded");
+    expect(node(status, "whale").outputs?.result).toBe("attempt 1");
+    expect(node(status, "daemoned(0)")).toMatchObject({ phase: "Failed", message: "Error (exit code 1)" });
+    expect(node(status, "daemoned(1)").phase).toBe("Succeeded");
+    expect(node(status, "daemoned")).toMatchObject({ type: "Retry", phase: "Succeeded" });
+    expect(node(status, "daemoned").daemoned).toBeUndefined();
+    expect(await listening(port)).toBe(false);
+  });
+
   it("two daemons on one port collide as on one host: the second cannot listen and ends Failed (docs/local-engine.md, Ports)", async () => {
     const dir = await workdir();
     const port = await freePort();

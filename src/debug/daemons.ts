@@ -21,10 +21,16 @@ export interface DaemonHandle {
   readonly exited: Promise<unknown>;
 }
 
+/** A node that ends as a daemon ends: the Retry node over the attempt. */
+interface Follower {
+  readonly node: NodeStatus;
+  /** When the daemon ends by itself: what follows (the next attempts), instead of failing too. */
+  readonly onEarlyExit?: (ended: NodeStatus) => Promise<unknown>;
+}
+
 interface Entry extends DaemonHandle {
   readonly scope: string;
-  /** Nodes that end with it: the Retry node over the attempt. */
-  readonly followers: NodeStatus[];
+  readonly followers: Follower[];
   /** Set once its scope (or the run) ends it: its own end is then not a failure. */
   ending: boolean;
 }
@@ -32,17 +38,35 @@ interface Entry extends DaemonHandle {
 /** The daemons of one run. */
 export class Daemons {
   private readonly entries = new Map<string, Entry>();
+  private readonly scopes = new Map<string, AbortController>();
+  /** Work a scope must wait for before it is over (the retries of its daemons). */
+  private readonly pending = new Map<string, Set<Promise<unknown>>>();
 
   constructor(private readonly book: NodeBook) {}
 
-  /** Records a daemon that became ready, ended with `scope`. */
-  add(scope: string, handle: DaemonHandle): void {
-    this.entries.set(handle.node.id, { ...handle, scope, followers: [], ending: false });
+  /**
+   * Aborted when `scope` ends: a daemon's process (ready or not yet) and the retries of a
+   * daemon stop then.
+   */
+  scopeSignal(scope: string): AbortSignal {
+    let c = this.scopes.get(scope);
+    if (!c) this.scopes.set(scope, (c = new AbortController()));
+    return c.signal;
   }
 
-  /** `follower` (the Retry node over daemon `nodeId`) ends as the daemon ends. */
-  follow(nodeId: string, follower: NodeStatus): void {
-    this.entries.get(nodeId)?.followers.push(follower);
+  /** Records a daemon that became ready, ended with `scope` (at once when `scope` already ended). */
+  add(scope: string, handle: DaemonHandle, scopeSignal: AbortSignal): void {
+    const entry: Entry = { ...handle, scope, followers: [], ending: false };
+    this.entries.set(handle.node.id, entry);
+    if (scopeSignal.aborted) this.track(scope, this.end([entry]));
+  }
+
+  /**
+   * `follower` (the Retry node over daemon `nodeId`) ends as the daemon ends — or, when the
+   * daemon ends by itself and `onEarlyExit` is given, as what that goes on with decides.
+   */
+  follow(nodeId: string, follower: NodeStatus, onEarlyExit?: (ended: NodeStatus) => Promise<unknown>): void {
+    this.entries.get(nodeId)?.followers.push(onEarlyExit ? { node: follower, onEarlyExit } : { node: follower });
   }
 
   /** Whether the daemon of `nodeId` is being ended by its scope or the run. */
@@ -52,38 +76,73 @@ export class Daemons {
 
   /**
    * The daemon of `nodeId` exited by itself before its scope ended: Argo marks it Failed (a
-   * daemon's pod that ends, even with exit code 0, failed), and the Retry node over it.
+   * daemon's pod that ends, even with exit code 0, failed), and the Retry node over it unless
+   * that retries.
    */
   async exitedEarly(nodeId: string, message: string): Promise<void> {
     const entry = this.entries.get(nodeId);
     if (!entry || entry.ending) return;
     this.entries.delete(nodeId);
-    for (const n of [entry.node, ...entry.followers]) {
-      delete n.daemoned;
-      await this.book.finish(n, "Failed", message);
+    delete entry.node.daemoned;
+    await this.book.finish(entry.node, "Failed", message);
+    for (const f of entry.followers) {
+      if (f.onEarlyExit) this.track(entry.scope, f.onEarlyExit(entry.node));
+      else {
+        delete f.node.daemoned;
+        await this.book.finish(f.node, "Failed", message);
+      }
     }
   }
 
-  /** Ends the daemons of `scope`: kills each, waits for its process to be gone, records it Succeeded. */
+  /**
+   * Ends the daemons of `scope`: kills each (and any not ready yet), waits for its process to be
+   * gone, records it Succeeded; then waits for the retries of its daemons to stop.
+   */
   async endScope(scope: string): Promise<void> {
+    this.scopes.get(scope)?.abort();
+    // A later daemon of the same scope name (the workflow's exit handler) starts afresh.
+    this.scopes.delete(scope);
     await this.end([...this.entries.values()].filter((e) => e.scope === scope));
+    await this.settle(scope);
   }
 
   /** Ends every daemon still running (the run is over). */
   async endAll(): Promise<void> {
+    for (const c of this.scopes.values()) c.abort();
+    this.scopes.clear();
     await this.end([...this.entries.values()]);
+    for (const scope of [...this.pending.keys()]) await this.settle(scope);
+  }
+
+  private track(scope: string, work: Promise<unknown>): void {
+    let set = this.pending.get(scope);
+    if (!set) this.pending.set(scope, (set = new Set()));
+    const p = work.catch(() => undefined).finally(() => set.delete(p));
+    set.add(p);
+  }
+
+  private async settle(scope: string): Promise<void> {
+    for (;;) {
+      const set = this.pending.get(scope);
+      if (!set || set.size === 0) break;
+      await Promise.all([...set]);
+      // What they started (a retried daemon that became ready after the scope ended) ends too.
+      await this.end([...this.entries.values()].filter((e) => e.scope === scope));
+    }
+    this.pending.delete(scope);
   }
 
   private async end(entries: readonly Entry[]): Promise<void> {
-    for (const e of entries) {
+    const mine = entries.filter((e) => !e.ending);
+    for (const e of mine) {
       e.ending = true;
       e.kill();
     }
     await Promise.all(
-      entries.map(async (e) => {
+      mine.map(async (e) => {
         await e.exited;
         this.entries.delete(e.node.id);
-        for (const n of [e.node, ...e.followers]) {
+        for (const n of [e.node, ...e.followers.map((f) => f.node)]) {
           delete n.daemoned;
           if (n.phase === "Running") await this.book.finish(n, "Succeeded");
         }

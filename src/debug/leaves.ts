@@ -136,7 +136,9 @@ export class Leaves {
       }
       // A daemon's process is also killed when its scope ends (daemons.ts).
       const daemonStop = tmpl.daemon ? new AbortController() : undefined;
-      const signal = daemonStop ? AbortSignal.any([control.signalFor(place), daemonStop.signal]) : control.signalFor(place);
+      const scope = place.boundaryID ?? "";
+      const scopeSignal = daemonStop ? this.e.daemons.scopeSignal(scope) : undefined;
+      const signal = daemonStop && scopeSignal ? AbortSignal.any([control.signalFor(place), daemonStop.signal, scopeSignal]) : control.signalFor(place);
       let spawned = (): void => undefined;
       const started = new Promise<void>((resolve) => (spawned = resolve));
       const podRun = runPod({
@@ -166,7 +168,7 @@ export class Leaves {
           book.changed();
         },
       });
-      if (daemonStop && readiness) {
+      if (daemonStop && readiness && scopeSignal) {
         if (await this.daemonReady(readiness, started, podRun, signal)) {
           node.daemoned = true;
           book.persist(node);
@@ -175,11 +177,13 @@ export class Leaves {
           const exited = podRun.then(async (r) => {
             if (!daemons.ending(node.id) && !control.halted(place)) await daemons.exitedEarly(node.id, daemonEndMessage(r));
           });
-          daemons.add(place.boundaryID ?? "", { node, kill: () => daemonStop.abort(), exited });
+          daemons.add(scope, { node, kill: () => daemonStop.abort(), exited }, scopeSignal);
           return node;
         }
       }
       let result = await podRun;
+      // Its scope ended before it was ready (a retried daemon): stopped, not failed by itself.
+      if (scopeSignal?.aborted && !control.halted(place)) return await book.finish(node, "Failed", "stopped: its steps or DAG ended before it was ready");
       // Argo fails a daemon whose pod ends, even with exit code 0 (operator.go assessNodeStatus).
       if (tmpl.daemon && result.phase === "Succeeded") result = { ...result, phase: "Failed", message: daemonEndMessage(result) };
       if (result.inputs.parameters || result.inputs.artifacts) node.inputs = result.inputs;

@@ -40,9 +40,40 @@ function attemptOf(child: NodeStatus): Attempt {
 /** Runs a template with a retryStrategy at `place`: a Retry node over its attempts. */
 export async function executeRetry(e: RetryEngine, place: Place, tmpl: Template, inputs: Inputs, strategy: NonNullable<Template["retryStrategy"]>, body: Body): Promise<NodeStatus> {
   const node = e.book.create(place, "Retry", tmpl, "Running", recordInputs(inputs));
-  const attempts: Attempt[] = [];
+  return attemptsFrom({ e, node, place, tmpl, inputs, strategy, body, scope: tmpl.daemon ? e.daemons.scopeSignal(place.boundaryID ?? "") : NEVER }, 0, []);
+}
+
+/** A signal never aborted (the scope of a template that is no daemon does not matter here). */
+const NEVER = new AbortController().signal;
+
+/** One Retry node's run. */
+interface RetryRun {
+  readonly e: RetryEngine;
+  readonly node: NodeStatus;
+  readonly place: Place;
+  readonly tmpl: Template;
+  readonly inputs: Inputs;
+  readonly strategy: NonNullable<Template["retryStrategy"]>;
+  readonly body: Body;
+  /** Aborted when the Steps or DAG around it ends (daemons.ts). */
+  readonly scope: AbortSignal;
+}
+
+/**
+ * Runs attempts `first`, `first + 1` … after the `attempts` made so far. An attempt that is a
+ * daemon and became ready daemons the Retry node and returns it; should that attempt end by
+ * itself before its scope does, the attempts go on from the next (Argo retries a daemon that
+ * failed after it was ready: test/e2e/daemon_pod_test.go TestDaemonPodRetry).
+ */
+async function attemptsFrom(r: RetryRun, first: number, attempts: Attempt[]): Promise<NodeStatus> {
+  const { e, node, place, tmpl, inputs, strategy, body } = r;
   const where = `node "${place.name}" (template "${tmpl.name}")`;
-  for (let i = 0; ; i++) {
+  for (let i = first; ; i++) {
+    // A daemon's scope ended while it was retried: its daemoned Retry node ends with it.
+    if (node.daemoned && r.scope.aborted) {
+      delete node.daemoned;
+      return e.book.finish(node, "Succeeded");
+    }
     const childPlace: Place = {
       name: `${place.name}(${i})`,
       displayName: `${place.displayName}(${i})`,
@@ -58,7 +89,7 @@ export async function executeRetry(e: RetryEngine, place: Place, tmpl: Template,
       node.daemoned = true;
       e.book.persist(node);
       e.book.changed();
-      e.daemons.follow(child.id, node);
+      e.daemons.follow(child.id, node, (ended) => attemptsFrom(r, i + 1, [...attempts, attemptOf(ended)]));
       return node;
     }
     if (child.phase === "Succeeded") {
@@ -68,7 +99,11 @@ export async function executeRetry(e: RetryEngine, place: Place, tmpl: Template,
       return e.book.finish(node, "Succeeded");
     }
     attempts.push(attemptOf(child));
-    if (e.control.halted(place)) return e.book.finish(node, isFailedOrError(child.phase) ? child.phase : "Failed", child.message ?? e.control.stopMessage);
+    if (node.daemoned && r.scope.aborted) continue;
+    if (e.control.halted(place)) {
+      delete node.daemoned;
+      return e.book.finish(node, isFailedOrError(child.phase) ? child.phase : "Failed", child.message ?? e.control.stopMessage);
+    }
     let decision;
     try {
       decision = decideRetry(strategy, attempts, where, (expr, env) => {
@@ -76,16 +111,18 @@ export async function executeRetry(e: RetryEngine, place: Place, tmpl: Template,
         return v === true || v === "true";
       });
     } catch (err) {
+      delete node.daemoned;
       return e.book.finish(node, "Error", messageOf(err));
     }
     if (!decision.retry) {
       if (child.outputs) node.outputs = child.outputs;
+      delete node.daemoned;
       return e.book.finish(node, isFailedOrError(child.phase) ? child.phase : "Failed", decision.message ?? child.message);
     }
     if (decision.waitMs > 0) {
       node.message = `Backoff for ${formatDuration(decision.waitMs)}`;
       e.book.changed();
-      await sleep(decision.waitMs, e.control.signalFor(place));
+      await sleep(decision.waitMs, node.daemoned ? AbortSignal.any([e.control.signalFor(place), r.scope]) : e.control.signalFor(place));
       delete node.message;
     }
   }
