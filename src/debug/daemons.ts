@@ -44,6 +44,11 @@ export class Daemons {
 
   constructor(private readonly book: NodeBook) {}
 
+  /** Whether any daemon ran in this run (else a scope's end has nothing to do: no await for it). */
+  get used(): boolean {
+    return this.scopes.size > 0 || this.entries.size > 0 || this.pending.size > 0;
+  }
+
   /**
    * Aborted when `scope` ends: a daemon's process (ready or not yet) and the retries of a
    * daemon stop then.

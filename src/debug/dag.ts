@@ -72,7 +72,7 @@ export async function executeDag(e: DagEngine, place: Place, tmpl: Template, inp
     return await dagBody(e, place, node, tmpl, inputs);
   } finally {
     // Argo's killDaemonedChildren once the DAG node is fulfilled.
-    await e.daemons.endScope(node.id);
+    if (e.daemons.used) await e.daemons.endScope(node.id);
   }
 }
 

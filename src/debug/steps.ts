@@ -68,7 +68,7 @@ export async function executeSteps(e: StepsEngine, place: Place, tmpl: Template,
   try {
     return await stepsBody(e, place, node, tmpl, inputs);
   } finally {
-    await e.daemons.endScope(node.id);
+    if (e.daemons.used) await e.daemons.endScope(node.id);
   }
 }
 
