@@ -8,7 +8,6 @@ import { type Operand, type RenderContext, renderValue } from "../expr/tree.ts";
 import { splitSignature, type ParamSpec } from "../op/signature.ts";
 import { compact, nonEmpty } from "./compact.ts";
 import { orderTemplate } from "./order.ts";
-import type { Word } from "./pod-template.ts";
 import { SecretRef } from "./secret.ts";
 import { type InputRefs, Template, type TemplateCompiler, type TemplateOptions, inputRefs } from "./template.ts";
 
@@ -18,10 +17,10 @@ export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | 
 const METHODS: readonly HttpMethod[] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
 /** A value of an HTTP template's field: a word, or a function of the template's input references returning one. */
-export type HttpWord<I extends Record<string, ParamSpec>> = Word | ((inputs: InputRefs<I>) => Word);
+export type HttpWord<I extends Record<string, ParamSpec>> = Operand<string> | ((inputs: InputRefs<I>) => Operand<string>);
 
 /** Headers of an HTTP template: text, expressions or Secret references ({@link SecretRef}), by header name. */
-export type HttpHeaders = Readonly<Record<string, Word | SecretRef>>;
+export type HttpHeaders = Readonly<Record<string, Operand<string> | SecretRef>>;
 
 /** Options of an {@link HttpTemplate}. */
 export interface HttpTemplateOptions<I extends Record<string, ParamSpec>> extends Pick<TemplateOptions, "memoize" | "annotations" | "labels" | "timeout"> {
@@ -123,6 +122,6 @@ export class HttpTemplate<I extends Record<string, ParamSpec> = {}> extends Temp
   }
 }
 
-function renderWord(w: Word, ctx: RenderContext): string {
-  return renderValue(w as Operand<unknown>, ctx);
+function renderWord(w: Operand<string>, ctx: RenderContext): string {
+  return renderValue(w, ctx);
 }

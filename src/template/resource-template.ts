@@ -40,7 +40,7 @@ export interface ResourceTemplateOptions<I extends Record<string, ParamSpec>, O 
   /** Output parameters, each read from the object by {@link outputFrom}. @default none */
   readonly outputs?: O;
   /** For each output parameter, its JSON path (`{.metadata.name}`) or jq filter in the object. */
-  readonly outputFrom?: { readonly [K in keyof O]: ResourceOutputSource };
+  readonly outputFrom?: NoInfer<{ readonly [K in keyof O]: ResourceOutputSource }>;
   /** A label selector condition for success (`"status.succeeded > 0"`). @default done when the action is */
   readonly successCondition?: string;
   /** A label selector condition for failure (`"status.failed > 3"`). @default none */
