@@ -8,7 +8,7 @@ import { type Operand, type RenderContext, renderValue } from "../expr/tree.ts";
 import { splitSignature, type ParamSpec } from "../op/signature.ts";
 import { compact, nonEmpty } from "./compact.ts";
 import { orderTemplate } from "./order.ts";
-import { SecretRef } from "./secret.ts";
+import { SecretKey } from "./secret.ts";
 import { type InputRefs, Template, type TemplateCompiler, type TemplateOptions, inputRefs } from "./template.ts";
 
 /** HTTP methods Argo's agent sends. */
@@ -19,8 +19,8 @@ const METHODS: readonly HttpMethod[] = ["GET", "HEAD", "POST", "PUT", "PATCH", "
 /** A value of an HTTP template's field: a word, or a function of the template's input references returning one. */
 export type HttpWord<I extends Record<string, ParamSpec>> = Operand<string> | ((inputs: InputRefs<I>) => Operand<string>);
 
-/** Headers of an HTTP template: text, expressions or Secret references ({@link SecretRef}), by header name. */
-export type HttpHeaders = Readonly<Record<string, Operand<string> | SecretRef>>;
+/** Headers of an HTTP template: text, expressions or Secret references ({@link SecretKey}), by header name. */
+export type HttpHeaders = Readonly<Record<string, Operand<string> | SecretKey>>;
 
 /** Options of an {@link HttpTemplate}. */
 export interface HttpTemplateOptions<I extends Record<string, ParamSpec>> extends Pick<TemplateOptions, "memoize" | "annotations" | "labels" | "timeout"> {
@@ -107,7 +107,7 @@ export class HttpTemplate<I extends Record<string, ParamSpec> = {}> extends Temp
     const headerMap = typeof o.headers === "function" ? o.headers(refs) : o.headers;
     const headers = Object.entries(headerMap ?? {}).map(([name, value]) => {
       if (!name.trim()) throw new ValidationError(`template "${this.name}": a header name is empty`);
-      return value instanceof SecretRef ? { name, valueFrom: { secretKeyRef: { name: value.name, key: value.key } } } : { name, value: renderWord(value, ctx) };
+      return value instanceof SecretKey ? { name, valueFrom: value.valueFrom() } : { name, value: renderWord(value, ctx) };
     });
     const http = compact({
       method: o.method,

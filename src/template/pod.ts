@@ -1,7 +1,7 @@
 /** Pod rendering: the options of templates that run a container, and their Argo fields. */
 import type { Container, EnvVar, KubeObject, Template as ArgoTemplate, UserContainer, VolumeMount } from "../argo/model.ts";
 import { compact } from "./compact.ts";
-import { type SecretRef, envVar } from "./secret.ts";
+import { type SecretKey, envVar } from "./secret.ts";
 import type { TemplateOptions } from "./template.ts";
 
 /** Kubernetes resources of the main container. */
@@ -28,7 +28,7 @@ export interface PodTemplateOptions extends TemplateOptions {
    * Extra environment variables: text, or a key of a Kubernetes Secret (`secret("name", "key")`,
    * rendered as `valueFrom.secretKeyRef`; the value never enters the manifest). @default none
    */
-  readonly env?: Readonly<Record<string, string | SecretRef>>;
+  readonly env?: Readonly<Record<string, string | SecretKey>>;
   /** Environment entries passed through as written (`valueFrom` secret refs, …). @default none */
   readonly extraEnv?: readonly EnvVar[];
   /** Resource requests. @default none */

@@ -14,7 +14,7 @@ const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
 const SECRET_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** A key of a Kubernetes Secret; made by {@link secret}. */
-export class SecretRef {
+export class SecretKey {
   /** The Secret's name. */
   readonly name: string;
   /** The key in the Secret's data. */
@@ -56,13 +56,13 @@ export class SecretRef {
  * new HttpTemplate({ name: "ping", url: "https://api.example.org", headers: { Authorization: secret("api", "token") } });
  * ```
  */
-export function secret(name: string, key: string, options: { readonly optional?: boolean } = {}): SecretRef {
-  return new SecretRef(name, key, options.optional ?? false);
+export function secret(name: string, key: string, options: { readonly optional?: boolean } = {}): SecretKey {
+  return new SecretKey(name, key, options.optional ?? false);
 }
 
 /** An environment variable whose value is `value` (text or a Secret reference). */
-export function envVar(name: string, value: string | SecretRef): EnvVar {
-  if (value instanceof SecretRef) return { name, valueFrom: value.valueFrom() };
+export function envVar(name: string, value: string | SecretKey): EnvVar {
+  if (value instanceof SecretKey) return { name, valueFrom: value.valueFrom() };
   if (typeof value !== "string") throw new ValidationError(`env "${name}": value must be a string or secret(name, key), got ${JSON.stringify(value)}`);
   return { name, value };
 }
