@@ -80,9 +80,9 @@ export class HttpTemplate<I extends Record<string, ParamSpec> = {}> extends Temp
     const { memoize, annotations, labels, timeout } = options;
     super(options.name, inputs, {}, compact({ memoize, annotations, labels, timeout }));
     const where = `template "${options.name}"`;
-    if (splitSignature(inputs).artifacts.length || splitSignature(inputs).parameters.some(([, s]) => s.big)) {
-      throw new ValidationError(`${where}: an HTTP template takes parameters only, got artifact input(s) ${[...splitSignature(inputs).artifacts.map(([n]) => n), ...splitSignature(inputs).parameters.filter(([, s]) => s.big).map(([n]) => n)].join(", ")}`);
-    }
+    const { parameters, artifacts } = splitSignature(inputs);
+    const files = [...artifacts.map(([n]) => n), ...parameters.filter(([, s]) => s.big).map(([n]) => n)];
+    if (files.length) throw new ValidationError(`${where}: an HTTP template takes parameters only, got artifact input(s) ${files.join(", ")}`);
     if (options.url === undefined || options.url === "") throw new ValidationError(`${where}: url is required`);
     if (options.method !== undefined && !METHODS.includes(options.method)) {
       throw new ValidationError(`${where}: method must be one of ${METHODS.join(", ")}; got ${JSON.stringify(options.method)}`);
