@@ -12,7 +12,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { OPTemplate, Step, Steps, Workflow, argoString, defineOp, modifyOutputs, param, type WorkflowHandle } from "@opflow/core";
+import { OPTemplate, Step, Steps, Workflow, argoString, defineOp, param, type WorkflowHandle } from "@opflow/core";
 
 export const plusOne = defineOp({
   name: "plus-one",
@@ -51,10 +51,12 @@ export async function reuseDemo(options: ReuseDemoOptions = {}): Promise<{ first
   const submit = { ...options, mode };
   const first = await iterate(3).submit(submit);
   await first.wait();
-  const [iter0] = await first.querySteps({ key: "iter-0", phase: "Succeeded" });
-  const [iter1] = await first.querySteps({ key: "iter-1", phase: "Succeeded" });
+  // dflow: wf.query_step(key=["iter-0", "iter-1"]), then step.modify_output_parameter("iter", 4).
+  const picked = await first.querySteps({ key: ["iter-0", "iter-1"], phase: "Succeeded" });
+  const iter0 = picked.find((s) => s.key === "iter-0");
+  const iter1 = picked.find((s) => s.key === "iter-1");
   if (!iter0 || !iter1) throw new Error(`reuse example: the first run ${first.name} has no succeeded iter-0 and iter-1`);
-  const second = await iterate(6).submit({ ...submit, reuse: [iter0, modifyOutputs(iter1, { parameters: { iter: 4 } })] });
+  const second = await iterate(6).submit({ ...submit, reuse: [iter0, iter1.modifyOutputParameter("iter", 4)] });
   await second.wait();
   return { first, second };
 }

@@ -19,6 +19,7 @@ describe("the public index", () => {
       ...["bundleModule", "BundleError", "BundleArtifact", "ContainerExecutor", "parseImageMap"],
       // docs/dflow.md, docs/wiring.md, docs/compiling.md
       ...["argoSum", "argoConcat", "div", "mod", "at", "ArtifactPart", "lifecycleHook", "SuspendTemplate", "manifestGraph", "graphToMermaid", "graphToDot"],
+      ...["HttpTemplate", "ResourceTemplate", "secret", "SecretKey"],
     ];
     expect(documented.filter((name) => !exported.has(name))).toEqual([]);
   });
@@ -26,7 +27,7 @@ describe("the public index", () => {
   it("keeps helpers internal", () => {
     const helpers = ["compact", "kebabCase", "callerModule", "renderRetry", "renderPod", "orderTemplate", "checkName", "formatIssues"];
     const more = ["renderExpression", "renderCondition", "quoteString", "sourcePath", "splitSignature", "encodeParameter", "withRetry"];
-    const engine = ["workflowRunName", "submitMode", "uploadLocalArtifacts", "compileTemplates", "checkLimits", "ProgressBar", "joinKey"];
+    const engine = ["checkReuseTargets", "templateScript", "validateOneOutput", "envVar", "workflowRunName", "submitMode", "uploadLocalArtifacts", "compileTemplates", "checkLimits", "ProgressBar", "joinKey"];
     const bundles = ["bundleModuleSync", "uploadBundles", "installExternals", "runBundledOp", "runContainer", "podmanRunArgs"];
     expect([...helpers, ...more, ...engine, ...bundles].filter((name) => exported.has(name))).toEqual([]);
   });

@@ -75,6 +75,9 @@ export { type ManifestTemplateOptions, ManifestTemplate } from "./template/manif
 export { type ScriptTemplateOptions, type ShellTemplateOptions, ScriptOPTemplate, ShellOPTemplate } from "./template/script-template.ts";
 export { type OPTemplateOptions, type OPThread, OPTemplate } from "./template/op-template.ts";
 export { type SuspendTemplateOptions, SuspendTemplate } from "./template/suspend-template.ts";
+export { type HttpTemplateOptions, type HttpMethod, type HttpHeaders, type HttpWord, HttpTemplate } from "./template/http-template.ts";
+export { type ResourceTemplateOptions, type ResourceAction, type ResourceManifest, type ResourceOutputSource, ResourceTemplate } from "./template/resource-template.ts";
+export { SecretKey, secret } from "./template/secret.ts";
 // Steps, DAGs and workflows.
 export {
   type ParamArg,
@@ -118,7 +121,7 @@ export { type ClusterOptions, type KubernetesClusterConfig, ArgoServerClusterCon
 export * from "./argo/client.ts";
 export * from "./argo/create-argo-client.ts";
 export { ClusterApiError, type ApiErrorReason, type FieldCause } from "./argo/api-errors.ts";
-export { type ArgoStepIO, type ArgoStepOutputs, type ArgoStep, type ArgoStepFilter, querySteps, globalOutputs, workflowPhase } from "./argo/query.ts";
+export { type ArgoStepIO, type ArgoStepOutputs, type ArgoStep, type ArgoStepFilter, type QueriedStep, querySteps, globalOutputs, workflowPhase } from "./argo/query.ts";
 export { type WaitDuration, type WaitOptions, waitForWorkflow } from "./argo/wait.ts";
 export { modifyOutputs, type OutputChanges } from "./argo/reuse.ts";
 export * from "./argo/logs.ts";

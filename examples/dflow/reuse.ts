@@ -8,7 +8,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { OPTemplate, Step, Steps, Workflow, argoString, defineOp, modifyOutputs, param, type WorkflowHandle } from "@opflow/core";
+import { OPTemplate, Step, Steps, Workflow, argoString, defineOp, param, type WorkflowHandle } from "@opflow/core";
 
 export const plus1 = defineOp({
   name: "plus1",
@@ -35,7 +35,7 @@ export async function reuseDemo(options: { readonly workdir?: string } = {}): Pr
   if (!step0 || !step1) throw new Error(`dflow reuse example: the first run ${first.name} has no steps iter-0 and iter-1`);
   const second = await new Workflow({ generateName: "dflow-reuse-resubmit-", entrypoint: steps }).submit({
     ...submit,
-    reuse: [step0, modifyOutputs(step1, { parameters: { iter: 3 } })],
+    reuse: [step0, step1.modifyOutputParameter("iter", 3)],
   });
   await second.wait();
   return { first, second };

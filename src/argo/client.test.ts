@@ -6,7 +6,7 @@ import type { Workflow, WorkflowStatus } from "./model.ts";
 import type { ArgoClient } from "./client.ts";
 import { createArgoClient } from "./create-argo-client.ts";
 import { submitWorkflow, workflowHandle, WorkflowHandle } from "./workflow-handle.ts";
-import { querySteps, type ArgoStep } from "./query.ts";
+import { querySteps, type ArgoStep, type QueriedStep } from "./query.ts";
 import { SubmitError } from "../errors.ts";
 import { FakeKubeServer, crdValidation } from "../../test/fake-kube-server.ts";
 import { argoStatus } from "../../test/fake-argo-status.ts";
@@ -166,7 +166,7 @@ describe.each(backends())("ArgoClient over %s", (backend, make) => {
     const handle = await submitWorkflow(manifest(), { client: make() });
     drive("argo", handle.name, "Succeeded");
     const steps = await handle.querySteps();
-    expectTypeOf(steps).toEqualTypeOf<ArgoStep[]>();
+    expectTypeOf(steps).toEqualTypeOf<QueriedStep[]>();
     expect(steps.map((s) => `${s.displayName}:${s.type}`)).toEqual([handle.name + ":Steps", "gen:Pod", "train:Retry", "train(0):Pod"]);
     const [gen] = await handle.querySteps({ key: "gen-1" });
     expect(gen?.displayName).toBe("gen");

@@ -23,7 +23,7 @@ import { filterWorkflows, labelSelector, resubmittedWorkflow, retriedWorkflow, r
 import { resumedWorkflow, setWorkflowNodes } from "./suspend-nodes.ts";
 import { SubmitError } from "../errors.ts";
 import { podNameOf } from "./pod-name.ts";
-import { CACHE_CONFIGMAP_LABEL, CACHE_CONFIGMAP_TYPE, memoCacheEntry, memoConfigMap, memoConfigMapName, memoizeKeyedTemplates, type ConfigMapObject } from "./memoize.ts";
+import { CACHE_CONFIGMAP_LABEL, CACHE_CONFIGMAP_TYPE, checkReuseTargets, memoCacheEntry, memoConfigMap, memoConfigMapName, memoizeKeyedTemplates, type ConfigMapObject } from "./memoize.ts";
 import { keyedStepsOf, reusableSteps, stepOutputs } from "./reuse.ts";
 
 const GROUP = "argoproj.io";
@@ -117,6 +117,7 @@ export class KubernetesArgoClient implements ArgoClient {
     const name = manifest.metadata.name ?? generatedName(manifest.metadata.generateName ?? "");
     const named: Workflow = { ...manifest, metadata: { ...manifest.metadata, name } };
     delete named.metadata.generateName;
+    checkReuseTargets(named, steps.values());
     const memoized = memoizeKeyedTemplates(named, options.memoMaxAge !== undefined ? { maxAge: options.memoMaxAge } : {});
     const cmName = memoConfigMapName(name);
     await this.writeMemoCache(memoConfigMap(cmName, [...steps].map(([key, s]) => memoCacheEntry(key, s.id, stepOutputs(s)))));

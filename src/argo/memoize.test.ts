@@ -10,7 +10,13 @@ import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ArgoClient } from "./client.ts";
 import { createArgoClient } from "./create-argo-client.ts";
-import { MEMO_KEY_EXPRESSION, memoCacheKey, memoizeKeyedTemplates, type MemoCacheEntry } from "./memoize.ts";
+import { z } from "zod";
+import { MEMO_KEY_EXPRESSION, checkReuseTargets, memoCacheKey, memoizeKeyedTemplates, type MemoCacheEntry } from "./memoize.ts";
+import { param } from "../op/signature.ts";
+import { Step } from "../steps/step.ts";
+import { Steps } from "../steps/steps.ts";
+import { ContainerTemplate } from "../template/container-template.ts";
+import { Workflow as OpflowWorkflow } from "../workflow/workflow.ts";
 import type { NodeStatus, Template, Workflow } from "./model.ts";
 import { argoNodeId } from "./pod-name.ts";
 import type { ArgoStep } from "./query.ts";
@@ -206,5 +212,45 @@ describe("keyed reuse on Argo (fake Kubernetes API)", { timeout: 120_000 }, () =
     const copy3 = /resubmitted as (\S+)/.exec(plain.stdout)?.[1] as string;
     expect((server.workflow(NS, copy3) as Workflow).spec.templates?.some((t) => t.memoize)).toBe(false);
     expect(server.configMap(NS, `opflow-memo-${copy3}`)).toBeUndefined();
+  });
+});
+
+describe("a template's own memoize and keyed memoize on one template", { timeout: 120_000 }, () => {
+  /** A keyed loop step over a template with its own `memoize` option (dflow's `memoize_key`). */
+  function ownMemoized(): Workflow {
+    const work = new ContainerTemplate({
+      name: "work",
+      image: "busybox",
+      inputs: { x: param(z.number()) },
+      command: ["true"],
+      memoize: { key: "work-{{inputs.parameters.x}}", maxAge: "1h", cache: "team-cache" },
+    });
+    const plain = new ContainerTemplate({ name: "plain", image: "busybox", command: ["true"] });
+    const main = new Steps({ name: "main" });
+    main.add(new Step("work", work, { parameters: { x: 1 }, key: "work-1" }));
+    main.add(new Step("unkeyed", work, { parameters: { x: 2 } }));
+    main.add(new Step("plain", plain, { key: "plain-1" }));
+    return { ...new OpflowWorkflow({ generateName: "own-", entrypoint: main }).compile(), metadata: { name: "own-abcde" } };
+  }
+
+  it("keeps the author's memoize block (it takes precedence); other keyed templates get the keyed one", async () => {
+    const m = memoizeKeyedTemplates(ownMemoized());
+    const work = m.spec.templates?.filter((t) => t.name.startsWith("work")) ?? [];
+    // One template, one memoize block: the author's, unchanged; no unkeyed copy is needed.
+    expect(work.map((t) => t.name)).toEqual(["work"]);
+    expect(work[0]?.memoize).toEqual({ key: "work-{{inputs.parameters.x}}", maxAge: "1h", cache: { configMap: { name: "team-cache" } } });
+    expect(m.spec.templates?.find((t) => t.name === "plain")?.memoize?.key).toBe(MEMO_KEY_EXPRESSION);
+    if (haveArgoCheck) expect((await argoCheck([m])).output).toMatch(/1 passed, 0 failed/);
+  });
+
+  it("refuses to reuse a step of such a template on Argo, naming the step and the template", async () => {
+    const step = { id: "own-1", name: "own[0].work", displayName: "work", key: "work-1", type: "Pod", phase: "Succeeded", templateName: "work", children: [], inputs: { parameters: {}, artifacts: {} }, outputs: { parameters: {}, artifacts: {} }, values: {} } as ArgoStep;
+    expect(() => checkReuseTargets(ownMemoized(), [step])).toThrow(/reuse: step "work" \(key "work-1"\) cannot be reused on Argo: its template "work" has its own memoize \(key "work-\{\{inputs.parameters.x\}\}"\), which takes precedence over keyed reuse/);
+    const err = await client.create(ownMemoized(), { reuse: [step] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SubmitError);
+    // Nothing was written or created.
+    expect(server.configMaps.size).toBe(0);
+    // A step of a template without its own memoize is fine.
+    expect(() => checkReuseTargets(ownMemoized(), [{ ...step, displayName: "plain", key: "plain-1", templateName: "plain" }])).not.toThrow();
   });
 });

@@ -59,7 +59,9 @@ function passesKey(step: { arguments?: WorkflowStep["arguments"] }): boolean {
 
 /**
  * The manifest with `memoize` on every template that takes a step key ({@link KEY_PARAMETER}),
- * caching into the workflow's own ConfigMap. The workflow needs its final `metadata.name`
+ * caching into the workflow's own ConfigMap. A template that already has a memoize block (its
+ * author's `memoize` option) keeps it unchanged: a template has one memoize block, and the
+ * author's takes precedence ({@link checkReuseTargets} refuses reuse entries it would hide). The workflow needs its final `metadata.name`
  * (reuse entries are written under it before submitting). A keyed template that some step calls
  * without a key gets an unmemoized copy (`<name>-nokey`) for those steps: all of them would
  * otherwise share the empty key, and the second would take the first one's outputs.
@@ -79,7 +81,8 @@ export function memoizeKeyedTemplates(manifest: Workflow, options: MemoizeOption
     throw new SubmitError(`workflow "${name}": memoize maxAge must be a Go duration such as "24h" or "90m", got ${JSON.stringify(maxAge)}`);
   }
   const templates = manifest.spec.templates ?? [];
-  const keyed = new Set(templates.filter(takesKey).map((t) => t.name));
+  // A template's own memoize (the `memoize` option) takes precedence: it keeps its block.
+  const keyed = new Set(templates.filter((t) => takesKey(t) && !hasOwnMemoize(t)).map((t) => t.name));
   if (keyed.size === 0) return manifest;
   // Keyed templates some step, task, hook or exit handler calls without a key.
   const unkeyedUse = new Set<string>();
@@ -132,6 +135,30 @@ export function memoizeKeyedTemplates(manifest: Workflow, options: MemoizeOption
   if (spec.onExit) spec.onExit = swap(spec.onExit) as string;
   if (spec.hooks) spec.hooks = repointHooks(spec.hooks) as typeof spec.hooks;
   return { ...manifest, spec };
+}
+
+/** Whether `t` carries a memoize block of its author's (the template option `memoize`), not the keyed one. */
+export function hasOwnMemoize(t: Template): boolean {
+  return t.memoize !== undefined && t.memoize.key !== MEMO_KEY_EXPRESSION;
+}
+
+/**
+ * Refuses reuse entries that could never be hit: steps whose template in `manifest` carries its
+ * own `memoize` (which takes precedence over the keyed one, so Argo looks their outputs up by
+ * the author's key in the author's ConfigMap, not by the step key).
+ *
+ * @throws SubmitError naming the step, its key and the template.
+ */
+export function checkReuseTargets(manifest: Workflow, steps: Iterable<{ readonly key?: string; readonly displayName: string; readonly templateName?: string }>): void {
+  const own = new Map((manifest.spec.templates ?? []).filter(hasOwnMemoize).map((t) => [t.name, t]));
+  for (const s of steps) {
+    const t = s.templateName !== undefined ? own.get(s.templateName) : undefined;
+    if (t) {
+      throw new SubmitError(
+        `reuse: step "${s.displayName}" (key ${JSON.stringify(s.key)}) cannot be reused on Argo: its template "${t.name}" has its own memoize (key ${JSON.stringify(t.memoize?.key)}), which takes precedence over keyed reuse; drop the template's memoize option or the step from reuse`,
+      );
+    }
+  }
 }
 
 /** One entry of a memoization ConfigMap, in Argo's format (controller/cache `Entry`). */

@@ -1,7 +1,7 @@
 import { describe, expect, expectTypeOf, it } from "vitest";
 import type { Artifact, NodeStatus, Workflow } from "./model.ts";
 import { argoNodeId, argoNameHash, podName, podNameOf } from "./pod-name.ts";
-import { artifactArgument, globalOutputs, querySteps, workflowPhase, type ArgoStep } from "./query.ts";
+import { artifactArgument, globalOutputs, querySteps, workflowPhase, type ArgoStep, type QueriedStep } from "./query.ts";
 import { filterWorkflows, labelSelector, nodeFieldSelector, resubmittedWorkflow, retryPlan } from "./control.ts";
 import { resumedWorkflow } from "./suspend-nodes.ts";
 import { waitDurationMs } from "./wait.ts";
@@ -72,7 +72,7 @@ describe("querySteps", () => {
 
   it("returns typed steps in start order, without StepGroup bookkeeping nodes", () => {
     const steps = querySteps(run);
-    expectTypeOf(steps).toEqualTypeOf<ArgoStep[]>();
+    expectTypeOf(steps).toEqualTypeOf<QueriedStep[]>();
     expect(steps.map((s) => s.displayName)).toEqual(["wf", "train(0:a)", "train(1:b)"]);
   });
 
@@ -197,5 +197,67 @@ describe("durations", () => {
     expect(waitDurationMs("1h")).toBe(3_600_000);
     // @ts-expect-error a bare number has no unit
     expect(() => waitDurationMs(30)).toThrow(/must be a number followed by ms, s, m or h/);
+  });
+});
+
+describe("querySteps: parentId, key lists, getScript, modifyOutput… (dflow's ArgoStep)", () => {
+  const nextId = argoNodeId("loop", "loop[1].next");
+  const loop: Workflow = {
+    ...wf,
+    metadata: { name: "loop", namespace: "argo" },
+    spec: {
+      entrypoint: "main",
+      templates: [
+        { name: "main", steps: [[{ name: "a", template: "a" }], [{ name: "next", template: "main" }]] },
+        { name: "a", script: { image: "python:3", command: ["python3"], source: "print(1 + 1)\n" } },
+        { name: "b", container: { image: "node:20", command: ["node", "/tmp/opflow/abc.mjs"], args: ["--op", "b"] } },
+      ],
+    },
+    status: {
+      phase: "Succeeded",
+      nodes: Object.fromEntries(
+        [
+          node({ name: "loop", displayName: "loop", type: "Steps", phase: "Succeeded", templateName: "main", startedAt: "2026-01-01T00:00:00Z" }),
+          node({ name: "loop[0].a", displayName: "a", type: "Pod", phase: "Succeeded", templateName: "a", boundaryID: "loop", startedAt: "2026-01-01T00:00:01Z", inputs: { parameters: [{ name: "opflow-key", value: "iter-0" }] }, outputs: { parameters: [{ name: "n", value: "1" }], artifacts: [{ name: "log", s3: { key: "loop/log-0" } }] } }),
+          node({ name: "loop[1].next", displayName: "next", type: "Steps", phase: "Succeeded", templateName: "main", boundaryID: "loop", startedAt: "2026-01-01T00:00:02Z" }),
+          node({ name: "loop[1].next[0].a", displayName: "a", type: "Pod", phase: "Succeeded", templateName: "a", boundaryID: nextId, startedAt: "2026-01-01T00:00:03Z", inputs: { parameters: [{ name: "opflow-key", value: "iter-1" }] }, outputs: { parameters: [{ name: "n", value: "2" }] } }),
+          node({ name: "loop[1].next[1].b", displayName: "b", type: "Pod", phase: "Succeeded", templateName: "b", boundaryID: nextId, startedAt: "2026-01-01T00:00:04Z" }),
+        ].map((n) => [n.id, n]),
+      ),
+    },
+  };
+
+  it("filters by the Steps/DAG node a step belongs to (parentId), one id or several", () => {
+    expect(querySteps(loop, { parentId: nextId }).map((s) => s.name)).toEqual(["loop[1].next[0].a", "loop[1].next[1].b"]);
+    expect(querySteps(loop, { parentId: "loop", type: "Pod" }).map((s) => s.key)).toEqual(["iter-0"]);
+    expect(querySteps(loop, { parentId: ["loop", nextId], name: "a" })).toHaveLength(2);
+    expect(querySteps(loop, { parentId: "nope" })).toEqual([]);
+  });
+
+  it("takes a list of keys", () => {
+    expect(querySteps(loop, { key: ["iter-1", "iter-0", "iter-9"] }).map((s) => s.key)).toEqual(["iter-0", "iter-1"]);
+  });
+
+  it("gives each step its template's script or command (getScript), and keeps steps plain data", () => {
+    const [a, , b] = querySteps(loop, { type: "Pod" });
+    expect(a?.getScript()).toBe("print(1 + 1)\n");
+    expect(b?.getScript()).toBe("node /tmp/opflow/abc.mjs --op b");
+    expect(querySteps(loop, { id: "loop" })[0]?.getScript()).toBeUndefined();
+    // The methods do not show in JSON or in comparisons.
+    expect(Object.keys(a as object)).not.toContain("getScript");
+    expect(JSON.parse(JSON.stringify(a))).not.toHaveProperty("getScript");
+  });
+
+  it("replaces an output parameter or artifact on a copy (modifyOutputParameter / modifyOutputArtifact)", () => {
+    const [a0, a1] = querySteps(loop, { name: "a" }) as [QueriedStep, QueriedStep];
+    const changed = a0.modifyOutputParameter("n", 5).modifyOutputArtifact("log", a1.outputs.artifacts["log"] ?? { s3: { key: "loop/other" } });
+    expect(changed.outputs.parameters).toEqual({ n: "5" });
+    expect(changed.values).toEqual({ n: 5 });
+    expect(changed.outputs.artifacts["log"]).toEqual({ name: "log", s3: { key: "loop/other" } });
+    // A copy: the queried step is unchanged, and the copy keeps the methods.
+    expect(a0.outputs.parameters).toEqual({ n: "1" });
+    expect(changed.getScript()).toBe("print(1 + 1)\n");
+    expect(() => a0.modifyOutputParameter("m", 1)).toThrow(/modifyOutputs: step "a" has no output parameter "m" \(it has: n\)/);
+    expect(() => a1.modifyOutputArtifact("log", { s3: { key: "x" } })).toThrow(/modifyOutputs: step "a" has no output artifact "log" \(it has: none\)/);
   });
 });

@@ -7,6 +7,7 @@
 import type { Artifact, NodePhase, NodeStatus, NodeType, Outputs, Workflow, WorkflowPhase } from "./model.ts";
 import { podNameOf } from "./pod-name.ts";
 import { KEY_PARAMETER } from "../contract.ts";
+import { SubmitError } from "../errors.ts";
 
 /** Parameters (string values, as Argo stores them) and artifact references of a step. */
 export interface ArgoStepIO {
@@ -59,6 +60,99 @@ export interface ArgoStep {
 }
 
 /**
+ * A step as {@link querySteps} gives it: {@link ArgoStep}'s data (plain, JSON-serialisable) and
+ * dflow's `ArgoStep` methods.
+ */
+export interface QueriedStep extends ArgoStep {
+  /**
+   * The script or command of the step's template (dflow's `get_script`): a script template's
+   * source, else the container's command and arguments joined by spaces (`node /tmp/opflow/….mjs`);
+   * undefined for Steps, DAG and other nodes without one.
+   */
+  getScript(): string | undefined;
+  /**
+   * A copy with output parameter `name` replaced (dflow's `modify_output_parameter`), to reuse
+   * the step with that value: `submit({ reuse: [step.modifyOutputParameter("iter", 4)] })`.
+   * @throws SubmitError when the step has no such output.
+   */
+  modifyOutputParameter(name: string, value: unknown): QueriedStep;
+  /**
+   * A copy with output artifact `name` replaced by another artifact reference (dflow's
+   * `modify_output_artifact`), e.g. an output artifact of another queried step.
+   * @throws SubmitError when the step has no such output.
+   */
+  modifyOutputArtifact(name: string, artifact: Artifact | Omit<Artifact, "name">): QueriedStep;
+}
+
+function isQueried(step: ArgoStep): step is QueriedStep {
+  return typeof (step as Partial<QueriedStep>).getScript === "function";
+}
+
+/** `step` with {@link QueriedStep}'s methods (not enumerable: the step stays plain data for JSON and comparisons). */
+function queried(step: ArgoStep, script: string | undefined): QueriedStep {
+  const methods: Omit<QueriedStep, keyof ArgoStep> = {
+    getScript: () => script,
+    modifyOutputParameter: (name, value) => modifyOutputs(out, { parameters: { [name]: value } }),
+    modifyOutputArtifact: (name, artifact) => modifyOutputs(out, { artifacts: { [name]: artifact } }),
+  };
+  const out = step as QueriedStep;
+  for (const [k, fn] of Object.entries(methods)) Object.defineProperty(out, k, { value: fn, enumerable: false, configurable: true, writable: true });
+  return out;
+}
+
+/** The script of `templateName` in `workflow` (see {@link QueriedStep.getScript}). */
+export function templateScript(workflow: Pick<Workflow, "spec" | "status">, templateName: string | undefined): string | undefined {
+  if (templateName === undefined) return undefined;
+  const stored = Object.values(workflow.status?.storedTemplates ?? {});
+  const t = [...(workflow.spec?.templates ?? []), ...stored].find((x) => x.name === templateName);
+  if (!t) return undefined;
+  if (t.script?.source !== undefined) return t.script.source;
+  const c = t.container;
+  if (c && (c.command?.length || c.args?.length)) return [...(c.command ?? []), ...(c.args ?? [])].join(" ");
+  return undefined;
+}
+
+/** Replacements for {@link modifyOutputs}. */
+export interface OutputChanges {
+  /** New values of output parameters, by name (JSON-encoded unless already strings). */
+  readonly parameters?: Readonly<Record<string, unknown>>;
+  /** New output artifacts, by name: artifact references (`s3.key` …), as `querySteps` gives them. */
+  readonly artifacts?: Readonly<Record<string, Artifact | Omit<Artifact, "name">>>;
+}
+
+/**
+ * A copy of `step` with some outputs replaced, to reuse it with those values (dflow's
+ * `modify_output_parameter` / `modify_output_artifact`). Only outputs the step has can be
+ * replaced.
+ *
+ * @example
+ * ```ts
+ * const [last] = await old.querySteps({ key: "iter-2" });
+ * await wf.submit({ reuse: [...earlier, modifyOutputs(last, { parameters: { iter: 5 } })] });
+ * ```
+ */
+export function modifyOutputs<S extends ArgoStep>(step: S, changes: OutputChanges): S {
+  const parameters = { ...step.outputs.parameters };
+  for (const [name, value] of Object.entries(changes.parameters ?? {})) {
+    if (!(name in parameters)) {
+      throw new SubmitError(`modifyOutputs: step "${step.displayName}" has no output parameter "${name}" (it has: ${Object.keys(parameters).join(", ") || "none"})`);
+    }
+    parameters[name] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  const artifacts = { ...step.outputs.artifacts };
+  for (const [name, value] of Object.entries(changes.artifacts ?? {})) {
+    if (!(name in artifacts)) {
+      throw new SubmitError(`modifyOutputs: step "${step.displayName}" has no output artifact "${name}" (it has: ${Object.keys(artifacts).join(", ") || "none"})`);
+    }
+    artifacts[name] = { ...value, name };
+  }
+  // The decoded values follow the replaced parameters.
+  const values = { ...step.values, ...(changes.parameters ?? {}) };
+  const changed: ArgoStep = { ...step, outputs: { ...step.outputs, parameters, artifacts }, values };
+  return (isQueried(step) ? queried(changed, step.getScript()) : changed) as S;
+}
+
+/**
  * Decodes a step's output parameters into values, given its manifest template name; see
  * {@link ArgoStep.values}.
  */
@@ -106,6 +200,12 @@ export interface ArgoStepFilter {
    * @default any id
    */
   readonly id?: string;
+  /**
+   * Id(s) of the Steps or DAG node the step belongs to (its `boundaryId`; dflow's `parent_id`):
+   * the steps of one call of a Steps/DAG template, e.g. one iteration of a recursive loop.
+   * @default any parent
+   */
+  readonly parentId?: string | readonly string[];
 }
 
 /** An artifact as an argument: its location fields, named `name`. */
@@ -194,10 +294,13 @@ export function toArgoStep(workflow: Workflow, node: NodeStatus, decode: StepVal
  * train?.outputs.parameters["loss"];          // "0.12"
  * train?.values["loss"];                      // 0.12
  * train?.outputs.artifacts["model"];          // { name: "model", s3: { key: "…/model.tgz" } }
+ * train?.getScript();                         // the template's script or command
+ * const inLoop = querySteps(wf, { parentId: train?.boundaryId, key: ["iter-0", "iter-1"] });
  * ```
  */
-export function querySteps(workflow: Workflow, filter: ArgoStepFilter = {}, decode: StepValueDecoder = looseValues): ArgoStep[] {
+export function querySteps(workflow: Workflow, filter: ArgoStepFilter = {}, decode: StepValueDecoder = looseValues): QueriedStep[] {
   const names = list(filter.name);
+  const parents = list(filter.parentId);
   const keys = list(filter.key);
   const phases = list(filter.phase);
   const types = list(filter.type);
@@ -206,6 +309,7 @@ export function querySteps(workflow: Workflow, filter: ArgoStepFilter = {}, deco
     .filter((n) => (types ? types.includes(n.type) : n.type !== "StepGroup" && n.type !== "TaskGroup"))
     .filter((n) => !phases || phases.includes(n.phase))
     .filter((n) => !filter.id || n.id === filter.id)
+    .filter((n) => !parents || (n.boundaryID !== undefined && parents.includes(n.boundaryID)))
     .filter((n) => !names || names.some((p) => nameMatches(n.displayName, p)))
     .filter((n) => {
       if (!keys) return true;
@@ -213,7 +317,7 @@ export function querySteps(workflow: Workflow, filter: ArgoStepFilter = {}, deco
       return k !== undefined && keys.includes(k);
     })
     .sort((a, b) => (a.startedAt ?? "\uffff").localeCompare(b.startedAt ?? "\uffff") || a.name.localeCompare(b.name))
-    .map((n) => toArgoStep(workflow, n, decode));
+    .map((n) => queried(toArgoStep(workflow, n, decode), templateScript(workflow, n.templateName)));
 }
 
 /** The workflow's global outputs (`globalName` parameters and artifacts). */

@@ -5,7 +5,7 @@
  * its memoization cache, the local engine by taking the outputs over.
  */
 import { SubmitError } from "../errors.ts";
-import type { Artifact, Outputs } from "./model.ts";
+import type { Outputs } from "./model.ts";
 import { querySteps, type ArgoStep } from "./query.ts";
 import type { Workflow } from "./model.ts";
 
@@ -47,44 +47,7 @@ export function reusableSteps(steps: readonly ArgoStep[]): Map<string, ArgoStep>
   return out;
 }
 
-/** Replacements for {@link modifyOutputs}. */
-export interface OutputChanges {
-  /** New values of output parameters, by name (JSON-encoded unless already strings). */
-  readonly parameters?: Readonly<Record<string, unknown>>;
-  /** New output artifacts, by name: artifact references (`s3.key` …), as `querySteps` gives them. */
-  readonly artifacts?: Readonly<Record<string, Artifact | Omit<Artifact, "name">>>;
-}
-
-/**
- * A copy of `step` with some outputs replaced, to reuse it with those values (dflow's
- * `modify_output_parameter` / `modify_output_artifact`). Only outputs the step has can be
- * replaced.
- *
- * @example
- * ```ts
- * const [last] = await old.querySteps({ key: "iter-2" });
- * await wf.submit({ reuse: [...earlier, modifyOutputs(last, { parameters: { iter: 5 } })] });
- * ```
- */
-export function modifyOutputs(step: ArgoStep, changes: OutputChanges): ArgoStep {
-  const parameters = { ...step.outputs.parameters };
-  for (const [name, value] of Object.entries(changes.parameters ?? {})) {
-    if (!(name in parameters)) {
-      throw new SubmitError(`modifyOutputs: step "${step.displayName}" has no output parameter "${name}" (it has: ${Object.keys(parameters).join(", ") || "none"})`);
-    }
-    parameters[name] = typeof value === "string" ? value : JSON.stringify(value);
-  }
-  const artifacts = { ...step.outputs.artifacts };
-  for (const [name, value] of Object.entries(changes.artifacts ?? {})) {
-    if (!(name in artifacts)) {
-      throw new SubmitError(`modifyOutputs: step "${step.displayName}" has no output artifact "${name}" (it has: ${Object.keys(artifacts).join(", ") || "none"})`);
-    }
-    artifacts[name] = { ...value, name };
-  }
-  // The decoded values follow the replaced parameters.
-  const values = { ...step.values, ...(changes.parameters ?? {}) };
-  return { ...step, outputs: { ...step.outputs, parameters, artifacts }, values };
-}
+export { type OutputChanges, modifyOutputs } from "./query.ts";
 
 /** Whether `key` matches `selector`: comma-separated globs, `*` standing for any characters. */
 export function keyMatches(selector: string, key: string): boolean {

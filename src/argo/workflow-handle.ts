@@ -6,7 +6,7 @@ import type { Workflow, WorkflowPhase, WorkflowStatus } from "./model.ts";
 import type { ArgoClient, CreateOptions, NodeSetOptions, WorkflowResubmitOptions, WorkflowResumeOptions, WorkflowRetryOptions } from "./client.ts";
 import { createArgoClient } from "./create-argo-client.ts";
 import type { ClusterOptions } from "./cluster-config.ts";
-import { globalOutputs, looseOutputs, looseValues, querySteps, rootOutputs, workflowPhase, type ArgoStep, type ArgoStepFilter, type ArgoStepIO, type StepValueDecoder } from "./query.ts";
+import { globalOutputs, looseOutputs, looseValues, querySteps, rootOutputs, workflowPhase, type ArgoStep, type ArgoStepFilter, type ArgoStepIO, type QueriedStep, type StepValueDecoder } from "./query.ts";
 import { waitForWorkflow, type WaitOptions } from "./wait.ts";
 import { workflowLogs, type ArgoStepLog, type WorkflowLogOptions } from "./logs.ts";
 import { SubmitError } from "../errors.ts";
@@ -143,7 +143,7 @@ export class WorkflowHandle<T = Readonly<Record<string, unknown>>> {
   }
 
   /** The steps matching `filter`; see {@link querySteps}. */
-  async querySteps(filter: ArgoStepFilter = {}): Promise<ArgoStep[]> {
+  async querySteps(filter: ArgoStepFilter = {}): Promise<QueriedStep[]> {
     return querySteps(await this.get(), filter, this.stepValues);
   }
 

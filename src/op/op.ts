@@ -10,10 +10,10 @@
 import type { z } from "zod";
 import { type Issue, ValidationError } from "../errors.ts";
 import { checkIOName, checkName } from "../names.ts";
-import { type OPInput, type OPOutput, type Signature, splitSignature } from "./signature.ts";
+import { type OPInput, type OPOutput, type Signature, type SpecValue, splitSignature } from "./signature.ts";
 
-/** What `execute` may use besides its input. */
-export interface OPContext {
+/** What `execute` may use besides its input; `O` is the OP's output signature. */
+export interface OPContext<O extends Signature = Signature> {
   /** Reports progress (`N/M`), shown live by the engine and by Argo. */
   progress(done: number, total: number): void;
   /** Writes a line to the step's log. */
@@ -26,6 +26,26 @@ export interface OPContext {
   readonly workflowName?: string;
   /** The key of the step this runs as (dflow's step key), when it has one. */
   readonly stepKey?: string;
+  /**
+   * Records output `name` now (dflow's `set_output`): it is kept even when `execute` throws
+   * later, so the failed step carries the outputs set so far (a `continueOn: { failed: true }`
+   * step downstream can read them). On success, what `execute` returns takes precedence and set
+   * outputs fill in what it leaves out. Checked against the output's schema at once; an
+   * artifact's path must still exist when `execute` ends. Not available in sliced runs.
+   *
+   * @throws ValidationError for an undeclared output or a value its schema refuses.
+   * @example
+   * ```ts
+   * async execute({ steps }, ctx) {
+   *   for (let i = 0; i < steps; i++) {
+   *     ctx.setOutput("done", i);   // survives the throw below
+   *     if (diverged()) throw new FatalError("diverged");
+   *   }
+   *   return { done: steps };
+   * }
+   * ```
+   */
+  setOutput<K extends keyof O & string>(name: K, value: SpecValue<O[K]>): void;
 }
 
 /** An OP as templates and runners see it. */
@@ -38,7 +58,7 @@ export interface OPDefinition<I extends Signature = Signature, O extends Signatu
   readonly description?: string | undefined;
   /** The module that exports this OP, as recorded when it was defined (for containers). */
   readonly modulePath?: string | undefined;
-  execute(input: OPInput<I>, context: OPContext): Promise<OPOutput<O>>;
+  execute(input: OPInput<I>, context: OPContext<O>): Promise<OPOutput<O>>;
 }
 
 /** A class whose instances are OPs (the class form). */
@@ -98,7 +118,7 @@ export function callerModule(): string | undefined {
  * }
  */
 export abstract class OP<I extends Signature = Signature, O extends Signature = Signature> implements OPDefinition<I, O> {
-  abstract execute(input: OPInput<I>, context: OPContext): Promise<OPOutput<O>>;
+  abstract execute(input: OPInput<I>, context: OPContext<O>): Promise<OPOutput<O>>;
 
   private get cls(): OPClass<I, O> {
     return this.constructor as unknown as OPClass<I, O>;
@@ -129,7 +149,7 @@ export interface DefineOpOptions<I extends Signature, O extends Signature> {
   readonly inputs: I;
   readonly outputs: O;
   readonly description?: string;
-  execute(input: OPInput<I>, context: OPContext): Promise<OPOutput<O>> | OPOutput<O>;
+  execute(input: OPInput<I>, context: OPContext<O>): Promise<OPOutput<O>> | OPOutput<O>;
 }
 
 /**
@@ -156,7 +176,7 @@ export function defineOp<I extends Signature, O extends Signature>(options: Defi
     outputs: options.outputs,
     description: options.description,
     modulePath: callerModule(),
-    async execute(input: OPInput<I>, context: OPContext): Promise<OPOutput<O>> {
+    async execute(input: OPInput<I>, context: OPContext<O>): Promise<OPOutput<O>> {
       return run(input, context);
     },
   });
@@ -238,6 +258,18 @@ export function validateOutput<O extends Signature>(opName: string, sig: O, outp
     throw new ValidationError(`OP "${opName}" output: execute must return an object, got ${describeValue(output)}`);
   }
   return validateRecord(`OP "${opName}" output`, sig, output as Record<string, unknown>, "output") as OPOutput<O>;
+}
+
+/**
+ * Checks one output value given to `setOutput` against the signature.
+ * @throws ValidationError for an undeclared output or a value its schema refuses.
+ */
+export function validateOneOutput(opName: string, sig: Signature, name: string, value: unknown): unknown {
+  const where = `OP "${opName}" setOutput`;
+  const spec = Object.prototype.hasOwnProperty.call(sig, name) ? sig[name] : undefined;
+  if (!spec) throw new ValidationError(`${where}: unknown output ${JSON.stringify(name)}; declared: ${Object.keys(sig).join(", ") || "none"}`);
+  if (value === undefined) throw new ValidationError(`${where}: output "${name}" needs a value, got undefined`);
+  return validateRecord(where, { [name]: spec }, { [name]: value }, "output")[name];
 }
 
 function validateRecord(where: string, sig: Signature, value: Record<string, unknown>, side: "input" | "output"): Record<string, unknown> {

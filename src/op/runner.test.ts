@@ -123,3 +123,84 @@ describe("runOp: the runtime contract", () => {
     expect(r.message).toMatch(/output artifact path "nowhere.txt" does not exist/);
   });
 });
+
+describe("runOp: setOutput (dflow's set_output)", () => {
+  const partial = (fail: boolean) =>
+    defineOp({
+      name: "partial",
+      inputs: {},
+      outputs: { best: param(z.number().optional()), rounds: param(z.number()), trace: artifact({ optional: true }) },
+      async execute(_input, ctx) {
+        await fs.writeFile(path.join(ctx.workdir, "trace.txt"), "r1 r2");
+        ctx.setOutput("best", 0.5);
+        ctx.setOutput("trace", "trace.txt");
+        ctx.setOutput("best", 0.25); // the last value set wins
+        if (fail) throw new FatalError("diverged at round 3");
+        return { rounds: 3 };
+      },
+    });
+
+  it("keeps the outputs set before execute threw; the ones not set are absent", async () => {
+    const r = await runOp(partial(true), { root, log: () => {} });
+    expect(r).toEqual({ exitCode: ExitCode.Fatal, message: "FatalError: diverged at round 3" });
+    expect(await read("outputs/parameters/best")).toBe("0.25");
+    expect(await read("outputs/artifacts/trace")).toBe("r1 r2");
+    await expect(read("outputs/parameters/rounds")).rejects.toThrow(/ENOENT/);
+  });
+
+  it("fills in on success what execute set and did not return (the returned values win)", async () => {
+    expect(await runOp(partial(false), { root, log: () => {} })).toEqual({ exitCode: ExitCode.Success });
+    expect(await read("outputs/parameters/best")).toBe("0.25");
+    expect(await read("outputs/parameters/rounds")).toBe("3");
+    const both = defineOp({ name: "both", inputs: {}, outputs: { x: param(z.number()) }, async execute(_i, ctx) { ctx.setOutput("x", 1); return { x: 2 }; } });
+    await runOp(both, { root, log: () => {} });
+    expect(await read("outputs/parameters/x")).toBe("2");
+  });
+
+  it("refuses an undeclared output or a value its schema refuses, at the call", async () => {
+    const undeclared = defineOp({
+      name: "undeclared",
+      inputs: {},
+      outputs: { x: param(z.number()) },
+      async execute(_i, ctx) {
+        // @ts-expect-error not an output of this OP
+        ctx.setOutput("y", 1);
+        return { x: 1 };
+      },
+    });
+    const r1 = await runOp(undeclared, { root, log: () => {} });
+    expect(r1.exitCode).toBe(ExitCode.Validation);
+    expect(r1.message).toMatch(/OP "undeclared" setOutput: unknown output "y"; declared: x/);
+    const wrong = defineOp({
+      name: "wrong",
+      inputs: {},
+      outputs: { x: param(z.number()) },
+      async execute(_i, ctx) {
+        // @ts-expect-error x is a number
+        ctx.setOutput("x", "many");
+        return { x: 1 };
+      },
+    });
+    const r2 = await runOp(wrong, { root, log: () => {} });
+    expect(r2.exitCode).toBe(ExitCode.Validation);
+    expect(r2.message).toMatch(/OP "wrong" setOutput: parameter "x" expects number, got "many"/);
+  });
+
+  it("logs an artifact set before the failure whose path is gone, and keeps the rest", async () => {
+    const gone = defineOp({
+      name: "gone",
+      inputs: {},
+      outputs: { a: artifact(), n: param(z.number()) },
+      async execute(_i, ctx) {
+        ctx.setOutput("a", "vanished.txt");
+        ctx.setOutput("n", 7);
+        throw new Error("crash");
+      },
+    });
+    const logs: string[] = [];
+    const r = await runOp(gone, { root, log: (t) => logs.push(t) });
+    expect(r.exitCode).toBe(ExitCode.Failure);
+    expect(await read("outputs/parameters/n")).toBe("7");
+    expect(logs.join("")).toMatch(/output "a" set before the failure could not be kept: ValidationError: output artifact path "vanished.txt" does not exist/);
+  });
+});

@@ -15,7 +15,7 @@ import { FatalError, OpflowError, TransientError, ValidationError } from "../err
 import { withConsoleTo } from "./console-capture.ts";
 import { atomicWrite, pathExists } from "../files.ts";
 import type { OPContext, OPDefinition } from "./op.ts";
-import { validateInput, validateOutput } from "./op.ts";
+import { validateInput, validateOneOutput, validateOutput } from "./op.ts";
 import { decodeParameter, encodeParameter } from "./parameter-codec.ts";
 import type { ArtifactSpec, Signature } from "./signature.ts";
 import { SLICES_ENV, SLICE_INDICES_PARAMETER, type SliceSpec, parseSliceIndices, parseSliceSpec } from "./slices.ts";
@@ -180,7 +180,12 @@ export async function runOp(op: OPDefinition, options: RunOpOptions): Promise<In
   const env = options.env ?? process.env;
   const workflowName = env[OPFLOW_ENV.workflowName] || undefined;
   const stepKey = options.parameters?.[KEY_PARAMETER] || env[OPFLOW_ENV.stepKey] || undefined;
+  // Outputs recorded by setOutput: kept when execute throws, filled in when it returns.
+  const setOutputs: Record<string, unknown> = {};
   const context: OPContext = {
+    setOutput: (name, value) => {
+      setOutputs[name] = validateOneOutput(op.name, op.outputs, name, value);
+    },
     progress: options.progress ?? (() => {}),
     log: (message) => log(message.endsWith("\n") ? message : `${message}\n`),
     signal: options.signal ?? controller.signal,
@@ -201,13 +206,37 @@ export async function runOp(op: OPDefinition, options: RunOpOptions): Promise<In
     // Embedded (engine process, worker thread): the OP's console output goes to its log too.
     const execute = (): Promise<unknown> => Promise.resolve(op.execute(input, context));
     const returned = options.log ? await withConsoleTo(log, execute) : await execute();
-    const output = validateOutput(op.name, op.outputs, returned);
+    const output = validateOutput(op.name, op.outputs, withSetOutputs(returned, setOutputs));
     await writeOutputs(op, output as Record<string, unknown>, options);
     return { exitCode: ExitCode.Success };
   } catch (error) {
     const message = errorText(error);
     log(`${logText(error)}\n`);
+    await writePartialOutputs(op, setOutputs, options, log);
     return { exitCode: exitCodeOf(error), message };
+  }
+}
+
+/** What `execute` returned, with the outputs it set and did not return filled in. */
+function withSetOutputs(returned: unknown, set: Record<string, unknown>): unknown {
+  if (!Object.keys(set).length || typeof returned !== "object" || returned === null || Array.isArray(returned)) return returned;
+  const out: Record<string, unknown> = { ...set };
+  for (const [k, v] of Object.entries(returned)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+/**
+ * Writes the outputs `execute` set before it failed (dflow's `set_output`), each on its own: one
+ * that cannot be written (an artifact path gone) is logged and the others are kept.
+ */
+async function writePartialOutputs(op: OPDefinition, set: Record<string, unknown>, options: RunOpOptions, log: (text: string) => void): Promise<void> {
+  for (const [name, value] of Object.entries(set)) {
+    const one = { ...op, outputs: { [name]: (op.outputs as Signature)[name] } } as OPDefinition;
+    try {
+      await writeOutputs(one, { [name]: value }, options);
+    } catch (err) {
+      log(`output "${name}" set before the failure could not be kept: ${errorText(err)}\n`);
+    }
   }
 }
 
@@ -266,7 +295,10 @@ async function runSlices(op: OPDefinition, options: RunOpOptions & { slices: Sli
         const workdir = workdirOf(index);
         await fs.mkdir(workdir, { recursive: true });
         const input = validateInput(op.name, op.inputs, raw);
-        const out = validateOutput(op.name, op.outputs, await op.execute(input, { ...context, workdir }));
+        const setOutput = (): never => {
+          throw new ValidationError(`OP "${op.name}": setOutput is not available in a sliced run (item ${index}); return the outputs instead`);
+        };
+        const out = validateOutput(op.name, op.outputs, await op.execute(input, { ...context, workdir, setOutput }));
         const kept: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(out as Record<string, unknown>)) {
           const spec = (op.outputs as Signature)[k];

@@ -5,7 +5,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { NodeStatus } from "../argo/model.ts";
 import { defineOp } from "../op/op.ts";
-import { param } from "../op/signature.ts";
+import { artifact, param } from "../op/signature.ts";
+import { FatalError } from "../errors.ts";
+import { argoCheck, haveArgoCheck } from "../../test/argo-check.ts";
 import { Step } from "../steps/step.ts";
 import { Steps } from "../steps/steps.ts";
 import { Workflow } from "../workflow/workflow.ts";
@@ -91,4 +93,66 @@ describe("timeoutAsTransientError", () => {
     const plain = OPTemplate.fromOp(defineOp({ name: "p", inputs: {}, outputs: {}, async execute() { return {}; } }), { module: "ops.ts", retry: 2 });
     expect(new Workflow({ entrypoint: plain }).compile().spec.templates?.[0]?.retryStrategy?.expression).toBe("asInt(lastRetry.exitCode) == 75");
   });
+});
+
+describe("setOutput: partial outputs of a failed OP", () => {
+  const anneal = OPTemplate.fromOp(
+    defineOp({
+      name: "anneal",
+      inputs: { rounds: param(z.number().int()) },
+      outputs: { best: param(z.number()), trace: artifact() },
+      async execute({ rounds }, ctx) {
+        let best = 1;
+        for (let r = 1; r <= rounds; r++) {
+          best /= 2;
+          await fs.writeFile(path.join(ctx.workdir, "trace.txt"), `round ${r}: ${best}\n`, { flag: "a" });
+          ctx.setOutput("best", best);
+          ctx.setOutput("trace", "trace.txt");
+          if (r === 3) throw new FatalError(`diverged at round ${r}`);
+        }
+        return { best, trace: "trace.txt" };
+      },
+    }),
+    { module: "ops.ts" },
+  );
+  const report = OPTemplate.fromOp(
+    defineOp({
+      name: "report",
+      inputs: { best: param(z.number()), trace: artifact() },
+      outputs: { text: param(z.string()) },
+      async execute({ best, trace }) {
+        return { text: `best ${best}; ${(await fs.readFile(trace, "utf8")).trim().split("\n").length} rounds traced` };
+      },
+    }),
+    { module: "ops.ts" },
+  );
+
+  function build() {
+    const main = new Steps({ name: "main", outputs: { text: param(z.string()) } });
+    const a = main.add(new Step("anneal", anneal, { parameters: { rounds: 5 }, continueOn: { failed: true } }));
+    const r = main.add(new Step("report", report, { parameters: { best: a.outputs.parameters.best }, artifacts: { trace: a.outputs.artifacts.trace } }));
+    main.setOutputs({ parameters: { text: r.outputs.parameters.text } });
+    return new Workflow({ name: "partial", entrypoint: main });
+  }
+
+  it("the failed node carries the outputs set so far, and a continueOn.failed step downstream reads them", async () => {
+    const workdir = await fs.mkdtemp(path.join(os.tmpdir(), "opflow-partial-"));
+    dirs.push(workdir);
+    const result = await build().run({ workdir });
+    expect(result.status.phase).toBe("Succeeded");
+    const nodes = Object.values(result.status.nodes ?? {});
+    const failed = nodes.find((n) => n.displayName === "anneal" && n.type === "Pod");
+    expect(failed?.phase).toBe("Failed");
+    expect(failed?.message).toMatch(/diverged at round 3/);
+    expect(failed?.outputs?.parameters?.find((p) => p.name === "best")?.value).toBe("0.125");
+    expect(failed?.outputs?.artifacts?.map((a) => a.name)).toEqual(["trace"]);
+    expect(await fs.readFile(path.join(result.dir, "[0].anneal", "outputs", "parameters", "best"), "utf8")).toBe("0.125");
+    const root = nodes.find((n) => n.name === result.name) as NodeStatus;
+    expect(root.outputs?.parameters?.find((p) => p.name === "text")?.value).toBe("best 0.125; 3 rounds traced");
+  });
+
+  it("compiles to a manifest the upstream CRD accepts", async () => {
+    if (!haveArgoCheck) return;
+    expect((await argoCheck([build().compile()])).output).toMatch(/1 passed, 0 failed/);
+  }, 120_000);
 });

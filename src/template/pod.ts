@@ -1,6 +1,7 @@
 /** Pod rendering: the options of templates that run a container, and their Argo fields. */
 import type { Container, EnvVar, KubeObject, Template as ArgoTemplate, UserContainer, VolumeMount } from "../argo/model.ts";
 import { compact } from "./compact.ts";
+import { type SecretKey, envVar } from "./secret.ts";
 import type { TemplateOptions } from "./template.ts";
 
 /** Kubernetes resources of the main container. */
@@ -23,8 +24,11 @@ export interface PodTemplateOptions extends TemplateOptions {
   readonly image?: string;
   /** @default Kubernetes' default (`IfNotPresent` unless the tag is `latest`) */
   readonly imagePullPolicy?: "Always" | "IfNotPresent" | "Never";
-  /** Extra environment variables (literal values; secrets through `envFrom`-style objects in `extraEnv`). @default none */
-  readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Extra environment variables: text, or a key of a Kubernetes Secret (`secret("name", "key")`,
+   * rendered as `valueFrom.secretKeyRef`; the value never enters the manifest). @default none
+   */
+  readonly env?: Readonly<Record<string, string | SecretKey>>;
   /** Environment entries passed through as written (`valueFrom` secret refs, …). @default none */
   readonly extraEnv?: readonly EnvVar[];
   /** Resource requests. @default none */
@@ -57,7 +61,7 @@ function resourceMap(r: Resources | undefined): Record<string, string | number> 
 
 /** The container fields and pod-level fields of a pod template's options. */
 export function renderPod(o: PodTemplateOptions, env: EnvVar[]): { container: Container; pod: Partial<ArgoTemplate> } {
-  const allEnv = [...env, ...Object.entries(o.env ?? {}).map(([name, value]) => ({ name, value })), ...(o.extraEnv ?? [])];
+  const allEnv = [...env, ...Object.entries(o.env ?? {}).map(([name, value]) => envVar(name, value)), ...(o.extraEnv ?? [])];
   const resources = compact({ requests: resourceMap(o.requests), limits: resourceMap(o.limits) });
   const container: Container = compact({
     image: o.image,

@@ -139,6 +139,11 @@ export interface TemplateOptions {
    * later call with the same key within `maxAge` takes the cached outputs instead of running.
    * The key may hold tags such as `"{{inputs.parameters.x}}"`. The local engine reuses steps by
    * their `key` instead (see `reuse`).
+   *
+   * A template has one memoize block. Keyed reuse on Argo (`submit({ reuse })`) memoizes
+   * templates called with a step `key` by that key; a template with this option keeps this
+   * block instead (it takes precedence), and submit refuses to reuse its steps on Argo, naming
+   * them (Argo would look their outputs up by this key, not by the step key).
    * @default not memoized
    */
   readonly memoize?: {

@@ -19,6 +19,7 @@ import type {
   WorkflowSpec,
 } from "../argo/model.ts";
 import type { SubmitOptions, WorkflowHandle } from "../argo/workflow-handle.ts";
+import type { ArgoClient } from "../argo/client.ts";
 import { rootOutputs } from "../argo/query.ts";
 import { decodeOutputs, signatureValues, type StorageSource, type WorkflowOutputs } from "./outputs.ts";
 import type { StorageClient } from "../storage/client.ts";
@@ -401,6 +402,48 @@ export class Workflow<I extends Signature = Signature, O extends Signature = Sig
       options.storage ??
       (clusterStorage ??= import("../storage/config.ts").then(({ createStorageClient, loadArtifactRepositoryConfig }) => createStorageClient(loadArtifactRepositoryConfig())));
     return submitWorkflow(manifest, { ...options, uploadLocalArtifacts: upload, decoding: { outputs: (io) => this.decode(io, storage), stepValues } });
+  }
+
+  /**
+   * A handle on an earlier run of this workflow, to read it without running anything (dflow's
+   * `Workflow(id=…)` and replay of a finished debug run): its steps with their outputs
+   * (`querySteps`, values typed by the templates' signatures), the entrypoint's typed outputs,
+   * its logs — and its steps to `reuse` in a new submission. In debug mode (`mode: "debug"` or
+   * `OPFLOW_MODE=debug`) it reads the run's folder `<workdir>/<name>/`; otherwise the cluster.
+   *
+   * @throws ClusterApiError (404) naming the run when there is none by that name.
+   * @example
+   * ```ts
+   * const old = await wf.replay("reuse-x7k2p", { mode: "debug", workdir: "runs" });
+   * const [iter1] = await old.querySteps({ key: "iter-1" });
+   * iter1?.values["iter"];   // 2 (a number: decoded by plus-one's signature)
+   * ```
+   */
+  async replay(name: string, options: SubmitOptions & DebugSubmitOptions = {}): Promise<WorkflowHandle<WorkflowOutputs<O>>> {
+    const { submitMode } = await import("../debug/submit-mode.ts");
+    const { WorkflowHandle: Handle } = await import("../argo/workflow-handle.ts");
+    const { outputSignatures } = this.prepare({ bundles: false, warn: () => {} });
+    const stepValues = signatureValues(outputSignatures);
+    let client: ArgoClient;
+    let storage: StorageSource;
+    if (submitMode(options) === "debug") {
+      const { LocalArgoClient } = await import("../debug/local-argo-client.ts");
+      const { LocalStorageClient } = await import("../storage/local.ts");
+      const workdir = localWorkdir(options.workdir);
+      const local = options.storage ?? new LocalStorageClient({ root: engineStorageRoot(workdir) });
+      client = new LocalArgoClient({ workdir, storage: local });
+      storage = () => local;
+    } else {
+      const { createArgoClient } = await import("../argo/create-argo-client.ts");
+      client = options.client ?? createArgoClient(options);
+      let clusterStorage: Promise<StorageClient> | undefined;
+      storage = () =>
+        options.storage ??
+        (clusterStorage ??= import("../storage/config.ts").then(({ createStorageClient, loadArtifactRepositoryConfig }) => createStorageClient(loadArtifactRepositoryConfig())));
+    }
+    const handle = new Handle<WorkflowOutputs<O>>(name, client, { outputs: (io) => this.decode(io, storage), stepValues });
+    await handle.get();
+    return handle;
   }
 
   /** Decodes root outputs by the entrypoint's output signature. */
