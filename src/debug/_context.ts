@@ -27,6 +27,17 @@ export interface Place {
   readonly depth?: number;
   /** The enclosing Steps template has `failFast: true`: once a child failed, no new one starts. */
   readonly failFast?: FailFastGuard;
+  /**
+   * Local variables of the template invoked here, as operator.go sets them before it substitutes
+   * the template: `steps.name` or `tasks.name` (the calling step or task, see {@link callerOf}),
+   * and in a retry's attempts `lastRetry.*`.
+   */
+  readonly locals?: Readonly<Record<string, string>>;
+}
+
+/** `{{steps.name}}` or `{{tasks.name}}`: the (expanded) name of the step or task at a place. */
+export function callerOf(kind: "steps" | "tasks", name: string): { locals: Readonly<Record<string, string>> } {
+  return { locals: { [`${kind}.name`]: name } };
 }
 
 /** Argo's cap on nested template invocations (workflow/controller/controller.go `maxAllowedStackDepth`). */

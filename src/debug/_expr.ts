@@ -13,3 +13,4 @@ export {
   type DependsTaskResult,
   type TaskResultPhase,
 } from "../expr/evaluation.ts";
+export { formatGoTime } from "../expr/go-time.ts";

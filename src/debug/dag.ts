@@ -7,7 +7,7 @@
 import type { DAGTask, Item, NodePhase, NodeStatus, Template } from "../argo/model.ts";
 import { EngineError } from "../errors.ts";
 import { dependsTasks, evaluateDepends, type DependsTaskResult, type TaskResultPhase } from "./_expr.ts";
-import { inherited, messageOf, type Inputs, type Place } from "./_context.ts";
+import { callerOf, inherited, messageOf, type Inputs, type Place } from "./_context.ts";
 import { exposeSkippedDefaults, recordInputs, scopeFor, STEP_SKIP, substituteAll, succeedWithOutputs, varsOf } from "./arguments.ts";
 import { expand, expansionItems, withoutLoop } from "./expansion.ts";
 import { isFailedOrError, isFulfilled } from "./node-state.ts";
@@ -190,7 +190,7 @@ class DagRun {
     this.started.add(t.name);
     const d = this.graph.deps.get(t.name) ?? [];
     const parentIds = d.length === 0 ? [this.node.id] : d.map((dep) => (this.taskNode.get(dep) as NodeStatus).id);
-    const tplace: Place = { name: this.taskName(t.name), displayName: t.name, parentId: parentIds[0] as string, boundaryID: this.node.id, semaphores: this.semaphores, ...inherited(this.place) };
+    const tplace: Place = { name: this.taskName(t.name), displayName: t.name, parentId: parentIds[0] as string, boundaryID: this.node.id, semaphores: this.semaphores, ...inherited(this.place), ...callerOf("tasks", t.name) };
     const p = runTask(this.e, tplace, t, this.scope, this.graph.logic.get(t.name) ?? "", d, (name) => this.resultOf(name), this.where)
       .then((n) => {
         for (const extra of parentIds.slice(1)) this.e.book.addChild(extra, n.id);
@@ -268,7 +268,7 @@ async function runTask(e: DagEngine, place: Place, task: DAGTask, scope: Scope, 
   if (items.length === 0) return e.book.finish(group, "Skipped", "Skipped, empty params");
   const base = withoutLoop(resolved);
   const prefix = place.name.slice(0, place.name.length - task.name.length);
-  const childPlace = (label: string): Place => ({ name: `${prefix}${label}`, displayName: label, parentId: group.id, ...(place.boundaryID ? { boundaryID: place.boundaryID } : {}), semaphores: place.semaphores, ...inherited(place) });
+  const childPlace = (label: string): Place => ({ name: `${prefix}${label}`, displayName: label, parentId: group.id, ...(place.boundaryID ? { boundaryID: place.boundaryID } : {}), semaphores: place.semaphores, ...inherited(place), ...callerOf("tasks", label) });
   const children = await Promise.all(expand(task.name, items, (label, item) => runStep(e, childPlace(label), base, scope, item, twhere, task.when)));
   const bad = children.find((c) => isFailedOrError(c.phase));
   if (bad) return e.book.finish(group, "Failed", `child '${bad.id}' failed`);

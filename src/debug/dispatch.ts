@@ -100,7 +100,7 @@ async function invokeInTurn(e: DispatchEngine, place0: Place, inv: Invocation, a
   // Argo substitutes the inputs into the template before it uses it; an annotation may name the node.
   let at = place;
   try {
-    tmpl = withInputsApplied(tmpl, varsWithInputs(e.globals, inputs));
+    tmpl = withInputsApplied(tmpl, { ...varsWithInputs(e.globals, inputs), ...place.locals });
     const displayName = displayNameOf(tmpl);
     if (displayName) at = { ...place, displayName };
   } catch (err) {

@@ -148,7 +148,7 @@ export class Leaves {
         template: tmpl,
         parameters: inputs.parameters,
         artifacts: inputs.artifacts,
-        globals: { ...this.e.globals.vars, retries: String(retries) },
+        globals: { ...this.e.globals.vars, retries: String(retries), ...place.locals },
         executor,
         binding,
         artifactIO: this.cfg.artifactIO,

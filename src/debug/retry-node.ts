@@ -82,6 +82,8 @@ async function attemptsFrom(r: RetryRun, first: number, attempts: Attempt[]): Pr
       semaphores: place.semaphores,
       ...(place.key ? { key: `${place.key}(${i})` } : {}),
       ...inherited(place),
+      // The attempts see the step's name and, as operator.go sets them per attempt, lastRetry.*.
+      locals: { ...place.locals, ...lastRetryVars(attempts[attempts.length - 1]) },
     };
     const child = await body(childPlace, tmpl, inputs, i);
     if (child.daemoned && child.phase === "Running") {
@@ -126,4 +128,17 @@ async function attemptsFrom(r: RetryRun, first: number, attempts: Attempt[]): Pr
       delete node.message;
     }
   }
+}
+
+/**
+ * `lastRetry.*` for the next attempt (operator.go): the previous attempt's exit code, phase,
+ * duration in seconds and message; "0", "", "0" and "" before the first.
+ */
+function lastRetryVars(last: Attempt | undefined): Record<string, string> {
+  return {
+    "lastRetry.exitCode": last?.exitCode !== undefined ? String(last.exitCode) : "0",
+    "lastRetry.status": last?.phase ?? "",
+    "lastRetry.duration": last ? String((last.finishedAt - last.startedAt) / 1000) : "0",
+    "lastRetry.message": last?.message ?? "",
+  };
 }

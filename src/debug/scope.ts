@@ -3,6 +3,7 @@
  * (`inputs.parameters.x`, `steps.gen.outputs.result`, `workflow.name`) to string values, plus
  * artifacts by the same kind of names (`steps.gen.outputs.artifacts.out`).
  */
+import { hostname } from "node:os";
 import type { Item, NodeStatus, Template } from "../argo/model.ts";
 import { EngineError } from "../errors.ts";
 import { substituteTags } from "./_expr.ts";
@@ -51,6 +52,8 @@ export class Scope {
     if (node.startedAt) v[`${prefix}.startedAt`] = node.startedAt;
     if (node.finishedAt) v[`${prefix}.finishedAt`] = node.finishedAt;
     v[`${prefix}.ip`] = "127.0.0.1";
+    // The Kubernetes node a pod ran on: here, this machine.
+    v[`${prefix}.hostNodeName`] = node.hostNodeName ?? hostname();
     const out = node.outputs;
     if (!out) return;
     if (out.exitCode !== undefined) {
@@ -176,6 +179,12 @@ export function loopChildName(name: string, index: number, item: Item): string {
 const KNOWN = /^\s*(inputs|outputs|steps|tasks|workflow|item|pod|node|retries|lastRetry)\b/;
 
 /**
+ * Variables Argo sets only once the workflow ends (operator.go: duration, status, failures);
+ * before that a pod sees the tag as written, as Argo substitutes pods with unresolved tags allowed.
+ */
+const SET_AT_END = /^\s*workflow\.(duration|status|failures)\s*$/;
+
+/**
  * Applies `{{…}}` tags as Argo does at run time: variables of the known namespaces (`inputs.`,
  * `steps.`, `workflow.`, `item` …) must resolve; any other `{{…}}` text stays as written.
  *
@@ -192,7 +201,7 @@ export function substituteStrict(text: string, vars: Vars): string {
     while ((m = re.exec(text)) !== null) {
       const tag = m[0];
       if (!out.includes(tag)) continue;
-      if (m[1] === "=" || KNOWN.test(m[2] as string)) {
+      if (m[1] === "=" || (KNOWN.test(m[2] as string) && !SET_AT_END.test(m[2] as string))) {
         // Let the evaluator say precisely what is wrong.
         try {
           substituteTags(tag, vars, { onMissing: "error" });

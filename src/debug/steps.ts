@@ -6,7 +6,7 @@
 import type { NodePhase, NodeStatus, Template, WorkflowStep } from "../argo/model.ts";
 import { EngineError } from "../errors.ts";
 import { evaluateWhen } from "./_expr.ts";
-import { FAIL_FAST_MESSAGE, inherited, messageOf, type FailFastGuard, type Inputs, type Place, type ResolvedArgs } from "./_context.ts";
+import { callerOf, FAIL_FAST_MESSAGE, inherited, messageOf, type FailFastGuard, type Inputs, type Place, type ResolvedArgs } from "./_context.ts";
 import { markAbsentArguments } from "./absent-arguments.ts";
 import { exposeSkippedDefaults, recordInputs, resolveArgs, scopeFor, STEP_SKIP, substituteAll, succeedWithOutputs, varsOf } from "./arguments.ts";
 import { expand, expansionItems, withoutLoop } from "./expansion.ts";
@@ -126,7 +126,7 @@ function exposeStep(e: StepsEngine, sg: NodeStatus, childName: string, step: Wor
 async function executeStepGroup(e: StepsEngine, place: Place, stepsNode: NodeStatus, tmpl: Template, group: readonly WorkflowStep[], scope: Scope, semaphores: readonly Semaphore[]): Promise<NodeStatus> {
   const sg = e.book.create(place, "StepGroup", tmpl, "Running");
   const runs: Promise<{ node: NodeStatus; step: WorkflowStep }>[] = [];
-  const stepPlace = (name: string, displayName: string): Place => ({ name, displayName, parentId: sg.id, boundaryID: stepsNode.id, semaphores, ...inherited(place), ...(place.failFast ? { failFast: place.failFast } : {}) });
+  const stepPlace = (name: string, displayName: string): Place => ({ name, displayName, parentId: sg.id, boundaryID: stepsNode.id, semaphores, ...inherited(place), ...(place.failFast ? { failFast: place.failFast } : {}), ...callerOf("steps", displayName) });
   try {
     for (const raw of group) {
       const childName = `${place.name}.${raw.name}`;
@@ -166,7 +166,7 @@ export async function runStep(e: StepsEngine, place: Place, step: WorkflowStep, 
   let s: WorkflowStep;
   let args: ResolvedArgs;
   try {
-    s = substituteAll(markAbsentArguments(step, scope.absent), varsOf(scope, item), "error", STEP_SKIP);
+    s = substituteAll(markAbsentArguments(step, scope.absent), varsOf(scope, { ...item, ...place.locals }), "error", STEP_SKIP);
     if (s.when !== undefined && s.when !== "") {
       let proceed: boolean;
       try {

@@ -6,7 +6,7 @@
 import type { NodeStatus, Parameter, Workflow, WorkflowPhase, WorkflowStatus } from "../argo/model.ts";
 import { EngineError } from "../errors.ts";
 import { setLongTimeout, type LongTimer } from "../long-timer.ts";
-import { substituteTags } from "./_expr.ts";
+import { formatGoTime, substituteTags } from "./_expr.ts";
 import { messageOf, NO_ARGS, now, type ResolvedArgs } from "./_context.ts";
 import type { ArtifactRef } from "./artifact-io.ts";
 import { resolveArgs } from "./arguments.ts";
@@ -43,10 +43,35 @@ function setWorkflowVariables(e: LifecycleEngine, name: string): void {
   g["workflow.uid"] = metadata.uid ?? name;
   g["workflow.serviceAccountName"] = spec.serviceAccountName ?? "default";
   g["workflow.creationTimestamp"] = e.status.startedAt as string;
+  setCreationTimestamp(g, new Date(e.status.startedAt as string));
+  const scheduled = metadata.annotations?.[SCHEDULED_TIME_ANNOTATION];
+  if (scheduled !== undefined) g["workflow.scheduledTime"] = scheduled;
   g["workflow.mainEntrypoint"] = spec.entrypoint ?? "";
   g["workflow.priority"] = String(spec.priority ?? 0);
   for (const [k, v] of Object.entries(metadata.labels ?? {})) g[`workflow.labels.${k}`] = v;
   for (const [k, v] of Object.entries(metadata.annotations ?? {})) g[`workflow.annotations.${k}`] = v;
+  // All of them as one JSON object (the bare name is Argo's older spelling of `.json`).
+  g["workflow.labels"] = g["workflow.labels.json"] = JSON.stringify(metadata.labels ?? {});
+  g["workflow.annotations"] = g["workflow.annotations.json"] = JSON.stringify(metadata.annotations ?? {});
+}
+
+/** The annotation a CronWorkflow sets on the workflows it starts: `{{workflow.scheduledTime}}`. */
+const SCHEDULED_TIME_ANNOTATION = "workflows.argoproj.io/scheduled-time";
+
+/**
+ * `workflow.creationTimestamp.<c>` for the strftime characters Argo offers (argoproj/pkg
+ * strftime's FormatChars, each a Go layout), `.s` (Unix seconds) and `.RFC3339`, in UTC.
+ */
+const STRFTIME_LAYOUTS: Readonly<Record<string, string>> = {
+  B: "January", b: "Jan", m: "01", A: "Monday", a: "Mon", d: "02", H: "15", I: "03", M: "04",
+  S: "05", Y: "2006", y: "06", p: "PM", Z: "MST", z: "-0700", L: ".000",
+};
+
+function setCreationTimestamp(g: Record<string, string>, created: Date): void {
+  if (Number.isNaN(created.getTime())) return;
+  for (const [c, layout] of Object.entries(STRFTIME_LAYOUTS)) g[`workflow.creationTimestamp.${c}`] = formatGoTime(created, layout);
+  g["workflow.creationTimestamp.s"] = String(Math.floor(created.getTime() / 1000));
+  g["workflow.creationTimestamp.RFC3339"] = formatGoTime(created, "2006-01-02T15:04:05Z07:00");
 }
 
 /** The workflow's arguments (overrides applied, checked), also set as `workflow.parameters.*`. */
@@ -73,7 +98,7 @@ function workflowArguments(e: LifecycleEngine, name: string): ResolvedArgs {
     g[`workflow.parameters.${p.name}`] = value;
     args.set(p.name, value);
   }
-  g["workflow.parameters.json"] = JSON.stringify(wfParams.map((p) => ({ name: p.name, value: g[`workflow.parameters.${p.name}`] })));
+  g["workflow.parameters"] = g["workflow.parameters.json"] = JSON.stringify(wfParams.map((p) => ({ name: p.name, value: g[`workflow.parameters.${p.name}`] })));
   const artifacts = new Map<string, ArtifactRef>();
   for (const a of spec.arguments?.artifacts ?? []) artifacts.set(a.name, { artifact: a });
   return { parameters: args, artifacts };
