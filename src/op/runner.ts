@@ -17,6 +17,7 @@ import { atomicWrite, pathExists } from "../files.ts";
 import type { OPContext, OPDefinition } from "./op.ts";
 import { validateInput, validateOneOutput, validateOutput } from "./op.ts";
 import { decodeParameter, encodeParameter } from "./parameter-codec.ts";
+import { catalogParameter } from "./catalog.ts";
 import type { ArtifactSpec, Signature } from "./signature.ts";
 import { SLICES_ENV, SLICE_INDICES_PARAMETER, type SliceSpec, parseSliceIndices, parseSliceSpec } from "./slices.ts";
 import { z } from "zod";
@@ -66,7 +67,11 @@ async function copyInto(src: string, dest: string): Promise<void> {
   await fs.cp(src, dest, { recursive: true, verbatimSymlinks: true });
 }
 
-async function writeArtifact(workdir: string, dest: string, spec: ArtifactSpec, value: unknown): Promise<void> {
+/**
+ * Writes an output artifact; returns the catalog of a list or record (see `catalog.ts`): the
+ * relative path of each item inside the artifact.
+ */
+async function writeArtifact(workdir: string, dest: string, spec: ArtifactSpec, value: unknown): Promise<string[] | Record<string, string> | undefined> {
   const abs = (p: string): string => path.resolve(workdir, p);
   const check = async (p: string, what: string): Promise<string> => {
     const full = abs(p);
@@ -76,7 +81,7 @@ async function writeArtifact(workdir: string, dest: string, spec: ArtifactSpec, 
   if (spec.shape === "path") {
     const src = await check(value as string, "output artifact path");
     if (path.resolve(src) !== path.resolve(dest)) await copyInto(src, dest);
-    return;
+    return undefined;
   }
   const tmp = `${dest}.tmp-${process.pid}`;
   await fs.rm(tmp, { recursive: true, force: true });
@@ -85,12 +90,15 @@ async function writeArtifact(workdir: string, dest: string, spec: ArtifactSpec, 
     spec.shape === "list"
       ? (value as string[]).map((p, i) => [String(i), p])
       : Object.entries(value as Record<string, string>);
+  const catalog: [string, string][] = [];
   for (const [slot, p] of items) {
     const src = await check(p, `output artifact item ${slot}`);
     await copyInto(src, path.join(tmp, slot, path.basename(src)));
+    catalog.push([slot, `${slot}/${path.basename(src)}`]);
   }
   await fs.rm(dest, { recursive: true, force: true });
   await fs.rename(tmp, dest);
+  return spec.shape === "list" ? catalog.map(([, p]) => p) : Object.fromEntries(catalog);
 }
 
 /** Reads the inputs of `op` from the contract root, decoded (sliced inputs as whole lists). */
@@ -146,7 +154,8 @@ export async function writeOutputs(op: OPDefinition, output: Record<string, unkn
       const file = path.join(options.root, spec.big ? contractPaths.outputArtifact(name) : contractPaths.outputParameter(name));
       await atomicWrite(file, encodeParameter(value), true);
     } else {
-      await writeArtifact(workdir, path.join(options.root, contractPaths.outputArtifact(name)), spec, value);
+      const catalog = await writeArtifact(workdir, path.join(options.root, contractPaths.outputArtifact(name)), spec, value);
+      if (catalog) await atomicWrite(path.join(options.root, contractPaths.outputParameter(catalogParameter(name))), JSON.stringify(catalog), true);
     }
   }
 }

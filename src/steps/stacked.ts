@@ -36,7 +36,7 @@ export class StackedArtifactRef extends ArtifactRef<"list"> {
     super({ type: "output", producer, io: "artifacts", name: artifactName }, "list");
   }
   /** The repository key of the stacked list. */
-  key(): string {
+  repositoryKey(): string {
     return `${stackKeyPrefix(this.producer)}/${this.artifactName}`;
   }
   override renderTag(ctx: RenderContext): string {

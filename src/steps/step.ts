@@ -40,6 +40,7 @@ import { LocalArtifact } from "./local-artifact.ts";
 import { ParallelLoop } from "./parallel-loop.ts";
 import { quorumOf } from "./quorum.ts";
 import { StackedArtifactRef, StackedParam } from "./stacked.ts";
+import { catalogParameter } from "../op/catalog.ts";
 
 type ShapeOf<S> = S extends ArtifactSpec<infer K> ? K : never;
 
@@ -296,7 +297,12 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
       p[name] = stacked && !spec.big ? new StackedParam(ref) : ref;
     }
     for (const [name, spec] of artifacts) {
-      a[name] = stackedArtifacts ? new StackedArtifactRef(this, name) : new ArtifactRef({ type: "output", producer: this, io: "artifacts", name }, spec.shape);
+      // A looped step's catalog is Argo's aggregate of its children's: not one artifact's.
+      const catalog =
+        !this.looped && this.template.recordsCatalog(name)
+          ? paramRef<unknown>({ type: "output", producer: this, io: "parameters", name: catalogParameter(name) }, "json")
+          : undefined;
+      a[name] = stackedArtifacts ? new StackedArtifactRef(this, name) : new ArtifactRef({ type: "output", producer: this, io: "artifacts", name }, spec.shape, catalog);
     }
     return {
       parameters: p,
@@ -461,10 +467,10 @@ function renderArtifactArg(name: string, value: unknown, ctx: RenderContext, whe
     const inner = renderArtifactArg(name, value.artifact, ctx, where);
     return { ...inner, subPath: inner.subPath ? `${inner.subPath}/${value.subPath}` : value.subPath };
   }
-  if (value instanceof ArtifactPart) return { ...renderArtifactArg(name, value.artifact, ctx, where), subPath: value.subPath };
+  if (value instanceof ArtifactPart) return { ...renderArtifactArg(name, value.artifact, ctx, where), subPath: value.renderSubPath(ctx) };
   if (value instanceof StackedArtifactRef) {
     value.path(ctx); // scope check, and dependency inference in DAGs
-    return { name, s3: { key: value.key() } };
+    return { name, s3: { key: value.repositoryKey() } };
   }
   if (value instanceof VarRef) return { name, from: value.renderTag(ctx) };
   if (value instanceof RawTag) return { name, from: value.text };
