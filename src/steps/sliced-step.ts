@@ -4,7 +4,7 @@
  * the manifest does not grow with the number of items.
  */
 import { ValidationError } from "../errors.ts";
-import { type ArtifactHandle, ItemRef, type RefProducer } from "../expr/refs.ts";
+import { type ArtifactHandle, ArtifactRef, ItemRef, type RefProducer } from "../expr/refs.ts";
 import { Call, Expr, type Operand, type RenderContext, toExpr } from "../expr/tree.ts";
 import { OPTemplate } from "../template/op-template.ts";
 import { PodTemplate } from "../template/pod-template.ts";
@@ -69,11 +69,7 @@ export function sliceCall<I extends Signature, O extends Signature>(
     subPath: options.subPath ?? (options.groupSize ?? 1) === 1,
   };
   const sliced = template.sliced(spec);
-  const first = params[0];
-  let length: Expr<number>;
-  if (options.count !== undefined) length = toExpr(options.count);
-  else if (first !== undefined) length = new Call<number>("len", [sliceList(sources[first])], "integer");
-  else throw new ValidationError(`${where}: only artifacts are sliced; give count (the number of items)`);
+  const length = sliceLength(where, sources, params, arts, options.count);
   const g = options.groupSize ?? 1;
   const withParam =
     g === 1 ? new Call<number[]>("sprig.until", [new Call<number>("int", [length as Expr<unknown>], "integer")], "json") : new GroupIndices(length, g);
@@ -142,7 +138,7 @@ function scriptSliceCall(
   const givenArts = (options as { artifacts?: Record<string, unknown> }).artifacts ?? {};
   const stacksArtifacts = splitSignature(template.outputs).artifacts.length > 0;
   const item: Template = stacksArtifacts ? new SlicedItemTemplate(template) : template;
-  const length = sliceLength(where, sources, params, options.count);
+  const length = sliceLength(where, sources, params, arts, options.count);
   const control = controlOf(options, ["when", "continueOn", "key", "onExit", "parallelism", "continueOnNumSuccess", "continueOnSuccessRatio", "dependencies", "depends"]);
   const parameters: Record<string, unknown> = { ...given };
   const artifacts: Record<string, unknown> = { ...givenArts };
@@ -162,11 +158,22 @@ function scriptSliceCall(
   return { template: group, options: { ...control, parameters, artifacts, withParam: new GroupIndices(length, spec.groupSize), stacked: true } };
 }
 
-function sliceLength(where: string, sources: Record<string, unknown>, params: readonly string[], count: Operand<number> | undefined): Expr<number> {
+/**
+ * The number of items: `count` when given, else the length of the first sliced parameter's
+ * list, else the length of the catalog of the first sliced artifact that has one (dflow reads
+ * the count from the artifact's catalog too).
+ */
+function sliceLength(where: string, sources: Record<string, unknown>, params: readonly string[], arts: readonly string[], count: Operand<number> | undefined): Expr<number> {
   if (count !== undefined) return toExpr(count);
   const first = params[0];
   if (first !== undefined) return new Call<number>("len", [sliceList(sources[first])], "integer");
-  throw new ValidationError(`${where}: only artifacts are sliced; give count (the number of items)`);
+  for (const a of arts) {
+    const source = sources[a];
+    if (source instanceof ArtifactRef && source.catalog) return new Call<number>("len", [source.catalog as Expr<unknown>], "integer");
+  }
+  throw new ValidationError(
+    `${where}: only artifacts are sliced and none records a catalog (${arts.map((a) => JSON.stringify(a)).join(", ")}: only list outputs of OP templates do); give count (the number of items)`,
+  );
 }
 
 /**
