@@ -19,7 +19,7 @@ import { validateInput, validateOneOutput, validateOutput } from "./op.ts";
 import { decodeParameter, encodeParameter } from "./parameter-codec.ts";
 import { catalogParameter } from "./catalog.ts";
 import type { ArtifactSpec, Signature } from "./signature.ts";
-import { SLICES_ENV, SLICE_INDICES_PARAMETER, type SliceSpec, parseSliceIndices, parseSliceSpec } from "./slices.ts";
+import { SLICES_ENV, SLICE_INDICES_PARAMETER, type SliceSpec, parseSliceIndices, parseSliceSpec, shuffledOrder } from "./slices.ts";
 import { z } from "zod";
 
 /** Options of {@link runOp}. */
@@ -278,20 +278,41 @@ function listItem(dir: string, index: number, subPath: boolean): Promise<string>
   return onlyEntry(subPath ? dir : path.join(dir, String(index)), `sliced artifact: item ${index}`);
 }
 
+/** How many items the sliced inputs hold (what a shuffled order permutes). */
+async function sliceCount(op: OPDefinition, base: Record<string, unknown>, slices: SliceSpec): Promise<number> {
+  const p = slices.parameters[0];
+  if (p !== undefined) return (base[p] as unknown[]).length;
+  const a = slices.artifacts[0];
+  if (a === undefined) throw new ValidationError(`OP "${op.name}": shuffled slices name no sliced input`);
+  const entries = await fs.readdir(base[a] as string).catch(() => [] as string[]);
+  return entries.filter((e) => /^\d+$/.test(e)).length;
+}
+
 /** Runs the items of one slice (a group of indices), `poolSize` at a time, and stacks the outputs. */
 async function runSlices(op: OPDefinition, options: RunOpOptions & { slices: SliceSpec }, context: OPContext, log: (text: string) => void): Promise<InProcessResult> {
   const { slices } = options;
   const env = options.env ?? process.env;
   const indexText = await readParameterText(SLICE_INDICES_PARAMETER, options, env);
   if (indexText === undefined) throw new ValidationError(`OP "${op.name}": sliced, but input "${SLICE_INDICES_PARAMETER}" is missing`);
-  const indices = parseSliceIndices(indexText);
+  const positions = parseSliceIndices(indexText);
   const base = await readInputs(op, options);
+  // Shuffled: position p of the loop is item order[p] (the same order in every child).
+  const order = slices.shuffle ? shuffledOrder(await sliceCount(op, base, slices), slices.shuffle.seed) : undefined;
+  const indices = order
+    ? positions.map((p) => {
+        const i = order[p];
+        if (i === undefined) throw new ValidationError(`OP "${op.name}": slice position ${p} is past the ${order.length} items`);
+        return i;
+      })
+    : positions;
+  const raise = slices.raiseForGroup !== false;
   const outputs = new Map<number, Record<string, unknown>>();
   const workdirOf = (i: number): string => (slices.createDir ? path.join(context.workdir, String(i)) : context.workdir);
   let next = 0;
-  let failure: { index: number; error: unknown } | undefined;
+  let stopped = false;
+  const failures: { index: number; error: unknown }[] = [];
   const worker = async (): Promise<void> => {
-    while (next < indices.length && !failure) {
+    while (next < indices.length && !stopped && !(raise && failures.length)) {
       const index = indices[next++] as number;
       try {
         const raw: Record<string, unknown> = { ...base };
@@ -308,6 +329,7 @@ async function runSlices(op: OPDefinition, options: RunOpOptions & { slices: Sli
           throw new ValidationError(`OP "${op.name}": setOutput is not available in a sliced run (item ${index}); return the outputs instead`);
         };
         const out = validateOutput(op.name, op.outputs, await op.execute(input, { ...context, workdir, setOutput }));
+        if (stopped) return; // the pool timed out: its outputs are no longer written
         const kept: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(out as Record<string, unknown>)) {
           const spec = (op.outputs as Signature)[k];
@@ -323,21 +345,38 @@ async function runSlices(op: OPDefinition, options: RunOpOptions & { slices: Sli
         outputs.set(index, kept);
         context.progress(outputs.size, indices.length);
       } catch (error) {
-        failure ??= { index, error };
+        failures.push({ index, error });
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(slices.poolSize, indices.length) }, worker));
-  if (failure) {
+  const pool = Promise.all(Array.from({ length: Math.min(slices.poolSize, indices.length) }, worker));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = slices.poolTimeoutMs
+    ? await Promise.race([pool.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), slices.poolTimeoutMs)))])
+    : await pool.then(() => false);
+  if (timer) clearTimeout(timer);
+  if (timedOut) {
+    stopped = true;
+    const unfinished = indices.filter((i) => !outputs.has(i) && !failures.some((f) => f.index === i));
+    const message = `poolTimeout (${slices.poolTimeoutMs} ms) expired with item${unfinished.length === 1 ? "" : "s"} ${unfinished.join(", ")} unfinished`;
+    log(`${message}\n`);
+    return { exitCode: ExitCode.Failure, message };
+  }
+  failures.sort((a, b) => indices.indexOf(a.index) - indices.indexOf(b.index));
+  const failure = failures[0];
+  if (failure && raise) {
     const message = `item ${failure.index}: ${errorText(failure.error)}`;
     log(`${message}\n`);
     return { exitCode: exitCodeOf(failure.error), message };
   }
+  for (const f of failures) log(`item ${f.index} failed; raiseForGroup is false, so the group goes on: ${logText(f.error)}\n`);
   for (const [name, spec] of Object.entries(op.outputs as Signature)) {
     if (spec.kind === "parameter") {
       const values = indices.map((i) => outputs.get(i)?.[name]);
-      if (values.every((v) => v === undefined)) continue;
-      await atomicWrite(path.join(options.root, spec.big ? contractPaths.outputArtifact(name) : contractPaths.outputParameter(name)), JSON.stringify(values.map((v) => v ?? null)), true);
+      if (values.every((v) => v === undefined) && !failures.length) continue;
+      // Shuffled groups hold scattered items: each value travels with its index.
+      const stacked = order ? indices.map((i, k) => [String(i), values[k] ?? null]) : values.map((v) => v ?? null);
+      await atomicWrite(path.join(options.root, spec.big ? contractPaths.outputArtifact(name) : contractPaths.outputParameter(name)), JSON.stringify(stacked), true);
     }
   }
   return { exitCode: ExitCode.Success };

@@ -3,6 +3,7 @@
  * outputs back into lists, in item order. The width is data (`withParam` over indices), so
  * the manifest does not grow with the number of items.
  */
+import { parseDuration } from "../duration.ts";
 import { ValidationError } from "../errors.ts";
 import { type ArtifactHandle, ArtifactRef, ItemRef, type RefProducer } from "../expr/refs.ts";
 import { Call, Expr, type Operand, type RenderContext, toExpr } from "../expr/tree.ts";
@@ -67,7 +68,14 @@ export function sliceCall<I extends Signature, O extends Signature>(
     // One item per step: each step downloads only its own item by default (equivalent, and
     // cheap: N items cost N downloads, not N²). Several items per step need the whole list.
     subPath: options.subPath ?? (options.groupSize ?? 1) === 1,
+    ...(options.shuffle ? { shuffle: { seed: options.randomSeed ?? 0 } } : {}),
+    ...(options.poolTimeout !== undefined ? { poolTimeoutMs: parseDuration(options.poolTimeout, `${where}: poolTimeout`) } : {}),
+    ...(options.raiseForGroup === false ? { raiseForGroup: false } : {}),
   };
+  if (spec.shuffle) {
+    const big = Object.entries(template.outputs as Signature).find(([, io]) => io.kind === "parameter" && io.big);
+    if (big) throw new ValidationError(`${where}: shuffle stacks outputs by index; big parameter output "${big[0]}" of template "${template.name}" cannot be stacked that way`);
+  }
   const sliced = template.sliced(spec);
   const length = sliceLength(where, sources, params, arts, options.count);
   const g = options.groupSize ?? 1;
@@ -84,7 +92,7 @@ export function sliceCall<I extends Signature, O extends Signature>(
     const v = (options as unknown as Record<string, unknown>)[k];
     if (v !== undefined) control[k] = v;
   }
-  return { template: sliced, options: { ...control, parameters, artifacts, withParam, stacked: true } };
+  return { template: sliced, options: { ...control, parameters, artifacts, withParam, stacked: spec.shuffle ? "pairs" : true } };
 }
 
 /** The sliced inputs named by `slices`, split into parameters and artifacts; checks they are not also passed directly. */
@@ -129,6 +137,7 @@ function scriptSliceCall(
   options: SlicedStepOptions<Signature, SliceSources<Signature>>,
   producer: () => RefProducer,
 ): { template: Template; options: Record<string, unknown> } {
+  refuseRunnerOptions(where, template, options);
   if (options.createDir) throw new ValidationError(`${where}: createDir gives items of a group their own working directory in the OP runner; template "${template.name}" runs each item in a pod of its own, so leave it out`);
   const { params, arts } = slicedInputs(where, template, options);
   const spec: ScriptSliceSpec = { parameters: params, artifacts: arts, groupSize: options.groupSize ?? 1, poolSize: options.poolSize ?? 1 };
@@ -186,6 +195,7 @@ function sliceGraphCall(
   template: Template,
   options: SlicedStepOptions<Signature, SliceSources<Signature>>,
 ): { template: Template; options: Record<string, unknown> } {
+  refuseRunnerOptions(where, template, options);
   if ((options.groupSize ?? 1) > 1 || (options.poolSize ?? 1) > 1 || options.subPath || options.createDir) {
     throw new ValidationError(`${where}: groupSize, poolSize, subPath and createDir need an OP, script, shell or container template; "${template.name}" is a graph template`);
   }
@@ -213,6 +223,17 @@ function sliceGraphCall(
   }
   const withParam = new Call<number[]>("sprig.until", [new Call<number>("int", [length as Expr<unknown>], "integer")], "json");
   return { template, options: { ...control, parameters, withParam } };
+}
+
+/** Refuses the options only the OP runner carries out (it runs the items of a group inside one pod). */
+function refuseRunnerOptions(where: string, template: Template, options: SliceOptions): void {
+  const given = (["shuffle", "poolTimeout", "raiseForGroup"] as const).filter((k) => options[k] !== undefined && options[k] !== false);
+  if (options.raiseForGroup === false) given.push("raiseForGroup");
+  if (given.length) {
+    throw new ValidationError(
+      `${where}: ${given.join(", ")} ${given.length === 1 ? "is" : "are"} carried out by the OP runner inside a group's pod; template "${template.name}" is not an OP template (each of its items runs as a step of its own)`,
+    );
+  }
 }
 
 function sliceList(value: unknown): Expr<unknown> {

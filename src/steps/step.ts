@@ -195,7 +195,7 @@ type AnyOptions = {
    * Internal: outputs are stacked slices (set by `slicedStep`); `"artifacts"` when only the
    * artifacts are (parameters then aggregate as loop outputs do).
    */
-  stacked?: boolean | "artifacts";
+  stacked?: boolean | "artifacts" | "pairs";
   parameters?: Record<string, unknown> | ((item: ItemRef<unknown>) => Record<string, unknown>);
   artifacts?: Record<string, unknown> | ((item: ItemRef<unknown>) => Record<string, unknown>);
 } & StepControl<unknown>;
@@ -296,13 +296,13 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
     const { parameters, artifacts } = splitSignature(this.template.outputs);
     const p: Record<string, unknown> = {};
     const a: Record<string, unknown> = {};
-    const stacked = this.options.stacked === true;
+    const stacked = this.options.stacked === true || this.options.stacked === "pairs";
     const stackedArtifacts = stacked || this.options.stacked === "artifacts";
     for (const [name, spec] of parameters) {
       const ref = spec.big
         ? new ArtifactRef({ type: "output", producer: this, io: "artifacts", name }, "path")
         : paramRef({ type: "output", producer: this, io: "parameters", name }, this.looped ? "json" : spec.valueKind);
-      p[name] = stacked && !spec.big ? new StackedParam(ref) : ref;
+      p[name] = stacked && !spec.big ? new StackedParam(ref, this.options.stacked === "pairs") : ref;
     }
     for (const [name, spec] of artifacts) {
       // A looped step's catalog is Argo's aggregate of its children's: not one artifact's.
