@@ -5,7 +5,7 @@
  */
 import { parseDuration } from "../duration.ts";
 import { ValidationError } from "../errors.ts";
-import { type ArtifactHandle, ArtifactRef, ItemRef, type RefProducer } from "../expr/refs.ts";
+import { type ArtifactHandle, ArtifactPart, ArtifactRef, ItemRef, type RefProducer } from "../expr/refs.ts";
 import { Call, Expr, type Operand, type RenderContext, toExpr } from "../expr/tree.ts";
 import { OPTemplate } from "../template/op-template.ts";
 import { PodTemplate } from "../template/pod-template.ts";
@@ -201,28 +201,40 @@ function sliceGraphCall(
   }
   const sources = (options.slices ?? {}) as Record<string, unknown>;
   const given = (options as { parameters?: Record<string, unknown> }).parameters ?? {};
+  const givenArts = (options as { artifacts?: Record<string, unknown> }).artifacts ?? {};
   const parameters: Record<string, unknown> = { ...given };
-  let first: string | undefined;
+  const artifacts: Record<string, unknown> = { ...givenArts };
+  const params: string[] = [];
+  const arts: string[] = [];
   for (const [key, value] of Object.entries(sources)) {
     const spec = template.inputs[key];
     if (!spec) throw new ValidationError(`${where}: slices: unknown input ${JSON.stringify(key)} of template "${template.name}"`);
     if (value === undefined) continue;
-    if (spec.kind !== "parameter" || spec.big) {
-      throw new ValidationError(`${where}: slicing artifact "${key}" needs an OP, script, shell or container template; over the graph template "${template.name}" only parameters can be sliced`);
+    if (key in given || key in givenArts) throw new ValidationError(`${where}: input "${key}" is sliced; do not also pass it under parameters or artifacts`);
+    if (spec.kind === "parameter" && !spec.big) {
+      parameters[key] = new ElementOf(sliceList(value), new ItemRef<unknown>());
+      params.push(key);
+      continue;
     }
-    if (key in given) throw new ValidationError(`${where}: input "${key}" is sliced; do not also pass it under parameters`);
-    parameters[key] = new ElementOf(sliceList(value), new ItemRef<unknown>());
-    first ??= key;
+    if (spec.kind !== "artifact" || spec.shape !== "path") {
+      throw new ValidationError(`${where}: only parameters and single-path artifacts can be sliced; input "${key}" of template "${template.name}" is not one`);
+    }
+    // Each child gets exactly its item, found in the list's catalog (Argo's subPath).
+    if (!(value instanceof ArtifactRef) || !value.catalog) {
+      throw new ValidationError(
+        `${where}: slicing artifact "${key}" over the graph template "${template.name}" reads each item's path from the list's catalog; pass a list output of an OP template (which records one)`,
+      );
+    }
+    artifacts[key] = new ArtifactPart(value, new ElementOf(value.catalog, new ItemRef<unknown>()) as Expr<string>);
+    arts.push(key);
   }
-  if (first === undefined) throw new ValidationError(`${where}: slices must name at least one input`);
-  const length = options.count !== undefined ? toExpr(options.count) : new Call<number>("len", [sliceList(sources[first])], "integer");
-  const control: Record<string, unknown> = {};
-  for (const k of ["artifacts", "when", "continueOn", "key", "onExit", "parallelism", "continueOnNumSuccess", "continueOnSuccessRatio", "dependencies", "depends"]) {
-    const v = (options as unknown as Record<string, unknown>)[k];
-    if (v !== undefined) control[k] = v;
-  }
+  if (!params.length && !arts.length) throw new ValidationError(`${where}: slices must name at least one input`);
+  const passed = (options as { artifacts?: unknown }).artifacts;
+  if (typeof passed === "function" && arts.length) throw new ValidationError(`${where}: artifacts are sliced; give the other artifacts as an object, not a function of the item`);
+  const length = sliceLength(where, sources, params, arts, options.count);
+  const control = controlOf(options, ["when", "continueOn", "key", "onExit", "parallelism", "continueOnNumSuccess", "continueOnSuccessRatio", "dependencies", "depends"]);
   const withParam = new Call<number[]>("sprig.until", [new Call<number>("int", [length as Expr<unknown>], "integer")], "json");
-  return { template, options: { ...control, parameters, withParam } };
+  return { template, options: { ...control, parameters, artifacts: typeof passed === "function" ? passed : artifacts, withParam } };
 }
 
 /** Refuses the options only the OP runner carries out (it runs the items of a group inside one pod). */
