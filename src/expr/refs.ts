@@ -98,12 +98,12 @@ export class ArtifactRef<K extends RefArtifactShape = RefArtifactShape> extends 
    * The artifact's catalog (a list's or record's item paths, `op/catalog.ts`), when its
    * producer records one: an output of an OP template.
    */
-  readonly catalog: VarRef<unknown> | undefined;
+  readonly catalog: Expr<unknown> | undefined;
 
   constructor(
     readonly source: RefSource,
     readonly shape: K,
-    catalog?: VarRef<unknown>,
+    catalog?: Expr<unknown>,
   ) {
     super(variableOf(source, "unknown"));
     this.catalog = catalog;
@@ -155,7 +155,7 @@ export class ArtifactRef<K extends RefArtifactShape = RefArtifactShape> extends 
     if (this.shape !== shape) throw new ValidationError(`${this.variable.describe()}: ${what} addresses an item of a ${shape} artifact; this is a ${this.shape} artifact`);
   }
 
-  private needCatalog(what: string): VarRef<unknown> {
+  private needCatalog(what: string): Expr<unknown> {
     if (this.catalog) return this.catalog;
     throw new ValidationError(
       `${this.variable.describe()}: ${what} reads the artifact's catalog, which only an output of an OP template records; ` +
@@ -168,7 +168,7 @@ export class ArtifactRef<K extends RefArtifactShape = RefArtifactShape> extends 
 class CatalogEntry extends Expr<string> {
   readonly kind: ValueKind = "string";
   constructor(
-    readonly catalog: VarRef<unknown>,
+    readonly catalog: Expr<unknown>,
     readonly slot: number | string | Expr<number>,
     readonly artifact: ArtifactRef,
   ) {
@@ -186,7 +186,7 @@ class CatalogEntry extends Expr<string> {
 class LengthPlus extends Expr<number> {
   readonly kind: ValueKind = "integer";
   constructor(
-    readonly list: VarRef<unknown>,
+    readonly list: Expr<unknown>,
     readonly offset: number,
   ) {
     super();

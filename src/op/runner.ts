@@ -307,6 +307,7 @@ async function runSlices(op: OPDefinition, options: RunOpOptions & { slices: Sli
     : positions;
   const raise = slices.raiseForGroup !== false;
   const outputs = new Map<number, Record<string, unknown>>();
+  const artifactPaths = new Map<number, Record<string, string>>();
   const workdirOf = (i: number): string => (slices.createDir ? path.join(context.workdir, String(i)) : context.workdir);
   let next = 0;
   let stopped = false;
@@ -331,6 +332,7 @@ async function runSlices(op: OPDefinition, options: RunOpOptions & { slices: Sli
         const out = validateOutput(op.name, op.outputs, await op.execute(input, { ...context, workdir, setOutput }));
         if (stopped) return; // the pool timed out: its outputs are no longer written
         const kept: Record<string, unknown> = {};
+        const written: Record<string, string> = {};
         for (const [k, v] of Object.entries(out as Record<string, unknown>)) {
           const spec = (op.outputs as Signature)[k];
           if (spec?.kind === "artifact") {
@@ -340,9 +342,11 @@ async function runSlices(op: OPDefinition, options: RunOpOptions & { slices: Sli
             const src = path.resolve(workdir, v as string);
             if (!(await pathExists(src))) throw new ValidationError(`output artifact path ${JSON.stringify(v)} does not exist`);
             await copyInto(src, path.join(options.root, contractPaths.outputArtifact(k), String(index), path.basename(src)));
+            written[k] = `${index}/${path.basename(src)}`;
           } else kept[k] = v;
         }
         outputs.set(index, kept);
+        artifactPaths.set(index, written);
         context.progress(outputs.size, indices.length);
       } catch (error) {
         failures.push({ index, error });
@@ -377,6 +381,13 @@ async function runSlices(op: OPDefinition, options: RunOpOptions & { slices: Sli
       // Shuffled groups hold scattered items: each value travels with its index.
       const stacked = order ? indices.map((i, k) => [String(i), values[k] ?? null]) : values.map((v) => v ?? null);
       await atomicWrite(path.join(options.root, spec.big ? contractPaths.outputArtifact(name) : contractPaths.outputParameter(name)), JSON.stringify(stacked), true);
+    } else {
+      // This child's part of the stacked list's catalog: [index, path] of each item it wrote.
+      const pairs = indices.flatMap((i) => {
+        const p = artifactPaths.get(i)?.[name];
+        return p === undefined ? [] : [[String(i), p]];
+      });
+      await atomicWrite(path.join(options.root, contractPaths.outputParameter(catalogParameter(name))), JSON.stringify(pairs), true);
     }
   }
   return { exitCode: ExitCode.Success };

@@ -71,6 +71,51 @@ async function ys(wf: Workflow): Promise<number[]> {
   return (JSON.parse(text) as unknown[]).map(Number);
 }
 
+/** Copies its file under a name of its own: a stacked output whose names the manifest cannot know. */
+const relabel = defineOp({
+  name: "relabel",
+  inputs: { f: artifact() },
+  outputs: { g: artifact() },
+  async execute({ f }, { workdir }) {
+    const text = await fs.readFile(f, "utf8");
+    const g = path.join(workdir, `relabelled-${text.trim()}.txt`);
+    await fs.writeFile(g, `${text.trim()}1`);
+    return { g };
+  },
+});
+const R = OPTemplate.fromOp(relabel, { module: "ops.ts" });
+
+function chain(n: number, groupSize: number) {
+  const main = new Steps({ name: "main", outputs: { ys: param(z.array(z.number())), second: param(z.number()) } });
+  const g = main.add(new Step("gen", G, { parameters: { n } }));
+  const r = main.add(slicedStep("relabel", R, { slices: { f: g.outputs.artifacts.files }, groupSize }));
+  // The stacked output has a catalog too: sliced again without a count, and addressed by index.
+  const d = main.add(slicedStep("double", D, { slices: { f: r.outputs.artifacts.g } }));
+  const second = main.add(new Step("second", D, { artifacts: { f: r.outputs.artifacts.g.at(1) } }));
+  main.setOutputs({ parameters: { ys: d.outputs.parameters.y, second: second.outputs.parameters.y } });
+  return new Workflow({ generateName: "catalog-chain-", entrypoint: main });
+}
+
+describe("stacked outputs of sliced OP steps record a catalog too", () => {
+  it("are sliced again without a count and addressed by index, in the local engine", async () => {
+    for (const groupSize of [1, 2]) {
+      const workdir = await fs.mkdtemp(path.join(os.tmpdir(), "opflow-catalog-"));
+      dirs.push(workdir);
+      const result = await chain(3, groupSize).run({ workdir });
+      const failed = Object.values(result.status.nodes ?? {}).filter((x) => x.message).map((x) => `${x.name}: ${x.message}`);
+      expect([result.status.phase, failed]).toEqual(["Succeeded", []]);
+      const root = Object.values(result.status.nodes ?? {}).find((x) => x.name === result.name) as NodeStatus;
+      const out = (k: string) => root.outputs?.parameters?.find((p) => p.name === k)?.value as string;
+      expect((JSON.parse(out("ys")) as unknown[]).map(Number)).toEqual([202, 402, 602]);
+      expect(Number(out("second"))).toBe(402);
+    }
+  }, 120_000);
+
+  it.skipIf(!haveArgoCheck)("passes the upstream CRD check (needs ../shared/argo)", async () => {
+    expect((await argoCheck([chain(3, 1).compile(), chain(3, 2).compile()])).output).toMatch(/2 passed, 0 failed/);
+  }, 120_000);
+});
+
 describe("slices over a list artifact without a count", () => {
   it("loop over the length of the producer's catalog", () => {
     const steps = build(3, {}).compile().spec.templates?.find((t) => t.name === "main")?.steps?.flat() ?? [];

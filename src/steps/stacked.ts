@@ -39,8 +39,10 @@ export class StackedArtifactRef extends ArtifactRef<"list"> {
   constructor(
     readonly producer: RefProducer,
     readonly artifactName: string,
+    /** The children's catalog parts (`[index, path]` pairs), aggregated by Argo, when they record them. */
+    catalogParts?: VarRef<unknown>,
   ) {
-    super({ type: "output", producer, io: "artifacts", name: artifactName }, "list");
+    super({ type: "output", producer, io: "artifacts", name: artifactName }, "list", catalogParts ? new StackedParam(catalogParts, true) : undefined);
   }
   /** The repository key of the stacked list. */
   repositoryKey(): string {

@@ -306,11 +306,12 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
     }
     for (const [name, spec] of artifacts) {
       // A looped step's catalog is Argo's aggregate of its children's: not one artifact's.
+      // (A sliced step's children each record their part of the stacked list's catalog.)
       const catalog =
-        !this.looped && this.template.recordsCatalog(name)
+        (stackedArtifacts || !this.looped) && this.template.recordsCatalog(name)
           ? paramRef<unknown>({ type: "output", producer: this, io: "parameters", name: catalogParameter(name) }, "json")
           : undefined;
-      a[name] = stackedArtifacts ? new StackedArtifactRef(this, name) : new ArtifactRef({ type: "output", producer: this, io: "artifacts", name }, spec.shape, catalog);
+      a[name] = stackedArtifacts ? new StackedArtifactRef(this, name, catalog) : new ArtifactRef({ type: "output", producer: this, io: "artifacts", name }, spec.shape, catalog);
     }
     return {
       parameters: p,

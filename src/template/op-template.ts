@@ -225,7 +225,22 @@ export class SlicedOPTemplate extends PodTemplate<Signature, Signature> {
       a.archive = { none: {} };
       a.s3 = { key: `{{inputs.parameters.${STACK_KEY_PARAMETER}}}/${a.name}` };
     }
+    // The runner writes each child's part of the stacked lists' catalogs: [index, path] pairs.
+    const stacked = splitSignature(this.outputs).artifacts;
+    if (stacked.length) {
+      tmpl.outputs = {
+        ...(tmpl.outputs ?? {}),
+        parameters: [
+          ...(tmpl.outputs?.parameters ?? []),
+          ...stacked.map(([name]) => ({ name: catalogParameter(name), valueFrom: { path: contractPath("outputs", "parameters", catalogParameter(name)), default: "[]" } })),
+        ],
+      };
+    }
     return [orderTemplate(tmpl)];
+  }
+
+  override recordsCatalog(name: string): boolean {
+    return this.outputs[name]?.kind === "artifact";
   }
 
   override localBinding(): LocalBinding {
