@@ -201,6 +201,8 @@ export class ArtifactPart extends Expr<ArtifactHandle<"path">> {
   readonly kind = "unknown" as const;
   /** The relative path, or an expression giving it at run time (an item of a catalog). */
   readonly subPath: string | Expr<string>;
+  /** The list index or record key addressed through the catalog (`at`, `key`), if static. */
+  readonly slot: number | string | undefined;
   constructor(
     readonly artifact: ArtifactRef,
     relPath: string | Expr<string>,
@@ -208,8 +210,10 @@ export class ArtifactPart extends Expr<ArtifactHandle<"path">> {
     super();
     if (relPath instanceof Expr) {
       this.subPath = relPath;
+      this.slot = relPath instanceof CatalogEntry && typeof relPath.slot !== "object" ? relPath.slot : undefined;
       return;
     }
+    this.slot = undefined;
     const parts = typeof relPath === "string" ? relPath.split("/").filter((p) => p !== "" && p !== ".") : [];
     if (typeof relPath !== "string" || !parts.length || relPath.startsWith("/") || parts.includes("..")) {
       throw new ValidationError(`${artifact.variable.describe()}: subPath must be a relative path inside the artifact without "..", got ${JSON.stringify(relPath)}`);

@@ -74,7 +74,7 @@ describe("several artifacts into one list input", () => {
     expect(variant?.inputs?.artifacts).toEqual([
       { name: "files-part-0", path: "/tmp/inputs/artifacts/files/0/model" },
       { name: "files-part-1", path: "/tmp/inputs/artifacts/files/1/logs" },
-      { name: "files-part-2", path: "/tmp/inputs/artifacts/files/2/shards" },
+      { name: "files-part-2", path: "/tmp/inputs/artifacts/files/2/shards-1" },
       { name: "files-part-3", path: "/tmp/inputs/artifacts/files/3/item-3" },
     ]);
     const step = manifest.spec.templates?.find((t) => t.name === "main")?.steps?.flat().find((s) => s.name === "describe");
@@ -95,7 +95,7 @@ describe("several artifacts into one list input", () => {
     expect([result.status.phase, failed]).toEqual(["Succeeded", []]);
     const root = Object.values(result.status.nodes ?? {}).find((x) => x.name === result.name) as NodeStatus;
     const out = (n: string) => root.outputs?.parameters?.find((p) => p.name === n)?.value;
-    expect(JSON.parse(out("seen") as string)).toEqual(["model: weights", "logs/ a.log", "shards: shard s1.txt", "item-3: inline"]);
+    expect(JSON.parse(out("seen") as string)).toEqual(["model: weights", "logs/ a.log", "shards-1: shard s1.txt", "item-3: inline"]);
     expect(out("tree")).toBe("./0/model ./1/a.log ");
   });
 

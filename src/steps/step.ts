@@ -512,6 +512,10 @@ function describeArg(v: unknown): string {
 /** Entry names of the parts of a joined input: what each part is called inside its folder. */
 function partEntry(part: unknown, i: number): string {
   if (part instanceof ArtifactPart && typeof part.subPath === "string") return part.subPath.split("/").pop() ?? `item-${i}`;
+  // An item or entry read from a catalog: its name is known only at run time; say which it is.
+  if (part instanceof ArtifactPart && part.slot !== undefined && part.artifact.source.type !== "workflow" && part.artifact.source.type !== "item") {
+    return `${part.artifact.source.name ?? "item"}-${String(part.slot).replace(/^-/, "end")}`;
+  }
   const source = part instanceof ArtifactPart ? part.artifact.source : part instanceof ArtifactRef ? part.source : undefined;
   const n = source && (source.type === "output" || source.type === "input") ? source.name : undefined;
   return n ?? `item-${i}`;
