@@ -3,9 +3,8 @@
  * list artifact; a second OP is sliced over that artifact, one file per step (each step
  * downloads only its own file: Argo's artifact `subPath`), and a third sums what the slices
  * measured. With the default width of 100, the sum of the file sizes is 1 + 2 + … + 100 = 5050.
- *
- * Not yet as in dflow: slicing only an artifact needs `count` (dflow reads the number of items
- * from the artifact's catalog); here the preparing OP reports it.
+ * As in dflow, no count is given: the number of items comes from the list's catalog, which the
+ * preparing OP records beside the artifact.
  *
  *   npx opflow run examples/dflow/wide-slices.ts
  */
@@ -17,7 +16,7 @@ import { OPTemplate, Step, Steps, Workflow, artifact, defineOp, param, slicedSte
 export const prepare = defineOp({
   name: "prepare",
   inputs: { width: param(z.number().int().min(1)) },
-  outputs: { foo: artifact.list({ archive: "none" }), count: param(z.number().int()) },
+  outputs: { foo: artifact.list({ archive: "none" }) },
   async execute({ width }, { workdir }) {
     const foo: string[] = [];
     for (let i = 1; i <= width; i++) {
@@ -25,7 +24,7 @@ export const prepare = defineOp({
       await fs.writeFile(f, "x".repeat(i));
       foo.push(f);
     }
-    return { foo, count: foo.length };
+    return { foo };
   },
 });
 
@@ -49,7 +48,7 @@ export const total = defineOp({
 
 const main = new Steps({ name: "wide-slices", inputs: { width: param(z.number().int(), { default: 100 }) }, outputs: { sum: param(z.number().int()) } });
 const made = main.add(new Step("prepare", OPTemplate.fromOp(prepare), { parameters: { width: main.io.parameters.width } }));
-const measured = main.add(slicedStep("measure", OPTemplate.fromOp(measure), { slices: { foo: made.outputs.artifacts.foo }, count: made.outputs.parameters.count }));
+const measured = main.add(slicedStep("measure", OPTemplate.fromOp(measure), { slices: { foo: made.outputs.artifacts.foo } }));
 const summed = main.add(new Step("total", OPTemplate.fromOp(total), { parameters: { sizes: measured.outputs.parameters.size } }));
 main.setOutputs({ parameters: { sum: summed.outputs.parameters.sum } });
 

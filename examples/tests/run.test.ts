@@ -88,6 +88,14 @@ describe("examples run on the local engine", () => {
     expect(JSON.parse(out(root, "lines") as string)).toEqual([0, 1, 2, 3, 4].map((i) => `shard-${i}.csv: ${i + 1} rows`));
   });
 
+  it("artifacts addresses list items and record entries, joins two into one input, and slices by the catalog", async () => {
+    const { result, root, out } = await run("artifacts");
+    expect(result.status.phase).toBe("Succeeded");
+    expect([out(root, "last"), out(root, "train")]).toEqual(["5", "3"]);
+    expect(JSON.parse(out(root, "picked") as string)).toEqual(["sets-test", "shards-0"]);
+    expect(JSON.parse(out(root, "all") as string)).toEqual([1, 2, 3, 4, 5]);
+  });
+
   it("reuse resubmits the keyed loop taking over iter-0 and iter-1 (one output replaced), as dflow's reuse example", async () => {
     const { reuseDemo } = (await import("../../examples/reuse.ts")) as typeof import("../../examples/reuse.ts");
     const { first, second } = await reuseDemo({ mode: "debug", workdir });

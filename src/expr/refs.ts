@@ -4,7 +4,7 @@
  * template where it is used (and rejects it where it is out of scope).
  */
 import { CompileError, ValidationError } from "../errors.ts";
-import { Expr, VarRef, type ValueKind, type Variable } from "./tree.ts";
+import { Expr, type RenderContext, VarRef, type ValueKind, type Variable, at as atIndex } from "./tree.ts";
 
 /** Shape of an artifact (see `op/signature.ts`). */
 export type RefArtifactShape = "path" | "list" | "record";
@@ -94,11 +94,19 @@ export function paramRef<T>(source: RefSource, kind: ValueKind): ParamRef<T> {
 
 /** A reference to an artifact of shape K. */
 export class ArtifactRef<K extends RefArtifactShape = RefArtifactShape> extends VarRef<ArtifactHandle<K>> {
+  /**
+   * The artifact's catalog (a list's or record's item paths, `op/catalog.ts`), when its
+   * producer records one: an output of an OP template.
+   */
+  readonly catalog: Expr<unknown> | undefined;
+
   constructor(
     readonly source: RefSource,
     readonly shape: K,
+    catalog?: Expr<unknown>,
   ) {
     super(variableOf(source, "unknown"));
+    this.catalog = catalog;
   }
 
   /**
@@ -111,22 +119,110 @@ export class ArtifactRef<K extends RefArtifactShape = RefArtifactShape> extends 
   subPath(relPath: string): ArtifactPart {
     return new ArtifactPart(this, relPath);
   }
+
+  /**
+   * Item `index` of a list artifact (dflow's `art[i]`), as a single-path artifact: exactly the
+   * file or directory the producer listed there, read from the artifact's catalog at run time
+   * (Argo's artifact `subPath`). Negative indices count from the end.
+   *
+   * @example
+   * new Step("first", readT, { artifacts: { f: split.outputs.artifacts.shards.at(0) } })
+   */
+  at(this: ArtifactRef<"list">, index: number | Expr<number>): ArtifactPart {
+    this.needShape("list", "at()");
+    if (typeof index === "number" && !Number.isInteger(index)) {
+      throw new ValidationError(`${this.variable.describe()}: at() takes an integer index, got ${index}`);
+    }
+    return new ArtifactPart(this, new CatalogEntry(this.needCatalog("at()"), index, this));
+  }
+
+  /**
+   * Entry `key` of a record artifact (dflow's `art["key"]`), as a single-path artifact, read
+   * from the artifact's catalog at run time (Argo's artifact `subPath`).
+   *
+   * @example
+   * new Step("train", trainT, { artifacts: { data: split.outputs.artifacts.sets.key("train") } })
+   */
+  key(this: ArtifactRef<"record">, key: string): ArtifactPart {
+    this.needShape("record", "key()");
+    if (typeof key !== "string" || !key || key.includes("/") || key === "." || key === "..") {
+      throw new ValidationError(`${this.variable.describe()}: key() takes the name of a record entry (no "/"), got ${JSON.stringify(key)}`);
+    }
+    return new ArtifactPart(this, new CatalogEntry(this.needCatalog("key()"), key, this));
+  }
+
+  private needShape(shape: RefArtifactShape, what: string): void {
+    if (this.shape !== shape) throw new ValidationError(`${this.variable.describe()}: ${what} addresses an item of a ${shape} artifact; this is a ${this.shape} artifact`);
+  }
+
+  private needCatalog(what: string): Expr<unknown> {
+    if (this.catalog) return this.catalog;
+    throw new ValidationError(
+      `${this.variable.describe()}: ${what} reads the artifact's catalog, which only an output of an OP template records; ` +
+        `use subPath("<index or key>") for the item's folder, or pass the whole artifact`,
+    );
+  }
+}
+
+/** The path of one entry of an artifact's catalog, evaluated at run time. */
+class CatalogEntry extends Expr<string> {
+  readonly kind: ValueKind = "string";
+  constructor(
+    readonly catalog: Expr<unknown>,
+    readonly slot: number | string | Expr<number>,
+    readonly artifact: ArtifactRef,
+  ) {
+    super();
+  }
+  renderExpr(ctx: RenderContext): string {
+    const slot = this.slot;
+    const list = this.catalog as Expr<unknown[]>;
+    if (typeof slot === "number" && slot < 0) return atIndex(list, new LengthPlus(this.catalog, slot)).renderExpr(ctx);
+    return (typeof slot === "string" ? atIndex(this.catalog as Expr<Record<string, unknown>>, slot as never) : atIndex(list, slot)).renderExpr(ctx);
+  }
+}
+
+/** `len(list) + offset`, for indices counted from the end. */
+class LengthPlus extends Expr<number> {
+  readonly kind: ValueKind = "integer";
+  constructor(
+    readonly list: Expr<unknown>,
+    readonly offset: number,
+  ) {
+    super();
+  }
+  renderExpr(ctx: RenderContext): string {
+    return `(len(${this.list.renderExpr(ctx)}) - ${-this.offset})`;
+  }
 }
 
 /** A part of an artifact: what lies at a relative path inside it (see {@link ArtifactRef.subPath}). */
 export class ArtifactPart extends Expr<ArtifactHandle<"path">> {
   readonly kind = "unknown" as const;
-  readonly subPath: string;
+  /** The relative path, or an expression giving it at run time (an item of a catalog). */
+  readonly subPath: string | Expr<string>;
+  /** The list index or record key addressed through the catalog (`at`, `key`), if static. */
+  readonly slot: number | string | undefined;
   constructor(
     readonly artifact: ArtifactRef,
-    relPath: string,
+    relPath: string | Expr<string>,
   ) {
     super();
+    if (relPath instanceof Expr) {
+      this.subPath = relPath;
+      this.slot = relPath instanceof CatalogEntry && typeof relPath.slot !== "object" ? relPath.slot : undefined;
+      return;
+    }
+    this.slot = undefined;
     const parts = typeof relPath === "string" ? relPath.split("/").filter((p) => p !== "" && p !== ".") : [];
     if (typeof relPath !== "string" || !parts.length || relPath.startsWith("/") || parts.includes("..")) {
       throw new ValidationError(`${artifact.variable.describe()}: subPath must be a relative path inside the artifact without "..", got ${JSON.stringify(relPath)}`);
     }
     this.subPath = parts.join("/");
+  }
+  /** The `subPath` of the argument, as Argo text (a tag when read from a catalog). */
+  renderSubPath(ctx: RenderContext): string {
+    return typeof this.subPath === "string" ? this.subPath : `{{=${this.subPath.renderExpr(ctx)}}}`;
   }
   renderExpr(): string {
     throw new CompileError(`${this.artifact.variable.describe()}: a subPath of an artifact can be passed to a step or task, not used inside an expression`);

@@ -17,8 +17,9 @@ import { atomicWrite, pathExists } from "../files.ts";
 import type { OPContext, OPDefinition } from "./op.ts";
 import { validateInput, validateOneOutput, validateOutput } from "./op.ts";
 import { decodeParameter, encodeParameter } from "./parameter-codec.ts";
+import { catalogParameter } from "./catalog.ts";
 import type { ArtifactSpec, Signature } from "./signature.ts";
-import { SLICES_ENV, SLICE_INDICES_PARAMETER, type SliceSpec, parseSliceIndices, parseSliceSpec } from "./slices.ts";
+import { SLICES_ENV, SLICE_INDICES_PARAMETER, type SliceSpec, parseSliceIndices, parseSliceSpec, shuffledOrder } from "./slices.ts";
 import { z } from "zod";
 
 /** Options of {@link runOp}. */
@@ -66,7 +67,11 @@ async function copyInto(src: string, dest: string): Promise<void> {
   await fs.cp(src, dest, { recursive: true, verbatimSymlinks: true });
 }
 
-async function writeArtifact(workdir: string, dest: string, spec: ArtifactSpec, value: unknown): Promise<void> {
+/**
+ * Writes an output artifact; returns the catalog of a list or record (see `catalog.ts`): the
+ * relative path of each item inside the artifact.
+ */
+async function writeArtifact(workdir: string, dest: string, spec: ArtifactSpec, value: unknown): Promise<string[] | Record<string, string> | undefined> {
   const abs = (p: string): string => path.resolve(workdir, p);
   const check = async (p: string, what: string): Promise<string> => {
     const full = abs(p);
@@ -76,7 +81,7 @@ async function writeArtifact(workdir: string, dest: string, spec: ArtifactSpec, 
   if (spec.shape === "path") {
     const src = await check(value as string, "output artifact path");
     if (path.resolve(src) !== path.resolve(dest)) await copyInto(src, dest);
-    return;
+    return undefined;
   }
   const tmp = `${dest}.tmp-${process.pid}`;
   await fs.rm(tmp, { recursive: true, force: true });
@@ -85,12 +90,15 @@ async function writeArtifact(workdir: string, dest: string, spec: ArtifactSpec, 
     spec.shape === "list"
       ? (value as string[]).map((p, i) => [String(i), p])
       : Object.entries(value as Record<string, string>);
+  const catalog: [string, string][] = [];
   for (const [slot, p] of items) {
     const src = await check(p, `output artifact item ${slot}`);
     await copyInto(src, path.join(tmp, slot, path.basename(src)));
+    catalog.push([slot, `${slot}/${path.basename(src)}`]);
   }
   await fs.rm(dest, { recursive: true, force: true });
   await fs.rename(tmp, dest);
+  return spec.shape === "list" ? catalog.map(([, p]) => p) : Object.fromEntries(catalog);
 }
 
 /** Reads the inputs of `op` from the contract root, decoded (sliced inputs as whole lists). */
@@ -146,7 +154,8 @@ export async function writeOutputs(op: OPDefinition, output: Record<string, unkn
       const file = path.join(options.root, spec.big ? contractPaths.outputArtifact(name) : contractPaths.outputParameter(name));
       await atomicWrite(file, encodeParameter(value), true);
     } else {
-      await writeArtifact(workdir, path.join(options.root, contractPaths.outputArtifact(name)), spec, value);
+      const catalog = await writeArtifact(workdir, path.join(options.root, contractPaths.outputArtifact(name)), spec, value);
+      if (catalog) await atomicWrite(path.join(options.root, contractPaths.outputParameter(catalogParameter(name))), JSON.stringify(catalog), true);
     }
   }
 }
@@ -269,20 +278,42 @@ function listItem(dir: string, index: number, subPath: boolean): Promise<string>
   return onlyEntry(subPath ? dir : path.join(dir, String(index)), `sliced artifact: item ${index}`);
 }
 
+/** How many items the sliced inputs hold (what a shuffled order permutes). */
+async function sliceCount(op: OPDefinition, base: Record<string, unknown>, slices: SliceSpec): Promise<number> {
+  const p = slices.parameters[0];
+  if (p !== undefined) return (base[p] as unknown[]).length;
+  const a = slices.artifacts[0];
+  if (a === undefined) throw new ValidationError(`OP "${op.name}": shuffled slices name no sliced input`);
+  const entries = await fs.readdir(base[a] as string).catch(() => [] as string[]);
+  return entries.filter((e) => /^\d+$/.test(e)).length;
+}
+
 /** Runs the items of one slice (a group of indices), `poolSize` at a time, and stacks the outputs. */
 async function runSlices(op: OPDefinition, options: RunOpOptions & { slices: SliceSpec }, context: OPContext, log: (text: string) => void): Promise<InProcessResult> {
   const { slices } = options;
   const env = options.env ?? process.env;
   const indexText = await readParameterText(SLICE_INDICES_PARAMETER, options, env);
   if (indexText === undefined) throw new ValidationError(`OP "${op.name}": sliced, but input "${SLICE_INDICES_PARAMETER}" is missing`);
-  const indices = parseSliceIndices(indexText);
+  const positions = parseSliceIndices(indexText);
   const base = await readInputs(op, options);
+  // Shuffled: position p of the loop is item order[p] (the same order in every child).
+  const order = slices.shuffle ? shuffledOrder(await sliceCount(op, base, slices), slices.shuffle.seed) : undefined;
+  const indices = order
+    ? positions.map((p) => {
+        const i = order[p];
+        if (i === undefined) throw new ValidationError(`OP "${op.name}": slice position ${p} is past the ${order.length} items`);
+        return i;
+      })
+    : positions;
+  const raise = slices.raiseForGroup !== false;
   const outputs = new Map<number, Record<string, unknown>>();
+  const artifactPaths = new Map<number, Record<string, string>>();
   const workdirOf = (i: number): string => (slices.createDir ? path.join(context.workdir, String(i)) : context.workdir);
   let next = 0;
-  let failure: { index: number; error: unknown } | undefined;
+  let stopped = false;
+  const failures: { index: number; error: unknown }[] = [];
   const worker = async (): Promise<void> => {
-    while (next < indices.length && !failure) {
+    while (next < indices.length && !stopped && !(raise && failures.length)) {
       const index = indices[next++] as number;
       try {
         const raw: Record<string, unknown> = { ...base };
@@ -299,7 +330,9 @@ async function runSlices(op: OPDefinition, options: RunOpOptions & { slices: Sli
           throw new ValidationError(`OP "${op.name}": setOutput is not available in a sliced run (item ${index}); return the outputs instead`);
         };
         const out = validateOutput(op.name, op.outputs, await op.execute(input, { ...context, workdir, setOutput }));
+        if (stopped) return; // the pool timed out: its outputs are no longer written
         const kept: Record<string, unknown> = {};
+        const written: Record<string, string> = {};
         for (const [k, v] of Object.entries(out as Record<string, unknown>)) {
           const spec = (op.outputs as Signature)[k];
           if (spec?.kind === "artifact") {
@@ -309,26 +342,52 @@ async function runSlices(op: OPDefinition, options: RunOpOptions & { slices: Sli
             const src = path.resolve(workdir, v as string);
             if (!(await pathExists(src))) throw new ValidationError(`output artifact path ${JSON.stringify(v)} does not exist`);
             await copyInto(src, path.join(options.root, contractPaths.outputArtifact(k), String(index), path.basename(src)));
+            written[k] = `${index}/${path.basename(src)}`;
           } else kept[k] = v;
         }
         outputs.set(index, kept);
+        artifactPaths.set(index, written);
         context.progress(outputs.size, indices.length);
       } catch (error) {
-        failure ??= { index, error };
+        failures.push({ index, error });
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(slices.poolSize, indices.length) }, worker));
-  if (failure) {
+  const pool = Promise.all(Array.from({ length: Math.min(slices.poolSize, indices.length) }, worker));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = slices.poolTimeoutMs
+    ? await Promise.race([pool.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), slices.poolTimeoutMs)))])
+    : await pool.then(() => false);
+  if (timer) clearTimeout(timer);
+  if (timedOut) {
+    stopped = true;
+    const unfinished = indices.filter((i) => !outputs.has(i) && !failures.some((f) => f.index === i));
+    const message = `poolTimeout (${slices.poolTimeoutMs} ms) expired with item${unfinished.length === 1 ? "" : "s"} ${unfinished.join(", ")} unfinished`;
+    log(`${message}\n`);
+    return { exitCode: ExitCode.Failure, message };
+  }
+  failures.sort((a, b) => indices.indexOf(a.index) - indices.indexOf(b.index));
+  const failure = failures[0];
+  if (failure && raise) {
     const message = `item ${failure.index}: ${errorText(failure.error)}`;
     log(`${message}\n`);
     return { exitCode: exitCodeOf(failure.error), message };
   }
+  for (const f of failures) log(`item ${f.index} failed; raiseForGroup is false, so the group goes on: ${logText(f.error)}\n`);
   for (const [name, spec] of Object.entries(op.outputs as Signature)) {
     if (spec.kind === "parameter") {
       const values = indices.map((i) => outputs.get(i)?.[name]);
-      if (values.every((v) => v === undefined)) continue;
-      await atomicWrite(path.join(options.root, spec.big ? contractPaths.outputArtifact(name) : contractPaths.outputParameter(name)), JSON.stringify(values.map((v) => v ?? null)), true);
+      if (values.every((v) => v === undefined) && !failures.length) continue;
+      // Shuffled groups hold scattered items: each value travels with its index.
+      const stacked = order ? indices.map((i, k) => [String(i), values[k] ?? null]) : values.map((v) => v ?? null);
+      await atomicWrite(path.join(options.root, spec.big ? contractPaths.outputArtifact(name) : contractPaths.outputParameter(name)), JSON.stringify(stacked), true);
+    } else {
+      // This child's part of the stacked list's catalog: [index, path] of each item it wrote.
+      const pairs = indices.flatMap((i) => {
+        const p = artifactPaths.get(i)?.[name];
+        return p === undefined ? [] : [[String(i), p]];
+      });
+      await atomicWrite(path.join(options.root, contractPaths.outputParameter(catalogParameter(name))), JSON.stringify(pairs), true);
     }
   }
   return { exitCode: ExitCode.Success };

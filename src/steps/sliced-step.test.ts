@@ -184,7 +184,10 @@ describe("slicedStep", () => {
     expect(() => slicedStep("w", W, { slices: { x: g.outputs.parameters.xs }, parameters: { scale: 1 }, artifacts: { text: g.outputs.artifacts.files as never }, subPath: true, groupSize: 2 })).toThrow(
       /subPath hands each step one item; it cannot be combined with groupSize 2/,
     );
-    expect(() => slicedStep("w", W, { slices: { text: g.outputs.artifacts.files }, parameters: { scale: 1, x: 1 } })).toThrow(/only artifacts are sliced; give count/);
+    const withInput = new Steps({ name: "m2", inputs: { files: artifact.list() } });
+    expect(() => slicedStep("w", W, { slices: { text: withInput.io.artifacts.files }, parameters: { scale: 1, x: 1 } })).toThrow(
+      /only artifacts are sliced and none records a catalog \("text": only list outputs of OP templates do\); give count/,
+    );
   });
 });
 

@@ -3,8 +3,9 @@
  * outputs back into lists, in item order. The width is data (`withParam` over indices), so
  * the manifest does not grow with the number of items.
  */
+import { parseDuration } from "../duration.ts";
 import { ValidationError } from "../errors.ts";
-import { type ArtifactHandle, ItemRef, type RefProducer } from "../expr/refs.ts";
+import { type ArtifactHandle, ArtifactPart, ArtifactRef, ItemRef, type RefProducer } from "../expr/refs.ts";
 import { Call, Expr, type Operand, type RenderContext, toExpr } from "../expr/tree.ts";
 import { OPTemplate } from "../template/op-template.ts";
 import { PodTemplate } from "../template/pod-template.ts";
@@ -67,13 +68,16 @@ export function sliceCall<I extends Signature, O extends Signature>(
     // One item per step: each step downloads only its own item by default (equivalent, and
     // cheap: N items cost N downloads, not N²). Several items per step need the whole list.
     subPath: options.subPath ?? (options.groupSize ?? 1) === 1,
+    ...(options.shuffle ? { shuffle: { seed: options.randomSeed ?? 0 } } : {}),
+    ...(options.poolTimeout !== undefined ? { poolTimeoutMs: parseDuration(options.poolTimeout, `${where}: poolTimeout`) } : {}),
+    ...(options.raiseForGroup === false ? { raiseForGroup: false } : {}),
   };
+  if (spec.shuffle) {
+    const big = Object.entries(template.outputs as Signature).find(([, io]) => io.kind === "parameter" && io.big);
+    if (big) throw new ValidationError(`${where}: shuffle stacks outputs by index; big parameter output "${big[0]}" of template "${template.name}" cannot be stacked that way`);
+  }
   const sliced = template.sliced(spec);
-  const first = params[0];
-  let length: Expr<number>;
-  if (options.count !== undefined) length = toExpr(options.count);
-  else if (first !== undefined) length = new Call<number>("len", [sliceList(sources[first])], "integer");
-  else throw new ValidationError(`${where}: only artifacts are sliced; give count (the number of items)`);
+  const length = sliceLength(where, sources, params, arts, options.count);
   const g = options.groupSize ?? 1;
   const withParam =
     g === 1 ? new Call<number[]>("sprig.until", [new Call<number>("int", [length as Expr<unknown>], "integer")], "json") : new GroupIndices(length, g);
@@ -88,7 +92,7 @@ export function sliceCall<I extends Signature, O extends Signature>(
     const v = (options as unknown as Record<string, unknown>)[k];
     if (v !== undefined) control[k] = v;
   }
-  return { template: sliced, options: { ...control, parameters, artifacts, withParam, stacked: true } };
+  return { template: sliced, options: { ...control, parameters, artifacts, withParam, stacked: spec.shuffle ? "pairs" : true } };
 }
 
 /** The sliced inputs named by `slices`, split into parameters and artifacts; checks they are not also passed directly. */
@@ -133,6 +137,7 @@ function scriptSliceCall(
   options: SlicedStepOptions<Signature, SliceSources<Signature>>,
   producer: () => RefProducer,
 ): { template: Template; options: Record<string, unknown> } {
+  refuseRunnerOptions(where, template, options);
   if (options.createDir) throw new ValidationError(`${where}: createDir gives items of a group their own working directory in the OP runner; template "${template.name}" runs each item in a pod of its own, so leave it out`);
   const { params, arts } = slicedInputs(where, template, options);
   const spec: ScriptSliceSpec = { parameters: params, artifacts: arts, groupSize: options.groupSize ?? 1, poolSize: options.poolSize ?? 1 };
@@ -142,7 +147,7 @@ function scriptSliceCall(
   const givenArts = (options as { artifacts?: Record<string, unknown> }).artifacts ?? {};
   const stacksArtifacts = splitSignature(template.outputs).artifacts.length > 0;
   const item: Template = stacksArtifacts ? new SlicedItemTemplate(template) : template;
-  const length = sliceLength(where, sources, params, options.count);
+  const length = sliceLength(where, sources, params, arts, options.count);
   const control = controlOf(options, ["when", "continueOn", "key", "onExit", "parallelism", "continueOnNumSuccess", "continueOnSuccessRatio", "dependencies", "depends"]);
   const parameters: Record<string, unknown> = { ...given };
   const artifacts: Record<string, unknown> = { ...givenArts };
@@ -162,11 +167,22 @@ function scriptSliceCall(
   return { template: group, options: { ...control, parameters, artifacts, withParam: new GroupIndices(length, spec.groupSize), stacked: true } };
 }
 
-function sliceLength(where: string, sources: Record<string, unknown>, params: readonly string[], count: Operand<number> | undefined): Expr<number> {
+/**
+ * The number of items: `count` when given, else the length of the first sliced parameter's
+ * list, else the length of the catalog of the first sliced artifact that has one (dflow reads
+ * the count from the artifact's catalog too).
+ */
+function sliceLength(where: string, sources: Record<string, unknown>, params: readonly string[], arts: readonly string[], count: Operand<number> | undefined): Expr<number> {
   if (count !== undefined) return toExpr(count);
   const first = params[0];
   if (first !== undefined) return new Call<number>("len", [sliceList(sources[first])], "integer");
-  throw new ValidationError(`${where}: only artifacts are sliced; give count (the number of items)`);
+  for (const a of arts) {
+    const source = sources[a];
+    if (source instanceof ArtifactRef && source.catalog) return new Call<number>("len", [source.catalog as Expr<unknown>], "integer");
+  }
+  throw new ValidationError(
+    `${where}: only artifacts are sliced and none records a catalog (${arts.map((a) => JSON.stringify(a)).join(", ")}: only list outputs of OP templates do); give count (the number of items)`,
+  );
 }
 
 /**
@@ -179,33 +195,57 @@ function sliceGraphCall(
   template: Template,
   options: SlicedStepOptions<Signature, SliceSources<Signature>>,
 ): { template: Template; options: Record<string, unknown> } {
+  refuseRunnerOptions(where, template, options);
   if ((options.groupSize ?? 1) > 1 || (options.poolSize ?? 1) > 1 || options.subPath || options.createDir) {
     throw new ValidationError(`${where}: groupSize, poolSize, subPath and createDir need an OP, script, shell or container template; "${template.name}" is a graph template`);
   }
   const sources = (options.slices ?? {}) as Record<string, unknown>;
   const given = (options as { parameters?: Record<string, unknown> }).parameters ?? {};
+  const givenArts = (options as { artifacts?: Record<string, unknown> }).artifacts ?? {};
   const parameters: Record<string, unknown> = { ...given };
-  let first: string | undefined;
+  const artifacts: Record<string, unknown> = { ...givenArts };
+  const params: string[] = [];
+  const arts: string[] = [];
   for (const [key, value] of Object.entries(sources)) {
     const spec = template.inputs[key];
     if (!spec) throw new ValidationError(`${where}: slices: unknown input ${JSON.stringify(key)} of template "${template.name}"`);
     if (value === undefined) continue;
-    if (spec.kind !== "parameter" || spec.big) {
-      throw new ValidationError(`${where}: slicing artifact "${key}" needs an OP, script, shell or container template; over the graph template "${template.name}" only parameters can be sliced`);
+    if (key in given || key in givenArts) throw new ValidationError(`${where}: input "${key}" is sliced; do not also pass it under parameters or artifacts`);
+    if (spec.kind === "parameter" && !spec.big) {
+      parameters[key] = new ElementOf(sliceList(value), new ItemRef<unknown>());
+      params.push(key);
+      continue;
     }
-    if (key in given) throw new ValidationError(`${where}: input "${key}" is sliced; do not also pass it under parameters`);
-    parameters[key] = new ElementOf(sliceList(value), new ItemRef<unknown>());
-    first ??= key;
+    if (spec.kind !== "artifact" || spec.shape !== "path") {
+      throw new ValidationError(`${where}: only parameters and single-path artifacts can be sliced; input "${key}" of template "${template.name}" is not one`);
+    }
+    // Each child gets exactly its item, found in the list's catalog (Argo's subPath).
+    if (!(value instanceof ArtifactRef) || !value.catalog) {
+      throw new ValidationError(
+        `${where}: slicing artifact "${key}" over the graph template "${template.name}" reads each item's path from the list's catalog; pass a list output of an OP template (which records one)`,
+      );
+    }
+    artifacts[key] = new ArtifactPart(value, new ElementOf(value.catalog, new ItemRef<unknown>()) as Expr<string>);
+    arts.push(key);
   }
-  if (first === undefined) throw new ValidationError(`${where}: slices must name at least one input`);
-  const length = options.count !== undefined ? toExpr(options.count) : new Call<number>("len", [sliceList(sources[first])], "integer");
-  const control: Record<string, unknown> = {};
-  for (const k of ["artifacts", "when", "continueOn", "key", "onExit", "parallelism", "continueOnNumSuccess", "continueOnSuccessRatio", "dependencies", "depends"]) {
-    const v = (options as unknown as Record<string, unknown>)[k];
-    if (v !== undefined) control[k] = v;
-  }
+  if (!params.length && !arts.length) throw new ValidationError(`${where}: slices must name at least one input`);
+  const passed = (options as { artifacts?: unknown }).artifacts;
+  if (typeof passed === "function" && arts.length) throw new ValidationError(`${where}: artifacts are sliced; give the other artifacts as an object, not a function of the item`);
+  const length = sliceLength(where, sources, params, arts, options.count);
+  const control = controlOf(options, ["when", "continueOn", "key", "onExit", "parallelism", "continueOnNumSuccess", "continueOnSuccessRatio", "dependencies", "depends"]);
   const withParam = new Call<number[]>("sprig.until", [new Call<number>("int", [length as Expr<unknown>], "integer")], "json");
-  return { template, options: { ...control, parameters, withParam } };
+  return { template, options: { ...control, parameters, artifacts: typeof passed === "function" ? passed : artifacts, withParam } };
+}
+
+/** Refuses the options only the OP runner carries out (it runs the items of a group inside one pod). */
+function refuseRunnerOptions(where: string, template: Template, options: SliceOptions): void {
+  const given = (["shuffle", "poolTimeout", "raiseForGroup"] as const).filter((k) => options[k] !== undefined && options[k] !== false);
+  if (options.raiseForGroup === false) given.push("raiseForGroup");
+  if (given.length) {
+    throw new ValidationError(
+      `${where}: ${given.join(", ")} ${given.length === 1 ? "is" : "are"} carried out by the OP runner inside a group's pod; template "${template.name}" is not an OP template (each of its items runs as a step of its own)`,
+    );
+  }
 }
 
 function sliceList(value: unknown): Expr<unknown> {

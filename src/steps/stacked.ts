@@ -11,12 +11,19 @@ import { Expr, type RenderContext, type ValueKind, type VarRef } from "../expr/t
 /** The stacked (flattened) list of a sliced step's output parameter. */
 export class StackedParam<T> extends Expr<T[]> {
   readonly kind: ValueKind = "json";
-  constructor(readonly aggregated: VarRef<unknown>) {
+  constructor(
+    readonly aggregated: VarRef<unknown>,
+    /** Each child wrote `[index, value]` pairs (shuffled groups), put back in item order here. */
+    readonly pairs = false,
+  ) {
     super();
   }
   renderExpr(ctx: RenderContext): string {
     // Argo embeds each child's value as JSON when every value parses, else as a string.
-    return `flatten(map(fromJSON(${this.aggregated.renderRaw(ctx)}), type(#) == "string" ? fromJSON(#) : #))`;
+    const children = `map(fromJSON(${this.aggregated.renderRaw(ctx)}), type(#) == "string" ? fromJSON(#) : #)`;
+    if (!this.pairs) return `flatten(${children})`;
+    const byIndex = `fromPairs(reduce(${children}, concat(#acc, #), []))`;
+    return `map(sprig.until(len(${byIndex})), ${byIndex}[string(#)])`;
   }
 }
 
@@ -32,11 +39,13 @@ export class StackedArtifactRef extends ArtifactRef<"list"> {
   constructor(
     readonly producer: RefProducer,
     readonly artifactName: string,
+    /** The children's catalog parts (`[index, path]` pairs), aggregated by Argo, when they record them. */
+    catalogParts?: VarRef<unknown>,
   ) {
-    super({ type: "output", producer, io: "artifacts", name: artifactName }, "list");
+    super({ type: "output", producer, io: "artifacts", name: artifactName }, "list", catalogParts ? new StackedParam(catalogParts, true) : undefined);
   }
   /** The repository key of the stacked list. */
-  key(): string {
+  repositoryKey(): string {
     return `${stackKeyPrefix(this.producer)}/${this.artifactName}`;
   }
   override renderTag(ctx: RenderContext): string {

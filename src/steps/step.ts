@@ -37,9 +37,11 @@ import { type ArtifactSource, isArtifactSource } from "./artifact-source.ts";
 
 export { type ArtifactSource, httpArtifact, rawArtifact, s3Artifact } from "./artifact-source.ts";
 import { LocalArtifact } from "./local-artifact.ts";
+import { JoinedInputsTemplate, checkJoinable, joinedPartName } from "./joined-inputs.ts";
 import { ParallelLoop } from "./parallel-loop.ts";
 import { quorumOf } from "./quorum.ts";
 import { StackedArtifactRef, StackedParam } from "./stacked.ts";
+import { catalogParameter } from "../op/catalog.ts";
 
 type ShapeOf<S> = S extends ArtifactSpec<infer K> ? K : never;
 
@@ -49,8 +51,15 @@ type ShapeOf<S> = S extends ArtifactSpec<infer K> ? K : never;
  */
 export type ParamArg<T> = DeepOperand<Exclude<T, undefined>>;
 
-/** A source for an artifact argument. */
-export type ArtifactArg<K extends RefArtifactShape> = Expr<ArtifactHandle<K>> | ArtifactSource;
+/** A single-path artifact: a reference, a part of one, or a source outside the workflow. */
+export type SinglePathArg = Expr<ArtifactHandle<"path">> | ArtifactSource;
+
+/**
+ * A source for an artifact argument. A list input also takes several single-path artifacts,
+ * `[a1, a2]`: they arrive joined in one directory, as the list's items (dflow's
+ * `artifacts={"x": [a1, a2]}`).
+ */
+export type ArtifactArg<K extends RefArtifactShape> = Expr<ArtifactHandle<K>> | ArtifactSource | (K extends "list" ? readonly SinglePathArg[] : never);
 
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
@@ -186,7 +195,7 @@ type AnyOptions = {
    * Internal: outputs are stacked slices (set by `slicedStep`); `"artifacts"` when only the
    * artifacts are (parameters then aggregate as loop outputs do).
    */
-  stacked?: boolean | "artifacts";
+  stacked?: boolean | "artifacts" | "pairs";
   parameters?: Record<string, unknown> | ((item: ItemRef<unknown>) => Record<string, unknown>);
   artifacts?: Record<string, unknown> | ((item: ItemRef<unknown>) => Record<string, unknown>);
 } & StepControl<unknown>;
@@ -213,8 +222,8 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
       throw new ValidationError(`${this.kindName()} "${name}": template must be a template (OPTemplate, ContainerTemplate, Steps, DAG, …)`);
     }
     this.name = name;
-    this.template = template;
     this.options = (options[0] ?? {}) as AnyOptions;
+    this.template = joinInputs(`${this.kindName()} "${name}"`, template, this.options.artifacts) as Template<I, O>;
     const loops = [this.options.withParam, this.options.withItems, this.options.withSequence].filter((x) => x !== undefined);
     if (loops.length > 1) throw new ValidationError(`${this.kindName()} "${name}": use only one of withParam, withItems, withSequence`);
     this.checkArguments();
@@ -287,16 +296,22 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
     const { parameters, artifacts } = splitSignature(this.template.outputs);
     const p: Record<string, unknown> = {};
     const a: Record<string, unknown> = {};
-    const stacked = this.options.stacked === true;
+    const stacked = this.options.stacked === true || this.options.stacked === "pairs";
     const stackedArtifacts = stacked || this.options.stacked === "artifacts";
     for (const [name, spec] of parameters) {
       const ref = spec.big
         ? new ArtifactRef({ type: "output", producer: this, io: "artifacts", name }, "path")
         : paramRef({ type: "output", producer: this, io: "parameters", name }, this.looped ? "json" : spec.valueKind);
-      p[name] = stacked && !spec.big ? new StackedParam(ref) : ref;
+      p[name] = stacked && !spec.big ? new StackedParam(ref, this.options.stacked === "pairs") : ref;
     }
     for (const [name, spec] of artifacts) {
-      a[name] = stackedArtifacts ? new StackedArtifactRef(this, name) : new ArtifactRef({ type: "output", producer: this, io: "artifacts", name }, spec.shape);
+      // A looped step's catalog is Argo's aggregate of its children's: not one artifact's.
+      // (A sliced step's children each record their part of the stacked list's catalog.)
+      const catalog =
+        (stackedArtifacts || !this.looped) && this.template.recordsCatalog(name)
+          ? paramRef<unknown>({ type: "output", producer: this, io: "parameters", name: catalogParameter(name) }, "json")
+          : undefined;
+      a[name] = stackedArtifacts ? new StackedArtifactRef(this, name, catalog) : new ArtifactRef({ type: "output", producer: this, io: "artifacts", name }, spec.shape, catalog);
     }
     return {
       parameters: p,
@@ -364,6 +379,13 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
     for (const [name, spec] of artifacts) {
       const given = arts[name];
       if (given === undefined && !spec.optional) throw new ValidationError(`${where}: artifact "${name}" is required`);
+      if (Array.isArray(given)) {
+        given.forEach((part: unknown, i) => {
+          const ok = part instanceof ArtifactPart || (part instanceof ArtifactRef && part.shape === "path") || isArtifactSource(part);
+          if (!ok) throw new ValidationError(`${where}: artifact "${name}" item ${i}: only single-path artifacts can be joined into a list, got ${describeArg(part)}`);
+        });
+        continue;
+      }
       if (given instanceof VarRef && !(given instanceof ArtifactRef)) {
         throw new ValidationError(`${where}: artifact "${name}" was given a parameter reference; pass an artifact`);
       }
@@ -416,6 +438,11 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
         artifacts.push({ name, raw: { data: encodeParameter(v) } });
         continue;
       }
+      if (Array.isArray(v)) {
+        if (!(this.template instanceof JoinedInputsTemplate)) throw new CompileError(`${where}: artifact "${name}": a list of artifacts can be given only directly, not from a function of the item`);
+        v.forEach((part: unknown, i) => artifacts.push(renderArtifactArg(joinedPartName(name, i), part, ctx, where)));
+        continue;
+      }
       const arg = renderArtifactArg(name, v, ctx, where);
       // An optional input may be fed by an output that was not produced.
       if (spec.optional && (arg.from !== undefined || arg.fromExpression !== undefined)) arg.optional = true;
@@ -461,10 +488,10 @@ function renderArtifactArg(name: string, value: unknown, ctx: RenderContext, whe
     const inner = renderArtifactArg(name, value.artifact, ctx, where);
     return { ...inner, subPath: inner.subPath ? `${inner.subPath}/${value.subPath}` : value.subPath };
   }
-  if (value instanceof ArtifactPart) return { ...renderArtifactArg(name, value.artifact, ctx, where), subPath: value.subPath };
+  if (value instanceof ArtifactPart) return { ...renderArtifactArg(name, value.artifact, ctx, where), subPath: value.renderSubPath(ctx) };
   if (value instanceof StackedArtifactRef) {
     value.path(ctx); // scope check, and dependency inference in DAGs
-    return { name, s3: { key: value.key() } };
+    return { name, s3: { key: value.repositoryKey() } };
   }
   if (value instanceof VarRef) return { name, from: value.renderTag(ctx) };
   if (value instanceof RawTag) return { name, from: value.text };
@@ -474,6 +501,37 @@ function renderArtifactArg(name: string, value: unknown, ctx: RenderContext, whe
     return { name, ...(value as ArtifactSource).toArgoArtifact() };
   }
   throw new CompileError(`${where}: artifact "${name}" must be an artifact reference or source, got ${typeof value}`);
+}
+
+function describeArg(v: unknown): string {
+  if (v instanceof ArtifactRef) return `a ${v.shape} artifact (${v.variable.describe()})`;
+  if (Array.isArray(v)) return "a list";
+  return v === null ? "null" : typeof v;
+}
+
+/** Entry names of the parts of a joined input: what each part is called inside its folder. */
+function partEntry(part: unknown, i: number): string {
+  if (part instanceof ArtifactPart && typeof part.subPath === "string") return part.subPath.split("/").pop() ?? `item-${i}`;
+  // An item or entry read from a catalog: its name is known only at run time; say which it is.
+  if (part instanceof ArtifactPart && part.slot !== undefined && part.artifact.source.type !== "workflow" && part.artifact.source.type !== "item") {
+    return `${part.artifact.source.name ?? "item"}-${String(part.slot).replace(/^-/, "end")}`;
+  }
+  const source = part instanceof ArtifactPart ? part.artifact.source : part instanceof ArtifactRef ? part.source : undefined;
+  const n = source && (source.type === "output" || source.type === "input") ? source.name : undefined;
+  return n ?? `item-${i}`;
+}
+
+/** The template a step calls: `template`, or its variant taking joined inputs when lists of artifacts are given. */
+function joinInputs(where: string, template: Template, artifacts: AnyOptions["artifacts"]): Template {
+  if (!artifacts || typeof artifacts !== "object") return template;
+  const parts: Record<string, string[]> = {};
+  for (const [name, v] of Object.entries(artifacts)) {
+    if (!Array.isArray(v)) continue;
+    checkJoinable(where, template, name);
+    if (!v.length) throw new ValidationError(`${where}: artifact "${name}" is given an empty list of artifacts`);
+    parts[name] = v.map((part: unknown, i) => partEntry(part, i));
+  }
+  return Object.keys(parts).length ? new JoinedInputsTemplate(template, parts) : template;
 }
 
 /** An artifact argument of which only a part is handed over (Argo's `subPath`). */

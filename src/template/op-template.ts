@@ -14,12 +14,13 @@ import { type OPClass, type OPDefinition, toOPDefinition } from "../op/op.ts";
 import { runOp } from "../op/runner.ts";
 import { workerBinding, workerModule } from "../op/worker-pool.ts";
 import { z } from "zod";
-import { type IOSpec, type Signature, artifact, param } from "../op/signature.ts";
+import { catalogParameter, emptyCatalog } from "../op/catalog.ts";
+import { type IOSpec, type Signature, artifact, param, splitSignature } from "../op/signature.ts";
 import { SLICES_ENV, SLICE_INDICES_PARAMETER, STACK_KEY_PARAMETER, type SliceSpec } from "../op/slices.ts";
 import { compact } from "./compact.ts";
 import { orderTemplate } from "./order.ts";
 import type { PodTemplateOptions } from "./pod.ts";
-import { PodTemplate } from "./pod-template.ts";
+import { PodTemplate, contractPath } from "./pod-template.ts";
 import type { RetryOn } from "./retry.ts";
 import type { Template, TemplateCompiler } from "./template.ts";
 import { type OPCodeOptions, type OPCodeSettings, opCodeSettings, renderOPCommand } from "./_op-code.ts";
@@ -108,7 +109,25 @@ export class OPTemplate<I extends Signature = Signature, O extends Signature = S
     const c = { ...container };
     renderOPCommand(compiler, this.code, this.op.name, tmpl, c);
     tmpl.container = compact(c);
+    // The runner writes the catalog of every list and record output beside it.
+    const catalogs = splitSignature(this.op.outputs as Signature).artifacts.filter(([, spec]) => spec.shape !== "path");
+    if (catalogs.length) {
+      const outputs = { ...(tmpl.outputs ?? {}) };
+      outputs.parameters = [
+        ...(outputs.parameters ?? []),
+        ...catalogs.map(([name, spec]) => ({
+          name: catalogParameter(name),
+          valueFrom: { path: contractPath("outputs", "parameters", catalogParameter(name)), default: emptyCatalog(spec.shape as "list" | "record") },
+        })),
+      ];
+      tmpl.outputs = outputs;
+    }
     return [orderTemplate(tmpl)];
+  }
+
+  override recordsCatalog(name: string): boolean {
+    const spec = (this.op.outputs as Signature)[name];
+    return spec?.kind === "artifact" && spec.shape !== "path";
   }
 
   /**
@@ -206,7 +225,22 @@ export class SlicedOPTemplate extends PodTemplate<Signature, Signature> {
       a.archive = { none: {} };
       a.s3 = { key: `{{inputs.parameters.${STACK_KEY_PARAMETER}}}/${a.name}` };
     }
+    // The runner writes each child's part of the stacked lists' catalogs: [index, path] pairs.
+    const stacked = splitSignature(this.outputs).artifacts;
+    if (stacked.length) {
+      tmpl.outputs = {
+        ...(tmpl.outputs ?? {}),
+        parameters: [
+          ...(tmpl.outputs?.parameters ?? []),
+          ...stacked.map(([name]) => ({ name: catalogParameter(name), valueFrom: { path: contractPath("outputs", "parameters", catalogParameter(name)), default: "[]" } })),
+        ],
+      };
+    }
     return [orderTemplate(tmpl)];
+  }
+
+  override recordsCatalog(name: string): boolean {
+    return this.outputs[name]?.kind === "artifact";
   }
 
   override localBinding(): LocalBinding {

@@ -220,6 +220,15 @@ export abstract class Template<I extends Signature = Signature, O extends Signat
     return [];
   }
 
+  /**
+   * Whether the template records the catalog of its list or record output artifact `name`
+   * (the output parameter `opflow-catalog-<name>`, see `op/catalog.ts`), which addressing an
+   * item (`at`, `key`) and slicing without a `count` read.
+   */
+  recordsCatalog(_name: string): boolean {
+    return false;
+  }
+
   /** An in-process implementation for the local engine, if this template has one. */
   localBinding(): LocalBinding | undefined {
     return undefined;
