@@ -1,7 +1,7 @@
 /**
  * Small file-system helpers shared by the OP runner, the local engine and the artifact layer.
  */
-import { rename as renameCb, unlink as unlinkCb, writeFile as writeFileCb } from "node:fs";
+import { rename as renameCb, renameSync, rmSync, unlink as unlinkCb, writeFile as writeFileCb, writeFileSync } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 
@@ -38,6 +38,22 @@ export async function atomicWrite(file: string, data: string | Uint8Array, mkdir
       });
     });
   });
+}
+
+/**
+ * {@link atomicWrite} without the thread pool: for small records (the engine's `phase` and output
+ * parameters, the bundle cache's entries), where a couple of direct system calls cost far less
+ * than queueing them behind other file operations.
+ */
+export function atomicWriteSync(file: string, data: string | Uint8Array): void {
+  const tmp = `${file}.tmp-${process.pid}-${++tmpCounter}`;
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw namingFile(err, file);
+  }
 }
 
 /**

@@ -30,6 +30,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LockedPackage } from "./externals.ts";
+import { atomicWriteSync } from "../files.ts";
 
 /** Version of the entry format and of what a bundle is made of; bump it when either changes. */
 const FORMAT = 2;
@@ -280,18 +281,6 @@ function readEntryFile(file: string, module: string): EntryFile | undefined {
   }
 }
 
-/** Writes `data` to `file` through a temporary file and a rename (concurrent writers: the last wins whole). */
-function writeAtomic(file: string, data: string | Uint8Array): void {
-  const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  try {
-    fs.writeFileSync(tmp, data);
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
-}
-
 /**
  * The cached bundle made with `key` whose inputs are all unchanged, or undefined (a miss:
  * nothing cached, an input changed, or the entry or its bytes are unreadable or corrupt).
@@ -323,14 +312,14 @@ export function storeBundle(key: BundleCacheKey, bundle: CachedBundle, inputs: I
     fs.mkdirSync(dir, { recursive: true });
     const contents = sha256(bundle.contents);
     const object = path.join(dir, `${contents}.mjs`);
-    if (statOf(object) === "" || sha256(fs.readFileSync(object)) !== contents) writeAtomic(object, bundle.contents);
+    if (statOf(object) === "" || sha256(fs.readFileSync(object)) !== contents) atomicWriteSync(object, bundle.contents);
     const { contents: _bytes, ...meta } = bundle;
     const entry: Entry = { files: inputs.files, dirs: inputs.dirs, contents, bundle: meta };
     const file = entryPath(dir, key);
     const previous = readEntryFile(file, key.module)?.entries ?? [];
     const all = [entry, ...previous.filter((p) => p?.contents !== contents)];
     const entries = all.slice(0, KEPT_PER_KEY);
-    writeAtomic(file, `${JSON.stringify({ format: FORMAT, module: key.module, entries } satisfies EntryFile)}\n`);
+    atomicWriteSync(file, `${JSON.stringify({ format: FORMAT, module: key.module, entries } satisfies EntryFile)}\n`);
     // The bytes of entries no longer kept (another key naming the same bytes would just miss).
     const kept = new Set(entries.map((e) => e.contents));
     for (const dropped of all.slice(KEPT_PER_KEY)) {

@@ -14,7 +14,7 @@ import type { ArtifactIO, ArtifactRef } from "./artifact-io.ts";
 import { symlinkIfElsewhere } from "./pod-inputs.ts";
 import { outputSchemaViolation } from "./output-schemas.ts";
 import { existingPath, hostPath, outsideOfMappedPaths, type PathMode } from "./pod-paths.ts";
-import { atomicWriteSync } from "./state-tree.ts";
+import { atomicWriteSync } from "../files.ts";
 
 /** What collecting outputs needs. */
 export interface OutputCollection {

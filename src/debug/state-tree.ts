@@ -26,7 +26,7 @@ import path from "node:path";
 import YAML from "yaml";
 import type { NodeStatus, Workflow, WorkflowPhase, WorkflowStatus } from "../argo/model.ts";
 import { EngineError } from "../errors.ts";
-import { atomicWrite, namingFile } from "../files.ts";
+import { atomicWrite, atomicWriteSync, namingFile } from "../files.ts";
 import { formatIdentity, processIdentity, type ProcessIdentity } from "../executors/process-identity.ts";
 import { nodeDirName, safeSegment } from "./node-dir-name.ts";
 import { repairJournal, removeStaleTemporaries } from "./run-repair.ts";
@@ -36,7 +36,6 @@ import { mentionsStoredValue, ValueReader, ValueStore, VALUES_DIR } from "./valu
 
 export { atomicWrite, nodeDirName, safeSegment };
 
-let tmpCounter = 0;
 
 /** Present in a run's folder while its engine takes requests of other processes. */
 export const CONTROL_FILE = "engine.control";
@@ -76,22 +75,6 @@ function isFinal(phase: string): boolean {
 /** Creates or replaces a small file in one call (callback fs: no FileHandle round trips). */
 export function writeText(file: string, data: string): Promise<void> {
   return new Promise((resolve, reject) => writeFileCb(file, data, (err) => (err ? reject(err) : resolve())));
-}
-
-/**
- * {@link atomicWrite} without the thread pool: for the engine's small records (`phase`, output
- * parameters), where a couple of direct system calls cost far less than
- * queueing them behind other file operations.
- */
-export function atomicWriteSync(file: string, data: string | Uint8Array): void {
-  const tmp = `${file}.tmp-${process.pid}-${++tmpCounter}`;
-  try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, file);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw namingFile(err, file);
-  }
 }
 
 interface PendingWrite {
