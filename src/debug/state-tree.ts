@@ -36,7 +36,6 @@ import { mentionsStoredValue, ValueReader, ValueStore, VALUES_DIR } from "./valu
 
 export { atomicWrite, nodeDirName, safeSegment };
 
-
 /** Present in a run's folder while its engine takes requests of other processes. */
 export const CONTROL_FILE = "engine.control";
 /** Where another process writes its request (`stop` or `terminate`). */
