@@ -120,7 +120,54 @@ describe("runOp: the runtime contract", () => {
     const bad = defineOp({ name: "bad-out", inputs: {}, outputs: { a: artifact() }, async execute() { return { a: "nowhere.txt" }; } });
     const r = await runOp(bad, { root, log: () => {} });
     expect(r.exitCode).toBe(ExitCode.Validation);
-    expect(r.message).toMatch(/output artifact path "nowhere.txt" does not exist/);
+    expect(r.message).toMatch(/OP "bad-out": output artifact "a": path "nowhere.txt" does not exist \(relative paths resolve against the step's workdir, .*workdir\)/);
+  });
+
+  it("names the cause when an OP in the engine's process wrote a relative path into the process's working directory", async () => {
+    const cwd = process.cwd();
+    const elsewhere = await fs.mkdtemp(path.join(os.tmpdir(), "opflow-cwd-"));
+    const stray = defineOp({
+      name: "stray",
+      inputs: {},
+      outputs: { a: artifact.list() },
+      async execute() {
+        await fs.writeFile("part-0.txt", "x"); // relative: the process's working directory, not ctx.workdir
+        return { a: ["part-0.txt"] };
+      },
+    });
+    process.chdir(elsewhere);
+    try {
+      const r = await runOp(stray, { root, log: () => {} });
+      expect(r.exitCode).toBe(ExitCode.Validation);
+      expect(r.message).toMatch(/OP "stray": output artifact "a": item 0 "part-0.txt" is not in the step's workdir \(.*\) but in .*opflow-cwd-.*, the working directory of the process/);
+      expect(r.message).toMatch(/Write under ctx.workdir \(path.join\(ctx.workdir, "part-0.txt"\)\)/);
+    } finally {
+      process.chdir(cwd);
+      await fs.rm(elsewhere, { recursive: true, force: true });
+    }
+  });
+
+  it("resolves relative paths against the workdir when that is the process's working directory (opflow execute, containers)", async () => {
+    const cwd = process.cwd();
+    const workdir = await fs.mkdtemp(path.join(os.tmpdir(), "opflow-cwd-"));
+    const rel = defineOp({
+      name: "rel",
+      inputs: {},
+      outputs: { a: artifact() },
+      async execute() {
+        await fs.writeFile("out.txt", "here");
+        return { a: "out.txt" };
+      },
+    });
+    process.chdir(workdir);
+    try {
+      const r = await runOp(rel, { root, workdir: process.cwd(), log: () => {} });
+      expect(r.exitCode).toBe(ExitCode.Success);
+      expect(await read("outputs/artifacts/a")).toBe("here");
+    } finally {
+      process.chdir(cwd);
+      await fs.rm(workdir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -201,6 +248,6 @@ describe("runOp: setOutput (dflow's set_output)", () => {
     const r = await runOp(gone, { root, log: (t) => logs.push(t) });
     expect(r.exitCode).toBe(ExitCode.Failure);
     expect(await read("outputs/parameters/n")).toBe("7");
-    expect(logs.join("")).toMatch(/output "a" set before the failure could not be kept: ValidationError: output artifact path "vanished.txt" does not exist/);
+    expect(logs.join("")).toMatch(/output "a" set before the failure could not be kept: ValidationError: OP "[^"]+": output artifact "a": path "vanished.txt" does not exist/);
   });
 });

@@ -18,6 +18,7 @@ import type { OPContext, OPDefinition } from "./op.ts";
 import { validateInput, validateOneOutput, validateOutput } from "./op.ts";
 import { decodeParameter, encodeParameter } from "./parameter-codec.ts";
 import { catalogParameter } from "./catalog.ts";
+import { existingOutputPath } from "./output-path.ts";
 import type { ArtifactSpec, Signature } from "./signature.ts";
 import { SLICES_ENV, SLICE_INDICES_PARAMETER, type SliceSpec, parseSliceIndices, parseSliceSpec, shuffledOrder } from "./slices.ts";
 import { z } from "zod";
@@ -71,15 +72,10 @@ async function copyInto(src: string, dest: string): Promise<void> {
  * Writes an output artifact; returns the catalog of a list or record (see `catalog.ts`): the
  * relative path of each item inside the artifact.
  */
-async function writeArtifact(workdir: string, dest: string, spec: ArtifactSpec, value: unknown): Promise<string[] | Record<string, string> | undefined> {
-  const abs = (p: string): string => path.resolve(workdir, p);
-  const check = async (p: string, what: string): Promise<string> => {
-    const full = abs(p);
-    if (!(await pathExists(full))) throw new ValidationError(`${what} ${JSON.stringify(p)} does not exist`);
-    return full;
-  };
+async function writeArtifact(op: string, name: string, workdir: string, dest: string, spec: ArtifactSpec, value: unknown): Promise<string[] | Record<string, string> | undefined> {
+  const check = (p: string, what: string): Promise<string> => existingOutputPath(op, what, workdir, p);
   if (spec.shape === "path") {
-    const src = await check(value as string, "output artifact path");
+    const src = await check(value as string, `output artifact "${name}": path`);
     if (path.resolve(src) !== path.resolve(dest)) await copyInto(src, dest);
     return undefined;
   }
@@ -92,7 +88,7 @@ async function writeArtifact(workdir: string, dest: string, spec: ArtifactSpec, 
       : Object.entries(value as Record<string, string>);
   const catalog: [string, string][] = [];
   for (const [slot, p] of items) {
-    const src = await check(p, `output artifact item ${slot}`);
+    const src = await check(p, `output artifact "${name}": item ${slot}`);
     await copyInto(src, path.join(tmp, slot, path.basename(src)));
     catalog.push([slot, `${slot}/${path.basename(src)}`]);
   }
@@ -154,7 +150,7 @@ export async function writeOutputs(op: OPDefinition, output: Record<string, unkn
       const file = path.join(options.root, spec.big ? contractPaths.outputArtifact(name) : contractPaths.outputParameter(name));
       await atomicWrite(file, encodeParameter(value), true);
     } else {
-      const catalog = await writeArtifact(workdir, path.join(options.root, contractPaths.outputArtifact(name)), spec, value);
+      const catalog = await writeArtifact(op.name, name, workdir, path.join(options.root, contractPaths.outputArtifact(name)), spec, value);
       if (catalog) await atomicWrite(path.join(options.root, contractPaths.outputParameter(catalogParameter(name))), JSON.stringify(catalog), true);
     }
   }
@@ -339,8 +335,7 @@ async function runSlices(op: OPDefinition, options: RunOpOptions & { slices: Sli
             if (v === undefined) continue;
             if (spec.shape !== "path") throw new ValidationError(`OP "${op.name}": only single-path output artifacts can be stacked; "${k}" is a ${spec.shape}`);
             // Copied at once: the next item of the group may reuse the same paths.
-            const src = path.resolve(workdir, v as string);
-            if (!(await pathExists(src))) throw new ValidationError(`output artifact path ${JSON.stringify(v)} does not exist`);
+            const src = await existingOutputPath(op.name, `item ${index}: output artifact "${k}": path`, workdir, v as string);
             await copyInto(src, path.join(options.root, contractPaths.outputArtifact(k), String(index), path.basename(src)));
             written[k] = `${index}/${path.basename(src)}`;
           } else kept[k] = v;
