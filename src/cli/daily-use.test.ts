@@ -4,7 +4,7 @@
  * a first line at once. Output captured in-process (test/cli-capture.ts) except for the first
  * line, which needs the real command.
  */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -14,6 +14,14 @@ import { opflow } from "../../test/cli-capture.ts";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const fanOut = path.join(repo, "examples/fan-out.ts");
+const havePython = (() => {
+  try {
+    execFileSync("python3", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
 let work: string;
 let workdir: string;
 const FAILING = `apiVersion: argoproj.io/v1alpha1
@@ -57,6 +65,18 @@ describe("results", () => {
     expect(status.stdout).toContain("Outputs:\n  total = 385\n");
     const statusOutputs = await opflow("status", path.join(workdir, "fan-daily"), "--outputs");
     expect(JSON.parse(statusOutputs.stdout)).toEqual({ total: 385 });
+  }, 120_000);
+
+  it.skipIf(!havePython)("outputs are printed typed by the entrypoint's signature: a number list Argo aggregated as strings prints as numbers (needs python3)", async () => {
+    const file = path.join(repo, "examples/script-slices.ts");
+    const run = await opflow("run", file, "--workdir", workdir, "-q");
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("  scores = [1,4,9,16]\n");
+    expect(run.stdout).toMatch(/ {2}lines = shard-0\.csv: 1 rows; /);
+    const outputs = await opflow("run", file, "--workdir", workdir, "--outputs");
+    expect(JSON.parse(outputs.stdout)).toMatchObject({ scores: [1, 4, 9, 16] });
+    const json = await opflow("run", file, "--workdir", workdir, "--json");
+    expect(JSON.parse(json.stdout)).toMatchObject({ results: { scores: [1, 4, 9, 16] } });
   }, 120_000);
 
   it("a failed run names the failing step by its name and path, not a node id", async () => {

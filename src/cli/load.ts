@@ -8,6 +8,7 @@ import type { Workflow as ArgoWorkflow, WorkflowTemplate } from "../argo/model.t
 import { parseYamlDocuments } from "../argo/parse-yaml.ts";
 import { workflowTemplatesIn } from "../debug/workflow-templates.ts";
 import type { LocalBindings } from "../contract.ts";
+import type { Signature } from "../op/signature.ts";
 import type { TransferProgress } from "../artifacts/transfer.ts";
 import type { StorageClient } from "../storage/client.ts";
 import { OpflowError } from "../errors.ts";
@@ -31,6 +32,8 @@ export interface CompilableWorkflow {
     bindings: LocalBindings;
     localArtifacts: readonly UploadableArtifact[];
     bundles?: readonly LoadedBundle[];
+    /** Output signatures by manifest template name: the entrypoint's types the printed outputs. */
+    outputSignatures?: ReadonlyMap<string, Signature>;
   };
 }
 
@@ -66,6 +69,8 @@ export interface LoadedWorkflow {
   readonly workflowTemplates?: readonly WorkflowTemplate[];
   /** OP bundles the manifest names (with `bundles: true`): put them in the run's storage first. */
   readonly bundles: readonly LoadedBundle[];
+  /** Output signatures by manifest template name (modules built with opflow's DSL). */
+  readonly outputSignatures?: ReadonlyMap<string, Signature>;
 }
 
 function isCompilable(value: unknown): value is CompilableWorkflow {

@@ -4,6 +4,7 @@
  */
 import path from "node:path";
 import type { WorkflowStatus, WorkflowTemplate } from "../../argo/model.ts";
+import type { Signature } from "../../op/signature.ts";
 import { runWorkflow, workflowRunName, type RunResult } from "../../debug/run.ts";
 import { loadWorkflowTemplates } from "../../debug/workflow-templates.ts";
 import { loadLocalObjects, type LocalObjects } from "../../debug/local-objects.ts";
@@ -149,8 +150,8 @@ function parse(argv: readonly string[]): Parsed | undefined {
  * The JSON document `--json` prints: name, dir, `results` (the entrypoint's outputs; Argo's
  * `outputs` stays the global outputs), the status in Argo's shape, and what was reused or re-run.
  */
-export function runDocument(name: string, dir: string, status: WorkflowStatus, resume?: RunResult["resume"]): Record<string, unknown> {
-  return { name, dir, results: runOutputs(name, status), ...status, ...(resume ? { resume } : {}) };
+export function runDocument(name: string, dir: string, status: WorkflowStatus, resume?: RunResult["resume"], signature?: Signature): Record<string, unknown> {
+  return { name, dir, results: runOutputs(name, status, signature), ...status, ...(resume ? { resume } : {}) };
 }
 
 /** The end line's note on reuse: `(4 steps reused, 2 re-ran because they changed)`. */
@@ -269,10 +270,12 @@ const command: CommandModule = {
       view?.close(result.status);
       const phase = result.status.phase ?? "Error";
       const rel = path.relative(process.cwd(), result.dir) || ".";
+      // The entrypoint's output types, for printing the outputs as wf.run() gives them.
+      const signature = loaded.outputSignatures?.get(loaded.manifest.spec.entrypoint ?? "");
       if (args.json) {
-        process.stdout.write(`${JSON.stringify(runDocument(result.name, result.dir, result.status, result.resume), null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify(runDocument(result.name, result.dir, result.status, result.resume, signature), null, 2)}\n`);
       } else if (args.outputs) {
-        process.stdout.write(`${JSON.stringify(runOutputs(result.name, result.status), null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify(runOutputs(result.name, result.status, signature), null, 2)}\n`);
         if (phase !== "Succeeded") process.stderr.write(formatFailure(result.name, result.status));
       } else {
         if (!live && !args.quiet) process.stdout.write(`${renderStatus(result.status, { name: result.name })}\n`);
@@ -281,7 +284,7 @@ const command: CommandModule = {
         for (const r of shown) process.stdout.write(`  re-ran ${r.name.slice(result.name.length).replace(/^\./, "") || result.name}: ${r.reasons.join("; ")}\n`);
         if (result.resume.rerun.length > shown.length) process.stdout.write(`  … and ${result.resume.rerun.length - shown.length} more (--json lists them all)\n`);
         process.stdout.write(`State tree: ${rel}\n`);
-        process.stdout.write(formatOutputs(result.name, result.status, args.workdir));
+        process.stdout.write(formatOutputs(result.name, result.status, args.workdir, signature));
         if (phase !== "Succeeded") {
           // Where it failed, by step name and path; then the failed steps with their whole message
           // (the tree above cuts long ones).
