@@ -72,6 +72,9 @@ export class Scope {
    * Adds the aggregated outputs of an expanded (withItems/withParam/withSequence) step or task:
    * `prefix.outputs.parameters` (a JSON list of maps), `prefix.outputs.parameters.<p>` (a JSON
    * list of values) and, for container/script templates, `prefix.outputs.result` (a JSON list).
+   * Only succeeded children count, as in Argo (`processAggregateNodeOutputs` skips every child
+   * not `Succeeded`): a failed iteration, even one let through by `continueOn`, leaves no entry,
+   * so the lists are shorter than the loop and no longer line up with its items.
    */
   addAggregate(prefix: string, children: readonly NodeStatus[], tmpl: Template | undefined): void {
     const maps: Record<string, string>[] = [];
@@ -79,7 +82,7 @@ export class Scope {
     const results: unknown[] = [];
     for (const child of children) {
       const out = child.outputs;
-      if (!out) continue;
+      if (!out || child.phase !== "Succeeded") continue;
       if (out.parameters && out.parameters.length > 0) {
         const m: Record<string, string> = {};
         for (const p of out.parameters) {

@@ -9,6 +9,7 @@
  */
 import type { Artifact, Parameter, Template as ArgoTemplate, WorkflowStep } from "../argo/model.ts";
 import { KEY_PARAMETER } from "../contract.ts";
+import { catalogParameter } from "../op/catalog.ts";
 import { ValidationError } from "../errors.ts";
 import { ItemRef, paramRef } from "../expr/refs.ts";
 import { Call, Expr, type RenderContext, renderValue } from "../expr/tree.ts";
@@ -28,6 +29,14 @@ export interface ScriptSliceSpec {
   readonly groupSize: number;
   /** Items of a group running at once. */
   readonly poolSize: number;
+  /**
+   * Where a child finds its item of a sliced list artifact: `index`, the list's `<index>`
+   * directory (scripts: the item arrives as that directory); `catalog`, the path the list's
+   * catalog records for it (graph templates: the item arrives as itself). With `catalog` the
+   * group takes each sliced artifact's catalog as the input `opflow-catalog-<artifact>`.
+   * @default "index"
+   */
+  readonly itemPath?: "index" | "catalog";
 }
 
 function lastSegment(p: string | undefined, fallback: string): string {
@@ -111,8 +120,9 @@ export class SliceGroupTemplate extends Template<Signature, Signature> {
       else if (spec.artifacts.includes(n)) inputs[n] = artifact.list();
       else inputs[n] = io;
     }
+    if (spec.itemPath === "catalog") for (const a of spec.artifacts) inputs[catalogParameter(a)] = param(z.array(z.string()));
     inputs[SLICE_INDICES_PARAMETER] = param(z.string());
-    if (item instanceof SlicedItemTemplate) inputs[STACK_KEY_PARAMETER] = param(z.string());
+    if (STACK_KEY_PARAMETER in item.inputs) inputs[STACK_KEY_PARAMETER] = param(z.string());
     const outputs: Record<string, IOSpec> = {};
     for (const [n, io] of Object.entries(innerOutputs)) outputs[n] = io.kind === "parameter" ? param(z.array(io.schema.optional())) : io;
     super(`${name.slice(0, 120)}-group`, inputs, outputs, {});
@@ -146,8 +156,10 @@ export class SliceGroupTemplate extends Template<Signature, Signature> {
     }
     for (const [n, spec] of as) {
       const a: Artifact = { name: n, from: `{{inputs.artifacts.${n}}}` };
-      if (this.spec.artifacts.includes(n)) a.subPath = "{{item}}";
-      else if (spec.optional) a.optional = true;
+      if (this.spec.artifacts.includes(n)) {
+        a.subPath =
+          this.spec.itemPath === "catalog" ? renderValue(new ElementOf(new Call("fromJSON", [input(catalogParameter(n))], "json"), new ItemRef()), ctx) : "{{item}}";
+      } else if (spec.optional) a.optional = true;
       artifacts.push(a);
     }
     const step: WorkflowStep = compact({
@@ -156,15 +168,69 @@ export class SliceGroupTemplate extends Template<Signature, Signature> {
       arguments: compact({ parameters: parameters.length ? parameters : undefined, artifacts: artifacts.length ? artifacts : undefined }),
       withParam: `{{inputs.parameters.${SLICE_INDICES_PARAMETER}}}`,
     });
+    // Items that may fail (SliceTryTemplate) give their values as JSON, `null` when failed: decoded here.
+    const tried = this.item instanceof SliceTryTemplate;
     const outParams: Parameter[] = splitSignature(this.outputs).parameters.map(([n]) => ({
       name: n,
-      valueFrom: { parameter: `{{steps.item.outputs.parameters.${n}}}` },
+      valueFrom: tried ? { expression: `toJson(map(fromJSON(steps.item.outputs.parameters[${JSON.stringify(n)}]), fromJSON(#)))` } : { parameter: `{{steps.item.outputs.parameters.${n}}}` },
     }));
     const tmpl: ArgoTemplate = compact({
       name: compiler.nameOf(this),
       inputs: this.renderInputs(() => undefined, compiler),
       outputs: outParams.length ? { parameters: outParams } : undefined,
       parallelism: this.spec.poolSize,
+      steps: [[step]],
+    });
+    return [orderTemplate(tmpl)];
+  }
+}
+
+/**
+ * One item that may fail without failing its group (`raiseForGroup: false` where the manifest
+ * slices): a Steps template that calls the item with `continueOn` failed and errored, and gives
+ * each output parameter as JSON — the item's value as a JSON string, or `null` when the item did
+ * not succeed. (Argo's aggregate of a loop leaves failed iterations out, so the group's lists
+ * would no longer line up with its items; this keeps one entry per item.)
+ */
+export class SliceTryTemplate extends Template<Signature, Signature> {
+  constructor(readonly item: Template<Signature, Signature>) {
+    const outputs: Record<string, IOSpec> = {};
+    for (const [n, io] of Object.entries(item.outputs)) if (io.kind === "parameter") outputs[n] = io;
+    super(`${item.name.slice(0, 120)}-try`, item.inputs, outputs, {});
+  }
+
+  override references(): Template[] {
+    return [this.item];
+  }
+
+  override calls(): readonly TemplateCall[] {
+    return [{ template: this.item, conditional: false, keyed: false }];
+  }
+
+  toArgo(compiler: TemplateCompiler): ArgoTemplate[] {
+    const parameters: Parameter[] = [];
+    const artifacts: Artifact[] = [];
+    const { parameters: ps, artifacts: as } = splitSignature(this.item.inputs);
+    for (const [n, spec] of ps) {
+      if (n === KEY_PARAMETER) continue;
+      if (spec.big) artifacts.push(compact({ name: n, from: `{{inputs.artifacts.${n}}}`, optional: spec.optional || undefined }));
+      else parameters.push({ name: n, value: `{{inputs.parameters.${n}}}` });
+    }
+    for (const [n, spec] of as) artifacts.push(compact({ name: n, from: `{{inputs.artifacts.${n}}}`, optional: spec.optional || undefined }));
+    const step: WorkflowStep = compact({
+      name: "run",
+      template: compiler.nameOf(this.item),
+      arguments: compact({ parameters: parameters.length ? parameters : undefined, artifacts: artifacts.length ? artifacts : undefined }),
+      continueOn: { failed: true, error: true },
+    });
+    const outParams: Parameter[] = splitSignature(this.outputs).parameters.map(([n]) => {
+      const value = `steps.run.outputs.parameters[${JSON.stringify(n)}]`;
+      return { name: n, valueFrom: { expression: `steps.run.status == "Succeeded" ? toJson(${value}) : "null"` } };
+    });
+    const tmpl: ArgoTemplate = compact({
+      name: compiler.nameOf(this),
+      inputs: this.renderInputs(() => undefined, compiler),
+      outputs: outParams.length ? { parameters: outParams } : undefined,
       steps: [[step]],
     });
     return [orderTemplate(tmpl)];

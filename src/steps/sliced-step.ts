@@ -11,8 +11,9 @@ import { OPTemplate } from "../template/op-template.ts";
 import { PodTemplate } from "../template/pod-template.ts";
 import type { Template } from "../template/template.ts";
 import { type ArtifactKeys, type ArtifactSpec, type ParamKeys, type ParamSpec, type Signature, type SpecValue, splitSignature } from "../op/signature.ts";
+import { catalogParameter } from "../op/catalog.ts";
 import { SLICE_INDICES_PARAMETER, STACK_KEY_PARAMETER, type SliceOptions, type SliceSpec, checkSliceOptions } from "../op/slices.ts";
-import { ElementOf, type ScriptSliceSpec, SliceGroupTemplate, SlicedItemTemplate, checkScriptSlices } from "./script-slices.ts";
+import { ElementOf, type ScriptSliceSpec, SliceGroupTemplate, SliceTryTemplate, SlicedItemTemplate, checkScriptSlices } from "./script-slices.ts";
 import { StackKey } from "./stacked.ts";
 import { Step, type StepArguments, type StepControl, SubPathArtifact } from "./step.ts";
 
@@ -160,7 +161,9 @@ function scriptSliceCall(
     const withParam = new Call<number[]>("sprig.until", [new Call<number>("int", [length as Expr<unknown>], "integer")], "json");
     return { template: item, options: { ...control, parameters, artifacts, withParam, stacked: "artifacts" } };
   }
-  const group = new SliceGroupTemplate(item, spec, template.inputs, template.outputs, template.name);
+  // raiseForGroup: false: each item runs in a wrapper that lets it fail (continueOn).
+  const member = options.raiseForGroup === false ? new SliceTryTemplate(item) : item;
+  const group = new SliceGroupTemplate(member, spec, template.inputs, template.outputs, template.name);
   for (const p of params) parameters[p] = sources[p];
   for (const a of arts) artifacts[a] = sources[a];
   parameters[SLICE_INDICES_PARAMETER] = index;
@@ -186,9 +189,12 @@ function sliceLength(where: string, sources: Record<string, unknown>, params: re
 }
 
 /**
- * Slices over a template without the OP runner (a Steps or DAG template): each child
- * gets its element of every sliced parameter through an expression; its outputs aggregate as
- * Argo aggregates loop outputs. Artifacts and groups need the runner.
+ * Slices over a template without the OP runner (a Steps or DAG template): each child gets its
+ * element of every sliced parameter through an expression and exactly its item of every sliced
+ * list artifact (Argo's `subPath`, read from the list's catalog); its outputs aggregate as Argo
+ * aggregates loop outputs. With `groupSize` > 1 each child is a group (`<template>-group`, a
+ * Steps template looping over the group's indices, `poolSize` at once) and the outputs are
+ * stacked: the groups' lists flattened back into one list in item order.
  */
 function sliceGraphCall(
   where: string,
@@ -196,51 +202,85 @@ function sliceGraphCall(
   options: SlicedStepOptions<Signature, SliceSources<Signature>>,
 ): { template: Template; options: Record<string, unknown> } {
   refuseRunnerOptions(where, template, options);
-  if ((options.groupSize ?? 1) > 1 || (options.poolSize ?? 1) > 1 || options.subPath || options.createDir) {
-    throw new ValidationError(`${where}: groupSize, poolSize, subPath and createDir need an OP, script, shell or container template; "${template.name}" is a graph template`);
+  if (options.subPath || options.createDir) {
+    throw new ValidationError(
+      `${where}: subPath and createDir need an OP, script, shell or container template; "${template.name}" is a graph template (each child gets exactly its item of a sliced artifact, from the list's catalog)`,
+    );
   }
   const sources = (options.slices ?? {}) as Record<string, unknown>;
   const given = (options as { parameters?: Record<string, unknown> }).parameters ?? {};
   const givenArts = (options as { artifacts?: Record<string, unknown> }).artifacts ?? {};
-  const parameters: Record<string, unknown> = { ...given };
-  const artifacts: Record<string, unknown> = { ...givenArts };
-  const params: string[] = [];
-  const arts: string[] = [];
-  for (const [key, value] of Object.entries(sources)) {
+  const { params, arts } = slicedInputs(where, template, options);
+  for (const key of params) {
     const spec = template.inputs[key];
-    if (!spec) throw new ValidationError(`${where}: slices: unknown input ${JSON.stringify(key)} of template "${template.name}"`);
-    if (value === undefined) continue;
-    if (key in given || key in givenArts) throw new ValidationError(`${where}: input "${key}" is sliced; do not also pass it under parameters or artifacts`);
-    if (spec.kind === "parameter" && !spec.big) {
-      parameters[key] = new ElementOf(sliceList(value), new ItemRef<unknown>());
-      params.push(key);
-      continue;
-    }
-    if (spec.kind !== "artifact" || spec.shape !== "path") {
+    if (spec?.kind === "parameter" && spec.big) throw new ValidationError(`${where}: only parameters and single-path artifacts can be sliced; input "${key}" of template "${template.name}" is not one`);
+  }
+  const catalogs: Record<string, Expr<unknown>> = {};
+  for (const key of arts) {
+    const spec = template.inputs[key];
+    if (spec?.kind !== "artifact" || spec.shape !== "path") {
       throw new ValidationError(`${where}: only parameters and single-path artifacts can be sliced; input "${key}" of template "${template.name}" is not one`);
     }
     // Each child gets exactly its item, found in the list's catalog (Argo's subPath).
+    const value = sources[key];
     if (!(value instanceof ArtifactRef) || !value.catalog) {
       throw new ValidationError(
         `${where}: slicing artifact "${key}" over the graph template "${template.name}" reads each item's path from the list's catalog; pass a list output of an OP template (which records one)`,
       );
     }
-    artifacts[key] = new ArtifactPart(value, new ElementOf(value.catalog, new ItemRef<unknown>()) as Expr<string>);
-    arts.push(key);
+    catalogs[key] = value.catalog;
   }
-  if (!params.length && !arts.length) throw new ValidationError(`${where}: slices must name at least one input`);
   const passed = (options as { artifacts?: unknown }).artifacts;
   if (typeof passed === "function" && arts.length) throw new ValidationError(`${where}: artifacts are sliced; give the other artifacts as an object, not a function of the item`);
   const length = sliceLength(where, sources, params, arts, options.count);
   const control = controlOf(options, ["when", "continueOn", "key", "onExit", "parallelism", "continueOnNumSuccess", "continueOnSuccessRatio", "dependencies", "depends"]);
-  const withParam = new Call<number[]>("sprig.until", [new Call<number>("int", [length as Expr<unknown>], "integer")], "json");
-  return { template, options: { ...control, parameters, artifacts: typeof passed === "function" ? passed : artifacts, withParam } };
+  const groupSize = options.groupSize ?? 1;
+  if (groupSize === 1) {
+    const parameters: Record<string, unknown> = { ...given };
+    const artifacts: Record<string, unknown> = { ...givenArts };
+    for (const p of params) parameters[p] = new ElementOf(sliceList(sources[p]), new ItemRef<unknown>());
+    for (const a of arts) artifacts[a] = new ArtifactPart(sources[a] as ArtifactRef, new ElementOf(catalogs[a] as Expr<unknown>, new ItemRef<unknown>()) as Expr<string>);
+    const withParam = new Call<number[]>("sprig.until", [new Call<number>("int", [length as Expr<unknown>], "integer")], "json");
+    return { template, options: { ...control, parameters, artifacts: typeof passed === "function" ? passed : artifacts, withParam } };
+  }
+  checkGraphGroup(where, template, options);
+  const spec: ScriptSliceSpec = { parameters: params, artifacts: arts, groupSize, poolSize: options.poolSize ?? 1, itemPath: "catalog" };
+  // raiseForGroup: false: each item runs in a wrapper that lets it fail (continueOn).
+  const member = options.raiseForGroup === false ? new SliceTryTemplate(template as Template<Signature, Signature>) : (template as Template<Signature, Signature>);
+  const group = new SliceGroupTemplate(member, spec, template.inputs, template.outputs, template.name);
+  const parameters: Record<string, unknown> = { ...given, [SLICE_INDICES_PARAMETER]: new ItemRef<unknown>() };
+  const artifacts: Record<string, unknown> = { ...givenArts };
+  for (const p of params) parameters[p] = sources[p];
+  for (const a of arts) {
+    artifacts[a] = sources[a];
+    parameters[catalogParameter(a)] = catalogs[a];
+  }
+  return { template: group, options: { ...control, parameters, artifacts, withParam: new GroupIndices(length, groupSize), stacked: true } };
 }
 
-/** Refuses the options only the OP runner carries out (it runs the items of a group inside one pod). */
+/** Checks that the items of a graph template can run in groups: other inputs not functions of the item, outputs that stack. */
+function checkGraphGroup(where: string, template: Template, options: SlicedStepOptions<Signature, SliceSources<Signature>>): void {
+  for (const kind of ["parameters", "artifacts"] as const) {
+    if (typeof (options as unknown as Record<string, unknown>)[kind] === "function") {
+      throw new ValidationError(`${where}: with groupSize ${options.groupSize} each child is a group, not an item; give the other ${kind} as an object, not a function of the item`);
+    }
+  }
+  for (const [n, io] of Object.entries(template.outputs)) {
+    if (io.kind === "artifact" || io.big) {
+      throw new ValidationError(
+        `${where}: groups of the graph template "${template.name}" stack output parameters only; output "${n}" is ${io.kind === "artifact" ? "an artifact" : "a big parameter"}, which Argo does not gather from a loop (slice with groupSize 1, or return it from an OP, script or container template)`,
+      );
+    }
+  }
+}
+
+/**
+ * Refuses the options only the OP runner carries out (it runs the items of a group inside one
+ * pod). (`raiseForGroup: false` has a manifest form, `continueOn` on each item: see
+ * {@link SliceTryTemplate}.)
+ */
 function refuseRunnerOptions(where: string, template: Template, options: SliceOptions): void {
-  const given = (["shuffle", "poolTimeout", "raiseForGroup"] as const).filter((k) => options[k] !== undefined && options[k] !== false);
-  if (options.raiseForGroup === false) given.push("raiseForGroup");
+  const given = (["shuffle", "poolTimeout"] as const).filter((k) => options[k] !== undefined && options[k] !== false);
   if (given.length) {
     throw new ValidationError(
       `${where}: ${given.join(", ")} ${given.length === 1 ? "is" : "are"} carried out by the OP runner inside a group's pod; template "${template.name}" is not an OP template (each of its items runs as a step of its own)`,
