@@ -87,8 +87,9 @@ export interface SliceOptions {
   /**
    * Whether a failed item fails its group's step (dflow's `raise_for_group`). With `false`, the
    * other items of the group still run and the step succeeds; a failed item's stacked
-   * parameters are `null` and its stacked artifacts absent, and the log names it. On OP
-   * templates with `groupSize` > 1. (dflow's default is `false`; opflow's keeps a failure
+   * parameters are `null` and its stacked artifacts absent, and the log (or the failed node)
+   * names it. With `groupSize` > 1, on every kind of template (where the manifest slices, each
+   * item runs with `continueOn`). (dflow's default is `false`; opflow's keeps a failure
    * visible.) @default true
    */
   readonly raiseForGroup?: boolean;

@@ -222,6 +222,26 @@ describe("groups and pools over Steps and DAG templates", () => {
     expect(out("labels")).toEqual(["part 1", "part 2", "part 3", "part 4", "part 5"]);
   }, 60_000);
 
+  it("groups over the stacked output of a sliced OP step (its catalog is the children's, put back in item order)", async () => {
+    const mk = defineOp({
+      name: "mk-file",
+      inputs: { x: param(z.number()) },
+      outputs: { f: artifact() },
+      async execute({ x }, { workdir }) {
+        const f = path.join(workdir, `f${x}.txt`);
+        await fs.writeFile(f, String(x));
+        return { f };
+      },
+    });
+    const main = new Steps({ name: "main", outputs: { ys: param(z.array(z.number().nullable())) } });
+    const made = main.add(slicedStep("mk", OPTemplate.fromOp(mk, { module: "ops.ts" }), { slices: { x: [5, 6, 7, 8, 9] } }));
+    const each = main.add(slicedStep("each", perPartDag(), { slices: { part: made.outputs.artifacts.f }, parameters: { bad: -1 }, groupSize: 2, poolSize: 2 }));
+    main.setOutputs({ parameters: { ys: each.outputs.parameters.y } });
+    const { result, num, failed } = await run(new Workflow({ generateName: "graph-groups-stacked-", entrypoint: main }));
+    expect([result.status.phase, failed]).toEqual(["Succeeded", []]);
+    expect(num("ys")).toEqual([5, 6, 7, 8, 9]);
+  }, 60_000);
+
   it("fails the step at a failed item by default", async () => {
     const { result, failed } = await run(buildDag(5, { groupSize: 2 }, false, 3));
     expect(result.status.phase).toBe("Failed");
