@@ -223,8 +223,10 @@ describe("slicedTask and slices over Steps templates", () => {
     expect(result.status.phase).toBe("Succeeded");
     // Argo aggregates scalar outputs of a loop as strings: ["3","6","9"]; OPs decode them.
     expect((JSON.parse(out("ys") as string) as string[]).map(Number)).toEqual([3, 6, 9]);
-    expect(() => slicedStep("bad", inner, { slices: { x: g.outputs.parameters.xs }, artifacts: { text: rawArtifactOf("x") }, groupSize: 2 })).toThrow(
-      /groupSize, poolSize, subPath and createDir need an OP, script, shell or container template/,
+    // Groups run in a Steps template of their own (graph-groups.test.ts); createDir has no meaning here.
+    expect(slicedStep("grouped", inner, { slices: { x: g.outputs.parameters.xs }, artifacts: { text: rawArtifactOf("x") }, groupSize: 2 }).template.name).toBe("inner-group");
+    expect(() => slicedStep("bad", inner, { slices: { x: g.outputs.parameters.xs }, artifacts: { text: rawArtifactOf("x") }, groupSize: 2, createDir: true })).toThrow(
+      /subPath and createDir need an OP, script, shell or container template; "inner" is a graph template/,
     );
   });
 });
