@@ -9,12 +9,20 @@
  * template where the list input is declared once per part (`<input>-part-<i>`, path
  * `<input path>/<i>/<entry>`), and passes one argument per part. The variant is the same
  * container otherwise, with the same local binding.
+ *
+ * A part that is itself a list is declared at `<input path>/<i>` (its items below it), and the
+ * variant takes the input parameter `opflow-join-<input>` (also in the environment) that tells
+ * the OP runner which part is which (`op/joined-list.ts`): the runner flattens the parts into
+ * one list. Only templates with the runner take such parts; the others go through a join step
+ * first (`joined-lists.ts`).
  */
-import type { Artifact, Template as ArgoTemplate } from "../argo/model.ts";
+import type { Artifact, Parameter, Template as ArgoTemplate } from "../argo/model.ts";
 import type { LocalBinding } from "../contract.ts";
 import { ValidationError } from "../errors.ts";
 import type { RenderContext } from "../expr/tree.ts";
+import { joinParameter } from "../op/joined-list.ts";
 import type { Signature } from "../op/signature.ts";
+import { OPTemplate, SlicedOPTemplate } from "../template/op-template.ts";
 import { PodTemplate } from "../template/pod-template.ts";
 import { Template, type TemplateCall, type TemplateCompiler } from "../template/template.ts";
 
@@ -23,15 +31,23 @@ export function joinedPartName(input: string, index: number): string {
   return `${input}-part-${index}`;
 }
 
+/** Where one part of a joined input lies in its folder: a single path's entry name, or a list's items. */
+export type PartLayout = { readonly entry: string } | { readonly list: true };
+
+/** Whether a template runs the OP runner, which flattens parts that are lists. */
+export function hasOpRunner(template: Template): boolean {
+  return template instanceof OPTemplate || template instanceof SlicedOPTemplate;
+}
+
 /** The variant of a pod template whose list inputs are joined from parts. */
 export class JoinedInputsTemplate extends Template {
   constructor(
     readonly inner: Template,
-    /** Input name → the entry name of each part inside its folder. */
-    readonly parts: Readonly<Record<string, readonly string[]>>,
+    /** Input name → the layout of each part inside its folder. */
+    readonly parts: Readonly<Record<string, readonly PartLayout[]>>,
   ) {
     const suffix = Object.entries(parts)
-      .map(([n, entries]) => `${n}-${entries.length}`)
+      .map(([n, layouts]) => `${n}-${layouts.length}`)
       .join("-");
     super(`${inner.name.slice(0, 100)}-join-${suffix}`.slice(0, 120).replace(/-+$/, ""), inner.inputs, inner.outputs, {});
   }
@@ -62,9 +78,16 @@ export class JoinedInputsTemplate extends Template {
         continue;
       }
       const base = (a.path ?? "").replace(/\/+$/, "");
-      entries.forEach((entry, i) => artifacts.push({ name: joinedPartName(a.name, i), path: `${base}/${i}/${entry}` }));
+      entries.forEach((part, i) => artifacts.push({ name: joinedPartName(a.name, i), path: "list" in part ? `${base}/${i}` : `${base}/${i}/${part.entry}` }));
     }
-    return [{ ...first, inputs: { ...first.inputs, artifacts } }, ...rest];
+    // Parts that are lists: the runner learns which part is which from opflow-join-<input>.
+    const described = Object.entries(this.parts)
+      .filter(([, layouts]) => layouts.some((p) => "list" in p))
+      .map(([n]) => joinParameter(n));
+    if (!described.length) return [{ ...first, inputs: { ...first.inputs, artifacts } }, ...rest];
+    const parameters: Parameter[] = [...(first.inputs?.parameters ?? []), ...described.map((name) => ({ name }))];
+    const container = first.container ? { ...first.container, env: [...(first.container.env ?? []), ...described.map((name) => ({ name, value: `{{inputs.parameters.${name}}}` }))] } : undefined;
+    return [{ ...first, inputs: { ...first.inputs, parameters, artifacts }, ...(container ? { container } : {}) }, ...rest];
   }
 
   override references(): Template[] {
