@@ -200,3 +200,38 @@ describe("list artifacts joined into one list input", () => {
     }
   }, 180_000);
 });
+
+describe("joined list inputs: types and bad input", () => {
+  const main = new Steps({ name: "bad" });
+  const m = main.add(new Step("make", M, { parameters: { tag: "t" } }));
+  const A = m.outputs.artifacts;
+
+  it("takes single paths and lists as parts, in OP and script templates alike", () => {
+    expect(new Step("op", R, { artifacts: { files: [A.shards, A.model, A.shards.at(0)] } }).template.name).toBe("read-all-join-files-3");
+    expect(new Step("py", pyList, { parameters: { prefix: "" }, artifacts: { files: [A.shards, A.model] } }).template.name).toBe("py-list-join-files-2");
+    // Only single paths: a script needs no join step.
+    expect(new Step("py1", pyList, { parameters: { prefix: "" }, artifacts: { files: [A.model] } }).template.name).toBe("py-list-join-files-1");
+    expect(new Step("py1", pyList, { parameters: { prefix: "" }, artifacts: { files: [A.model] } }).template.constructor.name).toBe("JoinedInputsTemplate");
+  });
+
+  it("refuses parts that are not single-path or list artifacts, at compile time and at run time", () => {
+    // @ts-expect-error a record artifact is not a part of a list
+    expect(() => new Step("r", R, { artifacts: { files: [A.shards, A.sets] } })).toThrow(/Step "r": artifact "files" item 1: only single-path and list artifacts can be joined into a list, got a record artifact \(output artifact "sets" of step "make"\)/);
+    // @ts-expect-error a parameter is not a part
+    expect(() => new Step("p", R, { artifacts: { files: [A.shards, m.outputs.exitCode] } })).toThrow(/Step "p": artifact "files" item 1: .* got a parameter \(exitCode of step "make"\)/);
+    // @ts-expect-error a string is not an artifact
+    expect(() => new Step("s", R, { artifacts: { files: [A.shards, "x.txt"] } })).toThrow(/Step "s": artifact "files" item 1: .* got string/);
+    expect(() => new Step("l", R, { artifacts: { files: [A.shards, localArtifact({ k: "package.json" })] } })).toThrow(/item 1: .* got local files as a record/);
+    expect(() => new Step("e", pyList, { parameters: { prefix: "" }, artifacts: { files: [] } })).toThrow(/Step "e": artifact "files" is given an empty list of artifacts/);
+  });
+
+  it("refuses a list of artifacts where one list is sliced, naming the step and the input", () => {
+    const one = defineOp({ name: "one", inputs: { f: artifact() }, outputs: {}, execute: () => ({}) });
+    const T = OPTemplate.fromOp(one, { module: "ops.ts" });
+    // @ts-expect-error a sliced artifact takes one list artifact
+    expect(() => slicedStep("each", T, { slices: { f: [A.shards, A.shards] } })).toThrow(/Step "each": sliced artifact "f" is given a list of artifacts; slices take one list artifact/);
+    const py = new ScriptOPTemplate({ name: "py-one", command: ["python3"], inputs: { f: artifact() }, outputs: {}, source: "pass" });
+    // @ts-expect-error the same for scripts
+    expect(() => slicedStep("each-py", py, { slices: { f: [A.shards] } })).toThrow(/Step "each-py": sliced artifact "f" is given a list of artifacts/);
+  });
+});
