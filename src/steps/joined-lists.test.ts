@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -100,7 +100,7 @@ const uploads = fs.mkdtemp(path.join(os.tmpdir(), "opflow-joined-lists-files-"))
 
 async function build(options: { key?: boolean } = {}) {
   const local = await uploads;
-  const main = new Steps({ name: "main", outputs: { op: param(z.array(z.string())), py: param(z.array(z.string())), result: param(z.string()) } });
+  const main = new Steps({ name: "main", outputs: { op: param(z.array(z.string())), py: param(z.array(z.string())), result: param(z.string()), code: param(z.string()) } });
   const [a, b] = main.add([new Step("make-a", M, { parameters: { tag: "a" } }), new Step("make-b", M, { parameters: { tag: "b" } })]);
   const sq = main.add(slicedStep("squares", Q, { slices: { x: [2, 3] } }));
   const A = a.outputs.artifacts;
@@ -111,7 +111,7 @@ async function build(options: { key?: boolean } = {}) {
     new Step("py", pyList, { parameters: { prefix: "#" }, artifacts: { files: [...parts] }, ...(options.key ? { key: "py-joined" } : {}) }),
   ]);
   main.add(new Step("use-first", R, { artifacts: { files: [p.outputs.artifacts.first] } }));
-  main.setOutputs({ parameters: { op: r.outputs.parameters.seen, py: p.outputs.parameters.seen, result: p.outputs.result } });
+  main.setOutputs({ parameters: { op: r.outputs.parameters.seen, py: p.outputs.parameters.seen, result: p.outputs.result, code: p.outputs.exitCode } });
   return new Workflow({ generateName: "joined-lists-", entrypoint: main });
 }
 
@@ -155,11 +155,41 @@ describe("list artifacts joined into one list input", () => {
     expect(wrapper?.steps?.map((g) => g.map((s) => [s.name, s.template]))).toEqual([[["join-files", "opflow-join-list-join-parts-5"]], [["run", "py-list"]]]);
     const run = wrapper?.steps?.[1]?.[0];
     expect(run?.arguments?.artifacts).toEqual([{ name: "files", from: "{{steps.join-files.outputs.artifacts.list}}" }]);
-    expect(wrapper?.outputs?.parameters?.map((p) => p.name)).toEqual(["seen", "opflow-result"]);
+    expect(wrapper?.outputs?.parameters?.map((p) => p.name)).toEqual(["seen", "opflow-result", "opflow-exit-code"]);
     const joinT = manifest.spec.templates?.find((t) => t.name === "opflow-join-list-join-parts-5");
     expect(joinT?.inputs?.parameters).toContainEqual({ name: "opflow-join-parts" });
     expect(joinT?.container?.image).toBe("node:20-slim");
   });
+
+  it("bundles the join step for a stock Node image: run as the pod runs it, it writes one list and its catalog", async () => {
+    const prepared = (await build()).prepare();
+    const joinT = prepared.manifest.spec.templates?.find((t) => t.name === "opflow-join-list-join-parts-5");
+    const bundle = prepared.bundles.find((b) => joinT?.container?.command?.includes(b.podEntry));
+    expect(joinT?.container?.command).toEqual(["node", bundle?.podEntry]);
+    expect(joinT?.container?.args).toEqual(["--op", "opflow-join-list"]);
+    expect(joinT?.container?.env).toContainEqual({ name: "opflow-join-parts", value: "{{inputs.parameters.opflow-join-parts}}" });
+    // The pod: the bundle, the parts at their declared paths, the parameter in the environment.
+    const root = await fs.mkdtemp(path.join(os.tmpdir(), "opflow-join-pod-"));
+    dirs.push(root);
+    const file = path.join(root, "bundle.mjs");
+    await fs.writeFile(file, (bundle as NonNullable<typeof bundle>).bundle.contents);
+    const put = async (rel: string, text: string) => {
+      await fs.mkdir(path.dirname(path.join(root, rel)), { recursive: true });
+      await fs.writeFile(path.join(root, rel), text);
+    };
+    await put("inputs/artifacts/parts/0/0/a.txt", "a");
+    await put("inputs/artifacts/parts/0/1/b.txt", "b");
+    await put("inputs/artifacts/parts/1/model", "m");
+    await put("inputs/artifacts/parts/2/x/7/c.txt", "c");
+    await put("inputs/artifacts/parts/3/0/d.txt", "d");
+    const env: Record<string, string> = { PATH: process.env.PATH ?? "", "opflow-join-parts": JSON.stringify([["0/a.txt", "1/b.txt"], "path", [null, "x/7/c.txt"], "list"]) };
+    const run = spawnSync(process.execPath, [file, "--op", "opflow-join-list", "--root", root], { env, encoding: "utf8" });
+    expect([run.status, run.stderr]).toEqual([0, ""]);
+    const list = path.join(root, "outputs/artifacts/list");
+    const items = await Promise.all((await fs.readdir(list)).sort((x, y) => Number(x) - Number(y)).map(async (i) => `${i}/${(await fs.readdir(path.join(list, i))).join(",")}`));
+    expect(items).toEqual(["0/a.txt", "1/b.txt", "2/model", "3/c.txt", "4/d.txt"]);
+    expect(JSON.parse(await fs.readFile(path.join(root, "outputs/parameters/opflow-catalog-list"), "utf8"))).toEqual(["0/a.txt", "1/b.txt", "2/model", "3/c.txt", "4/d.txt"]);
+  }, 120_000);
 
   it.skipIf(!haveArgoCheck)("passes the upstream CRD check (needs ../shared/argo)", async () => {
     expect((await argoCheck([(await build()).compile(), (await build({ key: true })).compile()])).output).toMatch(/2 passed, 0 failed/);
@@ -185,6 +215,25 @@ describe("list artifacts joined into one list input", () => {
     }
   }, 120_000);
 
+  it("joins lists into a list input of a sliced OP step that is not sliced", async () => {
+    const pick = defineOp({
+      name: "pick",
+      inputs: { i: param(z.number().int()), files: artifact.list() },
+      outputs: { name: param(z.string()) },
+      execute: ({ i, files }) => ({ name: path.basename(files[i] as string) }),
+    });
+    const main = new Steps({ name: "main", outputs: { names: param(z.array(z.string())) } });
+    const a = main.add(new Step("make", M, { parameters: { tag: "a" } }));
+    const picked = main.add(slicedStep("pick", OPTemplate.fromOp(pick, { module: "ops.ts" }), { slices: { i: [0, 1, 2] }, artifacts: { files: [a.outputs.artifacts.shards, a.outputs.artifacts.model] } }));
+    main.setOutputs({ parameters: { names: picked.outputs.parameters.name } });
+    const workdir = await fs.mkdtemp(path.join(os.tmpdir(), "opflow-joined-sliced-"));
+    dirs.push(workdir);
+    const result = await new Workflow({ generateName: "joined-sliced-", entrypoint: main }).run({ workdir });
+    const failed = Object.values(result.status.nodes ?? {}).filter((x) => x.message).map((x) => `${x.name}: ${x.message}`);
+    expect([result.status.phase, failed]).toEqual(["Succeeded", []]);
+    expect(JSON.parse(outputsOf(result.status, result.name)("names") as string)).toEqual(["a-s0.txt", "a-s1.txt", "model"]);
+  }, 120_000);
+
   it.skipIf(!havePython)("gives a Python script the joined list as <input>/<index>/<entry>, keyed or not (needs python3)", async () => {
     for (const key of [false, true]) {
       const workdir = await fs.mkdtemp(path.join(os.tmpdir(), "opflow-joined-lists-py-"));
@@ -195,6 +244,7 @@ describe("list artifacts joined into one list input", () => {
       const out = outputsOf(result.status, result.name);
       expect(JSON.parse(out("py") as string)).toEqual(expected.map((e, i) => `#${i}/${e}`));
       expect(out("result")?.trim()).toBe("read 8 items");
+      expect(out("code")).toBe("0");
       const first = Object.values(result.status.nodes ?? {}).find((x) => x.displayName === "use-first");
       expect(first?.phase).toBe("Succeeded");
     }

@@ -9,8 +9,8 @@
  *
  * The wrapper takes exactly the arguments of the OP variant (`joined-inputs.ts`): the other
  * inputs by name, each joined input's parts as `<input>-part-<i>`, and `opflow-join-<input>`.
- * Its outputs are the template's, passed on; the template's standard output (`result`) is
- * passed on as the output parameter `opflow-result`.
+ * Its outputs are the template's, passed on; the template's standard output (`result`) and
+ * exit code are passed on as the output parameters `opflow-result` and `opflow-exit-code`.
  */
 import type { Artifact, Parameter, Template as ArgoTemplate, WorkflowStep } from "../argo/model.ts";
 import { KEY_PARAMETER } from "../contract.ts";
@@ -26,6 +26,8 @@ import { JoinedInputsTemplate, type PartLayout, joinedPartName } from "./joined-
 
 /** The output parameter of the wrapper carrying the template's standard output. */
 export const RESULT_PARAMETER = "opflow-result";
+/** The output parameter of the wrapper carrying the template's exit code. */
+export const EXIT_CODE_PARAMETER = "opflow-exit-code";
 
 let joinTemplate: OPTemplate | undefined;
 
@@ -114,7 +116,7 @@ export class JoinedListsTemplate extends Template<Signature, Signature> {
     const outParams: Parameter[] = outputs.parameters
       .filter(([, spec]) => !spec.big)
       .map(([name, spec]) => ({ name, valueFrom: compact({ parameter: `{{steps.run.outputs.parameters.${name}}}`, default: spec.optional ? NONE : undefined }) }));
-    outParams.push({ name: RESULT_PARAMETER, valueFrom: { parameter: "{{steps.run.outputs.result}}" } });
+    outParams.push({ name: RESULT_PARAMETER, valueFrom: { parameter: "{{steps.run.outputs.result}}" } }, { name: EXIT_CODE_PARAMETER, valueFrom: { parameter: "{{steps.run.exitCode}}" } });
     const outArts: Artifact[] = [
       ...outputs.parameters.filter(([, spec]) => spec.big).map(([name, spec]) => compact({ name, from: `{{steps.run.outputs.artifacts.${name}}}`, optional: spec.optional || undefined })),
       ...outputs.artifacts.map(([name, spec]) => compact({ name, from: `{{steps.run.outputs.artifacts.${name}}}`, optional: spec.optional || undefined })),

@@ -38,7 +38,7 @@ import { type ArtifactSource, isArtifactSource } from "./artifact-source.ts";
 export { type ArtifactSource, httpArtifact, rawArtifact, s3Artifact } from "./artifact-source.ts";
 import { LocalArtifact } from "./local-artifact.ts";
 import { JoinedInputsTemplate, type PartLayout, checkJoinable, hasOpRunner, joinedPartName } from "./joined-inputs.ts";
-import { JoinedListsTemplate, RESULT_PARAMETER } from "./joined-lists.ts";
+import { EXIT_CODE_PARAMETER, JoinedListsTemplate, RESULT_PARAMETER } from "./joined-lists.ts";
 import { joinParameter } from "../op/joined-list.ts";
 import { ParallelLoop } from "./parallel-loop.ts";
 import { quorumOf } from "./quorum.ts";
@@ -326,7 +326,10 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
         this.template instanceof JoinedListsTemplate
           ? paramRef({ type: "output", producer: this, io: "parameters", name: RESULT_PARAMETER }, this.looped ? "json" : "string")
           : paramRef({ type: "output", producer: this, io: "result" }, this.looped ? "json" : "string"),
-      exitCode: paramRef({ type: "output", producer: this, io: "exitCode" }, "string"),
+      exitCode:
+        this.template instanceof JoinedListsTemplate
+          ? paramRef({ type: "output", producer: this, io: "parameters", name: EXIT_CODE_PARAMETER }, "string")
+          : paramRef({ type: "output", producer: this, io: "exitCode" }, "string"),
     } as unknown as StepOutputs<O, [Item] extends [never] ? false : true>;
   }
 
