@@ -39,6 +39,42 @@ export function hasOpRunner(template: Template): boolean {
   return template instanceof OPTemplate || template instanceof SlicedOPTemplate;
 }
 
+/** Parts by joined input: what a template taking joined inputs is called with. */
+export type JoinedParts = Readonly<Record<string, readonly PartLayout[]>>;
+
+/** The joined inputs of a template called with parts (the variant here, the wrapper of `joined-lists.ts`), else undefined. */
+export function joinedPartsOf(template: Template): JoinedParts | undefined {
+  return (template as { readonly joinedParts?: JoinedParts }).joinedParts;
+}
+
+/**
+ * The inputs a template passing its own inputs on to a template called with parts declares:
+ * `declared` (rendered from the plain signature) with each joined input replaced by its parts,
+ * and the description parameter of each input with list parts.
+ */
+export function joinedInputDeclarations(declared: ArgoTemplate["inputs"], parts: JoinedParts): { parameters: Parameter[]; artifacts: Artifact[] } {
+  const parameters: Parameter[] = [...(declared?.parameters ?? [])];
+  const artifacts: Artifact[] = [];
+  for (const a of declared?.artifacts ?? []) {
+    const layouts = parts[a.name];
+    if (!layouts) artifacts.push(a);
+    else layouts.forEach((_, i) => artifacts.push({ name: joinedPartName(a.name, i) }));
+  }
+  for (const [name, layouts] of Object.entries(parts)) if (layouts.some((p) => "list" in p)) parameters.push({ name: joinParameter(name) });
+  return { parameters, artifacts };
+}
+
+/** The arguments that pass a template's own joined inputs (parts, descriptions) on to a call. */
+export function forwardJoinedInputs(parts: JoinedParts): { parameters: Parameter[]; artifacts: Artifact[] } {
+  const parameters: Parameter[] = [];
+  const artifacts: Artifact[] = [];
+  for (const [name, layouts] of Object.entries(parts)) {
+    layouts.forEach((_, i) => artifacts.push({ name: joinedPartName(name, i), from: `{{inputs.artifacts.${joinedPartName(name, i)}}}` }));
+    if (layouts.some((p) => "list" in p)) parameters.push({ name: joinParameter(name), value: `{{inputs.parameters.${joinParameter(name)}}}` });
+  }
+  return { parameters, artifacts };
+}
+
 /** The variant of a pod template whose list inputs are joined from parts. */
 export class JoinedInputsTemplate extends Template {
   constructor(
@@ -88,6 +124,11 @@ export class JoinedInputsTemplate extends Template {
     const parameters: Parameter[] = [...(first.inputs?.parameters ?? []), ...described.map((name) => ({ name }))];
     const container = first.container ? { ...first.container, env: [...(first.container.env ?? []), ...described.map((name) => ({ name, value: `{{inputs.parameters.${name}}}` }))] } : undefined;
     return [{ ...first, inputs: { ...first.inputs, parameters, artifacts }, ...(container ? { container } : {}) }, ...rest];
+  }
+
+  /** The parts this variant is called with. */
+  get joinedParts(): JoinedParts {
+    return this.parts;
   }
 
   override references(): Template[] {

@@ -10,6 +10,9 @@ import { defineOp } from "../op/op.ts";
 import { artifact, param } from "../op/signature.ts";
 import { OPTemplate } from "../template/op-template.ts";
 import { ScriptOPTemplate } from "../template/script-template.ts";
+import { DAG } from "../dag/dag.ts";
+import { Task } from "../dag/task.ts";
+import { ShellOPTemplate } from "../template/script-template.ts";
 import { Workflow } from "../workflow/workflow.ts";
 import { localArtifact } from "./local-artifact.ts";
 import { slicedStep } from "./sliced-step.ts";
@@ -233,6 +236,39 @@ describe("list artifacts joined into one list input", () => {
     expect([result.status.phase, failed]).toEqual(["Succeeded", []]);
     expect(JSON.parse(outputsOf(result.status, result.name)("names") as string)).toEqual(["a-s0.txt", "a-s1.txt", "model"]);
   }, 120_000);
+
+  it("works in DAGs, in loops with parallelism or a quorum, for OPs and shell scripts alike", async () => {
+    const count = defineOp({
+      name: "count-files",
+      inputs: { files: artifact.list(), x: param(z.number()) },
+      outputs: { n: param(z.string()) },
+      execute: ({ files, x }) => ({ n: `${files.length}-${x}` }),
+    });
+    const sh = new ShellOPTemplate({
+      name: "sh-count",
+      inputs: { files: artifact.list(), x: param(z.number()) },
+      outputs: { n: param(z.string()) },
+      source: 'mkdir -p /tmp/outputs/parameters; printf "%s-%s" "$(ls /tmp/inputs/artifacts/files | wc -l | tr -d " ")" "$x" > /tmp/outputs/parameters/n',
+    });
+    const C = OPTemplate.fromOp(count, { module: "ops.ts" });
+    for (const control of [{ parallelism: 1 }, { continueOnNumSuccess: 2 }]) {
+      const main = new DAG({ name: "main", outputs: { op: param(z.array(z.string())), sh: param(z.array(z.string())) } });
+      const m = main.add(new Task("make", M, { parameters: { tag: "a" } }));
+      const files = [m.outputs.artifacts.shards, m.outputs.artifacts.model, m.outputs.artifacts.shards];
+      const op = main.add(new Task("op", C, { withItems: [1, 2], parameters: (x) => ({ x }), artifacts: { files }, ...control }));
+      const shell = main.add(new Task("sh", sh, { withItems: [1, 2], parameters: (x) => ({ x }), artifacts: { files }, ...control }));
+      main.setOutputs({ parameters: { op: op.outputs.parameters.n, sh: shell.outputs.parameters.n } });
+      const workdir = await fs.mkdtemp(path.join(os.tmpdir(), "opflow-joined-dag-"));
+      dirs.push(workdir);
+      const result = await new Workflow({ generateName: "joined-dag-", entrypoint: main }).run({ workdir });
+      expect(result.status.phase, JSON.stringify(control)).toBe("Succeeded");
+      const out = outputsOf(result.status, result.name);
+      expect([JSON.parse(out("op") as string), JSON.parse(out("sh") as string)], JSON.stringify(control)).toEqual([
+        ["5-1", "5-2"],
+        ["5-1", "5-2"],
+      ]);
+    }
+  }, 180_000);
 
   it.skipIf(!havePython)("gives a Python script the joined list as <input>/<index>/<entry>, keyed or not (needs python3)", async () => {
     for (const key of [false, true]) {

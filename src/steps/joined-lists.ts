@@ -22,7 +22,7 @@ import { OPTemplate } from "../template/op-template.ts";
 import { orderTemplate } from "../template/order.ts";
 import { Template, type TemplateCall, type TemplateCompiler } from "../template/template.ts";
 import { JOIN_OP_NAME, joinListOp } from "./join-op.ts";
-import { JoinedInputsTemplate, type PartLayout, joinedPartName } from "./joined-inputs.ts";
+import { JoinedInputsTemplate, type JoinedParts, type PartLayout, joinedInputDeclarations, joinedPartName } from "./joined-inputs.ts";
 
 /** The output parameter of the wrapper carrying the template's standard output. */
 export const RESULT_PARAMETER = "opflow-result";
@@ -62,6 +62,11 @@ export class JoinedListsTemplate extends Template<Signature, Signature> {
     this.joins = joins;
   }
 
+  /** The parts this wrapper is called with. */
+  get joinedParts(): JoinedParts {
+    return this.parts;
+  }
+
   override references(): Template[] {
     return [...this.joins.values(), this.inner];
   }
@@ -71,15 +76,7 @@ export class JoinedListsTemplate extends Template<Signature, Signature> {
   }
 
   toArgo(compiler: TemplateCompiler): ArgoTemplate[] {
-    const declared = this.renderInputs(() => undefined, compiler) ?? {};
-    const parameters: Parameter[] = [...(declared.parameters ?? [])];
-    const artifacts: Artifact[] = [];
-    for (const a of declared.artifacts ?? []) {
-      const layouts = this.parts[a.name];
-      if (!layouts) artifacts.push(a);
-      else layouts.forEach((_, i) => artifacts.push({ name: joinedPartName(a.name, i) }));
-    }
-    for (const [name, layouts] of Object.entries(this.parts)) if (layouts.some((p) => "list" in p)) parameters.push({ name: joinParameter(name) });
+    const { parameters, artifacts } = joinedInputDeclarations(this.renderInputs(() => undefined, compiler), this.parts);
 
     const joins: WorkflowStep[] = [...this.joins].map(([name, template]) => {
       const layouts = this.parts[name] ?? [];
