@@ -1,6 +1,7 @@
 /**
  * artifacts: address artifacts as dflow does — one item of a list (`art.at(i)`), one entry of
- * a record (`art.key("k")`), several artifacts joined into one list input (`[a, b]`), and a
+ * a record (`art.key("k")`), several artifacts joined into one list input (`[a, b]`; a list
+ * among them gives its items, in order), and a
  * slice over a list artifact whose length only its catalog knows (no `count`), shuffled into
  * groups of two with a fixed seed, each group's items two at a time.
  *
@@ -55,16 +56,17 @@ const rowsT = OPTemplate.fromOp(rows);
 const main = new DAG({
   name: "artifacts",
   inputs: { n: param(z.number().int(), { default: 5 }) },
-  outputs: { last: param(z.number()), train: param(z.number()), picked: param(z.array(z.string())), all: param(z.array(z.number())) },
+  outputs: { last: param(z.number()), train: param(z.number()), picked: param(z.array(z.string())), joined: param(z.array(z.string())), all: param(z.array(z.number())) },
 });
 const s = main.add(new Task("split", OPTemplate.fromOp(split), { parameters: { n: main.io.parameters.n } }));
 const { shards, sets } = s.outputs.artifacts;
 const last = main.add(new Task("last", rowsT, { artifacts: { file: shards.at(-1) } }));
 const train = main.add(new Task("train", rowsT, { artifacts: { file: sets.key("train") } }));
 const picked = main.add(new Task("picked", OPTemplate.fromOp(names), { artifacts: { files: [sets.key("test"), shards.at(0)] } }));
+const joined = main.add(new Task("joined", OPTemplate.fromOp(names), { artifacts: { files: [shards, sets.key("train")] } }));
 const all = main.add(slicedTask("all", rowsT, { slices: { file: shards }, groupSize: 2, poolSize: 2, shuffle: true, randomSeed: 42 }));
 main.setOutputs({
-  parameters: { last: last.outputs.parameters.rows, train: train.outputs.parameters.rows, picked: picked.outputs.parameters.names, all: all.outputs.parameters.rows },
+  parameters: { last: last.outputs.parameters.rows, train: train.outputs.parameters.rows, picked: picked.outputs.parameters.names, joined: joined.outputs.parameters.names, all: all.outputs.parameters.rows },
 });
 
 export default new Workflow({ generateName: "artifacts-", entrypoint: main });

@@ -82,6 +82,8 @@ export { SecretKey, secret } from "./template/secret.ts";
 export {
   type ParamArg,
   type ArtifactArg,
+  type JoinPartArg,
+  type SinglePathArg,
   type ArtifactSource,
   type ParamArgs,
   type ArtifactArgs,

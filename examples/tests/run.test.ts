@@ -93,6 +93,7 @@ describe("examples run on the local engine", () => {
     expect(result.status.phase).toBe("Succeeded");
     expect([out(root, "last"), out(root, "train")]).toEqual(["5", "3"]);
     expect(JSON.parse(out(root, "picked") as string)).toEqual(["sets-test", "shards-0"]);
+    expect(JSON.parse(out(root, "joined") as string)).toEqual([0, 1, 2, 3, 4].map((i) => `shard-${i}-of-5.csv`).concat("sets-train"));
     expect(JSON.parse(out(root, "all") as string)).toEqual([1, 2, 3, 4, 5]);
   });
 

@@ -6,7 +6,8 @@
  * Artifact layout under `inputs/artifacts/<name>` and `outputs/artifacts/<name>`:
  * - one path: the file or directory itself;
  * - a list: `<name>/<index>/<basename>` for each item, in order;
- * - a record: `<name>/<key>/<basename>` for each entry.
+ * - a record: `<name>/<key>/<basename>` for each entry;
+ * - a list joined from lists (`joined-list.ts`): `<name>/<part>/…`, described by `opflow-join-<name>`.
  */
 import fs from "node:fs/promises";
 import path from "node:path";
@@ -19,6 +20,7 @@ import { validateInput, validateOneOutput, validateOutput } from "./op.ts";
 import { decodeParameter, encodeParameter } from "./parameter-codec.ts";
 import { catalogParameter } from "./catalog.ts";
 import { existingOutputPath } from "./output-path.ts";
+import { joinParameter, parseJoinedParts, readJoinedList } from "./joined-list.ts";
 import type { ArtifactSpec, Signature } from "./signature.ts";
 import { SLICES_ENV, SLICE_INDICES_PARAMETER, type SliceSpec, parseSliceIndices, parseSliceSpec, shuffledOrder } from "./slices.ts";
 import { z } from "zod";
@@ -125,7 +127,10 @@ export async function readInputs(op: OPDefinition, options: RunOpOptions): Promi
         if (!spec.big && !(await pathExists(file))) await atomicWrite(file, text, true);
       }
     } else {
-      const value = await readArtifact(path.join(options.root, contractPaths.inputArtifact(name)), spec);
+      const dir = path.join(options.root, contractPaths.inputArtifact(name));
+      // A list joined from parts that are lists: the step says which part is which.
+      const joined = spec.shape === "list" ? await readParameterText(joinParameter(name), options, env) : undefined;
+      const value = joined ? await readJoinedList(name, dir, parseJoinedParts(name, joined)) : await readArtifact(dir, spec);
       if (value !== undefined) raw[name] = value;
     }
   }

@@ -99,13 +99,13 @@ describe("several artifacts into one list input", () => {
     expect(out("tree")).toBe("./0/model ./1/a.log ");
   });
 
-  it("is typed and checked: only single-path artifacts join, only into a list input of a pod template", () => {
+  it("is typed and checked: only artifacts join, only into a list input of a pod template", () => {
     const main = new Steps({ name: "m" });
     const m = main.add(new Step("make", M));
     // @ts-expect-error a single-path input takes one artifact
     expect(() => new Step("x", shOne, { artifacts: { f: [m.outputs.artifacts.model] } })).toThrow(/only a list input \(artifact.list\(\)\) joins several artifacts, "f" is not one/);
-    // @ts-expect-error a list artifact is not one item
-    expect(() => new Step("y", D, { artifacts: { files: [m.outputs.artifacts.shards] } })).toThrow(/artifact "files" item 0: only single-path artifacts can be joined into a list, got a list artifact/);
+    // @ts-expect-error a parameter is not an artifact
+    expect(() => new Step("y", D, { artifacts: { files: [m.outputs.result] } })).toThrow(/artifact "files" item 0: only single-path and list artifacts can be joined into a list, got a parameter \(result of step "make"\)/);
     expect(() => new Step("z", D, { artifacts: { files: [] } })).toThrow(/artifact "files" is given an empty list of artifacts/);
     const inner = new Steps({ name: "inner", inputs: { files: artifact.list() } });
     expect(() => new Step("w", inner, { artifacts: { files: [m.outputs.artifacts.model] } })).toThrow(/template "inner" is not a pod template/);

@@ -9,12 +9,20 @@
  * template where the list input is declared once per part (`<input>-part-<i>`, path
  * `<input path>/<i>/<entry>`), and passes one argument per part. The variant is the same
  * container otherwise, with the same local binding.
+ *
+ * A part that is itself a list is declared at `<input path>/<i>` (its items below it), and the
+ * variant takes the input parameter `opflow-join-<input>` (also in the environment) that tells
+ * the OP runner which part is which (`op/joined-list.ts`): the runner flattens the parts into
+ * one list. Only templates with the runner take such parts; the others go through a join step
+ * first (`joined-lists.ts`).
  */
-import type { Artifact, Template as ArgoTemplate } from "../argo/model.ts";
+import type { Artifact, Parameter, Template as ArgoTemplate } from "../argo/model.ts";
 import type { LocalBinding } from "../contract.ts";
 import { ValidationError } from "../errors.ts";
 import type { RenderContext } from "../expr/tree.ts";
+import { joinParameter } from "../op/joined-list.ts";
 import type { Signature } from "../op/signature.ts";
+import { OPTemplate, SlicedOPTemplate } from "../template/op-template.ts";
 import { PodTemplate } from "../template/pod-template.ts";
 import { Template, type TemplateCall, type TemplateCompiler } from "../template/template.ts";
 
@@ -23,15 +31,59 @@ export function joinedPartName(input: string, index: number): string {
   return `${input}-part-${index}`;
 }
 
+/** Where one part of a joined input lies in its folder: a single path's entry name, or a list's items. */
+export type PartLayout = { readonly entry: string } | { readonly list: true };
+
+/** Whether a template runs the OP runner, which flattens parts that are lists. */
+export function hasOpRunner(template: Template): boolean {
+  return template instanceof OPTemplate || template instanceof SlicedOPTemplate;
+}
+
+/** Parts by joined input: what a template taking joined inputs is called with. */
+export type JoinedParts = Readonly<Record<string, readonly PartLayout[]>>;
+
+/** The joined inputs of a template called with parts (the variant here, the wrapper of `joined-lists.ts`), else undefined. */
+export function joinedPartsOf(template: Template): JoinedParts | undefined {
+  return (template as { readonly joinedParts?: JoinedParts }).joinedParts;
+}
+
+/**
+ * The inputs a template passing its own inputs on to a template called with parts declares:
+ * `declared` (rendered from the plain signature) with each joined input replaced by its parts,
+ * and the description parameter of each input with list parts.
+ */
+export function joinedInputDeclarations(declared: ArgoTemplate["inputs"], parts: JoinedParts): { parameters: Parameter[]; artifacts: Artifact[] } {
+  const parameters: Parameter[] = [...(declared?.parameters ?? [])];
+  const artifacts: Artifact[] = [];
+  for (const a of declared?.artifacts ?? []) {
+    const layouts = parts[a.name];
+    if (!layouts) artifacts.push(a);
+    else layouts.forEach((_, i) => artifacts.push({ name: joinedPartName(a.name, i) }));
+  }
+  for (const [name, layouts] of Object.entries(parts)) if (layouts.some((p) => "list" in p)) parameters.push({ name: joinParameter(name) });
+  return { parameters, artifacts };
+}
+
+/** The arguments that pass a template's own joined inputs (parts, descriptions) on to a call. */
+export function forwardJoinedInputs(parts: JoinedParts): { parameters: Parameter[]; artifacts: Artifact[] } {
+  const parameters: Parameter[] = [];
+  const artifacts: Artifact[] = [];
+  for (const [name, layouts] of Object.entries(parts)) {
+    layouts.forEach((_, i) => artifacts.push({ name: joinedPartName(name, i), from: `{{inputs.artifacts.${joinedPartName(name, i)}}}` }));
+    if (layouts.some((p) => "list" in p)) parameters.push({ name: joinParameter(name), value: `{{inputs.parameters.${joinParameter(name)}}}` });
+  }
+  return { parameters, artifacts };
+}
+
 /** The variant of a pod template whose list inputs are joined from parts. */
 export class JoinedInputsTemplate extends Template {
   constructor(
     readonly inner: Template,
-    /** Input name → the entry name of each part inside its folder. */
-    readonly parts: Readonly<Record<string, readonly string[]>>,
+    /** Input name → the layout of each part inside its folder. */
+    readonly parts: Readonly<Record<string, readonly PartLayout[]>>,
   ) {
     const suffix = Object.entries(parts)
-      .map(([n, entries]) => `${n}-${entries.length}`)
+      .map(([n, layouts]) => `${n}-${layouts.length}`)
       .join("-");
     super(`${inner.name.slice(0, 100)}-join-${suffix}`.slice(0, 120).replace(/-+$/, ""), inner.inputs, inner.outputs, {});
   }
@@ -62,9 +114,21 @@ export class JoinedInputsTemplate extends Template {
         continue;
       }
       const base = (a.path ?? "").replace(/\/+$/, "");
-      entries.forEach((entry, i) => artifacts.push({ name: joinedPartName(a.name, i), path: `${base}/${i}/${entry}` }));
+      entries.forEach((part, i) => artifacts.push({ name: joinedPartName(a.name, i), path: "list" in part ? `${base}/${i}` : `${base}/${i}/${part.entry}` }));
     }
-    return [{ ...first, inputs: { ...first.inputs, artifacts } }, ...rest];
+    // Parts that are lists: the runner learns which part is which from opflow-join-<input>.
+    const described = Object.entries(this.parts)
+      .filter(([, layouts]) => layouts.some((p) => "list" in p))
+      .map(([n]) => joinParameter(n));
+    if (!described.length) return [{ ...first, inputs: { ...first.inputs, artifacts } }, ...rest];
+    const parameters: Parameter[] = [...(first.inputs?.parameters ?? []), ...described.map((name) => ({ name }))];
+    const container = first.container ? { ...first.container, env: [...(first.container.env ?? []), ...described.map((name) => ({ name, value: `{{inputs.parameters.${name}}}` }))] } : undefined;
+    return [{ ...first, inputs: { ...first.inputs, parameters, artifacts }, ...(container ? { container } : {}) }, ...rest];
+  }
+
+  /** The parts this variant is called with. */
+  get joinedParts(): JoinedParts {
+    return this.parts;
   }
 
   override references(): Template[] {

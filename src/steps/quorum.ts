@@ -17,6 +17,7 @@ import { compact } from "../template/compact.ts";
 import { ContainerTemplate } from "../template/container-template.ts";
 import { orderTemplate } from "../template/order.ts";
 import { Template, type TemplateCall, type TemplateCompiler } from "../template/template.ts";
+import { forwardJoinedInputs, joinedInputDeclarations, joinedPartsOf } from "./joined-inputs.ts";
 
 /** Output of a try wrapper: "1" when the item succeeded, "0" when it failed. */
 export const SUCCESS_PARAMETER = "opflow-success";
@@ -71,7 +72,14 @@ export class TryTemplate extends Template<Signature, Signature> {
       if (spec.big) args.artifacts.push(compact({ name, from: `{{inputs.artifacts.${name}}}`, optional: spec.optional || undefined }));
       else args.parameters.push({ name, value: `{{inputs.parameters.${name}}}` });
     }
-    for (const [name, spec] of artifacts) args.artifacts.push(compact({ name, from: `{{inputs.artifacts.${name}}}`, optional: spec.optional || undefined }));
+    // A template called with joined parts (joined-inputs.ts) gets them, not the joined input.
+    const parts = joinedPartsOf(this.inner);
+    for (const [name, spec] of artifacts) if (!parts?.[name]) args.artifacts.push(compact({ name, from: `{{inputs.artifacts.${name}}}`, optional: spec.optional || undefined }));
+    if (parts) {
+      const forwarded = forwardJoinedInputs(parts);
+      args.parameters.push(...forwarded.parameters);
+      args.artifacts.push(...forwarded.artifacts);
+    }
     const run: WorkflowStep = compact({
       name: "run",
       template: compiler.nameOf(this.inner),
@@ -84,7 +92,7 @@ export class TryTemplate extends Template<Signature, Signature> {
     outputs.push({ name: SUCCESS_PARAMETER, valueFrom: { expression: `steps.run.status == "Succeeded" ? "1" : "0"` } });
     const tmpl: ArgoTemplate = compact({
       name: compiler.nameOf(this),
-      inputs: this.renderInputs(() => undefined, compiler),
+      inputs: parts ? joinedInputDeclarations(this.renderInputs(() => undefined, compiler), parts) : this.renderInputs(() => undefined, compiler),
       outputs: { parameters: outputs },
       steps: [[run]],
     });

@@ -105,6 +105,11 @@ function slicedInputs(where: string, template: Template, options: SlicedStepOpti
     const spec = template.inputs[key];
     if (!spec) throw new ValidationError(`${where}: slices: unknown input ${JSON.stringify(key)} of template "${template.name}"`);
     if (value === undefined) continue;
+    if (spec.kind === "artifact" && Array.isArray(value)) {
+      throw new ValidationError(
+        `${where}: sliced artifact "${key}" is given a list of artifacts; slices take one list artifact (each child fetches its own item of it), so join the parts first — pass [a1, a2] to a list input of a step of its own (an OP returning its list input) — and slice over that step's output`,
+      );
+    }
     (spec.kind === "parameter" ? params : arts).push(key);
   }
   if (!params.length && !arts.length) throw new ValidationError(`${where}: slices must name at least one input`);

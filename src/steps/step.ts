@@ -37,7 +37,9 @@ import { type ArtifactSource, isArtifactSource } from "./artifact-source.ts";
 
 export { type ArtifactSource, httpArtifact, rawArtifact, s3Artifact } from "./artifact-source.ts";
 import { LocalArtifact } from "./local-artifact.ts";
-import { JoinedInputsTemplate, checkJoinable, joinedPartName } from "./joined-inputs.ts";
+import { JoinedInputsTemplate, type PartLayout, checkJoinable, hasOpRunner, joinedPartName } from "./joined-inputs.ts";
+import { EXIT_CODE_PARAMETER, JoinedListsTemplate, RESULT_PARAMETER } from "./joined-lists.ts";
+import { joinParameter } from "../op/joined-list.ts";
 import { ParallelLoop } from "./parallel-loop.ts";
 import { quorumOf } from "./quorum.ts";
 import { StackedArtifactRef, StackedParam } from "./stacked.ts";
@@ -54,12 +56,15 @@ export type ParamArg<T> = DeepOperand<Exclude<T, undefined>>;
 /** A single-path artifact: a reference, a part of one, or a source outside the workflow. */
 export type SinglePathArg = Expr<ArtifactHandle<"path">> | ArtifactSource;
 
+/** A part of a joined list input: a single-path artifact or a whole list artifact. */
+export type JoinPartArg = SinglePathArg | Expr<ArtifactHandle<"list">>;
+
 /**
- * A source for an artifact argument. A list input also takes several single-path artifacts,
- * `[a1, a2]`: they arrive joined in one directory, as the list's items (dflow's
- * `artifacts={"x": [a1, a2]}`).
+ * A source for an artifact argument. A list input also takes several artifacts, `[a1, a2]`,
+ * single paths and lists alike: the input is their concatenation, in order — each single
+ * path one item, each list its items (dflow's `artifacts={"x": [a1, a2]}`).
  */
-export type ArtifactArg<K extends RefArtifactShape> = Expr<ArtifactHandle<K>> | ArtifactSource | (K extends "list" ? readonly SinglePathArg[] : never);
+export type ArtifactArg<K extends RefArtifactShape> = Expr<ArtifactHandle<K>> | ArtifactSource | (K extends "list" ? readonly JoinPartArg[] : never);
 
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
@@ -223,7 +228,7 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
     }
     this.name = name;
     this.options = (options[0] ?? {}) as AnyOptions;
-    this.template = joinInputs(`${this.kindName()} "${name}"`, template, this.options.artifacts) as Template<I, O>;
+    this.template = joinInputs(`${this.kindName()} "${name}"`, template, this.options.artifacts, this.options.key !== undefined) as Template<I, O>;
     const loops = [this.options.withParam, this.options.withItems, this.options.withSequence].filter((x) => x !== undefined);
     if (loops.length > 1) throw new ValidationError(`${this.kindName()} "${name}": use only one of withParam, withItems, withSequence`);
     this.checkArguments();
@@ -240,7 +245,7 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
       this.loop = new ParallelLoop(
         {
           name,
-          template,
+          template: this.template,
           get conditional() {
             return self.conditional;
           },
@@ -316,8 +321,15 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
     return {
       parameters: p,
       artifacts: a,
-      result: paramRef({ type: "output", producer: this, io: "result" }, this.looped ? "json" : "string"),
-      exitCode: paramRef({ type: "output", producer: this, io: "exitCode" }, "string"),
+      // Behind a join step the template's standard output is passed on as an output parameter.
+      result:
+        this.template instanceof JoinedListsTemplate
+          ? paramRef({ type: "output", producer: this, io: "parameters", name: RESULT_PARAMETER }, this.looped ? "json" : "string")
+          : paramRef({ type: "output", producer: this, io: "result" }, this.looped ? "json" : "string"),
+      exitCode:
+        this.template instanceof JoinedListsTemplate
+          ? paramRef({ type: "output", producer: this, io: "parameters", name: EXIT_CODE_PARAMETER }, "string")
+          : paramRef({ type: "output", producer: this, io: "exitCode" }, "string"),
     } as unknown as StepOutputs<O, [Item] extends [never] ? false : true>;
   }
 
@@ -381,8 +393,7 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
       if (given === undefined && !spec.optional) throw new ValidationError(`${where}: artifact "${name}" is required`);
       if (Array.isArray(given)) {
         given.forEach((part: unknown, i) => {
-          const ok = part instanceof ArtifactPart || (part instanceof ArtifactRef && part.shape === "path") || isArtifactSource(part);
-          if (!ok) throw new ValidationError(`${where}: artifact "${name}" item ${i}: only single-path artifacts can be joined into a list, got ${describeArg(part)}`);
+          if (!partShape(part)) throw new ValidationError(`${where}: artifact "${name}" item ${i}: only single-path and list artifacts can be joined into a list, got ${describeArg(part)}`);
         });
         continue;
       }
@@ -439,8 +450,15 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
         continue;
       }
       if (Array.isArray(v)) {
-        if (!(this.template instanceof JoinedInputsTemplate)) throw new CompileError(`${where}: artifact "${name}": a list of artifacts can be given only directly, not from a function of the item`);
+        if (!(this.template instanceof JoinedInputsTemplate || this.template instanceof JoinedListsTemplate)) {
+          throw new CompileError(`${where}: artifact "${name}": a list of artifacts can be given only directly, not from a function of the item`);
+        }
         v.forEach((part: unknown, i) => artifacts.push(renderArtifactArg(joinedPartName(name, i), part, ctx, where)));
+        // Parts that are lists: which part is which, with the catalogs of those that have one.
+        if (v.some((part: unknown) => partShape(part) === "list")) {
+          const layout = v.map((part: unknown) => (partShape(part) !== "list" ? "path" : part instanceof ArtifactRef && part.catalog ? part.catalog : "list"));
+          parameters.push({ name: joinParameter(name), value: containsExpr(layout) ? renderValue(toExpr(layout as Operand<unknown>), ctx) : JSON.stringify(layout) });
+        }
         continue;
       }
       const arg = renderArtifactArg(name, v, ctx, where);
@@ -505,8 +523,18 @@ function renderArtifactArg(name: string, value: unknown, ctx: RenderContext, whe
 
 function describeArg(v: unknown): string {
   if (v instanceof ArtifactRef) return `a ${v.shape} artifact (${v.variable.describe()})`;
+  if (v instanceof LocalArtifact) return `local files as a ${v.shape}`;
+  if (v instanceof VarRef) return `a parameter (${v.variable.describe()})`;
   if (Array.isArray(v)) return "a list";
   return v === null ? "null" : typeof v;
+}
+
+/** What a part of a joined list input is: one path, a list, or (undefined) not a part. */
+function partShape(part: unknown): "path" | "list" | undefined {
+  if (part instanceof ArtifactPart) return "path";
+  if (part instanceof ArtifactRef) return part.shape === "record" ? undefined : part.shape;
+  if (part instanceof LocalArtifact) return part.shape === "record" ? undefined : part.shape;
+  return isArtifactSource(part) ? "path" : undefined;
 }
 
 /** Entry names of the parts of a joined input: what each part is called inside its folder. */
@@ -521,17 +549,28 @@ function partEntry(part: unknown, i: number): string {
   return n ?? `item-${i}`;
 }
 
-/** The template a step calls: `template`, or its variant taking joined inputs when lists of artifacts are given. */
-function joinInputs(where: string, template: Template, artifacts: AnyOptions["artifacts"]): Template {
+/**
+ * The template a step calls: `template`, or, when lists of artifacts are given, its variant
+ * taking joined inputs — or, when some part is a list and the template has no OP runner to
+ * flatten it, a wrapper that joins the lists in a step of its own first (`joined-lists.ts`).
+ */
+function joinInputs(where: string, template: Template, artifacts: AnyOptions["artifacts"], keyed: boolean): Template {
   if (!artifacts || typeof artifacts !== "object") return template;
-  const parts: Record<string, string[]> = {};
+  const parts: Record<string, PartLayout[]> = {};
+  let lists = false;
   for (const [name, v] of Object.entries(artifacts)) {
     if (!Array.isArray(v)) continue;
     checkJoinable(where, template, name);
     if (!v.length) throw new ValidationError(`${where}: artifact "${name}" is given an empty list of artifacts`);
-    parts[name] = v.map((part: unknown, i) => partEntry(part, i));
+    parts[name] = v.map((part: unknown, i) => {
+      const shape = partShape(part);
+      if (!shape) throw new ValidationError(`${where}: artifact "${name}" item ${i}: only single-path and list artifacts can be joined into a list, got ${describeArg(part)}`);
+      if (shape === "list") lists = true;
+      return shape === "list" ? { list: true as const } : { entry: partEntry(part, i) };
+    });
   }
-  return Object.keys(parts).length ? new JoinedInputsTemplate(template, parts) : template;
+  if (!Object.keys(parts).length) return template;
+  return lists && !hasOpRunner(template) ? new JoinedListsTemplate(template, parts, keyed) : new JoinedInputsTemplate(template, parts);
 }
 
 /** An artifact argument of which only a part is handed over (Argo's `subPath`). */
