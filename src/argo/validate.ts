@@ -252,6 +252,8 @@ function checkSteps(at: string, t: Template, ctx: Context, out: string[]): void 
         const parts = tag.split(".");
         if (parts[0] === "steps" && parts.length >= 2 && parts[1] !== "name" && !stepNames.has(parts[1] as string)) {
           out.push(`${sat}: failed to resolve {{${tag}}} (no step ${JSON.stringify(parts[1])} in template ${JSON.stringify(t.name)})`);
+        } else if (parts[0] === "steps" && parts.length >= 3 && !isNodeReference(parts.slice(2))) {
+          out.push(`${sat}: failed to resolve {{${tag}}} (${NODE_REFERENCE_RULE})`);
         }
       }
     }
@@ -334,6 +336,8 @@ function checkDag(at: string, t: Template, ctx: Context, out: string[]): void {
       const parts = tag.split(".");
       if (parts[0] === "tasks" && parts.length >= 2 && parts[1] !== "name" && !byName.has(parts[1] as string)) {
         out.push(`${tat}: failed to resolve {{${tag}}} (no task ${JSON.stringify(parts[1])} in template ${JSON.stringify(t.name)})`);
+      } else if (parts[0] === "tasks" && parts.length >= 3 && !isNodeReference(parts.slice(2))) {
+        out.push(`${tat}: failed to resolve {{${tag}}} (${NODE_REFERENCE_RULE})`);
       }
     }
   }
@@ -462,4 +466,16 @@ export function validateManifest(manifest: unknown, options: ValidateOptions = {
     throw new ManifestError(String(md?.name ?? md?.generateName ?? "(unnamed)"), problems);
   }
   return manifest as Workflow;
+}
+
+/** What follows `steps.<name>.` or `tasks.<name>.` in Argo's scope (util/variables/keys: node references and loop aggregates). */
+const NODE_REFERENCE_RULE =
+  "a step or task is referenced by id, status, startedAt, finishedAt, ip, hostNodeName, exitCode, outputs.result, outputs.parameters, outputs.parameters.<name> or outputs.artifacts.<name>";
+
+function isNodeReference(rest: readonly string[]): boolean {
+  const [first, second, third] = rest;
+  if (rest.length === 1) return ["id", "status", "startedAt", "finishedAt", "ip", "hostNodeName", "exitCode"].includes(first as string);
+  if (first !== "outputs") return false;
+  if (rest.length === 2) return second === "result" || second === "parameters";
+  return (second === "parameters" || second === "artifacts") && third !== undefined && third !== "";
 }

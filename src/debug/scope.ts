@@ -56,10 +56,8 @@ export class Scope {
     v[`${prefix}.hostNodeName`] = node.hostNodeName ?? hostname();
     const out = node.outputs;
     if (!out) return;
-    if (out.exitCode !== undefined) {
-      v[`${prefix}.exitCode`] = out.exitCode;
-      v[`${prefix}.outputs.exitCode`] = out.exitCode;
-    }
+    // Argo names it `steps.x.exitCode`; `steps.x.outputs.exitCode` is not in its scope.
+    if (out.exitCode !== undefined) v[`${prefix}.exitCode`] = out.exitCode;
     if (out.result !== undefined) v[`${prefix}.outputs.result`] = out.result;
     for (const p of out.parameters ?? []) if (p.value !== undefined) v[`${prefix}.outputs.parameters.${p.name}`] = p.value;
     for (const a of out.artifacts ?? []) {

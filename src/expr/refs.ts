@@ -54,8 +54,9 @@ export function sourcePath(source: RefSource): string[] {
     case "input":
       return ["inputs", source.io, source.name];
     case "output":
-      if (source.io === "status" || source.io === "id") return [source.producer.scope, source.producer.name, source.io];
-      if (source.io === "result" || source.io === "exitCode") return [source.producer.scope, source.producer.name, "outputs", source.io];
+      // Argo's node references: `steps.x.exitCode` (no `outputs.` before it), `steps.x.outputs.result`.
+      if (source.io === "status" || source.io === "id" || source.io === "exitCode") return [source.producer.scope, source.producer.name, source.io];
+      if (source.io === "result") return [source.producer.scope, source.producer.name, "outputs", source.io];
       return [source.producer.scope, source.producer.name, "outputs", source.io, source.name as string];
     case "workflow":
       return ["workflow", ...source.path];
