@@ -5,12 +5,32 @@ import type { NodeStatus } from "../argo/model.ts";
 import { workdir, removeWorkdirs } from "../../test/helpers/engine.ts";
 import { atomicWrite, nodeDirName, StateTree } from "./state-tree.ts";
 import { readRunStatus } from "./run-folder.ts";
+import { parseYamlDocuments } from "../argo/parse-yaml.ts";
+import type { Workflow } from "../argo/model.ts";
 
 afterAll(removeWorkdirs);
 
 const pod = (phase: NodeStatus["phase"]): NodeStatus => ({ id: "wf-1", name: "wf[0].a", displayName: "a", type: "Pod", phase });
 
 describe("state tree", () => {
+  it("writes manifest.yaml so that Go's YAML 1.1 reader (kubectl, argo submit) reads the same values", async () => {
+    const dir = await workdir();
+    const manifest: Workflow = {
+      apiVersion: "argoproj.io/v1alpha1",
+      kind: "Workflow",
+      metadata: { name: "wf" },
+      spec: {
+        entrypoint: "main",
+        arguments: { parameters: [{ name: "n", value: "on" }, { name: "y", value: "0755" }] },
+        templates: [{ name: "main", inputs: { parameters: [{ name: "n" }, { name: "y" }] }, container: { image: "x", command: ["sh", "-c", "echo {{inputs.parameters.n}}\nexit 0\n"] } }],
+      },
+    };
+    await new StateTree(dir, "wf").init(manifest);
+    for (const file of ["manifest.yaml", "manifests/attempt-1.yaml"]) {
+      expect(parseYamlDocuments(await fs.readFile(path.join(dir, "wf", file), "utf8"), file)).toEqual([manifest]);
+    }
+  });
+
   it("names step folders after Argo node names without the workflow prefix", () => {
     expect(nodeDirName("wf", "wf")).toBe("_root");
     expect(nodeDirName("wf", "wf[1].hello2a")).toBe("[1].hello2a");

@@ -23,7 +23,7 @@
 import fs from "node:fs/promises";
 import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync, mkdir as mkdirCb, writeFile as writeFileCb } from "node:fs";
 import path from "node:path";
-import YAML from "yaml";
+import { toYaml } from "../argo/yaml.ts";
 import type { NodeStatus, Workflow, WorkflowPhase, WorkflowStatus } from "../argo/model.ts";
 import { EngineError } from "../errors.ts";
 import { atomicWrite, atomicWriteSync, namingFile } from "../files.ts";
@@ -210,7 +210,9 @@ export class StateTree {
     await fs.mkdir(path.join(this.dir, RUN_FILES.manifests), { recursive: true });
     await repairJournal(path.join(this.dir, RUN_FILES.journal));
     await removeStaleTemporaries(this.dir);
-    const text = YAML.stringify(manifest, { aliasDuplicateObjects: false });
+    // opflow's writer: quotes what Go's YAML 1.1 reader would take for another type (`n`, `on`,
+    // `0755`), so the file reads back the same with `kubectl`/`argo submit` as here.
+    const text = toYaml(manifest);
     const attempts = (await fs.readdir(path.join(this.dir, RUN_FILES.manifests))).filter((f) => /^attempt-\d+\.yaml$/.test(f)).length;
     await atomicWrite(path.join(this.dir, RUN_FILES.manifests, `attempt-${attempts + 1}.yaml`), text);
     await atomicWrite(path.join(this.dir, RUN_FILES.manifest), text);
