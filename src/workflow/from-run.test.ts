@@ -1,6 +1,8 @@
+import { mkdtempSync, rmSync } from "node:fs";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import YAML from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { iterate, plusOne } from "../../examples/reuse.ts";
@@ -8,11 +10,13 @@ import { ClusterApiError } from "../argo/api-errors.ts";
 import type { Workflow as ArgoWorkflow } from "../argo/model.ts";
 import type { ArgoStepFilter, QueriedStep } from "../argo/query.ts";
 import { FakeKubeServer } from "../../test/fake-kube-server.ts";
+import { opflow } from "../../test/cli-capture.ts";
 import { manifestToResubmit, openRun } from "./from-run.ts";
 import { canonicalManifest } from "./manifest-equality.ts";
 import { ManifestImportError } from "./manifest-plan.ts";
 import { Workflow } from "./workflow.ts";
 
+const repo = fileURLToPath(new URL("../..", import.meta.url));
 const dirs: string[] = [];
 afterAll(async () => {
   for (const d of dirs) await fs.rm(d, { recursive: true, force: true });
@@ -115,6 +119,46 @@ describe("Workflow.fromRun on the local engine: a past run rebuilt from its name
     const unknownParam = await Workflow.fromRun(first, { mode: "debug", workdir, parameters: { limt: 6 } }).catch((e: unknown) => e);
     expect(unknownParam).toBeInstanceOf(ManifestImportError);
     expect((unknownParam as Error).message).toBe(`${path.join(workdir, first, "manifest.yaml")}: parameters: "limt" is no input of the entrypoint "iterate"; it takes: iter, limit`);
+  });
+});
+
+describe("opflow codegen --run: code for a past local run", () => {
+  let workdir: string;
+  let name: string;
+  // Inside the repository, so that the generated module resolves zod.
+  const out = mkdtempSync(path.join(repo, ".fromrun-test-"));
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+  beforeAll(async () => {
+    workdir = await tmp();
+    const h = await iterate(2).submit({ mode: "debug", workdir });
+    await h.wait();
+    name = h.name;
+  }, 120_000);
+
+  it("writes a module whose workflow compiles to the run's manifest, as a new run of it", { timeout: 60_000 }, async () => {
+    const target = path.join(out, "again.ts");
+    const r = await opflow("codegen", "--run", name, "--workdir", workdir, "-o", target, "--import", path.relative(out, path.join(repo, "src/index.ts")));
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const code = await fs.readFile(target, "utf8");
+    expect(code).toContain(`run ${name} (${path.join(workdir, name, "manifest.yaml")})`);
+    const mod = (await import(target)) as { default: Workflow };
+    const compiled = mod.default.compile({ bundles: false, warn: () => {} });
+    const stored = YAML.parse(await fs.readFile(path.join(workdir, name, "manifest.yaml"), "utf8")) as ArgoWorkflow;
+    expect(canonicalManifest(compiled.spec)).toEqual(canonicalManifest(stored.spec));
+    expect(compiled.metadata.generateName).toBe(`${name}-`);
+  });
+
+  it("names the run and the folder it searched; refuses a MANIFEST with --run, --workdir without it", async () => {
+    const r = await opflow("codegen", "--run", "reuse-nope", "--workdir", workdir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`opflow codegen: run "reuse-nope": not found (404): the local engine's workdir ${workdir} has no folder reuse-nope/\n`);
+    const both = await opflow("codegen", "x.yaml", "--run", name);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain(`expects MANIFEST or --run NAME, not both (got "x.yaml" and --run ${name})`);
+    const stray = await opflow("codegen", "x.yaml", "--workdir", workdir);
+    expect(stray.code).toBe(2);
+    expect(stray.stderr).toContain("--workdir goes with --run NAME");
   });
 });
 
