@@ -6,12 +6,13 @@ import { fileURLToPath } from "node:url";
 import YAML from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { iterate, plusOne } from "../../examples/reuse.ts";
+import slices, { countRows, makeShards, report } from "../../examples/slices.ts";
 import { ClusterApiError } from "../argo/api-errors.ts";
 import type { Workflow as ArgoWorkflow } from "../argo/model.ts";
 import type { ArgoStepFilter, QueriedStep } from "../argo/query.ts";
 import { FakeKubeServer } from "../../test/fake-kube-server.ts";
 import { opflow } from "../../test/cli-capture.ts";
-import { manifestToResubmit, openRun } from "./from-run.ts";
+import { manifestToResubmit, opBindings, openRun } from "./from-run.ts";
 import { canonicalManifest } from "./manifest-equality.ts";
 import { ManifestImportError } from "./manifest-plan.ts";
 import { Workflow } from "./workflow.ts";
@@ -119,6 +120,31 @@ describe("Workflow.fromRun on the local engine: a past run rebuilt from its name
     const unknownParam = await Workflow.fromRun(first, { mode: "debug", workdir, parameters: { limt: 6 } }).catch((e: unknown) => e);
     expect(unknownParam).toBeInstanceOf(ManifestImportError);
     expect((unknownParam as Error).message).toBe(`${path.join(workdir, first, "manifest.yaml")}: parameters: "limt" is no input of the entrypoint "iterate"; it takes: iter, limit`);
+  });
+});
+
+describe("ops: OP templates of a rebuilt workflow run in-process", () => {
+  it("binds the templates running an OP given, sliced ones with their slices, and runs the rebuilt workflow", { timeout: 120_000 }, async () => {
+    const workdir = await tmp();
+    const h = await slices.submit({ mode: "debug", workdir });
+    expect((await h.wait()).status?.phase).toBe("Succeeded");
+    const manifest = slices.compile({ bundles: false, warn: () => {} });
+    const sliced = manifest.spec.templates?.find((t) => t.container?.env?.some((e) => e.name === "OPFLOW_SLICES"))?.name;
+    expect(sliced).toBeDefined();
+    const bound = opBindings(manifest, [makeShards, countRows, report]);
+    expect([...bound.keys()].sort()).toEqual(
+      (manifest.spec.templates ?? []).filter((t) => t.container?.args?.includes("--op")).map((t) => t.name).sort(),
+    );
+    expect(bound.has(sliced as string)).toBe(true);
+    expect(opBindings(manifest, [plusOne]).size).toBe(0);
+
+    const wf = await Workflow.fromRun(h.name, { mode: "debug", workdir, ops: [makeShards, countRows, report] });
+    const again = await wf.submit({ mode: "debug", workdir });
+    expect((await again.wait()).status?.phase).toBe("Succeeded");
+    // The same results; as strings (the rebuilt templates have string signatures), where the original decodes them by type.
+    const typed = (await h.outputs()) as Record<string, unknown>;
+    expect(typed["total"]).toBe(5);
+    expect(await again.outputs()).toEqual(Object.fromEntries(Object.entries(typed).map(([k, v]) => [k, JSON.stringify(v)])));
   });
 });
 

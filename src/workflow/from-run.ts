@@ -4,7 +4,6 @@
  * stored — the local engine's `<workdir>/<name>/manifest.yaml`, or the Workflow object Argo
  * keeps — as a manifest to submit again (what `Workflow.fromRun` rebuilds).
  */
-import fs from "node:fs/promises";
 import path from "node:path";
 import type { ArgoClient } from "../argo/client.ts";
 import type { SubmitOptions } from "../argo/workflow-handle.ts";
@@ -15,6 +14,7 @@ import type { Workflow as ArgoWorkflow, WorkflowSpec } from "../argo/model.ts";
 import type { LocalBinding, LocalBindings } from "../contract.ts";
 import type { DebugSubmitOptions } from "../debug/submit-mode.ts";
 import { RUN_FILES } from "../debug/state-tree.ts";
+import { readManifest } from "../debug/run-folder.ts";
 import { engineStorageRoot, localWorkdir } from "../debug/workdir.ts";
 import { pathExists } from "../files.ts";
 import type { OPClass, OPDefinition } from "../op/op.ts";
@@ -23,7 +23,6 @@ import { encodeParameter } from "../op/parameter-codec.ts";
 import { SLICES_ENV, type SliceSpec } from "../op/slices.ts";
 import type { StorageClient } from "../storage/client.ts";
 import { OPTemplate } from "../template/op-template.ts";
-import { parseManifestText } from "./from-manifest.ts";
 import { ManifestImportError } from "./manifest-plan.ts";
 import type { StorageSource } from "./outputs.ts";
 
@@ -142,9 +141,16 @@ export async function runManifest(name: string, options: Omit<FromRunOptions, "o
   let wf: ArgoWorkflow;
   let source: string;
   if (workdir !== undefined) {
-    const file = path.join(await runFolder(name, workdir), RUN_FILES.manifest);
+    const dir = await runFolder(name, workdir);
+    const file = path.join(dir, RUN_FILES.manifest);
     source = file;
-    const parsed = parseManifestText(await fs.readFile(file, "utf8"), file);
+    let parsed: unknown;
+    try {
+      // As the engine wrote it (YAML 1.2), not as Go reads YAML: a parameter named `n` stays "n".
+      parsed = await readManifest(dir);
+    } catch (err) {
+      throw new ManifestImportError(`${file}: not valid YAML: ${(err instanceof Error ? err.message : String(err)).split("\n")[0]}`);
+    }
     const m = parsed as Partial<ArgoWorkflow> | null;
     if (typeof m !== "object" || m === null || m.kind !== "Workflow" || typeof m.spec !== "object" || m.spec === null) {
       throw new ManifestImportError(`${file}: expects an Argo Workflow (kind: Workflow, spec), got ${JSON.stringify(parsed)?.slice(0, 80)}`);
