@@ -135,6 +135,11 @@ async function runFolder(name: string, workdir: string): Promise<string> {
  *
  * @throws ClusterApiError (404) when there is no such run; ManifestImportError when its stored
  *   manifest is not a Workflow (a corrupted `manifest.yaml`, naming the file).
+ * @example
+ * ```ts
+ * const { manifest } = await runManifest("reuse-x7k2p", { mode: "debug", workdir: "runs" });
+ * fs.writeFileSync("again.ts", generateWorkflowCode(manifest));
+ * ```
  */
 export async function runManifest(name: string, options: Omit<FromRunOptions, "ops" | "bindings"> = {}): Promise<StoredRunManifest> {
   const { client, workdir } = await runBackend(options);
