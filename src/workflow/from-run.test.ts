@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { iterate, plusOne } from "../../examples/reuse.ts";
 import slices, { countRows, makeShards, report } from "../../examples/slices.ts";
 import { ClusterApiError } from "../argo/api-errors.ts";
+import { ValidationError } from "../errors.ts";
 import type { Workflow as ArgoWorkflow } from "../argo/model.ts";
 import type { ArgoStepFilter, QueriedStep } from "../argo/query.ts";
 import { FakeKubeServer } from "../../test/fake-kube-server.ts";
@@ -136,7 +137,9 @@ describe("ops: OP templates of a rebuilt workflow run in-process", () => {
       (manifest.spec.templates ?? []).filter((t) => t.container?.args?.includes("--op")).map((t) => t.name).sort(),
     );
     expect(bound.has(sliced as string)).toBe(true);
-    expect(opBindings(manifest, [plusOne]).size).toBe(0);
+    expect(() => opBindings(manifest, [makeShards, plusOne], "slices.yaml")).toThrow(
+      new ValidationError('slices.yaml: ops: no template runs OP "plus-one"; the OPs it runs: "make-shards", "count-rows", "report"'),
+    );
 
     const wf = await Workflow.fromRun(h.name, { mode: "debug", workdir, ops: [makeShards, countRows, report] });
     const again = await wf.submit({ mode: "debug", workdir });

@@ -16,6 +16,7 @@ import type { DebugSubmitOptions } from "../debug/submit-mode.ts";
 import { RUN_FILES } from "../debug/state-tree.ts";
 import { readManifest } from "../debug/run-folder.ts";
 import { engineStorageRoot, localWorkdir } from "../debug/workdir.ts";
+import { ValidationError } from "../errors.ts";
 import { pathExists } from "../files.ts";
 import type { OPClass, OPDefinition } from "../op/op.ts";
 import { toOPDefinition } from "../op/op.ts";
@@ -220,23 +221,32 @@ function overrideParameters(wf: ArgoWorkflow, values: Readonly<Record<string, un
  * In-process implementations of the manifest's OP templates from `ops`: a template whose
  * container runs `--op <name>` (installed or bundle form) for an OP given is bound to it, sliced
  * by its `OPFLOW_SLICES` environment when it has one.
+ * @throws ValidationError naming an OP of `ops` that no template runs (`source` names the manifest).
  */
-export function opBindings(manifest: ArgoWorkflow, ops: readonly (OPDefinition | OPClass)[]): Map<string, LocalBinding> {
+export function opBindings(manifest: ArgoWorkflow, ops: readonly (OPDefinition | OPClass)[], source = "manifest"): Map<string, LocalBinding> {
   const byName = new Map<string, OPDefinition>();
   for (const op of ops) {
     const def = toOPDefinition(op as OPDefinition);
     byName.set(def.name, def);
   }
   const bindings = new Map<string, LocalBinding>();
+  const run = new Set<string>();
   for (const t of manifest.spec.templates ?? []) {
     const args = t.container?.args ?? [];
     const at = args.indexOf("--op");
+    if (at >= 0) run.add(args[at + 1] ?? "");
     const op = at >= 0 ? byName.get(args[at + 1] ?? "") : undefined;
     if (!op) continue;
     const template = OPTemplate.fromOp(op, { code: "installed", module: op.name });
     const slices = t.container?.env?.find((e) => e.name === SLICES_ENV)?.value;
     const binding = slices !== undefined ? template.sliced(JSON.parse(slices) as SliceSpec).localBinding() : template.localBinding();
     bindings.set(t.name, binding);
+  }
+  const unused = [...byName.keys()].filter((n) => !run.has(n));
+  if (unused.length) {
+    throw new ValidationError(
+      `${source}: ops: no template runs ${unused.length === 1 ? "OP" : "OPs"} ${unused.map((n) => JSON.stringify(n)).join(", ")}; the OPs it runs: ${[...run].map((n) => JSON.stringify(n)).join(", ") || "none"}`,
+    );
   }
   return bindings;
 }

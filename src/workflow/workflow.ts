@@ -198,7 +198,7 @@ export class Workflow<I extends Signature = Signature, O extends Signature = Sig
   static async fromRun(name: string, options: FromRunOptions = {}): Promise<Workflow> {
     const { runManifest, opBindings } = await import("./from-run.ts");
     const { manifest, source } = await runManifest(name, options);
-    const bindings = new Map([...(options.bindings ?? []), ...opBindings(manifest, options.ops ?? [])]);
+    const bindings = new Map([...(options.bindings ?? []), ...opBindings(manifest, options.ops ?? [], `run "${name}" (${source})`)]);
     try {
       return Workflow.fromManifest(manifest, { bindings });
     } catch (err) {
