@@ -13,7 +13,7 @@ import type { Workflow as ArgoWorkflow } from "../argo/model.ts";
 import type { ArgoStepFilter, QueriedStep } from "../argo/query.ts";
 import { FakeKubeServer } from "../../test/fake-kube-server.ts";
 import { opflow } from "../../test/cli-capture.ts";
-import { manifestToResubmit, opBindings, openRun } from "./from-run.ts";
+import { manifestToResubmit, opTemplates, openRun } from "./from-run.ts";
 import { canonicalManifest } from "./manifest-equality.ts";
 import { ManifestImportError } from "./manifest-plan.ts";
 import { Workflow } from "./workflow.ts";
@@ -60,10 +60,13 @@ describe("Workflow.fromRun on the local engine: a past run rebuilt from its name
     const old = await wf.replay(first, { mode: "debug", workdir });
     expect(await old.phase()).toBe("Succeeded");
     const steps = await old.querySteps({ key: ["iter-0", "iter-1"] });
+    // Read by plus-one's signature (ops): numbers. Without ops, the manifest's strings.
     expect(steps.map((s) => [s.key, s.values["iter"]])).toEqual([
-      ["iter-0", "1"],
-      ["iter-1", "2"],
+      ["iter-0", 1],
+      ["iter-1", 2],
     ]);
+    const untyped = await (await Workflow.fromRun(first, { mode: "debug", workdir })).replay(first, { mode: "debug", workdir });
+    expect((await untyped.querySteps({ key: "iter-0" })).map((s) => s.values["iter"])).toEqual(["1"]);
     const second = await wf.submit({ mode: "debug", workdir, reuse: [steps[0]!, steps[1]!.modifyOutputParameter("iter", 4)] });
     expect((await second.wait()).status?.phase).toBe("Succeeded");
     expect(second.name.startsWith(`${first}-`)).toBe(true);
@@ -132,12 +135,13 @@ describe("ops: OP templates of a rebuilt workflow run in-process", () => {
     const manifest = slices.compile({ bundles: false, warn: () => {} });
     const sliced = manifest.spec.templates?.find((t) => t.container?.env?.some((e) => e.name === "OPFLOW_SLICES"))?.name;
     expect(sliced).toBeDefined();
-    const bound = opBindings(manifest, [makeShards, countRows, report]);
+    const { bindings: bound, outputs } = opTemplates(manifest, [makeShards, countRows, report]);
+    expect([...outputs.keys()].sort()).toEqual([...bound.keys()].sort());
     expect([...bound.keys()].sort()).toEqual(
       (manifest.spec.templates ?? []).filter((t) => t.container?.args?.includes("--op")).map((t) => t.name).sort(),
     );
     expect(bound.has(sliced as string)).toBe(true);
-    expect(() => opBindings(manifest, [makeShards, plusOne], "slices.yaml")).toThrow(
+    expect(() => opTemplates(manifest, [makeShards, plusOne], "slices.yaml")).toThrow(
       new ValidationError('slices.yaml: ops: no template runs OP "plus-one"; the OPs it runs: "make-shards", "count-rows", "report"'),
     );
 

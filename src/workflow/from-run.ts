@@ -23,6 +23,7 @@ import { toOPDefinition } from "../op/op.ts";
 import { encodeParameter } from "../op/parameter-codec.ts";
 import { SLICES_ENV, type SliceSpec } from "../op/slices.ts";
 import type { StorageClient } from "../storage/client.ts";
+import type { Signature } from "../op/signature.ts";
 import { OPTemplate } from "../template/op-template.ts";
 import { ManifestImportError } from "./manifest-plan.ts";
 import type { StorageSource } from "./outputs.ts";
@@ -50,8 +51,10 @@ export interface FromRunOptions extends RunLocation {
   /**
    * OPs whose templates run in-process on the local engine, as in the run that made them: each
    * template of the manifest that runs an OP by this name (`--op <name>`, installed or bundle
-   * form; sliced or not) gets the OP's in-process implementation. Without it the engine runs
-   * the template's command (`npx --no-install opflow execute …`), which needs opflow installed.
+   * form; sliced or not) gets the OP's in-process implementation, and its step values are read
+   * by the OP's output signature (numbers as numbers). Without it the engine runs the
+   * template's command (`npx --no-install opflow execute …`), which needs opflow installed, and
+   * step values are strings.
    * @default none
    */
   readonly ops?: readonly (OPDefinition | OPClass)[];
@@ -218,18 +221,20 @@ function overrideParameters(wf: ArgoWorkflow, values: Readonly<Record<string, un
 }
 
 /**
- * In-process implementations of the manifest's OP templates from `ops`: a template whose
- * container runs `--op <name>` (installed or bundle form) for an OP given is bound to it, sliced
- * by its `OPFLOW_SLICES` environment when it has one.
+ * The manifest's OP templates made from `ops`: a template whose container runs `--op <name>`
+ * (installed or bundle form) for an OP given gets the OP's in-process implementation (`bindings`)
+ * and output specs (`outputs`, to read its step values typed), sliced by its `OPFLOW_SLICES`
+ * environment when it has one.
  * @throws ValidationError naming an OP of `ops` that no template runs (`source` names the manifest).
  */
-export function opBindings(manifest: ArgoWorkflow, ops: readonly (OPDefinition | OPClass)[], source = "manifest"): Map<string, LocalBinding> {
+export function opTemplates(manifest: ArgoWorkflow, ops: readonly (OPDefinition | OPClass)[], source = "manifest"): { bindings: Map<string, LocalBinding>; outputs: Map<string, Signature> } {
   const byName = new Map<string, OPDefinition>();
   for (const op of ops) {
     const def = toOPDefinition(op as OPDefinition);
     byName.set(def.name, def);
   }
   const bindings = new Map<string, LocalBinding>();
+  const outputs = new Map<string, Signature>();
   const run = new Set<string>();
   for (const t of manifest.spec.templates ?? []) {
     const args = t.container?.args ?? [];
@@ -239,8 +244,9 @@ export function opBindings(manifest: ArgoWorkflow, ops: readonly (OPDefinition |
     if (!op) continue;
     const template = OPTemplate.fromOp(op, { code: "installed", module: op.name });
     const slices = t.container?.env?.find((e) => e.name === SLICES_ENV)?.value;
-    const binding = slices !== undefined ? template.sliced(JSON.parse(slices) as SliceSpec).localBinding() : template.localBinding();
-    bindings.set(t.name, binding);
+    const made = slices !== undefined ? template.sliced(JSON.parse(slices) as SliceSpec) : template;
+    bindings.set(t.name, made.localBinding());
+    outputs.set(t.name, made.outputs);
   }
   const unused = [...byName.keys()].filter((n) => !run.has(n));
   if (unused.length) {
@@ -248,5 +254,5 @@ export function opBindings(manifest: ArgoWorkflow, ops: readonly (OPDefinition |
       `${source}: ops: no template runs ${unused.length === 1 ? "OP" : "OPs"} ${unused.map((n) => JSON.stringify(n)).join(", ")}; the OPs it runs: ${[...run].map((n) => JSON.stringify(n)).join(", ") || "none"}`,
     );
   }
-  return bindings;
+  return { bindings, outputs };
 }

@@ -196,11 +196,11 @@ export class Workflow<I extends Signature = Signature, O extends Signature = Sig
    * ```
    */
   static async fromRun(name: string, options: FromRunOptions = {}): Promise<Workflow> {
-    const { runManifest, opBindings } = await import("./from-run.ts");
+    const { runManifest, opTemplates } = await import("./from-run.ts");
     const { manifest, source } = await runManifest(name, options);
-    const bindings = new Map([...(options.bindings ?? []), ...opBindings(manifest, options.ops ?? [], `run "${name}" (${source})`)]);
+    const ops = opTemplates(manifest, options.ops ?? [], `run "${name}" (${source})`);
     try {
-      return Workflow.fromManifest(manifest, { bindings });
+      return Workflow.fromManifest(manifest, { bindings: new Map([...(options.bindings ?? []), ...ops.bindings]), outputs: ops.outputs });
     } catch (err) {
       if (err instanceof ManifestImportError) throw new ManifestImportError(`run "${name}" (${source}): ${err.message}; openRun("${name}") reads its steps without rebuilding it`);
       throw err;
