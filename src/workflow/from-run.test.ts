@@ -151,6 +151,8 @@ describe("ops: OP templates of a rebuilt workflow run in-process", () => {
     // The same results; as strings (the rebuilt templates have string signatures), where the original decodes them by type.
     const typed = (await h.outputs()) as Record<string, unknown>;
     expect(typed["total"]).toBe(5);
+    // openRun reads them as JSON, without any Workflow.
+    expect(await (await openRun(h.name, { mode: "debug", workdir })).outputs()).toEqual(typed);
     expect(await again.outputs()).toEqual(Object.fromEntries(Object.entries(typed).map(([k, v]) => [k, JSON.stringify(v)])));
   });
 });

@@ -26,7 +26,7 @@ import type { StorageClient } from "../storage/client.ts";
 import type { Signature } from "../op/signature.ts";
 import { OPTemplate } from "../template/op-template.ts";
 import { ManifestImportError } from "./manifest-plan.ts";
-import type { StorageSource } from "./outputs.ts";
+import { type StorageSource, type WorkflowOutputs, decodeOutputs } from "./outputs.ts";
 
 /** Where a past run is: the local engine's workdir (`mode: "debug"`) or a cluster (the options `submit` takes). */
 export type RunLocation = SubmitOptions & DebugSubmitOptions;
@@ -96,7 +96,7 @@ async function runBackend(options: RunLocation): Promise<{ client: ArgoClient; s
 /**
  * A handle on a past run by its name alone, without rebuilding its workflow (dflow's
  * `Workflow(id=…)` for querying): its phase, steps (`querySteps`, values read as JSON where
- * they parse), outputs, logs, and its steps to `reuse` in a new submission. Works for every run,
+ * they parse), outputs (artifacts as references with `download()`), logs, and its steps to `reuse` in a new submission. Works for every run,
  * also those whose manifest `Workflow.fromRun` cannot rebuild. In debug mode (`mode: "debug"` or
  * `OPFLOW_MODE=debug`) it reads `<workdir>/<name>/`; otherwise the cluster.
  *
@@ -109,10 +109,11 @@ async function runBackend(options: RunLocation): Promise<{ client: ArgoClient; s
  * await wf.submit({ mode: "debug", workdir: "runs", reuse: [iter1!] });
  * ```
  */
-export async function openRun(name: string, options: RunLocation = {}): Promise<WorkflowHandle> {
-  const { client, workdir } = await runBackend(options);
+export async function openRun(name: string, options: RunLocation = {}): Promise<WorkflowHandle<WorkflowOutputs<Signature>>> {
+  const { client, storage, workdir } = await runBackend(options);
   if (workdir !== undefined) await runFolder(name, workdir);
-  const handle = new WorkflowHandle(name, client);
+  // Parameters read as JSON where they parse; artifacts as references that download from the run's store.
+  const handle = new WorkflowHandle<WorkflowOutputs<Signature>>(name, client, { outputs: (io) => decodeOutputs(undefined, io, storage) });
   await handle.get();
   return handle;
 }
