@@ -13,7 +13,7 @@ describe("the public index", () => {
       ...["TransientError", "FatalError", "CompileError", "ValidationError", "SubmitError", "OpflowError", "toYaml", "argo"],
       // docs/cluster.md and docs/local-engine.md
       ...["submitWorkflow", "workflowHandle", "WorkflowHandle", "querySteps", "nodeFieldSelector", "ClusterApiError", "createArgoClient"],
-      ...["modifyOutputs", "RunLockedError"],
+      ...["modifyOutputs", "RunLockedError", "openRun", "runManifest"],
       ...["runWorkflow", "LocalArgoClient", "LocalStorageClient", "S3StorageClient", "uploadArtifact", "downloadArtifact"],
       // docs/cluster.md: how OP code reaches the pod; pods in local containers
       ...["bundleModule", "BundleError", "BundleArtifact", "ContainerExecutor", "parseImageMap"],

@@ -110,6 +110,7 @@ export * from "./workflow/workflow.ts";
 export { ManifestImportError } from "./workflow/manifest-plan.ts";
 export { type CodegenOptions, generateWorkflowCode } from "./workflow/codegen.ts";
 export { canonicalManifest } from "./workflow/manifest-equality.ts";
+export { type FromRunOptions, type RunLocation, type StoredRunManifest, openRun, runManifest } from "./workflow/from-run.ts";
 export { type LocalArtifactUploadOptions, LocalArtifact, localArtifact } from "./steps/local-artifact.ts";
 // Slices (dflow's Slices): fan out over list inputs, stack outputs.
 export type { SliceSpec, SliceOptions } from "./op/slices.ts";

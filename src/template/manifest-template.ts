@@ -25,6 +25,13 @@ export interface ManifestTemplateOptions {
    * template's command
    */
   readonly binding?: LocalBinding;
+  /**
+   * Specs to read some output parameters by instead of as strings (e.g. the OP's outputs, for a
+   * template an OP made: step values then come back typed). Each names an output parameter of
+   * the template; other entries (artifacts) are ignored.
+   * @default every output parameter is a string
+   */
+  readonly outputs?: Signature;
 }
 
 /**
@@ -45,7 +52,7 @@ export class ManifestTemplate extends Template<Signature, Signature> {
     if (!argo || typeof argo !== "object" || typeof argo.name !== "string") {
       throw new ValidationError(`ManifestTemplate: expects an Argo template object with a name, got ${JSON.stringify(argo)?.slice(0, 80)}`);
     }
-    super(argo.name, signatureOf(argo, "inputs"), signatureOf(argo, "outputs"), {});
+    super(argo.name, signatureOf(argo, "inputs"), typedOutputs(argo, options.outputs), {});
     this.argo = structuredClone(argo);
     this.called = options.calls ?? [];
     this.binding = options.binding;
@@ -90,6 +97,19 @@ function signatureOf(argo: ArgoTemplate, io: "inputs" | "outputs"): Signature {
     // An input artifact with a source of its own (raw, s3, http, …) needs no argument.
     const own = Object.keys(a).some((k) => !["name", "path", "optional", "mode", "archive", "subPath", "recurseMode", "deleted", "globalName", "archiveLogs"].includes(k));
     sig[a.name] = a.optional === true || (io === "inputs" && own) ? artifact({ optional: true }) : artifact();
+  }
+  return sig;
+}
+
+/** The output signature of `argo`, with the parameters `typed` gives read by its specs. */
+function typedOutputs(argo: ArgoTemplate, typed: Signature | undefined): Signature {
+  const sig: Record<string, Signature[string]> = { ...signatureOf(argo, "outputs") };
+  for (const [name, spec] of Object.entries(typed ?? {})) {
+    if (spec.kind !== "parameter") continue;
+    if (sig[name]?.kind !== "parameter") {
+      throw new ValidationError(`template "${argo.name}": option outputs: "${name}" is no output parameter of the template; it has: ${Object.keys(sig).filter((n) => sig[n]?.kind === "parameter").join(", ") || "none"}`);
+    }
+    sig[name] = spec;
   }
   return sig;
 }

@@ -49,6 +49,11 @@ export interface RebuildOptions {
    * @default none: the engine runs every template's command
    */
   readonly bindings?: LocalBindings;
+  /**
+   * Output specs by template name, to read those templates' output parameters typed (see
+   * `ManifestTemplateOptions.outputs`). @default every output parameter of a verbatim template is a string
+   */
+  readonly outputs?: ReadonlyMap<string, Signature>;
 }
 
 /** Parses YAML (or JSON) text holding one Argo Workflow. */
@@ -109,7 +114,8 @@ export function buildPlan(plan: ManifestPlan, options: RebuildOptions = {}): Reb
     if (p.kind === "verbatim") {
       const calls = calledBy(p);
       const binding = options.bindings?.get(p.name);
-      built.set(p.name, new ManifestTemplate(p.argo, { calls: () => calls.map(get), ...(binding ? { binding } : {}) }));
+      const outputs = options.outputs?.get(p.name);
+      built.set(p.name, new ManifestTemplate(p.argo, { calls: () => calls.map(get), ...(binding ? { binding } : {}), ...(outputs ? { outputs } : {}) }));
       continue;
     }
     const { inputs, outputs } = graphSignatures(p);

@@ -42,6 +42,8 @@ import { Steps } from "../steps/steps.ts";
 import { VarRef } from "../expr/tree.ts";
 import { ArtifactRef } from "../expr/refs.ts";
 import { type RebuildOptions, parseManifestText, rebuildManifest } from "./from-manifest.ts";
+import type { FromRunOptions } from "./from-run.ts";
+import { ManifestImportError } from "./manifest-plan.ts";
 
 /** How long finished workflows are kept (Argo's `ttlStrategy`). */
 export interface TTLOptions {
@@ -170,6 +172,39 @@ export class Workflow<I extends Signature = Signature, O extends Signature = Sig
   /** {@link Workflow.fromManifest} from YAML (or JSON) text holding one Workflow (`source` names it in errors). */
   static fromYaml(text: string, options: RebuildOptions & { readonly source?: string } = {}): Workflow {
     return Workflow.fromManifest(parseManifestText(text, options.source), options);
+  }
+
+  /**
+   * Rebuilds the workflow of a past run from its name alone (dflow's `Workflow(id=…)`), from
+   * the manifest the run stored: the local engine's `<workdir>/<name>/manifest.yaml` in debug
+   * mode (`mode: "debug"` or `OPFLOW_MODE=debug`), else the Workflow object on the cluster
+   * (its `spec`, or the `storedWorkflowTemplateSpec` of a `workflowTemplateRef` run, as Argo's
+   * resubmit reads it), then {@link Workflow.fromManifest}. The result compiles to the run's
+   * manifest, so `replay(name)`, `submit({ reuse })` (steps reused by key) and `compile()`
+   * work on it. It gets a new `generateName` unless `keepName` (which makes a debug-mode
+   * submit resume the run); `parameters` change workflow arguments; `ops` run OP templates
+   * in-process on the local engine.
+   *
+   * @throws ClusterApiError (404) naming the run and the folder or namespace searched;
+   *   ManifestImportError naming the run and the field the DSL cannot express (read such
+   *   runs with `openRun`, which does not rebuild), or a corrupted manifest file.
+   * @example
+   * ```ts
+   * const wf = await Workflow.fromRun("reuse-x7k2p", { mode: "debug", workdir: "runs", ops: [plusOne], parameters: { limit: 6 } });
+   * const [iter0] = await (await wf.replay("reuse-x7k2p", { mode: "debug", workdir: "runs" })).querySteps({ key: "iter-0" });
+   * await wf.submit({ mode: "debug", workdir: "runs", reuse: [iter0!] });
+   * ```
+   */
+  static async fromRun(name: string, options: FromRunOptions = {}): Promise<Workflow> {
+    const { runManifest, opTemplates } = await import("./from-run.ts");
+    const { manifest, source } = await runManifest(name, options);
+    const ops = opTemplates(manifest, options.ops ?? [], `run "${name}" (${source})`);
+    try {
+      return Workflow.fromManifest(manifest, { bindings: new Map([...(options.bindings ?? []), ...ops.bindings]), outputs: ops.outputs });
+    } catch (err) {
+      if (err instanceof ManifestImportError) throw new ManifestImportError(`run "${name}" (${source}): ${err.message}; openRun("${name}") reads its steps without rebuilding it`);
+      throw err;
+    }
   }
 
   constructor(options: WorkflowOptions<I, O> = {}) {
