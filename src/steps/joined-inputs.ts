@@ -16,6 +16,7 @@
  * one list. Only templates with the runner take such parts; the others go through a join step
  * first (`joined-lists.ts`).
  */
+import { createHash } from "node:crypto";
 import type { Artifact, Parameter, Template as ArgoTemplate } from "../argo/model.ts";
 import type { LocalBinding } from "../contract.ts";
 import { ValidationError } from "../errors.ts";
@@ -75,6 +76,20 @@ export function forwardJoinedInputs(parts: JoinedParts): { parameters: Parameter
   return { parameters, artifacts };
 }
 
+/**
+ * The name of a template variant taking joined inputs: `<template>-join-<input>-<parts>-<hash>`.
+ * The hash is of the parts' layouts (which part is a list, each single path's entry name), which
+ * change the template: two steps joining different kinds of parts into the same input get two
+ * variants, each with a name of its own.
+ */
+export function joinedVariantName(inner: Template, parts: JoinedParts): string {
+  const suffix = Object.entries(parts)
+    .map(([n, layouts]) => `${n}-${layouts.length}`)
+    .join("-");
+  const hash = createHash("sha256").update(JSON.stringify(parts)).digest("hex").slice(0, 6);
+  return `${`${inner.name.slice(0, 100)}-join-${suffix}`.slice(0, 113).replace(/-+$/, "")}-${hash}`;
+}
+
 /** The variant of a pod template whose list inputs are joined from parts. */
 export class JoinedInputsTemplate extends Template {
   constructor(
@@ -82,10 +97,7 @@ export class JoinedInputsTemplate extends Template {
     /** Input name → the layout of each part inside its folder. */
     readonly parts: Readonly<Record<string, readonly PartLayout[]>>,
   ) {
-    const suffix = Object.entries(parts)
-      .map(([n, layouts]) => `${n}-${layouts.length}`)
-      .join("-");
-    super(`${inner.name.slice(0, 100)}-join-${suffix}`.slice(0, 120).replace(/-+$/, ""), inner.inputs, inner.outputs, {});
+    super(joinedVariantName(inner, parts), inner.inputs, inner.outputs, {});
   }
 
   toArgo(compiler: TemplateCompiler): ArgoTemplate[] {

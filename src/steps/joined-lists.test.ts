@@ -129,7 +129,7 @@ function outputsOf(status: WorkflowStatus, name: string): (n: string) => string 
 describe("list artifacts joined into one list input", () => {
   it("hands an OP variant each list whole, and says which part is which (with the catalogs)", async () => {
     const manifest = (await build()).compile();
-    const variant = manifest.spec.templates?.find((t) => t.name === "read-all-join-files-5");
+    const variant = manifest.spec.templates?.find((t) => /^read-all-join-files-5-[0-9a-f]{6}$/.test(t.name ?? ""));
     expect(variant?.inputs?.artifacts).toEqual([
       { name: "files-part-0", path: "/tmp/inputs/artifacts/files/0" },
       { name: "files-part-1", path: "/tmp/inputs/artifacts/files/1/model" },
@@ -153,20 +153,20 @@ describe("list artifacts joined into one list input", () => {
   it("runs a script behind an opflow join step: one list, consecutive indices", async () => {
     const manifest = (await build()).compile();
     const py = manifest.spec.templates?.find((t) => t.name === "main")?.steps?.flat().find((s) => s.name === "py");
-    expect(py?.template).toBe("py-list-join-files-5");
-    const wrapper = manifest.spec.templates?.find((t) => t.name === "py-list-join-files-5");
-    expect(wrapper?.steps?.map((g) => g.map((s) => [s.name, s.template]))).toEqual([[["join-files", "opflow-join-list-join-parts-5"]], [["run", "py-list"]]]);
+    expect(py?.template).toMatch(/^py-list-join-files-5-[0-9a-f]{6}$/);
+    const wrapper = manifest.spec.templates?.find((t) => /^py-list-join-files-5-[0-9a-f]{6}$/.test(t.name ?? ""));
+    expect(wrapper?.steps?.map((g) => g.map((s) => [s.name, s.template]))).toEqual([[["join-files", expect.stringMatching(/^opflow-join-list-join-parts-5-[0-9a-f]{6}$/)]], [["run", "py-list"]]]);
     const run = wrapper?.steps?.[1]?.[0];
     expect(run?.arguments?.artifacts).toEqual([{ name: "files", from: "{{steps.join-files.outputs.artifacts.list}}" }]);
     expect(wrapper?.outputs?.parameters?.map((p) => p.name)).toEqual(["seen", "opflow-result", "opflow-exit-code"]);
-    const joinT = manifest.spec.templates?.find((t) => t.name === "opflow-join-list-join-parts-5");
+    const joinT = manifest.spec.templates?.find((t) => /^opflow-join-list-join-parts-5-[0-9a-f]{6}$/.test(t.name ?? ""));
     expect(joinT?.inputs?.parameters).toContainEqual({ name: "opflow-join-parts" });
     expect(joinT?.container?.image).toBe("node:20-slim");
   });
 
   it("bundles the join step for a stock Node image: run as the pod runs it, it writes one list and its catalog", async () => {
     const prepared = (await build()).prepare();
-    const joinT = prepared.manifest.spec.templates?.find((t) => t.name === "opflow-join-list-join-parts-5");
+    const joinT = prepared.manifest.spec.templates?.find((t) => /^opflow-join-list-join-parts-5-[0-9a-f]{6}$/.test(t.name ?? ""));
     const bundle = prepared.bundles.find((b) => joinT?.container?.command?.includes(b.podEntry));
     expect(joinT?.container?.command).toEqual(["node", bundle?.podEntry]);
     expect(joinT?.container?.args).toEqual(["--op", "opflow-join-list"]);
@@ -293,10 +293,10 @@ describe("joined list inputs: types and bad input", () => {
   const A = m.outputs.artifacts;
 
   it("takes single paths and lists as parts, in OP and script templates alike", () => {
-    expect(new Step("op", R, { artifacts: { files: [A.shards, A.model, A.shards.at(0)] } }).template.name).toBe("read-all-join-files-3");
-    expect(new Step("py", pyList, { parameters: { prefix: "" }, artifacts: { files: [A.shards, A.model] } }).template.name).toBe("py-list-join-files-2");
+    expect(new Step("op", R, { artifacts: { files: [A.shards, A.model, A.shards.at(0)] } }).template.name).toMatch(/^read-all-join-files-3-[0-9a-f]{6}$/);
+    expect(new Step("py", pyList, { parameters: { prefix: "" }, artifacts: { files: [A.shards, A.model] } }).template.name).toMatch(/^py-list-join-files-2-[0-9a-f]{6}$/);
     // Only single paths: a script needs no join step.
-    expect(new Step("py1", pyList, { parameters: { prefix: "" }, artifacts: { files: [A.model] } }).template.name).toBe("py-list-join-files-1");
+    expect(new Step("py1", pyList, { parameters: { prefix: "" }, artifacts: { files: [A.model] } }).template.name).toMatch(/^py-list-join-files-1-[0-9a-f]{6}$/);
     expect(new Step("py1", pyList, { parameters: { prefix: "" }, artifacts: { files: [A.model] } }).template.constructor.name).toBe("JoinedInputsTemplate");
   });
 

@@ -22,7 +22,7 @@ import { OPTemplate } from "../template/op-template.ts";
 import { orderTemplate } from "../template/order.ts";
 import { Template, type TemplateCall, type TemplateCompiler } from "../template/template.ts";
 import { JOIN_OP_NAME, joinListOp } from "./join-op.ts";
-import { JoinedInputsTemplate, type JoinedParts, type PartLayout, joinedInputDeclarations, joinedPartName } from "./joined-inputs.ts";
+import { JoinedInputsTemplate, type JoinedParts, type PartLayout, joinedInputDeclarations, joinedPartName, joinedVariantName } from "./joined-inputs.ts";
 
 /** The output parameter of the wrapper carrying the template's standard output. */
 export const RESULT_PARAMETER = "opflow-result";
@@ -53,10 +53,7 @@ export class JoinedListsTemplate extends Template<Signature, Signature> {
     /** Whether the step passes a key (forwarded to the template). */
     private readonly keyed: boolean,
   ) {
-    const suffix = Object.entries(parts)
-      .map(([n, layouts]) => `${n}-${layouts.length}`)
-      .join("-");
-    super(`${inner.name.slice(0, 100)}-join-${suffix}`.slice(0, 120).replace(/-+$/, ""), inner.inputs, inner.outputs, {});
+    super(joinedVariantName(inner, parts), inner.inputs, inner.outputs, {});
     const joins = new Map<string, JoinedInputsTemplate>();
     for (const [name, layouts] of Object.entries(parts)) joins.set(name, new JoinedInputsTemplate(joinOpTemplate(), { parts: layouts }));
     this.joins = joins;
