@@ -107,3 +107,10 @@ export const CACHE_ANNOTATION = "opflow.dev/cache";
  * language so get the checks an OP's runner makes. Argo ignores it.
  */
 export const OUTPUT_SCHEMAS_ANNOTATION = "opflow.dev/output-schemas";
+
+/**
+ * How an artifact argument's `subPath` starts when the part it addresses is missing at run
+ * time (a nested artifact's key or index read from its catalog): the rest says which key of
+ * which artifact. The local engine fails the node with that text; Argo's message shows it.
+ */
+export const MISSING_PART_PREFIX = "opflow-missing:";

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { ValidationError } from "../errors.ts";
 import type { ValueKind } from "../expr/tree.ts";
+import { type NestedLayout, type NestedRootLayout, type NestedTree, type NestedValue, checkNestedLayout } from "../expr/nested-layout.ts";
 
 /** Options of a parameter. */
 export interface ParamOptions<T> {
@@ -41,8 +42,11 @@ export interface ParamSpec<S extends z.ZodType = z.ZodType, Opt extends boolean 
   readonly valueKind: ValueKind;
 }
 
-/** Shape of an artifact: one path, an ordered list of paths, or a record of named paths. */
-export type ArtifactShape = "path" | "list" | "record";
+/**
+ * Shape of an artifact: one path, an ordered list of paths, a record of named paths, or a
+ * nested tree of records and lists with paths at the leaves.
+ */
+export type ArtifactShape = "path" | "list" | "record" | "nested";
 
 /** Options of an artifact. */
 export interface ArtifactOptions {
@@ -73,9 +77,13 @@ export interface ArtifactOptions {
 }
 
 /** An artifact: one or more files or directories. */
-export interface ArtifactSpec<K extends ArtifactShape = ArtifactShape, Opt extends boolean = boolean> {
+export interface ArtifactSpec<K extends ArtifactShape = ArtifactShape, Opt extends boolean = boolean, L = unknown> {
   readonly kind: "artifact";
   readonly shape: K;
+  /** The declared layout of a nested artifact; `undefined` for any tree and for other shapes. */
+  readonly layout: NestedLayout | undefined;
+  /** Phantom: the nested layout's static type. Never set. */
+  readonly __layout?: L;
   readonly description: string | undefined;
   readonly optional: Opt;
   readonly archive: "tar" | "none";
@@ -172,7 +180,7 @@ export function bigParameter<S extends z.ZodType>(schema: S, options: ParamOptio
   return { ...param(schema, options), big: true };
 }
 
-function artifactSpec<K extends ArtifactShape>(shape: K, options: ArtifactOptions): ArtifactSpec<K> {
+function artifactSpec<K extends ArtifactShape>(shape: K, options: ArtifactOptions, layout?: NestedLayout): ArtifactSpec<K> {
   if (options.saveAs !== undefined && (typeof options.saveAs !== "string" || !options.saveAs || options.saveAs.startsWith("/"))) {
     throw new ValidationError(`artifact(): saveAs must be a relative repository key, got ${JSON.stringify(options.saveAs)}`);
   }
@@ -182,6 +190,7 @@ function artifactSpec<K extends ArtifactShape>(shape: K, options: ArtifactOption
   return {
     kind: "artifact",
     shape,
+    layout,
     description: options.description,
     optional: options.optional ?? false,
     archive: options.archive ?? "tar",
@@ -205,27 +214,49 @@ artifact.list = <O extends ArtifactOptions = {}>(options?: O): ArtifactSpec<"lis
 artifact.record = <O extends ArtifactOptions = {}>(options?: O): ArtifactSpec<"record", OptionalFlag<O>> =>
   artifactSpec("record", options ?? {}) as ArtifactSpec<"record", OptionalFlag<O>>;
 
+/**
+ * Declares a nested artifact (dflow's `NestedDict[Path]`): records and lists of paths to any
+ * depth. With a layout — `"path"` for a leaf, `[layout]` for a list, `{ key: layout }` for a
+ * record — the value in `execute` and every address (`key("a.b")`, `at(i)`) are typed;
+ * without one the tree is any nesting of records and lists.
+ *
+ * @example
+ * const outputs = {
+ *   run: artifact.nested({ model: { weights: "path", config: "path" }, frames: ["path"] }),
+ *   any: artifact.nested(),
+ * };
+ */
+function nested(): ArtifactSpec<"nested", false, NestedTree>;
+function nested<const L extends NestedRootLayout, O extends ArtifactOptions = {}>(layout: L, options?: O): ArtifactSpec<"nested", OptionalFlag<O>, L>;
+function nested<O extends ArtifactOptions>(layout: undefined, options: O): ArtifactSpec<"nested", OptionalFlag<O>, NestedTree>;
+function nested(layout?: NestedRootLayout, options: ArtifactOptions = {}): ArtifactSpec<"nested"> {
+  return artifactSpec("nested", options, layout === undefined ? undefined : checkNestedLayout(layout));
+}
+artifact.nested = nested;
+
 /** `true` when the options say `optional: true`. */
 export type OptionalFlag<O> = O extends { readonly optional: true } ? true : false;
 
 // ---------------------------------------------------------------------------------------
 // Static types derived from signatures
 
-/** Run-time value of an artifact of shape K: absolute path(s). */
-export type ArtifactValue<K extends ArtifactShape> = K extends "path"
+/** Run-time value of an artifact of shape K (nested: laid out as L): absolute path(s). */
+export type ArtifactValue<K extends ArtifactShape, L = NestedTree> = K extends "path"
   ? string
   : K extends "list"
     ? string[]
-    : Record<string, string>;
+    : K extends "nested"
+      ? NestedValue<L>
+      : Record<string, string>;
 
 /** Run-time value of one signature field. */
 export type SpecValue<S> =
   S extends ParamSpec<infer Z, boolean>
     ? z.output<Z>
-    : S extends ArtifactSpec<infer K, infer O>
+    : S extends ArtifactSpec<infer K, infer O, infer L>
       ? O extends true
-        ? ArtifactValue<K> | undefined
-        : ArtifactValue<K>
+        ? ArtifactValue<K, L> | undefined
+        : ArtifactValue<K, L>
       : never;
 
 /** Keys whose field is optional (callers may leave them out; OPs may not return them). */

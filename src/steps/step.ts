@@ -6,12 +6,16 @@
 import type { Arguments, Artifact, ContinueOn, Item as ArgoItem, LifecycleHook, Parameter, Sequence, WorkflowStep } from "../argo/model.ts";
 import { KEY_PARAMETER } from "../contract.ts";
 import { CompileError, ValidationError } from "../errors.ts";
+import type { NestedTree } from "../expr/nested-layout.ts";
 import { checkStepName } from "../names.ts";
 import {
   ArtifactPart,
   ArtifactRef,
   type ArtifactHandle,
   ItemRef,
+  NestedArtifactPart,
+  type NestedArtifactRef,
+  artifactRefOf,
   type ParamRef,
   type RefArtifactShape,
   type RefOwner,
@@ -47,6 +51,9 @@ import { catalogParameter } from "../op/catalog.ts";
 
 type ShapeOf<S> = S extends ArtifactSpec<infer K> ? K : never;
 
+/** The reference type of an artifact declared as `S`: nested ones carry their layout. */
+export type ArtifactRefOf<S> = S extends ArtifactSpec<"nested", boolean, infer L> ? NestedArtifactRef<L> : ArtifactRef<ShapeOf<S>>;
+
 /**
  * What may be passed to a parameter of type T: a literal, an expression of type T, or — for
  * lists and objects — a literal with expressions inside (built at run time).
@@ -64,7 +71,12 @@ export type JoinPartArg = SinglePathArg | Expr<ArtifactHandle<"list">>;
  * single paths and lists alike: the input is their concatenation, in order — each single
  * path one item, each list its items (dflow's `artifacts={"x": [a1, a2]}`).
  */
-export type ArtifactArg<K extends RefArtifactShape> = Expr<ArtifactHandle<K>> | ArtifactSource | (K extends "list" ? readonly JoinPartArg[] : never);
+export type ArtifactArg<K extends RefArtifactShape> =
+  | Expr<ArtifactHandle<K>>
+  | ArtifactSource
+  | (K extends "list" ? readonly JoinPartArg[] : never)
+  // A part of a nested artifact of undeclared layout: a leaf when the input takes one path.
+  | (K extends "path" ? NestedArtifactPart<NestedTree> : never);
 
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
@@ -174,7 +186,7 @@ export interface StepOutputs<O extends Signature, Looped extends boolean> {
   readonly parameters: {
     readonly [K in ParamKeys<O>]: ParamRef<Looped extends true ? SpecValue<O[K]>[] : SpecValue<O[K]>>;
   };
-  readonly artifacts: { readonly [K in ArtifactKeys<O>]: ArtifactRef<ShapeOf<O[K]>> };
+  readonly artifacts: { readonly [K in ArtifactKeys<O>]: ArtifactRefOf<O[K]> };
   /** Standard output of a script or container (Argo's `outputs.result`). */
   readonly result: ParamRef<Looped extends true ? string[] : string>;
   /** Exit code of the main container. */
@@ -316,7 +328,9 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
         (stackedArtifacts || !this.looped) && this.template.recordsCatalog(name)
           ? paramRef<unknown>({ type: "output", producer: this, io: "parameters", name: catalogParameter(name) }, "json")
           : undefined;
-      a[name] = stackedArtifacts ? new StackedArtifactRef(this, name, catalog) : new ArtifactRef({ type: "output", producer: this, io: "artifacts", name }, spec.shape, catalog);
+      // Argo gathers no list of a looped step's artifacts: its items cannot be addressed.
+      const loose = this.looped && !stackedArtifacts ? "it is the output of a looped step, which Argo does not gather into one artifact" : undefined;
+      a[name] = stackedArtifacts ? new StackedArtifactRef(this, name, catalog) : artifactRefOf({ type: "output", producer: this, io: "artifacts", name }, spec, catalog, loose);
     }
     return {
       parameters: p,
@@ -407,6 +421,9 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
       if (given instanceof ArtifactRef && given.shape !== spec.shape) {
         throw new ValidationError(`${where}: artifact "${name}" expects a ${spec.shape} artifact, got a ${given.shape} artifact`);
       }
+      if (given instanceof NestedArtifactPart && spec.shape !== "nested" && !(spec.shape === "path" && given.layout === undefined)) {
+        throw new ValidationError(`${where}: artifact "${name}" expects a ${spec.shape} artifact, got a level of a nested artifact (${given.root.variable.describe()})`);
+      }
     }
   }
 
@@ -461,7 +478,8 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
         }
         continue;
       }
-      const arg = renderArtifactArg(name, v, ctx, where);
+      // A part of an undeclared nested tree given for one path: the leaf the catalog lists there.
+      const arg = renderArtifactArg(name, v instanceof NestedArtifactPart && spec.kind === "artifact" && spec.shape === "path" ? v.leaf() : v, ctx, where);
       // An optional input may be fed by an output that was not produced.
       if (spec.optional && (arg.from !== undefined || arg.fromExpression !== undefined)) arg.optional = true;
       artifacts.push(arg);
@@ -531,9 +549,9 @@ function describeArg(v: unknown): string {
 
 /** What a part of a joined list input is: one path, a list, or (undefined) not a part. */
 function partShape(part: unknown): "path" | "list" | undefined {
-  if (part instanceof ArtifactPart) return "path";
-  if (part instanceof ArtifactRef) return part.shape === "record" ? undefined : part.shape;
-  if (part instanceof LocalArtifact) return part.shape === "record" ? undefined : part.shape;
+  if (part instanceof ArtifactPart) return part.shape === "path" ? "path" : undefined;
+  if (part instanceof ArtifactRef) return part.shape === "path" || part.shape === "list" ? part.shape : undefined;
+  if (part instanceof LocalArtifact) return part.shape === "path" || part.shape === "list" ? part.shape : undefined;
   return isArtifactSource(part) ? "path" : undefined;
 }
 

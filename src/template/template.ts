@@ -7,7 +7,7 @@
 import type { Artifact, DAGTask, KubeObject, Parameter, Template as ArgoTemplate } from "../argo/model.ts";
 import { CACHE_ANNOTATION, KEY_PARAMETER, type LocalBinding } from "../contract.ts";
 import { CompileError, type Issue, ValidationError } from "../errors.ts";
-import { ArtifactRef, type ParamRef, paramRef } from "../expr/refs.ts";
+import { ArtifactRef, type NestedArtifactRef, type ParamRef, artifactRefOf, paramRef } from "../expr/refs.ts";
 import type { RenderContext } from "../expr/tree.ts";
 import { checkIOName, checkName } from "../names.ts";
 import { type Duration, durationSeconds, renderDuration } from "../duration.ts";
@@ -167,7 +167,9 @@ export interface TemplateCall {
 /** Typed references to a template's inputs, for use inside the template (args, steps). */
 export interface InputRefs<I extends Signature> {
   readonly parameters: { readonly [K in ParamKeys<I>]: ParamRef<SpecValue<I[K]>> };
-  readonly artifacts: { readonly [K in ArtifactKeys<I>]: ArtifactRef<I[K] extends ArtifactSpec<infer S> ? S : never> };
+  readonly artifacts: {
+    readonly [K in ArtifactKeys<I>]: I[K] extends ArtifactSpec<"nested", boolean, infer L> ? NestedArtifactRef<L> : ArtifactRef<I[K] extends ArtifactSpec<infer S> ? S : never>;
+  };
 }
 
 /** Builds the input references of a template. */
@@ -180,7 +182,7 @@ export function inputRefs<I extends Signature>(owner: { readonly name: string },
       ? new ArtifactRef({ type: "input", owner, io: "artifacts", name }, "path")
       : paramRef({ type: "input", owner, io: "parameters", name }, spec.valueKind);
   }
-  for (const [name, spec] of artifacts) a[name] = new ArtifactRef({ type: "input", owner, io: "artifacts", name }, spec.shape);
+  for (const [name, spec] of artifacts) a[name] = artifactRefOf({ type: "input", owner, io: "artifacts", name }, spec);
   return { parameters: p, artifacts: a } as unknown as InputRefs<I>;
 }
 
