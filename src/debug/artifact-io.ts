@@ -12,6 +12,7 @@ import path from "node:path";
 import type { Artifact } from "../argo/model.ts";
 import { packArtifact, unpackArtifact } from "../artifacts/archive.ts";
 import { downloadArtifact, uploadArtifact } from "../artifacts/transfer.ts";
+import { MISSING_PART_PREFIX } from "../contract.ts";
 import { EngineError } from "../errors.ts";
 import type { StorageClient } from "../storage/client.ts";
 import { pathExists } from "../files.ts";
@@ -108,8 +109,14 @@ export class ArtifactIO {
       await fs.writeFile(dest, art.raw.data);
       return;
     }
+    const part = async (root: string, sub: string): Promise<string> => {
+      if (sub.startsWith(MISSING_PART_PREFIX)) throw new EngineError(`node "${nodeName}": input artifact "${name}": ${sub.slice(MISSING_PART_PREFIX.length).trim()}`);
+      const p = path.join(root, sub);
+      if (!(await pathExists(p))) throw new EngineError(`node "${nodeName}": input artifact "${name}": subPath ${JSON.stringify(sub)} does not exist in the artifact`);
+      return p;
+    };
     if (ref.localPath && (await pathExists(ref.localPath))) {
-      await cloneTree(subPath ? path.join(ref.localPath, subPath) : ref.localPath, dest);
+      await cloneTree(subPath ? await part(ref.localPath, subPath) : ref.localPath, dest);
       return;
     }
     // An argument's subPath (`artifacts[].subPath`, carried on the reference) selects first.
@@ -131,7 +138,7 @@ export class ArtifactIO {
         throw new EngineError(`node "${nodeName}": input artifact "${name}": ${(err as Error).message}`);
       }
       if (subPath) {
-        await cloneTree(path.join(whole, subPath), dest);
+        await cloneTree(await part(whole, subPath), dest);
         await fs.rm(whole, { recursive: true, force: true });
       }
       return;
@@ -141,7 +148,7 @@ export class ArtifactIO {
       if (subPath) {
         const unpacked = `${tmp}.d`;
         await unpackArtifact(tmp, unpacked, { archive: "auto", overwrite: true });
-        await cloneTree(path.join(unpacked, subPath), dest);
+        await cloneTree(await part(unpacked, subPath), dest);
         await fs.rm(unpacked, { recursive: true, force: true });
       } else {
         await unpackArtifact(tmp, dest, { archive: "auto", overwrite: true });

@@ -6,7 +6,9 @@
  * slice over the list without being told its length (`withParam` over the catalog).
  *
  * - a list: a JSON list of the items' paths, in order: `["0/a.txt", "1/b.txt"]`;
- * - a record: a JSON object of the entries' paths: `{"train": "train/data.csv"}`.
+ * - a record: a JSON object of the entries' paths: `{"train": "train/data.csv"}`;
+ * - a nested artifact: the same tree as its value, each leaf's path in place:
+ *   `{"model": {"weights": "model/weights/w.bin"}, "frames": ["frames/0/a.png"]}`.
  */
 
 /** Prefix of the output parameter holding an artifact's catalog. */
@@ -18,6 +20,6 @@ export function catalogParameter(name: string): string {
 }
 
 /** The catalog of an artifact not produced (an optional output left out): empty. */
-export function emptyCatalog(shape: "list" | "record"): string {
-  return shape === "list" ? "[]" : "{}";
+export function emptyCatalog(shape: "list" | "record" | "nested", layout?: unknown): string {
+  return shape === "list" || (shape === "nested" && Array.isArray(layout)) ? "[]" : "{}";
 }

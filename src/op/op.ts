@@ -9,6 +9,7 @@
  */
 import type { z } from "zod";
 import { type Issue, ValidationError } from "../errors.ts";
+import { checkNestedValue } from "../expr/nested-layout.ts";
 import { checkIOName, checkName } from "../names.ts";
 import { type OPInput, type OPOutput, type Signature, type SpecValue, splitSignature } from "./signature.ts";
 
@@ -296,6 +297,12 @@ function validateRecord(where: string, sig: Signature, value: Record<string, unk
       if (v === undefined || v === null) {
         if (!spec.optional) throw new ValidationError(`${where}: artifact "${name}" is required but missing`);
         out[name] = undefined;
+        continue;
+      }
+      if (spec.shape === "nested") {
+        if (typeof v !== "object") throw new ValidationError(`${where}: artifact "${name}" expects a nested record or list of paths, got ${describeValue(v)}`);
+        checkNestedValue(v, spec.layout, `${where}: artifact "${name}"`);
+        out[name] = v;
         continue;
       }
       const ok =

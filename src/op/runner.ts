@@ -7,7 +7,8 @@
  * - one path: the file or directory itself;
  * - a list: `<name>/<index>/<basename>` for each item, in order;
  * - a record: `<name>/<key>/<basename>` for each entry;
- * - a list joined from lists (`joined-list.ts`): `<name>/<part>/…`, described by `opflow-join-<name>`.
+ * - a list joined from lists (`joined-list.ts`): `<name>/<part>/…`, described by `opflow-join-<name>`;
+ * - a nested tree: levels of both, each level directory marked (`_nested-files.ts`).
  */
 import fs from "node:fs/promises";
 import path from "node:path";
@@ -21,6 +22,8 @@ import { decodeParameter, encodeParameter } from "./parameter-codec.ts";
 import { catalogParameter } from "./catalog.ts";
 import { existingOutputPath } from "./output-path.ts";
 import { joinParameter, parseJoinedParts, readJoinedList } from "./joined-list.ts";
+import { readNested, writeNested } from "./_nested-files.ts";
+import type { NestedPaths } from "../expr/nested-layout.ts";
 import type { ArtifactSpec, Signature } from "./signature.ts";
 import { SLICES_ENV, SLICE_INDICES_PARAMETER, type SliceSpec, parseSliceIndices, parseSliceSpec, shuffledOrder } from "./slices.ts";
 import { z } from "zod";
@@ -50,9 +53,10 @@ export interface RunOpOptions {
   readonly slices?: SliceSpec;
 }
 
-async function readArtifact(dir: string, spec: ArtifactSpec): Promise<unknown> {
+async function readArtifact(dir: string, spec: ArtifactSpec, name: string): Promise<unknown> {
   if (!(await pathExists(dir))) return undefined;
   if (spec.shape === "path") return dir;
+  if (spec.shape === "nested") return readNested(dir, spec.layout, (folder, what) => onlyEntry(folder, what), `input artifact "${name}"`);
   const entries = (await fs.readdir(dir)).filter((e) => !e.startsWith("."));
   const single = (sub: string): Promise<string> => onlyEntry(path.join(dir, sub), `artifact directory ${path.join(dir, sub)}`);
   if (spec.shape === "list") {
@@ -74,7 +78,7 @@ async function copyInto(src: string, dest: string): Promise<void> {
  * Writes an output artifact; returns the catalog of a list or record (see `catalog.ts`): the
  * relative path of each item inside the artifact.
  */
-async function writeArtifact(op: string, name: string, workdir: string, dest: string, spec: ArtifactSpec, value: unknown): Promise<string[] | Record<string, string> | undefined> {
+async function writeArtifact(op: string, name: string, workdir: string, dest: string, spec: ArtifactSpec, value: unknown): Promise<NestedPaths | undefined> {
   const check = (p: string, what: string): Promise<string> => existingOutputPath(op, what, workdir, p);
   if (spec.shape === "path") {
     const src = await check(value as string, `output artifact "${name}": path`);
@@ -84,6 +88,16 @@ async function writeArtifact(op: string, name: string, workdir: string, dest: st
   const tmp = `${dest}.tmp-${process.pid}`;
   await fs.rm(tmp, { recursive: true, force: true });
   await fs.mkdir(tmp, { recursive: true });
+  if (spec.shape === "nested") {
+    const catalog = await writeNested(tmp, value as NestedPaths, spec.layout, async (given, slot, folder) => {
+      const src = await check(given, `output artifact "${name}": leaf "${slot.split("/").join(".")}"`);
+      await copyInto(src, path.join(folder, path.basename(src)));
+      return src;
+    });
+    await fs.rm(dest, { recursive: true, force: true });
+    await fs.rename(tmp, dest);
+    return catalog;
+  }
   const items: [string, string][] =
     spec.shape === "list"
       ? (value as string[]).map((p, i) => [String(i), p])
@@ -130,7 +144,7 @@ export async function readInputs(op: OPDefinition, options: RunOpOptions): Promi
       const dir = path.join(options.root, contractPaths.inputArtifact(name));
       // A list joined from parts that are lists: the step says which part is which.
       const joined = spec.shape === "list" ? await readParameterText(joinParameter(name), options, env) : undefined;
-      const value = joined ? await readJoinedList(name, dir, parseJoinedParts(name, joined)) : await readArtifact(dir, spec);
+      const value = joined ? await readJoinedList(name, dir, parseJoinedParts(name, joined)) : await readArtifact(dir, spec, name);
       if (value !== undefined) raw[name] = value;
     }
   }

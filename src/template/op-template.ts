@@ -109,7 +109,7 @@ export class OPTemplate<I extends Signature = Signature, O extends Signature = S
     const c = { ...container };
     renderOPCommand(compiler, this.code, this.op.name, tmpl, c);
     tmpl.container = compact(c);
-    // The runner writes the catalog of every list and record output beside it.
+    // The runner writes the catalog of every list, record and nested output beside it.
     const catalogs = splitSignature(this.op.outputs as Signature).artifacts.filter(([, spec]) => spec.shape !== "path");
     if (catalogs.length) {
       const outputs = { ...(tmpl.outputs ?? {}) };
@@ -117,7 +117,7 @@ export class OPTemplate<I extends Signature = Signature, O extends Signature = S
         ...(outputs.parameters ?? []),
         ...catalogs.map(([name, spec]) => ({
           name: catalogParameter(name),
-          valueFrom: { path: contractPath("outputs", "parameters", catalogParameter(name)), default: emptyCatalog(spec.shape as "list" | "record") },
+          valueFrom: { path: contractPath("outputs", "parameters", catalogParameter(name)), default: emptyCatalog(spec.shape as "list" | "record" | "nested", spec.layout) },
         })),
       ];
       tmpl.outputs = outputs;
