@@ -35,22 +35,26 @@ export interface LocalArtifactUploadOptions {
 
 /** Local files (one path, a list, or named paths) to pass as an input artifact. */
 export class LocalArtifact implements ArtifactSource {
+  /** What it passes as: one path, a list or a record (an item taken with `at`/`key` is one path). */
   readonly shape: "path" | "list" | "record";
+  /** How the files are laid out in the repository. */
+  private readonly layout: "path" | "list" | "record";
   private readonly entries: readonly [slot: string, path: string][];
   private cachedKey: string | undefined;
 
   constructor(
     paths: Paths,
     private readonly cwd: string = process.cwd(),
+    /** Internal: the item passed (Argo's `subPath`), for {@link LocalArtifact.at} and {@link LocalArtifact.key}. */
+    private readonly part?: string,
   ) {
+    this.shape = this.layout = LocalArtifact.shapeOf(paths);
+    if (part !== undefined) this.shape = "path";
     if (typeof paths === "string") {
-      this.shape = "path";
       this.entries = [["", path.resolve(cwd, paths)]];
     } else if (Array.isArray(paths)) {
-      this.shape = "list";
       this.entries = (paths as readonly string[]).map((p, i) => [String(i), path.resolve(cwd, p)]);
     } else {
-      this.shape = "record";
       this.entries = Object.entries(paths as Record<string, string>).map(([k, p]) => {
         if (!/^[-A-Za-z0-9_.]+$/.test(k) || k === "." || k === "..") throw new ValidationError(`localArtifact(): record key ${JSON.stringify(k)} must be a plain name`);
         return [k, path.resolve(cwd, p)];
@@ -62,20 +66,58 @@ export class LocalArtifact implements ArtifactSource {
     }
   }
 
+  private static shapeOf(paths: Paths): "path" | "list" | "record" {
+    return typeof paths === "string" ? "path" : Array.isArray(paths) ? "list" : "record";
+  }
+
+  /**
+   * Item `index` of a list of local files (negative from the end), as one path: the same
+   * upload, with Argo's `subPath` naming the item (`<index>/<name>`).
+   *
+   * @example
+   * new Step("first", readT, { artifacts: { f: localArtifact(["a.csv", "b.csv"]).at(-1) } })
+   */
+  at(index: number): LocalArtifact {
+    if (this.shape !== "list") throw new ValidationError(`localArtifact(): at() addresses an item of a list of files; this is a ${this.shape}`);
+    if (!Number.isInteger(index) || index >= this.entries.length || index < -this.entries.length) {
+      throw new ValidationError(`localArtifact(): at(${index}): the list has ${this.entries.length} item${this.entries.length === 1 ? "" : "s"}`);
+    }
+    return this.itemAt(this.entries[index < 0 ? this.entries.length + index : index] as [string, string]);
+  }
+
+  /**
+   * Entry `key` of named local files, as one path (`subPath` `<key>/<name>`): what
+   * `ref.key(k)` is for references (`key` here is the repository key).
+   *
+   * @example
+   * new Step("fit", fitT, { artifacts: { x: localArtifact({ x: "x.npy", y: "y.npy" }).entry("x") } })
+   */
+  entry(key: string): LocalArtifact {
+    if (this.shape !== "record") throw new ValidationError(`localArtifact(): entry() addresses an entry of named files; this is a ${this.shape}`);
+    const entry = this.entries.find(([slot]) => slot === key);
+    if (!entry) throw new ValidationError(`localArtifact(): entry(${JSON.stringify(key)}): no such entry (entries: ${this.entries.map(([k]) => k).join(", ")})`);
+    return this.itemAt(entry);
+  }
+
+  private itemAt([slot, p]: readonly [string, string]): LocalArtifact {
+    const paths = this.layout === "list" ? this.entries.map(([, e]) => e) : Object.fromEntries(this.entries);
+    return new LocalArtifact(paths, this.cwd, `${slot}/${path.basename(p)}`);
+  }
+
   /** The repository key the files are uploaded to. */
   get key(): string {
     if (!this.cachedKey) {
       const hash = createHash("sha256");
-      hash.update(this.shape);
+      hash.update(this.layout);
       for (const [slot, p] of this.entries) fingerprint(hash, p, `${slot}/${path.basename(p)}`);
-      const base = this.shape === "path" ? path.basename(this.entries[0]?.[1] as string) : this.shape;
+      const base = this.layout === "path" ? path.basename(this.entries[0]?.[1] as string) : this.layout;
       this.cachedKey = `${UPLOADS_PREFIX}/${hash.digest("hex").slice(0, 20)}/${base.replace(/[^-A-Za-z0-9_.]/g, "_")}.tgz`;
     }
     return this.cachedKey;
   }
 
   toArgoArtifact(): Omit<Artifact, "name"> {
-    return { s3: { key: this.key } };
+    return this.part === undefined ? { s3: { key: this.key } } : { s3: { key: this.key }, subPath: this.part };
   }
 
   /**
@@ -86,13 +128,13 @@ export class LocalArtifact implements ArtifactSource {
     const { onProgress } = options;
     if (await storage.exists(this.key)) return;
     const { uploadArtifact } = await import("../artifacts/transfer.ts");
-    if (this.shape === "path") {
+    if (this.layout === "path") {
       await uploadArtifact(storage, this.entries[0]?.[1] as string, { key: this.key, ...(onProgress && { onProgress }) });
       return;
     }
     const os = await import("node:os");
     const stage = await fs.promises.mkdtemp(path.join(os.tmpdir(), "opflow-local-artifact-"));
-    const root = path.join(stage, this.shape);
+    const root = path.join(stage, this.layout);
     try {
       for (const [slot, p] of this.entries) {
         const dest = path.join(root, slot, path.basename(p));
