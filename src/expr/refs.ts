@@ -399,10 +399,10 @@ function address(root: NestedArtifactRef<any>, segments: readonly Segment[], lay
   const path = [...segments];
   for (const seg of more) {
     if (typeof seg === "number" && !Number.isInteger(seg)) throw new ValidationError(`${where}: at() takes an integer index, got ${seg}`);
-    const below = layoutBelow(here, seg instanceof Expr || typeof seg === "number" ? "index" : seg);
+    const below = layoutBelow(here, seg instanceof Expr ? "index" : seg);
     if (below !== undefined && typeof below === "object" && "error" in below) {
-      const at = path.length ? ` at "${dotted(path)}"` : "";
-      throw new ValidationError(`${where}: ${what} cannot go to "${dotted([...path, seg])}"${at ? `: the level${at}` : ":"} ${String(below.error).replace(/^a /, at ? "is a " : "the top is a ")}`);
+      const at = path.length ? `at "${dotted(path)}"` : "at the top";
+      throw new ValidationError(`${where}: ${what} cannot go to "${dotted([...path, seg])}": ${at}, ${String(below.error)}`);
     }
     if (typeof seg === "number" && seg < 0 && !root.catalog) throw new ValidationError(negativeWithoutCatalog(root, seg));
     path.push(seg);

@@ -71,4 +71,20 @@ describe("localArtifact", () => {
     expect(Object.values(status.nodes ?? {}).filter((n) => n.phase === "Failed").map((n) => n.message)).toEqual([]);
     expect(root?.outputs?.parameters?.[0]?.value).toBe("ONE|BEE,dir:data|b+d:BEE");
   });
+
+  it("passes one item of a list or one entry of named files by subPath (at, entry)", async () => {
+    const list = localArtifact([path.join(dir, "one.txt"), path.join(dir, "b.txt")]);
+    expect(list.at(-1).toArgoArtifact()).toEqual({ s3: { key: list.key }, subPath: "1/b.txt" });
+    expect(list.at(0).shape).toBe("path");
+    expect(() => list.at(2)).toThrow(/at\(2\): the list has 2 items/);
+    expect(() => list.entry("b")).toThrow(/entry\(\) addresses an entry of named files; this is a list/);
+    const named = localArtifact({ b: path.join(dir, "b.txt"), d: path.join(dir, "data") });
+    expect(() => named.entry("zz")).toThrow(/no such entry \(entries: b, d\)/);
+    const main = new Steps({ name: "main", outputs: { text: param(z.string()) } });
+    const s = main.add(new Step("read", T, { artifacts: { one: list.at(-1), many: localArtifact([path.join(dir, "one.txt")]), named: localArtifact({ b: path.join(dir, "one.txt") }) } }));
+    main.setOutputs({ parameters: { text: s.outputs.parameters.text } });
+    const { status, name } = await new Workflow({ generateName: "local-part-", entrypoint: main }).run({ workdir: path.join(dir, "runs-part") });
+    const root = Object.values(status.nodes ?? {}).find((n) => n.name === name);
+    expect(root?.outputs?.parameters?.[0]?.value).toBe("BEE|ONE|b:ONE");
+  });
 });
