@@ -19,7 +19,7 @@ describe("the public index", () => {
       ...["bundleModule", "BundleError", "BundleArtifact", "ContainerExecutor", "parseImageMap"],
       // docs/dflow.md, docs/wiring.md, docs/compiling.md
       ...["argoSum", "argoConcat", "div", "mod", "at", "ArtifactPart", "lifecycleHook", "SuspendTemplate", "manifestGraph", "graphToMermaid", "graphToDot"],
-      ...["HttpTemplate", "ResourceTemplate", "secret", "SecretKey"],
+      ...["HttpTemplate", "ResourceTemplate", "secret", "SecretKey", "NestedArtifactRef", "NestedArtifactPart"],
     ];
     expect(documented.filter((name) => !exported.has(name))).toEqual([]);
   });

@@ -36,7 +36,19 @@ export {
   argoSum,
   argoConcat,
 } from "./expr/tree.ts";
-export { type RefArtifactShape, type ArtifactHandle, type ParamRef, ArtifactRef, ArtifactPart, ItemRef, workflowVar } from "./expr/refs.ts";
+export {
+  type RefArtifactShape,
+  type ArtifactHandle,
+  type ParamRef,
+  ArtifactRef,
+  ArtifactPart,
+  NestedArtifactRef,
+  NestedArtifactPart,
+  type NestedAddress,
+  ItemRef,
+  workflowVar,
+} from "./expr/refs.ts";
+export type { NestedLayout, NestedRootLayout, NestedTree, NestedPaths, NestedValue, NestedAt, NestedKeys } from "./expr/nested-layout.ts";
 // OPs and their signatures.
 export {
   type ParamOptions,
