@@ -10,8 +10,8 @@ export interface OpFieldInfo {
   readonly kind: "parameter" | "artifact";
   /**
    * A parameter's value type as TypeScript writes it (`string`, `number`, `"fast" | "exact"`,
-   * `{ x: number; y: number }`, `string[]`); for an artifact its shape: `path`, `path[]` or
-   * `Record<string, path>`.
+   * `{ x: number; y: number }`, `string[]`); for an artifact its shape: `path`, `path[]`,
+   * `Record<string, path>` or `nested`.
    */
   readonly type: string;
   /** The caller (input) or the OP (output) may leave it out: optional schema or artifact, or a default. */

@@ -40,7 +40,7 @@ export const score = defineOp({
     ...common,
     files: artifact.list({ optional: true, description: "structures" }),
   },
-  outputs: { best: param(z.number().nullable()), report: artifact(), byName: artifact.record() },
+  outputs: { best: param(z.number().nullable()), report: artifact(), byName: artifact.record(), tree: artifact.nested({ a: ["path"] }, { optional: true }) },
   async execute() {
     return { best: 1, report: "r", byName: {} };
   },
@@ -113,6 +113,7 @@ describe("readOps on TypeScript sources", () => {
       { name: "best", kind: "parameter", type: "number | null", optional: false },
       { name: "report", kind: "artifact", type: "path", optional: false },
       { name: "byName", kind: "artifact", type: "Record<string, path>", optional: false },
+      { name: "tree", kind: "artifact", type: "nested", optional: true },
     ]);
   });
 

@@ -153,7 +153,7 @@ function resolveTarget(target: string, cwd: string): Target {
 // ---------------------------------------------------------------------------------------
 // Reading: files, exports and identifiers followed by hand through relative imports
 
-const ARTIFACT_TYPES: Record<string, string> = { path: "path", list: "path[]", record: "Record<string, path>" };
+const ARTIFACT_TYPES: Record<string, string> = { path: "path", list: "path[]", record: "Record<string, path>", nested: "nested" };
 
 function unwrap(node: Node): Node {
   let current = node;
@@ -445,9 +445,11 @@ class Reader {
         ...(base === "bigParameter" ? { big: true } : {}),
       };
     }
-    const shape = base === "artifact" ? "path" : callee.endsWith("artifact.list") ? "list" : callee.endsWith("artifact.record") ? "record" : undefined;
+    const shape =
+      base === "artifact" ? "path" : callee.endsWith("artifact.list") ? "list" : callee.endsWith("artifact.record") ? "record" : callee.endsWith("artifact.nested") ? "nested" : undefined;
     if (shape) {
-      const options = args[0] ? this.resolved(args[0]) : undefined;
+      const optionsArg = args[shape === "nested" ? 1 : 0];
+      const options = optionsArg ? this.resolved(optionsArg) : undefined;
       const opt = (key: string) => (options && Node.isObjectLiteralExpression(options) ? this.property(options, key) : undefined);
       const description = this.stringValue(opt("description"));
       const optional = opt("optional");

@@ -63,6 +63,14 @@ const consume = defineOp({
   },
 });
 const C = OPTemplate.fromOp(consume, { module: "ops.ts" });
+// An OP taking one path: given a leaf by dotted key.
+const readOne = defineOp({
+  name: "read-one",
+  inputs: { f: artifact() },
+  outputs: { text: param(z.string()) },
+  execute: async ({ f }) => ({ text: await fs.readFile(f, "utf8") }),
+});
+const R = OPTemplate.fromOp(readOne, { module: "ops.ts" });
 const read = new ShellOPTemplate({
   name: "read",
   inputs: { f: artifact() },
@@ -83,7 +91,7 @@ function build() {
   const run = m.outputs.artifacts.run;
   const whole = dag.add(new Task("whole", C, { artifacts: { tree: run, model: run.key("model") } }));
   const last = dag.add(new Task("last", read, { artifacts: { f: run.key("runs").at(-1).key("log") } }));
-  const deep = dag.add(new Task("deep", read, { artifacts: { f: m.outputs.artifacts.any.key("a.b") } }));
+  const deep = dag.add(new Task("deep", R, { artifacts: { f: m.outputs.artifacts.any.key("a.b") } }));
   const weights = dag.add(new Task("weights", read, { artifacts: { f: run.key("model.weights") } }));
   dag.setOutputs({
     parameters: {
