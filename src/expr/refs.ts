@@ -143,7 +143,7 @@ export class ArtifactRef<K extends RefArtifactShape = RefArtifactShape> extends 
    * @example
    * new Step("first", readT, { artifacts: { f: split.outputs.artifacts.shards.at(0) } })
    */
-  at<R extends ArtifactRef<"list"> | NestedArtifactRef<any>>(this: R, index: IndexArg<R>): AtResult<R>;
+  at<R extends ArtifactRef<"list"> | NestedArtifactRef<unknown>>(this: R, index: IndexArg<R>): AtResult<R>;
   at(index: number | Expr<number>): unknown {
     if (this instanceof NestedArtifactRef) return address(this, [], this.layout, [index], "at()");
     this.needShape("list", "at()");
@@ -165,7 +165,7 @@ export class ArtifactRef<K extends RefArtifactShape = RefArtifactShape> extends 
    * @example
    * new Step("train", trainT, { artifacts: { data: split.outputs.artifacts.sets.key("train") } })
    */
-  key<R extends ArtifactRef<"record"> | NestedArtifactRef<any>, const P extends string>(this: R, key: P & KeyArg<R>): KeyResult<R, P>;
+  key<R extends ArtifactRef<"record"> | NestedArtifactRef<unknown>, const P extends string>(this: R, key: P & KeyArg<R>): KeyResult<R, P>;
   key(key: string): unknown {
     if (this instanceof NestedArtifactRef) return address(this, [], this.layout, splitNestedKey(key, this.variable.describe()), "key()");
     this.needShape("record", "key()");
@@ -353,7 +353,7 @@ export class NestedArtifactPart<L = NestedTree> extends ArtifactPart<"nested"> {
   declare readonly __layout?: L;
 
   constructor(
-    readonly root: NestedArtifactRef<any>,
+    readonly root: NestedArtifactRef<unknown>,
     /** The address from the root. */
     readonly segments: readonly Segment[],
     /** The layout of this level; `undefined` for any tree. */
@@ -392,7 +392,7 @@ function dotted(segments: readonly Segment[]): string {
 }
 
 /** Walks `more` segments down from `segments` (at `layout`); gives the level or the leaf reached. */
-function address(root: NestedArtifactRef<any>, segments: readonly Segment[], layout: NestedLayout | undefined, more: readonly Segment[], what: string): ArtifactPart | NestedArtifactPart<unknown> {
+function address(root: NestedArtifactRef<unknown>, segments: readonly Segment[], layout: NestedLayout | undefined, more: readonly Segment[], what: string): ArtifactPart | NestedArtifactPart<unknown> {
   const where = root.variable.describe();
   if (root.unaddressable) throw new ValidationError(`${where}: ${what} cannot address its parts: ${root.unaddressable}`);
   let here = layout;
@@ -411,7 +411,7 @@ function address(root: NestedArtifactRef<any>, segments: readonly Segment[], lay
   return here === "path" ? leafPart(root, path) : new NestedArtifactPart(root, path, here);
 }
 
-function leafPart(root: NestedArtifactRef<any>, segments: readonly Segment[]): ArtifactPart {
+function leafPart(root: NestedArtifactRef<unknown>, segments: readonly Segment[]): ArtifactPart {
   // Without a catalog the leaf's file name is unknown: the step gets the leaf's folder.
   return new ArtifactPart(root, root.catalog ? new NestedPath(root, segments, "leaf") : new NestedPath(root, segments, "level"));
 }
@@ -424,7 +424,7 @@ function leafPart(root: NestedArtifactRef<any>, segments: readonly Segment[]): A
 class NestedPath extends Expr<string> {
   readonly kind: ValueKind = "string";
   constructor(
-    readonly root: NestedArtifactRef<any>,
+    readonly root: NestedArtifactRef<unknown>,
     readonly segments: readonly Segment[],
     readonly target: "level" | "leaf",
   ) {

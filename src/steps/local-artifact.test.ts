@@ -87,4 +87,25 @@ describe("localArtifact", () => {
     const root = Object.values(status.nodes ?? {}).find((n) => n.name === name);
     expect(root?.outputs?.parameters?.[0]?.value).toBe("BEE|ONE|b:ONE");
   });
+
+  it("uploads a tree of files as a nested artifact, levels marked", async () => {
+    const tree = localArtifact({ m: { one: path.join(dir, "one.txt") }, l: [path.join(dir, "data"), path.join(dir, "b.txt")] });
+    expect(tree.shape).toBe("nested");
+    expect(() => localArtifact({ "a.b": { c: path.join(dir, "b.txt") } })).toThrow(/a record key of a nested artifact is a plain name/);
+    const walk = defineOp({
+      name: "walk",
+      inputs: { t: artifact.nested() },
+      outputs: { text: param(z.string()) },
+      async execute({ t }) {
+        return { text: JSON.stringify(t, (_k, v) => (typeof v === "string" ? path.basename(v) : v)) };
+      },
+    });
+    const main = new Steps({ name: "main", outputs: { text: param(z.string()) } });
+    const s = main.add(new Step("walk", OPTemplate.fromOp(walk, { module: "ops.ts" }), { artifacts: { t: tree } }));
+    main.setOutputs({ parameters: { text: s.outputs.parameters.text } });
+    expect(() => new Step("read", T, { artifacts: { one: tree as never, many: localArtifact([dir]), named: localArtifact({ b: dir }) } })).toThrow(/artifact "one" expects a path artifact, got local files as a nested/);
+    const { status, name } = await new Workflow({ generateName: "local-tree-", entrypoint: main }).run({ workdir: path.join(dir, "runs-tree") });
+    const root = Object.values(status.nodes ?? {}).find((n) => n.name === name);
+    expect(JSON.parse(root?.outputs?.parameters?.[0]?.value ?? "null")).toEqual({ l: ["data", "b.txt"], m: { one: "one.txt" } });
+  });
 });

@@ -9,6 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Artifact } from "../argo/model.ts";
 import { ValidationError } from "../errors.ts";
+import { LEVEL_MARKER, checkNestedKey } from "../expr/nested-layout.ts";
 import type { TransferProgress } from "../artifacts/transfer.ts";
 import type { StorageClient } from "../storage/client.ts";
 import type { ArtifactSource } from "./artifact-source.ts";
@@ -16,7 +17,10 @@ import type { ArtifactSource } from "./artifact-source.ts";
 /** Key prefix of uploaded local artifacts in the repository. */
 export const UPLOADS_PREFIX = "opflow-uploads";
 
-type Paths = string | readonly string[] | Readonly<Record<string, string>>;
+/** A tree of local paths: records and lists, paths at the leaves (a nested artifact). */
+export type LocalPathTree = readonly (string | LocalPathTree)[] | { readonly [key: string]: string | LocalPathTree };
+
+type Paths = string | readonly string[] | Readonly<Record<string, string>> | LocalPathTree;
 
 function fingerprint(hash: ReturnType<typeof createHash>, p: string, rel: string): void {
   const st = fs.lstatSync(p);
@@ -35,11 +39,13 @@ export interface LocalArtifactUploadOptions {
 
 /** Local files (one path, a list, or named paths) to pass as an input artifact. */
 export class LocalArtifact implements ArtifactSource {
-  /** What it passes as: one path, a list or a record (an item taken with `at`/`key` is one path). */
-  readonly shape: "path" | "list" | "record";
+  /** What it passes as: one path, a list, a record or a nested tree (an item taken with `at`/`entry` is one path). */
+  readonly shape: "path" | "list" | "record" | "nested";
   /** How the files are laid out in the repository. */
-  private readonly layout: "path" | "list" | "record";
+  private readonly layout: "path" | "list" | "record" | "nested";
   private readonly entries: readonly [slot: string, path: string][];
+  /** The level directories of a nested tree and what each is. */
+  private readonly levels: readonly [dir: string, kind: "list" | "record"][] = [];
   private cachedKey: string | undefined;
 
   constructor(
@@ -52,6 +58,24 @@ export class LocalArtifact implements ArtifactSource {
     if (part !== undefined) this.shape = "path";
     if (typeof paths === "string") {
       this.entries = [["", path.resolve(cwd, paths)]];
+    } else if (this.layout === "nested") {
+      const entries: [string, string][] = [];
+      const levels: [string, "list" | "record"][] = [];
+      const walk = (node: string | LocalPathTree, slot: string): void => {
+        if (typeof node === "string") {
+          entries.push([slot, path.resolve(cwd, node)]);
+          return;
+        }
+        levels.push([slot, Array.isArray(node) ? "list" : "record"]);
+        const children: [string, string | LocalPathTree][] = Array.isArray(node) ? node.map((c, i) => [String(i), c]) : Object.entries(node);
+        for (const [k, c] of children) {
+          if (!Array.isArray(node)) checkNestedKey(k, "localArtifact()");
+          walk(c, slot ? `${slot}/${k}` : k);
+        }
+      };
+      walk(paths as LocalPathTree, "");
+      this.entries = entries;
+      this.levels = levels;
     } else if (Array.isArray(paths)) {
       this.entries = (paths as readonly string[]).map((p, i) => [String(i), path.resolve(cwd, p)]);
     } else {
@@ -66,8 +90,11 @@ export class LocalArtifact implements ArtifactSource {
     }
   }
 
-  private static shapeOf(paths: Paths): "path" | "list" | "record" {
-    return typeof paths === "string" ? "path" : Array.isArray(paths) ? "list" : "record";
+  private static shapeOf(paths: Paths): "path" | "list" | "record" | "nested" {
+    if (typeof paths === "string") return "path";
+    const values: unknown[] = Array.isArray(paths) ? paths : Object.values(paths);
+    if (values.some((v) => typeof v !== "string")) return "nested";
+    return Array.isArray(paths) ? "list" : "record";
   }
 
   /**
@@ -109,6 +136,7 @@ export class LocalArtifact implements ArtifactSource {
     if (!this.cachedKey) {
       const hash = createHash("sha256");
       hash.update(this.layout);
+      for (const [dir, kind] of this.levels) hash.update(`${dir}\0${kind}\n`);
       for (const [slot, p] of this.entries) fingerprint(hash, p, `${slot}/${path.basename(p)}`);
       const base = this.layout === "path" ? path.basename(this.entries[0]?.[1] as string) : this.layout;
       this.cachedKey = `${UPLOADS_PREFIX}/${hash.digest("hex").slice(0, 20)}/${base.replace(/[^-A-Za-z0-9_.]/g, "_")}.tgz`;
@@ -141,6 +169,10 @@ export class LocalArtifact implements ArtifactSource {
         await fs.promises.mkdir(path.dirname(dest), { recursive: true });
         await fs.promises.cp(p, dest, { recursive: true, verbatimSymlinks: true });
       }
+      for (const [dir, kind] of this.levels) {
+        await fs.promises.mkdir(path.join(root, dir), { recursive: true });
+        await fs.promises.writeFile(path.join(root, dir, LEVEL_MARKER), kind);
+      }
       await uploadArtifact(storage, root, { key: this.key, ...(onProgress && { onProgress }) });
     } finally {
       await fs.promises.rm(stage, { recursive: true, force: true });
@@ -150,7 +182,8 @@ export class LocalArtifact implements ArtifactSource {
 
 /**
  * Files on this machine as an input artifact: one path, a list of paths (an `artifact.list()`
- * input), or named paths (an `artifact.record()` input). Uploaded to the artifact repository
+ * input), named paths (an `artifact.record()` input), or a deeper tree of records and lists
+ * (an `artifact.nested()` input: `{ model: { weights: "w.bin" }, runs: ["0.log", "1.log"] }`). Uploaded to the artifact repository
  * by `workflow.run()` / `workflow.submit()` before the workflow starts.
  *
  * @example
