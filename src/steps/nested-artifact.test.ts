@@ -162,6 +162,27 @@ describe("nested artifacts", () => {
     expect(tasks.find((t) => t.name === "last")?.depends).toBe("make");
   });
 
+  it("addresses by an index known only at run time, counted from the end when negative", async () => {
+    const dag = new DAG({ name: "main", inputs: { i: param(z.number().int(), { default: -1 }) }, outputs: { text: param(z.string()), seen: param(z.array(z.string())) } });
+    const m = dag.add(new Task("make", M, { parameters: { n: 2 } }));
+    const runs = m.outputs.artifacts.run.key("runs");
+    const t = dag.add(new Task("pick", read, { artifacts: { f: runs.at(dag.io.parameters.i).key("log") } }));
+    const lvl = dag.add(new Task("lvl", C, { artifacts: { tree: runs.at(dag.io.parameters.i), model: m.outputs.artifacts.run.key("model") } }));
+    dag.setOutputs({ parameters: { text: t.outputs.parameters.text, seen: lvl.outputs.parameters.seen } });
+    const wf = new Workflow({ generateName: "nested-index-", entrypoint: dag });
+    const tasks = wf.compile().spec.templates?.find((x) => x.name === "main")?.dag?.tasks ?? [];
+    const sub = (n: string, a: string) => tasks.find((x) => x.name === n)?.arguments?.artifacts?.find((x) => x.name === a)?.subPath;
+    const runsOf = 'get(fromJSON(tasks.make.outputs.parameters["opflow-catalog-run"]), "runs")';
+    expect(sub("pick", "f")).toContain(`get(get(${runsOf}, int(asInt(inputs.parameters.i))), "log")`);
+    expect(sub("lvl", "tree")).toContain(`"runs" + "/" + string(int(asInt(inputs.parameters.i)) < 0 ? len(${runsOf}) + int(asInt(inputs.parameters.i)) : int(asInt(inputs.parameters.i)))`);
+    const workdir = await fs.mkdtemp(path.join(os.tmpdir(), "opflow-nested-"));
+    dirs.push(workdir);
+    const result = await wf.run({ workdir });
+    expect(result.status.phase).toBe("Succeeded");
+    const out = outputsOf(result);
+    expect([out("text"), JSON.parse(out("seen") as string)]).toEqual(["log 1", ["log=log-1-3.txt"]]);
+  }, 120_000);
+
   it.skipIf(!haveArgoCheck)("passes the upstream CRD check (needs ../shared/argo)", async () => {
     expect((await argoCheck([build().wf.compile()])).output).toMatch(/1 passed, 0 failed/);
   }, 120_000);
