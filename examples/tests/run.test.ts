@@ -97,6 +97,13 @@ describe("examples run on the local engine", () => {
     expect(JSON.parse(out(root, "all") as string)).toEqual([1, 2, 3, 4, 5]);
   });
 
+  it("nested passes a sub-tree, the last epoch's log and a file by dotted key of one nested artifact", async () => {
+    const { result, root, out } = await run("nested");
+    expect(result.status.phase).toBe("Succeeded");
+    expect(JSON.parse(out(root, "model") as string)).toEqual(["weights.bin", "config.json"]);
+    expect([out(root, "last"), out(root, "config")]).toEqual(["loss 0.33", '{"layers":3}']);
+  });
+
   it("reuse resubmits the keyed loop taking over iter-0 and iter-1 (one output replaced), as dflow's reuse example", async () => {
     const { reuseDemo } = (await import("../../examples/reuse.ts")) as typeof import("../../examples/reuse.ts");
     const { first, second } = await reuseDemo({ mode: "debug", workdir });
