@@ -38,6 +38,18 @@ export function opflowEnvOf(env: Readonly<Record<string, string | undefined>> | 
   return out;
 }
 
+/**
+ * The line a pod's shell wrapper prints on stderr when a template's pre or post script failed
+ * (`opflow: the pre script of template "x" failed (exit code 3)`); the local engine makes its
+ * text the failed step's message, whichever executor ran the pod.
+ */
+export function prePostFailure(log: string): string | undefined {
+  const re = /^opflow: (the (?:pre|post) script of template "[^"\n]*" failed \(exit code \d+\))$/gm;
+  let last: string | undefined;
+  for (let m = re.exec(log); m; m = re.exec(log)) last = m[1];
+  return last;
+}
+
 /** Environment variable that holds the contract root for an OP runner. */
 export const ROOT_ENV = "OPFLOW_ROOT";
 
