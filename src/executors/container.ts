@@ -13,10 +13,9 @@
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { appendFileSync, existsSync } from "node:fs";
-import { mkdir, open, rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { prePostFailure } from "../contract.ts";
 import { EngineError } from "../errors.ts";
 import type { Executor, PodEnd, PodRoot, PodSpec } from "./executor.ts";
 import type { ProcessResult } from "./local-process.ts";
@@ -466,7 +465,7 @@ export class ContainerExecutor implements Executor {
     }
     const limits = spec.resources?.limits;
     const own = spec.podRoot ? ownFileSystem(spec.podRoot, spec.mounts) : { mounts: [], copyOut: [] };
-    const end = await runContainer({
+    return runContainer({
       image: mapImage(spec.image, this.images),
       command: spec.command,
       env: spec.env,
@@ -482,27 +481,5 @@ export class ContainerExecutor implements Executor {
       name: containerName(spec.name),
       ...(this.options.podman ? { podman: this.options.podman } : {}),
     });
-    if (end.exitCode === 0 || end.startError || end.timedOut || end.aborted) return end;
-    // A failed pre or post script of the template says so in the log's last lines.
-    const message = prePostFailure(await logTail(spec.logFile));
-    return message ? { ...end, message } : end;
-  }
-}
-
-/** The last few kilobytes of a log file ("" when there is none). */
-async function logTail(file: string): Promise<string> {
-  try {
-    const handle = await open(file, "r");
-    try {
-      const { size } = await handle.stat();
-      const length = Math.min(size, 8192);
-      const buffer = Buffer.alloc(length);
-      await handle.read(buffer, 0, length, size - length);
-      return buffer.toString("utf8");
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    return "";
   }
 }
