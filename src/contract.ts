@@ -114,8 +114,15 @@ export const CACHE_ANNOTATION = "opflow.dev/cache";
 
 /**
  * Annotation of a container or script template holding the JSON Schemas of its output
- * parameters (`{"<name>": <schema>, …}`). The local engine checks each output parameter it
+ * parameters (`{"<name>": <schema>, …}`), or of an HTTP template holding the schema of its
+ * response body (under {@link RESULT_SCHEMA_KEY}). The local engine checks each output parameter it
  * reads against its schema and fails the node when one does not match; templates in any
  * language so get the checks an OP's runner makes. Argo ignores it.
  */
 export const OUTPUT_SCHEMAS_ANNOTATION = "opflow.dev/output-schemas";
+
+/**
+ * The key of {@link OUTPUT_SCHEMAS_ANNOTATION} that holds the schema of `outputs.result` (an
+ * HTTP template's response body); other keys name output parameters. (`$` is no parameter name.)
+ */
+export const RESULT_SCHEMA_KEY = "$result";
