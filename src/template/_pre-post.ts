@@ -73,6 +73,9 @@ export function shellAround(templateName: string, parts: PrePost, main: string):
   if (!hasPrePost(parts)) return main;
   const say = `${MARK}the $opflow_part script of template \\"${templateName}\\" failed (exit code $opflow_rc)`;
   const lines = [
+    // `source` (bash's name for `.`) in shells without it, such as dash, Debian's sh (through
+    // eval: busybox's sh refuses a function of that name even where it is never defined).
+    `command -v source >/dev/null 2>&1 || eval 'source() { . "$@"; }'`,
     "opflow_part=pre",
     // The EXIT trap also catches a part stopped by `set -e` or by `exit`.
     `trap 'opflow_rc=$?; if [ "$opflow_rc" -ne 0 ] && [ "$opflow_part" != main ]; then echo "${say}" >&2; if [ -w /dev/termination-log ]; then echo "${say}" > /dev/termination-log; fi; fi' EXIT`,

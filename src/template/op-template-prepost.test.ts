@@ -36,7 +36,8 @@ function node(r: { status: WorkflowStatus }, name: string): NodeStatus | undefin
   return Object.values(r.status.nodes ?? {}).find((n) => n.displayName === name && n.type === "Pod");
 }
 
-const PRE = ['export PRE_GREETING="hello"', 'echo from-pre > "${OPFLOW_ROOT:-/tmp}/pre.txt"'].join("\n");
+// `source` works in any sh (dash has only `.`): the wrapper gives it one.
+const PRE = ['echo \'export PRE_GREETING="hello"\' > "${OPFLOW_ROOT:-/tmp}/env.sh"', 'source "${OPFLOW_ROOT:-/tmp}/env.sh"', 'echo from-pre > "${OPFLOW_ROOT:-/tmp}/pre.txt"'].join("\n");
 const POST = 'echo post >> "${OPFLOW_ROOT:-/tmp}/outputs/artifacts/note"';
 
 function setupWorkflow(name: string, options: { preScript?: string; postScript?: string }): Workflow {
@@ -53,10 +54,10 @@ describe("OP templates with pre and post scripts", () => {
       .spec.templates?.find((x) => x.name === "setup");
     const [sh, dashC, text, zero] = t?.container?.command ?? [];
     expect([sh, dashC, zero]).toEqual(["sh", "-c", "opflow-op"]);
-    expect(text).toContain('export PRE_GREETING="hello"');
+    expect(text).toContain('source "${OPFLOW_ROOT:-/tmp}/env.sh"');
     expect(text).toContain('\n"$@"\n');
-    expect(text!.indexOf("PRE_GREETING")).toBeLessThan(text!.indexOf('"$@"'));
-    expect(text!.indexOf('"$@"')).toBeLessThan(text!.indexOf("echo post"));
+    expect(text!.indexOf("PRE_GREETING")).toBeLessThan(text!.indexOf('\n"$@"\n'));
+    expect(text!.indexOf('\n"$@"\n')).toBeLessThan(text!.indexOf("echo post"));
     // The bundle's runner, as without scripts.
     expect(t?.container?.args?.[0]).toBe("node");
     expect(t?.container?.args?.[1]).toMatch(/^\/tmp\/opflow\/[0-9a-f]{20}\.mjs$/);
@@ -134,6 +135,8 @@ describe.skipIf(skip !== undefined)(`OP templates with pre and post scripts in p
     const n = node(ok, "setup");
     expect(ok.status.phase, n?.message).toBe("Succeeded");
     expect(n?.outputs?.parameters?.find((p) => p.name === "greeting")?.value).toBe("hello world (from-pre)");
+    const note = path.join(stepDir(ok, "setup"), "outputs", "artifacts", "note");
+    expect(fs.readFileSync(fs.statSync(note).isDirectory() ? path.join(note, "note.txt") : note, "utf8")).toBe("op\npost\n");
     const bad = await setupWorkflow("prepost-podman-bad", { preScript: "false" }).run({ workdir: workdir(), executor });
     expect(bad.status.phase).toBe("Failed");
     expect(node(bad, "setup")?.message).toBe('the pre script of template "setup" failed (exit code 1)');
