@@ -7,9 +7,12 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { param } from "../op/signature.ts";
 import type { NodeStatus, WorkflowStatus } from "../argo/model.ts";
 import { Step } from "../steps/step.ts";
 import { Steps } from "../steps/steps.ts";
+import { slicedStep } from "../steps/sliced-step.ts";
 import { Workflow } from "../workflow/workflow.ts";
 import { OPTemplate } from "./op-template.ts";
 import { argoCheck, haveArgoCheck } from "../../test/argo-check.ts";
@@ -115,6 +118,21 @@ describe("OP templates with pre and post scripts", () => {
     const r2 = await new Workflow({ name: "prepost-post-fails", entrypoint: main2 }).run({ workdir: workdir() });
     expect(r2.status.phase).toBe("Failed");
     expect(node(r2, "post-fails")?.message).toBe('the post script of template "post-fails" failed (exit code 4)');
+  }, 120_000);
+
+  it("run around each slice's runner when the template is sliced", async () => {
+    const t = OPTemplate.fromOp(readSetup, { name: "setup", preScript: PRE, postScript: "echo post ran" });
+    const main = new Steps({ name: "main", outputs: { greetings: param(z.array(z.string())) } });
+    const s = main.add(slicedStep("each", t, { slices: { who: ["ann", "bob", "cy"] }, groupSize: 2 }));
+    main.setOutputs({ parameters: { greetings: s.outputs.parameters.greeting } });
+    const r = await new Workflow({ name: "prepost-sliced", entrypoint: main }).run({ workdir: workdir() });
+    expect(r.status.phase, JSON.stringify(Object.values(r.status.nodes ?? {}).map((n) => n.message).filter(Boolean))).toBe("Succeeded");
+    const root = Object.values(r.status.nodes ?? {}).find((n) => n.name === r.name);
+    expect(JSON.parse(root?.outputs?.parameters?.[0]?.value ?? "[]")).toEqual(["hello ann (from-pre)", "hello bob (from-pre)", "hello cy (from-pre)"]);
+    const logs = fs.readdirSync(r.dir, { recursive: true }).filter((f) => String(f).endsWith("log.txt"));
+    expect(logs.filter((f) => fs.readFileSync(path.join(r.dir, String(f)), "utf8").includes("post ran"))).toHaveLength(2);
+    const manifest = new Workflow({ name: "prepost-sliced", entrypoint: main }).compile();
+    expect(manifest.spec.templates?.find((x) => x.name === "setup-sliced")?.container?.command?.slice(0, 2)).toEqual(["sh", "-c"]);
   }, 120_000);
 
   it("refuse scripts that are not text, naming the template and the field", () => {

@@ -53,7 +53,8 @@ export interface OPTemplateOptions extends PodTemplateOptions, OPCodeOptions {
    * OP. When the last of them fails (or `set -e` stops them) the OP does not run and the step
    * fails with their exit code and a message naming the pre script. The local engine runs the
    * same shell text around `opflow execute` in a child process (not in-process), so the OP's
-   * module must be importable on its own (as for `thread: "worker"`).
+   * module must be importable on its own (as for `thread: "worker"`; `thread` is then not
+   * read). Progress the OP reports is not shown while it runs there.
    * @default none
    */
   readonly preScript?: string;
