@@ -5,10 +5,10 @@
  * exports reaches the OP, as in the pod; an in-process call could not give it that.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { type InProcessResult, type InProcessTask, ROOT_ENV, prePostFailure } from "../contract.ts";
+import { type InProcessResult, type InProcessTask, PROGRESS_FILE_ENV, ROOT_ENV, prePostFailure } from "../contract.ts";
 
 /** Time between SIGTERM and SIGKILL when the step is stopped. */
 const GRACE_MS = 2000;
@@ -33,7 +33,8 @@ export function runWrappedOp(task: InProcessTask, wrapper: string, moduleFile: s
   mkdirSync(workdir, { recursive: true });
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-  Object.assign(env, task.env ?? {}, { [ROOT_ENV]: task.root });
+  const progressFile = path.join(task.root, "opflow-progress");
+  Object.assign(env, task.env ?? {}, { [ROOT_ENV]: task.root, [PROGRESS_FILE_ENV]: progressFile });
   for (const [k, v] of Object.entries(task.parameters)) env[k] ??= v;
   if (nodeOptions !== undefined) env["NODE_OPTIONS"] = nodeOptions;
   return new Promise((resolve) => {
@@ -49,6 +50,23 @@ export function runWrappedOp(task: InProcessTask, wrapper: string, moduleFile: s
       stderr = (stderr + text).slice(-8192);
       task.log(text);
     });
+    // The runner appends `N/M` lines to the progress file: the last one is passed on.
+    let shown = "";
+    const showProgress = (): void => {
+      let text = "";
+      try {
+        text = readFileSync(progressFile, "utf8");
+      } catch {
+        return;
+      }
+      const m = /(\d+)\/(\d+)\s*$/.exec(text);
+      if (m && m[0] !== shown) {
+        shown = m[0];
+        task.progress(Number(m[1]), Number(m[2]));
+      }
+    };
+    const poll = setInterval(showProgress, 1000);
+    poll.unref();
     let killTimer: NodeJS.Timeout | undefined;
     const kill = (): void => {
       if (child.pid === undefined) return;
@@ -69,10 +87,13 @@ export function runWrappedOp(task: InProcessTask, wrapper: string, moduleFile: s
     if (task.signal.aborted) kill();
     else task.signal.addEventListener("abort", kill, { once: true });
     child.on("error", (err) => {
+      clearInterval(poll);
       task.signal.removeEventListener("abort", kill);
       resolve({ exitCode: 1, message: `template "${task.template}": could not start sh (${err.message})` });
     });
     child.on("close", (code, signal) => {
+      clearInterval(poll);
+      showProgress();
       task.signal.removeEventListener("abort", kill);
       if (killTimer) clearTimeout(killTimer);
       const exitCode = code ?? (signal === "SIGKILL" ? 137 : 143);

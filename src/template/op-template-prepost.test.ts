@@ -80,6 +80,8 @@ describe("OP templates with pre and post scripts", () => {
     const n = node(r, "setup");
     expect(r.status.phase, n?.message).toBe("Succeeded");
     expect(n?.outputs?.parameters?.find((p) => p.name === "greeting")?.value).toBe("hello world (from-pre)");
+    // The OP's progress reaches the engine from the child process.
+    expect(n?.progress).toBe("3/7");
     const note = path.join(stepDir(r, "setup"), "outputs", "artifacts", "note");
     expect(fs.readFileSync(fs.statSync(note).isDirectory() ? path.join(note, "note.txt") : note, "utf8")).toBe("op\npost\n");
   }, 120_000);

@@ -54,7 +54,7 @@ export interface OPTemplateOptions extends PodTemplateOptions, OPCodeOptions {
    * fails with their exit code and a message naming the pre script. The local engine runs the
    * same shell text around `opflow execute` in a child process (not in-process), so the OP's
    * module must be importable on its own (as for `thread: "worker"`; `thread` is then not
-   * read). Progress the OP reports is not shown while it runs there.
+   * read).
    * @default none
    */
   readonly preScript?: string;
