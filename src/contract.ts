@@ -38,6 +38,18 @@ export function opflowEnvOf(env: Readonly<Record<string, string | undefined>> | 
   return out;
 }
 
+/**
+ * The line a pod's shell wrapper prints on stderr when a template's pre or post script failed
+ * (`opflow: the pre script of template "x" failed (exit code 3)`); the local engine makes its
+ * text the failed step's message, whichever executor ran the pod.
+ */
+export function prePostFailure(log: string): string | undefined {
+  const re = /^opflow: (the (?:pre|post) script of template "[^"\n]*" failed \(exit code \d+\))$/gm;
+  let last: string | undefined;
+  for (let m = re.exec(log); m; m = re.exec(log)) last = m[1];
+  return last;
+}
+
 /** Environment variable that holds the contract root for an OP runner. */
 export const ROOT_ENV = "OPFLOW_ROOT";
 
@@ -102,7 +114,8 @@ export const CACHE_ANNOTATION = "opflow.dev/cache";
 
 /**
  * Annotation of a container or script template holding the JSON Schemas of its output
- * parameters (`{"<name>": <schema>, …}`). The local engine checks each output parameter it
+ * parameters (`{"<name>": <schema>, …}`), or of an HTTP template holding the schema of its
+ * response body (under {@link RESULT_SCHEMA_KEY}). The local engine checks each output parameter it
  * reads against its schema and fails the node when one does not match; templates in any
  * language so get the checks an OP's runner makes. Argo ignores it.
  */
@@ -114,3 +127,9 @@ export const OUTPUT_SCHEMAS_ANNOTATION = "opflow.dev/output-schemas";
  * which artifact. The local engine fails the node with that text; Argo's message shows it.
  */
 export const MISSING_PART_PREFIX = "opflow-missing:";
+
+/**
+ * The key of {@link OUTPUT_SCHEMAS_ANNOTATION} that holds the schema of `outputs.result` (an
+ * HTTP template's response body); other keys name output parameters. (`$` is no parameter name.)
+ */
+export const RESULT_SCHEMA_KEY = "$result";

@@ -80,6 +80,7 @@ export {
   Template,
 } from "./template/template.ts";
 export type { RetryOn, RetryOptions } from "./template/retry.ts";
+export type { ResultOf, ResultSignature } from "./template/result-type.ts";
 export type { PodTemplateOptions, Resources } from "./template/pod.ts";
 export { PodTemplate, type ContractPathOverrides, type Word, type Words } from "./template/pod-template.ts";
 export * from "./template/container-template.ts";

@@ -9,7 +9,7 @@ import path from "node:path";
 import type { NodePhase, NodeStatus, Template, WorkflowSpec } from "../argo/model.ts";
 import { outputsWithDefaults, suppliedOutputs } from "../argo/suspend-nodes.ts";
 import type { Suspensions } from "./suspensions.ts";
-import type { LocalBindings } from "../contract.ts";
+import { type LocalBindings, OUTPUT_SCHEMAS_ANNOTATION } from "../contract.ts";
 import { BindingExecutor } from "../executors/in-process.ts";
 import type { Executor } from "../executors/executor.ts";
 import { sleep } from "../sleep.ts";
@@ -30,6 +30,7 @@ import { acquireAll, Semaphore } from "./semaphore.ts";
 import type { RunControl } from "./signals.ts";
 import type { StateTree } from "./state-tree.ts";
 import { runHttp, type HttpSpec } from "./http-template.ts";
+import { resultSchemaViolation } from "./output-schemas.ts";
 import type { LocalObjects } from "./local-objects.ts";
 
 /** Why a daemon's pod ended by itself: Argo's message for a failed pod, or that it ended at all. */
@@ -267,6 +268,9 @@ export class Leaves {
       const r = await runHttp(tmpl.http as unknown as HttpSpec, this.cfg.objects, control.signalFor(place), where);
       if (r.result !== undefined) node.outputs = { result: r.result };
       if (control.halted(place) && r.phase !== "Succeeded") return await book.finish(node, "Failed", control.stopMessage ?? "Stopped");
+      // A typed result (HttpTemplate's `result` schema) is checked as script outputs are.
+      const violation = r.phase === "Succeeded" ? resultSchemaViolation(tmpl.metadata?.annotations?.[OUTPUT_SCHEMAS_ANNOTATION], r.result ?? "") : undefined;
+      if (violation) return await book.finish(node, "Failed", `${where}: ${violation}`);
       return await book.finish(node, r.phase, r.message);
     } catch (err) {
       return book.finish(node, "Error", messageOf(err));

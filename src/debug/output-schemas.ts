@@ -1,11 +1,13 @@
 /**
  * Checks the output parameters of a container or script template against the JSON Schemas the
  * template carries (the `opflow.dev/output-schemas` annotation, written by the compiler from
- * the template's typed signature), as the OP runner checks an OP's outputs. Values are read as
- * they travel: text a schema accepts as it is stays text, anything else is read as JSON.
+ * the template's typed signature), as the OP runner checks an OP's outputs; and the response
+ * body of an HTTP template against the schema of its `result`. Values are read as they travel:
+ * text a schema accepts as it is stays text, anything else is read as JSON.
  */
 import { z } from "zod";
 import type { Parameter } from "../argo/model.ts";
+import { RESULT_SCHEMA_KEY } from "../contract.ts";
 
 /** Schemas read back, by annotation text (one entry per template that has them). */
 const cache = new Map<string, Map<string, z.ZodType> | null>();
@@ -50,19 +52,45 @@ export function outputSchemaViolation(annotation: string | undefined, declared: 
     if (!schema || text === undefined) continue;
     const decl = declared.find((d) => d.name === p.name);
     if (decl?.valueFrom?.default !== undefined && decl.valueFrom.default === text) continue;
-    if (schema.safeParse(text).success) continue;
-    let value: unknown = text;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      /* stays text */
-    }
-    const r = schema.safeParse(value);
-    if (r.success) continue;
-    const issue = r.error.issues[0];
-    const at = issue?.path.length ? ` at ${issue.path.join(".")}` : "";
-    const shown = text.length > 80 ? `${text.slice(0, 80)}…` : text;
-    return `output parameter "${p.name}"${at}: ${issue?.message ?? "does not match its schema"}, got ${JSON.stringify(shown)}`;
+    const violation = valueViolation(schema, text);
+    if (violation !== undefined) return `output parameter "${p.name}"${violation}`;
   }
   return undefined;
+}
+
+/**
+ * How an HTTP node's response body (`outputs.result`) breaks the schema its template's
+ * annotation holds for it, as `outputs.result at items.0.id: Invalid input: expected number,
+ * received string, got "{…}"`; undefined when it matches (or there is no such schema).
+ */
+export function resultSchemaViolation(annotation: string | undefined, body: string): string | undefined {
+  if (!annotation) return undefined;
+  const schema = schemasOf(annotation)?.get(RESULT_SCHEMA_KEY);
+  if (!schema) return undefined;
+  const violation = valueViolation(schema, body);
+  if (violation === undefined) return undefined;
+  let json = true;
+  try {
+    JSON.parse(body);
+  } catch {
+    json = false;
+  }
+  return `outputs.result (the response body)${violation}${json ? "" : " (the body is not JSON)"}`;
+}
+
+/** `" at <path>: <rule>, got <value>"` when `text` (as it is, or read as JSON) does not match `schema`. */
+function valueViolation(schema: z.ZodType, text: string): string | undefined {
+  if (schema.safeParse(text).success) return undefined;
+  let value: unknown = text;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    /* stays text */
+  }
+  const r = schema.safeParse(value);
+  if (r.success) return undefined;
+  const issue = r.error.issues[0];
+  const at = issue?.path.length ? ` at ${issue.path.join(".")}` : "";
+  const shown = text.length > 80 ? `${text.slice(0, 80)}…` : text;
+  return `${at}: ${issue?.message ?? "does not match its schema"}, got ${JSON.stringify(shown)}`;
 }

@@ -8,7 +8,7 @@ import fs from "node:fs/promises";
 import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Artifact, Container, NodePhase, Outputs, Parameter, ResourceRequirements, Template, UserContainer } from "../argo/model.ts";
-import { OUTPUT_SCHEMAS_ANNOTATION } from "../contract.ts";
+import { OUTPUT_SCHEMAS_ANNOTATION, prePostFailure } from "../contract.ts";
 import { EngineError, OpflowError } from "../errors.ts";
 import type { Executor, PodEnd, PodResources } from "../executors/executor.ts";
 import type { ArtifactIO, ArtifactRef } from "./artifact-io.ts";
@@ -322,5 +322,28 @@ async function execute(ctx: PodContext, container: Container & { source?: string
     const p = parseProgress(text);
     if (p) ctx.onProgress(p);
   }
+  if (end.exitCode !== 0 && end.message === undefined && !end.startError && !end.timedOut && !end.aborted) {
+    // A template's failed pre or post script says so in the log's last lines (template/_pre-post.ts).
+    const said = prePostFailure(await logTail(base.logFile));
+    if (said) end = { ...end, message: said };
+  }
   return end;
+}
+
+/** The last few kilobytes of a log file ("" when there is none). */
+async function logTail(file: string): Promise<string> {
+  try {
+    const handle = await fs.open(file, "r");
+    try {
+      const { size } = await handle.stat();
+      const length = Math.min(size, 8192);
+      const buffer = Buffer.alloc(length);
+      await handle.read(buffer, 0, length, size - length);
+      return buffer.toString("utf8");
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return "";
+  }
 }

@@ -36,6 +36,7 @@ import type {
 } from "../op/signature.ts";
 import { splitSignature } from "../op/signature.ts";
 import type { Template, TemplateCompiler } from "../template/template.ts";
+import type { ResultOf } from "../template/result-type.ts";
 import { compact } from "../template/compact.ts";
 import { type ArtifactSource, isArtifactSource } from "./artifact-source.ts";
 
@@ -187,8 +188,8 @@ export interface StepOutputs<O extends Signature, Looped extends boolean> {
     readonly [K in ParamKeys<O>]: ParamRef<Looped extends true ? SpecValue<O[K]>[] : SpecValue<O[K]>>;
   };
   readonly artifacts: { readonly [K in ArtifactKeys<O>]: ArtifactRefOf<O[K]> };
-  /** Standard output of a script or container (Argo's `outputs.result`). */
-  readonly result: ParamRef<Looped extends true ? string[] : string>;
+  /** Standard output of a script or container, or an HTTP response's body (Argo's `outputs.result`): text unless the template types it. */
+  readonly result: ParamRef<Looped extends true ? ResultOf<O>[] : ResultOf<O>>;
   /** Exit code of the main container. */
   readonly exitCode: ParamRef<string>;
 }
@@ -339,7 +340,7 @@ export class Step<I extends Signature = Signature, O extends Signature = Signatu
       result:
         this.template instanceof JoinedListsTemplate
           ? paramRef({ type: "output", producer: this, io: "parameters", name: RESULT_PARAMETER }, this.looped ? "json" : "string")
-          : paramRef({ type: "output", producer: this, io: "result" }, this.looped ? "json" : "string"),
+          : paramRef({ type: "output", producer: this, io: "result" }, this.looped ? "json" : this.template.resultKind()),
       exitCode:
         this.template instanceof JoinedListsTemplate
           ? paramRef({ type: "output", producer: this, io: "parameters", name: EXIT_CODE_PARAMETER }, "string")

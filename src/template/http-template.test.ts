@@ -14,6 +14,9 @@ import { Step } from "../steps/step.ts";
 import { Steps } from "../steps/steps.ts";
 import { Workflow } from "../workflow/workflow.ts";
 import { HttpTemplate, type HttpMethod } from "./http-template.ts";
+import { OPTemplate } from "./op-template.ts";
+import { Item, describeItem, wantsNumber } from "../../test/fixtures/http-ops.ts";
+import type { ParamRef } from "../expr/refs.ts";
 import { ScriptOPTemplate } from "./script-template.ts";
 import { secret } from "./secret.ts";
 
@@ -29,6 +32,15 @@ beforeAll(async () => {
     req.on("data", (c) => (body += c));
     req.on("end", () => {
       seen.push({ method: req.method ?? "", url: req.url ?? "", auth: req.headers.authorization, body });
+      const typed: Record<string, string> = {
+        "/typed/ok": JSON.stringify({ id: 7, tags: ["a", "b"] }),
+        "/typed/bad": JSON.stringify({ id: "seven", tags: [] }),
+        "/typed/text": "all good",
+      };
+      if (req.url && typed[req.url] !== undefined) {
+        res.writeHead(200, { "content-type": "application/json" }).end(typed[req.url]);
+        return;
+      }
       if (req.url?.startsWith("/missing")) {
         res.writeHead(404).end("no such thing");
         return;
@@ -177,5 +189,60 @@ describe("secret()", () => {
     expect(() => secret("api", "a/b")).toThrow(/secret "api": key must hold only letters, digits, "-", "_" and ".", got "a\/b"/);
     expect(String(secret("api", "token"))).toBe("secret(api/token)");
     expect(secret("api", "token", { optional: true }).valueFrom()).toEqual({ secretKeyRef: { name: "api", key: "token", optional: true } });
+  });
+});
+
+function typedWorkflow(name: string, path: string) {
+  const get = new HttpTemplate({ name: "get-item", url: `${base}${path}`, result: Item });
+  const main = new Steps({ name: "main" });
+  const got = main.add(new Step("get", get));
+  main.add(new Step("describe", OPTemplate.fromOp(describeItem), { parameters: { item: got.outputs.result } }));
+  return new Workflow({ name, entrypoint: main });
+}
+
+describe("HttpTemplate with a typed result", () => {
+  it("types outputs.result by the schema, and the compiler checks its wiring", () => {
+    const typed = new Step("get", new HttpTemplate({ name: "get-item", url: "http://x", result: Item }));
+    const r: ParamRef<{ id: number; tags: string[] }> = typed.outputs.result;
+    expect(r.kind).toBe("json");
+    const text: ParamRef<string> = new Step("get", new HttpTemplate({ name: "get-text", url: "http://x" })).outputs.result;
+    expect(text.kind).toBe("string");
+    // @ts-expect-error an object is no number
+    new Step("n", OPTemplate.fromOp(wantsNumber), { parameters: { n: typed.outputs.result } });
+    // @ts-expect-error untyped text is no object
+    new Step("d", OPTemplate.fromOp(describeItem), { parameters: { item: new Step("t", new HttpTemplate({ name: "t", url: "http://x" })).outputs.result } });
+    // @ts-expect-error a list of results (a looped step's) is not one item
+    new Step("d2", OPTemplate.fromOp(describeItem), { parameters: { item: new Step("l", new HttpTemplate({ name: "l", url: "http://x", result: Item }), { withItems: [1, 2] }).outputs.result } });
+  });
+
+  it("carries the schema in the output-schemas annotation; the http field is as without one", async () => {
+    const t = typedWorkflow("typed-manifest", "/typed/ok").compile().spec.templates?.find((x) => x.name === "get-item");
+    expect(t?.http).toEqual({ url: `${base}/typed/ok` });
+    expect(JSON.parse(t?.metadata?.annotations?.["opflow.dev/output-schemas"] ?? "{}")).toEqual({
+      $result: expect.objectContaining({ type: "object", required: ["id", "tags"] }),
+    });
+    if (haveArgoCheck) expect((await argoCheck([typedWorkflow("typed-crd", "/typed/ok").compile()])).output).toMatch(/1 passed, 0 failed/);
+  }, 120_000);
+
+  it("runs on the local engine: a body that matches reaches the consumer as its typed value", async () => {
+    const r = await typedWorkflow("typed-ok", "/typed/ok").run({ workdir: await workdir() });
+    expect(r.status.phase, JSON.stringify(Object.values(r.status.nodes ?? {}).map((n) => n.message).filter(Boolean))).toBe("Succeeded");
+    expect(node(r, "get")?.outputs?.result).toBe(JSON.stringify({ id: 7, tags: ["a", "b"] }));
+    expect(node(r, "describe")?.outputs?.parameters?.find((p) => p.name === "text")?.value).toBe("#7: a+b");
+  }, 60_000);
+
+  it("fails the step on a body that does not match, naming the template, the rule and the value", async () => {
+    const r = await typedWorkflow("typed-bad", "/typed/bad").run({ workdir: await workdir() });
+    expect(r.status.phase).toBe("Failed");
+    expect(node(r, "get")?.phase).toBe("Failed");
+    expect(node(r, "get")?.message).toMatch(/\(template "get-item"\): outputs.result \(the response body\) at id: Invalid input: expected (int|number), received string, got "\{\\"id\\":\\"seven\\",\\"tags\\":\[\]\}"$/);
+    expect(node(r, "describe")).toBeUndefined();
+    const r2 = await typedWorkflow("typed-text", "/typed/text").run({ workdir: await workdir() });
+    expect(node(r2, "get")?.message).toMatch(/template "get-item"\): outputs.result \(the response body\): Invalid input: expected object, received string, got "all good" \(the body is not JSON\)$/);
+  }, 60_000);
+
+  it("refuses a result that is no zod schema, or one without a JSON Schema form", () => {
+    expect(() => new HttpTemplate({ name: "h", url: "http://x", result: { id: 1 } as unknown as z.ZodType<{ id: number }> })).toThrow(/template "h": result must be a zod schema of the response body .*got an object/);
+    expect(() => new HttpTemplate({ name: "h", url: "http://x", result: z.bigint() })).toThrow(/template "h": result: the schema has no JSON Schema form/);
   });
 });

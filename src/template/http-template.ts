@@ -2,13 +2,16 @@
  * `HttpTemplate`: Argo's `http` template — a request sent by Argo's agent (no pod of its own),
  * whose response body is the node's `outputs.result`.
  */
+import { z } from "zod";
 import type { Template as ArgoTemplate } from "../argo/model.ts";
+import { OUTPUT_SCHEMAS_ANNOTATION, RESULT_SCHEMA_KEY } from "../contract.ts";
 import { ValidationError } from "../errors.ts";
-import { type Operand, type RenderContext, renderValue } from "../expr/tree.ts";
-import { splitSignature, type ParamSpec } from "../op/signature.ts";
+import { type Operand, type RenderContext, type ValueKind, renderValue } from "../expr/tree.ts";
+import { splitSignature, type ParamSpec, valueKindOf } from "../op/signature.ts";
 import { compact, nonEmpty } from "./compact.ts";
 import { orderTemplate } from "./order.ts";
 import { SecretKey } from "./secret.ts";
+import type { ResultSignature } from "./result-type.ts";
 import { type InputRefs, Template, type TemplateCompiler, type TemplateOptions, inputRefs } from "./template.ts";
 
 /** HTTP methods Argo's agent sends. */
@@ -23,7 +26,7 @@ export type HttpWord<I extends Record<string, ParamSpec>> = Operand<string> | ((
 export type HttpHeaders = Readonly<Record<string, Operand<string> | SecretKey>>;
 
 /** Options of an {@link HttpTemplate}. */
-export interface HttpTemplateOptions<I extends Record<string, ParamSpec>> extends Pick<TemplateOptions, "memoize" | "annotations" | "labels" | "timeout"> {
+export interface HttpTemplateOptions<I extends Record<string, ParamSpec>, R = string> extends Pick<TemplateOptions, "memoize" | "annotations" | "labels" | "timeout"> {
   /** The template's name (lowercase RFC 1123). */
   readonly name: string;
   /** Input parameters (an HTTP template has no artifacts). @default no inputs */
@@ -50,6 +53,17 @@ export interface HttpTemplateOptions<I extends Record<string, ParamSpec>> extend
   readonly timeoutSeconds?: number;
   /** Accept any TLS certificate of the server. @default false */
   readonly insecureSkipVerify?: boolean;
+  /**
+   * The schema of the response body (JSON): `outputs.result` of steps calling the template is
+   * then a `ParamRef<R>` (`z.infer` of the schema) instead of text, and the compiler checks
+   * where it is wired. The local engine reads the body as JSON and fails the step when it does
+   * not match, naming the template, the rule and the value. On Argo the body is not checked
+   * (its agent does not know the schema: the manifest only carries it in the
+   * `opflow.dev/output-schemas` annotation); there the consumer's own validation applies (an
+   * OP's inputs are checked by its runner).
+   * @default none: the body is text
+   */
+  readonly result?: z.ZodType<R>;
 }
 
 /**
@@ -72,14 +86,17 @@ export interface HttpTemplateOptions<I extends Record<string, ParamSpec>> extend
  * step.outputs.result; // ParamRef<string>: the response body
  * ```
  */
-export class HttpTemplate<I extends Record<string, ParamSpec> = {}> extends Template<I, {}> {
-  private readonly http: HttpTemplateOptions<I>;
+export class HttpTemplate<I extends Record<string, ParamSpec> = {}, R = string> extends Template<I, ResultSignature<R>> {
+  private readonly http: HttpTemplateOptions<I, R>;
+  /** The JSON Schema of the response body, as the annotation carries it (undefined: text). */
+  private readonly resultSchema: Record<string, unknown> | undefined;
 
-  constructor(options: HttpTemplateOptions<I>) {
+  constructor(options: HttpTemplateOptions<I, R>) {
     const inputs = options.inputs ?? ({} as I);
     const { memoize, annotations, labels, timeout } = options;
     super(options.name, inputs, {}, compact({ memoize, annotations, labels, timeout }));
     const where = `template "${options.name}"`;
+    this.resultSchema = options.result === undefined ? undefined : resultJsonSchema(where, options.result);
     const { parameters, artifacts } = splitSignature(inputs);
     const files = [...artifacts.map(([n]) => n), ...parameters.filter(([, s]) => s.big).map(([n]) => n)];
     if (files.length) throw new ValidationError(`${where}: an HTTP template takes parameters only, got artifact input(s) ${files.join(", ")}`);
@@ -97,6 +114,10 @@ export class HttpTemplate<I extends Record<string, ParamSpec> = {}> extends Temp
       throw new ValidationError(`${where}: a GET request has no body; set method (e.g. "POST")`);
     }
     this.http = options;
+  }
+
+  override resultKind(): ValueKind {
+    return this.http.result === undefined ? "string" : valueKindOf(this.http.result);
   }
 
   toArgo(compiler: TemplateCompiler): ArgoTemplate[] {
@@ -118,8 +139,32 @@ export class HttpTemplate<I extends Record<string, ParamSpec> = {}> extends Temp
       timeoutSeconds: o.timeoutSeconds,
       insecureSkipVerify: o.insecureSkipVerify || undefined,
     });
-    return [orderTemplate(compact({ name: compiler.nameOf(this), inputs: nonEmpty(this.renderInputs(() => undefined, compiler)), ...this.renderCommon(), http }))];
+    const tmpl: ArgoTemplate = compact({ name: compiler.nameOf(this), inputs: nonEmpty(this.renderInputs(() => undefined, compiler)), ...this.renderCommon(), http });
+    if (this.resultSchema) {
+      tmpl.metadata = { ...(tmpl.metadata ?? {}), annotations: { ...(tmpl.metadata?.annotations ?? {}), [OUTPUT_SCHEMAS_ANNOTATION]: JSON.stringify({ [RESULT_SCHEMA_KEY]: this.resultSchema }) } };
+    }
+    return [orderTemplate(tmpl)];
   }
+}
+
+/** The JSON Schema of a `result` option; refuses what is no zod schema or has no JSON Schema form. */
+function resultJsonSchema(where: string, schema: unknown): Record<string, unknown> {
+  if (!(schema instanceof z.ZodType)) throw new ValidationError(`${where}: result must be a zod schema of the response body (e.g. z.object({ id: z.number() })), got ${describe(schema)}`);
+  let json: Record<string, unknown>;
+  try {
+    json = z.toJSONSchema(schema, { io: "input", unrepresentable: "throw" }) as Record<string, unknown>;
+  } catch (err) {
+    throw new ValidationError(`${where}: result: the schema has no JSON Schema form, which the local engine checks the body against (${(err as Error).message}); use plain zod types (objects, arrays, strings, numbers, enums)`);
+  }
+  delete json.$schema;
+  return json;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "object") return "an object";
+  return `${typeof value} ${JSON.stringify(value)}`;
 }
 
 function renderWord(w: Operand<string>, ctx: RenderContext): string {

@@ -24,6 +24,8 @@ import { PodTemplate, contractPath } from "./pod-template.ts";
 import type { RetryOn } from "./retry.ts";
 import type { Template, TemplateCompiler } from "./template.ts";
 import { type OPCodeOptions, type OPCodeSettings, opCodeSettings, renderOPCommand } from "./_op-code.ts";
+import { runWrappedOp } from "./_op-process.ts";
+import { type PrePost, checkPrePost, hasPrePost, shellAround } from "./_pre-post.ts";
 
 export { moduleSpecifier, type OPCode, type OPCodeOptions } from "./_op-code.ts";
 
@@ -45,6 +47,25 @@ export interface OPTemplateOptions extends PodTemplateOptions, OPCodeOptions {
    * @default "engine"
    */
   readonly thread?: OPThread;
+  /**
+   * Shell lines run in the container before the OP runner, in the same shell (`source
+   * /opt/env.sh`, `module load cuda`, `export OMP_NUM_THREADS=4`): what they export reaches the
+   * OP. When the last of them fails (or `set -e` stops them) the OP does not run and the step
+   * fails with their exit code and a message naming the pre script. The local engine runs the
+   * same shell text around `opflow execute` in a child process (not in-process), so the OP's
+   * module must be importable on its own (as for `thread: "worker"`; `thread` is then not
+   * read).
+   * @default none
+   */
+  readonly preScript?: string;
+  /**
+   * Shell lines run in the container after the OP runner succeeded (copy results, clean up).
+   * A failed OP keeps its exit status (a TransientError is still retried) and skips them; when
+   * they fail, the step fails with their exit code and a message naming the post script
+   * (outputs the OP wrote are not kept). Runs as {@link OPTemplateOptions.preScript} does.
+   * @default none
+   */
+  readonly postScript?: string;
 }
 
 /** The environment that tells an OP where it runs: the workflow's name, and the step's key when steps pass one. */
@@ -78,13 +99,17 @@ export class OPTemplate<I extends Signature = Signature, O extends Signature = S
   private readonly code: OPCodeSettings;
   /** Where the local engine runs it. */
   readonly thread: OPThread;
+  /** Shell lines run before and after the OP runner ({@link OPTemplateOptions.preScript}). */
+  readonly prePost: PrePost;
 
   private constructor(op: OPDefinition<I, O>, options: OPTemplateOptions) {
-    const { thread, code, externals, module, command, ...podOptions } = options;
+    const { thread, code, externals, module, command, preScript, postScript, ...podOptions } = options;
     super(options.name ?? op.name, op.inputs, op.outputs, { image: DEFAULT_OP_IMAGE, ...podOptions });
     this.op = op;
     this.thread = checkThread(op as unknown as OPDefinition, thread);
     this.code = opCodeSettings(op as unknown as OPDefinition, { code, externals, module, command });
+    this.prePost = checkPrePost(`OP template "${this.name}"`, { preScript, postScript });
+    if (hasPrePost(this.prePost)) checkModuleFile(op as unknown as OPDefinition, this.name);
   }
 
   /** Makes a template of an OP (a class extending `OP`, or the result of `defineOp`). */
@@ -108,6 +133,7 @@ export class OPTemplate<I extends Signature = Signature, O extends Signature = S
     const { tmpl, container } = this.renderBase(compiler, [...this.contractEnv(), ...opflowEnv(compiler, this)]);
     const c = { ...container };
     renderOPCommand(compiler, this.code, this.op.name, tmpl, c);
+    wrapCommand(c, this.name, this.prePost);
     tmpl.container = compact(c);
     // The runner writes the catalog of every list, record and nested output beside it.
     const catalogs = splitSignature(this.op.outputs as Signature).artifacts.filter(([, spec]) => spec.shape !== "path");
@@ -135,12 +161,13 @@ export class OPTemplate<I extends Signature = Signature, O extends Signature = S
    * inputs arrive as whole lists, outputs leave stacked.
    */
   sliced(spec: SliceSpec): SlicedOPTemplate {
-    return new SlicedOPTemplate(this.op as unknown as OPDefinition, spec, this.pod, this.code, this.thread);
+    return new SlicedOPTemplate(this.op as unknown as OPDefinition, spec, this.pod, this.code, this.thread, this.prePost);
   }
 
   override localBinding(): LocalBinding {
     const op = this.op as unknown as OPDefinition;
     const codeFile = op.modulePath ? { codeFile: op.modulePath.startsWith("file:") ? fileURLToPath(op.modulePath) : op.modulePath } : {};
+    if (hasPrePost(this.prePost)) return Object.assign(wrappedBinding(op, this.name, this.prePost), codeFile);
     if (this.thread === "worker") return Object.assign(workerBinding(op), codeFile);
     const binding: LocalBinding = (task) =>
       runOp(op, {
@@ -154,6 +181,29 @@ export class OPTemplate<I extends Signature = Signature, O extends Signature = S
       });
     return Object.assign(binding, codeFile);
   }
+}
+
+/** The file of the module that defines `op`, which a pre or post script needs (the OP then runs in a child process locally). */
+function checkModuleFile(op: OPDefinition, template: string): string {
+  if (!op.modulePath) {
+    throw new ValidationError(`OP template "${template}": preScript and postScript need the module that defines OP "${op.name}" (the local engine runs it in a child process); define it in a module of its own`);
+  }
+  return op.modulePath.startsWith("file:") ? fileURLToPath(op.modulePath) : op.modulePath;
+}
+
+/** Wraps the runner's command in `sh -c` with the pre and post scripts around it. */
+function wrapCommand(c: NonNullable<ArgoTemplate["container"]>, template: string, parts: PrePost): void {
+  if (!hasPrePost(parts)) return;
+  const argv = [...(c.command ?? []), ...(c.args ?? [])];
+  c.command = ["sh", "-c", shellAround(template, parts, '"$@"'), "opflow-op"];
+  c.args = argv;
+}
+
+/** The local engine's binding of an OP template with pre or post scripts: the pod's shell text around `opflow execute`. */
+function wrappedBinding(op: OPDefinition, template: string, parts: PrePost): LocalBinding {
+  const file = checkModuleFile(op, template);
+  const wrapper = shellAround(template, parts, '"$@"');
+  return (task) => runWrappedOp(task, wrapper, file, op.name);
 }
 
 function slicedSignatures(op: OPDefinition, spec: SliceSpec): { inputs: Signature; outputs: Signature; stacksArtifacts: boolean } {
@@ -201,6 +251,8 @@ export class SlicedOPTemplate extends PodTemplate<Signature, Signature> {
     private readonly code: OPCodeSettings,
     /** Where the local engine runs it. */
     readonly thread: OPThread = "engine",
+    /** Shell lines run before and after the OP runner. */
+    readonly prePost: PrePost = {},
   ) {
     const sig = slicedSignatures(op, spec);
     super(`${(podOptions.name ?? op.name).slice(0, 120)}-sliced`, sig.inputs, sig.outputs, { ...podOptions, name: undefined });
@@ -220,6 +272,7 @@ export class SlicedOPTemplate extends PodTemplate<Signature, Signature> {
     const { tmpl, container } = this.renderBase(compiler, [...this.contractEnv(), ...opflowEnv(compiler, this), { name: SLICES_ENV, value: JSON.stringify(this.spec) }]);
     const c = { ...container };
     renderOPCommand(compiler, this.code, this.op.name, tmpl, c);
+    wrapCommand(c, this.name, this.prePost);
     tmpl.container = compact(c);
     for (const a of tmpl.outputs?.artifacts ?? []) {
       a.archive = { none: {} };
@@ -247,6 +300,7 @@ export class SlicedOPTemplate extends PodTemplate<Signature, Signature> {
     const op = this.op;
     const slices = this.spec;
     const codeFile = op.modulePath ? { codeFile: op.modulePath.startsWith("file:") ? fileURLToPath(op.modulePath) : op.modulePath } : {};
+    if (hasPrePost(this.prePost)) return Object.assign(wrappedBinding(op, this.name, this.prePost), codeFile);
     if (this.thread === "worker") return Object.assign(workerBinding(op, slices), codeFile);
     const binding: LocalBinding = (task) =>
       runOp(op, {

@@ -6,6 +6,7 @@
 import type { Artifact, Template as ArgoTemplate } from "../argo/model.ts";
 import { ValidationError } from "../errors.ts";
 import { type Signature, splitSignature } from "../op/signature.ts";
+import { type PrePost, checkPrePost, scriptSource } from "./_pre-post.ts";
 import { compact } from "./compact.ts";
 import { orderTemplate } from "./order.ts";
 import type { PodTemplateOptions } from "./pod.ts";
@@ -30,6 +31,26 @@ export interface ScriptTemplateOptions<I extends Signature, O extends Signature>
    * @default true
    */
   readonly parameterFiles?: boolean;
+  /**
+   * Source text in the template's language run before `source` (dflow's `pre_script`): set up
+   * the environment (`source /opt/env.sh`, `module load gromacs`, `import numpy`). In a shell
+   * it runs in the same shell, and its failure (its last command's, or a `set -e` stop) fails
+   * the step before `source` runs, with a message naming the pre script. Other interpreters get
+   * it joined before `source` by a newline, as dflow does. Line numbers in the interpreter's
+   * messages count from the top of the combined script (the step's `script` file in the local
+   * engine's state tree shows it).
+   * @default none
+   */
+  readonly preScript?: string;
+  /**
+   * Source text in the template's language run after `source` (dflow's `post_script`): clean
+   * up, copy results. In a shell it runs only when `source` succeeded (a failed `source` keeps
+   * its exit status and skips it), and its failure fails the step with a message naming the
+   * post script. Other interpreters get it joined after `source`: it runs when `source` runs
+   * to its end (not after an exception or `sys.exit`).
+   * @default none
+   */
+  readonly postScript?: string;
 }
 
 /**
@@ -47,7 +68,10 @@ export interface ScriptTemplateOptions<I extends Signature, O extends Signature>
  * });
  */
 export class ScriptOPTemplate<I extends Signature = {}, O extends Signature = {}> extends PodTemplate<I, O> {
+  /** The script's own text (without {@link ScriptTemplateOptions.preScript | preScript} and `postScript`). */
   readonly source: string;
+  /** The pre and post parts ({@link ScriptTemplateOptions.preScript}). */
+  readonly prePost: PrePost;
   private readonly command: readonly string[];
   private readonly parameterFiles: boolean;
 
@@ -58,6 +82,12 @@ export class ScriptOPTemplate<I extends Signature = {}, O extends Signature = {}
     this.command = options.command ?? ["sh"];
     this.parameterFiles = options.parameterFiles ?? true;
     if (!this.command.length) throw new ValidationError(`template "${options.name}": command must name an interpreter`);
+    this.prePost = checkPrePost(`template "${options.name}"`, options);
+  }
+
+  /** The script as it runs: `source` with the pre and post parts around it. */
+  get fullSource(): string {
+    return scriptSource(this.name, this.command, this.prePost, this.source);
   }
 
   toArgo(compiler: TemplateCompiler): ArgoTemplate[] {
@@ -74,7 +104,7 @@ export class ScriptOPTemplate<I extends Signature = {}, O extends Signature = {}
         tmpl.inputs = { ...(tmpl.inputs ?? {}), artifacts: [...(tmpl.inputs?.artifacts ?? []), ...files] };
       }
     }
-    tmpl.script = compact({ ...container, image: container?.image ?? "busybox:1.36", command: [...this.command], source: this.source });
+    tmpl.script = compact({ ...container, image: container?.image ?? "busybox:1.36", command: [...this.command], source: this.fullSource });
     return [orderTemplate(tmpl)];
   }
 }

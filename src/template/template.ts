@@ -8,7 +8,7 @@ import type { Artifact, DAGTask, KubeObject, Parameter, Template as ArgoTemplate
 import { CACHE_ANNOTATION, KEY_PARAMETER, type LocalBinding } from "../contract.ts";
 import { CompileError, type Issue, ValidationError } from "../errors.ts";
 import { ArtifactRef, type NestedArtifactRef, type ParamRef, artifactRefOf, paramRef } from "../expr/refs.ts";
-import type { RenderContext } from "../expr/tree.ts";
+import type { RenderContext, ValueKind } from "../expr/tree.ts";
 import { checkIOName, checkName } from "../names.ts";
 import { type Duration, durationSeconds, renderDuration } from "../duration.ts";
 import { NONE, encodeParameter } from "../op/parameter-codec.ts";
@@ -229,6 +229,14 @@ export abstract class Template<I extends Signature = Signature, O extends Signat
    */
   recordsCatalog(_name: string): boolean {
     return false;
+  }
+
+  /**
+   * How `outputs.result` of a step calling this template reads in expressions: text, unless the
+   * template types its result (see `result-type.ts`).
+   */
+  resultKind(): ValueKind {
+    return "string";
   }
 
   /** An in-process implementation for the local engine, if this template has one. */
