@@ -2,22 +2,14 @@
  * The examples run offline through `workflow.run()` (the local engine, OPs in-process) and
  * end with the results their comments promise.
  */
-import { execFileSync } from "node:child_process";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { havePython } from "../../test/helpers/programs.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NodeStatus } from "../../src/argo/model.ts";
 import type { Workflow } from "../../src/workflow/workflow.ts";
 
-const havePython = (() => {
-  try {
-    execFileSync("python3", ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 let workdir: string;
 beforeAll(async () => {

@@ -4,24 +4,17 @@
  * a first line at once. Output captured in-process (test/cli-capture.ts) except for the first
  * line, which needs the real command.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { havePython } from "../../test/helpers/programs.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { opflow } from "../../test/cli-capture.ts";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const fanOut = path.join(repo, "examples/fan-out.ts");
-const havePython = (() => {
-  try {
-    execFileSync("python3", ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 let work: string;
 let workdir: string;
 const FAILING = `apiVersion: argoproj.io/v1alpha1

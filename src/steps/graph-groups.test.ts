@@ -1,7 +1,7 @@
-import { execFileSync } from "node:child_process";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { havePython } from "../../test/helpers/programs.ts";
 import { afterAll, describe, expect, expectTypeOf, it } from "vitest";
 import { z } from "zod";
 import { argoCheck, haveArgoCheck } from "../../test/argo-check.ts";
@@ -20,15 +20,6 @@ import { slicedStep } from "./sliced-step.ts";
 import { Step } from "./step.ts";
 import { Steps } from "./steps.ts";
 
-function have(cmd: string): boolean {
-  try {
-    execFileSync(cmd, ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const havePython = have("python3");
 
 const dirs: string[] = [];
 afterAll(async () => {

@@ -1,7 +1,7 @@
-import { execFileSync } from "node:child_process";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { havePython } from "../../test/helpers/programs.ts";
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
 import { z } from "zod";
 import { argoCheck, haveArgoCheck } from "../../test/argo-check.ts";
@@ -14,15 +14,6 @@ import { slicedStep } from "./sliced-step.ts";
 import { Step } from "./step.ts";
 import { Steps } from "./steps.ts";
 
-function have(cmd: string): boolean {
-  try {
-    execFileSync(cmd, ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const havePython = have("python3");
 
 /** Writes n files and the list of their numbers (shell, the list artifact laid out as `<index>/<file>`). */
 const gen = new ShellOPTemplate({

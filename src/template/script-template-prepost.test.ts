@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { havePython } from "../../test/helpers/programs.ts";
 import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { NodeStatus, WorkflowStatus } from "../argo/model.ts";
@@ -88,7 +89,7 @@ describe("shell templates with pre and post scripts", () => {
   });
 });
 
-const python = spawnSync("python3", ["--version"]).status === 0;
+const python = havePython;
 if (!python) console.warn("python pre/post script tests skipped: python3 is not on this machine");
 
 describe.skipIf(!python)(`script templates in other languages with pre and post scripts${python ? "" : " (skipped: no python3)"}`, () => {
