@@ -337,7 +337,7 @@ export interface WorkflowSpec {
   affinity?: KubeObject;
   imagePullSecrets?: { name: string }[];
   podMetadata?: Metadata;
-  workflowMetadata?: Metadata;
+  workflowMetadata?: Metadata & { labelsFrom?: Record<string, { expression: string }> };
   retryStrategy?: RetryStrategy;
   suspend?: boolean;
   shutdown?: "Terminate" | "Stop";

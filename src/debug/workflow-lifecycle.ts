@@ -6,7 +6,7 @@
 import type { NodeStatus, Parameter, Workflow, WorkflowPhase, WorkflowStatus } from "../argo/model.ts";
 import { EngineError } from "../errors.ts";
 import { setLongTimeout, type LongTimer } from "../long-timer.ts";
-import { formatGoTime, substituteTags } from "./_expr.ts";
+import { evaluateExpression, expandScope, formatGoTime, substituteTags } from "./_expr.ts";
 import { messageOf, NO_ARGS, now, type ResolvedArgs } from "./_context.ts";
 import type { ArtifactRef } from "./artifact-io.ts";
 import { resolveArgs } from "./arguments.ts";
@@ -104,6 +104,36 @@ function workflowArguments(e: LifecycleEngine, name: string): ResolvedArgs {
   return { parameters: args, artifacts };
 }
 
+/**
+ * `spec.workflowMetadata`: labels and annotations Argo sets on the workflow when it starts
+ * (`labelsFrom` evaluated over the global variables), seen as `workflow.labels.*` and
+ * `workflow.annotations.*` (operator.go `updateWorkflowMetadata`).
+ */
+function setWorkflowMetadata(e: LifecycleEngine, name: string): void {
+  const md = e.manifest.spec.workflowMetadata;
+  if (!md) return;
+  const g = e.globals.vars;
+  const labels: Record<string, string> = { ...e.manifest.metadata.labels };
+  const annotations: Record<string, string> = { ...e.manifest.metadata.annotations };
+  for (const [k, v] of Object.entries(md.labels ?? {})) labels[k] = v;
+  for (const [k, v] of Object.entries(md.annotations ?? {})) annotations[k] = v;
+  for (const [k, from] of Object.entries(md.labelsFrom ?? {})) {
+    const where = `workflow "${name}": spec.workflowMetadata.labelsFrom.${k}`;
+    let v: unknown;
+    try {
+      v = evaluateExpression(from.expression, expandScope(g));
+    } catch (err) {
+      throw new EngineError(`${where}: ${messageOf(err)}`);
+    }
+    if (typeof v !== "string") throw new EngineError(`${where}: the expression ${JSON.stringify(from.expression)} gave ${JSON.stringify(v)}, not a string`);
+    labels[k] = v;
+  }
+  for (const [k, v] of Object.entries(labels)) g[`workflow.labels.${k}`] = v;
+  for (const [k, v] of Object.entries(annotations)) g[`workflow.annotations.${k}`] = v;
+  g["workflow.labels"] = g["workflow.labels.json"] = JSON.stringify(labels);
+  g["workflow.annotations"] = g["workflow.annotations.json"] = JSON.stringify(annotations);
+}
+
 /** The hook site of the workflow: globals, nodes named `<workflow>.hooks.<name>`. */
 function workflowSite(e: LifecycleEngine, name: string): HookSite {
   const g = e.globals.vars;
@@ -119,6 +149,7 @@ export async function runWorkflowLifecycle(e: LifecycleEngine): Promise<void> {
   let deadline: LongTimer | undefined;
   try {
     const args = workflowArguments(e, name);
+    setWorkflowMetadata(e, name);
     if (spec.activeDeadlineSeconds !== undefined) {
       const ms = parseDuration(spec.activeDeadlineSeconds, `workflow "${name}": spec.activeDeadlineSeconds`, EngineError);
       deadline = setLongTimeout(() => e.control.stop(DEADLINE_MESSAGE), ms).unref();
@@ -146,6 +177,9 @@ export async function runWorkflowLifecycle(e: LifecycleEngine): Promise<void> {
     let phase: WorkflowPhase = root.phase === "Skipped" || root.phase === "Omitted" ? "Succeeded" : (root.phase as WorkflowPhase);
     let message = isFailedOrError(root.phase) ? (e.control.stopMessage ?? root.message) : undefined;
     setEndVariables(e, phase);
+    // Argo evaluates the workflow's hooks on every reconcile, the one that sees the main tree
+    // ended first; the exit handler waits for the hooks that fired (operator.go).
+    await fireExpressionHooks(e, spec.hooks, fired, () => workflowSite(e, name));
     const onExit = await runExitHandler(e, name);
     await e.daemons.endScope("");
     if (onExit && isFailedOrError(onExit.phase) && phase === "Succeeded") {

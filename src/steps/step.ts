@@ -640,7 +640,8 @@ export function lifecycleHook<I extends Signature>(
   return { template, ...(options.when !== undefined ? { when: options.when } : {}), ...(parameters ? { parameters } : {}) };
 }
 
-function checkHooks(where: string, hooks: Readonly<Record<string, StepHook>> | undefined): void {
+/** Checks hooks' names, templates and conditions (`where` names their owner). */
+export function checkHooks(where: string, hooks: Readonly<Record<string, StepHook>> | undefined): void {
   for (const [name, hook] of Object.entries(hooks ?? {})) {
     if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) throw new ValidationError(`${where}: hook name ${JSON.stringify(name)} is invalid: use lowercase letters, digits and "-"`);
     if (!hook || typeof (hook.template as { toArgo?: unknown } | undefined)?.toArgo !== "function") throw new ValidationError(`${where}: hook "${name}" needs a template (make it with lifecycleHook)`);
@@ -648,7 +649,8 @@ function checkHooks(where: string, hooks: Readonly<Record<string, StepHook>> | u
   }
 }
 
-function renderHooks(hooks: Readonly<Record<string, StepHook>>, compiler: TemplateCompiler, ctx: RenderContext, self: { readonly status: ParamRef<string> }): Record<string, LifecycleHook> {
+/** Renders hooks to Argo's `hooks`; `self` is what a condition given as a function sees (the owner's status). */
+export function renderHooks(hooks: Readonly<Record<string, StepHook>>, compiler: Pick<TemplateCompiler, "nameOf">, ctx: RenderContext, self: { readonly status: ParamRef<string> }): Record<string, LifecycleHook> {
   const out: Record<string, LifecycleHook> = {};
   for (const [name, h] of Object.entries(hooks)) {
     const hook: LifecycleHook = { template: compiler.nameOf(h.template) };
