@@ -25,9 +25,9 @@ afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
 const index = path.join(repo, "src/index.ts");
 const quiet = { warn: () => {}, bundles: false } as const;
 
-const upstream = ["dag-diamond.yaml", "steps.yaml", "loops-maps.yaml", "exit-handlers.yaml", "conditional-artifacts.yaml", "artifact-passing-subpath.yaml", "coinflip-recursive.yaml", "dag-conditional-parameters.yaml", "life-cycle-hooks-tmpl-level.yaml", "retry-script.yaml"];
+const upstream = ["dag-diamond.yaml", "steps.yaml", "loops-maps.yaml", "exit-handlers.yaml", "conditional-artifacts.yaml", "artifact-passing-subpath.yaml", "coinflip-recursive.yaml", "dag-conditional-parameters.yaml", "life-cycle-hooks-tmpl-level.yaml", "retry-script.yaml", "global-parameters.yaml", "global-parameters-from-configmap.yaml", "label-value-from-workflow.yaml", "pod-metadata-wf-field.yaml", "synchronization-mutex-wf-level.yaml", "volumes-pvc.yaml", "default-pdb-support.yaml", "dns-config.yaml"];
 const cases: [string, () => Promise<ArgoWorkflow>][] = [
-  ["every.yaml", async () => parseManifestText(fs.readFileSync(path.join(fixtures, "roundtrip/every.yaml"), "utf8")) as ArgoWorkflow],
+  ...["every.yaml", "life-cycle-hooks-wf-level.yaml"].map((f) => [f, async () => parseManifestText(fs.readFileSync(path.join(fixtures, "roundtrip", f), "utf8")) as ArgoWorkflow] as [string, () => Promise<ArgoWorkflow>]),
   ...upstream.map((f) => [f, async () => parseManifestText(fs.readFileSync(path.join(fixtures, "upstream-argo", f), "utf8"), f) as ArgoWorkflow] as [string, () => Promise<ArgoWorkflow>]),
   ...["slices.ts", "dag.ts", "reuse.ts", "script-slices.ts"].map((f) => [f, async () => (await loadWorkflow(path.join(EXAMPLES_DIR, f), { bundles: false })).manifest] as [string, () => Promise<ArgoWorkflow>]),
 ];
@@ -74,7 +74,15 @@ describe("generated code", () => {
   });
 
   it("refuses what fromManifest refuses", () => {
-    expect(() => generateWorkflowCode({ kind: "Workflow", spec: { entrypoint: "a", templates: [{ name: "a", container: { image: "x" } }], hooks: {} } })).toThrow(ManifestImportError);
+    expect(() => generateWorkflowCode({ kind: "Workflow", spec: { entrypoint: "a", templates: [{ name: "a", container: { image: "x" } }], podSpecPatch: "{}" } })).toThrow(ManifestImportError);
+  });
+
+  it("writes global parameters as globalParams and workflow hooks as lifecycle hooks", () => {
+    const g = generateWorkflowCode(parseManifestText(fs.readFileSync(path.join(fixtures, "upstream-argo/global-parameters.yaml"), "utf8")));
+    expect(g).toContain('const messageParam = globalParam("message", z.string(), { default: "hello world" });');
+    expect(g).toContain("globals: [messageParam],");
+    const h = generateWorkflowCode(parseManifestText(fs.readFileSync(path.join(fixtures, "roundtrip/life-cycle-hooks-wf-level.yaml"), "utf8")));
+    expect(h).toContain('hooks: { exit: lifecycleHook(http, { parameters: {} }), running: lifecycleHook(http, { when: "workflow.status == \\"Running\\"", parameters: {} }) },');
   });
 });
 

@@ -4,7 +4,7 @@
  * `Workflow.fromManifest` builds (the same plan, `manifest-plan.ts`): `Steps` and `DAG` objects
  * with their steps and tasks, `ManifestTemplate`s for templates kept verbatim.
  */
-import { type ManifestPlan, type PlanArtifactSource, type PlanGraph, type PlanParam, type PlanStep, calledBy, planManifest } from "./manifest-plan.ts";
+import { type ManifestPlan, type PlanArtifactSource, type PlanGlobal, type PlanGraph, type PlanHook, type PlanParam, type PlanStep, calledBy, planManifest } from "./manifest-plan.ts";
 
 /** Options of {@link generateWorkflowCode}. */
 export interface CodegenOptions {
@@ -83,6 +83,30 @@ function artifactExpr(s: PlanArtifactSource, use: Set<string>): string {
   return use.add("httpArtifact"), `httpArtifact(${str(s.http)})`;
 }
 
+/** Lifecycle hooks (of a step, a task or the workflow) as `{ name: lifecycleHook(…) }`. */
+function hooksCode(hooks: Readonly<Record<string, PlanHook>>, ids: ReadonlyMap<string, string>, use: Set<string>): string {
+  use.add("lifecycleHook");
+  const entries = Object.entries(hooks).map(([name, h]) => {
+    const o: [string, string][] = [];
+    if (h.expression !== undefined) o.push(["when", str(h.expression)]);
+    o.push(["parameters", record(Object.entries(h.parameters).map(([k, v]) => [k, str(v)]))]);
+    return [name, `lifecycleHook(${ids.get(h.template) as string}, ${record(o)})`] as [string, string];
+  });
+  return record(entries);
+}
+
+/** A global parameter's declaration (string-typed: Argo's values are strings). */
+function globalCode(g: PlanGlobal, id: string, use: Set<string>): string {
+  use.add("globalParam");
+  use.add("z");
+  const schema = g.enum ? `z.enum(${literal(g.enum)})` : "z.string()";
+  const opts: [string, string][] = [];
+  if (g.value !== undefined) opts.push(["default", str(g.value)]);
+  if (g.description !== undefined) opts.push(["description", str(g.description)]);
+  if (g.configMap) opts.push(["fromConfigMap", literal(g.configMap)]);
+  return `const ${id} = globalParam(${str(g.name)}, ${schema}${opts.length ? `, ${record(opts)}` : ""});`;
+}
+
 function stepCode(s: PlanStep, task: boolean, ids: ReadonlyMap<string, string>, use: Set<string>, indent: string): string {
   const id = (n: string): string => ids.get(n) as string;
   const opts: [string, string][] = [];
@@ -105,16 +129,7 @@ function stepCode(s: PlanStep, task: boolean, ids: ReadonlyMap<string, string>, 
   }
   if (s.continueOn) opts.push(["continueOn", literal(s.continueOn)]);
   if (s.onExit !== undefined) opts.push(["onExit", id(s.onExit)]);
-  if (s.hooks) {
-    use.add("lifecycleHook");
-    const hooks = Object.entries(s.hooks).map(([name, h]) => {
-      const o: [string, string][] = [];
-      if (h.expression !== undefined) o.push(["when", str(h.expression)]);
-      o.push(["parameters", record(Object.entries(h.parameters).map(([k, v]) => [k, str(v)]))]);
-      return [name, `lifecycleHook(${id(h.template)}, ${record(o)})`] as [string, string];
-    });
-    opts.push(["hooks", record(hooks)]);
-  }
+  if (s.hooks) opts.push(["hooks", hooksCode(s.hooks, ids, use)]);
   if (s.depends !== undefined) opts.push(["depends", str(s.depends)]);
   if (s.dependencies !== undefined) opts.push(["dependencies", literal(s.dependencies)]);
   const kind = task ? "Task" : "Step";
@@ -165,6 +180,8 @@ function planToCode(plan: ManifestPlan, options: CodegenOptions): string {
   const ids = new Map(plan.templates.map((t) => [t.name, identifier(t.name, taken)]));
   const id = (n: string): string => ids.get(n) as string;
   const blocks: string[] = [];
+  const globalIds = plan.globals.map((g) => identifier(`${g.name}-param`, taken));
+  if (plan.globals.length) blocks.push(plan.globals.map((g, i) => globalCode(g, globalIds[i] as string, use)).join("\n"));
   for (const t of plan.templates) {
     if (t.kind === "verbatim") {
       use.add("ManifestTemplate");
@@ -200,15 +217,18 @@ function planToCode(plan: ManifestPlan, options: CodegenOptions): string {
   for (const k of ["name", "generateName", "serviceAccountName", "podGC"] as const) if (w[k] !== undefined) wopts.push([k, str(w[k] as string)]);
   wopts.push(["entrypoint", id(plan.entrypoint)]);
   if (plan.onExit !== undefined) wopts.push(["onExit", id(plan.onExit)]);
+  if (plan.hooks) wopts.push(["hooks", hooksCode(plan.hooks, ids, use)]);
+  if (plan.globals.length) wopts.push(["globals", `[${globalIds.join(", ")}]`]);
   const params = Object.entries(plan.parameters).map(([k, v]) => [k, str(v)] as [string, string]);
   if (params.length) wopts.push(["parameters", record(params)]);
   const arts = Object.entries(plan.artifacts).map(([k, v]) => [k, artifactExpr(v, use)] as [string, string]);
   if (arts.length) wopts.push(["artifacts", record(arts)]);
   for (const k of ["parallelism", "timeout"] as const) if (w[k] !== undefined) wopts.push([k, String(w[k])]);
-  for (const k of ["labels", "annotations", "ttl", "artifactRepositoryRef", "volumes", "imagePullSecrets", "templateDefaults"] as const) {
+  for (const k of ["labels", "annotations", "ttl", "artifactRepositoryRef", "volumes", "imagePullSecrets", "templateDefaults", "retry", "workflowMetadata"] as const) {
     if (w[k] !== undefined) wopts.push([k, json(w[k], "  ")]);
   }
-  const needsZod = [...use].includes("param");
+  for (const [k, v] of Object.entries(w.fields ?? {})) wopts.push([k, json(v, "  ")]);
+  const needsZod = use.delete("z") || [...use].includes("param");
   const names = [...use].sort((a, b) => a.replace(/^type /, "").localeCompare(b.replace(/^type /, "")));
   const header = [
     `// Generated by opflow codegen${options.source ? ` from ${options.source}` : ""}: a workflow written with opflow's DSL that`,

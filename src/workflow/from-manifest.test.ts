@@ -36,28 +36,22 @@ const quiet = { warn: () => {}, bundles: false } as const;
 const refused: Record<string, string> = {
   "artifact-gc-workflow.yaml": "spec.artifactGC",
   "dag-custom-metrics.yaml": "spec.metrics",
-  "dag-targets.yaml": 'spec.arguments.parameters "target"',
-  "default-pdb-support.yaml": "spec.podDisruptionBudget",
-  "dns-config.yaml": "spec.dnsConfig",
-  "expression-destructure-json-complex.yaml": 'spec.arguments.parameters "config"',
-  "expression-destructure-json.yaml": 'spec.arguments.parameters "config"',
-  "expression-reusing-verbose-snippets.yaml": 'spec.arguments.parameters "weather"',
   "global-parameters-from-configmap-referenced-as-local-variable.yaml": 'spec.arguments.parameters "message": valueFrom',
-  "global-parameters-from-configmap.yaml": 'spec.arguments.parameters "message": valueFrom',
-  "global-parameters.yaml": 'spec.arguments.parameters "message"',
-  "label-value-from-workflow.yaml": "spec.workflowMetadata",
-  "loops-sequence.yaml": 'spec.arguments.parameters "count"',
-  "map-reduce.yaml": 'spec.arguments.parameters "numParts"',
-  "pod-metadata-wf-field.yaml": "spec.podMetadata",
   "pod-resources-template-override.yaml": "spec.podResources",
   "pod-resources.yaml": "spec.podResources",
   "pod-spec-patch-wf-tmpl.yaml": "spec.podSpecPatch",
-  "pod-spec-patch.yaml": 'spec.arguments.parameters "cpu-limit"',
   "pod-spec-yaml-patch.yaml": "spec.podSpecPatch",
-  "synchronization-mutex-wf-level.yaml": "spec.synchronization",
-  "variables-showcase.yaml": "spec.priority",
-  "volumes-pvc.yaml": "spec.volumeClaimTemplates",
 };
+/**
+ * Upstream manifests rebuilt but compiled to a manifest that differs, with the difference: the
+ * DSL marks an artifact argument `optional` when it feeds an optional input from a step's
+ * output (step.ts), where the manifest does not.
+ */
+const differs: Record<string, string> = {
+  "variables-showcase.yaml": '"optional": true',
+};
+/** How many of the 90 upstream manifests round-trip: 67 before workflow hooks, global parameters and the workflow's spec fields came. */
+const ROUND_TRIPS = 82;
 
 describe("round trip: every example's manifest", () => {
   for (const f of exampleFiles()) {
@@ -88,6 +82,15 @@ describe("round trip: the upstream Argo corpus", () => {
       });
       continue;
     }
+    if (differs[f]) {
+      it(`${f}: rebuilt, compiles to a manifest that differs (${differs[f]})`, () => {
+        const text = fs.readFileSync(path.join(upstreamDir, f), "utf8");
+        const back = Workflow.fromYaml(text, { source: f }).compile(quiet);
+        expect(canonicalManifest(back)).not.toEqual(canonicalManifest(parseManifestText(text, f)));
+        expect(JSON.stringify(canonicalManifest(back), null, 1)).toContain(differs[f]);
+      });
+      continue;
+    }
     it(`${f}: fromYaml(text).compile() is the same manifest`, () => {
       const text = fs.readFileSync(path.join(upstreamDir, f), "utf8");
       const back = Workflow.fromYaml(text, { source: f }).compile(quiet);
@@ -95,10 +98,31 @@ describe("round trip: the upstream Argo corpus", () => {
     });
   }
 
+  it(`${ROUND_TRIPS} of the ${upstream.length} manifests round-trip; the others are refused`, () => {
+    expect(upstream.length - Object.keys(refused).length - Object.keys(differs).length).toBe(ROUND_TRIPS);
+  });
+
+  it("rebuilds global parameters as globalParams, workflow hooks as lifecycle hooks, the spec fields as options", () => {
+    const g = rebuildManifest(readUpstream("global-parameters.yaml"));
+    expect(g.globals?.map((p) => [p.name, p.toArgoParameter()])).toEqual([["message", { name: "message", value: "hello world" }]]);
+    const cm = rebuildManifest(readUpstream("global-parameters-from-configmap.yaml"));
+    expect(cm.globals?.[0]?.toArgoParameter().valueFrom?.configMapKeyRef).toEqual({ name: "simple-parameters", key: "msg" });
+    const v = rebuildManifest(readUpstream("variables-showcase.yaml"));
+    expect(v.priority).toBe(readUpstream("variables-showcase.yaml").spec.priority);
+  });
+
+  it("life-cycle-hooks-wf-level.yaml (upstream, kept apart: it needs the network): workflow hooks round-trip", () => {
+    const text = fs.readFileSync(path.join(fixtures, "roundtrip/life-cycle-hooks-wf-level.yaml"), "utf8");
+    const m = parseManifestText(text) as ArgoWorkflow;
+    const rebuilt = rebuildManifest(m);
+    expect(Object.keys(rebuilt.hooks ?? {}).sort()).toEqual(["exit", "running"]);
+    expect(canonicalManifest(Workflow.fromYaml(text).compile(quiet))).toEqual(canonicalManifest(m));
+  });
+
   it("rebuilds most of the corpus's graph templates as Steps and DAG objects", () => {
     let graphs = 0;
     let rebuilt = 0;
-    for (const f of upstream.filter((x) => !refused[x])) {
+    for (const f of upstream.filter((x) => !refused[x] && !differs[x])) {
       const m = readUpstream(f);
       const { templates } = rebuildManifest(m);
       for (const t of m.spec.templates ?? []) {
@@ -173,7 +197,12 @@ describe("bad manifests", () => {
     expect(() => Workflow.fromManifest(m)).toThrow(/template "main": step "gen": arguments\.parameters "typo" is not an input of template "echo"/);
   });
   it("names workflow-level fields and arguments the Workflow cannot hold", () => {
-    expect(() => Workflow.fromManifest(variant((m) => ((m.spec as unknown as Record<string, unknown>)["hooks"] = {})))).toThrow(/spec\.hooks cannot be expressed/);
+    expect(() => Workflow.fromManifest(variant((m) => ((m.spec as unknown as Record<string, unknown>)["podSpecPatch"] = "{}")))).toThrow(/spec\.podSpecPatch cannot be expressed/);
+    expect(() => Workflow.fromManifest(variant((m) => ((m.spec as unknown as Record<string, unknown>)["hooks"] = { later: { template: "echo" } })))).toThrow(/spec\.hooks\.later: has no expression/);
+    expect(() => Workflow.fromManifest(variant((m) => ((m.spec as unknown as Record<string, unknown>)["hooks"] = { x: { template: "gone", expression: "true" } })))).toThrow(/spec\.hooks\.x\.template "gone" names no template/);
+    expect(() => Workflow.fromManifest(variant((m) => (m.spec.retryStrategy = { limit: 2, retryPolicy: "OnTransientError" })))).toThrow(/spec\.retryStrategy\.retryPolicy "OnTransientError" cannot be expressed/);
+    expect(() => Workflow.fromManifest(variant((m) => m.spec.arguments?.parameters?.push({ name: "g" })))).toThrow(/spec\.arguments\.parameters "g": a global parameter .* has no value/);
+    expect(() => Workflow.fromManifest(variant((m) => m.spec.arguments?.parameters?.push({ name: "g", value: "c", enum: ["a", "b"] })))).toThrow(/spec\.arguments\.parameters "g": value "c" is not among its enum/);
     expect(() => Workflow.fromManifest(variant((m) => ((m.metadata as Record<string, unknown>)["finalizers"] = [])))).toThrow(/metadata\.finalizers cannot be expressed/);
     expect(() => Workflow.fromManifest(variant((m) => m.spec.arguments?.artifacts?.push({ name: "data2", git: {} } as never)))).toThrow(/spec\.arguments\.artifacts "data2": artifact "data2" \(git\) is not one of/);
   });
@@ -189,7 +218,7 @@ describe("rebuilt workflows run on the local engine as the originals", () => {
       .map((n) => `${(n.displayName ?? "").replace(r.name, "(workflow)")}:${n.type}:${n.phase}`)
       .sort(),
   });
-  for (const f of ["steps.yaml", "dag-diamond.yaml", "loops.yaml", "exit-handlers.yaml", "conditionals.yaml", "parameter-aggregation.yaml", "artifact-passing.yaml"]) {
+  for (const f of ["steps.yaml", "dag-diamond.yaml", "loops.yaml", "exit-handlers.yaml", "conditionals.yaml", "parameter-aggregation.yaml", "artifact-passing.yaml", "global-parameters.yaml", "loops-sequence.yaml", "dag-targets.yaml", "volumes-pvc.yaml", "label-value-from-workflow.yaml"]) {
     it(`${f}`, async () => {
       const original = readUpstream(f);
       const a = await runWorkflow(original, { workdir: path.join(workdir, "a") });

@@ -16,10 +16,13 @@ import { GraphTemplate, Steps } from "../steps/steps.ts";
 import { ManifestTemplate } from "../template/manifest-template.ts";
 import type { Template } from "../template/template.ts";
 import type { LocalBindings } from "../contract.ts";
-import { ManifestImportError, type ManifestPlan, type PlanArtifactSource, type PlanGraph, type PlanParam, type PlanStep, calledBy, planManifest } from "./manifest-plan.ts";
+import { type GlobalParam, globalParam } from "./global-param.ts";
+import type { WorkflowMetadataOptions, WorkflowSpecFields } from "./spec-fields.ts";
+import type { RetryOptions } from "../template/retry.ts";
+import { ManifestImportError, type ManifestPlan, type PlanGlobal, type PlanHook, type PlanArtifactSource, type PlanGraph, type PlanParam, type PlanStep, calledBy, planManifest } from "./manifest-plan.ts";
 
 /** What a manifest rebuilds to: the options of the `Workflow` to make. */
-export interface RebuiltWorkflow {
+export interface RebuiltWorkflow extends WorkflowSpecFields {
   readonly entrypoint: Template;
   readonly onExit?: Template;
   readonly parameters: Record<string, string>;
@@ -37,6 +40,10 @@ export interface RebuiltWorkflow {
   readonly volumes?: readonly KubeObject[];
   readonly imagePullSecrets?: readonly string[];
   readonly templateDefaults?: Partial<ArgoTemplate>;
+  readonly globals?: readonly GlobalParam[];
+  readonly hooks?: Readonly<Record<string, StepHook>>;
+  readonly retry?: RetryOptions | number;
+  readonly workflowMetadata?: WorkflowMetadataOptions;
   /** The templates built, by name (graph templates as Steps/DAG, the others verbatim). */
   readonly templates: ReadonlyMap<string, Template>;
 }
@@ -138,18 +145,39 @@ export function buildPlan(plan: ManifestPlan, options: RebuildOptions = {}): Reb
     bindOutputs(graph, p);
   }
   const w = plan.workflow;
+  const { retry, workflowMetadata, fields, ...plain } = w;
   return {
     entrypoint: get(plan.entrypoint),
     ...(plan.onExit ? { onExit: get(plan.onExit) } : {}),
+    ...(plan.hooks ? { hooks: Object.fromEntries(Object.entries(plan.hooks).map(([n, h]) => [n, hookOf(h, get)])) } : {}),
+    ...(plan.globals.length ? { globals: plan.globals.map(globalOf) } : {}),
+    ...(retry !== undefined ? { retry: retry as RetryOptions | number } : {}),
+    ...(workflowMetadata !== undefined ? { workflowMetadata } : {}),
+    ...((fields ?? {}) as WorkflowSpecFields),
     parameters: { ...plan.parameters },
     artifacts: Object.fromEntries(Object.entries(plan.artifacts).map(([n, s]) => [n, artifactOf(s) as ArtifactSource])),
-    ...(w as Omit<typeof w, "podGC" | "artifactRepositoryRef" | "volumes" | "templateDefaults">),
+    ...(plain as Omit<typeof plain, "podGC" | "artifactRepositoryRef" | "volumes" | "templateDefaults">),
     ...(w.podGC !== undefined ? { podGC: w.podGC as PodGC["strategy"] } : {}),
     ...(w.artifactRepositoryRef !== undefined ? { artifactRepositoryRef: w.artifactRepositoryRef as ArtifactRepositoryRef } : {}),
     ...(w.volumes !== undefined ? { volumes: w.volumes as KubeObject[] } : {}),
     ...(w.templateDefaults !== undefined ? { templateDefaults: w.templateDefaults as Partial<ArgoTemplate> } : {}),
     templates: built,
   };
+}
+
+/** A global parameter of the plan: string-typed (Argo's values are strings), its enum kept. */
+export function globalOf(g: PlanGlobal): GlobalParam {
+  const schema: z.ZodType<string> = g.enum ? z.enum(g.enum as [string, ...string[]]) : z.string();
+  return globalParam(g.name, schema, {
+    ...(g.value !== undefined ? { default: g.value } : {}),
+    ...(g.description !== undefined ? { description: g.description } : {}),
+    ...(g.configMap ? { fromConfigMap: g.configMap } : {}),
+  });
+}
+
+/** A lifecycle hook of the plan (of a step, task or the workflow). */
+function hookOf(h: PlanHook, get: (name: string) => Template): StepHook {
+  return lifecycleHook(get(h.template), { ...(h.expression !== undefined ? { when: h.expression } : {}), parameters: h.parameters } as never);
 }
 
 function bindOutputs(graph: GraphTemplate<Signature, Signature>, p: PlanGraph): void {
@@ -164,9 +192,7 @@ function makeStep(s: PlanStep, get: (name: string) => Template, task: boolean): 
   const artifacts: Record<string, unknown> = {};
   for (const [n, a] of Object.entries(s.artifacts)) artifacts[n] = artifactOf(a);
   const hooks: Record<string, StepHook> = {};
-  for (const [n, h] of Object.entries(s.hooks ?? {})) {
-    hooks[n] = lifecycleHook(get(h.template), { ...(h.expression !== undefined ? { when: h.expression } : {}), parameters: h.parameters } as never);
-  }
+  for (const [n, h] of Object.entries(s.hooks ?? {})) hooks[n] = hookOf(h, get);
   const raw = (v: string | undefined): Expr<number> | undefined => (v === undefined ? undefined : rawArgo<number>(v));
   const seq = s.withSequence;
   const options = {

@@ -2,7 +2,7 @@
  * What Argo treats as the same manifest, for round-trip checks: templates in any order, named
  * lists (parameters, artifacts) in any order, keys in any order, scalars Argo reads as strings
  * as strings, a DAG task's `dependencies: [a, b]` as `depends: "a && b"`, and templates no
- * step, task, hook or exit handler reaches left out.
+ * step, task, hook (of a step or the workflow) or exit handler reaches left out.
  */
 
 type Obj = Record<string, unknown>;
@@ -12,7 +12,7 @@ const STRINGLY = new Set(["value", "default", "count", "start", "end", "limit", 
 
 /** The manifest in a canonical form: two manifests Argo runs alike give equal forms. */
 export function canonicalManifest(manifest: unknown): unknown {
-  const m = structuredClone(manifest) as { metadata?: Obj; spec?: { templates?: Obj[]; entrypoint?: string; onExit?: string } };
+  const m = structuredClone(manifest) as { metadata?: Obj; spec?: { templates?: Obj[]; entrypoint?: string; onExit?: string; hooks?: Record<string, Obj> } };
   const spec = m.spec ?? {};
   const templates = spec.templates ?? [];
   const byName = new Map(templates.map((t) => [t["name"] as string, t]));
@@ -31,6 +31,7 @@ export function canonicalManifest(manifest: unknown): unknown {
   };
   visit(spec.entrypoint);
   visit(spec.onExit);
+  for (const h of Object.values(spec.hooks ?? {})) visit(h["template"] as string | undefined);
   spec.templates = templates.filter((t) => reached.has(t["name"] as string));
   const walk = (v: unknown, key?: string): unknown => {
     if (Array.isArray(v)) {

@@ -9,6 +9,8 @@
 import type { Artifact, DAGTask, Parameter, Template as ArgoTemplate, Workflow as ArgoWorkflow, WorkflowStep } from "../argo/model.ts";
 import { KEY_PARAMETER } from "../contract.ts";
 import { OpflowError } from "../errors.ts";
+import { type RetryOn, renderRetry } from "../template/retry.ts";
+import { SPEC_FIELD_NAMES } from "./spec-fields.ts";
 
 /** A manifest names something opflow's DSL cannot express (the message names the template or field). */
 export class ManifestImportError extends OpflowError {
@@ -115,6 +117,26 @@ export interface PlanWorkflow {
   readonly volumes?: readonly Readonly<Record<string, unknown>>[];
   readonly imagePullSecrets?: readonly string[];
   readonly templateDefaults?: Readonly<Record<string, unknown>>;
+  /** `retryStrategy` as `retry` options (JSON). */
+  readonly retry?: Readonly<Record<string, unknown>> | number;
+  readonly workflowMetadata?: {
+    readonly labels?: Readonly<Record<string, string>>;
+    readonly annotations?: Readonly<Record<string, string>>;
+    readonly labelsFrom?: Readonly<Record<string, string>>;
+  };
+  /** The pass-through fields (`spec-fields.ts`), as the manifest holds them. */
+  readonly fields?: Readonly<Record<string, unknown>>;
+}
+
+/** A global parameter: a workflow argument that is no input of the entrypoint. */
+export interface PlanGlobal {
+  readonly name: string;
+  /** Its value, or (with `configMap`) the value when the key is missing. */
+  readonly value?: string;
+  readonly description?: string;
+  readonly enum?: readonly string[];
+  /** `valueFrom.configMapKeyRef`. */
+  readonly configMap?: { readonly name: string; readonly key: string };
 }
 
 /** A manifest as opflow objects to build. */
@@ -123,8 +145,12 @@ export interface ManifestPlan {
   readonly templates: readonly PlanTemplate[];
   readonly entrypoint: string;
   readonly onExit?: string;
+  /** The workflow's lifecycle hooks (`spec.hooks`, `exit` included). */
+  readonly hooks?: Readonly<Record<string, PlanHook>>;
   readonly workflow: PlanWorkflow;
   readonly parameters: Readonly<Record<string, string>>;
+  /** Global parameters, in manifest order. */
+  readonly globals: readonly PlanGlobal[];
   readonly artifacts: Readonly<Record<string, PlanArtifactSource>>;
   /** Templates of the manifest no step, task, hook or exit handler reaches (left out: they never run). */
   readonly unreachable: readonly string[];
@@ -144,6 +170,10 @@ const SPEC_FIELDS = new Set([
   "imagePullSecrets",
   "templateDefaults",
   "templates",
+  "hooks",
+  "retryStrategy",
+  "workflowMetadata",
+  ...SPEC_FIELD_NAMES,
 ]);
 const METADATA_FIELDS = new Set(["name", "generateName", "labels", "annotations", "namespace"]);
 const GRAPH_FIELDS = new Set(["name", "inputs", "outputs", "steps", "dag", "parallelism", "failFast", "metadata"]);
@@ -191,8 +221,10 @@ export function planManifest(input: unknown): ManifestPlan {
   const onExit = spec["onExit"] as string | undefined;
   if (onExit !== undefined && !byName.has(onExit)) throw new ManifestImportError(`manifest: spec.onExit ${JSON.stringify(onExit)} names no template of spec.templates`);
 
+  const hooks = workflowHooks(spec["hooks"], byName);
+  if (onExit !== undefined && hooks?.["exit"]) throw new ManifestImportError("manifest: spec.onExit and spec.hooks.exit are both given (Argo runs onExit); opflow's Workflow takes one");
   const planned = new Map<string, PlanTemplate>();
-  const queue = [entrypoint, ...(onExit ? [onExit] : [])];
+  const queue = [entrypoint, ...(onExit ? [onExit] : []), ...Object.values(hooks ?? {}).map((h) => h.template)];
   while (queue.length) {
     const name = queue.shift() as string;
     if (planned.has(name)) continue;
@@ -204,16 +236,18 @@ export function planManifest(input: unknown): ManifestPlan {
 
   const args = (spec["arguments"] ?? {}) as Obj;
   const parameters: Record<string, string> = {};
+  const globals: PlanGlobal[] = [];
   const entryInputs = new Set((byName.get(entrypoint)?.inputs?.parameters ?? []).map((p) => p.name));
   for (const p of (args["parameters"] ?? []) as Parameter[]) {
     const where = `manifest: spec.arguments.parameters "${p.name}"`;
+    if (!entryInputs.has(p.name)) {
+      globals.push(globalOf(p, where));
+      continue;
+    }
     const extra = Object.keys(p).filter((k) => k !== "name" && k !== "value");
-    if (extra.length) throw new ManifestImportError(`${where}: ${extra.join(", ")} cannot be expressed (workflow parameters take a value)`);
+    if (extra.length) throw new ManifestImportError(`${where}: ${extra.join(", ")} cannot be expressed (arguments of the entrypoint's inputs take a value)`);
     if (p.value === undefined) throw new ManifestImportError(`${where}: has no value`);
     parameters[p.name] = text(p.value, where);
-    if (!entryInputs.has(p.name)) {
-      throw new ManifestImportError(`${where}: is no input of the entrypoint "${entrypoint}" (a global parameter, read as {{workflow.parameters.${p.name}}}); opflow's Workflow passes arguments to the entrypoint's inputs only`);
-    }
   }
   const artifacts: Record<string, PlanArtifactSource> = {};
   for (const a of (args["artifacts"] ?? []) as Artifact[]) artifacts[a.name] = artifactSource(a, `manifest: spec.arguments.artifacts "${a.name}"`, false);
@@ -248,17 +282,135 @@ export function planManifest(input: unknown): ManifestPlan {
     volumes: spec["volumes"] as Obj[] | undefined,
     imagePullSecrets: secrets?.map((s, i) => text(s.name, `manifest: spec.imagePullSecrets[${i}].name`)),
     templateDefaults: spec["templateDefaults"] as Obj | undefined,
+    retry: spec["retryStrategy"] === undefined ? undefined : retryOf(spec["retryStrategy"]),
+    workflowMetadata: spec["workflowMetadata"] === undefined ? undefined : workflowMetadataOf(spec["workflowMetadata"]),
+    fields: (() => {
+      const f = Object.fromEntries(SPEC_FIELD_NAMES.filter((k) => spec[k] !== undefined).map((k) => [k, spec[k]]));
+      return Object.keys(f).length ? f : undefined;
+    })(),
   });
   const templatesOut = [...planned.values()];
   return {
     templates: templatesOut,
     entrypoint,
     ...(onExit ? { onExit } : {}),
+    ...(hooks ? { hooks } : {}),
     workflow,
     parameters,
+    globals,
     artifacts,
     unreachable: templates.map((t) => t.name).filter((n) => !planned.has(n)),
   };
+}
+
+/** The workflow's `spec.hooks` (each naming a template of the manifest), or undefined. */
+function workflowHooks(v: unknown, byName: ReadonlyMap<string, ArgoTemplate>): Record<string, PlanHook> | undefined {
+  if (v === undefined) return undefined;
+  if (!isObj(v)) throw new ManifestImportError(`manifest: spec.hooks must be a mapping of hooks, got ${JSON.stringify(v)?.slice(0, 80)}`);
+  const out: Record<string, PlanHook> = {};
+  for (const [h, hook] of Object.entries(v)) {
+    const where = `manifest: spec.hooks.${h}`;
+    if (!isObj(hook)) throw new ManifestImportError(`${where}: must be a hook, got ${JSON.stringify(hook)?.slice(0, 80)}`);
+    const extra = Object.keys(hook).filter((k) => !["template", "expression", "arguments"].includes(k));
+    if (extra.length) throw new ManifestImportError(`${where}: ${extra.join(", ")} cannot be expressed (hooks take template, expression, arguments)`);
+    const template = hook["template"];
+    if (typeof template !== "string" || !byName.has(template)) throw new ManifestImportError(`${where}.template ${JSON.stringify(template)} names no template of spec.templates`);
+    const expression = hook["expression"];
+    if (h !== "exit" && typeof expression !== "string") throw new ManifestImportError(`${where}: has no expression (only the hook named exit runs without one)`);
+    const args = (hook["arguments"] ?? {}) as Obj;
+    for (const k of Object.keys(args)) if (k !== "parameters") throw new ManifestImportError(`${where}.arguments.${k} cannot be expressed (hooks take parameters)`);
+    const parameters: Record<string, string> = {};
+    for (const p of (args["parameters"] ?? []) as Parameter[]) {
+      if (Object.keys(p).some((k) => k !== "name" && k !== "value") || p.value === undefined) throw new ManifestImportError(`${where}.arguments.parameters "${p.name}": only a value can be expressed`);
+      parameters[p.name] = text(p.value, `${where}.arguments.parameters "${p.name}"`);
+    }
+    const declared = new Set(((byName.get(template) as ArgoTemplate).inputs?.parameters ?? []).map((p) => p.name));
+    for (const n of Object.keys(parameters)) if (!declared.has(n)) throw new ManifestImportError(`${where}.arguments.parameters "${n}" is not an input of template "${template}"`);
+    out[h] = dropUndefined({ template, expression: expression as string | undefined, parameters });
+  }
+  return out;
+}
+
+/** A workflow argument that is no input of the entrypoint, as a global parameter. */
+function globalOf(p: Parameter, where: string): PlanGlobal {
+  const extra = Object.keys(p).filter((k) => !["name", "value", "description", "enum", "valueFrom"].includes(k));
+  if (extra.length) throw new ManifestImportError(`${where}: ${extra.join(", ")} cannot be expressed (global parameters take a value, valueFrom.configMapKeyRef, description, enum)`);
+  const en = p.enum?.map((e) => text(e, `${where}: enum`));
+  let configMap: PlanGlobal["configMap"];
+  let value: string | undefined;
+  if (p.valueFrom !== undefined) {
+    const vf = p.valueFrom as Obj;
+    const ref = vf["configMapKeyRef"] as Obj | undefined;
+    if (p.value !== undefined || Object.keys(vf).some((k) => k !== "configMapKeyRef" && k !== "default") || !ref || Object.keys(ref).some((k) => k !== "name" && k !== "key") || typeof ref["name"] !== "string" || typeof ref["key"] !== "string") {
+      throw new ManifestImportError(`${where}: valueFrom (${Object.keys(vf).join(", ")}) cannot be expressed: global parameters read a ConfigMap's key (configMapKeyRef name and key, with a default)`);
+    }
+    configMap = { name: ref["name"], key: ref["key"] };
+    if (vf["default"] !== undefined) value = text(vf["default"], `${where}: valueFrom.default`);
+  } else {
+    if (p.value === undefined) throw new ManifestImportError(`${where}: a global parameter (read as {{workflow.parameters.${p.name}}}) has no value`);
+    value = text(p.value, `${where}: value`);
+  }
+  if (en && (en.length === 0 || (value !== undefined && !en.includes(value)))) throw new ManifestImportError(`${where}: value ${JSON.stringify(value)} is not among its enum ${JSON.stringify(en)}`);
+  return dropUndefined({ name: p.name, value, description: p.description, enum: en, configMap });
+}
+
+/**
+ * `spec.retryStrategy` as `retry` options, when rendering them gives it back exactly.
+ * @throws ManifestImportError naming the field otherwise.
+ */
+function retryOf(v: unknown): Record<string, unknown> | number {
+  const where = "manifest: spec.retryStrategy";
+  if (!isObj(v)) throw new ManifestImportError(`${where}: must be a retry strategy, got ${JSON.stringify(v)?.slice(0, 80)}`);
+  const limit = typeof v["limit"] === "string" && /^\d+$/.test(v["limit"]) ? Number(v["limit"]) : v["limit"];
+  if (typeof limit !== "number") throw new ManifestImportError(`${where}: limit ${JSON.stringify(v["limit"])} cannot be expressed (retry takes a number of retries)`);
+  const on: Record<string, RetryOn> = { OnError: "error", Always: "always" };
+  const policy = v["retryPolicy"] as string | undefined;
+  const retry: Record<string, unknown> = { limit };
+  if (policy !== undefined) {
+    if (!on[policy]) throw new ManifestImportError(`${where}.retryPolicy ${JSON.stringify(policy)} cannot be expressed (retry.on gives OnError, Always, or none: OnFailure)`);
+    retry["on"] = on[policy];
+  } else retry["on"] = "failure";
+  const expr = v["expression"];
+  if (typeof expr === "string") retry["expression"] = expr.startsWith("(") && expr.endsWith(")") ? expr.slice(1, -1) : expr;
+  const b = v["backoff"] as Obj | undefined;
+  if (b) {
+    retry["backoff"] = Object.fromEntries(Object.entries(b).map(([k, x]) => [k, k === "factor" && typeof x === "string" && /^\d+(\.\d+)?$/.test(x) ? Number(x) : x]));
+  }
+  let back: unknown;
+  try {
+    back = renderRetry("workflow", retry as never, "failure");
+  } catch {
+    back = undefined;
+  }
+  const norm = (x: unknown): string => JSON.stringify(x, (k, val: unknown) => (k === "limit" || k === "factor" ? String(val) : val));
+  const sorted = (x: unknown): unknown => (isObj(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, sorted(x[k])])) : x);
+  if (back === undefined || norm(sorted(back)) !== norm(sorted(v))) {
+    throw new ManifestImportError(`${where} (${Object.keys(v).join(", ")}) cannot be expressed with the workflow's retry option exactly`);
+  }
+  if (retry["on"] === "failure") delete retry["on"];
+  return Object.keys(retry).length === 1 ? limit : retry;
+}
+
+/** `spec.workflowMetadata` (labels, annotations, labelsFrom expressions). */
+function workflowMetadataOf(v: unknown): PlanWorkflow["workflowMetadata"] {
+  const where = "manifest: spec.workflowMetadata";
+  if (!isObj(v)) throw new ManifestImportError(`${where}: must be a mapping, got ${JSON.stringify(v)?.slice(0, 80)}`);
+  for (const k of Object.keys(v)) if (!["labels", "annotations", "labelsFrom"].includes(k)) throw new ManifestImportError(`${where}.${k} cannot be expressed`);
+  const strings = (x: unknown, field: string): Record<string, string> | undefined => {
+    if (x === undefined) return undefined;
+    if (!isObj(x)) throw new ManifestImportError(`${where}.${field}: must map names to strings, got ${JSON.stringify(x)?.slice(0, 80)}`);
+    return Object.fromEntries(Object.entries(x).map(([k, s]) => [k, text(s, `${where}.${field}.${k}`)]));
+  };
+  let labelsFrom: Record<string, string> | undefined;
+  if (v["labelsFrom"] !== undefined) {
+    if (!isObj(v["labelsFrom"])) throw new ManifestImportError(`${where}.labelsFrom: must map names to { expression }`);
+    labelsFrom = {};
+    for (const [k, f] of Object.entries(v["labelsFrom"])) {
+      if (!isObj(f) || typeof f["expression"] !== "string" || Object.keys(f).length !== 1) throw new ManifestImportError(`${where}.labelsFrom.${k}: only { expression } can be expressed`);
+      labelsFrom[k] = f["expression"];
+    }
+  }
+  return dropUndefined({ labels: strings(v["labels"], "labels"), annotations: strings(v["annotations"], "annotations"), labelsFrom });
 }
 
 /** Names of the templates a planned template calls. */

@@ -1,5 +1,5 @@
 /**
- * Workflow-level settings that pass to Argo's `spec` as they are: the pods' scheduling and
+ * Workflow-level settings: the workflow's metadata (`workflowMetadata`) and the fields that pass to Argo's `spec` as they are: the pods' scheduling and
  * security (`nodeSelector`, `tolerations`, `affinity`, `securityContext`, priority, DNS, host
  * aliases, pod metadata), the workflow's disruption budget, log archiving, mutexes and
  * semaphores, and the PVCs it creates. What each means to the local engine is said on the
@@ -8,11 +8,23 @@
  */
 import type { KubeObject, WorkflowSpec } from "../argo/model.ts";
 import { ValidationError } from "../errors.ts";
+import type { Expr } from "../expr/tree.ts";
 
 /** Labels and annotations. */
 export interface MetadataOptions {
   readonly labels?: Readonly<Record<string, string>>;
   readonly annotations?: Readonly<Record<string, string>>;
+}
+
+/** Labels and annotations set on the Workflow object when it starts (Argo's `workflowMetadata`). */
+export interface WorkflowMetadataOptions {
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly annotations?: Readonly<Record<string, string>>;
+  /**
+   * Labels computed when the workflow starts, by name: an expr-lang expression (text or a typed
+   * `Expr<string>`) over the workflow's variables (`workflow.parameters.x`, `workflow.name`).
+   */
+  readonly labelsFrom?: Readonly<Record<string, string | Expr<string>>>;
 }
 
 /** Mutexes and semaphores a workflow holds while it runs (Argo's `synchronization`). */

@@ -45,7 +45,7 @@ import { type RebuildOptions, parseManifestText, rebuildManifest } from "./from-
 import type { FromRunOptions } from "./from-run.ts";
 import { ManifestImportError } from "./manifest-plan.ts";
 import type { GlobalParam } from "./global-param.ts";
-import { type WorkflowSpecFields, checkSpecFields, renderSpecFields } from "./spec-fields.ts";
+import { type WorkflowMetadataOptions, type WorkflowSpecFields, checkSpecFields, renderSpecFields } from "./spec-fields.ts";
 import { checkHooks, renderHooks, type StepHook } from "../steps/step.ts";
 import { type RetryOptions, checkRetry, renderRetry } from "../template/retry.ts";
 import { isSourced, workflowVar } from "../expr/refs.ts";
@@ -64,17 +64,6 @@ export interface TTLOptions {
  * `workflow.status == "Running"`, global parameters, `workflow.name` …).
  */
 export type WorkflowHook = StepHook;
-
-/** Labels and annotations set on the Workflow object when it starts (Argo's `workflowMetadata`). */
-export interface WorkflowMetadataOptions {
-  readonly labels?: Readonly<Record<string, string>>;
-  readonly annotations?: Readonly<Record<string, string>>;
-  /**
-   * Labels computed when the workflow starts, by name: an expr-lang expression (text or a typed
-   * `Expr<string>`) over the workflow's variables (`workflow.parameters.x`, `workflow.name`).
-   */
-  readonly labelsFrom?: Readonly<Record<string, string | Expr<string>>>;
-}
 
 /** Options of a workflow. */
 export interface WorkflowOptions<I extends Signature = Signature, O extends Signature = Signature> extends WorkflowSpecFields {
