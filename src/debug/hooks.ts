@@ -56,9 +56,10 @@ function hookArgs(e: HookEngine, site: HookSite, name: string, hook: LifecycleHo
 /**
  * Fires the expression hooks that hold now and have not fired yet (recorded in `fired`); a
  * hook whose arguments cannot be resolved gets a Skipped node that says why. `site` is made
- * only when some hook may fire.
+ * only when some hook may fire. An expression that cannot be evaluated counts as false, or is
+ * given to `onError` (the workflow's hooks: Argo errors the workflow).
  */
-export async function fireExpressionHooks(e: HookEngine, hooks: Hooks, fired: Set<string>, site: () => HookSite): Promise<void> {
+export async function fireExpressionHooks(e: HookEngine, hooks: Hooks, fired: Set<string>, site: () => HookSite, onError?: (hook: string, message: string) => void): Promise<void> {
   if (!hooks || !Object.entries(hooks).some(([k, h]) => isExpressionHook(k, h) && !fired.has(k))) return;
   const s = site();
   const runs: Promise<unknown>[] = [];
@@ -66,8 +67,11 @@ export async function fireExpressionHooks(e: HookEngine, hooks: Hooks, fired: Se
     if (!isExpressionHook(name, hook) || fired.has(name)) continue;
     let fire = false;
     try {
-      fire = Boolean(evaluateExpression(substituteTags(hook.expression as string, s.vars, { onMissing: "keep" }), expandScope(s.vars)));
-    } catch {
+      const v = evaluateExpression(substituteTags(hook.expression as string, s.vars, { onMissing: "keep" }), expandScope(s.vars));
+      if (onError && typeof v !== "boolean") throw new Error(`gives ${JSON.stringify(v)}, not a boolean`);
+      fire = Boolean(v);
+    } catch (err) {
+      onError?.(name, messageOf(err));
       fire = false;
     }
     if (!fire) continue;

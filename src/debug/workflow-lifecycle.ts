@@ -163,7 +163,16 @@ export async function runWorkflowLifecycle(e: LifecycleEngine): Promise<void> {
     // Workflow-level expression hooks: evaluated while the workflow runs, each fires once.
     g["workflow.status"] = "Running";
     const fired = new Set<string>();
-    const hooks = watchHooks(e.book, spec.hooks, () => fireExpressionHooks(e, spec.hooks, fired, () => workflowSite(e, name)));
+    // A hook expression that cannot be evaluated errors the workflow's root node (Argo's
+    // executeWfLifeCycleHook): the run stops, exit handlers still run, the phase is Error.
+    let hookError: string | undefined;
+    const onHookError = (hook: string, message: string): void => {
+      if (hookError !== undefined) return;
+      hookError = `workflow "${name}": spec.hooks.${hook}: expression ${JSON.stringify(spec.hooks?.[hook]?.expression)}: ${message}`;
+      e.control.stop(hookError, { exitHandlers: true });
+    };
+    const fireHooks = (): Promise<void> => fireExpressionHooks(e, spec.hooks, fired, () => workflowSite(e, name), onHookError);
+    const hooks = watchHooks(e.book, spec.hooks, fireHooks);
     let root: NodeStatus;
     try {
       root = await e.invoke({ name, displayName: name, semaphores: [] }, { template: entry }, args);
@@ -179,14 +188,22 @@ export async function runWorkflowLifecycle(e: LifecycleEngine): Promise<void> {
     setEndVariables(e, phase);
     // Argo evaluates the workflow's hooks on every reconcile, the one that sees the main tree
     // ended first; the exit handler waits for the hooks that fired (operator.go).
-    await fireExpressionHooks(e, spec.hooks, fired, () => workflowSite(e, name));
+    if (hookError === undefined) await fireHooks();
+    if (hookError !== undefined) {
+      phase = "Error";
+      message = hookError;
+    }
     const onExit = await runExitHandler(e, name);
     await e.daemons.endScope("");
     if (onExit && isFailedOrError(onExit.phase) && phase === "Succeeded") {
       phase = "Failed";
       message = onExit.message ?? `exit handler ${onExit.displayName} ${onExit.phase}`;
     }
-    await fireExpressionHooks(e, spec.hooks, fired, () => workflowSite(e, name));
+    if (hookError === undefined) await fireHooks();
+    if (hookError !== undefined) {
+      phase = "Error";
+      message = hookError;
+    }
     if (e.control.stopMessage && phase === "Succeeded") {
       phase = "Failed";
       message = e.control.stopMessage;

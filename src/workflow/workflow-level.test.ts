@@ -7,10 +7,12 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { NodeStatus } from "../argo/model.ts";
 import { argoCheck, haveArgoCheck } from "../../test/argo-check.ts";
+import { opflow } from "../../test/cli-capture.ts";
 import { param } from "../op/signature.ts";
 import { ShellOPTemplate } from "../template/script-template.ts";
 import { Step, lifecycleHook } from "../steps/step.ts";
@@ -95,6 +97,20 @@ describe("workflow lifecycle hooks", () => {
     expect(status.phase).toBe("Succeeded");
   }, 60_000);
 
+  it("a hook expression that cannot be evaluated errors the workflow, as Argo does; the exit handler still runs", async () => {
+    const main = new Steps({ name: "main" });
+    main.add(new Step("a", work, { parameters: { fail: false } }));
+    const wf = new Workflow({
+      name: "hook-bad-expr",
+      entrypoint: main,
+      hooks: { odd: lifecycleHook(notify, { when: 'nosuch == "x"', parameters: { what: "odd" } }), exit: lifecycleHook(notify, { parameters: { what: "exit" } }) },
+    });
+    const { status } = await wf.run({ workdir: await workdir() });
+    expect(status.phase).toBe("Error");
+    expect(status.message).toMatch(/spec\.hooks\.odd: expression "nosuch == \\"x\\"": .*unknown name nosuch/);
+    expect(byName(status.nodes, "hook-bad-expr.onExit")[0]?.phase).toBe("Succeeded");
+  }, 60_000);
+
   it("refuse bad hooks, naming the workflow and the hook", () => {
     const main = new Steps({ name: "main" });
     expect(() => new Workflow({ entrypoint: main, hooks: { later: lifecycleHook(notify, { parameters: { what: "x" } }) } })).toThrow(/Workflow: hook "later" needs a condition/);
@@ -163,6 +179,32 @@ describe("global parameters", () => {
     const takesN = new Steps({ name: "takes", inputs: { n: param(z.number()) } });
     expect(() => new Workflow({ entrypoint: takesN, parameters: { n: 1 }, globals: [n.withValue(1)] })).toThrow(/global parameter "n" has the name of an input of the entrypoint "takes"/);
   });
+
+  it("opflow run -p overrides them; an unknown name is refused, naming the globals", async () => {
+    const repo = fileURLToPath(new URL("../..", import.meta.url));
+    // Inside the repository, so that the module resolves zod.
+    const dir = await fs.mkdtemp(path.join(repo, ".wflevel-test-"));
+    dirs.push(dir);
+    const file = path.join(dir, "globals.ts");
+    await fs.writeFile(
+      file,
+      `import { z } from "zod";
+import { ShellOPTemplate, Step, Steps, Workflow, globalParam } from ${JSON.stringify(path.join(repo, "src/index.ts"))};
+const n = globalParam("n", z.number().int(), { default: 2 });
+const main = new Steps({ name: "main" });
+main.add(new Step("big", new ShellOPTemplate({ name: "fail", source: "exit 3" }), { when: n.gt(5) }));
+export default new Workflow({ generateName: "g-", entrypoint: main, globals: [n] });
+`,
+    );
+    const wd = await workdir();
+    const small = await opflow("run", file, "--workdir", wd, "-q");
+    expect(small.code, small.stderr).toBe(0);
+    const big = await opflow("run", file, "--workdir", wd, "-q", "-p", "n=7");
+    expect(big.code).toBe(1);
+    const typo = await opflow("run", file, "--workdir", wd, "-q", "-p", "m=7");
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('-p m: the workflow takes no parameter "m"; it takes: n');
+  }, 120_000);
 
   it("may come from a ConfigMap key, with a default", () => {
     const g = globalParam("msg", z.string(), { default: "hi", fromConfigMap: { name: "cm", key: "msg" } });
