@@ -13,6 +13,7 @@ import { z } from "zod";
 import type { NodeStatus } from "../argo/model.ts";
 import { argoCheck, haveArgoCheck } from "../../test/argo-check.ts";
 import { opflow } from "../../test/cli-capture.ts";
+import { LocalObjects } from "../debug/local-objects.ts";
 import { param } from "../op/signature.ts";
 import { ShellOPTemplate } from "../template/script-template.ts";
 import { Step, lifecycleHook } from "../steps/step.ts";
@@ -206,10 +207,21 @@ export default new Workflow({ generateName: "g-", entrypoint: main, globals: [n]
     expect(typo.stderr).toContain('-p m: the workflow takes no parameter "m"; it takes: n');
   }, 120_000);
 
-  it("may come from a ConfigMap key, with a default", () => {
+  it("may come from a ConfigMap key, with a default; the local engine reads it from its objects", async () => {
     const g = globalParam("msg", z.string(), { default: "hi", fromConfigMap: { name: "cm", key: "msg" } });
     expect(g.toArgoParameter()).toEqual({ name: "msg", valueFrom: { configMapKeyRef: { name: "cm", key: "msg" }, default: "hi" } });
-  });
+    const say = new ShellOPTemplate({ name: "say", inputs: { m: param(z.string()) }, source: 'echo "$m"' });
+    const build = () => {
+      const main = new Steps({ name: "main" });
+      main.add(new Step("say", say, { parameters: { m: g } }));
+      return new Workflow({ name: "from-cm", entrypoint: main, globals: [g] });
+    };
+    const cm = new LocalObjects([{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cm" }, data: { msg: "from the map" } }]);
+    const withMap = await build().run({ workdir: await workdir(), objects: cm });
+    expect(byName(withMap.status.nodes, "say")[0]?.outputs?.result).toBe("from the map");
+    const without = await build().run({ workdir: await workdir() });
+    expect(byName(without.status.nodes, "say")[0]?.outputs?.result).toBe("hi");
+  }, 60_000);
 });
 
 describe("workflow retries, metadata and pod settings", () => {
