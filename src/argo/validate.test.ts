@@ -64,6 +64,11 @@ describe("validateManifest: validate.go's semantic rules", () => {
     expect(manifestProblems(wf([c("main")], { onExit: "cleanup" }))).toEqual(['spec.onExit: template "cleanup" is not defined']);
   });
 
+  it("requires the workflow's hooks to have an expression (but exit) and to name templates (validateHooks)", () => {
+    expect(manifestProblems(wf([c("main")], { hooks: { later: { template: "main" }, exit: { template: "main" } } }))).toEqual(["spec.hooks.later: Expression required (only the hook named exit runs without one)"]);
+    expect(manifestProblems(wf([c("main")], { hooks: { running: { template: "gone", expression: 'workflow.status == "Running"' } } }))).toEqual(['spec.hooks.running.template: template "gone" is not defined']);
+  });
+
   it("requires unique, valid template names and exactly one kind (validateWorkflowFieldNames, validateTemplateType)", () => {
     expect(manifestProblems(wf([c("main"), c("main")]))).toEqual(['spec.templates[1].name: "main" is not unique']);
     // The CRD's pattern catches an invalid name first.

@@ -446,6 +446,11 @@ export function manifestProblems(manifest: unknown, options: ValidateOptions = {
     else checkSupplied("spec.entrypoint", ctx.templates.get(spec.entrypoint) as Template, spec.arguments, supplied, out);
   }
   if (spec.onExit && !hasWorkflowTemplateRef && !ctx.templates.has(spec.onExit)) out.push(`spec.onExit: template ${JSON.stringify(spec.onExit)} is not defined`);
+  // The workflow's hooks (validate.go validateHooks): an expression on all but `exit`.
+  for (const [h, hook] of Object.entries(spec.hooks ?? {})) {
+    if (h !== "exit" && !hook.expression) out.push(`spec.hooks.${h}: Expression required (only the hook named exit runs without one)`);
+    if (hook.template && !hasWorkflowTemplateRef && !ctx.templates.has(hook.template)) out.push(`spec.hooks.${h}.template: template ${JSON.stringify(hook.template)} is not defined`);
+  }
   for (const t of templates) checkTemplate(`templates.${t.name}`, t, ctx, out);
   return out;
 }

@@ -233,7 +233,9 @@ export class Workflow<I extends Signature = Signature, O extends Signature = Sig
    * Rebuilds a workflow from an Argo Workflow manifest: Steps and DAG templates become `Steps`
    * and `DAG` objects (steps, tasks, arguments, `when`, `depends`, loops, `continueOn`, exit
    * handlers, hooks, outputs); container, script and other leaf templates — and graph templates
-   * using fields Steps and DAG do not express — are kept verbatim as `ManifestTemplate`s.
+   * using fields Steps and DAG do not express — are kept verbatim as `ManifestTemplate`s. The
+   * workflow's hooks, global parameters (as `globalParam`s), retries, metadata and pod settings
+   * become its options.
    * `compile()` then gives the same manifest, up to what Argo treats as equal (order of
    * templates and arguments; templates nothing reaches are left out).
    *
@@ -241,7 +243,7 @@ export class Workflow<I extends Signature = Signature, O extends Signature = Sig
    * in-process on the local engine, as the original workflow does.
    *
    * @throws ManifestImportError naming the field opflow's `Workflow` cannot express (e.g.
-   *   `spec.hooks`), or a call of a template the manifest lacks.
+   *   `spec.podSpecPatch`), or a call of a template the manifest lacks.
    * @example
    * const wf = Workflow.fromManifest(YAML.parse(text));
    * await wf.run();
