@@ -177,6 +177,12 @@ describe("global parameters", () => {
     const main = new Steps({ name: "main" });
     expect(() => new Workflow({ entrypoint: main, globals: [n] })).toThrow(/global parameter "n": has no value/);
     expect(() => new Workflow({ entrypoint: main, globals: [n.withValue(1), n.withValue(2)] })).toThrow(/global parameter "n" is listed twice/);
+    // Used but not listed in globals: the compiler warns.
+    const used = new Steps({ name: "main" });
+    used.add(new Step("show", echo, { parameters: { n, region: "x" } }));
+    const warnings: string[] = [];
+    new Workflow({ entrypoint: used }).compile({ bundles: false, warn: (w) => warnings.push(w) });
+    expect(warnings).toContain("Workflow: templates read {{workflow.parameters.n}}, which the workflow does not declare (Argo refuses that unless -p gives it); list the globalParam in `globals`");
     const takesN = new Steps({ name: "takes", inputs: { n: param(z.number()) } });
     expect(() => new Workflow({ entrypoint: takesN, parameters: { n: 1 }, globals: [n.withValue(1)] })).toThrow(/global parameter "n" has the name of an input of the entrypoint "takes"/);
   });

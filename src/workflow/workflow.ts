@@ -455,6 +455,17 @@ export class Workflow<I extends Signature = Signature, O extends Signature = Sig
       ...renderSpecFields(o),
       templates,
     });
+    // A global parameter read somewhere but not declared: Argo refuses the manifest, unless a
+    // value comes at submission (`-p`) — hence a warning.
+    const declared = new Set(params.map((p) => p.name));
+    const undeclared = new Set<string>();
+    for (const m of JSON.stringify(templates).matchAll(/workflow\.parameters\.([-A-Za-z0-9_]+)/g)) {
+      const n = m[1] as string;
+      if (n !== "json" && !declared.has(n)) undeclared.add(n);
+    }
+    for (const n of undeclared) {
+      warn(`Workflow: templates read {{workflow.parameters.${n}}}, which the workflow does not declare (Argo refuses that unless -p gives it); list the globalParam in \`globals\``);
+    }
     const metadata = compact({
       name: o.name,
       generateName: o.name ? undefined : (o.generateName ?? `${nameOf(entry).slice(0, 57)}-`),
