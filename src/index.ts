@@ -122,7 +122,7 @@ export { type DAGOptions, DAG } from "./dag/dag.ts";
 export * from "./workflow/workflow.ts";
 export { ManifestImportError } from "./workflow/manifest-plan.ts";
 export { type ConfigMapValue, GlobalParam, type GlobalParamOptions, globalParam } from "./workflow/global-param.ts";
-export type { MetadataOptions, SynchronizationOptions, WorkflowMetadataOptions, WorkflowSpecFields } from "./workflow/spec-fields.ts";
+export type { MetadataOptions, SynchronizationOptions, WorkflowHook, WorkflowMetadataOptions, WorkflowSettings, WorkflowSpecFields } from "./workflow/workflow-settings.ts";
 export { type CodegenOptions, generateWorkflowCode } from "./workflow/codegen.ts";
 export { canonicalManifest } from "./workflow/manifest-equality.ts";
 export { type FromRunOptions, type RunLocation, type StoredRunManifest, openRun, runManifest } from "./workflow/from-run.ts";

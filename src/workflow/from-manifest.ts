@@ -17,7 +17,7 @@ import { ManifestTemplate } from "../template/manifest-template.ts";
 import type { Template } from "../template/template.ts";
 import type { LocalBindings } from "../contract.ts";
 import { type GlobalParam, globalParam } from "./global-param.ts";
-import type { WorkflowMetadataOptions, WorkflowSpecFields } from "./spec-fields.ts";
+import type { WorkflowMetadataOptions, WorkflowSpecFields } from "./workflow-settings.ts";
 import type { RetryOptions } from "../template/retry.ts";
 import { ManifestImportError, type ManifestPlan, type PlanGlobal, type PlanHook, type PlanArtifactSource, type PlanGraph, type PlanParam, type PlanStep, calledBy, planManifest } from "./manifest-plan.ts";
 

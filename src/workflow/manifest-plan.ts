@@ -10,7 +10,7 @@ import type { Artifact, DAGTask, Parameter, Template as ArgoTemplate, Workflow a
 import { KEY_PARAMETER } from "../contract.ts";
 import { OpflowError } from "../errors.ts";
 import { type RetryOn, renderRetry } from "../template/retry.ts";
-import { SPEC_FIELD_NAMES } from "./spec-fields.ts";
+import { SPEC_FIELD_NAMES } from "./workflow-settings.ts";
 
 /** A manifest names something opflow's DSL cannot express (the message names the template or field). */
 export class ManifestImportError extends OpflowError {
@@ -124,7 +124,7 @@ export interface PlanWorkflow {
     readonly annotations?: Readonly<Record<string, string>>;
     readonly labelsFrom?: Readonly<Record<string, string>>;
   };
-  /** The pass-through fields (`spec-fields.ts`), as the manifest holds them. */
+  /** The pass-through fields (`workflow-settings.ts`), as the manifest holds them. */
   readonly fields?: Readonly<Record<string, unknown>>;
 }
 

@@ -44,12 +44,7 @@ import { ArtifactRef } from "../expr/refs.ts";
 import { type RebuildOptions, parseManifestText, rebuildManifest } from "./from-manifest.ts";
 import type { FromRunOptions } from "./from-run.ts";
 import { ManifestImportError } from "./manifest-plan.ts";
-import type { GlobalParam } from "./global-param.ts";
-import { type WorkflowMetadataOptions, type WorkflowSpecFields, checkSpecFields, renderSpecFields } from "./spec-fields.ts";
-import { checkHooks, renderHooks, type StepHook } from "../steps/step.ts";
-import { type RetryOptions, checkRetry, renderRetry } from "../template/retry.ts";
-import { isSourced, workflowVar } from "../expr/refs.ts";
-import { Expr, type RenderContext, type Variable } from "../expr/tree.ts";
+import { type WorkflowSettings, checkWorkflowSettings, renderWorkflowSettings } from "./workflow-settings.ts";
 
 /** How long finished workflows are kept (Argo's `ttlStrategy`). */
 export interface TTLOptions {
@@ -58,15 +53,8 @@ export interface TTLOptions {
   readonly afterFailure?: Duration;
 }
 
-/**
- * A lifecycle hook of the workflow (Argo's `spec.hooks`), made with `lifecycleHook`: its
- * condition sees the workflow's variables (`(w) => w.status.eq("Running")` is
- * `workflow.status == "Running"`, global parameters, `workflow.name` …).
- */
-export type WorkflowHook = StepHook;
-
 /** Options of a workflow. */
-export interface WorkflowOptions<I extends Signature = Signature, O extends Signature = Signature> extends WorkflowSpecFields {
+export interface WorkflowOptions<I extends Signature = Signature, O extends Signature = Signature> extends WorkflowSettings {
   /**
    * Fixed name (lowercase RFC 1123, at most 63 characters). Resubmitting with the same name
    * resumes it in the local engine.
@@ -103,76 +91,6 @@ export interface WorkflowOptions<I extends Signature = Signature, O extends Sign
   readonly imagePullSecrets?: readonly string[];
   /** Defaults merged into every template (Argo's `templateDefaults`). @default none */
   readonly templateDefaults?: Partial<ArgoTemplate>;
-  /**
-   * Global parameters (made with `globalParam`), readable anywhere as
-   * `{{workflow.parameters.<name>}}`: declared in `spec.arguments.parameters` with their
-   * values; `opflow run -p name=value` overrides them. Their names must differ from the
-   * entrypoint's inputs. @default none
-   */
-  readonly globals?: readonly GlobalParam[];
-  /**
-   * Lifecycle hooks of the workflow (Argo's `spec.hooks`), by name: each runs its template once,
-   * when its condition first holds — evaluated while the workflow runs and once its main tree
-   * has ended, before the exit handler (which waits for them). `workflow.status` is "Running"
-   * until the entrypoint ends, then its phase ("Succeeded", "Failed", "Error"). The name `exit`
-   * is the exit handler (as `onExit`, with parameters). A hook's failure does not change the
-   * workflow's phase.
-   * @example
-   * hooks: {
-   *   running: lifecycleHook(notify, { when: (w) => w.status.eq("Running"), parameters: { what: "started" } }),
-   *   failed: lifecycleHook(notify, { when: (w) => w.status.eq("Failed"), parameters: { what: "failed" } }),
-   * }
-   * @default none
-   */
-  readonly hooks?: Readonly<Record<string, WorkflowHook>>;
-  /**
-   * Retries of every template that has no `retry` of its own (Argo's `spec.retryStrategy`),
-   * Steps and DAG templates included. A number means that many retries of any failure.
-   * @default no retries
-   */
-  readonly retry?: RetryOptions | number;
-  /**
-   * Labels and annotations set on the Workflow object when it starts; `{{workflow.labels.<n>}}`
-   * and `{{workflow.annotations.<n>}}` see them (the local engine's too). @default none
-   */
-  readonly workflowMetadata?: WorkflowMetadataOptions;
-}
-
-/** Checks the workflow-level hooks, retries, global parameters and workflow metadata. */
-function checkWorkflowLevel(o: WorkflowOptions<Signature, Signature>): void {
-  if (o.hooks) {
-    checkHooks("Workflow", o.hooks);
-    if (o.onExit && o.hooks["exit"]) throw new ValidationError('Workflow: onExit and hooks.exit are both given; Argo runs one exit handler: keep one');
-  }
-  if (o.retry !== undefined) checkRetry("workflow", o.retry);
-  const seen = new Set<string>();
-  for (const g of o.globals ?? []) {
-    if (typeof (g as { toArgoParameter?: unknown })?.toArgoParameter !== "function") throw new ValidationError(`Workflow: globals must be made with globalParam(), got ${JSON.stringify(g)?.slice(0, 80)}`);
-    if (seen.has(g.name)) throw new ValidationError(`Workflow: global parameter "${g.name}" is listed twice`);
-    seen.add(g.name);
-    g.toArgoParameter();
-  }
-  const m = o.workflowMetadata;
-  for (const [field, rec] of [["labels", m?.labels], ["annotations", m?.annotations]] as const) {
-    for (const [k, v] of Object.entries(rec ?? {})) if (typeof v !== "string") throw new ValidationError(`Workflow: workflowMetadata.${field}.${k} must be a string, got ${JSON.stringify(v)}`);
-  }
-  for (const [k, v] of Object.entries(m?.labelsFrom ?? {})) {
-    if (typeof v !== "string" && !(v instanceof Expr)) throw new ValidationError(`Workflow: workflowMetadata.labelsFrom.${k} must be an expression (text or Expr), got ${JSON.stringify(v)}`);
-  }
-}
-
-/**
- * The render context of workflow-level expressions (hooks, labelsFrom): they see the
- * workflow's variables only (`workflow.*`, global parameters), not a template's inputs or steps.
- */
-function workflowContext(where: string): RenderContext {
-  return {
-    template: where,
-    resolve: (v: Variable, path: readonly string[]) => {
-      if (isSourced(v) && v.source.type === "workflow") return path;
-      throw new ValidationError(`${where}: refers to ${v.describe()}, which is out of scope: workflow-level expressions see workflow variables only (workflow.status, global parameters, …)`);
-    },
-  };
 }
 
 /** What {@link Workflow.prepare} gives: one compile's results. */
@@ -299,8 +217,7 @@ export class Workflow<I extends Signature = Signature, O extends Signature = Sig
       throw new ValidationError(`Workflow: parallelism must be a positive integer, got ${options.parallelism}`);
     }
     if (options.timeout !== undefined) durationSeconds(options.timeout, "Workflow: timeout");
-    checkSpecFields(options);
-    checkWorkflowLevel(options);
+    checkWorkflowSettings(options);
     if (options.entrypoint) this.checkArguments(options.entrypoint);
   }
 
@@ -414,33 +331,12 @@ export class Workflow<I extends Signature = Signature, O extends Signature = Sig
           secondsAfterFailure: o.ttl.afterFailure !== undefined ? durationSeconds(o.ttl.afterFailure, "Workflow: ttl.afterFailure") : undefined,
         })
       : undefined;
-    let hooks: WorkflowSpec["hooks"];
-    if (o.hooks && Object.keys(o.hooks).length) {
-      try {
-        hooks = renderHooks(o.hooks, { nameOf }, workflowContext("Workflow: hooks"), { status: workflowVar("status") });
-      } catch (e) {
-        issues.addError(["hooks"], e);
-      }
-    }
-    let workflowMetadata: WorkflowSpec["workflowMetadata"];
-    if (o.workflowMetadata) {
-      const m = o.workflowMetadata;
-      try {
-        const ctx = workflowContext("Workflow: workflowMetadata.labelsFrom");
-        workflowMetadata = compact({
-          labels: m.labels && { ...m.labels },
-          annotations: m.annotations && { ...m.annotations },
-          labelsFrom: m.labelsFrom && Object.fromEntries(Object.entries(m.labelsFrom).map(([k, v]) => [k, { expression: typeof v === "string" ? v : v.renderExpr(ctx) }])),
-        });
-      } catch (e) {
-        issues.addError(["workflowMetadata"], e);
-      }
-    }
+    const settings = renderWorkflowSettings(o, nameOf, issues);
     const spec: WorkflowSpec = compact({
       entrypoint: nameOf(entry),
       arguments: params.length || arts.length ? compact({ parameters: params.length ? params : undefined, artifacts: arts.length ? arts : undefined }) : undefined,
       onExit: o.onExit ? nameOf(o.onExit) : undefined,
-      hooks,
+      hooks: settings.hooks,
       parallelism: o.parallelism,
       activeDeadlineSeconds: o.timeout !== undefined ? Math.ceil(durationSeconds(o.timeout, "Workflow: timeout")) : undefined,
       serviceAccountName: o.serviceAccountName,
@@ -450,9 +346,7 @@ export class Workflow<I extends Signature = Signature, O extends Signature = Sig
       volumes: o.volumes?.length ? [...o.volumes] : undefined,
       imagePullSecrets: o.imagePullSecrets?.length ? o.imagePullSecrets.map((name) => ({ name })) : undefined,
       templateDefaults: o.templateDefaults,
-      retryStrategy: o.retry !== undefined ? renderRetry("workflow", o.retry, "failure") : undefined,
-      workflowMetadata,
-      ...renderSpecFields(o),
+      ...settings.rest,
       templates,
     });
     // A global parameter read somewhere but not declared: Argo refuses the manifest, unless a
