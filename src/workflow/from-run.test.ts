@@ -93,10 +93,10 @@ describe("Workflow.fromRun on the local engine: a past run rebuilt from its name
     const dir = path.join(workdir, "hooked");
     await fs.cp(path.join(workdir, first), dir, { recursive: true });
     const m = YAML.parse(await fs.readFile(path.join(dir, "manifest.yaml"), "utf8")) as ArgoWorkflow;
-    await fs.writeFile(path.join(dir, "manifest.yaml"), YAML.stringify({ ...m, spec: { ...m.spec, podPriorityClassName: "high" } }));
+    await fs.writeFile(path.join(dir, "manifest.yaml"), YAML.stringify({ ...m, spec: { ...m.spec, podSpecPatch: "{}" } }));
     const err = await Workflow.fromRun("hooked", { mode: "debug", workdir }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ManifestImportError);
-    expect((err as Error).message).toMatch(/^run "hooked" \(.*hooked\/manifest\.yaml\): manifest: spec\.podPriorityClassName cannot be expressed .*openRun\("hooked"\)/);
+    expect((err as Error).message).toMatch(/^run "hooked" \(.*hooked\/manifest\.yaml\): manifest: spec\.podSpecPatch cannot be expressed .*openRun\("hooked"\)/);
     expect((await (await openRun("hooked", { mode: "debug", workdir })).querySteps({ key: "iter-0" })).length).toBe(1);
   });
 
