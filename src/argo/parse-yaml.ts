@@ -9,7 +9,8 @@
  * changes nothing in the value: that is the repair made here, and only where the strict parse
  * reported such a scalar. Scalars are resolved as YAML 1.1, as Go's parser does.
  */
-import YAML from "yaml";
+import type * as YAML from "yaml";
+import { yamlModule } from "../yaml-module.ts";
 import { ValidationError } from "../errors.ts";
 
 /**
@@ -32,7 +33,7 @@ export function parseYamlDocuments(text: string, source: string): unknown[] {
   let firstMessage: string | undefined;
   const repaired = new Set<number>();
   for (;;) {
-    const docs = YAML.parseAllDocuments(current, GO_YAML);
+    const docs = yamlModule().parseAllDocuments(current, GO_YAML);
     const errors = docs.flatMap((d) => d.errors);
     const first = errors[0];
     firstMessage ??= first?.message;

@@ -193,7 +193,7 @@ export const rebuilt = Workflow.fromYaml("apiVersion: argoproj.io/v1alpha1\\nkin
     );
     const b = await bundleModule(file);
     const helloText = Buffer.from(helloBundle.contents).toString("utf8");
-    expect(helloText).toContain("(argo/parse-yaml.");
+    expect(helloText).toContain("(workflow/from-manifest.");
     expect(b.contents.length - helloBundle.contents.length).toBeGreaterThan(50_000);
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), "opflow-bundle-yaml-read-"));
     try {

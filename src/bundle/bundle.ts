@@ -105,11 +105,13 @@ const BUNDLE_ARGV = path.join(OPFLOW_SRC, "bundle", FROM_SOURCES ? "bundle-argv.
 /**
  * opflow's modules that work only outside pods, left out of OP bundles (their exports throw):
  * `bundle-sync` (with esbuild, the cache and this plugin: a pod never bundles), and
- * `parse-yaml` (reading manifests: `Workflow.fromYaml`; with the `yaml` package, 120 KB of a
- * bundle) unless code of the module or its packages names what uses it ({@link MANIFEST_READING_USE}).
+ * `parse-yaml` and the rebuilding of workflows from manifests (`from-manifest`, `manifest-plan`:
+ * `Workflow.fromYaml`/`fromManifest`; with the `yaml` package, 120 KB of a bundle, and 10 KB of
+ * opflow's own) unless code of the module or its packages names what uses them
+ * ({@link MANIFEST_READING_USE}).
  */
-const OUTSIDE_PODS = /[\\/](?:bundle[\\/]bundle-sync|argo[\\/]parse-yaml)\.[jt]s$/;
-const MANIFEST_READING = /[\\/]argo[\\/]parse-yaml\.[jt]s$/;
+const OUTSIDE_PODS = /[\\/](?:bundle[\\/]bundle-sync|argo[\\/]parse-yaml|workflow[\\/]from-manifest|workflow[\\/]manifest-plan)\.[jt]s$/;
+const MANIFEST_READING = /[\\/](?:argo[\\/]parse-yaml|workflow[\\/]from-manifest|workflow[\\/]manifest-plan)\.[jt]s$/;
 /** Code that may read a manifest when its module is loaded. */
 const MANIFEST_READING_USE = /\bfromYaml\b|\bfromManifest\b/;
 
@@ -230,6 +232,13 @@ function opflowBundlePlugin(root: string, externals: ReadonlySet<string>, deferr
       if (stubs.zodOptional) {
         build.onLoad({ filter: ZOD_OPTIONAL }, async (args) => ({ contents: zodOptionalStub(await readFile(args.path, "utf8"), args.path), loader: "js" }));
       }
+      // opflow loads the yaml package lazily through require (start-up of the command); in a
+      // bundle that reads manifests it is bundled: a static import esbuild can follow.
+      build.onLoad({ filter: /[\\/]yaml-module\.[jt]s$/ }, () => ({
+        contents: 'import * as YAML from "yaml"; export function yamlModule() { return YAML; }',
+        loader: "js",
+        resolveDir: OPFLOW_SRC,
+      }));
       build.onLoad({ filter: /.*/, namespace: "opflow-outside-pods" }, async (args) => ({
         contents: exportStubs(
           await readFile(args.pluginData as string, "utf8"),

@@ -4,7 +4,7 @@
  */
 import fs from "node:fs/promises";
 import path from "node:path";
-import YAML from "yaml";
+import { yamlModule } from "../yaml-module.ts";
 import type { NodeStatus, Workflow, WorkflowPhase, WorkflowStatus } from "../argo/model.ts";
 import { atomicWrite, pathExists } from "../files.ts";
 import { isSameProcess, parseIdentity, type ProcessIdentity } from "../executors/process-identity.ts";
@@ -18,7 +18,7 @@ export async function holdsRun(dir: string): Promise<boolean> {
 
 /** The manifest of the run in `dir` (rejects when there is none). */
 export async function readManifest(dir: string): Promise<Workflow> {
-  return YAML.parse(await fs.readFile(path.join(dir, RUN_FILES.manifest), "utf8")) as Workflow;
+  return yamlModule().parse(await fs.readFile(path.join(dir, RUN_FILES.manifest), "utf8")) as Workflow;
 }
 
 /** The engine recorded in `engine.pid` of the run in `dir` (pid, start time, boot id), or undefined when there is none. */

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { yamlModule } from "../yaml-module.ts";
 import type { ArtifactRepositoryRef, KubeObject, S3Artifact, SecretKeySelector } from "../argo/model.ts";
 import { ValidationError } from "../errors.ts";
 import type { StorageClient } from "./client.ts";
@@ -162,7 +162,7 @@ export function loadArtifactRepositoryConfig(options: LoadConfigOptions = {}): A
     }
     let parsed: unknown;
     try {
-      parsed = parseYaml(text);
+      parsed = yamlModule().parse(text);
     } catch (err) {
       // Never the parser's own message: it quotes the offending line, which may hold a secret key.
       throw new ValidationError(`Artifact repository config (${source}): not valid YAML or JSON: ${yamlErrorWithoutText(err)}`);
@@ -413,7 +413,7 @@ export function artifactRepositoryConfigMap(
       ...(options.namespace !== undefined && { namespace: options.namespace }),
       annotations: { "workflows.argoproj.io/default-artifact-repository": key },
     },
-    data: { [key]: stringifyYaml({ s3: { ...s3, keyFormat } }) },
+    data: { [key]: yamlModule().stringify({ s3: { ...s3, keyFormat } }) },
   };
 }
 

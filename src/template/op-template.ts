@@ -24,7 +24,6 @@ import { PodTemplate, contractPath } from "./pod-template.ts";
 import type { RetryOn } from "./retry.ts";
 import type { Template, TemplateCompiler } from "./template.ts";
 import { type OPCodeOptions, type OPCodeSettings, opCodeSettings, renderOPCommand } from "./_op-code.ts";
-import { runWrappedOp } from "./_op-process.ts";
 import { type PrePost, checkPrePost, hasPrePost, shellAround } from "./_pre-post.ts";
 
 export { moduleSpecifier, type OPCode, type OPCodeOptions } from "./_op-code.ts";
@@ -203,7 +202,8 @@ function wrapCommand(c: NonNullable<ArgoTemplate["container"]>, template: string
 function wrappedBinding(op: OPDefinition, template: string, parts: PrePost): LocalBinding {
   const file = checkModuleFile(op, template);
   const wrapper = shellAround(template, parts, '"$@"');
-  return (task) => runWrappedOp(task, wrapper, file, op.name);
+  // Loaded when such a step runs: only the local engine runs it (a pod runs the wrapper itself).
+  return async (task) => (await import("./_op-process.ts")).runWrappedOp(task, wrapper, file, op.name);
 }
 
 function slicedSignatures(op: OPDefinition, spec: SliceSpec): { inputs: Signature; outputs: Signature; stacksArtifacts: boolean } {
