@@ -16,6 +16,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { ValidationError } from "../errors.ts";
 import { pathExists } from "../files.ts";
+import { onlyEntry } from "./_item-entry.ts";
 
 /** Prefix of the input parameter describing a joined list input's parts. */
 export const JOIN_PARAMETER_PREFIX = "opflow-join-";
@@ -42,17 +43,6 @@ export function parseJoinedParts(input: string, text: string): JoinedPart[] {
     if (Array.isArray(p) && p.every((x) => x === null || (typeof x === "string" && x !== "" && !x.startsWith("/") && !x.split("/").includes("..")))) return p as (string | null)[];
     throw new ValidationError(`joined list input "${input}": part ${i} must be "path", "list" or a catalog (a list of relative paths), got ${JSON.stringify(p)}`);
   });
-}
-
-async function onlyEntry(dir: string, what: string): Promise<string> {
-  let entries: string[];
-  try {
-    entries = (await fs.readdir(dir)).filter((e) => !e.startsWith(".opflow"));
-  } catch {
-    throw new ValidationError(`${what} is missing (${dir})`);
-  }
-  if (entries.length !== 1) throw new ValidationError(`${what} must hold exactly one entry, has ${entries.length} (${dir})`);
-  return path.join(dir, entries[0] as string);
 }
 
 /** The paths of a joined list input laid out under `dir`, in part order then item order. */

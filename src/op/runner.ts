@@ -22,6 +22,7 @@ import { decodeParameter, encodeParameter } from "./parameter-codec.ts";
 import { catalogParameter } from "./catalog.ts";
 import { existingOutputPath } from "./output-path.ts";
 import { joinParameter, parseJoinedParts, readJoinedList } from "./joined-list.ts";
+import { onlyEntry } from "./_item-entry.ts";
 import { readNested, writeNested } from "./_nested-files.ts";
 import type { NestedPaths } from "../expr/nested-layout.ts";
 import type { ArtifactSpec, Signature } from "./signature.ts";
@@ -56,7 +57,7 @@ export interface RunOpOptions {
 async function readArtifact(dir: string, spec: ArtifactSpec, name: string): Promise<unknown> {
   if (!(await pathExists(dir))) return undefined;
   if (spec.shape === "path") return dir;
-  if (spec.shape === "nested") return readNested(dir, spec.layout, (folder, what) => onlyEntry(folder, what), `input artifact "${name}"`);
+  if (spec.shape === "nested") return readNested(dir, spec.layout, onlyEntry, `input artifact "${name}"`);
   const entries = (await fs.readdir(dir)).filter((e) => !e.startsWith("."));
   const single = (sub: string): Promise<string> => onlyEntry(path.join(dir, sub), `artifact directory ${path.join(dir, sub)}`);
   if (spec.shape === "list") {
@@ -271,21 +272,6 @@ async function writePartialOutputs(op: OPDefinition, set: Record<string, unknown
 function logText(error: unknown): string {
   const thrownByOp = error instanceof Error && (!(error instanceof OpflowError) || error instanceof TransientError || error instanceof FatalError);
   return thrownByOp && error.stack ? error.stack : errorText(error);
-}
-
-/**
- * The one entry of a list item's or record entry's folder (`<artifact>/<slot>/<entry>`);
- * opflow's own temporary entries (`.opflow…`) do not count.
- */
-async function onlyEntry(itemDir: string, what: string): Promise<string> {
-  let entries: string[];
-  try {
-    entries = (await fs.readdir(itemDir)).filter((e) => !e.startsWith(".opflow"));
-  } catch {
-    throw new ValidationError(`${what} is missing (${itemDir})`);
-  }
-  if (entries.length !== 1) throw new ValidationError(`${what} must hold exactly one entry, has ${entries.length} (${itemDir})`);
-  return path.join(itemDir, entries[0] as string);
 }
 
 /** The item at `index` of a list artifact laid out as `<dir>/<index>/<entry>`. */
